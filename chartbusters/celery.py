@@ -1,0 +1,11 @@
+"""The Celery app. Queues: generation, scoring, audio (DESIGN section 2)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chartbusters.settings.local")
+
+app = Celery("chartbusters")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
