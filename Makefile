@@ -6,21 +6,23 @@ STAMP := $(VENV)/.installed-stamp
 # torch==2.13.0 (CPU) is installed from the local wheel folder when the machine has one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: demo test install lint format worker web
+.PHONY: demo test install lint format
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q $(FIND_LINKS) -e ".[dev]"
-	touch $(STAMP)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Chartbusters and its dependencies into $(VENV) (first run: a few minutes)..."
+	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install -q $(FIND_LINKS) -e ".[dev]"
+	@touch $(STAMP)
 
 install: $(STAMP)
 
-demo: install
-	bash scripts/demo.sh
+# The scripts print what they run on first, then install (if needed) through `make install`.
+demo:
+	@bash scripts/demo.sh
 
-test: install
-	bash scripts/test.sh
+test:
+	@bash scripts/test.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,15 +1,34 @@
 """URL map. Each app owns its own urls and api_urls modules; helpers add their includes here."""
 
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="challenges:list"), name="home"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("chartbusters.accounts.urls")),
+    path("challenges/", include("chartbusters.challenges.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/auth/", include("chartbusters.api.urls")),
+    path("api/challenges/", include("chartbusters.challenges.api_urls")),
+    path("", include("submissions.urls")),
+    path("api/", include("submissions.api_urls")),
+    # Results (evaluation): /submissions/mine/, /submissions/<id>/, /challenges/<slug>/leaderboard/ and their API.
+    path("", include("evaluation.urls")),
+    path("api/", include("evaluation.api_urls")),
 ]
 
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.DEBUG:
+    # Media for the development server. Challenge files (hidden input melodies, reference sets) are never served.
+    urlpatterns += [re_path(r"^media/(?!challenges/)(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+
+# Error pages: JSON {"error": {"code", "message"}} under /api/, HTML elsewhere.
+handler400 = "chartbusters.api.handlers.handler400"
+handler403 = "chartbusters.api.handlers.handler403"
+handler404 = "chartbusters.api.handlers.handler404"
+handler500 = "chartbusters.api.handlers.handler500"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from chartbusters.challenges.models import Challenge
-from submissions.models import Submission
+from submissions.models import Submission, SubmissionOutput
 
 
 class Score(models.Model):
@@ -29,3 +30,102 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id}: {self.final:.1f}"
+
+
+class LeaderboardEntry(models.Model):
+    """The best ranked submission of one entrant in one challenge: a precomputed table (DESIGN section 6).
+
+    Kept up to date by ``evaluation.services.leaderboard.leaderboard_entry_refresh`` whenever a score lands or a
+    submission changes (rerun, disqualify, fail); the leaderboard selector reads it with one indexed query.
+    Ranks are not stored: they come from ROW_NUMBER() over (score desc, submitted_at, submission) at read time.
+    """
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="leaderboard_entries")
+    entrant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="leaderboard_entry")
+    score = models.FloatField(help_text="The submission's final score (automatic until judged).")
+    automatic = models.FloatField()
+    submitted_at = models.DateTimeField(help_text="Submission.created_at: the earlier entry wins a tie.")
+    judged = models.BooleanField(default=False, help_text="The judges' rubric is in the score.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["challenge", "entrant"], name="leaderboard_one_row_per_entrant"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["challenge", "-score", "submitted_at", "submission"], name="leaderboard_rank_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.challenge_id}/{self.entrant_id}: {self.score:.1f}"
+
+
+def _rendering_upload_to(instance, filename: str) -> str:
+    return f"renderings/{instance.submission_id}/{filename}"
+
+
+class Rendering(models.Model):
+    """Audio and piano roll of a submission's MIDI (output is null) or of one output of a checkpoint entry."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="renderings")
+    output = models.OneToOneField(
+        SubmissionOutput, null=True, blank=True, on_delete=models.CASCADE, related_name="rendering"
+    )
+    audio = models.FileField(upload_to=_rendering_upload_to, blank=True)
+    pianoroll = models.FileField(upload_to=_rendering_upload_to, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission"], condition=models.Q(output__isnull=True), name="one_rendering_per_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}/{self.output_id or 'entry'}"
+
+
+class ReferenceStats(models.Model):
+    """Mean and standard deviation of each metric over a challenge's own reference set (computed on first use;
+    recomputed when the reference files change). Challenges without reference files use the shipped Bach figures."""
+
+    challenge = models.OneToOneField(Challenge, on_delete=models.CASCADE, related_name="reference_stats")
+    files_digest = models.CharField(max_length=64, help_text="sha256 of the reference files; a change recomputes.")
+    stats = models.JSONField(default=dict, help_text='{metric: {"mean": x, "std": y}}')
+    n_files = models.PositiveIntegerField(default=0)
+    n_refused = models.PositiveIntegerField(default=0, help_text="Reference files that could not be measured.")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.challenge_id}: {self.n_files} files"
+
+
+class OriginalityFingerprint(models.Model):
+    """The melody lines of a scored entry, so that later entries of the challenge are checked against it."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="originality_fingerprint")
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="originality_fingerprints")
+    entrant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lines = models.JSONField(default=list, help_text="evaluation.originality.Line.to_json() of every line.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"fingerprint of {self.submission_id}"
+
+
+class OriginalityGram(models.Model):
+    """One hashed n-gram of an entry's lines: the index that finds earlier entries sharing a passage."""
+
+    fingerprint = models.ForeignKey(OriginalityFingerprint, on_delete=models.CASCADE, related_name="grams")
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="+")
+    hash = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["challenge", "hash"], name="originality_gram_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint_id}: {self.hash}"

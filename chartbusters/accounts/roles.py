@@ -11,6 +11,23 @@ class Role(StrEnum):
     ORGANIZER = "Organizer"
 
 
+# What the Organizer group may do in the admin: {app_label: {model: [actions]}}. Entrants and judges are not staff
+# and never reach the admin. Apps add their models here (additive edits).
+ORGANIZER_PERMISSIONS: dict[str, dict[str, list[str]]] = {
+    "challenges": {
+        "challenge": ["add", "change", "view"],
+        "inputmelody": ["add", "change", "delete", "view"],
+        "referencefile": ["add", "change", "delete", "view"],
+    },
+    "submissions": {
+        "submission": ["change", "view"],
+        "composition": ["view"],
+        "submissionoutput": ["view"],
+    },
+    "evaluation": {"score": ["view"]},
+}
+
+
 def user_has_role(user, role: Role) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False

@@ -127,3 +127,20 @@ class ReferenceFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WorkerPing(models.Model):
+    """A worker's answer to the ``chartbusters.ping_db`` task: proves a worker reads and writes this database.
+
+    Used by the integration tests and as a health check of the workers on the configured broker.
+    """
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    queue = models.CharField(max_length=50, blank=True)
+    challenge_title = models.CharField(max_length=200, blank=True, help_text="What the worker read.")
+
+    def __str__(self) -> str:
+        return f"ping {self.pk} ({'answered' if self.answered_at else 'waiting'})"

@@ -15,3 +15,25 @@ ALLOWED_HOSTS = ["*"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not :memory:, so that a real worker process sees the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+
+# The real Celery worker that tests start (tests/conftest.py: celery_worker_process) must use the test
+# database pytest-django created, not the default one: the fixture passes its name here.
+if os.environ.get("CHARTBUSTERS_TEST_DB_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["CHARTBUSTERS_TEST_DB_NAME"]  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["CHARTBUSTERS_TEST_DB_NAME"]}  # noqa: F405
+
+# Under pytest-xdist each test process has its own worker: keep their messages apart.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _XDIST_WORKER and CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
+    _folder = BROKER_DIR.parent / f"broker-{_XDIST_WORKER}"  # noqa: F405
+    for _sub in ("out", "processed", "control"):
+        (_folder / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "data_folder_in": str(_folder / "out"),
+        "data_folder_out": str(_folder / "out"),
+        "data_folder_processed": str(_folder / "processed"),
+        "control_folder": str(_folder / "control"),
+    }
+elif _XDIST_WORKER and CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{_XDIST_WORKER}:"}

@@ -1,0 +1,254 @@
+"""Leaderboard under load (DESIGN section 8): 100,000 submissions from 5,000 entrants on PostgreSQL.
+
+    .venv/bin/python benchmarks/leaderboard_load.py [--database-url URL] [--refill] [--runs 5] [--requests 200]
+        [--wrk-seconds 10] [--skip-wrk]
+
+1. Creates the database if missing (default postgres://postgres@127.0.0.1:5432/chartbusters_bench), migrates it
+   and fills one challenge with 100,000 submissions of 5,000 entrants (bulk_create; 4 % failed, 1 % disqualified,
+   1 % still queued, the rest scored with a Score carrying realistic parts), then rebuilds the leaderboard table.
+2. In-process: times the leaderboard API view (request -> rendered JSON bytes) over --requests requests per run,
+   anonymous and as an entrant (whose own row is looked up too); prints p50 / p95 per run, then the median run.
+3. Under load: gunicorn (2 sync workers) on 127.0.0.1 and `wrk -t2 -c16` for --wrk-seconds per run; requests/s.
+Targets: 30 ms p95 in the view, 300 req/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/chartbusters_bench"
+SLUG = "bench-leaderboard"
+N_ENTRANTS = 5_000
+N_SUBMISSIONS = 100_000
+PORT = 8765
+METRICS = ["pitch_range", "n_pitches_used", "n_pitch_classes_used", "polyphony", "polyphony_rate",
+           "pitch_in_scale_rate", "scale_consistency", "pitch_entropy", "pitch_class_entropy", "empty_beat_rate",
+           "groove_consistency", "empty_measure_rate"]
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
+    os.environ["DEBUG"] = "0"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "chartbusters.settings.base"
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    import django
+
+    django.setup()
+
+
+def ensure_database(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+
+
+def _parts(rng: random.Random) -> dict:
+    metrics = {}
+    for name in METRICS:
+        value, mean, std = rng.uniform(0, 20), 10.0, 4.0
+        metrics[name] = {"value": value, "mean": mean, "std": std, "closeness": rng.random()}
+    return {"metrics": metrics, "weights": {"style": 1.0, "realness": 1.0}, "realness": rng.random(),
+            "originality": {"longest_bars": rng.uniform(0, 3), "source": "training"}, "judges": []}
+
+
+def fill(*, refill: bool) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from tqdm import tqdm
+
+    from chartbusters.challenges.models import Challenge
+    from evaluation.models import Score
+    from evaluation.services.leaderboard import leaderboard_rebuild
+    from submissions.models import Submission
+
+    existing = Challenge.objects.filter(slug=SLUG).first()
+    if existing and not refill and Submission.objects.filter(challenge=existing).count() == N_SUBMISSIONS:
+        print(f"reusing the {N_SUBMISSIONS} submissions of challenge {SLUG} (--refill to recreate)")
+        return
+    User = get_user_model()  # noqa: N806
+    with transaction.atomic():
+        if existing:
+            existing.delete()
+        User.objects.filter(username__startswith="bench-").delete()
+        now = datetime.now(UTC)
+        challenge = Challenge.objects.create(
+            slug=SLUG, title="Leaderboard benchmark", opens_at=now - timedelta(days=30),
+            closes_at=now + timedelta(days=30), judging_ends_at=now + timedelta(days=40),
+        )
+        users = User.objects.bulk_create(
+            [User(username=f"bench-{i:05d}", email=f"bench-{i}@example.com", password="!") for i in range(N_ENTRANTS)],
+            batch_size=1000,
+        )
+    rng = random.Random(20261126)
+    start = now - timedelta(days=29)
+    batch = 5_000
+    for offset in tqdm(range(0, N_SUBMISSIONS, batch), desc="submissions", unit_scale=batch):
+        with transaction.atomic():
+            subs, statuses = [], []
+            for i in range(offset, offset + batch):
+                roll = rng.random()
+                status = "failed" if roll < 0.04 else "queued" if roll < 0.05 else "scored"
+                subs.append(Submission(
+                    challenge=challenge, entrant=users[rng.randrange(N_ENTRANTS)], kind="composition",
+                    title=f"Entry {i}", licence="CC BY 4.0", midi=f"submissions/{SLUG}/x/{i}.mid", status=status,
+                    progress=100 if status != "queued" else 0, error="No notes." if status == "failed" else "",
+                    disqualified=status == "scored" and rng.random() < 0.01,
+                ))
+                statuses.append(status)
+            subs = Submission.objects.bulk_create(subs, batch_size=1000)
+            # created_at is auto_now_add: spread the entries over four weeks, with deliberate score ties.
+            for j, sub in enumerate(subs):
+                sub.created_at = start + timedelta(seconds=(offset + j) * 24)
+            Submission.objects.bulk_update(subs, ["created_at"], batch_size=1000)
+            scores = []
+            for sub, status in zip(subs, statuses, strict=True):
+                if status != "scored":
+                    continue
+                automatic = round(rng.uniform(20, 95), 1)  # one decimal: many ties between entrants
+                scores.append(Score(submission=sub, challenge=challenge, automatic=automatic, final=automatic,
+                                    style=automatic / 100, realness=automatic / 100, parts=_parts(rng)))
+            Score.objects.bulk_create(scores, batch_size=1000)
+    t = time.perf_counter()
+    rows = leaderboard_rebuild(challenge_id=challenge.pk)
+    print(f"leaderboard rebuilt: {rows} entrants in {time.perf_counter() - t:.1f} s")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def time_view(*, runs: int, requests: int) -> dict[str, list[tuple[float, float]]]:
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    from evaluation.api.views import LeaderboardApi
+    from evaluation.models import LeaderboardEntry
+
+    view = LeaderboardApi.as_view()
+    factory = RequestFactory()
+    # An entrant in the middle of the board, so that their row is not on the first page.
+    entries = LeaderboardEntry.objects.filter(challenge__slug=SLUG).order_by("-score", "submitted_at")
+    viewer = get_user_model().objects.get(pk=entries.values_list("entrant_id", flat=True)[entries.count() // 2])
+    results: dict[str, list[tuple[float, float]]] = {"anonymous": [], "entrant (+ own row)": []}
+    for label, user in (("anonymous", None), ("entrant (+ own row)", viewer)):
+        for _ in range(runs):
+            times = []
+            for _ in range(requests):
+                request = factory.get(f"/api/challenges/{SLUG}/leaderboard/")
+                if user is not None:
+                    request.user = user
+                    request._force_auth_user = user
+                t = time.perf_counter()
+                response = view(request, slug=SLUG)
+                response.render()
+                times.append((time.perf_counter() - t) * 1000)
+                assert response.status_code == 200, response.content[:200]
+            times.sort()
+            results[label].append((statistics.median(times), times[int(0.95 * len(times)) - 1]))
+    return results
+
+
+def explain() -> str:
+    from django.db import connection
+
+    from chartbusters.challenges.models import Challenge
+    from evaluation.selectors.leaderboard import leaderboard_rows
+
+    challenge = Challenge.objects.get(slug=SLUG)
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        leaderboard_rows(challenge=challenge)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN ANALYZE " + ctx.captured_queries[-1]["sql"])
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def run_wrk(*, database_url: str, runs: int, seconds: int) -> list[float]:
+    if not shutil.which("wrk"):
+        print("wrk not found: apt-get install -y wrk")
+        return []
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.base",
+           "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    gunicorn = [str(Path(sys.executable).with_name("gunicorn")), "chartbusters.wsgi", "--workers", "2",
+                "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"]
+    server = subprocess.Popen(gunicorn, cwd=REPO, env=env)
+    url = f"http://127.0.0.1:{PORT}/api/challenges/{SLUG}/leaderboard/"
+    try:
+        for _ in range(60):
+            ok = subprocess.run(["curl", "-sf", "-o", "/dev/null", url], check=False).returncode == 0
+            if ok:
+                break
+            time.sleep(0.5)
+        subprocess.run(["wrk", "-t2", "-c16", "-d3s", url], capture_output=True, check=False)  # warm up
+        rates = []
+        for _ in range(runs):
+            out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url], capture_output=True,
+                                 text=True, check=True).stdout
+            rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+            non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+            if non2xx:
+                print(f"warning: {non2xx.group(1)} non-2xx responses")
+            p99 = re.search(r"99%\s+(\S+)", out)
+            print(f"  wrk run: {rate:.0f} req/s (latency p99 {p99.group(1) if p99 else '?'})")
+            rates.append(rate)
+        return rates
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--refill", action="store_true")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument("--skip-wrk", action="store_true")
+    parser.add_argument("--explain", action="store_true", help="print the plan of the rows query")
+    args = parser.parse_args()
+
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    fill(refill=args.refill)
+    if args.explain:
+        print(explain())
+    print(f"\nload average before timing: {os.getloadavg()[0]:.2f}")
+    results = time_view(runs=args.runs, requests=args.requests)
+    print(f"\nLeaderboard API view, in process ({args.requests} requests per run, {args.runs} runs, top 100 rows)")
+    print(f"{'viewer':<22}{'p50 ms (median run)':>22}{'p95 ms (median run)':>22}{'p95 ms (worst run)':>21}")
+    for label, runs in results.items():
+        p50s, p95s = [r[0] for r in runs], [r[1] for r in runs]
+        print(f"{label:<22}{statistics.median(p50s):>22.2f}{statistics.median(p95s):>22.2f}{max(p95s):>21.2f}")
+    if not args.skip_wrk:
+        rates = run_wrk(database_url=args.database_url, runs=args.runs, seconds=args.wrk_seconds)
+        if rates:
+            print(f"\nwrk -t2 -c16 against gunicorn (2 sync workers), anonymous: median {statistics.median(rates):.0f}"
+                  f" req/s (min {min(rates):.0f}, max {max(rates):.0f}) over {len(rates)} runs of {args.wrk_seconds} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Sign-up (new users are entrants); log-in, log-out and password reset are Django's views with our templates."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from chartbusters.accounts.forms import SignUpForm
+from chartbusters.accounts.services import user_sign_up
+
+WELCOME_MESSAGE = "Welcome, {username}! You can now enter challenges."
+
+
+def sign_up_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("challenges:list")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_sign_up(
+            username=form.cleaned_data["username"], email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, WELCOME_MESSAGE.format(username=user.username))
+        return redirect("challenges:list")
+    return render(request, "accounts/signup.html", {"form": form})

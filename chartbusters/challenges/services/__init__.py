@@ -1,0 +1,1 @@
+"""Writes on challenges: bundles (load_challenge), the demo data (seed_demo), worker pings."""

@@ -1,0 +1,107 @@
+"""The demo data of ``manage.py seed_demo`` (DESIGN section 7): two open challenges and one user per role.
+
+Idempotent: running it again resets the demo users' passwords and the challenges' dates and texts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from chartbusters.accounts.roles import Role
+from chartbusters.accounts.services import roles_ensure_groups, user_add_role
+from chartbusters.challenges.services.bundles import BundleResult, bundle_parse, challenge_upsert_from_bundle
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+DEMO_INPUTS = ["chorale-r010-soprano.mid", "chorale-r020-soprano.mid", "chorale-r030-soprano.mid"]
+DEMO_USERS = {"entrant": Role.ENTRANT, "judge": Role.JUDGE, "organizer": Role.ORGANIZER}
+DEFAULT_DEMO_PASSWORD = "chartbusters"
+
+MELODY_GO_ROUND_DESCRIPTION = """\
+Write a four-part chorale in the style of J. S. Bach, or arrange one with the studio's models, and submit it
+as a MIDI file.
+
+## How it works
+1. Compose in the **studio** (start from a melody and let the GAN, the AR-CNN or the Transformer accompany or
+   extend it) or upload a MIDI file of your own.
+2. Submit it here. Each entry is scored automatically within a minute: a **style** score (how close its
+   musical statistics are to the reference chorales) and a **realness** score (how real a trained
+   discriminator thinks it is).
+3. After the challenge closes, the judges listen to the best entries and score them blind; the final score
+   mixes their scores with the automatic one.
+
+## Rules
+- Entries are MIDI files of at most 2 MiB, 10 minutes and 20,000 notes.
+- Entries that copy more than two bars of a chorale from the training data are flagged and not ranked.
+- By submitting you license your entry under CC BY 4.0.
+"""
+
+MELODY_HARVEST_DESCRIPTION = """\
+Train a model that accompanies a melody, and submit its **checkpoint**. The platform runs your model on
+three hidden soprano melodies and scores what it writes.
+
+## How it works
+1. Train a model with `python manage.py train gan --data MY_MIDI_FOLDER` (or the AR-CNN, or the Transformer),
+   on the chorales or on music of your own.
+2. Submit the checkpoint (`model.safetensors` and its `config.json`). It is checked before anything runs:
+   only safetensors files whose tensors match the declared architecture are accepted.
+3. Your model accompanies each hidden melody with the challenge's parameters, within one minute each. The
+   outputs are scored like Melody-Go-Round entries and your score is their mean; you can listen to them.
+
+## Rules
+- One checkpoint at most 200 MiB; the architecture is one of the platform's (`gan`, `arcnn`, `transformer`).
+- The hidden melodies stay hidden until the challenge closes.
+- A checkpoint that fails to run on the platform's side does not count against your quota.
+"""
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    password: str
+    users: list[str]
+    challenges: list[BundleResult]
+
+
+def _demo_challenges(now: datetime) -> list[dict]:
+    dates = {
+        "opens_at": now - timedelta(days=1),
+        "closes_at": now + timedelta(days=30),
+        "judging_ends_at": now + timedelta(days=45),
+    }
+    return [
+        {
+            "slug": "melody-go-round", "title": "Melody-Go-Round: a chorale for the winter",
+            "kind": "melody-go-round", "description": MELODY_GO_ROUND_DESCRIPTION, **dates,
+            "daily_quota": 5, "total_quota": 50, "alpha": 0.5, "published": True,
+            "judges": ["judge"], "organizers": ["organizer"],
+        },
+        {
+            "slug": "melody-harvest", "title": "Melody Harvest: accompany the hidden melodies",
+            "kind": "melody-harvest", "description": MELODY_HARVEST_DESCRIPTION, **dates,
+            "daily_quota": 3, "total_quota": 20, "alpha": 0.3, "published": True,
+            "generation_params": {}, "generation_time_limit_seconds": 60,
+            "judges": ["judge"], "organizers": ["organizer"], "input_melodies": DEMO_INPUTS,
+        },
+    ]
+
+
+@transaction.atomic
+def demo_seed(*, password: str = DEFAULT_DEMO_PASSWORD, now: datetime | None = None) -> DemoResult:
+    """Create or refresh the demo users (one per role) and the two demo challenges, open now."""
+    roles_ensure_groups()
+    user_model = get_user_model()
+    for username, role in DEMO_USERS.items():
+        user, _ = user_model.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+        user.set_password(password)
+        user.save()
+        user_add_role(user=user, role=role)
+    results = [
+        challenge_upsert_from_bundle(bundle=bundle_parse(data, base_dir=DEMO_DIR))
+        for data in _demo_challenges(now or timezone.now())
+    ]
+    return DemoResult(password=password, users=list(DEMO_USERS), challenges=results)

@@ -1,0 +1,71 @@
+"""Output serializers of the results API (DESIGN section 7 field names; extra fields are additive)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class ScoreSerializer(serializers.Serializer):
+    automatic = serializers.FloatField()
+    final = serializers.FloatField()
+    style = serializers.FloatField()
+    realness = serializers.FloatField()
+    parts = serializers.JSONField()
+    flagged_copy = serializers.BooleanField(allow_null=True)
+
+
+class OutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    input_name = serializers.CharField()
+    midi_url = serializers.CharField(allow_null=True)
+    audio_url = serializers.CharField(allow_null=True)
+    pianoroll_url = serializers.CharField(allow_null=True)
+
+
+class SubmissionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    challenge = serializers.CharField()
+    title = serializers.CharField()
+    entrant = serializers.CharField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True)
+    disqualified = serializers.BooleanField()
+    score = ScoreSerializer(allow_null=True)
+    midi_url = serializers.CharField(allow_null=True)
+    audio_url = serializers.CharField(allow_null=True)
+    pianoroll_url = serializers.CharField(allow_null=True)
+    outputs = OutputSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    entrant = serializers.CharField()
+    submission = serializers.IntegerField()
+    title = serializers.CharField()
+    score = serializers.FloatField()
+    automatic = serializers.FloatField()
+    submitted_at = serializers.DateTimeField()
+    audio_url = serializers.CharField(allow_null=True)
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    challenge = serializers.CharField()
+    provisional = serializers.BooleanField()
+    count = serializers.IntegerField(help_text="Ranked entrants in all.")
+    offset = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    rows = LeaderboardRowSerializer(many=True)
+    me = LeaderboardRowSerializer(allow_null=True, help_text="The viewer's own row, wherever it ranks.")
+
+
+class LeaderboardQuerySerializer(serializers.Serializer):
+    offset = serializers.IntegerField(min_value=0, default=0)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=100)
+
+
+class SubmissionListQuerySerializer(serializers.Serializer):
+    mine = serializers.BooleanField(default=True)
+    challenge = serializers.SlugField(required=False)

@@ -1,0 +1,14 @@
+"""Results API routes, included under /api/ by chartbusters/urls.py."""
+
+from django.urls import path
+
+from evaluation.api.views import LeaderboardApi, LeaderboardCsvApi, SubmissionDetailApi, SubmissionListApi
+
+app_name = "results-api"
+
+urlpatterns = [
+    path("submissions/", SubmissionListApi.as_view(), name="submission-list"),
+    path("submissions/<int:submission_id>/", SubmissionDetailApi.as_view(), name="submission-detail"),
+    path("challenges/<slug:slug>/leaderboard/", LeaderboardApi.as_view(), name="leaderboard"),
+    path("challenges/<slug:slug>/leaderboard.csv", LeaderboardCsvApi.as_view(), name="leaderboard-csv"),
+]

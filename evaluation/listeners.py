@@ -1,0 +1,19 @@
+"""Keeps evaluation's derived data in step with submission changes (registered in EvaluationConfig.ready()).
+
+submissions never imports evaluation; it calls the listeners registered in submissions.services.hooks, inside
+the transaction that made the change. A rerun drops the old score (a new one lands when scoring ends); every
+event recomputes the entrant's leaderboard row, so a disqualified best entry gives way to the next best.
+"""
+
+from __future__ import annotations
+
+from evaluation.models import Score
+from evaluation.services.leaderboard import leaderboard_entry_refresh
+from submissions.models import Submission
+from submissions.services.hooks import SubmissionEvent
+
+
+def on_submission_event(*, submission: Submission, event: str) -> None:
+    if event == SubmissionEvent.RERUN:
+        Score.objects.filter(submission_id=submission.pk).delete()
+    leaderboard_entry_refresh(challenge_id=submission.challenge_id, entrant_id=submission.entrant_id)

@@ -1,0 +1,144 @@
+"""The muspy metrics of DESIGN section 5 over any validated MIDI, as plain floats.
+
+Music is read on a fixed beat grid (``RESOLUTION`` ticks per beat, tempo-independent), so a piece and its reference
+set are measured alike whatever their MIDI resolution or tempo. Drum tracks are left out (muspy's pitch metrics skip
+them but its empty-beat, empty-measure and groove metrics would count them); music with no pitched notes, which muspy
+answers with NaN, is a ``MetricsError`` instead. No torch, no Django.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import muspy
+import numpy as np
+import pretty_midi
+
+RESOLUTION = 12  # ticks per beat: sixteenths (3 ticks) and eighth-note triplets (4 ticks) both land on the grid
+
+METRIC_NAMES = [
+    "pitch_range",
+    "n_pitches_used",
+    "n_pitch_classes_used",
+    "polyphony",
+    "polyphony_rate",
+    "pitch_in_scale_rate",
+    "scale_consistency",
+    "pitch_entropy",
+    "pitch_class_entropy",
+    "empty_beat_rate",
+    "groove_consistency",
+    "empty_measure_rate",
+]
+
+NO_PITCHED_NOTES = (
+    "The music has no pitched notes (it is empty or drums only), so it cannot be measured; "
+    "add at least one note on a non-drum track."
+)
+METRIC_UNDEFINED = "The metric {name} is undefined for this music (muspy returned NaN); is the piece empty?"
+
+
+class MetricsError(ValueError):
+    """Music that the metrics cannot measure. ``code`` is stable for callers and APIs."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _measure_ticks(pm: pretty_midi.PrettyMIDI) -> int:
+    """Ticks per bar from the file's first time signature (4/4 when it has none)."""
+    if pm.time_signature_changes:
+        ts = pm.time_signature_changes[0]
+        beats = ts.numerator * 4 / ts.denominator
+    else:
+        beats = 4.0
+    return max(1, round(RESOLUTION * beats))
+
+
+def music_from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> muspy.Music:
+    """Pitched tracks of ``pm`` on the beat grid. Raises MetricsError when no pitched note is left."""
+    scale = RESOLUTION / pm.resolution
+    tracks = []
+    for inst in pm.instruments:
+        if inst.is_drum or not inst.notes:
+            continue
+        notes = []
+        for note in inst.notes:
+            start = round(pm.time_to_tick(note.start) * scale)
+            end = round(pm.time_to_tick(note.end) * scale)
+            notes.append(muspy.Note(time=start, pitch=note.pitch, duration=max(1, end - start), velocity=note.velocity))
+        tracks.append(muspy.Track(program=inst.program, is_drum=False, name=inst.name, notes=notes))
+    if not tracks:
+        raise MetricsError("no_notes", NO_PITCHED_NOTES)
+    return muspy.Music(resolution=RESOLUTION, tracks=tracks)
+
+
+def _metric_functions(measure_ticks: int) -> dict[str, Callable[[muspy.Music], float]]:
+    return {
+        "pitch_range": muspy.pitch_range,
+        "n_pitches_used": muspy.n_pitches_used,
+        "n_pitch_classes_used": muspy.n_pitch_classes_used,
+        "polyphony": muspy.polyphony,
+        "polyphony_rate": muspy.polyphony_rate,
+        # muspy's pitch_in_scale_rate needs a root and mode: we use the piece's key, estimated from its notes.
+        "pitch_in_scale_rate": pitch_in_key_rate,
+        "scale_consistency": muspy.scale_consistency,
+        "pitch_entropy": muspy.pitch_entropy,
+        "pitch_class_entropy": muspy.pitch_class_entropy,
+        "empty_beat_rate": muspy.empty_beat_rate,
+        "groove_consistency": lambda m: groove_consistency(m, measure_ticks),
+        "empty_measure_rate": lambda m: muspy.empty_measure_rate(m, measure_ticks),
+    }
+
+
+# Krumhansl-Kessler key profiles (tonic first); the key is the rotation best correlated with the piece's
+# duration-weighted pitch-class histogram (Krumhansl-Schmuckler). The file's key signature is not trusted: many files
+# have none and the reference rolls never do, so every piece is treated alike.
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def estimate_key(music: muspy.Music) -> tuple[int, str]:
+    """(root pitch class, "major" | "minor") by the Krumhansl-Schmuckler algorithm."""
+    histogram = np.zeros(12)
+    for track in music.tracks:
+        for note in track.notes:
+            histogram[note.pitch % 12] += note.duration
+    best = (-2.0, 0, "major")
+    if histogram.std() == 0:
+        return 0, "major"
+    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
+        for root in range(12):
+            r = float(np.corrcoef(histogram, np.roll(profile, root))[0, 1])
+            if r > best[0]:
+                best = (r, root, mode)
+    return best[1], best[2]
+
+
+def pitch_in_key_rate(music: muspy.Music) -> float:
+    """muspy's pitch_in_scale_rate in the piece's estimated key."""
+    root, mode = estimate_key(music)
+    return muspy.pitch_in_scale_rate(music, root, mode)
+
+
+def groove_consistency(music: muspy.Music, measure_ticks: int) -> float:
+    """muspy's groove consistency; music shorter than one bar (muspy: NaN) has nothing to differ from: 1.0."""
+    if max(track.get_end_time() for track in music.tracks) < measure_ticks:
+        return 1.0
+    return muspy.groove_consistency(music, measure_ticks)
+
+
+def compute_metrics(pm: pretty_midi.PrettyMIDI, names: list[str] | None = None) -> dict[str, float]:
+    """``{metric: value}`` as plain floats for ``names`` (default: all twelve). Raises MetricsError."""
+    music = music_from_pretty_midi(pm)
+    functions = _metric_functions(_measure_ticks(pm))
+    values: dict[str, float] = {}
+    for name in names or METRIC_NAMES:
+        value = float(functions[name](music))
+        if math.isnan(value) or math.isinf(value):
+            raise MetricsError("metric_undefined", METRIC_UNDEFINED.format(name=name))
+        values[name] = value
+    return values

@@ -1,0 +1,1 @@
+"""Reads of the evaluation app (HackSoft selectors): leaderboards and submission views."""

@@ -1,0 +1,64 @@
+"""Who may see what: challenges, submissions and the CSV export (documented in README, "Results visibility").
+
+- A challenge's leaderboard is public when the challenge is published; organizers of the challenge and superusers see
+  unpublished ones too.
+- A submission is seen in FULL (status, error, files, outputs, score) by its entrant, the challenge's organizers and
+  superusers; everyone else (anonymous, other entrants, judges) sees a PUBLIC view only while it is ranked (scored, not
+  disqualified, published challenge): its score, audio, piano roll and MIDI, never an error; a checkpoint entry's
+  outputs (made from the hidden input melodies) only once the challenge is closed for entries. Otherwise: 404.
+- The leaderboard CSV is for the challenge's organizers and superusers ("staff": every organizer has is_staff for
+  the admin, so is_staff alone would open every challenge's CSV to the organizers of any challenge).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils import timezone
+
+from chartbusters.challenges.models import Challenge
+from submissions.models import Submission
+from submissions.selectors import user_organizes  # superusers and the challenge's own organizers
+
+__all__ = ["Access", "challenge_get_visible", "outputs_visible", "submission_access", "user_organizes"]
+
+
+class Access(StrEnum):
+    FULL = "full"
+    PUBLIC = "public"
+    NONE = "none"
+
+
+def challenge_get_visible(*, slug: str, user) -> Challenge | None:
+    """The challenge with this slug if the user may see it, else None."""
+    challenge = Challenge.objects.filter(slug=slug).first()
+    if challenge is None:
+        return None
+    if challenge.published or user_organizes(user=user, challenge=challenge):
+        return challenge
+    return None
+
+
+def submission_is_ranked(submission: Submission) -> bool:
+    return (
+        submission.status == Submission.Status.SCORED
+        and not submission.disqualified
+        and hasattr(submission, "score")
+    )
+
+
+def submission_access(*, user, submission: Submission) -> Access:
+    if getattr(user, "is_authenticated", False) and submission.entrant_id == user.pk:
+        return Access.FULL
+    if user_organizes(user=user, challenge=submission.challenge):
+        return Access.FULL
+    if submission.challenge.published and submission_is_ranked(submission):
+        return Access.PUBLIC
+    return Access.NONE
+
+
+def outputs_visible(*, access: Access, challenge: Challenge) -> bool:
+    """Outputs come from hidden input melodies: others hear them only once entries are closed."""
+    if access == Access.FULL:
+        return True
+    return access == Access.PUBLIC and timezone.now() >= challenge.closes_at

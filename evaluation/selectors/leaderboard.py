@@ -1,0 +1,157 @@
+"""Leaderboard reads (DESIGN section 6), from the precomputed LeaderboardEntry table.
+
+Order: score desc, then the earlier submission, then the lower submission id. Ranks are ROW_NUMBER() over that
+order, computed in SQL: equal scores get distinct ranks, the earlier entry first.
+
+The table holds only ranked entries: every change of a submission goes through a submissions service that tells
+the listeners (evaluation.listeners), which refresh the entrant's row in the same transaction. As a second line of
+defence the page query also checks ``submission.status = scored AND NOT disqualified`` (100 primary-key probes),
+so a row left stale by a bulk update that bypassed the services is never *shown*; counting and the viewer's rank
+read the table alone (index range scans), since checking all 5,000 rows costs ~40 ms. ``rebuild_leaderboard``
+repairs a table after such a bulk update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TypedDict
+
+from django.core.files.storage import default_storage
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from chartbusters.challenges.models import Challenge
+from evaluation.models import LeaderboardEntry, Rendering
+from submissions.models import Submission
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 100
+ORDER = (F("score").desc(), F("submitted_at").asc(), F("submission_id").asc())
+
+
+class LeaderboardRow(TypedDict, total=False):
+    """A plain dict (rendered as JSON as it is: no per-row serializer cost); parts/style/realness with_parts only."""
+
+    rank: int
+    entrant_id: int
+    entrant: str
+    submission: int
+    title: str
+    score: float
+    automatic: float
+    submitted_at: datetime
+    audio_url: str | None
+    parts: dict
+    style: float
+    realness: float
+
+
+def _entries(*, challenge_id: int):
+    return LeaderboardEntry.objects.filter(challenge_id=challenge_id)
+
+
+def _ranked_entries(*, challenge_id: int):
+    return _entries(challenge_id=challenge_id).filter(
+        submission__status=Submission.Status.SCORED, submission__disqualified=False
+    )
+
+
+def _entry_audio():
+    return Subquery(
+        Rendering.objects.filter(submission_id=OuterRef("submission_id"), output__isnull=True).values("audio")[:1]
+    )
+
+
+def _media_url(name: str | None) -> str | None:
+    return default_storage.url(name) if name else None
+
+
+_FIELDS = ("rank", "entrant_id", "entrant__username", "submission_id", "submission__title", "score", "automatic",
+           "submitted_at", "audio")
+_PART_FIELDS = ("submission__score__parts", "submission__score__style", "submission__score__realness")
+
+
+def _row(values: dict, *, with_parts: bool) -> LeaderboardRow:
+    row: LeaderboardRow = {
+        "rank": values["rank"],
+        "entrant_id": values["entrant_id"],
+        "entrant": values["entrant__username"],
+        "submission": values["submission_id"],
+        "title": values["submission__title"],
+        "score": values["score"],
+        "automatic": values["automatic"],
+        "submitted_at": values["submitted_at"],
+        "audio_url": _media_url(values["audio"]),
+    }
+    if with_parts:
+        row["parts"] = values["submission__score__parts"]
+        row["style"] = values["submission__score__style"]
+        row["realness"] = values["submission__score__realness"]
+    return row
+
+
+def leaderboard_rows(
+    *, challenge: Challenge, offset: int = 0, limit: int = DEFAULT_LIMIT, with_parts: bool = False
+) -> list[LeaderboardRow]:
+    """One page of the leaderboard, ranked in SQL (ROW_NUMBER over the whole ranked set)."""
+    fields = (*_FIELDS, *_PART_FIELDS) if with_parts else _FIELDS
+    rows = (
+        _ranked_entries(challenge_id=challenge.pk)
+        .annotate(rank=Window(RowNumber(), order_by=ORDER), audio=_entry_audio())
+        .order_by(*ORDER)
+        .values(*fields)[offset : offset + limit]
+    )
+    return [_row(values, with_parts=with_parts) for values in rows]
+
+
+def leaderboard_count(*, challenge: Challenge) -> int:
+    return _entries(challenge_id=challenge.pk).count()
+
+
+def leaderboard_row_of(*, challenge: Challenge, user, with_parts: bool = False) -> LeaderboardRow | None:
+    """The viewer's own row (their best ranked entry) with its rank, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    fields = (*_FIELDS[1:], *_PART_FIELDS) if with_parts else _FIELDS[1:]
+    values = (
+        _ranked_entries(challenge_id=challenge.pk).filter(entrant_id=user.pk).annotate(audio=_entry_audio())
+        .values(*fields).first()
+    )
+    if values is None:
+        return None
+    ahead = _entries(challenge_id=challenge.pk).filter(
+        Q(score__gt=values["score"])
+        | Q(score=values["score"], submitted_at__lt=values["submitted_at"])
+        | Q(score=values["score"], submitted_at=values["submitted_at"], submission_id__lt=values["submission_id"])
+    )
+    return _row({**values, "rank": ahead.count() + 1}, with_parts=with_parts)
+
+
+def leaderboard_iter_all(*, challenge: Challenge) -> Iterator[dict]:
+    """Every ranked row with its score parts, for the organizers' CSV export (streamed)."""
+    rows = (
+        _ranked_entries(challenge_id=challenge.pk)
+        .annotate(rank=Window(RowNumber(), order_by=ORDER))
+        .order_by(*ORDER)
+        .values(
+            "rank", "entrant_id", "entrant__username", "entrant__email", "submission_id", "submission__title",
+            "submission__kind", "score", "automatic", "submitted_at", "judged", "submission__score__style",
+            "submission__score__realness", "submission__score__flagged_copy",
+        )
+    )
+    return rows.iterator(chunk_size=1000)
+
+
+def leaderboard_is_provisional(*, challenge: Challenge, now: datetime | None = None) -> bool:
+    """Scores are final once the organizers publish the results, or once judging has ended and every ranked entry
+    is judged (or the challenge gives judges no weight, alpha = 0). Until then the board is provisional."""
+    if challenge.results_published:
+        return False
+    if (now or timezone.now()) < challenge.judging_ends_at:
+        return True
+    if challenge.alpha == 0:
+        return False
+    return _entries(challenge_id=challenge.pk).filter(judged=False).exists()

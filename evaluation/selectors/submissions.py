@@ -1,0 +1,155 @@
+"""Submission reads for the results pages and API, with the visibility rules of ``evaluation.selectors.access``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.files.storage import default_storage
+from django.db.models import Prefetch, QuerySet
+
+from evaluation.models import Rendering, Score
+from evaluation.selectors.access import Access, outputs_visible, submission_access, user_organizes
+from submissions.models import Submission, SubmissionOutput
+
+IN_PROGRESS = (Submission.Status.QUEUED, Submission.Status.GENERATING, Submission.Status.SCORING)
+
+
+@dataclass(frozen=True)
+class ScoreView:
+    automatic: float
+    final: float
+    style: float
+    realness: float
+    parts: dict
+    flagged_copy: bool | None  # None: not shown (organizers only)
+
+
+@dataclass(frozen=True)
+class OutputView:
+    id: int
+    input_name: str
+    midi_url: str | None
+    audio_url: str | None
+    pianoroll_url: str | None
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    id: int
+    challenge: str
+    challenge_title: str
+    title: str
+    entrant: str
+    kind: str
+    status: str
+    progress: int
+    error: str
+    disqualified: bool
+    score: ScoreView | None
+    midi_url: str | None
+    audio_url: str | None
+    pianoroll_url: str | None
+    created_at: datetime
+    access: Access
+    outputs: list[OutputView] = field(default_factory=list)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in IN_PROGRESS
+
+
+def _url(name: str | None) -> str | None:
+    return default_storage.url(name) if name else None
+
+
+def _queryset() -> QuerySet[Submission]:
+    return Submission.objects.select_related("challenge", "entrant", "score").prefetch_related(
+        Prefetch("renderings", queryset=Rendering.objects.filter(output__isnull=True), to_attr="entry_renderings"),
+        Prefetch("outputs", queryset=SubmissionOutput.objects.select_related("rendering")),
+    )
+
+
+def _score_view(score: Score | None, *, organizer: bool) -> ScoreView | None:
+    if score is None:
+        return None
+    parts = dict(score.parts)
+    if not organizer and parts.get("judges"):
+        # Judging is blind both ways: entrants see each rubric, not who gave it.
+        parts["judges"] = [{k: v for k, v in j.items() if k != "judge"} for j in parts["judges"]]
+    return ScoreView(
+        automatic=score.automatic,
+        final=score.final,
+        style=score.style,
+        realness=score.realness,
+        parts=parts,
+        flagged_copy=score.flagged_copy if organizer else None,
+    )
+
+
+def _output_view(output: SubmissionOutput) -> OutputView:
+    rendering = getattr(output, "rendering", None)
+    return OutputView(
+        id=output.pk,
+        input_name=output.input_name,
+        midi_url=_url(output.midi.name),
+        audio_url=_url(rendering.audio.name if rendering else output.audio.name),
+        pianoroll_url=_url(rendering.pianoroll.name if rendering else None),
+    )
+
+
+def submission_view(*, submission: Submission, access: Access, organizer: bool) -> SubmissionView:
+    rendering = submission.entry_renderings[0] if getattr(submission, "entry_renderings", None) else None
+    full = access == Access.FULL
+    score = getattr(submission, "score", None) if (full or submission.status == Submission.Status.SCORED) else None
+    outputs = (
+        [_output_view(o) for o in submission.outputs.all()]
+        if outputs_visible(access=access, challenge=submission.challenge)
+        else []
+    )
+    return SubmissionView(
+        id=submission.pk,
+        challenge=submission.challenge.slug,
+        challenge_title=submission.challenge.title,
+        title=submission.title,
+        entrant=submission.entrant.username,
+        kind=submission.kind,
+        status=submission.status,
+        progress=submission.progress,
+        error=submission.error if full else "",
+        disqualified=submission.disqualified,
+        score=_score_view(score, organizer=organizer),
+        midi_url=_url(submission.midi.name),
+        audio_url=_url(rendering.audio.name if rendering else None),
+        pianoroll_url=_url(rendering.pianoroll.name if rendering else None),
+        created_at=submission.created_at,
+        access=access,
+        outputs=outputs,
+    )
+
+
+def submission_get_for_viewer(*, user, submission_id: int) -> SubmissionView | None:
+    """The submission as this user may see it, or None (not there, or not theirs to see: the API answers 404)."""
+    submission = _queryset().filter(pk=submission_id).first()
+    if submission is None:
+        return None
+    access = submission_access(user=user, submission=submission)
+    if access == Access.NONE:
+        return None
+    return submission_view(
+        submission=submission, access=access, organizer=user_organizes(user=user, challenge=submission.challenge)
+    )
+
+
+def submission_list_mine(*, user, challenge_slug: str | None = None) -> QuerySet[Submission]:
+    """The user's own submissions, newest first (turn each into a view with ``submission_views_mine``)."""
+    qs = _queryset().filter(entrant_id=user.pk).order_by("-created_at", "-id")
+    if challenge_slug:
+        qs = qs.filter(challenge__slug=challenge_slug)
+    return qs
+
+
+def submission_views_mine(submissions) -> list[SubmissionView]:
+    return [
+        submission_view(submission=s, access=Access.FULL, organizer=s.entrant.is_superuser) for s in submissions
+    ]

@@ -1,0 +1,1 @@
+"""Writes of the evaluation app (HackSoft services): score storage, leaderboard table, scoring, renderings."""

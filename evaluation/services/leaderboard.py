@@ -1,0 +1,96 @@
+"""The precomputed leaderboard table: one row per (challenge, entrant) holding that entrant's best ranked entry.
+
+A submission is *ranked* when it is scored, has a Score and is not disqualified (DESIGN section 6). The best one of
+an entrant is the highest final score; equal scores go to the earlier submission (then the lower id).
+Every refresh recomputes the entrant's row from SQL, so it is right whatever happened before (a new score, a rerun,
+a disqualification, a judged score). Rows of one entrant are serialised with ``select_for_update``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from evaluation.models import LeaderboardEntry, Score
+from submissions.models import Submission
+
+
+def ranked_scores(*, challenge_id: int):
+    """Scores that may rank: scored, not disqualified, in this challenge."""
+    return Score.objects.filter(
+        challenge_id=challenge_id,
+        submission__status=Submission.Status.SCORED,
+        submission__disqualified=False,
+    )
+
+
+def _best_score(*, challenge_id: int, entrant_id: int) -> Score | None:
+    return (
+        ranked_scores(challenge_id=challenge_id)
+        .filter(submission__entrant_id=entrant_id)
+        .select_related("submission")
+        .order_by("-final", "submission__created_at", "submission_id")
+        .first()
+    )
+
+
+@transaction.atomic
+def leaderboard_entry_refresh(*, challenge_id: int, entrant_id: int) -> LeaderboardEntry | None:
+    """Recompute one entrant's leaderboard row; deletes it when the entrant has no ranked entry left."""
+    # Lock the entrant's user row: two scores of one entrant landing at once refresh one after the other.
+    get_user_model().objects.select_for_update().filter(pk=entrant_id).exists()
+    best = _best_score(challenge_id=challenge_id, entrant_id=entrant_id)
+    if best is None:
+        LeaderboardEntry.objects.filter(challenge_id=challenge_id, entrant_id=entrant_id).delete()
+        return None
+    entry, _ = LeaderboardEntry.objects.update_or_create(
+        challenge_id=challenge_id,
+        entrant_id=entrant_id,
+        defaults={
+            "submission_id": best.submission_id,
+            "score": best.final,
+            "automatic": best.automatic,
+            "submitted_at": best.submission.created_at,
+            "judged": bool(best.parts.get("judges")),
+        },
+    )
+    return entry
+
+
+def leaderboard_refresh_submission(*, submission_id: int) -> LeaderboardEntry | None:
+    """Refresh the row of the entrant who owns this submission (after a score, rerun, disqualify or failure)."""
+    row = Submission.objects.filter(pk=submission_id).values("challenge_id", "entrant_id").first()
+    if row is None:
+        return None
+    return leaderboard_entry_refresh(challenge_id=row["challenge_id"], entrant_id=row["entrant_id"])
+
+
+@transaction.atomic
+def leaderboard_rebuild(*, challenge_id: int) -> int:
+    """Rebuild a challenge's whole table from SQL (repair, or after bulk changes); returns the number of rows."""
+    LeaderboardEntry.objects.filter(challenge_id=challenge_id).delete()
+    best_by_entrant: dict[int, Score] = {}
+    scores = (
+        ranked_scores(challenge_id=challenge_id)
+        .select_related("submission")
+        .order_by("submission__entrant_id", "-final", "submission__created_at", "submission_id")
+        .only("submission_id", "final", "automatic", "parts", "submission__entrant_id", "submission__created_at")
+    )
+    for score in scores.iterator(chunk_size=2000):
+        best_by_entrant.setdefault(score.submission.entrant_id, score)
+    LeaderboardEntry.objects.bulk_create(
+        [
+            LeaderboardEntry(
+                challenge_id=challenge_id,
+                entrant_id=entrant_id,
+                submission_id=best.submission_id,
+                score=best.final,
+                automatic=best.automatic,
+                submitted_at=best.submission.created_at,
+                judged=bool(best.parts.get("judges")),
+            )
+            for entrant_id, best in best_by_entrant.items()
+        ],
+        batch_size=1000,
+    )
+    return len(best_by_entrant)

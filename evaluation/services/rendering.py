@@ -1,0 +1,63 @@
+"""Audio and piano roll of an entry and of each output of a checkpoint entry (stored in evaluation.Rendering).
+
+A checkpoint entry's outputs also get ``SubmissionOutput.audio`` pointing at the same stored file, so pages of
+other apps that read that field play it too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models.fields.files import FieldFile
+
+from evaluation.audio import render_audio
+from evaluation.models import Rendering
+from evaluation.pianoroll import render_pianoroll_png
+from submissions.models import Submission, SubmissionOutput
+
+
+def audio_suffix() -> str:
+    """MP3 plays in every browser; without ffmpeg the renderer can only write WAV."""
+    return ".mp3" if shutil.which("ffmpeg") else ".wav"
+
+
+def _render_files(midi: FieldFile, *, stem: str, tmp: Path) -> tuple[Path, Path]:
+    midi_path = tmp / f"{stem}.mid"
+    with midi.open("rb") as src:
+        midi_path.write_bytes(src.read())
+    audio = render_audio(midi_path, tmp / f"{stem}{audio_suffix()}")
+    roll = render_pianoroll_png(midi_path, tmp / f"{stem}.png")
+    return Path(audio), Path(roll)
+
+
+@transaction.atomic
+def _rendering_store(*, submission_id: int, output_id: int | None, audio: Path, roll: Path) -> Rendering:
+    rendering, _ = Rendering.objects.select_for_update().get_or_create(submission_id=submission_id, output_id=output_id)
+    with audio.open("rb") as a, roll.open("rb") as r:
+        rendering.audio.save(audio.name, File(a), save=False)
+        rendering.pianoroll.save(roll.name, File(r), save=False)
+    rendering.save(update_fields=["audio", "pianoroll"])
+    if output_id is not None:
+        SubmissionOutput.objects.filter(pk=output_id).update(audio=rendering.audio.name)
+    return rendering
+
+
+def submission_render_media(*, submission_id: int) -> list[Rendering]:
+    """Render the entry's MIDI (composition entries) and every output (checkpoint entries)."""
+    submission = Submission.objects.get(pk=submission_id)
+    targets: list[tuple[int | None, FieldFile, str]] = []
+    if submission.midi:
+        targets.append((None, submission.midi, f"entry-{submission.pk}"))
+    targets += [(o.pk, o.midi, f"output-{o.pk}") for o in submission.outputs.all() if o.midi]
+    renderings = []
+    with tempfile.TemporaryDirectory(prefix="chartbusters-render-") as tmp:
+        for output_id, midi, stem in targets:
+            audio, roll = _render_files(midi, stem=stem, tmp=Path(tmp))
+            renderings.append(
+                _rendering_store(submission_id=submission_id, output_id=output_id, audio=audio, roll=roll)
+            )
+    return renderings

@@ -1,0 +1,92 @@
+"""Storing a submission's score with every part, and keeping its leaderboard row in step (DESIGN section 5)."""
+
+from __future__ import annotations
+
+import math
+
+from django.db import transaction
+
+from evaluation.models import Score
+from evaluation.services.leaderboard import leaderboard_entry_refresh
+from submissions.models import Submission
+
+RUBRIC = ("originality", "balance", "emotion")
+SCORE_NOT_FINITE = "The automatic score must be a finite number between 0 and 100; got {value!r}."
+RUBRIC_OUT_OF_RANGE = "Each rubric mark ({names}) must be a whole number from 1 to 5; got {value!r} for {name}."
+NO_SCORE_TO_JUDGE = "Submission {submission_id} has no automatic score yet, so it cannot be judged."
+
+
+def judge_score(judges: list[dict]) -> float | None:
+    """Mean judge score: 20 * mean rubric mark of each judge, averaged over judges; None when nobody judged."""
+    if not judges:
+        return None
+    per_judge = [20.0 * sum(j[name] for name in RUBRIC) / len(RUBRIC) for j in judges]
+    return sum(per_judge) / len(per_judge)
+
+
+def final_score(*, automatic: float, judges: list[dict], alpha: float) -> float:
+    """(1 - alpha) * automatic + alpha * mean judge score; the automatic score until someone judged."""
+    judged = judge_score(judges)
+    if judged is None:
+        return automatic
+    return (1.0 - alpha) * automatic + alpha * judged
+
+
+def _check_automatic(value: float) -> None:
+    if not isinstance(value, int | float) or not math.isfinite(value) or not 0.0 <= value <= 100.0:
+        raise ValueError(SCORE_NOT_FINITE.format(value=value))
+
+
+@transaction.atomic
+def score_store(
+    *,
+    submission_id: int,
+    automatic: float,
+    style: float,
+    realness: float,
+    parts: dict,
+    flagged_copy: bool = False,
+) -> Score:
+    """Create or replace (rerun) the score of a submission; judges' marks already given are kept."""
+    _check_automatic(automatic)
+    submission = Submission.objects.select_related("challenge").get(pk=submission_id)
+    previous = Score.objects.filter(submission_id=submission_id).values_list("parts", flat=True).first()
+    judges = list((previous or {}).get("judges", []))
+    stored_parts = {**parts, "judges": judges}
+    score, _ = Score.objects.update_or_create(
+        submission_id=submission_id,
+        defaults={
+            "challenge_id": submission.challenge_id,
+            "automatic": automatic,
+            "final": final_score(automatic=automatic, judges=judges, alpha=submission.challenge.alpha),
+            "style": style,
+            "realness": realness,
+            "parts": stored_parts,
+            "flagged_copy": flagged_copy,
+        },
+    )
+    leaderboard_entry_refresh(challenge_id=submission.challenge_id, entrant_id=submission.entrant_id)
+    return score
+
+
+@transaction.atomic
+def score_record_judging(*, submission_id: int, judges: list[dict]) -> Score:
+    """Store every judge's rubric ({"judge": id, "originality", "balance", "emotion": 1-5, "comment"}) and the
+    final score that follows from it; the leaderboard row follows."""
+    for judge in judges:
+        for name in RUBRIC:
+            value = judge.get(name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+                raise ValueError(RUBRIC_OUT_OF_RANGE.format(names=", ".join(RUBRIC), value=value, name=name))
+    score = Score.objects.select_for_update().select_related("submission__challenge").filter(
+        submission_id=submission_id
+    ).first()
+    if score is None:
+        raise ValueError(NO_SCORE_TO_JUDGE.format(submission_id=submission_id))
+    score.parts = {**score.parts, "judges": list(judges), "judge_score": judge_score(judges)}
+    score.final = final_score(
+        automatic=score.automatic, judges=judges, alpha=score.submission.challenge.alpha
+    )
+    score.save(update_fields=["parts", "final", "updated_at"])
+    leaderboard_entry_refresh(challenge_id=score.challenge_id, entrant_id=score.submission.entrant_id)
+    return score

@@ -1,0 +1,112 @@
+"""Scoring one submission: the pipeline the "evaluation.score_submission" task runs (DESIGN sections 5 and 6).
+
+scoring -> score_midi_paths (composition: its MIDI; checkpoint: the mean over its outputs) -> Score with every
+part -> scored, then audio is queued. Bad music (ScoringError) fails the entry with the scorer's message; any other
+exception is the platform's fault: the entry fails with PLATFORM_FAULT_MESSAGE and does not count against quota.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models.fields.files import FieldFile
+
+from chartbusters.dispatch import send_task
+from evaluation.services.score_store import score_store
+from submissions.models import Submission
+from submissions.services.lifecycle import (
+    submission_mark_failed,
+    submission_mark_scored,
+    submission_mark_scoring,
+)
+
+logger = logging.getLogger(__name__)
+
+PLATFORM_FAULT_MESSAGE = (
+    "The platform could not score this entry because of an internal error (it has been logged). "
+    "It does not count against your quota: please submit it again later."
+)
+NO_OUTPUTS_MESSAGE = "Your model generated no output for any input melody, so there is nothing to score."
+NO_MIDI_MESSAGE = "This entry has no MIDI file to score; submit the composition again."
+FINISHED = (Submission.Status.SCORED, Submission.Status.FAILED)
+RENDER_TASK = "evaluation.render_submission_audio"
+
+
+class NothingToScoreError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def midi_files_of(submission: Submission) -> list[FieldFile]:
+    """Composition entry: its MIDI; checkpoint entry: every generated output."""
+    if submission.kind == Submission.Kind.CHECKPOINT:
+        files = [output.midi for output in submission.outputs.all() if output.midi]
+        if not files:
+            raise NothingToScoreError(NO_OUTPUTS_MESSAGE)
+        return files
+    if not submission.midi:
+        raise NothingToScoreError(NO_MIDI_MESSAGE)
+    return [submission.midi]
+
+
+@contextmanager
+def local_copies(files: list[FieldFile]) -> Iterator[list[Path]]:
+    """Copies of stored files on the local disk (media may live on S3-compatible storage)."""
+    with tempfile.TemporaryDirectory(prefix="chartbusters-score-") as tmp:
+        paths = []
+        for i, field in enumerate(files):
+            path = Path(tmp) / f"{i:03d}.mid"
+            with field.open("rb") as src:
+                path.write_bytes(src.read())
+            paths.append(path)
+        yield paths
+
+
+def _score(submission: Submission):
+    from evaluation.automatic import score_midi_paths  # imports torch lazily: worker only
+
+    with local_copies(midi_files_of(submission)) as paths:
+        return score_midi_paths(paths, challenge=submission.challenge, exclude_submission_id=submission.pk)
+
+
+def submission_score(*, submission_id: int) -> str:
+    """Score a submission end to end; returns the status it ends in. A finished entry is left alone (a task
+    delivered twice does nothing the second time)."""
+    from evaluation.automatic import ScoringError
+
+    submission = Submission.objects.select_related("challenge").get(pk=submission_id)
+    if submission.status in FINISHED:
+        return submission.status
+    submission_mark_scoring(submission_id=submission_id)
+    try:
+        result = _score(submission)
+    except (ScoringError, NothingToScoreError) as exc:
+        submission_mark_failed(submission_id=submission_id, error=exc.message, platform_fault=False)
+        return Submission.Status.FAILED
+    except Exception:
+        logger.exception("Scoring submission %s failed", submission_id)
+        submission_mark_failed(submission_id=submission_id, error=PLATFORM_FAULT_MESSAGE, platform_fault=True)
+        return Submission.Status.FAILED
+    try:
+        with transaction.atomic():
+            score_store(
+                submission_id=submission_id,
+                automatic=result.automatic,
+                style=result.style,
+                realness=result.realness,
+                parts=result.parts,
+                flagged_copy=result.flagged_copy,
+            )
+            submission_mark_scored(submission_id=submission_id)
+            send_task(RENDER_TASK, args=(submission_id,), queue="audio")
+    except Exception:
+        logger.exception("Storing the score of submission %s failed", submission_id)
+        submission_mark_failed(submission_id=submission_id, error=PLATFORM_FAULT_MESSAGE, platform_fault=True)
+        return Submission.Status.FAILED
+    return Submission.Status.SCORED

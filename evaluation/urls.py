@@ -1,0 +1,13 @@
+"""Results pages, included at the site root by chartbusters/urls.py."""
+
+from django.urls import path
+
+from evaluation.views.pages import leaderboard_view, my_submissions_view, submission_detail_view
+
+app_name = "results"
+
+urlpatterns = [
+    path("submissions/mine/", my_submissions_view, name="my-submissions"),
+    path("submissions/<int:submission_id>/", submission_detail_view, name="submission-detail"),
+    path("challenges/<slug:slug>/leaderboard/", leaderboard_view, name="leaderboard"),
+]

@@ -1,0 +1,48 @@
+"""The score breakdown as bars (0-1) for the inline SVG chart of the submission and leaderboard pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BAR_WIDTH_PX = 300
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    fraction: float  # 0..1
+    text: str
+    y: int = 0
+
+    @property
+    def width(self) -> float:
+        return round(BAR_WIDTH_PX * self.fraction, 1)
+
+    @property
+    def text_x(self) -> float:
+        return 170 + BAR_WIDTH_PX + 8
+
+
+def _clamp(value) -> float:
+    try:
+        return min(1.0, max(0.0, float(value)))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def score_bars(*, style: float, realness: float, parts: dict) -> list[Bar]:
+    """Style and realness first, then each metric's closeness to the reference, then each judge's mean mark."""
+    rows = [("style", style, f"{style:.2f}"), ("realness", realness, f"{realness:.2f}")]
+    for name, metric in sorted((parts.get("metrics") or {}).items()):
+        if isinstance(metric, dict) and "closeness" in metric:
+            value = metric.get("value")
+            shown = f"{metric['closeness']:.2f}" + (f" (value {value:.3g})" if isinstance(value, int | float) else "")
+            rows.append((name.replace("_", " "), metric["closeness"], shown))
+    for i, judge in enumerate(parts.get("judges") or [], start=1):
+        marks = [judge.get(k) for k in ("originality", "balance", "emotion") if isinstance(judge.get(k), int)]
+        if marks:
+            mean = sum(marks) / len(marks)
+            rows.append((f"judge {i}", (mean - 1) / 4, f"{mean:.1f} / 5"))
+    return [
+        Bar(label=label, fraction=_clamp(frac), text=text, y=4 + 22 * i) for i, (label, frac, text) in enumerate(rows)
+    ]

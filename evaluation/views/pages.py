@@ -1,0 +1,76 @@
+"""Results pages: my submissions (live status), a submission (score chart, piano roll, audio), the leaderboard."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from evaluation.selectors.access import challenge_get_visible, user_organizes
+from evaluation.selectors.leaderboard import (
+    MAX_LIMIT,
+    leaderboard_count,
+    leaderboard_is_provisional,
+    leaderboard_row_of,
+    leaderboard_rows,
+)
+from evaluation.selectors.submissions import submission_get_for_viewer, submission_list_mine, submission_views_mine
+from evaluation.views.charts import score_bars
+
+MY_SUBMISSIONS_PER_PAGE = 50
+
+
+@login_required
+def my_submissions_view(request: HttpRequest) -> HttpResponse:
+    page = Paginator(submission_list_mine(user=request.user), MY_SUBMISSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    views = submission_views_mine(page.object_list)
+    return render(request, "evaluation/my_submissions.html", {
+        "page": page, "submissions": views, "any_in_progress": any(v.in_progress for v in views),
+        "page_size": MY_SUBMISSIONS_PER_PAGE,
+    })
+
+
+def submission_detail_view(request: HttpRequest, submission_id: int) -> HttpResponse:
+    view = submission_get_for_viewer(user=request.user, submission_id=submission_id)
+    if view is None:
+        raise Http404("No such submission.")
+    score = view.score
+    bars = score_bars(style=score.style, realness=score.realness, parts=score.parts) if score else []
+    return render(request, "evaluation/submission_detail.html", {
+        "submission": view, "bars": bars, "chart_height": 8 + 22 * len(bars),
+    })
+
+
+def _int_param(request: HttpRequest, name: str, default: int) -> int:
+    try:
+        return max(0, int(request.GET.get(name, default)))
+    except ValueError:
+        return default
+
+
+def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = challenge_get_visible(slug=slug, user=request.user)
+    if challenge is None:
+        raise Http404("No such challenge.")
+    offset = _int_param(request, "offset", 0)
+    rows = leaderboard_rows(challenge=challenge, offset=offset, limit=MAX_LIMIT, with_parts=True)
+    me = leaderboard_row_of(challenge=challenge, user=request.user, with_parts=True)
+    count = leaderboard_count(challenge=challenge)
+    return render(request, "evaluation/leaderboard.html", {
+        "challenge": challenge,
+        "provisional": leaderboard_is_provisional(challenge=challenge),
+        "rows": [(row, _bars(row)) for row in rows],
+        "me": me,
+        "me_bars": _bars(me) if me else [],
+        "me_on_page": me is not None and any(row["submission"] == me["submission"] for row in rows),
+        "count": count,
+        "offset": offset,
+        "previous_offset": max(0, offset - MAX_LIMIT) if offset else None,
+        "next_offset": offset + MAX_LIMIT if offset + MAX_LIMIT < count else None,
+        "is_organizer": user_organizes(user=request.user, challenge=challenge),
+    })
+
+
+def _bars(row):
+    return score_bars(style=row["style"] or 0.0, realness=row["realness"] or 0.0, parts=row["parts"] or {})

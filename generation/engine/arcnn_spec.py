@@ -1,0 +1,131 @@
+"""AR-CNN configuration and tensor layout, without torch (the web process checks uploaded checkpoints with it).
+
+`ARCNNConfig` is the model's config dataclass (arcnn.py builds the network from it); `config_from_dict` validates an
+untrusted dict against `CONFIG_BOUNDS`; `tensor_specs(config)` lists every tensor the model's state_dict holds, with its
+shape and dtype, so a checkpoint can be checked before any weight is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from .errors import CheckpointError
+
+ARCHITECTURE = "arcnn"
+
+
+@dataclass(frozen=True)
+class ARCNNConfig:
+    n_pitches: int = 128  # MIDI pitch range: the roll's height; every pitch can hold a random (wrong) cell to remove
+    window_steps: int = 128  # 8 bars of 4/4 at 4 steps a beat, as DeepComposer; the training window (the net is
+    #                          fully convolutional over time, so the sampler edits up to 32 bars in one pass)
+    base_channels: int = 8  # channels at full 128x128 resolution: the costliest level (training time grows with
+    #                         its square), kept narrow so the model trains in minutes and edits fast on 2 CPU cores
+    levels: int = 5  # 2x2 poolings: 128 -> 4 at the bottom, where a 3x3 conv sees the whole 8-bar, 128-pitch roll
+    max_channels: int = 128  # channel cap (base * 2**level): [8, 16, 32, 64, 128, 128], ~1.2 M parameters
+    convs_per_level: int = 2  # two 3x3 convs per level, the classic U-Net block
+    batch_norm: bool = False  # BatchNorm at 128x128 dominated CPU training time; plain conv+bias+ReLU trains fine
+    pitch_channel: bool = True  # a second input plane holding each row's pitch (scaled to [-1, 1]): the net knows the
+    #                             register absolutely, so far-off random cells are easy to spot
+
+
+# Inclusive bounds for every config field (a checkpoint's config is untrusted input).
+CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
+    "n_pitches": (128, 128),
+    "window_steps": (16, 512),
+    "base_channels": (4, 64),
+    "levels": (1, 6),
+    "max_channels": (4, 1024),
+    "convs_per_level": (1, 4),
+}
+BOOL_FIELDS = ("pitch_channel", "batch_norm")
+
+
+def config_from_dict(raw: dict) -> ARCNNConfig:
+    """Build a config from untrusted JSON; unknown fields, wrong types and out-of-bounds values raise CheckpointError."""
+    if not isinstance(raw, dict):
+        raise CheckpointError("bad_config", f"arcnn config must be a JSON object, found {type(raw).__name__}")
+    known = {f.name for f in fields(ARCNNConfig)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise CheckpointError("bad_config", f"arcnn config has unknown field(s): {', '.join(unknown)}")
+    values = asdict(ARCNNConfig())
+    values.update(raw)
+    for name, value in values.items():
+        if name in BOOL_FIELDS:
+            if not isinstance(value, bool):
+                raise CheckpointError("bad_config", f"arcnn config field {name} must be true or false, found {value!r}")
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CheckpointError("bad_config", f"arcnn config field {name} must be an integer, found {value!r}")
+        low, high = CONFIG_BOUNDS[name]
+        if not low <= value <= high:
+            raise CheckpointError("bad_config", f"arcnn config field {name} must be in {low}..{high}, found {value}")
+    if values["window_steps"] % (2 ** values["levels"]):
+        raise CheckpointError(
+            "bad_config",
+            f"arcnn window_steps ({values['window_steps']}) must be a multiple of 2**levels ({2 ** values['levels']})",
+        )
+    return ARCNNConfig(**values)
+
+
+def config_to_dict(config: ARCNNConfig) -> dict:
+    return asdict(config)
+
+
+def level_channels(config: ARCNNConfig) -> list[int]:
+    """Channels at each resolution level 0..levels (level `levels` is the bottleneck)."""
+    return [min(config.base_channels * 2**level, config.max_channels) for level in range(config.levels + 1)]
+
+
+def in_channels(config: ARCNNConfig) -> int:
+    return 2 if config.pitch_channel else 1
+
+
+def _conv_block_specs(
+    prefix: str, c_in: int, c_out: int, n_convs: int, batch_norm: bool
+) -> dict[str, tuple[tuple[int, ...], str]]:
+    # Mirrors arcnn.ConvBlock, an nn.Sequential: with batch_norm (Conv2d no bias, BatchNorm2d, ReLU) x n -> conv at
+    # index 3*i, norm at 3*i+1; without, (Conv2d with bias, ReLU) x n -> conv at index 2*i.
+    specs: dict[str, tuple[tuple[int, ...], str]] = {}
+    for i in range(n_convs):
+        conv = f"{prefix}.{3 * i if batch_norm else 2 * i}"
+        specs[f"{conv}.weight"] = ((c_out, c_in if i == 0 else c_out, 3, 3), "float32")
+        if not batch_norm:
+            specs[f"{conv}.bias"] = ((c_out,), "float32")
+            continue
+        norm = f"{prefix}.{3 * i + 1}"
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            specs[f"{norm}.{name}"] = ((c_out,), "float32")
+        specs[f"{norm}.num_batches_tracked"] = ((), "int64")
+    return specs
+
+
+def tensor_specs(config: ARCNNConfig) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Every state_dict entry of arcnn.ARCNN(config): name -> (shape, dtype). Tested equal to the real state_dict."""
+    channels = level_channels(config)
+    specs: dict[str, tuple[tuple[int, ...], str]] = {}
+    for level, c_out in enumerate(channels):
+        c_in = in_channels(config) if level == 0 else channels[level - 1]
+        specs.update(_conv_block_specs(f"down.{level}", c_in, c_out, config.convs_per_level, config.batch_norm))
+    for level in range(config.levels):
+        c_low, c_out = channels[level + 1], channels[level]
+        specs[f"up.{level}.weight"] = ((c_low, c_out, 2, 2), "float32")  # ConvTranspose2d weight is (in, out, kH, kW)
+        specs[f"up.{level}.bias"] = ((c_out,), "float32")
+        specs.update(_conv_block_specs(f"dec.{level}", 2 * c_out, c_out, config.convs_per_level, config.batch_norm))
+    specs["head.weight"] = ((1, channels[0], 1, 1), "float32")
+    specs["head.bias"] = ((1,), "float32")
+    return specs
+
+
+def n_parameters(config: ARCNNConfig) -> int:
+    """Trainable parameters (BatchNorm running statistics excluded)."""
+    total = 0
+    for name, (shape, _dtype) in tensor_specs(config).items():
+        if name.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            continue
+        count = 1
+        for dim in shape:
+            count *= dim
+        total += count
+    return total

@@ -1,0 +1,114 @@
+"""The realness discriminator: a small CNN that tells real chorales from generated and corrupted music (torch).
+
+Input: fixed-length windows of the six feature planes of `discriminator_data.piece_features` (voice-split and pooled
+rolls + onsets); output: one logit per window. A piece's realness is the mean calibrated probability over its
+windows (`realness`). Calibration is temperature scaling: the `temperature` buffer is fitted on the validation split
+after training and divides the logits. Same code on CPU and GPU.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+from generation.engine.discriminator_data import feature_windows, piece_features
+from generation.engine.discriminator_spec import (
+    ARCHITECTURE,
+    N_FEATURE_CHANNELS,
+    DiscriminatorConfig,
+    config_from_dict,
+    tensor_specs,
+)
+from generation.engine.errors import CheckpointError
+
+
+class Discriminator(nn.Module):
+    def __init__(self, config: DiscriminatorConfig) -> None:
+        super().__init__()
+        self.config = config
+        c, k = config.channels, config.pitch_kernel
+        self.conv1 = nn.Conv2d(N_FEATURE_CHANNELS, c, (3, k), stride=(1, 2), padding=(1, k // 2))
+        self.conv2 = nn.Conv2d(c, 2 * c, (3, 7), stride=(2, 2), padding=(1, 3))
+        self.conv3 = nn.Conv2d(2 * c, 4 * c, (3, 5), stride=(2, 2), padding=(1, 2))
+        self.time_conv = nn.Conv1d(8 * c, 4 * c, 3, padding=1)
+        self.dropout = nn.Dropout(config.dropout_pct / 100)
+        self.head = nn.Linear(8 * c, 1)
+        self.register_buffer("temperature", torch.ones(1))  # fitted after training (temperature scaling)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 6, W, 128) float -> uncalibrated logits (B,)."""
+        x = functional.gelu(self.conv1(x))  # (B, c, W, 64)
+        x = functional.gelu(self.conv2(x))  # (B, 2c, W/2, 32)
+        x = functional.gelu(self.conv3(x))  # (B, 4c, W/4, 16)
+        x = torch.cat([x.amax(dim=3), x.mean(dim=3)], dim=1)  # pool the pitch axis: (B, 8c, W/4)
+        x = functional.gelu(self.time_conv(x))  # (B, 4c, W/4)
+        x = torch.cat([x.amax(dim=2), x.mean(dim=2)], dim=1)  # pool the time axis: (B, 8c)
+        return self.head(self.dropout(x)).squeeze(1)  # (B,)
+
+    def calibrated_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self(x) / self.temperature
+
+
+def build_model(config: DiscriminatorConfig | dict | None = None) -> Discriminator:
+    if config is None:
+        config = DiscriminatorConfig()
+    elif isinstance(config, dict):
+        config = config_from_dict(config)
+    return Discriminator(config)
+
+
+@torch.no_grad()
+def window_probabilities(model: Discriminator, windows: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """(N, 6, W, 128) feature windows -> calibrated probabilities (N,)."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for i in range(0, len(windows), batch_size):
+        x = torch.from_numpy(np.ascontiguousarray(windows[i : i + batch_size], dtype=np.float32)).to(device)
+        out.append(torch.sigmoid(model.calibrated_logits(x)).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
+def realness(model: Discriminator, tracks: np.ndarray, onsets: np.ndarray | None = None) -> float:
+    """Probability, in [0, 1], that (n_tracks, T, 128) pitched tracks are real music of the reference style."""
+    features = piece_features(tracks, onsets)
+    windows = feature_windows(features, model.config.window_steps, model.config.hop_steps)
+    return float(window_probabilities(model, windows).mean())
+
+
+def load_discriminator(checkpoint_dir: str | Path, device: str = "cpu") -> Discriminator:
+    """Load a discriminator checkpoint (model.safetensors + config.json), checked tensor by tensor; never unpickles.
+    Uses the engine's checkpoint loader when present, else the same checks here."""
+    try:
+        from generation.engine.checkpoint import load_checkpoint
+    except ImportError:
+        load_checkpoint = None
+    if load_checkpoint is not None:
+        model, _meta = load_checkpoint(checkpoint_dir, architecture=ARCHITECTURE, device=device)
+        return model.eval()
+    from safetensors.torch import load_file
+
+    directory = Path(checkpoint_dir)
+    meta = json.loads((directory / "config.json").read_text())
+    if meta.get("architecture") != ARCHITECTURE:
+        raise CheckpointError("unknown_architecture", f"{directory} holds a {meta.get('architecture')!r} checkpoint, "
+                                                      "not a discriminator")  # fmt: skip
+    config = config_from_dict(meta.get("config", {}))
+    state = load_file(str(directory / "model.safetensors"), device=device)
+    specs = tensor_specs(config)
+    if set(state) != set(specs):
+        diff = sorted(set(state) ^ set(specs))
+        raise CheckpointError("shape_mismatch", f"discriminator tensors differ from the config: {diff}")
+    for name, (shape, _dtype) in specs.items():
+        if tuple(state[name].shape) != shape or not torch.isfinite(state[name]).all():
+            found = tuple(state[name].shape)
+            raise CheckpointError("shape_mismatch", f"discriminator tensor {name} has shape {found}, "
+                                                    f"expected {shape}, or non-finite values")  # fmt: skip
+    model = Discriminator(config).to(device)
+    model.load_state_dict(state)
+    return model.eval()

@@ -1,0 +1,95 @@
+"""Discriminator configuration and tensor layout, without torch (checkpoints are checked before any weight loads).
+
+`DiscriminatorConfig` is the model's config dataclass (discriminator.py builds the network from it);
+`config_from_dict` validates an untrusted dict against `CONFIG_BOUNDS`; `tensor_specs(config)` lists every tensor of
+the model's state_dict with its shape and dtype.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from .errors import CheckpointError
+
+ARCHITECTURE = "discriminator"
+N_FEATURE_CHANNELS = 6  # discriminator_data.piece_features: S, A, T, B voice planes, pooled roll, pooled onsets
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    n_pitches: int = 128  # the whole MIDI range: notes far outside the reference's register must be visible
+    window_steps: int = 64  # 4 bars of 4/4 on the sixteenth grid: sees bar lines, cadences and voice leading
+    hop_steps: int = 32  # windows overlap by half when a piece is scored; realness = mean probability over windows
+    channels: int = 16  # first conv's channels; doubled twice (16-32-64): ~0.1 M parameters, a few ms per window
+    pitch_kernel: int = 13  # first conv spans an octave plus one: intervals and chord shapes in one look
+    dropout_pct: int = 20  # dropout before the head, in percent (an int keeps the config integer-only)
+
+
+CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
+    "n_pitches": (128, 128),
+    "window_steps": (16, 256),
+    "hop_steps": (1, 256),
+    "channels": (4, 128),
+    "pitch_kernel": (3, 25),
+    "dropout_pct": (0, 90),
+}
+
+
+def config_from_dict(raw: dict) -> DiscriminatorConfig:
+    """A config from untrusted JSON; unknown fields, wrong types and out-of-bounds values raise CheckpointError."""
+    if not isinstance(raw, dict):
+        raise CheckpointError("bad_config", f"discriminator config must be a JSON object, found {type(raw).__name__}")
+    unknown = sorted(set(raw) - {f.name for f in fields(DiscriminatorConfig)})
+    if unknown:
+        raise CheckpointError("bad_config", f"discriminator config has unknown field(s): {', '.join(unknown)}")
+    values = asdict(DiscriminatorConfig())
+    values.update(raw)
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CheckpointError("bad_config", f"discriminator config field {name} must be an integer, "
+                                                f"found {value!r}")
+        low, high = CONFIG_BOUNDS[name]
+        if not low <= value <= high:
+            raise CheckpointError(
+                "bad_config", f"discriminator config field {name} must be in {low}..{high}, found {value}"
+            )
+    if values["window_steps"] % 4:
+        raise CheckpointError("bad_config", f"discriminator window_steps must be a multiple of 4, found "
+                                            f"{values['window_steps']}")  # fmt: skip
+    if values["pitch_kernel"] % 2 == 0:
+        raise CheckpointError("bad_config", f"discriminator pitch_kernel must be odd, found {values['pitch_kernel']}")
+    return DiscriminatorConfig(**values)
+
+
+def config_to_dict(config: DiscriminatorConfig) -> dict:
+    return asdict(config)
+
+
+def tensor_specs(config: DiscriminatorConfig) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Every state_dict entry of discriminator.Discriminator(config): name -> (shape, dtype)."""
+    c1, c2, c3 = config.channels, 2 * config.channels, 4 * config.channels
+    return {
+        "conv1.weight": ((c1, N_FEATURE_CHANNELS, 3, config.pitch_kernel), "float32"),
+        "conv1.bias": ((c1,), "float32"),
+        "conv2.weight": ((c2, c1, 3, 7), "float32"),
+        "conv2.bias": ((c2,), "float32"),
+        "conv3.weight": ((c3, c2, 3, 5), "float32"),
+        "conv3.bias": ((c3,), "float32"),
+        "time_conv.weight": ((c3, 2 * c3, 3), "float32"),
+        "time_conv.bias": ((c3,), "float32"),
+        "head.weight": ((1, 2 * c3), "float32"),
+        "head.bias": ((1,), "float32"),
+        "temperature": ((1,), "float32"),
+    }
+
+
+def n_parameters(config: DiscriminatorConfig) -> int:
+    total = 0
+    for name, (shape, _dtype) in tensor_specs(config).items():
+        if name == "temperature":
+            continue
+        count = 1
+        for dim in shape:
+            count *= dim
+        total += count
+    return total

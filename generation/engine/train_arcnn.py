@@ -1,0 +1,262 @@
+"""Train the AR-CNN (`manage.py train arcnn` calls `train` through the registry).
+
+Data: every voice of every chorale (soprano, alto, tenor, bass) as its own one-voice roll, cut into 8-bar (128-step)
+windows starting every bar-length hop; empty windows are skipped. Train windows are transposed by a random shift in
+-5..+6 semitones each time they are drawn (train split only). Pairs are made on the fly by `make_training_pairs`.
+The validation loss is computed every `eval_every` steps on the valid split with a fixed corruption seed; the
+weights with the best validation loss are the ones saved. A tqdm bar shows progress and a loss-curve PNG is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .arcnn import ARCNN, arcnn_loss, make_training_pairs
+from .arcnn_spec import ARCHITECTURE, ARCNNConfig, n_parameters
+from .dataset import Piece, load_chorales, load_midi_folder, pieces_split, transpose
+
+DEFAULT_OUT_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "arcnn"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 4000  # the shipped model's length: ~30 min on 2 CPU cores at batch 32
+    batch_size: int = 32  # large enough for BatchNorm statistics, small enough for quick CPU steps
+    lr: float = 2e-3  # AdamW peak learning rate (BatchNorm makes this stable)
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100  # linear warm-up, then cosine decay to 5 % of lr
+    eval_every: int = 250  # validation loss every this many steps (and at the end)
+    hop: int = 16  # train windows start every 16 steps (one 4/4 bar): overlapping windows = more data
+    valid_hop: int = 64  # validation windows every 4 bars
+    max_transpose: int = 6  # train-only augmentation: shift in -(max-1)..+max semitones
+    remove_pct: tuple[float, float] = (0.0, 100.0)  # the reference's corruption: remove 0-100 % of note cells ...
+    add_pct: tuple[float, float] = (1.0, 1.5)  # ... and add 1-1.5 % of the empty cells at random
+    seed: int = 0
+
+
+@dataclass
+class WindowSet:
+    """Windows as (roll index, start) pairs into a list of (T, 128) one-voice rolls; gathered per batch."""
+
+    rolls: list[np.ndarray]
+    index: np.ndarray  # int64 (N, 2): roll number, start step
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def gather(self, rows: np.ndarray, steps: int) -> np.ndarray:
+        out = np.zeros((len(rows), steps, 128), dtype=bool)
+        for k, (roll_no, start) in enumerate(self.index[rows].tolist()):
+            part = self.rolls[roll_no][start : start + steps]
+            out[k, : len(part)] = part
+        return out
+
+
+def build_windows(pieces: list[Piece], steps: int, hop: int) -> WindowSet:
+    """Every voice of every piece, cut every `hop` steps into `steps`-long windows that hold at least one note."""
+    rolls, index = [], []
+    for piece in pieces:
+        for voice in piece.rolls:  # (T, 128)
+            if not voice.any():
+                continue
+            roll_no = len(rolls)
+            rolls.append(voice)
+            active = voice.any(axis=1)
+            last_start = max(voice.shape[0] - steps, 0)
+            for start in range(0, last_start + 1, hop):
+                if active[start : start + steps].any():
+                    index.append((roll_no, start))
+    return WindowSet(rolls=rolls, index=np.array(index, dtype=np.int64).reshape(-1, 2))
+
+
+def load_pieces(data_dir: str | Path | None) -> tuple[list[Piece], list[Piece], str]:
+    """(train pieces, valid pieces, description). A folder without valid pieces validates on its train pieces."""
+    if data_dir is None:
+        pieces = load_chorales()
+        trained_on = "music21 Bach chorales, train split (r % 10 not in {0, 1}), 4 voices as separate rolls"
+    else:
+        pieces = load_midi_folder(data_dir)
+        trained_on = f"MIDI folder {Path(data_dir).name}, train split (stable name hash), up to 4 tracks"
+    train_pieces, valid_pieces = pieces_split(pieces, "train"), pieces_split(pieces, "valid")
+    if not train_pieces:
+        train_pieces = valid_pieces or pieces_split(pieces, "test")
+    if not valid_pieces:
+        valid_pieces = train_pieces
+    return train_pieces, valid_pieces, trained_on
+
+
+def _lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0))))
+
+
+@torch.no_grad()
+def validation_loss(model: ARCNN, valid: WindowSet, steps: int, cfg: TrainConfig, device: str) -> float:
+    """Mean loss over every valid window, corrupted with a fixed seed (comparable across evaluations)."""
+    model.eval()
+    generator = torch.Generator().manual_seed(1234)
+    total, count = 0.0, 0
+    for lo in range(0, len(valid), 64):
+        rows = np.arange(lo, min(lo + 64, len(valid)))
+        clean = torch.from_numpy(valid.gather(rows, steps))
+        corrupted, target = make_training_pairs(clean, remove_pct=cfg.remove_pct, add_pct=cfg.add_pct,
+                                                generator=generator)
+        loss = arcnn_loss(model(corrupted.to(device)), target.to(device))
+        total += loss.item() * len(rows)
+        count += len(rows)
+    model.train()
+    return total / max(count, 1)
+
+
+def _random_batch(train: WindowSet, steps: int, cfg: TrainConfig, rng: np.random.Generator) -> torch.Tensor:
+    rows = rng.integers(0, len(train), cfg.batch_size)
+    batch = train.gather(rows, steps)
+    shifts = rng.integers(-cfg.max_transpose + 1, cfg.max_transpose + 1, cfg.batch_size)
+    for k, shift in enumerate(shifts.tolist()):
+        batch[k] = transpose(batch[k], shift)
+    return torch.from_numpy(batch)
+
+
+def save_loss_plot(history: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    train_steps, train_loss = history["train_steps"], history["train_loss"]
+    if train_loss:
+        k = max(1, len(train_loss) // 100)
+        smooth = np.convolve(train_loss, np.ones(k) / k, mode="valid")
+        ax.plot(train_steps[k - 1 :], smooth, label=f"train (moving mean of {k})", alpha=0.8)
+    ax.plot(history["valid_steps"], history["valid_loss"], "o-", label="validation")
+    ax.set_xlabel("step")
+    ax.set_ylabel("KL loss (nats)")
+    ax.set_title("AR-CNN training")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig, metrics: dict, trained_on: str,
+                     command: str) -> None:
+    lines = [
+        "# AR-CNN default checkpoint",
+        "",
+        "A U-Net that edits a one-voice piano roll (DeepComposer's AR-CNN task), trained by:",
+        "",
+        f"    {command}",
+        "",
+        f"- data: {trained_on}; 8-bar (128-step) windows every {cfg.hop} steps, transposed -"
+        f"{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones (train only); validation on the valid split "
+        f"(r % 10 == 1) windows every {cfg.valid_hop} steps",
+        f"- training pairs: remove {cfg.remove_pct[0]:g}-{cfg.remove_pct[1]:g} % of note cells, add "
+        f"{cfg.add_pct[0]:g}-{cfg.add_pct[1]:g} % of empty cells; target = XOR; loss = per-sample KL",
+        f"- steps: {metrics['steps']} at batch {cfg.batch_size}, AdamW lr {cfg.lr:g} (warm-up + cosine); "
+        f"training time {metrics['train_seconds']:.0f} s on {metrics['device']} ({metrics['threads']} threads)",
+        f"- best validation loss: {metrics['best_valid_loss']:.4f} at step {metrics['best_step']} "
+        f"(train windows {metrics['n_train_windows']}, valid windows {metrics['n_valid_windows']})",
+        f"- model: {metrics['n_parameters']:,} parameters; config: `{json.dumps(asdict(model_config))}`",
+        "",
+        "Quality and speed: see benchmarks/README.md, section AR-CNN (`benchmarks/arcnn_quality.py`,",
+        "`benchmarks/arcnn_speed.py`).",
+        "",
+    ]
+    (out_dir / "MODEL_CARD.md").write_text("\n".join(lines))
+
+
+def train(
+    data_dir: str | Path | None = None,
+    steps: int | None = None,
+    out_dir: str | Path | None = None,
+    device: str = "cpu",
+    *,
+    model_config: ARCNNConfig | None = None,
+    train_config: TrainConfig | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train an AR-CNN and write model.safetensors, config.json, loss.png and MODEL_CARD.md to `out_dir`.
+
+    The defaults reproduce the shipped checkpoint (generation/checkpoints/arcnn). Returns the metrics dict.
+    """
+    from .checkpoint import save_checkpoint
+
+    model_config = model_config or ARCNNConfig()
+    cfg = train_config or TrainConfig()
+    if steps is not None:
+        cfg = TrainConfig(**{**asdict(cfg), "steps": int(steps)})
+    out = Path(out_dir) if out_dir is not None else DEFAULT_OUT_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    generator = torch.Generator().manual_seed(cfg.seed)
+
+    train_pieces, valid_pieces, trained_on = load_pieces(data_dir)
+    n_steps = model_config.window_steps
+    train_set = build_windows(train_pieces, n_steps, cfg.hop)
+    valid_set = build_windows(valid_pieces, n_steps, cfg.valid_hop)
+
+    model = ARCNN(model_config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    history: dict[str, list] = {"train_steps": [], "train_loss": [], "valid_steps": [], "valid_loss": []}
+    best = (math.inf, 0, copy.deepcopy(model.state_dict()))
+    started = time.perf_counter()
+    bar = tqdm(range(cfg.steps), desc="train arcnn", unit="step", disable=not progress)
+    for step in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = _lr_at(step, cfg)
+        clean = _random_batch(train_set, n_steps, cfg, rng)
+        corrupted, target = make_training_pairs(clean, remove_pct=cfg.remove_pct, add_pct=cfg.add_pct,
+                                                generator=generator)
+        loss = arcnn_loss(model(corrupted.to(device)), target.to(device))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        history["train_steps"].append(step + 1)
+        history["train_loss"].append(loss.item())
+        if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
+            val = validation_loss(model, valid_set, n_steps, cfg, device)
+            history["valid_steps"].append(step + 1)
+            history["valid_loss"].append(val)
+            if val < best[0]:
+                best = (val, step + 1, copy.deepcopy(model.state_dict()))
+            bar.set_postfix(loss=f"{loss.item():.3f}", valid=f"{val:.3f}", best=f"{best[0]:.3f}")
+        elif step % 10 == 0:
+            bar.set_postfix(loss=f"{loss.item():.3f}", best=f"{best[0]:.3f}")
+    train_seconds = time.perf_counter() - started
+
+    model.load_state_dict(best[2])
+    model.to("cpu").eval()
+    metrics = {
+        "best_valid_loss": round(best[0], 5),
+        "best_step": best[1],
+        "final_valid_loss": round(history["valid_loss"][-1], 5),
+        "steps": cfg.steps,
+        "train_seconds": round(train_seconds, 1),
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "n_train_windows": len(train_set),
+        "n_valid_windows": len(valid_set),
+        "n_parameters": n_parameters(model_config),
+        "train_config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()},
+    }
+    save_checkpoint(model, architecture=ARCHITECTURE, config=asdict(model_config), out_dir=out,
+                    trained_on=trained_on, metrics=metrics)
+    save_loss_plot(history, out / "loss.png")
+    command = "python manage.py train arcnn" + (f" --data {data_dir}" if data_dir else "") + (
+        f" --steps {cfg.steps}" if cfg.steps != TrainConfig.steps else "")
+    write_model_card(out, model_config, cfg, metrics, trained_on, command)
+    return metrics

@@ -1,0 +1,63 @@
+"""``manage.py train {gan|arcnn|transformer|discriminator} [--data DIR] [--steps N] [--out DIR]
+[--device cpu|cuda] [--json]``: dispatches to the architecture's train function through the registry."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from generation.management.commands._output import emit, fail
+
+NOT_A_FOLDER_MESSAGE = "--data must be a folder of MIDI files; {path} is not a folder."
+NO_CUDA_MESSAGE = "--device cuda was asked for but this machine has no CUDA GPU (torch.cuda.is_available() is False)."
+BAD_STEPS_MESSAGE = "--steps must be at least 1; got {steps}."
+NO_OUT_MESSAGE = "The {name} architecture has no default checkpoint folder; pass --out DIR."
+
+
+class Command(BaseCommand):
+    help = "Train a model on the Bach chorales (or --data: a folder of your own MIDI files) and write a checkpoint."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("model", help="gan | arcnn | transformer | discriminator")
+        parser.add_argument("--data", type=Path, help="folder of MIDI files to train on instead of the chorales")
+        parser.add_argument("--steps", type=int, help="training steps (default: the architecture's)")
+        parser.add_argument("--out", type=Path, help="checkpoint folder (default: the shipped checkpoint's folder; "
+                                                     "with --data: ./<model>-<folder>-checkpoint)")
+        parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+        parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    def handle(self, *args, **options) -> None:
+        from generation.engine.errors import EngineError
+        from generation.engine.registry import get_architecture
+
+        as_json, name = options["json"], options["model"]
+        data: Path | None = options["data"]
+        if data is not None and not data.is_dir():
+            raise fail(self, as_json, "not_a_folder", NOT_A_FOLDER_MESSAGE.format(path=data))
+        if options["steps"] is not None and options["steps"] < 1:
+            raise fail(self, as_json, "bad_steps", BAD_STEPS_MESSAGE.format(steps=options["steps"]))
+        try:
+            arch = get_architecture(name)
+        except EngineError as exc:
+            raise fail(self, as_json, exc.code, exc.message) from exc
+        out = options["out"]
+        if out is None:
+            out = Path.cwd() / f"{name}-{data.name}-checkpoint" if data is not None else arch.default_checkpoint_dir
+        if out is None:
+            raise fail(self, as_json, "no_out", NO_OUT_MESSAGE.format(name=name))
+        if options["device"] == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise fail(self, as_json, "no_cuda", NO_CUDA_MESSAGE)
+        started = time.perf_counter()
+        try:
+            metrics = arch.train(data, options["steps"], Path(out), options["device"])
+        except EngineError as exc:
+            raise fail(self, as_json, exc.code, exc.message) from exc
+        elapsed = time.perf_counter() - started
+        result = {"model": name, "out": str(out), "data": str(data) if data else "chorales",
+                  "metrics": metrics or {}, "elapsed_s": round(elapsed, 1)}
+        emit(self, as_json, result, f"trained {name} in {elapsed:.1f} s; checkpoint in {out}")

@@ -1,0 +1,101 @@
+"""POST /api/challenges/{slug}/submissions/ -> 202 {"id", "status"} (DESIGN section 7).
+
+Multipart fields: ``title``, ``description``, ``accept_licence`` (true: the entrant accepts the challenge's
+entry licence), and either ``composition`` (a MIDI file) or ``composition_id`` (one of the entrant's saved
+compositions) for Melody-Go-Round, or ``checkpoint`` (safetensors) + ``config`` (JSON, a file or a text field)
++ ``model_card`` for Melody Harvest. Refusals: 401, 403, 404, 413, 422, 429 (with Retry-After and
+``retry_at``) in the ``{"error": {"code", "message"}}`` body.
+"""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chartbusters.api.errors import error_body
+from submissions.selectors import challenge_get_for_entry
+from submissions.services.errors import EntryRefusedError
+from submissions.services.intake import (
+    MAX_CONFIG_BYTES,
+    submission_create_checkpoint,
+    submission_create_composition,
+)
+
+NO_ENTRY_FILE_MESSAGE = (
+    "Send a MIDI file as `composition` (or a saved composition as `composition_id`), or a checkpoint as "
+    "`checkpoint` + `config`."
+)
+MIXED_ENTRY_MESSAGE = "Send either a composition or a checkpoint, not both."
+
+
+def refusal_response(exc: EntryRefusedError) -> Response:
+    body = error_body(exc.code, exc.message)
+    headers = {}
+    if exc.retry_at is not None:
+        body["error"]["retry_at"] = exc.retry_at.isoformat()
+        headers["Retry-After"] = str(max(1, int((exc.retry_at - timezone.now()).total_seconds()) + 1))
+    return Response(body, status=exc.status, headers=headers)
+
+
+class SubmissionCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=200)
+        description = serializers.CharField(required=False, allow_blank=True, default="")
+        accept_licence = serializers.BooleanField(required=False, default=False)
+        composition = serializers.FileField(required=False)
+        composition_id = serializers.IntegerField(required=False, min_value=1)
+        checkpoint = serializers.FileField(required=False)
+        config = serializers.CharField(required=False, trim_whitespace=False)
+        model_card = serializers.CharField(required=False, allow_blank=True, default="")
+
+        def to_internal_value(self, data):
+            # `config` may come as a file part (config.json) or a text field: take the raw text either way.
+            raw = data.get("config") if hasattr(data, "get") else None
+            if isinstance(raw, UploadedFile):
+                data = data.copy()
+                data["config"] = raw.read(MAX_CONFIG_BYTES + 1).decode("utf-8", errors="replace")
+            return super().to_internal_value(data)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        status = serializers.CharField()
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        challenge = challenge_get_for_entry(slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        is_composition = "composition" in fields or "composition_id" in fields
+        is_checkpoint = "checkpoint" in fields or "config" in fields
+        common = {
+            "challenge": challenge, "entrant": request.user, "title": fields["title"],
+            "description": fields["description"], "licence_accepted": fields["accept_licence"],
+        }
+        try:
+            if is_composition and is_checkpoint:
+                raise EntryRefusedError("mixed_entry", MIXED_ENTRY_MESSAGE, status=422)
+            if is_composition:
+                submission = submission_create_composition(
+                    **common, midi_file=fields.get("composition"), composition_id=fields.get("composition_id")
+                )
+            elif is_checkpoint:
+                submission = submission_create_checkpoint(
+                    **common, checkpoint_file=fields.get("checkpoint"), config=fields.get("config"),
+                    model_card=fields["model_card"],
+                )
+            else:
+                raise EntryRefusedError("no_entry_file", NO_ENTRY_FILE_MESSAGE, status=422)
+        except EntryRefusedError as exc:
+            return refusal_response(exc)
+        return Response(self.OutputSerializer(submission).data, status=status.HTTP_202_ACCEPTED)

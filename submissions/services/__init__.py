@@ -1,0 +1,1 @@
+"""Writes of the submissions app (HackSoft services): intake, quotas, windows, lifecycle, organizer actions."""

@@ -1,0 +1,65 @@
+"""The reaper for entries: fails those stuck in queued/generating/scoring past settings.JOB_STUCK_AFTER_SECONDS.
+
+Registered with chartbusters.jobs.register_reaper (SubmissionsConfig.ready); the periodic task
+"chartbusters.reap_stuck_jobs" runs it. Progress updates touch ``updated_at``, so a slow job that still reports
+is never reaped. A reaped entry is the platform's fault: it does not count against the entrant's quota.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from submissions.models import Submission
+from submissions.services.errors import IllegalTransitionError
+from submissions.services.lifecycle import IN_PROGRESS, submission_mark_failed
+
+logger = logging.getLogger(__name__)
+Status = Submission.Status
+
+STUCK_MESSAGES = {
+    Status.QUEUED: (
+        "No worker picked this entry up in time; this entry does not count against your quota. "
+        "Resubmit or ask the organizers to rerun it."
+    ),
+    Status.GENERATING: (
+        "The worker stopped responding while running your checkpoint; this entry does not count against your "
+        "quota. Resubmit or ask the organizers to rerun it."
+    ),
+    Status.SCORING: (
+        "The worker stopped responding while scoring; this entry does not count against your quota. "
+        "Resubmit or ask the organizers to rerun it."
+    ),
+}
+
+
+def _stuck_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.JOB_STUCK_AFTER_SECONDS)
+
+
+def submission_fail_stuck(now: datetime | None = None) -> int:
+    """Fail every entry with no update for JOB_STUCK_AFTER_SECONDS; returns how many it failed."""
+    cutoff = _stuck_before(now or timezone.now())
+    failed = 0
+    for submission_id in Submission.objects.filter(status__in=IN_PROGRESS, updated_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            # Re-read under lock: the worker may have moved it on since the query above.
+            current = Submission.objects.select_for_update().filter(pk=submission_id).first()
+            if current is None or current.status not in IN_PROGRESS or current.updated_at >= cutoff:
+                continue
+            try:
+                submission_mark_failed(
+                    submission_id=submission_id, error=STUCK_MESSAGES[current.status], platform_fault=True
+                )
+            except IllegalTransitionError:  # pragma: no cover - guarded by the re-read above
+                continue
+            failed += 1
+    if failed:
+        logger.warning("Reaper failed %d stuck submission(s)", failed)
+    return failed

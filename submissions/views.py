@@ -1,0 +1,74 @@
+"""The entry page /challenges/<slug>/submit/: a thin view over the intake services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from submissions.forms import CheckpointEntryForm, CompositionEntryForm
+from submissions.models import Submission
+from submissions.selectors import challenge_get_for_entry, composition_list_for_owner, quota_usage_get
+from submissions.services.errors import EntryRefusedError
+from submissions.services.intake import submission_create_checkpoint, submission_create_composition
+from submissions.services.windows import entry_kind_for, entry_window_check
+
+ACCEPTED_MESSAGE = "Your entry \u201c{title}\u201d is queued; this page shows its progress."
+
+
+def _after_submit_url(submission: Submission) -> str:
+    try:
+        return reverse("results:submission-detail", args=[submission.pk])
+    except NoReverseMatch:
+        return reverse("challenges:detail", args=[submission.challenge.slug])
+
+
+def _create(request: HttpRequest, challenge, form) -> Submission:
+    data = form.cleaned_data
+    common = {
+        "challenge": challenge, "entrant": request.user, "title": data["title"],
+        "description": data["description"], "licence_accepted": data["accept_licence"],
+    }
+    if isinstance(form, CompositionEntryForm):
+        composition = data.get("composition")
+        return submission_create_composition(
+            **common, midi_file=data.get("midi_file"), composition_id=composition.pk if composition else None
+        )
+    return submission_create_checkpoint(
+        **common, checkpoint_file=data["checkpoint"], config=data["config"].read(), model_card=data["model_card"]
+    )
+
+
+@login_required
+def submission_create_view(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = challenge_get_for_entry(slug=slug)
+    context = {"challenge": challenge, "quota": quota_usage_get(challenge=challenge, entrant=request.user)}
+    try:
+        entry_window_check(challenge=challenge, user=request.user, now=timezone.now())
+    except EntryRefusedError as exc:
+        context["refusal"] = exc.message
+        return render(request, "submissions/submission_form.html", context, status=exc.status)
+
+    kind = entry_kind_for(challenge)
+    if kind == Submission.Kind.COMPOSITION:
+        form_class, extra = CompositionEntryForm, {"compositions": composition_list_for_owner(owner=request.user)}
+    else:
+        form_class, extra = CheckpointEntryForm, {}
+    form = form_class(request.POST or None, request.FILES or None, licence=challenge.entry_licence, **extra)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            submission = _create(request, challenge, form)
+        except EntryRefusedError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, ACCEPTED_MESSAGE.format(title=submission.title))
+            return redirect(_after_submit_url(submission))
+    elif request.method == "POST":
+        status = 400
+    context.update(form=form, kind=kind)
+    return render(request, "submissions/submission_form.html", context, status=status)

@@ -1,0 +1,148 @@
+"""AR-CNN model, loss, training pairs and config checks (generation/engine/arcnn.py, arcnn_spec.py)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from generation.engine.arcnn import ARCNN, arcnn_loss, make_training_pairs
+from generation.engine.arcnn_spec import ARCNNConfig, config_from_dict, config_to_dict, tensor_specs
+from generation.engine.errors import CheckpointError
+
+TINY = ARCNNConfig(base_channels=4, levels=2, max_channels=8, window_steps=32)
+
+
+def _state_specs(model: ARCNN) -> dict:
+    return {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ARCNNConfig(),
+        ARCNNConfig(batch_norm=True),
+        ARCNNConfig(pitch_channel=False, convs_per_level=3, levels=3),
+        ARCNNConfig(base_channels=32, levels=5, max_channels=1024, pitch_channel=False, batch_norm=True),
+    ],
+)
+def test_tensor_specs_equal_the_state_dict(config):
+    assert tensor_specs(config) == _state_specs(ARCNN(config))
+
+
+def test_config_round_trips_and_rejects_bad_values():
+    assert config_from_dict(config_to_dict(ARCNNConfig())) == ARCNNConfig()
+    with pytest.raises(CheckpointError, match="unknown field"):
+        config_from_dict({"dropout": 0.1})
+    with pytest.raises(CheckpointError, match="base_channels must be in 4..64"):
+        config_from_dict({"base_channels": 100000})
+    with pytest.raises(CheckpointError, match="must be an integer"):
+        config_from_dict({"levels": 2.5})
+    with pytest.raises(CheckpointError, match="true or false"):
+        config_from_dict({"batch_norm": 1})
+    with pytest.raises(CheckpointError, match="multiple of 2"):
+        config_from_dict({"window_steps": 40, "levels": 4})
+
+
+def test_forward_is_fully_convolutional_over_time():
+    model = ARCNN(TINY).eval()
+    for steps in (32, 128, 512):
+        assert model(torch.zeros(2, steps, 128)).shape == (2, steps, 128)
+
+
+def test_loss_equals_a_hand_computation():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2, 4, 128))
+    target = np.zeros((2, 4, 128))
+    target[0, 1, 60] = target[0, 2, 61] = target[0, 3, 5] = 1
+    target[1, 0, 70] = 1
+    expected = []
+    for b in range(2):
+        z = logits[b].ravel()
+        log_q = z - z.max() - math.log(np.exp(z - z.max()).sum())
+        p = target[b].ravel() / target[b].sum()
+        expected.append(sum(p[i] * (math.log(p[i]) - log_q[i]) for i in np.nonzero(p)[0]))
+    loss = arcnn_loss(torch.tensor(logits), torch.tensor(target))
+    assert loss.item() == pytest.approx(np.mean(expected), rel=1e-5)
+
+
+def test_loss_is_per_sample():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 16, 128)
+    target = (torch.rand(2, 16, 128) < 0.01).float()
+    target[:, 0, 0] = 1
+    alone = arcnn_loss(logits[:1], target[:1])
+    changed = logits.clone()
+    changed[1] += 5.0 * torch.randn(16, 128)  # another sample's logits must not change sample 1's term
+    for batch_logits in (logits, changed):
+        second = arcnn_loss(batch_logits[1:], target[1:])
+        both = arcnn_loss(batch_logits, target)
+        assert (2 * both - second).item() == pytest.approx(alone.item(), rel=1e-5)
+    # a softmax over the whole batch (the reference's) would not separate the samples this way
+    batch_softmax = torch.log_softmax(logits.reshape(-1), 0)
+    assert not torch.allclose(batch_softmax[: 16 * 128], torch.log_softmax(logits[0].reshape(-1), 0))
+
+
+def test_empty_target_contributes_zero():
+    logits = torch.randn(1, 16, 128)
+    assert arcnn_loss(logits, torch.zeros(1, 16, 128)).item() == 0.0
+
+
+def _melody_rolls(n: int, steps: int = 128, seed: int = 0) -> torch.Tensor:
+    """Random one-voice melodies: notes of 1-8 steps on pitches 60-79."""
+    rng = np.random.default_rng(seed)
+    rolls = np.zeros((n, steps, 128), dtype=bool)
+    for b in range(n):
+        t = 0
+        while t < steps:
+            length = int(rng.integers(1, 9))
+            rolls[b, t : t + length, int(rng.integers(60, 80))] = True
+            t += length
+    return torch.from_numpy(rolls)
+
+
+def test_training_pairs_target_is_xor_and_fractions_are_in_range():
+    clean = _melody_rolls(16)
+    generator = torch.Generator().manual_seed(1)
+    corrupted, target = make_training_pairs(clean, generator=generator)
+    assert torch.equal(target, corrupted ^ clean)
+    n_notes = clean.sum(dim=(1, 2)).float()
+    n_empty = (~clean).sum(dim=(1, 2)).float()
+    removed = (clean & ~corrupted).sum(dim=(1, 2)).float()
+    added = (corrupted & ~clean).sum(dim=(1, 2)).float()
+    assert ((removed / n_notes) >= 0).all() and ((removed / n_notes) <= 1).all()
+    assert (added >= torch.floor(n_empty * 0.01)).all() and (added <= torch.ceil(n_empty * 0.015) + 1).all()
+    assert len(set((removed / n_notes).round(decimals=2).tolist())) > 4  # the removal fraction varies
+
+
+def test_training_pairs_remove_exactly_the_asked_percentage():
+    clean = _melody_rolls(8, seed=2)
+    corrupted, target = make_training_pairs(clean, remove_pct=(50, 50), add_pct=(1.0, 1.0),
+                                            generator=torch.Generator().manual_seed(0))
+    n_notes = clean.sum(dim=(1, 2))
+    removed = (clean & ~corrupted).sum(dim=(1, 2))
+    assert torch.equal(removed, n_notes - torch.floor(n_notes * 0.5 + 1e-6).long())
+    assert torch.equal(target, corrupted ^ clean)
+
+
+@pytest.mark.slow
+def test_a_few_training_steps_lower_the_loss():
+    torch.manual_seed(0)
+    model = ARCNN(TINY)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    eval_clean = _melody_rolls(16, steps=32, seed=5)
+    eval_pairs = make_training_pairs(eval_clean, generator=torch.Generator().manual_seed(9))
+
+    def eval_loss() -> float:
+        with torch.no_grad():
+            return arcnn_loss(model(eval_pairs[0]), eval_pairs[1]).item()
+
+    before = eval_loss()
+    generator = torch.Generator().manual_seed(3)
+    for step in range(40):
+        corrupted, target = make_training_pairs(_melody_rolls(16, steps=32, seed=100 + step), generator=generator)
+        loss = arcnn_loss(model(corrupted), target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert eval_loss() < before - 0.1

@@ -1,0 +1,138 @@
+"""AR-CNN sampler: budgets, seeding, long inputs, other tracks kept, the shipped checkpoint generates."""
+
+import numpy as np
+import pytest
+import torch
+
+from generation.engine.arcnn import ARCNN
+from generation.engine.arcnn_sampler import choose_melody_track, edit_rolls, generate
+from generation.engine.arcnn_spec import ARCNNConfig
+from generation.engine.errors import MidiValidationError
+from generation.engine.params import validate_params
+from generation.engine.registry import get_architecture, load_default_model
+from generation.engine.representation import midi_to_rolls
+from tests.engine.midi_factory import make_pm, note_tuples
+
+TINY = ARCNNConfig(base_channels=4, levels=2, max_channels=8, window_steps=32)
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    torch.manual_seed(0)
+    return ARCNN(TINY).eval()
+
+
+def _scale_melody(n_bars: int, start_pitch: int = 60) -> list[tuple[int, float, float]]:
+    steps = [0, 2, 4, 5, 7, 9, 11, 12, 11, 9, 7, 5, 4, 2]
+    return [(start_pitch + steps[i % len(steps)], i, i + 1) for i in range(4 * n_bars)]
+
+
+def _budget_check(original: torch.Tensor, edited: torch.Tensor, max_add: int, max_remove_pct: float) -> None:
+    added = (edited & ~original).sum(dim=(1, 2))
+    removed = (~edited & original).sum(dim=(1, 2))
+    limit = torch.floor(original.sum(dim=(1, 2)) * max_remove_pct / 100 + 1e-9)
+    assert (added <= max_add).all(), added
+    assert (removed <= limit).all(), (removed, limit)
+
+
+def test_budgets_hold_when_the_model_wants_to_add(tiny_model):
+    original = torch.zeros(3, 32, 128, dtype=torch.bool)
+    original[:, :, 60] = True  # one long note: almost every cell is empty, so most flips would add
+    edited = edit_rolls(tiny_model, original, iterations=100, temperature=6.0, max_add=5, max_remove_pct=10,
+                        generator=torch.Generator().manual_seed(0))
+    _budget_check(original, edited, 5, 10)
+    assert (edited & ~original).sum(dim=(1, 2)).max() == 5  # the budget was reached, not just never tested
+
+
+def test_budgets_hold_when_the_model_wants_to_remove(tiny_model):
+    generator = torch.Generator().manual_seed(1)
+    original = torch.rand(2, 32, 128, generator=generator) < 0.9  # dense: most flips would remove
+    edited = edit_rolls(tiny_model, original, iterations=100, temperature=6.0, max_add=50, max_remove_pct=1,
+                        generator=generator)
+    _budget_check(original, edited, 50, 1)
+    assert (~edited & original).sum(dim=(1, 2)).max() == int(original[0].sum() * 0.01)
+    untouched = edit_rolls(tiny_model, original, iterations=0, temperature=1.0, max_add=50, max_remove_pct=100,
+                           generator=generator)
+    assert torch.equal(untouched, original)
+
+
+def test_edit_flips_one_cell_per_iteration(tiny_model):
+    original = torch.zeros(1, 32, 128, dtype=torch.bool)
+    edited = edit_rolls(tiny_model, original, iterations=7, temperature=1.0, max_add=500, max_remove_pct=100,
+                        generator=torch.Generator().manual_seed(0))
+    assert 1 <= int((edited ^ original).sum()) <= 7  # a flip can undo an earlier one
+    assert int((edited ^ original).sum()) % 2 == 7 % 2
+
+
+def test_generate_is_seedable_and_keeps_other_tracks(tiny_model):
+    bass = [(40 + (i % 5), 4 * i, 4 * i + 4) for i in range(8)]
+    drums = [(36, i, i + 0.5) for i in range(32)]
+    pm = make_pm([drums, _scale_melody(8), bass], tempo=90.0, time_signature=(3, 4), drum_tracks=[0])
+    params = validate_params("arcnn", {"iterations": 30})
+    first = generate(tiny_model, pm, params, seed=7)
+    again = generate(tiny_model, pm, params, seed=7)
+    other = generate(tiny_model, pm, params, seed=8)
+    beat = 60.0 / 90.0
+    assert note_tuples(first, 1, beat=beat) == note_tuples(again, 1, beat=beat)
+    assert note_tuples(first, 1, beat=beat) != note_tuples(other, 1, beat=beat)
+    assert note_tuples(first, 1, beat=beat) != note_tuples(pm, 1, beat=beat)
+    for track in (0, 2):  # drums and bass unchanged
+        assert note_tuples(first, track, beat=beat) == note_tuples(pm, track, beat=beat)
+    assert first.get_tempo_changes()[1][0] == pytest.approx(90.0)
+    ts = first.time_signature_changes[0]
+    assert (ts.numerator, ts.denominator) == (3, 4)
+
+
+def test_generate_with_zero_iterations_returns_the_input(tiny_model):
+    pm = make_pm([_scale_melody(4)])
+    out = generate(tiny_model, pm, validate_params("arcnn", {"iterations": 0}), seed=1)
+    assert note_tuples(out, 0, beat=0.5) == note_tuples(pm, 0, beat=0.5)
+
+
+def test_generate_respects_budgets_on_midi(tiny_model):
+    pm = make_pm([_scale_melody(8)])
+    params = validate_params("arcnn", {"iterations": 100, "max_add": 50, "max_remove_pct": 5, "temperature": 6})
+    out = generate(tiny_model, pm, params, seed=0)
+    before, after = midi_to_rolls(pm).tracks[0], midi_to_rolls(out).tracks[0]
+    steps = max(len(before), len(after))
+    before = np.pad(before, ((0, steps - len(before)), (0, 0)))
+    after = np.pad(after, ((0, steps - len(after)), (0, 0)))
+    assert (after & ~before).sum() <= 50
+    assert (before & ~after).sum() <= int(before.sum() * 0.05)
+
+
+def test_thirty_two_bars_work(tiny_model):
+    pm = make_pm([_scale_melody(32), [(36, 4 * i, 4 * i + 4) for i in range(32)]])
+    out = generate(tiny_model, pm, validate_params("arcnn", {"iterations": 20}), seed=0)
+    assert len(out.instruments) == 2
+    assert note_tuples(out, 1, beat=0.5) == note_tuples(pm, 1, beat=0.5)
+    assert max(n.end for n in out.instruments[0].notes) <= 32 * 4 * 0.5 + 1e-6
+
+
+def test_melody_is_the_first_non_drum_track_with_notes():
+    pm = make_pm([[(36, 0, 1)], [], _scale_melody(1)], drum_tracks=[0])
+    assert choose_melody_track(pm) == 2
+    with pytest.raises(MidiValidationError):
+        choose_melody_track(make_pm([[(36, 0, 1)]], drum_tracks=[0]))
+
+
+@pytest.mark.slow
+def test_shipped_checkpoint_generates_on_a_chorale_melody():
+    from generation.engine.dataset import load_chorales, pieces_split
+
+    model, meta = load_default_model("arcnn")
+    assert meta["architecture"] == "arcnn"
+    piece = pieces_split(load_chorales(), "test")[0]
+    pm = piece.to_midi()
+    params = validate_params("arcnn", {})
+    out = get_architecture("arcnn").generate(model, pm, params, 11)
+    assert len(out.instruments) == 4
+    beat = 60.0 / piece.tempo_bpm
+    assert note_tuples(out, 0, beat=beat) != note_tuples(pm, 0, beat=beat)
+    for track in (1, 2, 3):
+        assert note_tuples(out, track, beat=beat) == note_tuples(pm, track, beat=beat)
+    edited = midi_to_rolls(out).tracks[0]
+    original = piece.rolls[0]
+    steps = min(len(edited), len(original))
+    changed = int((edited[:steps] ^ original[:steps]).sum())
+    assert 0 < changed <= 100

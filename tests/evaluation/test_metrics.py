@@ -1,0 +1,85 @@
+"""Known-answer muspy metrics on hand-built pieces; drums ignored; empty music is a clear error."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from evaluation.metrics import (
+    METRIC_NAMES,
+    NO_PITCHED_NOTES,
+    MetricsError,
+    compute_metrics,
+    estimate_key,
+    music_from_pretty_midi,
+)
+from tests.evaluation.music import piece, scale_piece
+
+
+def test_scale_known_values():
+    m = compute_metrics(scale_piece())
+    assert set(m) == set(METRIC_NAMES)
+    assert all(type(v) is float for v in m.values())
+    assert m["pitch_range"] == 12.0
+    assert m["n_pitches_used"] == 8.0
+    assert m["n_pitch_classes_used"] == 7.0
+    assert m["polyphony"] == 1.0
+    assert m["polyphony_rate"] == 0.0
+    assert m["scale_consistency"] == 1.0
+    assert m["pitch_in_scale_rate"] == 1.0
+    assert m["pitch_entropy"] == pytest.approx(3.0)  # 8 equally used pitches
+    # pitch classes: C twice, six others once -> -(1/4 log2 1/4 + 6 * 1/8 log2 1/8) = 0.5 + 2.25
+    assert m["pitch_class_entropy"] == pytest.approx(2.75)
+    assert m["empty_measure_rate"] == 0.0
+
+
+def test_chord_polyphony_and_range():
+    m = compute_metrics(piece([[(60, 0, 4)], [(64, 0, 4)], [(67, 0, 4)]]))
+    assert m["polyphony"] == 3.0
+    assert m["polyphony_rate"] == 1.0  # muspy counts steps with more than 2 pitches
+    assert m["pitch_range"] == 7.0
+    assert m["n_pitch_classes_used"] == 3.0
+
+
+def test_empty_bar_counts():
+    # bar 1 played, bar 2 silent, bar 3 played; the grid is tempo-independent
+    notes = [[(60, 0, 3.5), (62, 8, 12)]]
+    for tempo in (60.0, 150.0):
+        m = compute_metrics(piece(notes, tempo=tempo))
+        # muspy: bars = end // bar + 1 = 4, a note covers the bars from its start to its end inclusive:
+        # bar 0 (first note), bars 2 and 3 (second note ends exactly on bar 3's line) -> 1 of 4 empty
+        assert m["empty_measure_rate"] == 0.25
+        assert m["empty_beat_rate"] == pytest.approx(compute_metrics(piece(notes))["empty_beat_rate"])
+
+
+def test_pitch_in_scale_rate_uses_the_estimated_key():
+    # G major scale: one F# -> not in C major, but in G major
+    g_major = [67, 69, 71, 72, 74, 76, 78, 79]
+    pm = piece([[(p, i, i + 1) for i, p in enumerate(g_major)]])
+    assert estimate_key(music_from_pretty_midi(pm))[0] in (7, 4)  # G major or its relative E minor
+    assert compute_metrics(pm)["pitch_in_scale_rate"] == 1.0
+
+
+def test_drums_are_ignored():
+    pitched = [[(p, i, i + 0.5) for i, p in enumerate([60, 64, 67, 72])]]
+    drums = [(36, i / 2, i / 2 + 0.25) for i in range(8)]  # fills every rest of the pitched track
+    assert compute_metrics(piece(pitched, drums=drums)) == compute_metrics(piece(pitched))
+
+
+@pytest.mark.parametrize("drums", [None, [(36, 0, 1), (38, 1, 2)]])
+def test_empty_or_drums_only_is_a_clear_error(drums):
+    pm = piece([], drums=drums)
+    with pytest.raises(MetricsError) as err:
+        compute_metrics(pm)
+    assert err.value.code == "no_notes"
+    assert err.value.message == NO_PITCHED_NOTES
+
+
+def test_values_are_finite_plain_floats():
+    m = compute_metrics(piece([[(60, 0, 0.25)]]))  # one sixteenth note
+    assert all(isinstance(v, float) and math.isfinite(v) for v in m.values())
+
+
+def test_single_bar_groove_is_consistent():
+    assert compute_metrics(piece([[(60, 0, 1), (64, 1, 2)]]))["groove_consistency"] == 1.0

@@ -1,0 +1,122 @@
+"""The challenge admin works for an organizer; entrants and judges never reach the admin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from chartbusters.accounts.roles import Role
+from chartbusters.challenges import validation as v
+from chartbusters.challenges.models import Challenge
+from tests.conftest import TEST_PASSWORD
+from tests.factories import ChallengeFactory
+
+DEMO_MIDI = Path(__file__).resolve().parents[2] / "chartbusters/challenges/demo/chorale-r010-soprano.mid"
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(client, user):
+    assert client.login(username=user.username, password=TEST_PASSWORD)
+    return client
+
+
+def inline_management(prefix: str, total: int = 0) -> dict:
+    return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+
+
+def add_form(**overrides) -> dict:
+    data = {
+        "title": "Spring chorales", "slug": "spring-chorales", "kind": "melody-go-round", "description": "# Hi",
+        "published": "on", "opens_at_0": "2026-01-01", "opens_at_1": "00:00:00",
+        "closes_at_0": "2026-02-01", "closes_at_1": "00:00:00", "judging_ends_at_0": "2026-02-15",
+        "judging_ends_at_1": "00:00:00", "daily_quota": "5", "total_quota": "50", "weight_style": "1",
+        "weight_realness": "1", "metrics": ["pitch_range"], "alpha": "0.5", "originality_threshold_bars": "2",
+        "generation_params": "{}", "generation_time_limit_seconds": "60", "entry_licence": "CC BY 4.0",
+        **inline_management("Challenge_judges"), **inline_management("Challenge_organizers"),
+        **inline_management("input_melodies"), **inline_management("reference_files"),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_organizer_is_staff_with_challenge_permissions(make_user):
+    organizer = make_user("olga", role=Role.ORGANIZER)
+    assert organizer.is_staff
+    assert not organizer.is_superuser
+    for perm in ("add_challenge", "change_challenge", "view_challenge", "add_inputmelody", "add_referencefile"):
+        assert organizer.has_perm(f"challenges.{perm}")
+    assert not organizer.has_perm("auth.change_user")
+
+
+def test_organizer_lists_filters_and_edits_challenges(client, make_user):
+    logged_in(client, make_user("olga", role=Role.ORGANIZER))
+    ChallengeFactory(slug="open-one", title="Open one")
+    response = client.get("/admin/challenges/challenge/")
+    assert response.status_code == 200
+    assert b"Open one" in response.content
+    assert b">Open<" in response.content
+    assert b"Open one" not in client.get("/admin/challenges/challenge/?status=closed").content
+    assert b"Open one" in client.get("/admin/challenges/challenge/?status=open").content
+    challenge = Challenge.objects.get(slug="open-one")
+    page = client.get(f"/admin/challenges/challenge/{challenge.pk}/change/")
+    assert page.status_code == 200
+    assert b"judges (users with the judge role)" in page.content.lower()
+    assert client.get("/admin/challenges/challenge/add/").status_code == 200
+
+
+def test_organizer_adds_a_challenge_with_a_judge_and_an_input_melody(client, make_user):
+    judge = make_user("jules", role=Role.JUDGE)
+    logged_in(client, make_user("olga", role=Role.ORGANIZER))
+    data = add_form(**inline_management("Challenge_judges", 1), **{"Challenge_judges-0-user": str(judge.pk)},
+                    **inline_management("input_melodies", 1), **{"input_melodies-0-name": "first"})
+    data["input_melodies-0-midi"] = SimpleUploadedFile("first.mid", DEMO_MIDI.read_bytes(), "audio/midi")
+    response = client.post("/admin/challenges/challenge/add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    challenge = Challenge.objects.get(slug="spring-chorales")
+    assert list(challenge.judges.all()) == [judge]
+    assert challenge.input_melodies.get().name == "first"
+
+
+def test_admin_shows_field_level_messages(client, make_user):
+    logged_in(client, make_user("olga", role=Role.ORGANIZER))
+    response = client.post("/admin/challenges/challenge/add/", add_form(
+        closes_at_0="2025-12-01", alpha="1.5", total_quota="0"))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["closes_at"] == [v.CLOSES_BEFORE_OPENS]
+    assert errors["alpha"] == [v.ALPHA_OUT_OF_RANGE]
+    assert errors["total_quota"] == [v.QUOTA_BELOW_ONE]
+    assert not Challenge.objects.filter(slug="spring-chorales").exists()
+
+
+def test_admin_refuses_a_file_that_is_not_midi(client, make_user):
+    logged_in(client, make_user("olga", role=Role.ORGANIZER))
+    data = add_form(**inline_management("input_melodies", 1), **{"input_melodies-0-name": "bad"})
+    data["input_melodies-0-midi"] = SimpleUploadedFile("bad.mid", b"not a midi file", "audio/midi")
+    response = client.post("/admin/challenges/challenge/add/", data)
+    assert response.status_code == 200
+    assert b"not a readable Standard MIDI File" in response.content
+    assert not Challenge.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.ENTRANT, Role.JUDGE])
+def test_entrants_and_judges_never_reach_the_admin(client, make_user, role):
+    user = make_user("someone", role=role)
+    assert not user.is_staff
+    logged_in(client, user)
+    for url in ("/admin/", "/admin/challenges/challenge/", "/admin/challenges/challenge/add/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+    # and the admin log-in form refuses them
+    response = client.post("/admin/login/", {"username": "someone", "password": TEST_PASSWORD})
+    assert response.status_code == 200
+    assert b"staff account" in response.content
+
+
+def test_organizer_cannot_manage_users(client, make_user):
+    logged_in(client, make_user("olga", role=Role.ORGANIZER))
+    assert client.get("/admin/auth/user/").status_code == 403

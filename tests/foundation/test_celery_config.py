@@ -1,0 +1,63 @@
+"""The Celery app: queues, task defaults, routes, the reaper in the beat schedule, the reaper registry."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from chartbusters import jobs
+from chartbusters.celery import app
+
+
+def test_queues_and_task_defaults():
+    conf = app.conf
+    assert [q.name for q in conf.task_queues] == ["generation", "scoring", "audio"]
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert 0 < conf.task_soft_time_limit < conf.task_time_limit
+
+
+@pytest.mark.parametrize(("task", "queue"), [
+    ("submissions.run_checkpoint_entry", "generation"),
+    ("evaluation.score_submission", "scoring"),
+    ("evaluation.render_submission_audio", "audio"),
+    ("chartbusters.reap_stuck_jobs", "scoring"),
+])
+def test_routes(task, queue):
+    route = app.amqp.router.route({}, task)
+    assert route["queue"].name == queue
+
+
+def test_reaper_is_registered_and_scheduled():
+    app.loader.import_default_modules()
+    assert "chartbusters.reap_stuck_jobs" in app.tasks
+    assert "chartbusters.ping_db" in app.tasks
+    schedule = app.conf.beat_schedule["reap-stuck-jobs"]
+    assert schedule["task"] == "chartbusters.reap_stuck_jobs"
+
+
+@pytest.fixture
+def clean_registry(monkeypatch):
+    monkeypatch.setattr(jobs, "_REAPERS", {})
+
+
+def test_reap_stuck_jobs_runs_every_reaper_and_logs_the_total(clean_registry, caplog):
+    def fails_two() -> int:
+        return 2
+
+    def raises() -> int:
+        raise RuntimeError("database went away")
+
+    def fails_one() -> int:
+        return 1
+
+    for fn in (fails_two, raises, fails_one, fails_two):
+        jobs.register_reaper(fn)
+    assert len(jobs.registered_reapers()) == 3  # registering twice keeps one
+    with caplog.at_level(logging.INFO, logger="chartbusters.jobs"):
+        results = jobs.reap_stuck_jobs()
+    assert sorted(results.values()) == [-1, 1, 2]
+    assert "failed 3 stuck job(s)" in caplog.text
+    assert "database went away" in caplog.text

@@ -1,0 +1,49 @@
+"""seed_demo: the two demo challenges open now, one user per role with DEMO_PASSWORD; running twice is fine."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+from chartbusters.accounts.roles import Role, user_has_role
+from chartbusters.challenges.models import Challenge, InputMelody
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_twice(monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "s3cret-demo")
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "'s3cret-demo'" in out.getvalue()
+    call_command("seed_demo", "--json", stdout=(second := StringIO()))
+    result = json.loads(second.getvalue())
+    assert result["password"] == "s3cret-demo"
+    assert [c["created"] for c in result["challenges"]] == [False, False]
+    assert sum(c["files_written"] for c in result["challenges"]) == 0
+
+    assert {c.slug: c.status for c in Challenge.objects.all()} == {"melody-go-round": "open",
+                                                                   "melody-harvest": "open"}
+    harvest = Challenge.objects.get(slug="melody-harvest")
+    assert harvest.kind == "melody-harvest"
+    assert 3 <= InputMelody.objects.filter(challenge=harvest).count() <= 4
+    for username, role in {"entrant": Role.ENTRANT, "judge": Role.JUDGE, "organizer": Role.ORGANIZER}.items():
+        user = authenticate(username=username, password="s3cret-demo")
+        assert user is not None
+        assert user_has_role(user, role)
+        assert user.is_staff == (role == Role.ORGANIZER)
+    assert get_user_model().objects.count() == 3
+    for challenge in Challenge.objects.all():
+        assert [u.username for u in challenge.judges.all()] == ["judge"]
+        assert [u.username for u in challenge.organizers.all()] == ["organizer"]
+        assert "## Rules" in challenge.description
+
+
+def test_default_password(monkeypatch):
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    call_command("seed_demo", stdout=StringIO())
+    assert authenticate(username="entrant", password="chartbusters") is not None

@@ -1,0 +1,99 @@
+"""Settings from the environment: the embedded default, the SECRET_KEY refusal, no torch in the web process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from chartbusters.settings.base import DEFAULT_SECRET_KEY, SECRET_KEY_REFUSED, check_secret_key
+
+REPO = Path(__file__).resolve().parents[2]
+CLEAN_ENV_KEYS = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "MEDIA_ROOT", "ALLOWED_HOSTS",
+                  "DJANGO_SETTINGS_MODULE", "CHARTBUSTERS_TEST_DB_NAME", "PYTEST_XDIST_WORKER")
+
+
+def run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_KEYS}
+    base["CHARTBUSTERS_VAR_DIR"] = str(tmp_path / "var")
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**base, **env}, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_check_secret_key():
+    with pytest.raises(ImproperlyConfigured, match="set the SECRET_KEY environment variable"):
+        check_secret_key(DEFAULT_SECRET_KEY, debug=False)
+    check_secret_key(DEFAULT_SECRET_KEY, debug=True)
+    check_secret_key("a-real-key", debug=False)
+
+
+def test_start_up_refuses_the_default_secret_key_with_debug_off(tmp_path):
+    result = run_python("import django; django.setup()", tmp_path, DJANGO_SETTINGS_MODULE="chartbusters.settings.base",
+                        DEBUG="0")
+    assert result.returncode != 0
+    assert SECRET_KEY_REFUSED in result.stderr
+    ok = run_python("import django; django.setup()", tmp_path, DJANGO_SETTINGS_MODULE="chartbusters.settings.base",
+                    DEBUG="0", SECRET_KEY="x" * 50)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_production_settings_need_a_secret_key(tmp_path):
+    result = run_python("import django; django.setup()", tmp_path,
+                        DJANGO_SETTINGS_MODULE="chartbusters.settings.production")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+DUMP = """
+import django, json; django.setup()
+from django.conf import settings
+print(json.dumps({"db": settings.DATABASES["default"]["ENGINE"], "name": str(settings.DATABASES["default"]["NAME"]),
+  "broker": settings.CELERY_BROKER_URL, "media": str(settings.MEDIA_ROOT), "debug": settings.DEBUG,
+  "hosts": settings.ALLOWED_HOSTS, "queues": [q.name for q in settings.CELERY_TASK_QUEUES]}))
+"""
+
+
+def test_embedded_default_with_nothing_set(tmp_path):
+    result = run_python(DUMP, tmp_path, DJANGO_SETTINGS_MODULE="chartbusters.settings.local")
+    assert result.returncode == 0, result.stderr
+    s = json.loads(result.stdout)
+    var = tmp_path / "var"
+    assert s == {"db": "django.db.backends.sqlite3", "name": str(var / "chartbusters.sqlite3"),
+                 "broker": "filesystem://", "media": str(var / "media"), "debug": True,
+                 "hosts": ["localhost", "127.0.0.1"], "queues": ["generation", "scoring", "audio"]}
+    assert (var / "broker" / "out").is_dir()
+
+
+def test_settings_from_the_environment(tmp_path):
+    result = run_python(DUMP, tmp_path, DJANGO_SETTINGS_MODULE="chartbusters.settings.base", DEBUG="0",
+                        SECRET_KEY="k" * 50, DATABASE_URL="postgres://u:p@db.example:5432/cb",
+                        CELERY_BROKER_URL="redis://broker.example:6379/0", MEDIA_ROOT=str(tmp_path / "m"),
+                        ALLOWED_HOSTS="chartbusters.example,www.chartbusters.example")
+    assert result.returncode == 0, result.stderr
+    s = json.loads(result.stdout)
+    assert s["db"] == "django.db.backends.postgresql"
+    assert s["name"] == "cb"
+    assert s["broker"] == "redis://broker.example:6379/0"
+    assert s["media"] == str(tmp_path / "m")
+    assert s["debug"] is False
+    assert s["hosts"] == ["chartbusters.example", "www.chartbusters.example"]
+
+
+def test_wsgi_application_and_every_url_import_no_torch(tmp_path):
+    code = (
+        "import sys, chartbusters.wsgi\n"
+        "from django.urls import get_resolver\n"
+        "def walk(patterns):\n"
+        "    for p in patterns:\n"
+        "        walk(getattr(p, 'url_patterns', []))\n"
+        "walk(get_resolver().url_patterns)\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = run_python(code, tmp_path, DJANGO_SETTINGS_MODULE="chartbusters.settings.local")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -1,0 +1,148 @@
+"""Leaderboard rules (DESIGN section 6): best per entrant, order, ties, never-ranked and hidden entries, provisional."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from chartbusters.accounts.roles import Role
+from evaluation.models import LeaderboardEntry, Score
+from evaluation.selectors.leaderboard import (
+    leaderboard_count,
+    leaderboard_is_provisional,
+    leaderboard_row_of,
+    leaderboard_rows,
+)
+from evaluation.services.leaderboard import leaderboard_rebuild
+from evaluation.services.score_store import score_record_judging
+from submissions.services.moderation import submission_disqualify, submission_requalify, submission_rerun
+from tests.results.conftest import failed_entry, new_entry, scored_entry
+
+pytestmark = pytest.mark.django_db
+
+
+def board(challenge, **kwargs):
+    return [(row["rank"], row["entrant"], row["score"]) for row in leaderboard_rows(challenge=challenge, **kwargs)]
+
+
+def test_orders_by_score_and_keeps_each_entrants_best(challenge, people, make_user):
+    carol = make_user("carol", role=Role.ENTRANT)
+    scored_entry(challenge, people["entrant"], 60.0, minutes=1)
+    best = scored_entry(challenge, people["entrant"], 80.0, minutes=2)
+    scored_entry(challenge, people["entrant"], 70.0, minutes=3)
+    scored_entry(challenge, people["other"], 75.0, minutes=4)
+    scored_entry(challenge, carol, 90.0, minutes=5)
+
+    assert board(challenge) == [(1, "carol", 90.0), (2, "ada", 80.0), (3, "bob", 75.0)]
+    assert leaderboard_rows(challenge=challenge)[1]["submission"] == best.pk
+    assert leaderboard_count(challenge=challenge) == 3
+
+
+def test_equal_scores_rank_the_earlier_entry_first_with_distinct_ranks(challenge, people, make_user):
+    carol = make_user("carol", role=Role.ENTRANT)
+    scored_entry(challenge, people["other"], 70.0, minutes=10)
+    scored_entry(challenge, carol, 70.0, minutes=5)
+    scored_entry(challenge, people["entrant"], 70.0, minutes=20)
+    assert board(challenge) == [(1, "carol", 70.0), (2, "bob", 70.0), (3, "ada", 70.0)]
+
+
+def test_an_entrants_tie_keeps_their_earlier_entry(challenge, people):
+    first = scored_entry(challenge, people["entrant"], 70.0, minutes=1)
+    scored_entry(challenge, people["entrant"], 70.0, minutes=2)
+    assert [row["submission"] for row in leaderboard_rows(challenge=challenge)] == [first.pk]
+
+
+def test_failed_and_unscored_entries_never_rank(challenge, people, make_user):
+    carol = make_user("carol", role=Role.ENTRANT)
+    failed_entry(challenge, people["entrant"])
+    new_entry(challenge, people["other"])  # queued, never scored
+    scored_entry(challenge, carol, 40.0)
+    assert board(challenge) == [(1, "carol", 40.0)]
+    assert leaderboard_row_of(challenge=challenge, user=people["entrant"]) is None
+
+
+def test_disqualified_best_entry_is_hidden_and_the_next_best_takes_its_place(challenge, people):
+    scored_entry(challenge, people["entrant"], 60.0, minutes=1)
+    best = scored_entry(challenge, people["entrant"], 95.0, minutes=2)
+    scored_entry(challenge, people["other"], 70.0, minutes=3)
+
+    submission_disqualify(submission_id=best.pk, disqualified_by=people["organizer"], reason="Copied a chorale.")
+    assert board(challenge) == [(1, "bob", 70.0), (2, "ada", 60.0)]
+    assert best.pk not in [row["submission"] for row in leaderboard_rows(challenge=challenge)]
+
+    submission_requalify(submission_id=best.pk, requalified_by=people["organizer"])
+    assert board(challenge) == [(1, "ada", 95.0), (2, "bob", 70.0)]
+
+
+def test_a_rerun_entry_leaves_the_board_until_it_is_scored_again(challenge, people, django_capture_on_commit_callbacks):
+    entry = scored_entry(challenge, people["entrant"], 88.0)
+    with django_capture_on_commit_callbacks(execute=False):  # the rescoring task is not sent in this unit test
+        submission_rerun(submission_id=entry.pk, rerun_by=people["organizer"])
+    assert board(challenge) == []
+    assert not Score.objects.filter(submission=entry).exists()
+
+
+def test_guard_hides_a_disqualified_entry_even_if_its_row_was_not_refreshed(challenge, people):
+    entry = scored_entry(challenge, people["entrant"], 50.0)
+    type(entry).objects.filter(pk=entry.pk).update(disqualified=True)  # a bulk change that told nobody
+    assert board(challenge) == []
+    assert LeaderboardEntry.objects.filter(submission=entry).exists()
+    assert leaderboard_rebuild(challenge_id=challenge.pk) == 0
+
+
+def test_viewer_row_has_its_true_rank_beyond_the_page(challenge, people):
+    entrants = [get_user_model().objects.create_user(f"e{i}") for i in range(5)]
+    for i, user in enumerate(entrants):
+        scored_entry(challenge, user, 90.0 - i, minutes=i)
+    scored_entry(challenge, people["entrant"], 85.0, minutes=50)  # below e4 (86): sixth
+    assert [r["rank"] for r in leaderboard_rows(challenge=challenge, limit=2)] == [1, 2]
+    assert [r["rank"] for r in leaderboard_rows(challenge=challenge, offset=2, limit=2)] == [3, 4]
+    me = leaderboard_row_of(challenge=challenge, user=people["entrant"])
+    assert (me["rank"], me["score"]) == (6, 85.0)
+
+
+def test_rebuild_gives_the_same_table_as_incremental_updates(challenge, people, make_user):
+    carol = make_user("carol", role=Role.ENTRANT)
+    scored_entry(challenge, people["entrant"], 30.0, minutes=1)
+    scored_entry(challenge, people["entrant"], 35.0, minutes=2)
+    scored_entry(challenge, carol, 35.0, minutes=0)
+    before = board(challenge)
+    assert leaderboard_rebuild(challenge_id=challenge.pk) == 2
+    assert board(challenge) == before == [(1, "carol", 35.0), (2, "ada", 35.0)]
+
+
+def test_judging_moves_the_final_score_and_the_board(challenge, people):
+    low = scored_entry(challenge, people["entrant"], 50.0)
+    scored_entry(challenge, people["other"], 60.0)
+    score = score_record_judging(
+        submission_id=low.pk, judges=[{"judge": people["judge"].pk, "originality": 5, "balance": 5, "emotion": 5}]
+    )
+    assert score.final == pytest.approx(0.5 * 50.0 + 0.5 * 100.0)
+    assert board(challenge) == [(1, "ada", 75.0), (2, "bob", 60.0)]
+
+
+def test_provisional_until_results_published_or_judging_over_and_all_judged(challenge, people):
+    entry = scored_entry(challenge, people["entrant"], 50.0)
+    assert leaderboard_is_provisional(challenge=challenge)
+    after_judging = challenge.judging_ends_at + timedelta(minutes=1)
+    assert leaderboard_is_provisional(challenge=challenge, now=after_judging)  # not judged yet
+
+    score_record_judging(
+        submission_id=entry.pk, judges=[{"judge": people["judge"].pk, "originality": 3, "balance": 4, "emotion": 2}]
+    )
+    assert not leaderboard_is_provisional(challenge=challenge, now=after_judging)
+    assert leaderboard_is_provisional(challenge=challenge, now=timezone.now())  # judging still running
+
+    challenge.results_published = True
+    challenge.save()
+    assert not leaderboard_is_provisional(challenge=challenge, now=timezone.now())
+
+
+def test_no_judging_weight_means_final_after_judging_ends(challenge, people):
+    scored_entry(challenge, people["entrant"], 50.0)
+    challenge.alpha = 0.0
+    challenge.save()
+    assert not leaderboard_is_provisional(challenge=challenge, now=challenge.judging_ends_at + timedelta(seconds=1))
