@@ -77,12 +77,12 @@ def fill(*, refill: bool) -> None:
 
     from chartbusters.challenges.models import Challenge
     from evaluation.models import Score
-    from evaluation.services.leaderboard import leaderboard_rebuild
     from submissions.models import Submission
 
     existing = Challenge.objects.filter(slug=SLUG).first()
     if existing and not refill and Submission.objects.filter(challenge=existing).count() == N_SUBMISSIONS:
         print(f"reusing the {N_SUBMISSIONS} submissions of challenge {SLUG} (--refill to recreate)")
+        rebuild_and_analyze(existing.pk)
         return
     User = get_user_model()  # noqa: N806
     with transaction.atomic():
@@ -127,11 +127,17 @@ def fill(*, refill: bool) -> None:
                 scores.append(Score(submission=sub, challenge=challenge, automatic=automatic, final=automatic,
                                     style=automatic / 100, realness=automatic / 100, parts=_parts(rng)))
             Score.objects.bulk_create(scores, batch_size=1000)
-    t = time.perf_counter()
-    rows = leaderboard_rebuild(challenge_id=challenge.pk)
-    print(f"leaderboard rebuilt: {rows} entrants in {time.perf_counter() - t:.1f} s")
+    rebuild_and_analyze(challenge.pk)
+
+
+def rebuild_and_analyze(challenge_id: int) -> None:
     from django.db import connection
 
+    from evaluation.services.leaderboard import leaderboard_rebuild
+
+    t = time.perf_counter()
+    rows = leaderboard_rebuild(challenge_id=challenge_id)
+    print(f"leaderboard rebuilt: {rows} entrants in {time.perf_counter() - t:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 

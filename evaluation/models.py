@@ -63,6 +63,18 @@ class LeaderboardEntry(models.Model):
         return f"{self.challenge_id}/{self.entrant_id}: {self.score:.1f}"
 
 
+class LeaderboardVersion(models.Model):
+    """Changes whenever a challenge's leaderboard table changes: the key under which its pages are cached."""
+
+    challenge = models.OneToOneField(
+        Challenge, on_delete=models.CASCADE, primary_key=True, related_name="leaderboard_version"
+    )
+    token = models.CharField(max_length=32, help_text="A new random value on every change of the table.")
+
+    def __str__(self) -> str:
+        return f"{self.challenge_id}: {self.token}"
+
+
 def _rendering_upload_to(instance, filename: str) -> str:
     return f"renderings/{instance.submission_id}/{filename}"
 

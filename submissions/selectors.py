@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -67,6 +67,15 @@ def challenge_get_for_entry(*, slug: str) -> Challenge:
         return Challenge.objects.get(slug=slug)
     except Challenge.DoesNotExist as exc:
         raise Http404(CHALLENGE_NOT_FOUND_MESSAGE.format(slug=slug)) from exc
+
+
+def challenge_roles_of(*, challenge: Challenge, user) -> tuple[bool, bool]:
+    """(organizes, judges): whether ``user`` organizes and whether they judge ``challenge``, in one query."""
+    organizers, judges = Challenge.organizers.through.objects, Challenge.judges.through.objects
+    return Challenge.objects.filter(pk=challenge.pk).annotate(
+        organizes=Exists(organizers.filter(challenge_id=OuterRef("pk"), user_id=user.pk)),
+        judges_it=Exists(judges.filter(challenge_id=OuterRef("pk"), user_id=user.pk)),
+    ).values_list("organizes", "judges_it").get()
 
 
 def composition_list_for_owner(*, owner) -> QuerySet[Composition]:

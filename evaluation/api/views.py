@@ -25,10 +25,9 @@ from evaluation.api.serializers import (
 )
 from evaluation.selectors.access import challenge_get_visible, user_organizes
 from evaluation.selectors.leaderboard import (
-    leaderboard_count,
     leaderboard_is_provisional,
+    leaderboard_page_cached,
     leaderboard_row_of,
-    leaderboard_rows,
 )
 from evaluation.selectors.submissions import (
     submission_get_for_viewer,
@@ -139,17 +138,17 @@ class LeaderboardApi(APIView):
         query.is_valid(raise_exception=True)
         challenge = _challenge_or_404(slug=slug, user=request.user)
         offset, limit = query.validated_data["offset"], query.validated_data["limit"]
-        me = leaderboard_row_of(challenge=challenge, user=request.user)
-        # The rows are plain JSON-able values from the selector; LeaderboardSerializer documents them in the schema.
-        # Running 100 rows through a DRF serializer would cost more than the whole query (benchmarks/README.md).
+        page = leaderboard_page_cached(challenge=challenge, offset=offset, limit=limit)
+        # Rows are plain JSON-able values from the selector, already in the shape LeaderboardRowSerializer documents
+        # for the schema: running 100 rows through a DRF serializer costs more than the whole cached read.
         return Response({
             "challenge": challenge.slug,
             "provisional": leaderboard_is_provisional(challenge=challenge),
-            "count": leaderboard_count(challenge=challenge),
+            "count": page["count"],
             "offset": offset,
             "limit": limit,
-            "rows": [_public_row(row) for row in leaderboard_rows(challenge=challenge, offset=offset, limit=limit)],
-            "me": _public_row(me),
+            "rows": [_public_row(row) for row in page["rows"]],
+            "me": _public_row(leaderboard_row_of(challenge=challenge, user=request.user)),
         })
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TypedDict
 
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.expressions import Window
@@ -24,9 +25,10 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
-from evaluation.models import LeaderboardEntry, Rendering
+from evaluation.models import LeaderboardEntry, LeaderboardVersion, Rendering
 from submissions.models import Submission
 
+CACHE_SECONDS = 600
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 100
 ORDER = (F("score").desc(), F("submitted_at").asc(), F("submission_id").asc())
@@ -105,6 +107,22 @@ def leaderboard_rows(
         .values(*fields)[offset : offset + limit]
     )
     return [_row(values, with_parts=with_parts) for values in rows]
+
+
+def leaderboard_page_cached(*, challenge: Challenge, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict:
+    """``{"count", "rows"}`` of one page, cached under the challenge's LeaderboardVersion token: any change of the
+    table makes a new token, so a cached page is never stale (tokens are random, so no key is ever reused)."""
+    token = LeaderboardVersion.objects.filter(challenge_id=challenge.pk).values_list("token", flat=True).first()
+    key = f"leaderboard:{challenge.pk}:{token}:{offset}:{limit}"
+    page = cache.get(key) if token else None
+    if page is None:
+        page = {
+            "count": leaderboard_count(challenge=challenge),
+            "rows": leaderboard_rows(challenge=challenge, offset=offset, limit=limit),
+        }
+        if token:
+            cache.set(key, page, CACHE_SECONDS)
+    return page
 
 
 def leaderboard_count(*, challenge: Challenge) -> int:

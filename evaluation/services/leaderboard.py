@@ -8,10 +8,12 @@ a disqualification, a judged score). Rows of one entrant are serialised with ``s
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from evaluation.models import LeaderboardEntry, Score
+from evaluation.models import LeaderboardEntry, LeaderboardVersion, Score
 from submissions.models import Submission
 
 
@@ -34,12 +36,21 @@ def _best_score(*, challenge_id: int, entrant_id: int) -> Score | None:
     )
 
 
+def leaderboard_version_bump(*, challenge_id: int) -> str:
+    """A new cache token for the challenge's leaderboard pages (inside the caller's transaction)."""
+    token = uuid.uuid4().hex
+    if not LeaderboardVersion.objects.filter(challenge_id=challenge_id).update(token=token):
+        LeaderboardVersion.objects.update_or_create(challenge_id=challenge_id, defaults={"token": token})
+    return token
+
+
 @transaction.atomic
 def leaderboard_entry_refresh(*, challenge_id: int, entrant_id: int) -> LeaderboardEntry | None:
     """Recompute one entrant's leaderboard row; deletes it when the entrant has no ranked entry left."""
     # Lock the entrant's user row: two scores of one entrant landing at once refresh one after the other.
     get_user_model().objects.select_for_update().filter(pk=entrant_id).exists()
     best = _best_score(challenge_id=challenge_id, entrant_id=entrant_id)
+    leaderboard_version_bump(challenge_id=challenge_id)
     if best is None:
         LeaderboardEntry.objects.filter(challenge_id=challenge_id, entrant_id=entrant_id).delete()
         return None
@@ -68,6 +79,7 @@ def leaderboard_refresh_submission(*, submission_id: int) -> LeaderboardEntry | 
 @transaction.atomic
 def leaderboard_rebuild(*, challenge_id: int) -> int:
     """Rebuild a challenge's whole table from SQL (repair, or after bulk changes); returns the number of rows."""
+    leaderboard_version_bump(challenge_id=challenge_id)
     LeaderboardEntry.objects.filter(challenge_id=challenge_id).delete()
     best_by_entrant: dict[int, Score] = {}
     scores = (

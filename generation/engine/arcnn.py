@@ -94,17 +94,16 @@ def arcnn_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def _choose_cells(candidates: torch.Tensor, fraction: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """Pick exactly ceil(count * fraction) random cells among `candidates` in each sample.
-
-    candidates (B, N) bool; fraction (B,) in [0, 1] -> chosen (B, N) bool.
+    """Pick exactly n - floor(n * (1 - fraction)) random cells among the n `candidates` of each sample (the reference
+    leaves floor(n * (1 - fraction)) unchosen). candidates (B, N) bool; fraction (B,) in [0, 1] -> chosen (B, N) bool.
     """
     scores = torch.rand(candidates.shape, generator=generator, device=candidates.device)
     scores = scores.masked_fill(~candidates, 2.0)  # non-candidates sort last
-    ranks = scores.argsort(dim=1).argsort(dim=1)  # (B, N): 0 for the lowest score
     counts = candidates.sum(dim=1)
-    # The reference leaves floor(n * (1 - f)) candidates unchosen, i.e. chooses n - floor(n * (1 - f)).
-    n_chosen = counts - torch.floor(counts * (1.0 - fraction) + 1e-6).long()
-    return candidates & (ranks < n_chosen.unsqueeze(1))
+    n_chosen = counts - torch.floor(counts * (1.0 - fraction) + 1e-6).long()  # (B,)
+    ordered = scores.sort(dim=1).values
+    threshold = ordered.gather(1, (n_chosen - 1).clamp(min=0).unsqueeze(1))  # (B, 1): the n_chosen-th lowest score
+    return candidates & (scores <= threshold) & (n_chosen > 0).unsqueeze(1)
 
 
 def make_training_pairs(

@@ -22,12 +22,16 @@ CHORALE_TEMPO_BPM = 120.0
 
 
 def _voice_parts(score) -> list | None:
-    """The soprano/alto/tenor/bass parts, by name (first part whose name starts with the voice), else by position."""
+    """The soprano/alto/tenor/bass parts by name, else by position when there are exactly 4 unnamed parts.
+
+    Of the 371 chorales, 348 have exactly Soprano/Alto/Tenor/Bass, 20 add instrumental parts (ignored) and 3 have four
+    unnamed parts (humdrum spines, in score order S, A, T, B)."""
     parts = list(score.parts)
     names = [(p.partName or "").strip().lower() for p in parts]
     chosen = []
-    for voice in VOICE_PREFIXES:
-        match = next((p for p, n in zip(parts, names, strict=True) if n.startswith(voice)), None)
+    for voice in VOICE_PREFIXES:  # an exact name first ("Bass"), else a prefix ("Bass Continuo")
+        match = next((p for p, n in zip(parts, names, strict=True) if n == voice), None)
+        match = match or next((p for p, n in zip(parts, names, strict=True) if n.startswith(voice)), None)
         chosen.append(match)
     if all(p is not None for p in chosen):
         return chosen
@@ -37,16 +41,28 @@ def _voice_parts(score) -> list | None:
 
 
 def _part_notes(part, shift_ql: float) -> list[tuple[int, int, int]]:
-    notes = []
-    for element in part.stripTies().flatten().notes:
+    """(pitch, start, end) in steps; a tied continuation extends the note it continues (music21's stripTies does the
+    same but deep-copies the whole part, 3x slower)."""
+    notes: list[list[int]] = []
+    open_by_pitch: dict[int, list[int]] = {}
+    for element in part.flatten().notes:
         ql = float(element.quarterLength)
         if ql <= 0:  # grace notes
             continue
         start = round((float(element.offset) + shift_ql) * STEPS_PER_QUARTER)
         end = max(start + 1, round((float(element.offset) + ql + shift_ql) * STEPS_PER_QUARTER))
-        for pitch in element.pitches:
-            notes.append((int(pitch.midi), start, end))
-    return notes
+        members = element.notes if element.isChord else [element]
+        for member in members:
+            midi = int(member.pitch.midi)
+            tie = member.tie if member.tie is not None else (element.tie if element.isChord else None)
+            previous = open_by_pitch.get(midi)
+            if tie is not None and tie.type in ("stop", "continue") and previous is not None and previous[2] == start:
+                previous[2] = end
+                continue
+            note = [midi, start, end]
+            notes.append(note)
+            open_by_pitch[midi] = note
+    return [(p, s, e) for p, s, e in notes]
 
 
 def _time_signature(score) -> tuple[int, int]:

@@ -9,7 +9,6 @@ the test split: ROC AUC per family (realness = mean window probability of the wh
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -31,12 +30,14 @@ from generation.engine.discriminator_data import (
     feature_windows,
     piece_features,
     random_notes,
+    run_onsets,
     shuffled_bars,
     shuffled_pitches,
 )
 from generation.engine.discriminator_spec import ARCHITECTURE, DiscriminatorConfig, config_to_dict
 
 logger = logging.getLogger(__name__)
+ARCNN_POOL = 192  # AR-CNN outputs made before training (100 network passes each: too slow to make per batch)
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "checkpoints" / "discriminator"
 
 Corruptor = Callable[[Piece, np.random.Generator], tuple[np.ndarray, np.ndarray]]
@@ -83,6 +84,36 @@ def untrained_generator(piece: Piece, rng: np.random.Generator) -> tuple[np.ndar
     onsets[0] = piece.onsets[0] if piece.onsets is not None else False
     onsets[1:, ::2] = tracks[1:, ::2]
     return tracks, onsets & tracks
+
+
+def arcnn_family(checkpoint_dir: Path | None = None, iterations: int = 100) -> Corruptor | None:
+    """The shipped AR-CNN's output, as DESIGN section 8 tests it: the soprano with 50 % of its notes removed and 1 %
+    random cells added, then edited (default sampler); the other voices as they were. None without a checkpoint."""
+    from generation.engine.registry import CHECKPOINTS_DIR
+
+    folder = checkpoint_dir or CHECKPOINTS_DIR / "arcnn"
+    if not (folder / "model.safetensors").exists():
+        return None
+    from generation.engine.arcnn import make_training_pairs
+    from generation.engine.arcnn_sampler import edit_rolls
+    from generation.engine.checkpoint import load_checkpoint
+
+    model, _meta = load_checkpoint(folder, architecture="arcnn")
+
+    def corrupt(piece: Piece, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
+        soprano = torch.from_numpy(piece.rolls[0][None])  # (1, T, 128)
+        corrupted, _ = make_training_pairs(soprano, remove_pct=(50, 50), add_pct=(1.0, 1.0), generator=generator)
+        edited = edit_rolls(model, corrupted, iterations=iterations, temperature=1.0, max_add=500,
+                            max_remove_pct=100, generator=generator)[0].numpy()
+        tracks = piece.rolls.copy()
+        tracks[0] = edited
+        onsets = None if piece.onsets is None else piece.onsets.copy()
+        if onsets is not None:
+            onsets[0] = run_onsets(edited)
+        return tracks, onsets
+
+    return corrupt
 
 
 def family_corruptors(extra: dict[str, Corruptor] | None = None) -> dict[str, Corruptor]:
@@ -251,27 +282,24 @@ def _plot_losses(losses: list[float], path: Path) -> None:
 
 
 def _save(model: Discriminator, out_dir: Path, trained_on: str, metrics: dict) -> Path:
-    try:
-        from generation.engine.checkpoint import save_checkpoint
-    except ImportError:  # engine-core's writer not there yet: same format, written here
-        save_checkpoint = None
-    if save_checkpoint is not None:
-        return save_checkpoint(model, architecture=ARCHITECTURE, config=config_to_dict(model.config),
-                               out_dir=out_dir, trained_on=trained_on, metrics=metrics)
-    from safetensors.torch import save_file
+    from generation.engine.checkpoint import save_checkpoint
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(out_dir / "model.safetensors"))
-    meta = {"architecture": ARCHITECTURE, "config": config_to_dict(model.config), "trained_on": trained_on,
-            "metrics": metrics}
-    (out_dir / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return out_dir / "model.safetensors"
+    return save_checkpoint(model, architecture=ARCHITECTURE, config=config_to_dict(model.config), out_dir=out_dir,
+                           trained_on=trained_on, metrics=metrics)
+
+
+def _pool_family(corrupt: Corruptor, pieces: list[Piece], steps: int, size: int, seed: int) -> Corruptor:
+    """A slow family (a model's output) made once for ``size`` train excerpts; training draws from the pool."""
+    rng = np.random.default_rng(seed)
+    pool = [corrupt(_crop(pieces[int(rng.integers(len(pieces)))], steps, rng, 0), rng)
+            for _ in tqdm(range(size), desc="arcnn outputs", mininterval=5)]
+    return lambda piece, rng: pool[int(rng.integers(len(pool)))]
 
 
 def train(*, data: str | Path | None = None, steps: int | None = None, out: str | Path | None = None,
           device: str = "cpu", progress: bool = True, extra_families: dict[str, Corruptor] | None = None,
-          config: DiscriminatorConfig | None = None, eval_seed: int = 1234) -> Path:
+          config: DiscriminatorConfig | None = None, eval_seed: int = 1234, max_eval_pieces: int | None = None,
+          with_arcnn: bool = True) -> Path:
     """Train on the chorales (or on a folder of MIDI files: the reference style), fit the temperature on the
     validation split, measure the test split, write the checkpoint, loss.png and MODEL_CARD.md into ``out``."""
     from generation.engine.discriminator_card import write_model_card
@@ -280,12 +308,18 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     pieces = load_midi_folder(data) if data else load_chorales()
     trained_on = f"MIDI folder {Path(data).name}" if data else "Bach chorales (music21), train split"
     train_pieces, valid, test = (pieces_split(pieces, s) for s in ("train", "valid", "test"))
+    valid, test = valid[:max_eval_pieces], test[:max_eval_pieces]  # None keeps all
     config = config or DiscriminatorConfig()
-    tc = TrainConfig(extra_families=dict(extra_families or {}))
+    eval_extra = dict(extra_families or {})
+    tc = TrainConfig(extra_families=dict(eval_extra))
+    arcnn = arcnn_family() if with_arcnn and not data else None
+    if arcnn is not None:
+        eval_extra["arcnn"] = arcnn
+        tc.extra_families["arcnn"] = _pool_family(arcnn, train_pieces, config.window_steps, ARCNN_POOL, tc.seed)
     if steps is not None:
         tc.steps = steps
     model, losses = train_model(train_pieces, config, tc, device=device, progress=progress)
-    families = family_corruptors(tc.extra_families)
+    families = family_corruptors(eval_extra)
     temperature = fit_temperature(piece_window_logits(model, valid or train_pieces[:20], families, eval_seed))
     model.temperature.fill_(temperature)
     metrics = evaluate(piece_window_logits(model, test or valid, families, eval_seed + 1), temperature)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from chartbusters.challenges.models import Challenge
 from submissions.models import Submission
+from submissions.selectors import challenge_roles_of
 from submissions.services.errors import EntryRefusedError
 
 NOT_LOGGED_IN_MESSAGE = "Log in (or send an API token) to enter a challenge."
@@ -35,12 +36,12 @@ def entry_window_check(*, challenge: Challenge, user, now: datetime) -> None:
     """Raise EntryRefusedError unless ``user`` may enter ``challenge`` at ``now`` (401, 404, 403)."""
     if not getattr(user, "is_authenticated", False):
         raise EntryRefusedError("not_authenticated", NOT_LOGGED_IN_MESSAGE, status=401)
-    is_organizer = challenge.organizers.filter(pk=user.pk).exists()
+    is_organizer, is_judge = challenge_roles_of(challenge=challenge, user=user)
     if not challenge.published and not (is_organizer or user.is_staff):
         raise EntryRefusedError("not_found", NOT_PUBLISHED_MESSAGE.format(slug=challenge.slug), status=404)
     if is_organizer:
         raise EntryRefusedError("organizer", ORGANIZER_MESSAGE.format(title=challenge.title), status=403)
-    if challenge.judges.filter(pk=user.pk).exists():
+    if is_judge:
         raise EntryRefusedError("judge", JUDGE_MESSAGE.format(title=challenge.title), status=403)
     if now < challenge.opens_at:
         raise EntryRefusedError(

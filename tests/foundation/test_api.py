@@ -152,3 +152,10 @@ def test_schema_and_docs_load(api):
     docs = api.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_schema_has_no_warnings_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "TokenObtainApiInput" in (tmp_path / "schema.yaml").read_text()

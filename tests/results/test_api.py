@@ -43,7 +43,8 @@ def test_leaderboard_body(challenge, people):
     assert body["rows"][0]["submitted_at"].startswith(first.created_at.strftime("%Y-%m-%dT%H:%M"))
     assert body["rows"][0]["audio_url"].endswith("renderings/1/entry.mp3")
     assert body["rows"][1]["audio_url"] is None
-    assert body["me"]["rank"] == 2 and body["me"]["entrant"] == "ada"
+    assert body["me"]["rank"] == 2
+    assert body["me"]["entrant"] == "ada"
 
 
 def test_leaderboard_is_public_and_limited(challenge, people):
@@ -52,7 +53,9 @@ def test_leaderboard_is_public_and_limited(challenge, people):
     response = client_for().get(f"/api/challenges/{challenge.slug}/leaderboard/?limit=1&offset=1")
     assert response.status_code == 200
     body = response.json()
-    assert body["me"] is None and body["limit"] == 1 and body["offset"] == 1
+    assert body["me"] is None
+    assert body["limit"] == 1
+    assert body["offset"] == 1
     assert [r["rank"] for r in body["rows"]] == [2]
 
     bad = client_for().get(f"/api/challenges/{challenge.slug}/leaderboard/?limit=1000")
@@ -88,20 +91,23 @@ def test_csv_only_for_the_challenges_organizers(challenge, people, suffix):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [(r["rank"], r["entrant"], r["score"]) for r in rows] == [("1", "bob", "90.0000"), ("2", "ada", "70.0000")]
-    assert rows[0]["email"] == "bob@example.com" and rows[0]["judged"] == "False"
+    assert rows[0]["email"] == "bob@example.com"
+    assert rows[0]["judged"] == "False"
 
 
 def test_submission_detail_body_for_its_entrant(challenge, people):
     entry = scored_entry(challenge, people["entrant"], 72.5)
     body = client_for(people["entrant"]).get(f"/api/submissions/{entry.pk}/").json()
-    assert SUBMISSION_FIELDS <= set(body)
+    assert set(body) >= SUBMISSION_FIELDS
     assert (body["id"], body["challenge"], body["kind"], body["status"], body["progress"]) == (
         entry.pk, "bach-off", "composition", "scored", 100)
-    assert body["score"]["automatic"] == 72.5 and body["score"]["final"] == 72.5
+    assert body["score"]["automatic"] == 72.5
+    assert body["score"]["final"] == 72.5
     assert body["score"]["parts"]["metrics"]["pitch_range"]["closeness"] == 0.88
     assert body["score"]["flagged_copy"] is None  # organizers only
     assert body["midi_url"].endswith(".mid")
-    assert body["audio_url"] is None and body["outputs"] == []
+    assert body["audio_url"] is None
+    assert body["outputs"] == []
 
 
 def test_failed_entry_shows_its_error_to_its_entrant_and_organizers_only(challenge, people):
@@ -120,7 +126,9 @@ def test_others_see_a_ranked_entry_without_private_parts(challenge, people):
     entry = scored_entry(challenge, people["entrant"], 66.0)
     for who in ("other", "judge", None):
         body = client_for(people.get(who)).get(f"/api/submissions/{entry.pk}/").json()
-        assert body["status"] == "scored" and body["score"]["final"] == 66.0 and body["error"] == ""
+        assert body["status"] == "scored"
+        assert body["score"]["final"] == 66.0
+        assert body["error"] == ""
     submission_disqualify(submission_id=entry.pk, disqualified_by=people["organizer"], reason="Copy.")
     assert client_for(people["other"]).get(f"/api/submissions/{entry.pk}/").status_code == 404
     assert client_for(people["organizer"]).get(f"/api/submissions/{entry.pk}/").json()["disqualified"] is True
@@ -146,3 +154,15 @@ def test_my_submissions_list_holds_only_mine(challenge, people):
     assert body["count"] == 2
     assert [(s["id"], s["status"]) for s in body["results"]] == [(mine[1].pk, "queued"), (mine[0].pk, "scored")]
     assert client_for().get("/api/submissions/?mine=1").status_code == 401
+
+
+def test_cached_leaderboard_page_changes_as_soon_as_a_score_lands(challenge, people):
+    url = f"/api/challenges/{challenge.slug}/leaderboard/"
+    scored_entry(challenge, people["entrant"], 50.0, minutes=1)
+    assert [r["entrant"] for r in client_for().get(url).json()["rows"]] == ["ada"]
+    assert [r["entrant"] for r in client_for().get(url).json()["rows"]] == ["ada"]  # served from the cache
+    scored_entry(challenge, people["other"], 60.0, minutes=2)
+    assert [r["entrant"] for r in client_for().get(url).json()["rows"]] == ["bob", "ada"]
+    late = scored_entry(challenge, people["other"], 99.0, minutes=3)
+    submission_disqualify(submission_id=late.pk, disqualified_by=people["organizer"], reason="Copy.")
+    assert [(r["entrant"], r["score"]) for r in client_for().get(url).json()["rows"]] == [("bob", 60.0), ("ada", 50.0)]

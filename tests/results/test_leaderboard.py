@@ -146,3 +146,17 @@ def test_no_judging_weight_means_final_after_judging_ends(challenge, people):
     challenge.alpha = 0.0
     challenge.save()
     assert not leaderboard_is_provisional(challenge=challenge, now=challenge.judging_ends_at + timedelta(seconds=1))
+
+
+def test_rebuild_command_repairs_a_table_after_a_bulk_change(challenge, people):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    kept = scored_entry(challenge, people["entrant"], 40.0, minutes=1)
+    best = scored_entry(challenge, people["entrant"], 90.0, minutes=2)
+    type(best).objects.filter(pk=best.pk).update(disqualified=True)  # bypasses the services and their listeners
+    out = StringIO()
+    call_command("rebuild_leaderboard", challenge.slug, "--json", stdout=out)
+    assert out.getvalue().strip() == '{"bach-off": 1}'
+    assert LeaderboardEntry.objects.get(challenge=challenge).submission_id == kept.pk

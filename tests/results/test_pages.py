@@ -27,9 +27,12 @@ def test_leaderboard_page_ranks_highlights_and_explains(challenge, people):
     html = client_for(people["entrant"]).get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
     assert 'id="provisional"' in html
     assert html.index("Fugue") < html.index("Chorale")
-    assert html.count('class="mine"') == 1 and 'class="mine" data-submission' in html
+    assert html.count('class="mine"') == 1
+    assert 'class="mine" data-submission' in html
     assert '<audio controls preload="none" src="/media/renderings/x/entry.mp3">' in html
-    assert "<details>" in html and "pitch range" in html and "<svg" in html
+    assert "<details>" in html
+    assert "pitch range" in html
+    assert "<svg" in html
     assert 'id="csv-link"' not in html
 
     organizer_html = client_for(people["organizer"]).get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
@@ -41,7 +44,8 @@ def test_leaderboard_page_final_when_results_published(challenge, people):
     challenge.results_published = True
     challenge.save()
     html = client_for().get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
-    assert 'id="provisional"' not in html and "No entry has been scored yet" in html
+    assert 'id="provisional"' not in html
+    assert "No entry has been scored yet" in html
 
 
 def test_leaderboard_page_of_an_unpublished_challenge_is_404(challenge, people):
@@ -55,22 +59,31 @@ def test_my_submissions_page_polls_while_an_entry_is_busy(challenge, people):
     assert client_for().get("/submissions/mine/").status_code == 302  # to the login page
     failed_entry(challenge, people["entrant"], error="No notes at all.")
     html = client_for(people["entrant"]).get("/submissions/mine/").content.decode()
-    assert "No notes at all." in html and "let pending = false" in html
+    assert "No notes at all." in html
+    assert "let pending = false" in html
     new_entry(challenge, people["entrant"], title="Waiting")
     html = client_for(people["entrant"]).get("/submissions/mine/").content.decode()
-    assert "Waiting" in html and "let pending = true" in html and "/api/submissions/?mine=1" in html
+    assert "Waiting" in html
+    assert "let pending = true" in html
+    assert "/api/submissions/?mine=1" in html
 
 
 def test_submission_page_shows_chart_piano_roll_audio_and_outputs(challenge, people):
     entry = scored_entry(challenge, people["entrant"], 77.0, title="Chorale")
     Rendering.objects.create(submission=entry, audio="renderings/e/entry.mp3", pianoroll="renderings/e/entry.png")
     output = SubmissionOutput.objects.create(submission=entry, input_name="melody-1", midi="submissions/outputs/o.mid")
-    Rendering.objects.create(submission=entry, output=output, audio="renderings/e/o.mp3", pianoroll="renderings/e/o.png")
+    Rendering.objects.create(
+        submission=entry, output=output, audio="renderings/e/o.mp3", pianoroll="renderings/e/o.png"
+    )
 
     html = client_for(people["entrant"]).get(f"/submissions/{entry.pk}/").content.decode()
-    assert "Score: 77.0" in html and '<svg class="score-chart"' in html and ">style<" in html
-    assert 'src="/media/renderings/e/entry.png"' in html and 'src="/media/renderings/e/entry.mp3"' in html
-    assert "melody-1" in html and 'src="/media/renderings/e/o.mp3"' in html
+    assert "Score: 77.0" in html
+    assert '<svg class="score-chart"' in html
+    assert ">style<" in html
+    assert 'src="/media/renderings/e/entry.png"' in html
+    assert 'src="/media/renderings/e/entry.mp3"' in html
+    assert "melody-1" in html
+    assert 'src="/media/renderings/e/o.mp3"' in html
 
 
 def test_submission_page_is_404_for_others_unless_ranked(challenge, people):

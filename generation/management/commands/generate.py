@@ -32,7 +32,6 @@ class Command(BaseCommand):
         from generation.engine.midi_io import load_midi_with_info, validate_midi_bytes, write_midi
         from generation.engine.params import parse_param_args
         from generation.engine.pipeline import generate_midi
-
         from generation.engine.registry import get_generator
 
         as_json = options["json"]

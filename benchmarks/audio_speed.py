@@ -1,0 +1,58 @@
+"""Audio rendering speed (DESIGN section 8): a 30-s four-track piece rendered by FluidSynth (FluidR3_GM), normalized
+and encoded, as a multiple of real time (music seconds / wall seconds), median of --runs runs; target >= 20x.
+
+    .venv/bin/python benchmarks/audio_speed.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from evaluation.audio import find_soundfont, render_audio
+from evaluation.pianoroll import render_pianoroll_png
+from generation.engine.dataset import load_chorales, pieces_split
+from generation.engine.midi_io import write_midi
+
+TARGET_X = 20.0
+SECONDS = 30.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    pm = pieces_split(load_chorales(), "test")[0].to_midi(programs=(73, 68, 71, 70))  # flute, oboe, clarinet, bassoon
+    for inst in pm.instruments:
+        inst.notes = [n for n in inst.notes if n.start < SECONDS]
+        for n in inst.notes:
+            n.end = min(n.end, SECONDS)
+    music = pm.get_end_time()
+    print(f"soundfont: {find_soundfont()}; piece {music:.1f} s, 4 tracks; median of {args.runs} runs; "
+          f"load {os.getloadavg()[0]:.1f}")
+    print(f"{'output':<12}{'seconds':>10}{'x real time':>14}")
+    with tempfile.TemporaryDirectory() as tmp:
+        midi = write_midi(pm, Path(tmp) / "piece.mid")
+        jobs = {f"audio {s}": (lambda s=s: render_audio(midi, Path(tmp) / f"out.{s}")) for s in ("wav", "ogg", "mp3")}
+        jobs["pianoroll png"] = lambda: render_pianoroll_png(midi, Path(tmp) / "roll.png")
+        for name, job in jobs.items():
+            job()  # warm-up (page cache, imports)
+            times = []
+            for _ in range(args.runs):
+                start = time.perf_counter()
+                job()
+                times.append(time.perf_counter() - start)
+            seconds = statistics.median(times)
+            verdict = "" if name.startswith("pianoroll") else ("  met" if music / seconds >= TARGET_X else "  NOT met")
+            print(f"{name:<12}{seconds:>10.3f}{music / seconds:>13.1f}x{verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The discriminator: layout, features, the shipped checkpoint's separation of real and corrupted music, training."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from generation.engine.dataset import load_chorales, pieces_split
+from generation.engine.discriminator_data import FAMILIES, piece_features
+from generation.engine.discriminator_spec import DiscriminatorConfig, config_from_dict, tensor_specs
+from generation.engine.errors import CheckpointError
+from generation.engine.registry import CHECKPOINTS_DIR
+
+
+def test_tensor_specs_match_the_model():
+    from generation.engine.discriminator import build_model
+
+    for config in (DiscriminatorConfig(), DiscriminatorConfig(channels=8, pitch_kernel=7)):
+        state = build_model(config).state_dict()
+        found = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in state.items()}
+        assert found == tensor_specs(config)
+
+
+@pytest.mark.parametrize("raw", [{"channels": 1000}, {"pitch_kernel": 12}, {"window_steps": "64"}, {"bogus": 1}])
+def test_bad_configs_are_refused(raw):
+    with pytest.raises(CheckpointError):
+        config_from_dict(raw)
+
+
+def test_features_do_not_depend_on_the_track_layout():
+    piece = pieces_split(load_chorales(), "test")[0]
+    merged_tracks = piece.rolls.any(axis=0, keepdims=True)
+    merged_onsets = piece.onsets.any(axis=0, keepdims=True)
+    assert np.array_equal(piece_features(piece.rolls, piece.onsets), piece_features(merged_tracks, merged_onsets))
+
+
+def test_shipped_model_card_reports_each_family():
+    meta = json.loads((CHECKPOINTS_DIR / "discriminator" / "config.json").read_text())
+    assert set(FAMILIES) <= set(meta["metrics"]["auc"])
+    card = (CHECKPOINTS_DIR / "discriminator" / "MODEL_CARD.md").read_text()
+    assert all(family in card for family in FAMILIES)
+    assert "ROC AUC" in card
+
+
+@pytest.mark.slow
+def test_real_chorales_score_above_their_corruptions():
+    """On a small sample of test chorales: real above every family on average, and each family's AUC above chance."""
+    import torch
+
+    from evaluation.realness import load_model
+    from generation.engine.discriminator import realness
+    from generation.engine.train_discriminator import family_corruptors, roc_auc
+
+    torch.set_num_threads(1)
+    model = load_model()
+    rng = np.random.default_rng(0)
+    sample = pieces_split(load_chorales(), "test")[:10]
+    real = np.array([realness(model, p.rolls, p.onsets) for p in sample])
+    for family, corrupt in family_corruptors().items():
+        fake = np.array([realness(model, *corrupt(p, rng)) for p in sample])
+        assert real.mean() > fake.mean(), family
+        assert roc_auc(real, fake) > 0.5, family
+
+
+@pytest.mark.slow
+def test_training_writes_a_loadable_checkpoint(tmp_path):
+    import torch
+
+    from generation.engine.discriminator import load_discriminator
+    from generation.engine.train_discriminator import train
+
+    torch.set_num_threads(1)
+    train(steps=3, out=tmp_path, progress=False, max_eval_pieces=3, with_arcnn=False,
+          config=DiscriminatorConfig(channels=4, pitch_kernel=5))
+    assert {p.name for p in tmp_path.iterdir()} >= {"model.safetensors", "config.json", "MODEL_CARD.md", "loss.png"}
+    meta = json.loads((tmp_path / "config.json").read_text())
+    assert meta["architecture"] == "discriminator"
+    assert set(FAMILIES) <= set(meta["metrics"]["auc"])
+    assert meta["metrics"]["temperature"] > 0
+    model = load_discriminator(tmp_path)
+    assert model.config.channels == 4

@@ -1,0 +1,116 @@
+"""The scoring pipeline: "evaluation.score_submission" on real MIDI with the real scorer, in process and through a
+REAL Celery worker (POST via the API -> worker -> scored -> ranked -> audio rendered)."""
+
+from __future__ import annotations
+
+import io
+
+import pretty_midi
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from evaluation.models import LeaderboardEntry, Rendering, Score
+from evaluation.services.scoring import PLATFORM_FAULT_MESSAGE
+from evaluation.tasks import score_submission
+from submissions.models import Submission
+from tests.results.conftest import chorale_like_midi, new_entry
+
+
+def empty_midi() -> bytes:
+    buffer = io.BytesIO()
+    pm = pretty_midi.PrettyMIDI()
+    pm.instruments.append(pretty_midi.Instrument(program=0))
+    pm.write(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_music_without_notes_fails_with_the_scorers_message_and_counts(challenge, people):
+    entry = new_entry(challenge, people["entrant"])
+    entry.midi.save("empty.mid", ContentFile(empty_midi()), save=True)
+    assert score_submission(entry.pk) == "failed"
+    entry.refresh_from_db()
+    assert entry.status == "failed"
+    assert "note" in entry.error.lower()
+    assert entry.error != PLATFORM_FAULT_MESSAGE
+    assert entry.counts_against_quota is True  # the entrant's fault
+    assert not Score.objects.filter(submission=entry).exists()
+    assert not LeaderboardEntry.objects.filter(challenge=challenge).exists()
+
+
+@pytest.mark.django_db
+def test_a_platform_failure_fails_the_entry_without_using_quota(challenge, people):
+    entry = new_entry(challenge, people["entrant"])
+    entry.midi.storage.delete(entry.midi.name)  # the stored file is gone: the platform's fault, not the entrant's
+    assert score_submission(entry.pk) == "failed"
+    entry.refresh_from_db()
+    assert (entry.status, entry.error, entry.counts_against_quota) == ("failed", PLATFORM_FAULT_MESSAGE, False)
+
+
+@pytest.mark.django_db
+def test_a_finished_entry_is_left_alone_when_the_task_comes_twice(challenge, people):
+    entry = new_entry(challenge, people["entrant"])
+    entry.midi.save("empty.mid", ContentFile(empty_midi()), save=True)
+    score_submission(entry.pk)
+    before = Submission.objects.values("status", "error", "finished_at").get(pk=entry.pk)
+    assert score_submission(entry.pk) == "failed"
+    assert Submission.objects.values("status", "error", "finished_at").get(pk=entry.pk) == before
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_scores_a_real_composition_with_every_part_and_ranks_it(challenge, people, django_capture_on_commit_callbacks):
+    entry = new_entry(challenge, people["entrant"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:  # audio is rendered by another test
+        assert score_submission(entry.pk) == "scored"
+    assert len(callbacks) >= 1
+    score = Score.objects.get(submission=entry)
+    assert 0 < score.automatic <= 100
+    assert score.final == score.automatic
+    assert set(score.parts["metrics"]) >= {"pitch_range", "pitch_entropy", "polyphony"}
+    assert 0 <= score.parts["metrics"]["pitch_range"]["closeness"] <= 1
+    entry.refresh_from_db()
+    assert (entry.status, entry.progress, entry.error) == ("scored", 100, "")
+    assert LeaderboardEntry.objects.get(challenge=challenge, entrant=people["entrant"]).submission_id == entry.pk
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_full_flow_post_worker_scored_ranked_with_audio(celery_worker_process, challenge, people):
+    client = APIClient()
+    client.force_authenticate(people["entrant"])
+    response = client.post(
+        f"/api/challenges/{challenge.slug}/submissions/",
+        {"title": "Chorale in C", "accept_licence": "true",
+         "composition": SimpleUploadedFile("chorale.mid", chorale_like_midi(), content_type="audio/midi")},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.content
+    submission_id = response.json()["id"]
+
+    status = celery_worker_process.wait_for(
+        lambda: Submission.objects.filter(pk=submission_id, status__in=["scored", "failed"])
+        .values_list("status", flat=True).first(),
+        timeout=300, message="the entry to be scored",
+    )
+    assert status == "scored", Submission.objects.get(pk=submission_id).error
+
+    body = client.get(f"/api/submissions/{submission_id}/").json()
+    assert body["status"] == "scored"
+    assert body["progress"] == 100
+    assert 0 < body["score"]["automatic"] <= 100
+    assert body["score"]["parts"]["metrics"]
+    board = APIClient().get(f"/api/challenges/{challenge.slug}/leaderboard/").json()
+    assert [(r["rank"], r["entrant"], r["submission"]) for r in board["rows"]] == [(1, "ada", submission_id)]
+    assert board["rows"][0]["score"] == body["score"]["final"]
+
+    rendering = celery_worker_process.wait_for(
+        lambda: Rendering.objects.filter(submission_id=submission_id, output__isnull=True).exclude(audio="").first(),
+        timeout=120, message="the audio to be rendered",
+    )
+    assert rendering.audio.size > 1000
+    assert rendering.pianoroll.size > 1000
+    assert client.get(f"/api/submissions/{submission_id}/").json()["audio_url"].endswith(rendering.audio.name)
