@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +23,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generation.engine.arcnn import make_training_pairs  # noqa: E402
-from generation.engine.arcnn_sampler import edit_rolls  # noqa: E402
-from generation.engine.dataset import load_chorales, pieces_split, windows  # noqa: E402
+from generation.engine.arcnn import make_training_pairs
+from generation.engine.arcnn_sampler import edit_rolls
+from generation.engine.dataset import load_chorales, pieces_split, windows
 
 TARGET_IMPROVED = 0.95
 TARGET_GAIN = 0.15
@@ -51,9 +52,11 @@ def oracle_jaccard(corrupted: np.ndarray, clean: np.ndarray, edits: int) -> np.n
     return best
 
 
-def test_windows(voices: list[int], hop: int, steps: int = 128) -> np.ndarray:
+def split_windows(split: str, voices: list[int], hop: int) -> np.ndarray:
+    """Every non-empty 128-step window of `voices` in `split`, starting every `hop` steps: (N, 128, 128) bool."""
+    steps = 128
     parts = []
-    for piece in pieces_split(load_chorales(), "test"):
+    for piece in pieces_split(load_chorales(), split):
         for voice in voices:
             w = windows(piece.rolls[voice], steps, hop)
             parts.append(w[w.any(axis=(1, 2))])
@@ -95,6 +98,8 @@ def main() -> None:
     parser.add_argument("--hop", type=int, default=16, help="window start every HOP steps (16 = every 4/4 bar)")
     parser.add_argument("--voices", default="0", help="comma-separated voices: 0 soprano .. 3 bass")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", default="test", choices=["test", "valid"], help="valid: for choosing the prior")
+    parser.add_argument("--add-logit-bias", type=float, default=None, help="override the model's sampling prior")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -104,14 +109,17 @@ def main() -> None:
     from generation.engine.train_arcnn import DEFAULT_OUT_DIR
 
     model, _meta = load_checkpoint(args.checkpoint or DEFAULT_OUT_DIR, architecture="arcnn")
-    clean = test_windows([int(v) for v in args.voices.split(",")], args.hop)
+    if args.add_logit_bias is not None:
+        model.config = replace(model.config, add_logit_bias=args.add_logit_bias)
+    clean = split_windows(args.split, [int(v) for v in args.voices.split(",")], args.hop)
     started = time.perf_counter()
     result = evaluate(model, clean, seed=args.seed)
     result["seconds"] = round(time.perf_counter() - started, 1)
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"AR-CNN quality on test windows (voices {args.voices}, hop {args.hop}, seed {args.seed})")
+    print(f"AR-CNN quality on {args.split} windows (voices {args.voices}, hop {args.hop}, seed {args.seed}, "
+          f"add_logit_bias {model.config.add_logit_bias:g})")
     print(f"{'measure':<34}{'value':>10}{'target':>10}")
     print(f"{'windows':<34}{result['windows']:>10}")
     print(f"{'improved fraction':<34}{result['improved_fraction']:>10.3f}{'>= 0.95':>10}")

@@ -19,11 +19,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generation.engine.arcnn import ARCNN, ARCNNConfig  # noqa: E402
-from generation.engine.arcnn_sampler import edit_rolls, generate  # noqa: E402
-from generation.engine.arcnn_spec import n_parameters  # noqa: E402
-from generation.engine.dataset import load_chorales, pieces_split  # noqa: E402
-from generation.engine.representation import rolls_to_midi, replace_tracks  # noqa: E402
+from generation.engine.arcnn import ARCNN, ARCNNConfig
+from generation.engine.arcnn_sampler import edit_rolls, generate
+from generation.engine.arcnn_spec import n_parameters
+from generation.engine.dataset import load_chorales, pieces_split
+from generation.engine.representation import replace_tracks, rolls_to_midi
 
 TARGET_SECONDS = 1.0
 REFERENCE_CONFIG = ARCNNConfig(base_channels=32, levels=5, max_channels=1024, pitch_channel=False, batch_norm=True)
@@ -75,7 +75,8 @@ def main() -> None:
     print(f"{'model':<38}{'params':>12}{'median s':>10}{'min s':>8}{'ms/iter':>9}")
     for name, params_count, times in rows:
         med = statistics.median(times)
-        print(f"{name:<38}{params_count:>12,}{med:>10.3f}{min(times):>8.3f}{1000 * med / max(args.iterations, 1):>9.1f}")
+        per_iteration = 1000 * med / max(args.iterations, 1)
+        print(f"{name:<38}{params_count:>12,}{med:>10.3f}{min(times):>8.3f}{per_iteration:>9.1f}")
     ratio = statistics.median(rows[2][2]) / statistics.median(rows[0][2])
     print(f"reference / shipped: {ratio:.1f}x faster; target <= {TARGET_SECONDS} s: "
           f"{'met' if statistics.median(rows[1][2]) <= TARGET_SECONDS else 'NOT met'} (generate end to end)")

@@ -29,7 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    pm = pieces_split(load_chorales(), "test")[0].to_midi(programs=(73, 68, 71, 70))  # flute, oboe, clarinet, bassoon
+    test = pieces_split(load_chorales(), "test")
+    # the first test chorale of at least 30 s (240 steps at 120 bpm): flute, oboe, clarinet, bassoon
+    pm = next(p for p in test if p.rolls.shape[1] >= 240).to_midi(programs=(73, 68, 71, 70))
     for inst in pm.instruments:
         inst.notes = [n for n in inst.notes if n.start < SECONDS]
         for n in inst.notes:

@@ -127,7 +127,8 @@ class RunResult:
         return data[min(len(data) - 1, round(q * (len(data) - 1)))]
 
 
-def one_run(tokens: list[str], payload: bytes) -> RunResult:
+def one_run(tokens: list[str], payload: bytes, concurrency: int | None = None) -> RunResult:
+    """All uploads start together; at most ``concurrency`` are in flight (default: all of them)."""
     import requests
 
     url = f"http://127.0.0.1:{PORT}/api/challenges/{SLUG}/submissions/"
@@ -135,6 +136,7 @@ def one_run(tokens: list[str], payload: bytes) -> RunResult:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
+    in_flight = threading.Semaphore(concurrency or len(tokens))
 
     def client(token: str) -> None:
         session = requests.Session()
@@ -142,12 +144,13 @@ def one_run(tokens: list[str], payload: bytes) -> RunResult:
         data = {"title": "Benchmark entry", "accept_licence": "true"}
         headers = {"Authorization": f"Token {token}", "Connection": "close"}
         barrier.wait()
-        started = time.perf_counter()
-        try:
-            status = session.post(url, data=data, files=files, headers=headers, timeout=60).status_code
-        except requests.RequestException:
-            status = 0
-        elapsed = (time.perf_counter() - started) * 1000
+        with in_flight:
+            started = time.perf_counter()
+            try:
+                status = session.post(url, data=data, files=files, headers=headers, timeout=60).status_code
+            except requests.RequestException:
+                status = 0
+            elapsed = (time.perf_counter() - started) * 1000
         with lock:
             statuses[status] = statuses.get(status, 0) + 1
             if status == 202:
@@ -190,7 +193,9 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--warmup", type=int, default=20, help="uploads sent one by one before timing")
+    parser.add_argument("--warmup", type=int, default=20, help="uploads sent before timing")
+    parser.add_argument("--concurrency", type=int, default=0,
+                        help="at most this many uploads in flight (default 0: all --uploads at once)")
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="chartbusters-intake-bench-"))
@@ -206,15 +211,16 @@ def main() -> None:
     payload = midi_bytes()
     server = start_gunicorn(args, env)
     try:
-        one_run(tokens[: args.warmup], payload)  # warm the workers: imports, DB connections
+        one_run(tokens[: args.warmup], payload, 4)  # warm the workers: imports, DB connections
         results = []
         mode = f"{args.workers} sync workers" if args.threads == 1 else f"{args.workers}x{args.threads} gthread"
-        print(f"\n{args.uploads} concurrent uploads per run, gunicorn {mode}, {os.cpu_count()} CPUs, "
-              f"load average before: {os.getloadavg()[0]:.2f}")
+        in_flight = args.concurrency or args.uploads
+        print(f"\n{args.uploads} uploads per run, {in_flight} in flight at once, gunicorn {mode}, "
+              f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.2f}")
         print(f"{'run':>3} {'202':>5} {'other':>6} {'rows+':>6} {'lost':>5} {'p50 ms':>8} {'p95 ms':>8} "
               f"{'max ms':>8} {'wall s':>7} {'req/s':>7}")
         for run in range(1, args.runs + 1):
-            r = one_run(tokens, payload)
+            r = one_run(tokens, payload, args.concurrency or None)
             results.append(r)
             other = sum(v for k, v in r.statuses.items() if k != 202)
             print(f"{run:>3} {r.ok:>5} {other:>6} {r.rows_added:>6} {r.ok - r.rows_added:>5} {r.pct(.5):>8.0f} "

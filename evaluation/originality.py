@@ -11,6 +11,8 @@ divided by the entry's bar length.
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -195,14 +197,20 @@ class LineIndex:
 
     # ------------------------------------------------------------------------------------------- persistence
     def save(self, path: Path) -> None:
+        """Written to a temporary file, then renamed: concurrent workers never read half an index."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
         flat = {k: np.concatenate([getattr(line, k) for line in self.lines]) for k in ("pitch", "onset", "duration")}
-        np.savez(tmp, lengths=np.array([len(line.pitch) for line in self.lines]), **flat,
-                 sources=np.array([line.source for line in self.lines]),
-                 tracks=np.array([line.track for line in self.lines]),
-                 steps_per_bar=np.array([line.steps_per_bar for line in self.lines]))
-        tmp.replace(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, lengths=np.array([len(line.pitch) for line in self.lines]), **flat,
+                         sources=np.array([line.source for line in self.lines]),
+                         tracks=np.array([line.track for line in self.lines]),
+                         steps_per_bar=np.array([line.steps_per_bar for line in self.lines]))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: Path) -> LineIndex:

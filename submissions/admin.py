@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from submissions.models import Composition, Submission, SubmissionOutput
-from submissions.selectors import submission_list_for_organizer
+from submissions.selectors import composition_list_for_organizer, submission_list_for_organizer
 from submissions.services.errors import IllegalTransitionError, NotOrganizerError
 from submissions.services.moderation import submission_disqualify, submission_requalify, submission_rerun
 
@@ -44,7 +44,8 @@ class SubmissionOutputInline(admin.TabularInline):
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = ("id", "title", "challenge", "entrant", "kind", "status", "progress", "disqualified",
                     "counts_against_quota", "rerun_count", "created_at")
-    list_filter = ("status", "kind", "disqualified", "counts_against_quota", "challenge")
+    list_filter = ("status", "kind", "disqualified", "counts_against_quota",
+                   ("challenge", admin.RelatedOnlyFieldListFilter))
     search_fields = ("title", "entrant__username", "challenge__slug")
     date_hierarchy = "created_at"
     inlines = [SubmissionOutputInline]
@@ -102,3 +103,6 @@ class CompositionAdmin(admin.ModelAdmin):
     list_display = ("id", "title", "owner", "source", "created_at")
     list_filter = ("source",)
     search_fields = ("title", "owner__username")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Composition]:
+        return composition_list_for_organizer(user=request.user)

@@ -37,3 +37,8 @@ class CheckpointEntryForm(EntryBaseForm):
         widget=forms.Textarea(attrs={"rows": 4}), required=False,
         help_text="What the model was trained on, how, and for how long.",
     )
+
+
+class CompositionUploadForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    midi_file = forms.FileField(label="MIDI file", help_text=COMPOSITION_HELP)

@@ -90,6 +90,14 @@ def submission_list_for_organizer(*, user) -> QuerySet[Submission]:
     return qs.filter(challenge__organizers=user)
 
 
+def composition_list_for_organizer(*, user) -> QuerySet[Composition]:
+    """Saved compositions are private: a superuser sees all, an organizer those entered in their challenges."""
+    qs = Composition.objects.select_related("owner")
+    if user.is_superuser:
+        return qs
+    return qs.filter(submission__challenge__organizers=user).distinct()
+
+
 def user_organizes(*, user, challenge: Challenge) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False

@@ -9,14 +9,16 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from submissions.forms import CheckpointEntryForm, CompositionEntryForm
+from submissions.forms import CheckpointEntryForm, CompositionEntryForm, CompositionUploadForm
 from submissions.models import Submission
 from submissions.selectors import challenge_get_for_entry, composition_list_for_owner, quota_usage_get
+from submissions.services.compositions import composition_create
 from submissions.services.errors import EntryRefusedError
 from submissions.services.intake import submission_create_checkpoint, submission_create_composition
 from submissions.services.windows import entry_kind_for, entry_window_check
 
 ACCEPTED_MESSAGE = "Your entry \u201c{title}\u201d is queued; this page shows its progress."
+COMPOSITION_SAVED_MESSAGE = "Saved \u201c{title}\u201d; you can enter it in a Melody-Go-Round challenge."
 
 
 def _after_submit_url(submission: Submission) -> str:
@@ -72,3 +74,24 @@ def submission_create_view(request: HttpRequest, slug: str) -> HttpResponse:
         status = 400
     context.update(form=form, kind=kind)
     return render(request, "submissions/submission_form.html", context, status=status)
+
+
+@login_required
+def composition_list_view(request: HttpRequest) -> HttpResponse:
+    """/compositions/: the user's saved compositions and a form to upload one."""
+    form = CompositionUploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            composition = composition_create(owner=request.user, title=form.cleaned_data["title"],
+                                             midi=form.cleaned_data["midi_file"])
+        except EntryRefusedError as exc:
+            form.add_error("midi_file", exc.message)
+            status = exc.status
+        else:
+            messages.success(request, COMPOSITION_SAVED_MESSAGE.format(title=composition.title))
+            return redirect("submissions:compositions")
+    elif request.method == "POST":
+        status = 400
+    context = {"form": form, "compositions": composition_list_for_owner(owner=request.user)}
+    return render(request, "submissions/composition_list.html", context, status=status)

@@ -23,13 +23,14 @@ from evaluation.api.serializers import (
     SubmissionListQuerySerializer,
     SubmissionSerializer,
 )
-from evaluation.selectors.access import challenge_get_visible, user_organizes
+from evaluation.selectors.access import challenge_get_visible, names_hidden_from, user_organizes
 from evaluation.selectors.leaderboard import (
     leaderboard_is_provisional,
     leaderboard_page_cached,
     leaderboard_row_of,
 )
 from evaluation.selectors.submissions import (
+    HIDDEN_NAME,
     submission_get_for_viewer,
     submission_list_mine,
     submission_views_mine,
@@ -52,8 +53,8 @@ class CSVRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else str(data).encode()
 
 
-def _challenge_or_404(*, slug: str, user):
-    challenge = challenge_get_visible(slug=slug, user=user)
+def _challenge_or_404(*, slug: str, user, with_leaderboard_token: bool = False):
+    challenge = challenge_get_visible(slug=slug, user=user, with_leaderboard_token=with_leaderboard_token)
     if challenge is None:
         raise ApiError("not_found", CHALLENGE_NOT_FOUND_MESSAGE.format(slug=slug), status=status.HTTP_404_NOT_FOUND)
     return challenge
@@ -68,10 +69,13 @@ def _csv_or_error(*, request: Request, slug: str):
     return leaderboard_csv_response(challenge=challenge)
 
 
-def _public_row(row: dict | None) -> dict | None:
+def _public_row(row: dict | None, *, hide_name: bool = False) -> dict | None:
     if row is None:
         return None
-    return {key: row[key] for key in ROW_KEYS}
+    public = {key: row[key] for key in ROW_KEYS}
+    if hide_name:
+        public["entrant"] = HIDDEN_NAME
+    return public
 
 
 class SubmissionDetailApi(APIView):
@@ -136,9 +140,10 @@ class LeaderboardApi(APIView):
             return _csv_or_error(request=request, slug=slug)
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        challenge = _challenge_or_404(slug=slug, user=request.user)
+        challenge = _challenge_or_404(slug=slug, user=request.user, with_leaderboard_token=True)
         offset, limit = query.validated_data["offset"], query.validated_data["limit"]
         page = leaderboard_page_cached(challenge=challenge, offset=offset, limit=limit)
+        hide = names_hidden_from(user=request.user, challenge=challenge)
         # Rows are plain JSON-able values from the selector, already in the shape LeaderboardRowSerializer documents
         # for the schema: running 100 rows through a DRF serializer costs more than the whole cached read.
         return Response({
@@ -147,7 +152,7 @@ class LeaderboardApi(APIView):
             "count": page["count"],
             "offset": offset,
             "limit": limit,
-            "rows": [_public_row(row) for row in page["rows"]],
+            "rows": [_public_row(row, hide_name=hide) for row in page["rows"]],
             "me": _public_row(leaderboard_row_of(challenge=challenge, user=request.user)),
         })
 
@@ -155,7 +160,7 @@ class LeaderboardApi(APIView):
 class LeaderboardCsvApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "text/csv"): str})
+    @extend_schema(operation_id="challenges_leaderboard_csv", responses={(200, "text/csv"): str})
     def get(self, request: Request, slug: str):
         return _csv_or_error(request=request, slug=slug)
 

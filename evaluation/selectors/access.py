@@ -6,6 +6,7 @@
   superusers; everyone else (anonymous, other entrants, judges) sees a PUBLIC view only while it is ranked (scored, not
   disqualified, published challenge): its score, audio, piano roll and MIDI, never an error; a checkpoint entry's
   outputs (made from the hidden input melodies) only once the challenge is closed for entries. Otherwise: 404.
+- Judges of a challenge see no entrant names on its leaderboard and entries until the results are published.
 - The leaderboard CSV is for the challenge's organizers and superusers ("staff": every organizer has is_staff for
   the admin, so is_staff alone would open every challenge's CSV to the organizers of any challenge).
 """
@@ -14,13 +15,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.db.models import F
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
 from submissions.models import Submission
 from submissions.selectors import user_organizes  # superusers and the challenge's own organizers
 
-__all__ = ["Access", "challenge_get_visible", "outputs_visible", "submission_access", "user_organizes"]
+__all__ = [
+    "Access", "challenge_get_visible", "names_hidden_from", "outputs_visible", "submission_access", "user_organizes",
+]
 
 
 class Access(StrEnum):
@@ -29,14 +33,26 @@ class Access(StrEnum):
     NONE = "none"
 
 
-def challenge_get_visible(*, slug: str, user) -> Challenge | None:
-    """The challenge with this slug if the user may see it, else None."""
-    challenge = Challenge.objects.filter(slug=slug).first()
+def challenge_get_visible(*, slug: str, user, with_leaderboard_token: bool = False) -> Challenge | None:
+    """The challenge with this slug if the user may see it, else None. ``with_leaderboard_token`` also reads the
+    leaderboard's cache token in the same query (as ``challenge.leaderboard_token``)."""
+    challenges = Challenge.objects.filter(slug=slug)
+    if with_leaderboard_token:
+        challenges = challenges.annotate(leaderboard_token=F("leaderboard_version__token"))
+    challenge = challenges.first()
     if challenge is None:
         return None
     if challenge.published or user_organizes(user=user, challenge=challenge):
         return challenge
     return None
+
+
+def names_hidden_from(*, user, challenge: Challenge) -> bool:
+    """Judging is blind: the challenge's judges (who are not also its organizers) see no entrant names on its
+    leaderboard or entries until the results are published."""
+    if challenge.results_published or not getattr(user, "is_authenticated", False):
+        return False
+    return challenge.judges.filter(pk=user.pk).exists() and not user_organizes(user=user, challenge=challenge)
 
 
 def submission_is_ranked(submission: Submission) -> bool:

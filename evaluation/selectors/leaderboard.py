@@ -19,9 +19,9 @@ from typing import TypedDict
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
@@ -112,7 +112,10 @@ def leaderboard_rows(
 def leaderboard_page_cached(*, challenge: Challenge, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict:
     """``{"count", "rows"}`` of one page, cached under the challenge's LeaderboardVersion token: any change of the
     table makes a new token, so a cached page is never stale (tokens are random, so no key is ever reused)."""
-    token = LeaderboardVersion.objects.filter(challenge_id=challenge.pk).values_list("token", flat=True).first()
+    if hasattr(challenge, "leaderboard_token"):  # read with the challenge (access.challenge_get_visible)
+        token = challenge.leaderboard_token
+    else:
+        token = LeaderboardVersion.objects.filter(challenge_id=challenge.pk).values_list("token", flat=True).first()
     key = f"leaderboard:{challenge.pk}:{token}:{offset}:{limit}"
     page = cache.get(key) if token else None
     if page is None:
@@ -129,23 +132,37 @@ def leaderboard_count(*, challenge: Challenge) -> int:
     return _entries(challenge_id=challenge.pk).count()
 
 
+def _rank_of_outer_row():
+    """1 + the number of rows ahead of the outer row (higher score; equal score and earlier; then lower id)."""
+    score, submitted_at = OuterRef("score"), OuterRef("submitted_at")
+    ahead = (
+        LeaderboardEntry.objects.filter(challenge_id=OuterRef("challenge_id"))
+        .filter(
+            Q(score__gt=score)
+            | Q(score=score, submitted_at__lt=submitted_at)
+            | Q(score=score, submitted_at=submitted_at, submission_id__lt=OuterRef("submission_id"))
+        )
+        .order_by()
+        .values("challenge_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(ahead), Value(0)) + 1
+
+
 def leaderboard_row_of(*, challenge: Challenge, user, with_parts: bool = False) -> LeaderboardRow | None:
-    """The viewer's own row (their best ranked entry) with its rank, or None."""
+    """The viewer's own row (their best ranked entry) with its rank, in one query; None if they have none."""
     if not getattr(user, "is_authenticated", False):
         return None
-    fields = (*_FIELDS[1:], *_PART_FIELDS) if with_parts else _FIELDS[1:]
+    fields = (*_FIELDS, *_PART_FIELDS) if with_parts else _FIELDS
     values = (
-        _ranked_entries(challenge_id=challenge.pk).filter(entrant_id=user.pk).annotate(audio=_entry_audio())
-        .values(*fields).first()
+        _ranked_entries(challenge_id=challenge.pk)
+        .filter(entrant_id=user.pk)
+        .annotate(audio=_entry_audio(), rank=_rank_of_outer_row())
+        .values(*fields)
+        .first()
     )
-    if values is None:
-        return None
-    ahead = _entries(challenge_id=challenge.pk).filter(
-        Q(score__gt=values["score"])
-        | Q(score=values["score"], submitted_at__lt=values["submitted_at"])
-        | Q(score=values["score"], submitted_at=values["submitted_at"], submission_id__lt=values["submission_id"])
-    )
-    return _row({**values, "rank": ahead.count() + 1}, with_parts=with_parts)
+    return _row(values, with_parts=with_parts) if values else None
 
 
 def leaderboard_iter_all(*, challenge: Challenge) -> Iterator[dict]:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
 
 from evaluation.models import Rendering, Score
-from evaluation.selectors.access import Access, outputs_visible, submission_access, user_organizes
+from evaluation.selectors.access import (
+    Access,
+    names_hidden_from,
+    outputs_visible,
+    submission_access,
+    user_organizes,
+)
 from submissions.models import Submission, SubmissionOutput
 
+HIDDEN_NAME = "(hidden during judging)"
 IN_PROGRESS = (Submission.Status.QUEUED, Submission.Status.GENERATING, Submission.Status.SCORING)
 
 
@@ -136,9 +143,12 @@ def submission_get_for_viewer(*, user, submission_id: int) -> SubmissionView | N
     access = submission_access(user=user, submission=submission)
     if access == Access.NONE:
         return None
-    return submission_view(
+    view = submission_view(
         submission=submission, access=access, organizer=user_organizes(user=user, challenge=submission.challenge)
     )
+    if access == Access.PUBLIC and names_hidden_from(user=user, challenge=submission.challenge):
+        view = replace(view, entrant=HIDDEN_NAME)
+    return view
 
 
 def submission_list_mine(*, user, challenge_slug: str | None = None) -> QuerySet[Submission]:

@@ -3,16 +3,16 @@
 A submission is *ranked* when it is scored, has a Score and is not disqualified (DESIGN section 6). The best one of
 an entrant is the highest final score; equal scores go to the earlier submission (then the lower id).
 Every refresh recomputes the entrant's row from SQL, so it is right whatever happened before (a new score, a rerun,
-a disqualification, a judged score). Rows of one entrant are serialised with ``select_for_update``.
+a disqualification, a judged score). Refreshes of one challenge are serialised by a lock on its row.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from chartbusters.challenges.models import Challenge
 from evaluation.models import LeaderboardEntry, LeaderboardVersion, Score
 from submissions.models import Submission
 
@@ -47,8 +47,10 @@ def leaderboard_version_bump(*, challenge_id: int) -> str:
 @transaction.atomic
 def leaderboard_entry_refresh(*, challenge_id: int, entrant_id: int) -> LeaderboardEntry | None:
     """Recompute one entrant's leaderboard row; deletes it when the entrant has no ranked entry left."""
-    # Lock the entrant's user row: two scores of one entrant landing at once refresh one after the other.
-    get_user_model().objects.select_for_update().filter(pk=entrant_id).exists()
+    # Lock the challenge row, as the submissions lifecycle services already do (they lock submission, challenge and
+    # entrant in one statement): one lock order everywhere (challenge, then the version row), so refreshes of one
+    # challenge run one after the other and never deadlock with a lifecycle change.
+    list(Challenge.objects.select_for_update().filter(pk=challenge_id).values_list("pk", flat=True))
     best = _best_score(challenge_id=challenge_id, entrant_id=entrant_id)
     leaderboard_version_bump(challenge_id=challenge_id)
     if best is None:

@@ -17,6 +17,7 @@ from django.db.models.fields.files import FieldFile
 from evaluation.audio import render_audio
 from evaluation.models import Rendering
 from evaluation.pianoroll import render_pianoroll_png
+from evaluation.services.leaderboard import leaderboard_version_bump
 from submissions.models import Submission, SubmissionOutput
 
 
@@ -43,6 +44,9 @@ def _rendering_store(*, submission_id: int, output_id: int | None, audio: Path, 
     rendering.save(update_fields=["audio", "pianoroll"])
     if output_id is not None:
         SubmissionOutput.objects.filter(pk=output_id).update(audio=rendering.audio.name)
+    else:  # the leaderboard rows carry the entry's audio: cached pages must show it
+        challenge_id = Submission.objects.values_list("challenge_id", flat=True).get(pk=submission_id)
+        leaderboard_version_bump(challenge_id=challenge_id)
     return rendering
 
 

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
@@ -24,6 +25,9 @@ from submissions.services.lifecycle import (
     submission_mark_scored,
     submission_mark_scoring,
 )
+
+if TYPE_CHECKING:
+    from evaluation.automatic import AutomaticScore
 
 logger = logging.getLogger(__name__)
 
@@ -87,26 +91,40 @@ def submission_score(*, submission_id: int) -> str:
     try:
         result = _score(submission)
     except (ScoringError, NothingToScoreError) as exc:
-        submission_mark_failed(submission_id=submission_id, error=exc.message, platform_fault=False)
-        return Submission.Status.FAILED
+        return _fail(submission_id=submission_id, error=exc.message, platform_fault=False)
     except Exception:
         logger.exception("Scoring submission %s failed", submission_id)
-        submission_mark_failed(submission_id=submission_id, error=PLATFORM_FAULT_MESSAGE, platform_fault=True)
-        return Submission.Status.FAILED
+        return _fail(submission_id=submission_id, error=PLATFORM_FAULT_MESSAGE, platform_fault=True)
     try:
-        with transaction.atomic():
-            score_store(
-                submission_id=submission_id,
-                automatic=result.automatic,
-                style=result.style,
-                realness=result.realness,
-                parts=result.parts,
-                flagged_copy=result.flagged_copy,
-            )
-            submission_mark_scored(submission_id=submission_id)
-            send_task(RENDER_TASK, args=(submission_id,), queue="audio")
+        submission_score_land(submission_id=submission_id, result=result)
     except Exception:
         logger.exception("Storing the score of submission %s failed", submission_id)
-        submission_mark_failed(submission_id=submission_id, error=PLATFORM_FAULT_MESSAGE, platform_fault=True)
-        return Submission.Status.FAILED
+        return _fail(submission_id=submission_id, error=PLATFORM_FAULT_MESSAGE, platform_fault=True)
     return Submission.Status.SCORED
+
+
+@transaction.atomic
+def submission_score_land(*, submission_id: int, result: AutomaticScore) -> None:
+    """Store an AutomaticScore, mark the entry scored (its leaderboard row follows) and queue its audio, at once."""
+    # Take the lifecycle's locks first (submission, challenge, entrant in one statement), so that this transaction
+    # locks in the same order as every lifecycle change: no deadlock with another landing score or the reaper.
+    Submission.objects.select_for_update().select_related("challenge", "entrant").get(pk=submission_id)
+    score_store(
+        submission_id=submission_id,
+        automatic=result.automatic,
+        style=result.style,
+        realness=result.realness,
+        parts=result.parts,
+        flagged_copy=result.flagged_copy,
+    )
+    submission_mark_scored(submission_id=submission_id)
+    send_task(RENDER_TASK, args=(submission_id,), queue="audio")
+
+
+def _fail(*, submission_id: int, error: str, platform_fault: bool) -> str:
+    """Fail the entry unless it already finished meanwhile (e.g. the reaper failed it while it was scoring)."""
+    status = Submission.objects.filter(pk=submission_id).values_list("status", flat=True).first()
+    if status in FINISHED:
+        return status
+    submission_mark_failed(submission_id=submission_id, error=error, platform_fault=platform_fault)
+    return Submission.Status.FAILED

@@ -34,7 +34,8 @@ def score_bars(*, style: float, realness: float, parts: dict) -> list[Bar]:
     """Style and realness first, then each metric's closeness to the reference, then each judge's mean mark."""
     rows = [("style", style, f"{style:.2f}"), ("realness", realness, f"{realness:.2f}")]
     for name, metric in sorted((parts.get("metrics") or {}).items()):
-        if isinstance(metric, dict) and "closeness" in metric:
+        # Metrics outside the challenge's style choice ("in_style": false) are measured but do not count.
+        if isinstance(metric, dict) and "closeness" in metric and metric.get("in_style", True):
             value = metric.get("value")
             shown = f"{metric['closeness']:.2f}" + (f" (value {value:.3g})" if isinstance(value, int | float) else "")
             rows.append((name.replace("_", " "), metric["closeness"], shown))

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from evaluation.selectors.access import challenge_get_visible, user_organizes
+from evaluation.selectors.access import challenge_get_visible, names_hidden_from, user_organizes
 from evaluation.selectors.leaderboard import (
     MAX_LIMIT,
     leaderboard_count,
@@ -15,7 +15,12 @@ from evaluation.selectors.leaderboard import (
     leaderboard_row_of,
     leaderboard_rows,
 )
-from evaluation.selectors.submissions import submission_get_for_viewer, submission_list_mine, submission_views_mine
+from evaluation.selectors.submissions import (
+    HIDDEN_NAME,
+    submission_get_for_viewer,
+    submission_list_mine,
+    submission_views_mine,
+)
 from evaluation.views.charts import score_bars
 
 MY_SUBMISSIONS_PER_PAGE = 50
@@ -60,15 +65,18 @@ def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "evaluation/leaderboard.html", {
         "challenge": challenge,
         "provisional": leaderboard_is_provisional(challenge=challenge),
-        "rows": [(row, _bars(row)) for row in rows],
+        "rows": rows,
+        # Drawn by a few lines of JS when a row is expanded: 100 server-rendered charts would weigh ~0.5 MB.
+        "charts": {row["submission"]: [[b.label, b.fraction, b.text] for b in _bars(row)] for row in rows},
         "me": me,
-        "me_bars": _bars(me) if me else [],
         "me_on_page": me is not None and any(row["submission"] == me["submission"] for row in rows),
         "count": count,
         "offset": offset,
         "previous_offset": max(0, offset - MAX_LIMIT) if offset else None,
         "next_offset": offset + MAX_LIMIT if offset + MAX_LIMIT < count else None,
         "is_organizer": user_organizes(user=request.user, challenge=challenge),
+        "hide_names": names_hidden_from(user=request.user, challenge=challenge),
+        "hidden_name": HIDDEN_NAME,
     })
 
 

@@ -67,9 +67,13 @@ def edit_rolls(
     valid = valid.reshape(batch, -1)
     max_remove = torch.floor(flat_original.sum(dim=1) * (max_remove_pct / 100.0) + 1e-9).long()  # (B,)
     rows = torch.arange(batch)
+    add_bias = float(model.config.add_logit_bias)
     for _ in range(iterations):
-        logits = model(current).reshape(batch, -1) / temperature  # (B, N)
         flat = current.reshape(batch, -1)
+        logits = model(current).reshape(batch, -1)  # (B, N)
+        if add_bias:
+            logits = logits + add_bias * (~flat).float()  # the model's prior for turning cells on
+        logits = logits / temperature
         added = (flat & ~flat_original).sum(dim=1)  # (B,)
         removed = (~flat & flat_original).sum(dim=1)
         blocked = ~valid

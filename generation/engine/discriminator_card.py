@@ -24,18 +24,22 @@ def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, m
         verdict = "meets" if auc >= TARGET_AUC else "below"
         rows.append(f"| {family} | {FAMILY_TEXT.get(family, '')} | {auc:.3f} | "
                     f"{metrics['mean_realness'][family]:.3f} | {verdict} |")  # fmt: skip
+    if "arcnn" not in metrics["auc"]:
+        rows.append("| arcnn | not measured: no shipped AR-CNN checkpoint existed when this model was trained; "
+                    "retrain to include it | - | - | - |")
+    low, high = train_config.transpose_range
     config_rows = "\n".join(f"| `{k}` | {v} |" for k, v in asdict(config).items())
     text = f"""# Realness discriminator
 
 A small CNN ({n_parameters(config):,} parameters) that gives the probability that a piece is real music of the
-reference style. Used by the automatic score (DESIGN section 5: realness). Trained on: {trained_on}.
+reference style, used by the automatic score (DESIGN section 5: realness). Trained on: {trained_on}.
 
 ## Input and output
 Any MIDI: all pitched tracks are pooled into one roll on the sixteenth-note grid and split back into four voices by
 rank (highest = soprano, lowest = bass); six planes (4 voices, pooled roll, onsets) x {config.window_steps} steps
-({config.window_steps // 16} bars of 4/4) x 128 pitches per window, windows every {config.hop_steps} steps. Realness
-= mean calibrated probability over the piece's windows. Calibration: temperature scaling fitted on the validation
-split (temperature {metrics['temperature']:.3f}).
+({config.window_steps // 16} bars of 4/4) x 128 pitches per window, windows every {config.hop_steps} steps.
+Realness = mean calibrated probability over the piece's windows. Calibration: temperature scaling fitted on the
+validation split (temperature {metrics['temperature']:.3f}).
 
 ## Test-split figures ({metrics['n_test_pieces']} test chorales; each family built from each test chorale)
 Real chorales' mean realness: {metrics['mean_realness']['real']:.3f}.
@@ -44,14 +48,14 @@ Real chorales' mean realness: {metrics['mean_realness']['real']:.3f}.
 |---|---|---|---|---|
 {chr(10).join(rows)}
 
-Expected calibration error (10 bins, real and corrupted pieces weighted equally): {metrics['ece']:.3f} after
+Piece-level expected calibration error (10 bins, real and corrupted pieces weighted equally): {metrics['ece']:.3f} after
 temperature scaling, {metrics['ece_uncalibrated']:.3f} before.
 
 ## Training
 {train_config.steps} steps of {train_config.batch_size} windows (half real train-split windows transposed
-{train_config.transpose_range[0]}..+{train_config.transpose_range[1]} semitones, half corrupted, families in turn),
-AdamW lr {train_config.lr} with cosine decay, binary cross-entropy; final loss {metrics['final_loss']:.4f};
-{metrics['train_seconds']:.0f} s on the machine that trained it. Loss curve: loss.png. Reproduce:
+{low}..+{high} semitones, half corrupted, families in turn), AdamW lr {train_config.lr} with cosine decay,
+binary cross-entropy; final loss {metrics['final_loss']:.4f}; {metrics['train_seconds']:.0f} s on a shared 2-core CPU
+(one torch thread). Loss curve: loss.png. Reproduce:
 `python manage.py train discriminator --steps {train_config.steps}`.
 
 | config field | value |

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.special import expit
 from torch import nn
 from torch.nn import functional
 from tqdm import tqdm
@@ -194,7 +195,7 @@ def piece_window_logits(model: Discriminator, pieces: list[Piece], families: dic
 
 
 def _piece_probs(logits: list[np.ndarray], temperature: float) -> np.ndarray:
-    return np.array([float((1 / (1 + np.exp(-lg / temperature))).mean()) for lg in logits])
+    return np.array([float(expit(lg / temperature).mean()) for lg in logits])
 
 
 def _balanced(logits_by_kind: dict[str, list[np.ndarray]], temperature: float):
@@ -212,7 +213,7 @@ def _balanced(logits_by_kind: dict[str, list[np.ndarray]], temperature: float):
 def fit_temperature(logits_by_kind: dict[str, list[np.ndarray]]) -> float:
     """Temperature minimizing the balanced piece-level NLL (grid search: one parameter, no gradient needed)."""
     best = (math.inf, 1.0)
-    for t in np.exp(np.linspace(np.log(0.2), np.log(20.0), 81)):
+    for t in np.exp(np.linspace(np.log(0.02), np.log(20.0), 121)):
         p, y, w = _balanced(logits_by_kind, float(t))
         p = np.clip(p, 1e-6, 1 - 1e-6)
         nll = float(-(w * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum() / w.sum())

@@ -25,6 +25,7 @@ from django.utils.text import get_valid_filename
 from chartbusters.dispatch import send_task
 from generation.engine.errors import EngineError, ParamError
 from submissions.models import Submission, SubmissionOutput
+from submissions.services.errors import IllegalTransitionError
 from submissions.services.lifecycle import (
     submission_mark_failed,
     submission_mark_generating,
@@ -164,8 +165,13 @@ def _generate_all(submission: Submission) -> None:
 
 
 def submission_run_checkpoint_entry(*, submission_id: int) -> None:
-    """The task "submissions.run_checkpoint_entry": queued -> generating -> scoring (or failed, with the reason)."""
-    submission = submission_mark_generating(submission_id=submission_id)
+    """The task "submissions.run_checkpoint_entry": queued -> generating -> scoring (or failed, with the reason).
+    An entry already past generating (a duplicate delivery, or one the reaper failed meanwhile) is left alone."""
+    try:
+        submission = submission_mark_generating(submission_id=submission_id)
+    except IllegalTransitionError as exc:
+        logger.warning("Not running checkpoint entry %s: %s", submission_id, exc)
+        return
     try:
         _generate_all(submission)
     except EntryFaultError as exc:

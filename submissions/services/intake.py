@@ -91,12 +91,12 @@ def _store(*, challenge: Challenge, entrant, now: datetime, build: Callable[[lis
     return submission
 
 
-def _midi_name(filename: str | None, title: str) -> str:
+def midi_filename(filename: str | None, title: str) -> str:
     stem = Path(filename or "").stem or title
     return get_valid_filename(f"{stem[:80]}.mid") or "entry.mid"
 
 
-def _read_midi_upload(midi_file: UploadedFile) -> bytes:
+def read_midi_upload(midi_file: UploadedFile) -> bytes:
     if midi_file.size is not None and midi_file.size > MAX_MIDI_BYTES:  # refuse before reading it into memory
         raise EntryRefusedError(
             "too_large", TOO_LARGE_MESSAGE.format(found=midi_file.size, limit=MAX_MIDI_BYTES), status=413
@@ -132,7 +132,7 @@ def submission_create_composition(
         raise EntryRefusedError("one_source", ONE_SOURCE_MESSAGE, status=422)
     composition = None
     if midi_file is not None:
-        data, filename = _read_midi_upload(midi_file), midi_file.name
+        data, filename = read_midi_upload(midi_file), midi_file.name
     else:
         composition, data = _read_saved_composition(entrant=entrant, composition_id=composition_id)
         filename = Path(composition.midi.name).name
@@ -146,7 +146,7 @@ def submission_create_composition(
             challenge=challenge, entrant=entrant, kind=Kind.COMPOSITION, title=title.strip(),
             description=description.strip(), licence=challenge.entry_licence, composition=composition,
         )
-        submission.midi.save(_midi_name(filename, title), ContentFile(data), save=False)
+        submission.midi.save(midi_filename(filename, title), ContentFile(data), save=False)
         stored.append(submission.midi)
         return submission
 

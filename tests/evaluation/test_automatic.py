@@ -14,7 +14,7 @@ from evaluation.automatic import ScoringError, score_midi_paths
 from evaluation.formula import automatic_score
 from evaluation.metrics import METRIC_NAMES
 from evaluation.models import ReferenceStats
-from evaluation.reference import load_bach_reference
+from evaluation.reference import NO_USABLE_REFERENCE, load_bach_reference
 from generation.engine.midi_io import midi_to_bytes
 from tests.evaluation.music import piece, random_walk_piece, scale_piece, write
 from tests.factories import ChallengeFactory
@@ -70,6 +70,16 @@ def test_challenge_reference_set_is_computed_once_and_invalidated(tmp_path):
     second = score_midi_paths([path], challenge=challenge)
     assert second.parts["reference"]["n_pieces"] == 2
     assert second.style < 1.0
+
+
+@pytest.mark.django_db
+def test_unusable_reference_set_is_a_clear_error(tmp_path):
+    challenge = ChallengeFactory()
+    ReferenceFile.objects.create(challenge=challenge, name="junk", midi=ContentFile(b"not midi", name="junk.mid"))
+    with pytest.raises(ScoringError) as err:
+        score_midi_paths([write(scale_piece(), tmp_path / "s.mid")], challenge=challenge)
+    assert err.value.code == "no_usable_reference"
+    assert err.value.message == NO_USABLE_REFERENCE.format(n=1)
 
 
 @pytest.mark.parametrize("drums", [None, [(36, 0, 1)]])

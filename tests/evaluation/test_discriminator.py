@@ -81,3 +81,25 @@ def test_training_writes_a_loadable_checkpoint(tmp_path):
     assert meta["metrics"]["temperature"] > 0
     model = load_discriminator(tmp_path)
     assert model.config.channels == 4
+
+
+@pytest.mark.slow
+def test_arcnn_family_edits_the_soprano_only(tmp_path):
+    """The AR-CNN family runs a shipped-format AR-CNN checkpoint (here a tiny untrained one) on the soprano."""
+    import torch
+
+    from generation.engine.arcnn import build_model
+    from generation.engine.checkpoint import save_checkpoint
+    from generation.engine.train_discriminator import arcnn_family
+
+    torch.manual_seed(0)
+    config = {"base_channels": 4, "levels": 2, "max_channels": 8, "convs_per_level": 1, "window_steps": 64}
+    save_checkpoint(build_model(config), architecture="arcnn", config=config, out_dir=tmp_path)
+    corrupt = arcnn_family(tmp_path, iterations=3)
+    piece = pieces_split(load_chorales(), "test")[0]
+    tracks, onsets = corrupt(piece, np.random.default_rng(0))
+    assert tracks.shape == piece.rolls.shape
+    assert np.array_equal(tracks[1:], piece.rolls[1:])
+    assert not np.array_equal(tracks[0], piece.rolls[0])
+    assert not (onsets & ~tracks).any()
+    assert arcnn_family(tmp_path / "missing") is None

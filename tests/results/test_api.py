@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from evaluation.api.views import CSV_LOGIN_MESSAGE, CSV_ORGANIZERS_ONLY_MESSAGE, SUBMISSION_NOT_FOUND_MESSAGE
 from evaluation.models import Rendering
+from evaluation.selectors.submissions import HIDDEN_NAME
 from submissions.models import SubmissionOutput
 from submissions.services.moderation import submission_disqualify
 from tests.results.conftest import failed_entry, new_entry, scored_entry
@@ -166,3 +167,14 @@ def test_cached_leaderboard_page_changes_as_soon_as_a_score_lands(challenge, peo
     late = scored_entry(challenge, people["other"], 99.0, minutes=3)
     submission_disqualify(submission_id=late.pk, disqualified_by=people["organizer"], reason="Copy.")
     assert [(r["entrant"], r["score"]) for r in client_for().get(url).json()["rows"]] == [("bob", 60.0), ("ada", 50.0)]
+
+
+def test_judges_see_no_entrant_names_until_results_are_published(challenge, people):
+    entry = scored_entry(challenge, people["entrant"], 70.0)
+    url = f"/api/challenges/{challenge.slug}/leaderboard/"
+    assert [r["entrant"] for r in client_for(people["judge"]).get(url).json()["rows"]] == [HIDDEN_NAME]
+    assert client_for(people["judge"]).get(f"/api/submissions/{entry.pk}/").json()["entrant"] == HIDDEN_NAME
+    assert [r["entrant"] for r in client_for(people["other"]).get(url).json()["rows"]] == ["ada"]
+    challenge.results_published = True
+    challenge.save()
+    assert [r["entrant"] for r in client_for(people["judge"]).get(url).json()["rows"]] == ["ada"]

@@ -160,3 +160,40 @@ def test_rebuild_command_repairs_a_table_after_a_bulk_change(challenge, people):
     call_command("rebuild_leaderboard", challenge.slug, "--json", stdout=out)
     assert out.getvalue().strip() == '{"bach-off": 1}'
     assert LeaderboardEntry.objects.get(challenge=challenge).submission_id == kept.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scores_landing_at_once_all_rank_without_deadlock(challenge, people, make_user, monkeypatch):
+    """Eight scores of four entrants land from eight threads at once (each its own database connection)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from evaluation.automatic import AutomaticScore
+    from evaluation.services import scoring
+    from submissions.services.lifecycle import submission_mark_scoring
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite fails a concurrent read-to-write lock upgrade at once ('database is locked') unless "
+                    "its transaction_mode is IMMEDIATE; the row locks under test are PostgreSQL's")
+    sent = []
+    monkeypatch.setattr(scoring, "send_task", lambda name, **kw: sent.append((name, kw["args"])))
+    users = [make_user(f"racer{i}", role=Role.ENTRANT) for i in range(4)]
+    entries = [new_entry(challenge, users[i % 4], minutes=i) for i in range(8)]
+    for entry in entries:
+        submission_mark_scoring(submission_id=entry.pk)
+
+    def land(i: int) -> None:
+        try:
+            scoring.submission_score_land(
+                submission_id=entries[i].pk,
+                result=AutomaticScore(automatic=10.0 + i, style=0.5, realness=0.5, parts={"metrics": {}}),
+            )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(land, range(8)))
+    # Each entrant's best is their later entry (i + 4 scores higher); ranks follow the scores.
+    assert board(challenge) == [(1, "racer3", 17.0), (2, "racer2", 16.0), (3, "racer1", 15.0), (4, "racer0", 14.0)]
+    assert sorted(args[0] for _, args in sent) == sorted(e.pk for e in entries)

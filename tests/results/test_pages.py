@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -30,9 +32,10 @@ def test_leaderboard_page_ranks_highlights_and_explains(challenge, people):
     assert html.count('class="mine"') == 1
     assert 'class="mine" data-submission' in html
     assert '<audio controls preload="none" src="/media/renderings/x/entry.mp3">' in html
-    assert "<details>" in html
-    assert "pitch range" in html
-    assert "<svg" in html
+    assert f'<details data-submission="{other.pk}">' in html
+    charts = json.loads(html.split('<script id="score-charts" type="application/json">')[1].split("</script>")[0])
+    assert charts[str(other.pk)][0] == ["style", 0.91, "0.91"]
+    assert ["pitch range", 0.88, "0.88 (value 12)"] in charts[str(other.pk)]
     assert 'id="csv-link"' not in html
 
     organizer_html = client_for(people["organizer"]).get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
@@ -93,3 +96,12 @@ def test_submission_page_is_404_for_others_unless_ranked(challenge, people):
     assert client_for().get(f"/submissions/{failed.pk}/").status_code == 404
     assert client_for(people["organizer"]).get(f"/submissions/{failed.pk}/").status_code == 200
     assert client_for(people["judge"]).get(f"/submissions/{ranked.pk}/").status_code == 200
+
+
+def test_leaderboard_page_hides_names_from_the_challenges_judges(challenge, people):
+    scored_entry(challenge, people["entrant"], 70.0, title="Chorale")
+    judge_html = client_for(people["judge"]).get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
+    assert "(hidden during judging)" in judge_html
+    assert "<td>ada</td>" not in judge_html
+    other_html = client_for(people["other"]).get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
+    assert "<td>ada</td>" in other_html

@@ -114,3 +114,40 @@ def test_full_flow_post_worker_scored_ranked_with_audio(celery_worker_process, c
     assert rendering.audio.size > 1000
     assert rendering.pianoroll.size > 1000
     assert client.get(f"/api/submissions/{submission_id}/").json()["audio_url"].endswith(rendering.audio.name)
+
+
+@pytest.mark.django_db
+def test_an_entry_the_reaper_failed_meanwhile_stays_failed_with_the_reapers_reason(challenge, people, monkeypatch):
+    from evaluation.services.scoring import submission_score
+    from submissions.services.lifecycle import submission_mark_failed
+
+    entry = new_entry(challenge, people["entrant"])
+    entry.midi.save("empty.mid", ContentFile(empty_midi()), save=True)
+    reason = "Scoring stopped answering for 8 minutes; the platform gave up on it."
+    storage = entry.midi.storage
+    original_open = storage.open
+
+    def open_and_reap(name, mode="rb"):  # the reaper fails the entry while the worker reads its file
+        submission_mark_failed(submission_id=entry.pk, error=reason, platform_fault=True)
+        return original_open(name, mode)
+
+    monkeypatch.setattr(storage, "open", open_and_reap)
+    assert submission_score(submission_id=entry.pk) == "failed"
+    entry.refresh_from_db()
+    assert entry.error == reason
+
+
+@pytest.mark.django_db
+def test_rendering_stores_audio_and_piano_roll_and_refreshes_the_cached_board(challenge, people):
+    from evaluation.tasks import render_submission_audio
+    from tests.results.conftest import scored_entry
+
+    entry = scored_entry(challenge, people["entrant"], 60.0)
+    url = f"/api/challenges/{challenge.slug}/leaderboard/"
+    assert APIClient().get(url).json()["rows"][0]["audio_url"] is None  # now cached
+    assert render_submission_audio(entry.pk) == 1
+    rendering = Rendering.objects.get(submission=entry, output__isnull=True)
+    assert rendering.audio.name.endswith((".mp3", ".wav"))
+    assert rendering.audio.size > 1000
+    assert rendering.pianoroll.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert APIClient().get(url).json()["rows"][0]["audio_url"].endswith(rendering.audio.name)

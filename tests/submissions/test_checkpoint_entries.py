@@ -130,10 +130,9 @@ def test_a_checkpoint_that_no_longer_loads_is_the_entrants_fault(entry, sent):
     assert failed.counts_against_quota is True
 
 
-def test_finished_entries_are_not_run_again(entry, sent):
-    from submissions.services.errors import IllegalTransitionError
-
-    Submission.objects.filter(pk=entry.pk).update(status=S.SCORED)
-    with pytest.raises(IllegalTransitionError):
-        submission_run_checkpoint_entry(submission_id=entry.pk)
+def test_finished_entries_are_left_alone(entry, sent):
+    Submission.objects.filter(pk=entry.pk).update(status=S.FAILED, error="Reaped.")
+    submission_run_checkpoint_entry(submission_id=entry.pk)
+    assert Submission.objects.get(pk=entry.pk).status == S.FAILED
     assert not entry.outputs.exists()
+    assert sent == []

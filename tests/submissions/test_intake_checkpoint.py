@@ -159,3 +159,25 @@ def test_oversized_config_is_413(api, harvest, checkpoint, media_root):
     assert response.status_code == 413
     assert not Submission.objects.exists()
     assert stored_files(media_root) == []
+
+
+def test_entry_page_takes_a_checkpoint(users, harvest, checkpoint, media_root):
+    from django.test import Client
+
+    from tests.conftest import TEST_PASSWORD
+
+    weights, config = checkpoint
+    client = Client()
+    assert client.login(username="ella", password=TEST_PASSWORD)
+    fields = {"title": "Via the page", "description": "", "accept_licence": "on", "model_card": MODEL_CARD,
+              "checkpoint": SimpleUploadedFile("model.safetensors", weights.read_bytes()),
+              "config": SimpleUploadedFile("config.json", json.dumps(config).encode())}
+    response = client.post("/challenges/harvest/submit/", fields)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Submission.objects.get().checkpoint_config == config
+    fields["config"] = SimpleUploadedFile("config.json", b'{"architecture": "discriminator", "config": {}}')
+    fields["checkpoint"] = SimpleUploadedFile("model.safetensors", weights.read_bytes())
+    refused = client.post("/challenges/harvest/submit/", fields)
+    assert refused.status_code == 422
+    assert "does not generate music" in refused.content.decode()
+    assert Submission.objects.count() == 1

@@ -156,3 +156,18 @@ def test_admin_disqualify_action_asks_for_a_reason(users, mgr):
     dq = Submission.objects.get(pk=scored.pk)
     assert (dq.disqualified, dq.disqualified_by, dq.disqualification_reason) == (
         True, users["organizer"], "Plagiarism of chorale 12.")
+
+
+def test_admin_shows_organizers_only_compositions_entered_in_their_challenges(users, mgr, media_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from submissions.models import Composition
+    from tests.submissions.conftest import midi_bytes
+
+    entered = Composition.objects.create(owner=users["entrant"], title="Entered",
+                                         midi=SimpleUploadedFile("a.mid", midi_bytes()))
+    Composition.objects.create(owner=users["entrant"], title="Private", midi=SimpleUploadedFile("b.mid", midi_bytes()))
+    entry(mgr, users["entrant"], composition=entered)
+    response = admin_client(users["organizer"]).get("/admin/submissions/composition/")
+    assert response.status_code == 200
+    assert [c.title for c in response.context["cl"].result_list] == ["Entered"]

@@ -175,3 +175,30 @@ def test_harvest_entry_page_asks_for_weights_config_and_model_card(users, harves
     body = page_client(users["entrant"]).get("/challenges/harvest/submit/").content.decode()
     for field in ('name="checkpoint"', 'name="config"', 'name="model_card"', 'name="accept_licence"'):
         assert field in body
+
+
+# Saved compositions ---------------------------------------------------------------------------------------------
+
+
+def test_compositions_page_uploads_and_lists_only_own(users, media_root):
+    from submissions.models import Composition
+
+    assert page_client(None).get("/compositions/").status_code == 302
+    client = page_client(users["entrant"])
+    response = client.post("/compositions/", {"title": "Sketch",
+                                              "midi_file": SimpleUploadedFile("s.mid", midi_bytes())})
+    assert response.status_code == 302
+    saved = Composition.objects.get()
+    assert (saved.owner, saved.title, saved.source) == (users["entrant"], "Sketch", "upload")
+    assert "Sketch" in client.get("/compositions/").content.decode()
+    assert "Sketch" not in page_client(users["other"]).get("/compositions/").content.decode()
+
+
+def test_compositions_page_refuses_bad_midi_and_stores_nothing(users, media_root):
+    from submissions.models import Composition
+
+    response = page_client(users["entrant"]).post("/compositions/", {
+        "title": "Bad", "midi_file": SimpleUploadedFile("s.mid", b"MThd broken")})
+    assert response.status_code == 422
+    assert not Composition.objects.exists()
+    assert stored_files(media_root) == []
