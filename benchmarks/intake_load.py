@@ -1,6 +1,6 @@
 """Submission intake under load (DESIGN section 8): 200 concurrent uploads, none lost, p95 <= 300 ms to 202.
 
-    .venv/bin/python benchmarks/intake_load.py [--database-url URL] [--runs 5] [--uploads 200] [--workers 4]
+    .venv/bin/python benchmarks/intake_load.py [--database-url URL] [--runs 5] [--uploads 200] [--workers 3]
         [--threads 1] [--broker-url URL]
 
 1. Creates the database if missing (default postgres://postgres@127.0.0.1:5432/chartbusters_intake_bench) and
@@ -191,7 +191,7 @@ def main() -> None:
     parser.add_argument("--broker-url", default="")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--uploads", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=20, help="uploads sent before timing")
     parser.add_argument("--concurrency", type=int, default=0,

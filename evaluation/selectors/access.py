@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
@@ -35,10 +35,14 @@ class Access(StrEnum):
 
 def challenge_get_visible(*, slug: str, user, with_leaderboard_token: bool = False) -> Challenge | None:
     """The challenge with this slug if the user may see it, else None. ``with_leaderboard_token`` also reads the
-    leaderboard's cache token in the same query (as ``challenge.leaderboard_token``)."""
+    leaderboard's cache token in the same query (as ``challenge.leaderboard_token``), and whether the viewer judges
+    it (``challenge.viewer_is_judge``)."""
     challenges = Challenge.objects.filter(slug=slug)
     if with_leaderboard_token:
         challenges = challenges.annotate(leaderboard_token=F("leaderboard_version__token"))
+        if getattr(user, "is_authenticated", False):  # names_hidden_from() then needs no query of its own
+            judges = Challenge.judges.through.objects.filter(challenge_id=OuterRef("pk"), user_id=user.pk)
+            challenges = challenges.annotate(viewer_is_judge=Exists(judges))
     challenge = challenges.first()
     if challenge is None:
         return None
@@ -52,7 +56,10 @@ def names_hidden_from(*, user, challenge: Challenge) -> bool:
     leaderboard or entries until the results are published."""
     if challenge.results_published or not getattr(user, "is_authenticated", False):
         return False
-    return challenge.judges.filter(pk=user.pk).exists() and not user_organizes(user=user, challenge=challenge)
+    is_judge = getattr(challenge, "viewer_is_judge", None)
+    if is_judge is None:
+        is_judge = challenge.judges.filter(pk=user.pk).exists()
+    return is_judge and not user_organizes(user=user, challenge=challenge)
 
 
 def submission_is_ranked(submission: Submission) -> bool:

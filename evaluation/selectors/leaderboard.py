@@ -17,15 +17,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TypedDict
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import F, OuterRef, Subquery
 from django.db.models.expressions import Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
-from evaluation.models import LeaderboardEntry, LeaderboardVersion, Rendering
+from evaluation.models import LeaderboardEntry, LeaderboardVersion, Rendering, Score
 from submissions.models import Submission
 
 CACHE_SECONDS = 600
@@ -132,37 +133,47 @@ def leaderboard_count(*, challenge: Challenge) -> int:
     return _entries(challenge_id=challenge.pk).count()
 
 
-def _rank_of_outer_row():
-    """1 + the number of rows ahead of the outer row (higher score; equal score and earlier; then lower id)."""
-    score, submitted_at = OuterRef("score"), OuterRef("submitted_at")
-    ahead = (
-        LeaderboardEntry.objects.filter(challenge_id=OuterRef("challenge_id"))
-        .filter(
-            Q(score__gt=score)
-            | Q(score=score, submitted_at__lt=submitted_at)
-            | Q(score=score, submitted_at=submitted_at, submission_id__lt=OuterRef("submission_id"))
-        )
-        .order_by()
-        .values("challenge_id")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
-    )
-    return Coalesce(Subquery(ahead), Value(0)) + 1
+def _own_row_sql() -> str:
+    """The viewer's row with its rank, in one statement. Raw SQL because the ORM spends longer compiling the
+    correlated count than PostgreSQL spends running it (1.7 ms against 0.9 ms: benchmarks/README.md)."""
+    entry, submission = LeaderboardEntry._meta.db_table, Submission._meta.db_table
+    user, rendering = get_user_model()._meta.db_table, Rendering._meta.db_table
+    return f"""
+        SELECT e.id, e.entrant_id, e.submission_id, e.score, e.automatic, e.submitted_at,
+               u.username AS entrant_name, s.title AS submission_title,
+               (SELECT r.audio FROM {rendering} r
+                 WHERE r.submission_id = e.submission_id AND r.output_id IS NULL LIMIT 1) AS audio_name,
+               1 + (SELECT COUNT(*) FROM {entry} a
+                     WHERE a.challenge_id = e.challenge_id
+                       AND (a.score > e.score
+                            OR (a.score = e.score AND (a.submitted_at < e.submitted_at
+                                OR (a.submitted_at = e.submitted_at AND a.submission_id < e.submission_id))))
+                   ) AS rank_value
+          FROM {entry} e
+          JOIN {submission} s ON s.id = e.submission_id
+          JOIN {user} u ON u.id = e.entrant_id
+         WHERE e.challenge_id = %s AND e.entrant_id = %s AND s.status = %s AND s.disqualified = %s
+    """
 
 
 def leaderboard_row_of(*, challenge: Challenge, user, with_parts: bool = False) -> LeaderboardRow | None:
-    """The viewer's own row (their best ranked entry) with its rank, in one query; None if they have none."""
+    """The viewer's own row (their best ranked entry) with its true rank (same order as the board), or None."""
     if not getattr(user, "is_authenticated", False):
         return None
-    fields = (*_FIELDS, *_PART_FIELDS) if with_parts else _FIELDS
-    values = (
-        _ranked_entries(challenge_id=challenge.pk)
-        .filter(entrant_id=user.pk)
-        .annotate(audio=_entry_audio(), rank=_rank_of_outer_row())
-        .values(*fields)
-        .first()
-    )
-    return _row(values, with_parts=with_parts) if values else None
+    params = [challenge.pk, user.pk, Submission.Status.SCORED.value, False]
+    found = list(LeaderboardEntry.objects.raw(_own_row_sql(), params))
+    if not found:
+        return None
+    entry = found[0]
+    values = {
+        "rank": entry.rank_value, "entrant_id": entry.entrant_id, "entrant__username": entry.entrant_name,
+        "submission_id": entry.submission_id, "submission__title": entry.submission_title, "score": entry.score,
+        "automatic": entry.automatic, "submitted_at": entry.submitted_at, "audio": entry.audio_name,
+    }
+    if with_parts:
+        score = Score.objects.values("parts", "style", "realness").get(submission_id=entry.submission_id)
+        values.update({f"submission__score__{k}": v for k, v in score.items()})
+    return _row(values, with_parts=with_parts)
 
 
 def leaderboard_iter_all(*, challenge: Challenge) -> Iterator[dict]:
