@@ -29,6 +29,7 @@ from generation.engine.dataset import load_chorales, pieces_split, windows
 
 TARGET_IMPROVED = 0.95
 TARGET_GAIN = 0.15
+DISCRIMINATOR_DIR = Path(__file__).resolve().parents[1] / "generation" / "checkpoints" / "discriminator"
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -52,19 +53,34 @@ def oracle_jaccard(corrupted: np.ndarray, clean: np.ndarray, edits: int) -> np.n
     return best
 
 
-def split_windows(split: str, voices: list[int], hop: int) -> np.ndarray:
-    """Every non-empty 128-step window of `voices` in `split`, starting every `hop` steps: (N, 128, 128) bool."""
+def split_windows(split: str, voices: list[int], hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every non-empty 128-step window of `voices` in `split`, starting every `hop` steps.
+
+    Returns (windows (N, 128, 128) bool, their four-voice context (N, 4, 128, 128) with the edited voice first).
+    """
     steps = 128
-    parts = []
+    rolls, contexts = [], []
     for piece in pieces_split(load_chorales(), split):
+        full = np.stack([windows(piece.rolls[v], steps, hop) for v in range(4)], axis=1)  # (W, 4, steps, 128)
         for voice in voices:
-            w = windows(piece.rolls[voice], steps, hop)
-            parts.append(w[w.any(axis=(1, 2))])
-    return np.concatenate(parts)
+            keep = full[:, voice].any(axis=(1, 2))
+            rolls.append(full[keep, voice])
+            contexts.append(np.roll(full[keep], -voice, axis=1))  # the edited voice first
+    return np.concatenate(rolls), np.concatenate(contexts)
+
+
+def mean_realness(discriminator, contexts: np.ndarray, edited_voice: np.ndarray) -> float:
+    """Mean realness of each 4-voice window with its first track replaced by `edited_voice` (N, T, 128)."""
+    from generation.engine.discriminator import realness
+
+    tracks = contexts.copy()
+    tracks[:, 0] = edited_voice
+    return float(np.mean([realness(discriminator, t) for t in tracks]))
 
 
 def evaluate(model, clean: np.ndarray, *, seed: int = 0, iterations: int = 100, temperature: float = 1.0,
-             max_add: int = 500, max_remove_pct: float = 100.0, batch: int = 64) -> dict:
+             max_add: int = 500, max_remove_pct: float = 100.0, batch: int = 64, discriminator=None,
+             contexts: np.ndarray | None = None) -> dict:
     """Corrupt (50 % removed, 1 % added), edit with the sampler, and compare Jaccard before/after."""
     generator = torch.Generator().manual_seed(seed)
     corrupted, _target = make_training_pairs(torch.from_numpy(clean), remove_pct=(50, 50), add_pct=(1.0, 1.0),
@@ -78,7 +94,12 @@ def evaluate(model, clean: np.ndarray, *, seed: int = 0, iterations: int = 100, 
     corrupted = corrupted.numpy()
     before, after = jaccard(corrupted, clean), jaccard(edited, clean)
     added = (edited & ~corrupted).sum(axis=(1, 2))
+    realness = {}
+    if discriminator is not None and contexts is not None:
+        realness = {f"realness_{name}": mean_realness(discriminator, contexts, roll)
+                    for name, roll in (("original", clean), ("corrupted", corrupted), ("edited", edited))}
     return {
+        **realness,
         "windows": len(clean),
         "improved_fraction": float((after > before).mean()),
         "mean_jaccard_before": float(before.mean()),
@@ -102,6 +123,7 @@ def main() -> None:
     parser.add_argument("--add-logit-bias", type=float, default=None, help="override the model's sampling prior")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-realness", action="store_true", help="skip the discriminator's realness figures")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -111,9 +133,14 @@ def main() -> None:
     model, _meta = load_checkpoint(args.checkpoint or DEFAULT_OUT_DIR, architecture="arcnn")
     if args.add_logit_bias is not None:
         model.config = replace(model.config, add_logit_bias=args.add_logit_bias)
-    clean = split_windows(args.split, [int(v) for v in args.voices.split(",")], args.hop)
+    clean, contexts = split_windows(args.split, [int(v) for v in args.voices.split(",")], args.hop)
+    discriminator = None
+    if not args.no_realness and (DISCRIMINATOR_DIR / "model.safetensors").exists():
+        from generation.engine.discriminator import load_discriminator
+
+        discriminator = load_discriminator(DISCRIMINATOR_DIR)
     started = time.perf_counter()
-    result = evaluate(model, clean, seed=args.seed)
+    result = evaluate(model, clean, seed=args.seed, discriminator=discriminator, contexts=contexts)
     result["seconds"] = round(time.perf_counter() - started, 1)
     if args.json:
         print(json.dumps(result, indent=2))
@@ -129,6 +156,9 @@ def main() -> None:
     print(f"{'oracle mean Jaccard (100 edits)':<34}{result['oracle_mean_jaccard']:>10.3f}")
     print(f"{'mean cells added / removed':<34}{result['mean_cells_added']:>5.1f} / {result['mean_cells_removed']:.1f}")
     print(f"{'edits that fix a corrupted cell':<34}{result['fixes_per_edit']:>10.3f}")
+    if "realness_edited" in result:
+        print(f"{'realness original/corrupted/edited':<34}{result['realness_original']:>10.3f} / "
+              f"{result['realness_corrupted']:.3f} / {result['realness_edited']:.3f}")
     print(f"{'seconds':<34}{result['seconds']:>10}")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import secrets
 
 import numpy as np
 import pretty_midi
@@ -21,7 +22,7 @@ import torch
 
 from .arcnn import ARCNN
 from .errors import MidiValidationError
-from .representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes
+from .representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, seconds_to_steps
 
 MAX_BARS = 32  # DeepComposer's input limit: edits apply to the first 32 bars; later notes are kept as they are
 NO_MELODY_MESSAGE = "The MIDI file has no non-drum track with notes to edit."
@@ -114,8 +115,6 @@ def _notes_from_roll(
     originals: dict[tuple[int, int, int], pretty_midi.Note] = {}
     if melody.notes:
         times = np.array([[n.start, n.end] for n in melody.notes])
-        from .representation import seconds_to_steps
-
         spans = np.rint(seconds_to_steps(pm, times.ravel())).astype(np.int64).reshape(-1, 2)
         for note, (start, end) in zip(melody.notes, spans.tolist(), strict=True):
             originals.setdefault((note.pitch, start, max(end, start + 1)), note)
@@ -143,7 +142,7 @@ def generate(model: ARCNN, pm: pretty_midi.PrettyMIDI, params: dict, seed: int |
     rolls = midi_to_rolls(pm)
     roll, onsets = rolls.tracks[melody_index], rolls.onsets[melody_index]  # (T, 128) each
     n_edit = min(roll.shape[0], MAX_BARS * rolls.steps_per_bar)
-    generator = torch.Generator().manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
+    generator = torch.Generator().manual_seed(int(seed) if seed is not None else secrets.randbits(63))
     edited = edit_rolls(
         model,
         torch.from_numpy(roll[:n_edit].copy()).unsqueeze(0),
