@@ -25,6 +25,9 @@ class Command(BaseCommand):
                             help="model parameter (DESIGN section 4), repeatable")
         parser.add_argument("--seed", help="random seed (same seed + input = same output)")
         parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+        parser.add_argument("--threads", type=int, default=1,
+                            help="torch CPU threads (default 1: on a shared CPU, 2 OpenMP threads can run ~50x slower "
+                                 "than 1 for this batch-1 sampling)")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args, **options) -> None:
@@ -42,6 +45,9 @@ class Command(BaseCommand):
             raise fail(self, as_json, exc.code, exc.message) from exc
         if not path.is_file():
             raise fail(self, as_json, "not_found", FILE_NOT_FOUND_MESSAGE.format(path=path))
+        import torch
+
+        torch.set_num_threads(max(1, options["threads"]))
         started = time.perf_counter()
         try:
             raw = parse_param_args(options["param"])
