@@ -183,6 +183,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A job still running this long after its last update is failed by the reaper with an explanation.
 JOB_STUCK_AFTER_SECONDS = int(os.environ.get("JOB_STUCK_AFTER_SECONDS", str(CELERY_TASK_TIME_LIMIT + 120)))
+# A queued job waits for a free worker: a long queue is not a stuck one, so it gets longer (6 hours by default).
+JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("JOB_QUEUED_STUCK_AFTER_SECONDS", str(6 * 3600)))
 
 LOGGING = {
     "version": 1,

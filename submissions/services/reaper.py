@@ -1,4 +1,5 @@
-"""The reaper for entries: fails those stuck in queued/generating/scoring past settings.JOB_STUCK_AFTER_SECONDS.
+"""The reaper for entries: fails those stuck in generating/scoring past settings.JOB_STUCK_AFTER_SECONDS, and
+those left queued past settings.JOB_QUEUED_STUCK_AFTER_SECONDS (longer: a busy queue is not a stuck worker).
 
 Registered with chartbusters.jobs.register_reaper (SubmissionsConfig.ready); the periodic task
 "chartbusters.reap_stuck_jobs" runs it. Progress updates touch ``updated_at``, so a slow job that still reports
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from submissions.models import Submission
@@ -37,21 +39,27 @@ STUCK_MESSAGES = {
 }
 
 
-def _stuck_before(now: datetime) -> datetime:
-    return now - timedelta(seconds=settings.JOB_STUCK_AFTER_SECONDS)
+def _cutoff(status: str, now: datetime) -> datetime:
+    seconds = settings.JOB_QUEUED_STUCK_AFTER_SECONDS if status == Status.QUEUED else settings.JOB_STUCK_AFTER_SECONDS
+    return now - timedelta(seconds=seconds)
 
 
 def submission_fail_stuck(now: datetime | None = None) -> int:
-    """Fail every entry with no update for JOB_STUCK_AFTER_SECONDS; returns how many it failed."""
-    cutoff = _stuck_before(now or timezone.now())
+    """Fail every entry with no update for its status's limit; returns how many it failed."""
+    now = now or timezone.now()
+    stuck = Q()
+    for status in IN_PROGRESS:
+        stuck |= Q(status=status, updated_at__lt=_cutoff(status, now))
     failed = 0
-    for submission_id in Submission.objects.filter(status__in=IN_PROGRESS, updated_at__lt=cutoff).values_list(
-        "pk", flat=True
-    ):
+    for submission_id in Submission.objects.filter(stuck).values_list("pk", flat=True):
         with transaction.atomic():
             # Re-read under lock: the worker may have moved it on since the query above.
             current = Submission.objects.select_for_update().filter(pk=submission_id).first()
-            if current is None or current.status not in IN_PROGRESS or current.updated_at >= cutoff:
+            if (
+                current is None
+                or current.status not in IN_PROGRESS
+                or current.updated_at >= _cutoff(current.status, now)
+            ):
                 continue
             try:
                 submission_mark_failed(

@@ -19,6 +19,7 @@ S = Submission.Status
 @pytest.fixture
 def entries(users, harvest, settings):
     settings.JOB_STUCK_AFTER_SECONDS = 600
+    settings.JOB_QUEUED_STUCK_AFTER_SECONDS = 3600
     made = {}
     for status in (S.QUEUED, S.GENERATING, S.SCORING, S.SCORED, S.FAILED):
         made[status] = Submission.objects.create(challenge=harvest, entrant=users["entrant"], title=str(status),
@@ -32,7 +33,7 @@ def age(submission, seconds):
 
 def test_stuck_entries_fail_with_explanation(entries, django_capture_on_commit_callbacks):
     for submission in entries.values():
-        age(submission, 601)
+        age(submission, 3601)
     with django_capture_on_commit_callbacks(execute=True):
         assert submission_fail_stuck() == 3
     for status in (S.QUEUED, S.GENERATING, S.SCORING):
@@ -53,6 +54,17 @@ def test_recent_progress_keeps_an_entry_alive(entries):
     age(entries[S.SCORING], 601)
     assert submission_fail_stuck() == 1
     assert Submission.objects.get(pk=entries[S.GENERATING].pk).status == S.GENERATING
+
+
+def test_a_long_queue_is_not_a_stuck_worker(entries):
+    """Queued entries wait for a free worker: they get the longer JOB_QUEUED_STUCK_AFTER_SECONDS."""
+    age(entries[S.QUEUED], 601)
+    age(entries[S.SCORING], 601)
+    assert submission_fail_stuck() == 1
+    assert Submission.objects.get(pk=entries[S.QUEUED].pk).status == S.QUEUED
+    age(entries[S.QUEUED], 3601)
+    assert submission_fail_stuck() == 1
+    assert Submission.objects.get(pk=entries[S.QUEUED].pk).status == S.FAILED
 
 
 def test_registered_with_the_platform_reaper(entries):
