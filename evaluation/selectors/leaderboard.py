@@ -5,10 +5,12 @@ order, computed in SQL: equal scores get distinct ranks, the earlier entry first
 
 The table holds only ranked entries: every change of a submission goes through a submissions service that tells
 the listeners (evaluation.listeners), which refresh the entrant's row in the same transaction. As a second line of
-defence the page query also checks ``submission.status = scored AND NOT disqualified`` (100 primary-key probes),
-so a row left stale by a bulk update that bypassed the services is never *shown*; counting and the viewer's rank
-read the table alone (index range scans), since checking all 5,000 rows costs ~40 ms. ``rebuild_leaderboard``
-repairs a table after such a bulk update.
+defence the page query and the viewer's row also check ``submission.status = scored AND NOT disqualified`` (100
+primary-key probes), so a row left stale by a bulk update that bypassed the services is not shown once the page is
+recomputed; the count and the rank read the table alone (index scans: joining all 5,000 rows costs ~45 ms).
+``rebuild_leaderboard`` repairs the table after such a bulk update.
+
+API pages are cached under the challenge's LeaderboardVersion token, which every refresh replaces.
 """
 
 from __future__ import annotations

@@ -185,10 +185,13 @@ def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig,
         f"{cfg.focus_remove_pct[1]:g} % and add {cfg.focus_add_pct[0]:g}-{cfg.focus_add_pct[1]:g} %; "
         "target = XOR; loss = per-sample KL",
         f"- steps: {metrics['steps']} at batch {cfg.batch_size}, AdamW lr {cfg.lr:g} (warm-up + cosine); "
-        f"training time {metrics['train_seconds']:.0f} s on {metrics['device']} ({metrics['threads']} threads)",
+        f"training time {metrics['train_seconds']:.0f} s on {metrics['device']} (torch threads: {metrics['threads']})",
         f"- best validation loss: {metrics['best_valid_loss']:.4f} at step {metrics['best_step']} "
         f"(train windows {metrics['n_train_windows']}, valid windows {metrics['n_valid_windows']})",
         f"- model: {metrics['n_parameters']:,} parameters; config: `{json.dumps(asdict(model_config))}`",
+        f"- sampling prior add_logit_bias = {model_config.add_logit_bias:g} (a config default, not trained: added to "
+        "the logits of empty cells at inference, chosen on the valid split; restoring a removed cell is worth more "
+        "than deleting a stray one)",
         "",
         "Quality and speed: see benchmarks/README.md, section AR-CNN (`benchmarks/arcnn_quality.py`,",
         "`benchmarks/arcnn_speed.py`).",
