@@ -33,6 +33,9 @@ SOUNDFONT_CANDIDATES = [
 
 UNSUPPORTED_FORMAT = "Unsupported audio format {suffix!r}; choose .wav, .ogg or .mp3."
 TOOL_MISSING = "{tool} is not installed; install it (Debian: apt-get install {package}) to render audio."
+SILENT_RENDER = (
+    "FluidSynth rendered silence from {soundfont} although the music has notes: is it a General MIDI soundfont?"
+)
 NO_SOUNDFONT = "No General MIDI soundfont found; install fluid-soundfont-gm or set CHARTBUSTERS_SOUNDFONT."
 TOOL_FAILED = "{tool} failed to render the audio: {detail}"
 
@@ -149,8 +152,12 @@ def render_audio(midi_path: str | Path, out_path: str | Path) -> Path:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chartbusters-audio-") as tmp:
         raw = Path(tmp) / "raw.wav"
-        synthesize(midi_path, raw)
-        audio = trim_and_normalize(read_wav(raw), pm.get_end_time())
+        soundfont = find_soundfont()
+        synthesize(midi_path, raw, soundfont)
+        audio = read_wav(raw)
+        if not len(audio) or float(np.abs(audio).max()) < 1e-6:  # validated MIDI always has notes
+            raise AudioError("render_failed", SILENT_RENDER.format(soundfont=soundfont.name))
+        audio = trim_and_normalize(audio, pm.get_end_time())
     if out_path.suffix.lower() == ".wav":
         write_wav(audio, out_path)
     else:

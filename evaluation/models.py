@@ -88,6 +88,7 @@ class Rendering(models.Model):
     )
     audio = models.FileField(upload_to=_rendering_upload_to, blank=True)
     pianoroll = models.FileField(upload_to=_rendering_upload_to, blank=True)
+    error = models.TextField(blank=True, help_text="Why the audio could not be rendered, if it could not.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

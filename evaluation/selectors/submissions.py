@@ -39,6 +39,7 @@ class OutputView:
     midi_url: str | None
     audio_url: str | None
     pianoroll_url: str | None
+    audio_error: str
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class SubmissionView:
     midi_url: str | None
     audio_url: str | None
     pianoroll_url: str | None
+    audio_error: str
     created_at: datetime
     access: Access
     outputs: list[OutputView] = field(default_factory=list)
@@ -102,6 +104,7 @@ def _output_view(output: SubmissionOutput) -> OutputView:
         midi_url=_url(output.midi.name),
         audio_url=_url(rendering.audio.name if rendering else output.audio.name),
         pianoroll_url=_url(rendering.pianoroll.name if rendering else None),
+        audio_error=rendering.error if rendering else "",
     )
 
 
@@ -129,6 +132,7 @@ def submission_view(*, submission: Submission, access: Access, organizer: bool) 
         midi_url=_url(submission.midi.name),
         audio_url=_url(rendering.audio.name if rendering else None),
         pianoroll_url=_url(rendering.pianoroll.name if rendering else None),
+        audio_error=rendering.error if rendering else "",
         created_at=submission.created_at,
         access=access,
         outputs=outputs,

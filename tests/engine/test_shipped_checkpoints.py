@@ -24,12 +24,13 @@ def test_shipped_checkpoint_passes_the_checks_and_loads(name):
     assert (CHECKPOINTS_DIR / name / "MODEL_CARD.md").exists()
     model, _ = load_checkpoint(CHECKPOINTS_DIR / name, architecture=name)
     assert sum(p.numel() for p in model.parameters()) > 0
+    assert {"arcnn", "discriminator"} <= set(SHIPPED)
     assert load_default_model(name)[0] is load_default_model(name)[0]  # once per process
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (ARCNN_DIR / "model.safetensors").exists(), reason="AR-CNN checkpoint not shipped yet")
 def test_generate_arcnn_with_the_shipped_checkpoint(tmp_path):
+    assert (ARCNN_DIR / "model.safetensors").exists(), "the AR-CNN checkpoint must ship in generation/checkpoints/arcnn"
     melody = [(72, 0, 1), (71, 1, 2), (69, 2, 3), (67, 3, 4), (69, 4, 6), (71, 6, 8), (72, 8, 12), (74, 12, 16)]
     bass = [(48, 0, 4), (43, 4, 8), (45, 8, 12), (43, 12, 16)]
     source = write_midi(make_pm([melody, bass], tempo=76.0, time_signature=(4, 4)), tmp_path / "in.mid")

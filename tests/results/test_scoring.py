@@ -151,3 +151,23 @@ def test_rendering_stores_audio_and_piano_roll_and_refreshes_the_cached_board(ch
     assert rendering.audio.size > 1000
     assert rendering.pianoroll.read(8) == b"\x89PNG\r\n\x1a\n"
     assert APIClient().get(url).json()["rows"][0]["audio_url"].endswith(rendering.audio.name)
+
+
+@pytest.mark.django_db
+def test_a_rendering_that_fails_says_why_on_the_page(challenge, people, client):
+    """The stored MIDI went bad after scoring: the entry's page says the audio could not be rendered, and why."""
+    from evaluation.services.rendering import RENDER_FAILED
+    from evaluation.tasks import render_submission_audio
+    from tests.results.conftest import scored_entry
+
+    entry = scored_entry(challenge, people["entrant"], 60.0)
+    with open(entry.midi.path, "wb") as f:
+        f.write(b"not a MIDI file any more")
+    assert render_submission_audio(entry.pk) == 1
+    rendering = Rendering.objects.get(submission=entry, output__isnull=True)
+    assert not rendering.audio
+    assert rendering.error.startswith(RENDER_FAILED.split("{reason}")[0])
+    client.force_login(people["entrant"])
+    page = client.get(f"/submissions/{entry.pk}/").content.decode()
+    assert "could not be rendered" in page
+    assert "audio is being rendered" not in page
