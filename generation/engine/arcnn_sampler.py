@@ -58,6 +58,7 @@ def edit_rolls(
     Sampling is softmax(logits / temperature) via the Gumbel-max trick, which is exact and seedable.
     """
     model.eval()
+    model.to(memory_format=torch.channels_last)  # in place, idempotent: ~1.5x faster 3x3 convs on CPU (oneDNN)
     original = rolls.bool()
     batch, steps, _ = original.shape
     current = _pad_time(original.clone(), 2**model.config.levels)  # (B, T', P)

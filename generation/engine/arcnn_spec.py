@@ -25,9 +25,10 @@ class ARCNNConfig:
     max_channels: int = 128  # channel cap (base * 2**level): [8, 16, 32, 64, 128, 128], ~1.2 M parameters
     convs_per_level: int = 2  # two 3x3 convs per level, the classic U-Net block
     batch_norm: bool = False  # BatchNorm at 128x128 dominated CPU training time; plain conv+bias+ReLU trains fine
-    add_logit_bias: float = 0.0  # sampling prior, not trained: added to the logits of empty cells at inference.
+    add_logit_bias: float = 1.5  # sampling prior, not trained: added to the logits of empty cells at inference.
     #                              Restoring a removed note cell raises Jaccard ~5x more than deleting a stray one,
-    #                              so the sampler may favour additions; the shipped value is chosen on the valid split
+    #                              so the sampler favours additions; 1.5 was chosen on the valid split (0 / 1 / 1.5 /
+    #                              2.5 gave mean Jaccard gains 0.148 / 0.165 / 0.173 / 0.178 with falling precision)
     pitch_channel: bool = True  # a second input plane holding each row's pitch (scaled to [-1, 1]): the net knows the
     #                             register absolutely, so far-off random cells are easy to spot
 

@@ -165,6 +165,7 @@ def test_failed_update_leaves_the_stored_challenge_as_it_was(bundle_dir):
     assert sorted(InputMelody.objects.values_list("name", "midi")) == before
 
 
+@pytest.mark.django_db(transaction=True)  # the subprocess must be able to take the database's write lock
 def test_command_exits_non_zero_with_a_one_line_reason(bundle_dir):
     path = write_bundle(bundle_dir, bundle_data(alpha=7))
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.test",

@@ -173,9 +173,6 @@ def test_scores_landing_at_once_all_rank_without_deadlock(challenge, people, mak
     from evaluation.services import scoring
     from submissions.services.lifecycle import submission_mark_scoring
 
-    if connection.vendor == "sqlite":
-        pytest.skip("SQLite fails a concurrent read-to-write lock upgrade at once ('database is locked') unless "
-                    "its transaction_mode is IMMEDIATE; the row locks under test are PostgreSQL's")
     sent = []
     monkeypatch.setattr(scoring, "send_task", lambda name, **kw: sent.append((name, kw["args"])))
     users = [make_user(f"racer{i}", role=Role.ENTRANT) for i in range(4)]
