@@ -15,22 +15,11 @@ import muspy
 import numpy as np
 import pretty_midi
 
+from chartbusters.metric_names import METRIC_NAMES as ALL_METRIC_NAMES
+
 RESOLUTION = 12  # ticks per beat: sixteenths (3 ticks) and eighth-note triplets (4 ticks) both land on the grid
 
-METRIC_NAMES = [
-    "pitch_range",
-    "n_pitches_used",
-    "n_pitch_classes_used",
-    "polyphony",
-    "polyphony_rate",
-    "pitch_in_scale_rate",
-    "scale_consistency",
-    "pitch_entropy",
-    "pitch_class_entropy",
-    "empty_beat_rate",
-    "groove_consistency",
-    "empty_measure_rate",
-]
+METRIC_NAMES = list(ALL_METRIC_NAMES)
 
 NO_PITCHED_NOTES = (
     "The music has no pitched notes (it is empty or drums only), so it cannot be measured; "

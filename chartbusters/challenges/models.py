@@ -6,21 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from chartbusters.metric_names import METRIC_NAMES
+
 # The muspy metrics the style score may use (DESIGN section 5).
-ALL_METRICS = [
-    "pitch_range",
-    "n_pitches_used",
-    "n_pitch_classes_used",
-    "polyphony",
-    "polyphony_rate",
-    "pitch_in_scale_rate",
-    "scale_consistency",
-    "pitch_entropy",
-    "pitch_class_entropy",
-    "empty_beat_rate",
-    "groove_consistency",
-    "empty_measure_rate",
-]
+ALL_METRICS = list(METRIC_NAMES)
 
 
 def default_metrics() -> list[str]:
