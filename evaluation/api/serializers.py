@@ -20,6 +20,7 @@ class OutputSerializer(serializers.Serializer):
     midi_url = serializers.CharField(allow_null=True)
     audio_url = serializers.CharField(allow_null=True)
     pianoroll_url = serializers.CharField(allow_null=True)
+    audio_error = serializers.CharField(allow_blank=True, help_text="Why the audio could not be rendered, if so.")
 
 
 class SubmissionSerializer(serializers.Serializer):
@@ -36,6 +37,7 @@ class SubmissionSerializer(serializers.Serializer):
     midi_url = serializers.CharField(allow_null=True)
     audio_url = serializers.CharField(allow_null=True)
     pianoroll_url = serializers.CharField(allow_null=True)
+    audio_error = serializers.CharField(allow_blank=True, help_text="Why the audio could not be rendered, if so.")
     outputs = OutputSerializer(many=True)
     created_at = serializers.DateTimeField()
 

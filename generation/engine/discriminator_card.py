@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from generation.engine.discriminator_data import FAMILIES
 from generation.engine.discriminator_spec import DiscriminatorConfig, n_parameters
 
 TARGET_AUC = 0.95
@@ -18,16 +19,30 @@ FAMILY_TEXT = {
 }
 
 
+def _arcnn_note(metrics: dict) -> str:
+    """Which AR-CNN weights the arcnn row measured and which ones training saw (they differ after a re-measure)."""
+    measured, trained = metrics.get("arcnn_sha256_measured"), metrics.get("arcnn_sha256_trained")
+    if not measured:
+        return ""
+    text = f"\nThe arcnn row ran the AR-CNN checkpoint whose model.safetensors has sha256 {measured[:16]}..."
+    if trained == measured:
+        return text + " (the one this model was trained against).\n"
+    seen = f"an earlier AR-CNN (sha256 {trained[:16]}...)" if trained else "no AR-CNN output"
+    return (text + f"; training saw {seen}. Figures re-measured without retraining: "
+            "`python -m generation.engine.discriminator_measure`.\n")
+
+
 def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, metrics: dict, trained_on: str) -> Path:
     rows = []
     for family, auc in metrics["auc"].items():
-        verdict = "meets" if auc >= TARGET_AUC else "below"
+        verdict = ("meets" if auc >= TARGET_AUC else "below") if family in FAMILIES else "no target (a model's output)"
         rows.append(f"| {family} | {FAMILY_TEXT.get(family, '')} | {auc:.3f} | "
                     f"{metrics['mean_realness'][family]:.3f} | {verdict} |")  # fmt: skip
     if "arcnn" not in metrics["auc"]:
         rows.append("| arcnn | not measured: no shipped AR-CNN checkpoint existed when this model was trained; "
                     "retrain to include it | - | - | - |")
     low, high = train_config.transpose_range
+    arcnn_note = _arcnn_note(metrics)
     config_rows = "\n".join(f"| `{k}` | {v} |" for k, v in asdict(config).items())
     text = f"""# Realness discriminator
 
@@ -47,7 +62,7 @@ Real chorales' mean realness: {metrics['mean_realness']['real']:.3f}.
 | family | what it is | ROC AUC | mean realness | target {TARGET_AUC} |
 |---|---|---|---|---|
 {chr(10).join(rows)}
-
+{arcnn_note}
 Piece-level expected calibration error (10 bins, real and corrupted pieces weighted equally): {metrics['ece']:.3f} after
 temperature scaling, {metrics['ece_uncalibrated']:.3f} before.
 

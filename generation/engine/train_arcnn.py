@@ -1,10 +1,12 @@
 """Train the AR-CNN (`manage.py train arcnn` calls `train` through the registry).
 
-Data: every voice of every chorale (soprano, alto, tenor, bass) as its own one-voice roll, cut into 8-bar (128-step)
-windows starting every bar-length hop; empty windows are skipped. Train windows are transposed by a random shift in
--5..+6 semitones each time they are drawn (train split only). Pairs are made on the fly by `make_training_pairs`.
-The validation loss is computed every `eval_every` steps on the valid split with a fixed corruption seed; the
-weights with the best validation loss are the ones saved. A tqdm bar shows progress and a loss-curve PNG is written.
+Data: every voice of every chorale (soprano, alto, tenor, bass) as its own one-voice roll, and the four voices OR-ed
+into one roll (DeepComposer's setting: one piano track), cut into 8-bar (128-step) windows starting every bar-length
+hop; empty windows are skipped. A `merged_fraction` share of each batch is drawn from the merged windows, the rest
+from the single voices. Train windows are transposed by a random shift in -5..+6 semitones each time they are drawn
+(train split only). Pairs are made on the fly by `make_training_pairs`. The validation loss is computed every
+`eval_every` steps on the valid split (single-voice and merged windows) with a fixed corruption seed; the weights
+with the best validation loss are the ones saved. A tqdm bar shows progress and a loss-curve PNG is written.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class TrainConfig:
     focus_fraction: float = 0.5  # this share of each batch is corrupted like the states the sampler walks through
     focus_remove_pct: tuple[float, float] = (30.0, 70.0)  # around the benchmark's 50 % removal ...
     focus_add_pct: tuple[float, float] = (0.25, 1.25)  # ... and fewer random cells, as after some removals
+    merged_fraction: float = 0.5  # share of each batch drawn from four-voice merged rolls (DeepComposer edits a
+    #                               merged piano track; a single-voice-only model breaks chords apart there)
     seed: int = 0
 
 
@@ -64,11 +68,12 @@ class WindowSet:
         return out
 
 
-def build_windows(pieces: list[Piece], steps: int, hop: int) -> WindowSet:
-    """Every voice of every piece, cut every `hop` steps into `steps`-long windows that hold at least one note."""
+def build_windows(pieces: list[Piece], steps: int, hop: int, *, merged: bool = False) -> WindowSet:
+    """Every voice of every piece (merged: the piece's voices OR-ed into one roll), cut every `hop` steps into
+    `steps`-long windows that hold at least one note."""
     rolls, index = [], []
     for piece in pieces:
-        for voice in piece.rolls:  # (T, 128)
+        for voice in ([piece.rolls.any(axis=0)] if merged else piece.rolls):  # (T, 128) each
             if not voice.any():
                 continue
             roll_no = len(rolls)
@@ -81,11 +86,17 @@ def build_windows(pieces: list[Piece], steps: int, hop: int) -> WindowSet:
     return WindowSet(rolls=rolls, index=np.array(index, dtype=np.int64).reshape(-1, 2))
 
 
+def concat_windows(first: WindowSet, second: WindowSet) -> WindowSet:
+    offset = np.array([len(first.rolls), 0], dtype=np.int64)
+    return WindowSet(rolls=first.rolls + second.rolls, index=np.concatenate([first.index, second.index + offset]))
+
+
 def load_pieces(data_dir: str | Path | None) -> tuple[list[Piece], list[Piece], str]:
     """(train pieces, valid pieces, description). A folder without valid pieces validates on its train pieces."""
     if data_dir is None:
         pieces = load_chorales()
-        trained_on = "music21 Bach chorales, train split (r % 10 not in {0, 1}), 4 voices as separate rolls"
+        trained_on = ("music21 Bach chorales, train split (r % 10 not in {0, 1}), 4 voices as separate rolls and "
+                      "merged into one")
     else:
         pieces = load_midi_folder(data_dir)
         trained_on = f"MIDI folder {Path(data_dir).name}, train split (stable name hash), up to 4 tracks"
@@ -122,9 +133,14 @@ def validation_loss(model: ARCNN, valid: WindowSet, steps: int, cfg: TrainConfig
     return total / max(count, 1)
 
 
-def _random_batch(train: WindowSet, steps: int, cfg: TrainConfig, rng: np.random.Generator) -> torch.Tensor:
-    rows = rng.integers(0, len(train), cfg.batch_size)
-    batch = train.gather(rows, steps)
+def _random_batch(train: WindowSet, merged: WindowSet, steps: int, cfg: TrainConfig,
+                  rng: np.random.Generator) -> torch.Tensor:
+    """(batch_size, steps, 128) bool: single-voice and (a merged_fraction share) merged windows, shuffled together,
+    each transposed at random."""
+    n_merged = round(cfg.merged_fraction * cfg.batch_size) if len(merged) else 0
+    batch = np.concatenate([train.gather(rng.integers(0, len(train), cfg.batch_size - n_merged), steps),
+                            merged.gather(rng.integers(0, len(merged), n_merged), steps)])
+    batch = batch[rng.permutation(cfg.batch_size)]  # merged rows land in both corruption recipes
     shifts = rng.integers(-cfg.max_transpose + 1, cfg.max_transpose + 1, cfg.batch_size)
     for k, shift in enumerate(shifts.tolist()):
         batch[k] = transpose(batch[k], shift)
@@ -172,11 +188,12 @@ def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig,
     lines = [
         "# AR-CNN default checkpoint",
         "",
-        "A U-Net that edits a one-voice piano roll (DeepComposer's AR-CNN task), trained by:",
+        "A U-Net that edits a piano roll, one voice or several merged (DeepComposer's AR-CNN task), trained by:",
         "",
         f"    {command}",
         "",
-        f"- data: {trained_on}; 8-bar (128-step) windows every {cfg.hop} steps, transposed -"
+        f"- data: {trained_on}; {100 * cfg.merged_fraction:g} % of each batch from the four voices merged into one "
+        f"roll; 8-bar (128-step) windows every {cfg.hop} steps, transposed -"
         f"{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones (train only); validation on the valid split "
         f"(r % 10 == 1) windows every {cfg.valid_hop} steps",
         f"- training pairs: remove {cfg.remove_pct[0]:g}-{cfg.remove_pct[1]:g} % of note cells, add "
@@ -187,7 +204,8 @@ def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig,
         f"- steps: {metrics['steps']} at batch {cfg.batch_size}, AdamW lr {cfg.lr:g} (warm-up + cosine); "
         f"training time {metrics['train_seconds']:.0f} s on {metrics['device']} (torch threads: {metrics['threads']})",
         f"- best validation loss: {metrics['best_valid_loss']:.4f} at step {metrics['best_step']} "
-        f"(train windows {metrics['n_train_windows']}, valid windows {metrics['n_valid_windows']})",
+        f"(train windows {metrics['n_train_windows']} single-voice + {metrics['n_train_merged_windows']} merged, "
+        f"valid windows {metrics['n_valid_windows']})",
         f"- model: {metrics['n_parameters']:,} parameters; config: `{json.dumps(asdict(model_config))}`",
         f"- sampling prior add_logit_bias = {model_config.add_logit_bias:g} (a config default, not trained: added to "
         "the logits of empty cells at inference, chosen on the valid split; restoring a removed cell is worth more "
@@ -229,7 +247,10 @@ def train(
     train_pieces, valid_pieces, trained_on = load_pieces(data_dir)
     n_steps = model_config.window_steps
     train_set = build_windows(train_pieces, n_steps, cfg.hop)
+    merged_set = build_windows(train_pieces, n_steps, cfg.hop, merged=True)
     valid_set = build_windows(valid_pieces, n_steps, cfg.valid_hop)
+    if cfg.merged_fraction > 0:
+        valid_set = concat_windows(valid_set, build_windows(valid_pieces, n_steps, cfg.valid_hop, merged=True))
 
     model = ARCNN(model_config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -240,7 +261,8 @@ def train(
     for step in bar:
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(step, cfg)
-        corrupted, target = _training_batch(_random_batch(train_set, n_steps, cfg, rng), cfg, generator)
+        corrupted, target = _training_batch(_random_batch(train_set, merged_set, n_steps, cfg, rng), cfg,
+                                            generator)
         loss = arcnn_loss(model(corrupted.to(device)), target.to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -269,6 +291,7 @@ def train(
         "device": device,
         "threads": torch.get_num_threads(),
         "n_train_windows": len(train_set),
+        "n_train_merged_windows": len(merged_set),
         "n_valid_windows": len(valid_set),
         "n_parameters": n_parameters(model_config),
         "train_config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()},

@@ -9,6 +9,7 @@ the test split: ROC AUC per family (realness = mean window probability of the wh
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -115,6 +116,14 @@ def arcnn_family(checkpoint_dir: Path | None = None, iterations: int = 100) -> C
         return tracks, onsets
 
     return corrupt
+
+
+def arcnn_weights_sha256(checkpoint_dir: Path | None = None) -> str | None:
+    """sha256 of the AR-CNN weights the "arcnn" family runs (the model card names it); None without a checkpoint."""
+    from generation.engine.registry import CHECKPOINTS_DIR
+
+    weights = (checkpoint_dir or CHECKPOINTS_DIR / "arcnn") / "model.safetensors"
+    return hashlib.sha256(weights.read_bytes()).hexdigest() if weights.exists() else None
 
 
 def family_corruptors(extra: dict[str, Corruptor] | None = None) -> dict[str, Corruptor]:
@@ -314,6 +323,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     eval_extra = dict(extra_families or {})
     tc = TrainConfig(extra_families=dict(eval_extra))
     arcnn = arcnn_family() if with_arcnn and not data else None
+    arcnn_sha = arcnn_weights_sha256() if arcnn is not None else None  # the weights the family just loaded
     if arcnn is not None:
         eval_extra["arcnn"] = arcnn
         tc.extra_families["arcnn"] = _pool_family(arcnn, train_pieces, config.window_steps, ARCNN_POOL, tc.seed)
@@ -327,6 +337,8 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     metrics.update(temperature=temperature, steps=tc.steps, final_loss=float(np.mean(losses[-100:])),
                    train_seconds=round(time.time() - started, 1), n_train_pieces=len(train_pieces),
                    families=list(families))
+    if arcnn_sha is not None:
+        metrics["arcnn_sha256_trained"] = metrics["arcnn_sha256_measured"] = arcnn_sha
     out_dir = Path(out) if out else DEFAULT_OUT
     path = _save(model.cpu(), out_dir, trained_on, metrics)
     _plot_losses(losses, out_dir / "loss.png")

@@ -182,3 +182,36 @@ def test_train_writes_a_loadable_checkpoint_with_curve_and_card(tmp_path):
     model, meta = load_checkpoint(out, architecture="arcnn")
     assert meta["config"]["base_channels"] == TINY.base_channels
     assert model(torch.zeros(1, 32, 128)).shape == (1, 32, 128)
+
+
+def _piece(n_steps: int = 64, seed: int = 0):
+    from generation.engine.dataset import Piece
+
+    rng = np.random.default_rng(seed)
+    rolls = np.zeros((4, n_steps, 128), dtype=bool)
+    for voice, base in enumerate((72, 64, 55, 48)):
+        pitches = base + rng.integers(0, 5, n_steps // 4).repeat(4)
+        rolls[voice, np.arange(n_steps), pitches] = True
+    return Piece(name=f"p{seed}", split="train", rolls=rolls, tempo_bpm=100.0, time_signature=(4, 4),
+                 steps_per_bar=16)
+
+
+def test_merged_windows_or_the_voices_and_fill_their_share_of_each_batch():
+    from generation.engine.train_arcnn import TrainConfig, _random_batch, build_windows, concat_windows
+
+    pieces = [_piece(seed=s) for s in range(3)]
+    voices = build_windows(pieces, 32, 16)
+    merged = build_windows(pieces, 32, 16, merged=True)
+    assert len(voices) == 4 * len(merged)
+    assert np.array_equal(merged.gather(np.array([0]), 32)[0], pieces[0].rolls[:, :32].any(axis=0))
+    both = concat_windows(voices, merged)
+    assert np.array_equal(both.gather(np.array([len(voices)]), 32), merged.gather(np.array([0]), 32))
+
+    def chord_rows(fraction: float) -> int:  # windows with 4 notes at once = merged windows (transposition aside)
+        cfg = TrainConfig(batch_size=8, merged_fraction=fraction, max_transpose=1)
+        batch = _random_batch(voices, merged, 32, cfg, np.random.default_rng(0)).numpy()
+        return int((batch.sum(axis=2).max(axis=1) == 4).sum())
+
+    assert chord_rows(0.0) == 0
+    assert chord_rows(0.5) == 4
+    assert chord_rows(1.0) == 8

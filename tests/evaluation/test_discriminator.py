@@ -103,3 +103,35 @@ def test_arcnn_family_edits_the_soprano_only(tmp_path):
     assert not np.array_equal(tracks[0], piece.rolls[0])
     assert not (onsets & ~tracks).any()
     assert arcnn_family(tmp_path / "missing") is None
+
+
+@pytest.mark.slow
+def test_remeasure_updates_the_card_and_keeps_the_weights(tmp_path):
+    """Re-measuring (no training) adds the arcnn family's figures for the given AR-CNN; the weights stay as they are."""
+    import torch
+
+    from generation.engine.arcnn import build_model
+    from generation.engine.checkpoint import save_checkpoint
+    from generation.engine.discriminator_measure import remeasure
+    from generation.engine.train_discriminator import arcnn_weights_sha256, train
+
+    torch.set_num_threads(1)
+    disc_dir, arcnn_dir = tmp_path / "discriminator", tmp_path / "arcnn"
+    train(steps=3, out=disc_dir, progress=False, max_eval_pieces=2, with_arcnn=False,
+          config=DiscriminatorConfig(channels=4, pitch_kernel=5))
+    torch.manual_seed(0)
+    config = {"base_channels": 4, "levels": 2, "max_channels": 8, "convs_per_level": 1, "window_steps": 64}
+    save_checkpoint(build_model(config), architecture="arcnn", config=config, out_dir=arcnn_dir)
+    weights = (disc_dir / "model.safetensors").read_bytes()
+    assert "arcnn" not in json.loads((disc_dir / "config.json").read_text())["metrics"]["auc"]
+
+    metrics = remeasure(disc_dir, arcnn_dir=arcnn_dir, max_pieces=2)
+    assert (disc_dir / "model.safetensors").read_bytes() == weights
+    meta = json.loads((disc_dir / "config.json").read_text())
+    assert meta["metrics"] == json.loads(json.dumps(metrics))
+    assert set(meta["metrics"]["auc"]) == {*FAMILIES, "arcnn"}
+    assert 0.0 <= meta["metrics"]["auc"]["arcnn"] <= 1.0
+    assert meta["metrics"]["arcnn_sha256_measured"] == arcnn_weights_sha256(arcnn_dir)
+    card = (disc_dir / "MODEL_CARD.md").read_text()
+    assert "not measured" not in card
+    assert arcnn_weights_sha256(arcnn_dir)[:16] in card and "training saw no AR-CNN output" in card
