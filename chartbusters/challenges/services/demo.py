@@ -23,12 +23,13 @@ DEMO_USERS = {"entrant": Role.ENTRANT, "judge": Role.JUDGE, "organizer": Role.OR
 DEFAULT_DEMO_PASSWORD = "chartbusters"
 
 MELODY_GO_ROUND_DESCRIPTION = """\
-Write a four-part chorale in the style of J. S. Bach, or arrange one with the studio's models, and submit it
+Write a four-part chorale in the style of J. S. Bach, or edit one with the platform's models, and submit it
 as a MIDI file.
 
 ## How it works
-1. Compose in the **studio** (start from a melody and let the GAN, the AR-CNN or the Transformer accompany or
-   extend it) or upload a MIDI file of your own.
+1. Compose in your own tools, or start from a melody and let the AR-CNN edit it
+   (`python manage.py generate arcnn melody.mid -o edited.mid`; the GAN, the Transformer and the in-browser
+   studio are next on the roadmap).
 2. Submit it here. Each entry is scored automatically within a minute: a **style** score (how close its
    musical statistics are to the reference chorales) and a **realness** score (how real a trained
    discriminator thinks it is).
@@ -37,24 +38,25 @@ as a MIDI file.
 
 ## Rules
 - Entries are MIDI files of at most 2 MiB, 10 minutes and 20,000 notes.
-- Entries that copy more than two bars of a chorale from the training data are flagged and not ranked.
+- Entries that share more than two bars with a chorale of the training data, or with an earlier entry, are
+  flagged for the organizers as possible copies, and may be disqualified.
 - By submitting you license your entry under CC BY 4.0.
 """
 
 MELODY_HARVEST_DESCRIPTION = """\
-Train a model that accompanies a melody, and submit its **checkpoint**. The platform runs your model on
+Train a model that rewrites a melody, and submit its **checkpoint**. The platform runs your model on
 three hidden soprano melodies and scores what it writes.
 
 ## How it works
-1. Train a model with `python manage.py train gan --data MY_MIDI_FOLDER` (or the AR-CNN, or the Transformer),
-   on the chorales or on music of your own.
+1. Train a model with `python manage.py train arcnn --data MY_MIDI_FOLDER` on music of your own (or start from
+   the shipped `generation/checkpoints/arcnn/`); the GAN and the Transformer are next on the roadmap.
 2. Submit the checkpoint (`model.safetensors` and its `config.json`). It is checked before anything runs:
    only safetensors files whose tensors match the declared architecture are accepted.
-3. Your model accompanies each hidden melody with the challenge's parameters, within one minute each. The
+3. Your model rewrites each hidden melody with the challenge's parameters, within one minute each. The
    outputs are scored like Melody-Go-Round entries and your score is their mean; you can listen to them.
 
 ## Rules
-- One checkpoint at most 200 MiB; the architecture is one of the platform's (`gan`, `arcnn`, `transformer`).
+- One checkpoint at most 200 MiB; the architecture is one of the platform's generators (today `arcnn`).
 - The hidden melodies stay hidden until the challenge closes.
 - A checkpoint that fails to run on the platform's side does not count against your quota.
 """
