@@ -1,4 +1,4 @@
-"""AR-CNN: a U-Net that looks at a one-voice piano roll and says which cells are wrong.
+"""AR-CNN: a U-Net that looks at a piano roll (one voice, or several merged) and says which cells are wrong.
 
 DeepComposer's AR-CNN (reference: aws-deepcomposer-samples/ar-cnn) is trained on corrupted rolls: some of the notes of
 a real roll are removed and a few random cells are added; the target is the set of cells that differ (XOR), and the

@@ -134,4 +134,5 @@ def test_remeasure_updates_the_card_and_keeps_the_weights(tmp_path):
     assert meta["metrics"]["arcnn_sha256_measured"] == arcnn_weights_sha256(arcnn_dir)
     card = (disc_dir / "MODEL_CARD.md").read_text()
     assert "not measured" not in card
-    assert arcnn_weights_sha256(arcnn_dir)[:16] in card and "training saw no AR-CNN output" in card
+    assert arcnn_weights_sha256(arcnn_dir)[:16] in card
+    assert "training saw no AR-CNN output" in card
