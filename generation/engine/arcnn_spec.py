@@ -7,8 +7,9 @@ shape and dtype, so a checkpoint can be checked before any weight is loaded.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
+from .config_bounds import bounded_config_values
 from .errors import CheckpointError
 
 ARCHITECTURE = "arcnn"
@@ -49,31 +50,10 @@ FLOAT_BOUNDS: dict[str, tuple[float, float]] = {"add_logit_bias": (-10.0, 10.0)}
 
 def config_from_dict(raw: dict) -> ARCNNConfig:
     """Config from untrusted JSON; unknown fields, wrong types and out-of-bounds values raise CheckpointError."""
-    if not isinstance(raw, dict):
-        raise CheckpointError("bad_config", f"arcnn config must be a JSON object, found {type(raw).__name__}")
-    known = {f.name for f in fields(ARCNNConfig)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise CheckpointError("bad_config", f"arcnn config has unknown field(s): {', '.join(unknown)}")
-    values = asdict(ARCNNConfig())
-    values.update(raw)
-    for name, value in values.items():
-        if name in BOOL_FIELDS:
-            if not isinstance(value, bool):
-                raise CheckpointError("bad_config", f"arcnn config field {name} must be true or false, found {value!r}")
-            continue
-        if name in FLOAT_BOUNDS:
-            low_f, high_f = FLOAT_BOUNDS[name]
-            if isinstance(value, bool) or not isinstance(value, int | float) or not low_f <= value <= high_f:
-                raise CheckpointError("bad_config", f"arcnn config field {name} must be a number in {low_f:g}.."
-                                                    f"{high_f:g}, found {value!r}")
-            values[name] = float(value)
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise CheckpointError("bad_config", f"arcnn config field {name} must be an integer, found {value!r}")
-        low, high = CONFIG_BOUNDS[name]
-        if not low <= value <= high:
-            raise CheckpointError("bad_config", f"arcnn config field {name} must be in {low}..{high}, found {value}")
+    values = bounded_config_values(
+        ARCNNConfig, raw, architecture=ARCHITECTURE, int_bounds=CONFIG_BOUNDS, float_bounds=FLOAT_BOUNDS,
+        bool_fields=BOOL_FIELDS,
+    )
     if values["window_steps"] % (2 ** values["levels"]):
         raise CheckpointError(
             "bad_config",

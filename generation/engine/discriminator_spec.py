@@ -7,8 +7,9 @@ the model's state_dict with its shape and dtype.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
+from .config_bounds import bounded_config_values
 from .errors import CheckpointError
 
 ARCHITECTURE = "discriminator"
@@ -37,22 +38,7 @@ CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
 
 def config_from_dict(raw: dict) -> DiscriminatorConfig:
     """A config from untrusted JSON; unknown fields, wrong types and out-of-bounds values raise CheckpointError."""
-    if not isinstance(raw, dict):
-        raise CheckpointError("bad_config", f"discriminator config must be a JSON object, found {type(raw).__name__}")
-    unknown = sorted(set(raw) - {f.name for f in fields(DiscriminatorConfig)})
-    if unknown:
-        raise CheckpointError("bad_config", f"discriminator config has unknown field(s): {', '.join(unknown)}")
-    values = asdict(DiscriminatorConfig())
-    values.update(raw)
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise CheckpointError("bad_config", f"discriminator config field {name} must be an integer, "
-                                                f"found {value!r}")
-        low, high = CONFIG_BOUNDS[name]
-        if not low <= value <= high:
-            raise CheckpointError(
-                "bad_config", f"discriminator config field {name} must be in {low}..{high}, found {value}"
-            )
+    values = bounded_config_values(DiscriminatorConfig, raw, architecture=ARCHITECTURE, int_bounds=CONFIG_BOUNDS)
     if values["window_steps"] % 4:
         raise CheckpointError("bad_config", f"discriminator window_steps must be a multiple of 4, found "
                                             f"{values['window_steps']}")  # fmt: skip
