@@ -112,11 +112,14 @@ def make_training_pairs(
     remove_pct: tuple[float, float] = (0.0, 100.0),
     add_pct: tuple[float, float] = (1.0, 1.5),
     generator: torch.Generator | None = None,
+    span_rows: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Corrupt clean rolls the way the reference does; return (corrupted, target) with target = corrupted XOR clean.
 
     rolls (B, T, P) bool. Per sample: remove an integer percentage, uniform in remove_pct, of the note cells; add a
-    percentage, uniform in add_pct, of the empty cells at random. Both (B, T, P) bool.
+    percentage, uniform in add_pct, of the empty cells at random. Both (B, T, P) bool. span_rows (B,) bool, optional:
+    those samples add a percentage of the empty cells between their lowest and highest sounding pitch, placed there
+    (random cells inside a merged chord texture, as the merged quality benchmark corrupts them).
     """
     batch = rolls.shape[0]
     clean = rolls.bool().reshape(batch, -1)  # (B, N)
@@ -125,7 +128,16 @@ def make_training_pairs(
     remove_frac = remove_int.float() / 100.0  # integer percentages, as the reference's random_integers
     add_frac = (add_pct[0] + (add_pct[1] - add_pct[0]) * torch.rand(batch, generator=generator, device=clean.device))
     removed = _choose_cells(clean, remove_frac, generator)
-    added = _choose_cells(~clean, add_frac / 100.0, generator)
+    candidates = ~clean
+    if span_rows is not None and bool(span_rows.any()):
+        sounding = rolls.bool().any(dim=1)  # (B, P)
+        pitch = torch.arange(rolls.shape[2], device=clean.device)
+        low = torch.where(sounding, pitch, rolls.shape[2]).min(dim=1).values  # (B,)
+        high = torch.where(sounding, pitch, -1).max(dim=1).values
+        outside = (pitch < low[:, None]) | (pitch > high[:, None]) | ~span_rows.to(clean.device)[:, None]  # (B, P)
+        allowed = outside & ~span_rows.to(clean.device)[:, None] | ~outside  # non-span rows: every pitch
+        candidates = candidates & allowed[:, None, :].expand(rolls.shape).reshape(batch, -1)
+    added = _choose_cells(candidates, add_frac / 100.0, generator)
     corrupted = (clean & ~removed) | added
     target = corrupted ^ clean
     return corrupted.reshape(rolls.shape), target.reshape(rolls.shape)
