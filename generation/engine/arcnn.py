@@ -134,8 +134,8 @@ def make_training_pairs(
         pitch = torch.arange(rolls.shape[2], device=clean.device)
         low = torch.where(sounding, pitch, rolls.shape[2]).min(dim=1).values  # (B,)
         high = torch.where(sounding, pitch, -1).max(dim=1).values
-        outside = (pitch < low[:, None]) | (pitch > high[:, None]) | ~span_rows.to(clean.device)[:, None]  # (B, P)
-        allowed = outside & ~span_rows.to(clean.device)[:, None] | ~outside  # non-span rows: every pitch
+        in_span = (pitch >= low[:, None]) & (pitch <= high[:, None])  # (B, P)
+        allowed = in_span | ~span_rows.to(clean.device)[:, None]  # other rows: every pitch
         candidates = candidates & allowed[:, None, :].expand(rolls.shape).reshape(batch, -1)
     added = _choose_cells(candidates, add_frac / 100.0, generator)
     corrupted = (clean & ~removed) | added

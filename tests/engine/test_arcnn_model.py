@@ -209,9 +209,26 @@ def test_merged_windows_or_the_voices_and_fill_their_share_of_each_batch():
 
     def chord_rows(fraction: float) -> int:  # windows with 4 notes at once = merged windows (transposition aside)
         cfg = TrainConfig(batch_size=8, merged_fraction=fraction, max_transpose=1)
-        batch = _random_batch(voices, merged, 32, cfg, np.random.default_rng(0)).numpy()
-        return int((batch.sum(axis=2).max(axis=1) == 4).sum())
+        batch, is_merged = _random_batch(voices, merged, 32, cfg, np.random.default_rng(0))
+        chords = batch.numpy().sum(axis=2).max(axis=1) == 4
+        assert np.array_equal(chords, is_merged.numpy())  # the flag names the merged rows
+        return int(chords.sum())
 
     assert chord_rows(0.0) == 0
     assert chord_rows(0.5) == 4
     assert chord_rows(1.0) == 8
+
+
+def test_span_rows_add_random_cells_only_inside_their_pitch_span():
+    clean = torch.zeros(4, 32, 128, dtype=torch.bool)
+    clean[:, :, 60] = True
+    clean[:, :, 72] = True
+    span_rows = torch.tensor([True, True, False, False])
+    corrupted, _ = make_training_pairs(clean, remove_pct=(0, 0), add_pct=(5.0, 5.0), span_rows=span_rows,
+                                       generator=torch.Generator().manual_seed(0))
+    added = corrupted & ~clean  # (4, 32, 128)
+    pitches = added.any(dim=1)  # (4, 128)
+    assert added[:2].sum() > 0
+    assert not pitches[:2, :60].any()
+    assert not pitches[:2, 73:].any()
+    assert pitches[2:, :60].any() or pitches[2:, 73:].any()  # other rows add anywhere
