@@ -277,6 +277,16 @@ def _fit(model: ARCNN, data: tuple[WindowSet, WindowSet, WindowSet], cfg: TrainC
     return history, best, time.perf_counter() - started
 
 
+def scaled_to_steps(cfg: TrainConfig, total: int) -> TrainConfig:
+    """`train --steps N` is the whole run: with a pre-training stage, both stages keep the recipe's proportions
+    (DEFAULT_RECIPE: 3,000 + 1,800 steps; --steps 80 gives 50 + 30)."""
+    if cfg.pretrain_steps <= 0 or total < 2:
+        return TrainConfig(**{**asdict(cfg), "steps": max(total, 1), "pretrain_steps": 0})
+    pre = round(total * cfg.pretrain_steps / (cfg.pretrain_steps + cfg.steps))
+    pre = min(max(pre, 1), total - 1)
+    return TrainConfig(**{**asdict(cfg), "steps": total - pre, "pretrain_steps": pre})
+
+
 def train(
     data_dir: str | Path | None = None,
     steps: int | None = None,
@@ -292,14 +302,14 @@ def train(
 
     The defaults (DEFAULT_RECIPE: PRETRAIN_RECIPE from scratch, then the fine-tuning recipe) reproduce the shipped
     checkpoint (generation/checkpoints/arcnn). `init_from` (a checkpoint folder) skips the pre-training stage and
-    starts from those weights instead. `steps` sets the last stage's length. Returns the metrics dict.
+    starts from those weights instead. `steps` is the whole run's length (see scaled_to_steps). Returns the metrics.
     """
     from .checkpoint import load_checkpoint, save_checkpoint
 
     model_config = model_config or ARCNNConfig()
     cfg = train_config or DEFAULT_RECIPE
     if steps is not None:
-        cfg = TrainConfig(**{**asdict(cfg), "steps": int(steps)})
+        cfg = scaled_to_steps(cfg, int(steps))
     out = Path(out_dir) if out_dir is not None else DEFAULT_OUT_DIR
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)

@@ -232,3 +232,16 @@ def test_span_rows_add_random_cells_only_inside_their_pitch_span():
     assert not pitches[:2, :60].any()
     assert not pitches[:2, 73:].any()
     assert pitches[2:, :60].any() or pitches[2:, 73:].any()  # other rows add anywhere
+
+
+def test_train_steps_cover_the_whole_two_stage_run():
+    """`manage.py train arcnn --steps N` runs N steps in all, split in the default recipe's proportions."""
+    from generation.engine.train_arcnn import DEFAULT_RECIPE, PRETRAIN_RECIPE, scaled_to_steps
+
+    scaled = scaled_to_steps(DEFAULT_RECIPE, 80)
+    assert (scaled.pretrain_steps, scaled.steps) == (50, 30)
+    assert scaled.lr == DEFAULT_RECIPE.lr
+    assert scaled_to_steps(DEFAULT_RECIPE, DEFAULT_RECIPE.pretrain_steps + DEFAULT_RECIPE.steps) == DEFAULT_RECIPE
+    single = scaled_to_steps(PRETRAIN_RECIPE, 40)
+    assert (single.pretrain_steps, single.steps) == (0, 40)
+    assert scaled_to_steps(DEFAULT_RECIPE, 1).steps == 1
