@@ -4,6 +4,9 @@ import os
 import tempfile
 
 os.environ.setdefault("DEBUG", "0")
+# One torch thread in tests and their worker process: on 2 shared cores, two OpenMP threads stall each other.
+# torch reads it when first imported, which is after settings load.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("CHARTBUSTERS_VAR_DIR", tempfile.mkdtemp(prefix="chartbusters-test-"))
 

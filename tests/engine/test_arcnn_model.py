@@ -13,15 +13,6 @@ from generation.engine.errors import CheckpointError
 TINY = ARCNNConfig(base_channels=4, levels=2, max_channels=8, window_steps=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: on the shared 2-core machine, two OpenMP threads stall each other under load."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _state_specs(model: ARCNN) -> dict:
     return {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in model.state_dict().items()}
 

@@ -16,15 +16,6 @@ from tests.engine.midi_factory import make_pm, note_tuples
 TINY = ARCNNConfig(base_channels=4, levels=2, max_channels=8, window_steps=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: on the shared 2-core machine, two OpenMP threads stall each other under load."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def tiny_model():
     torch.manual_seed(0)

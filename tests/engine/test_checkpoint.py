@@ -19,8 +19,6 @@ from generation.engine.checkpoint import (
 from generation.engine.dataset import REPO_ROOT
 from generation.engine.errors import ArchitectureUnavailableError, CheckpointError
 
-torch.set_num_threads(1)
-
 
 def _meta(folder):
     return json.loads((folder / "config.json").read_text())

@@ -47,13 +47,11 @@ def test_shipped_model_card_reports_each_family():
 @pytest.mark.slow
 def test_real_chorales_score_above_their_corruptions():
     """On a small sample of test chorales: real above every family on average, and each family's AUC above chance."""
-    import torch
 
     from evaluation.realness import load_model
     from generation.engine.discriminator import realness
     from generation.engine.train_discriminator import family_corruptors, roc_auc
 
-    torch.set_num_threads(1)
     model = load_model()
     rng = np.random.default_rng(0)
     sample = pieces_split(load_chorales(), "test")[:10]
@@ -66,12 +64,10 @@ def test_real_chorales_score_above_their_corruptions():
 
 @pytest.mark.slow
 def test_training_writes_a_loadable_checkpoint(tmp_path):
-    import torch
 
     from generation.engine.discriminator import load_discriminator
     from generation.engine.train_discriminator import train
 
-    torch.set_num_threads(1)
     train(steps=3, out=tmp_path, progress=False, max_eval_pieces=3, with_arcnn=False,
           config=DiscriminatorConfig(channels=4, pitch_kernel=5))
     assert {p.name for p in tmp_path.iterdir()} >= {"model.safetensors", "config.json", "MODEL_CARD.md", "loss.png"}
@@ -115,7 +111,6 @@ def test_remeasure_updates_the_card_and_keeps_the_weights(tmp_path):
     from generation.engine.discriminator_measure import remeasure
     from generation.engine.train_discriminator import arcnn_weights_sha256, train
 
-    torch.set_num_threads(1)
     disc_dir, arcnn_dir = tmp_path / "discriminator", tmp_path / "arcnn"
     train(steps=3, out=disc_dir, progress=False, max_eval_pieces=2, with_arcnn=False,
           config=DiscriminatorConfig(channels=4, pitch_kernel=5))
