@@ -58,26 +58,24 @@ def _chosen_metrics(challenge) -> list[str]:
     return names
 
 
-def _load(paths: list[Path]) -> list[pretty_midi.PrettyMIDI]:
-    pms = []
-    for i, path in enumerate(paths):
+def _each_output(items: list, fn, errors: tuple[type[Exception], ...]) -> list:
+    """fn over each piece; a failure becomes a ScoringError that names the output when there are several."""
+    results = []
+    for i, item in enumerate(items):
         try:
-            pms.append(load_midi(path))
-        except EngineError as exc:
-            message = exc.message if len(paths) == 1 else OUTPUT_PREFIX.format(n=i + 1, message=exc.message)
+            results.append(fn(item))
+        except errors as exc:
+            message = exc.message if len(items) == 1 else OUTPUT_PREFIX.format(n=i + 1, message=exc.message)
             raise ScoringError(exc.code, message) from exc
-    return pms
+    return results
+
+
+def _load(paths: list[Path]) -> list[pretty_midi.PrettyMIDI]:
+    return _each_output(paths, load_midi, (EngineError,))
 
 
 def _measure(pms: list[pretty_midi.PrettyMIDI]) -> list[dict[str, float]]:
-    rows = []
-    for i, pm in enumerate(pms):
-        try:
-            rows.append(compute_metrics(pm))
-        except MetricsError as exc:
-            message = exc.message if len(pms) == 1 else OUTPUT_PREFIX.format(n=i + 1, message=exc.message)
-            raise ScoringError(exc.code, message) from exc
-    return rows
+    return _each_output(pms, compute_metrics, (MetricsError,))
 
 
 def score_midi_paths(paths: list[Path], *, challenge=None, exclude_submission_id: int | None = None) -> AutomaticScore:
