@@ -53,11 +53,8 @@ MODEL_CARD_MIN_WORDS = 5
 CHECKPOINT_FILENAME = "model.safetensors"
 
 
-def _midi_refusal(exc: MidiValidationError) -> EntryRefusedError:
-    return EntryRefusedError(exc.code, exc.message, status=413 if exc.code == "too_large" else 422)
-
-
-def _checkpoint_refusal(exc: EngineError) -> EntryRefusedError:
+def _engine_refusal(exc: EngineError) -> EntryRefusedError:
+    """A file the engine refused: 413 when it is too large, 422 otherwise."""
     return EntryRefusedError(exc.code, exc.message, status=413 if exc.code == "too_large" else 422)
 
 
@@ -139,7 +136,7 @@ def submission_create_composition(
     try:
         validate_midi_bytes(data)
     except MidiValidationError as exc:
-        raise _midi_refusal(exc) from exc
+        raise _engine_refusal(exc) from exc
 
     def build(stored: list[FieldFile]) -> Submission:
         submission = Submission(
@@ -189,7 +186,7 @@ def _check_weights(checkpoint_file: UploadedFile, config: dict) -> None:
             tmp.flush()
             check_checkpoint(Path(tmp.name), config)
     except EngineError as exc:  # CheckpointError, or ArchitectureUnavailableError (not built yet / not a generator)
-        raise _checkpoint_refusal(exc) from exc
+        raise _engine_refusal(exc) from exc
 
 
 def submission_create_checkpoint(
