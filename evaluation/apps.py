@@ -10,3 +10,11 @@ class EvaluationConfig(AppConfig):
         from submissions.services.hooks import register_submission_listener
 
         register_submission_listener(on_submission_event)
+
+        from django.db.models.signals import post_delete, post_save
+
+        from chartbusters.challenges.models import ReferenceFile
+        from evaluation.listeners import on_reference_file_change
+
+        post_save.connect(on_reference_file_change, sender=ReferenceFile, dispatch_uid="evaluation-reference-save")
+        post_delete.connect(on_reference_file_change, sender=ReferenceFile, dispatch_uid="evaluation-reference-del")

@@ -1,10 +1,10 @@
-"""The automatic score of DESIGN section 5: metrics and their closeness to the reference set (style), the
-discriminator's realness, their weighted mean, and the originality check -- stored with every part.
+"""The automatic score of DESIGN section 5: minimum content, metrics and their closeness to the reference set
+(style, lowered by repetition), the realness model of the challenge's style, their weighted mean, and the copy
+penalty from the originality check -- returned with every part. Everything is read from the music as it sounds.
 
-Worker only (the discriminator imports torch lazily). ``score_midi_paths`` reads; it writes one thing: when a
-``challenge`` and ``exclude_submission_id`` (the entry being scored) are given, the entry's originality fingerprint is
-registered at the end of a successful score, so that later entries are checked against it (``originality_register``
-replaces a previous run's fingerprint; it can also be called on its own).
+Worker only (the discriminator imports torch lazily). ``score_midi_paths`` and ``score_pieces`` only read: the scoring
+service (evaluation.services.scoring) stores the score and registers the entry's originality fingerprint as steps of
+its own.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pretty_midi
 
-from evaluation.formula import automatic_score, closeness, effective_std, style_score
+from evaluation.content import content_check
+from evaluation.formula import automatic_score, closeness, copy_penalized, effective_std, style_score
 from evaluation.metrics import METRIC_NAMES, MetricsError, compute_metrics
-from evaluation.originality_check import originality_check, originality_register
-from evaluation.realness import realness_of
+from evaluation.originality import originality_check
+from evaluation.realness import realness_model_for, realness_of
 from evaluation.reference import ReferenceError, reference_stats_for
 from generation.engine.errors import EngineError
 from generation.engine.midi_io import load_midi
@@ -41,11 +42,13 @@ class ScoringError(Exception):
 
 @dataclass
 class AutomaticScore:
-    automatic: float  # 0-100
+    automatic: float  # 0-100, after the copy penalty
     style: float  # 0-1
     realness: float  # 0-1
     parts: dict = field(default_factory=dict)  # JSON-able: everything that explains the score
     flagged_copy: bool = False
+    copy_penalty: float = 1.0  # the factor applied: 1 - the copied share of the notes when flagged
+    automatic_unpenalized: float = 0.0  # 0-100, before the copy penalty
 
 
 def _chosen_metrics(challenge) -> list[str]:
@@ -70,8 +73,11 @@ def _each_output(items: list, fn, errors: tuple[type[Exception], ...]) -> list:
     return results
 
 
-def _load(paths: list[Path]) -> list[pretty_midi.PrettyMIDI]:
-    return _each_output(paths, load_midi, (EngineError,))
+def load_pieces(paths: list[Path]) -> list[pretty_midi.PrettyMIDI]:
+    """Parse each file (the engine's limits apply); a refusal is a ScoringError naming the output."""
+    if not paths:
+        raise ScoringError("no_music", NO_MUSIC)
+    return _each_output([Path(p) for p in paths], load_midi, (EngineError,))
 
 
 def _measure(pms: list[pretty_midi.PrettyMIDI]) -> list[dict[str, float]]:
@@ -80,35 +86,48 @@ def _measure(pms: list[pretty_midi.PrettyMIDI]) -> list[dict[str, float]]:
 
 def score_midi_paths(paths: list[Path], *, challenge=None, exclude_submission_id: int | None = None) -> AutomaticScore:
     """Score one piece, or the mean over a checkpoint entry's outputs. Raises ScoringError with a message a person
-    can act on (unreadable or empty music, a challenge setting that cannot work)."""
+    can act on (unreadable or empty music, a challenge setting that cannot work). Reads only."""
+    return score_pieces(load_pieces(paths), challenge=challenge, exclude_submission_id=exclude_submission_id)
+
+
+def _score_one(pm: pretty_midi.PrettyMIDI, row: dict, ref: dict, metric_names: list[str], model,
+               weights: tuple[float, float]) -> dict:
+    content = content_check(pm)
+    closenesses = {n: closeness(row[n], ref[n]["mean"], ref[n]["std"]) for n in METRIC_NAMES}
+    style = style_score(closenesses, metric_names) * content.repetition_factor
+    realness = realness_of(pm, model)
+    unpenalized = automatic_score(style, realness, *weights) if content.ok else 0.0
+    return {"values": row, "closeness": closenesses, "style": style, "realness": realness,
+            "content": content.to_dict(), "automatic_unpenalized": unpenalized}
+
+
+def score_pieces(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
+                 exclude_submission_id: int | None = None) -> AutomaticScore:
+    """The automatic score of parsed pieces (a checkpoint entry: the mean over its outputs). Reads only."""
     started = time.perf_counter()
-    if not paths:
+    if not pms:
         raise ScoringError("no_music", NO_MUSIC)
     metric_names = _chosen_metrics(challenge)
-    weight_style = float(challenge.weight_style) if challenge is not None else 1.0
-    weight_real = float(challenge.weight_realness) if challenge is not None else 1.0
-    pms = _load([Path(p) for p in paths])
+    weights = (float(challenge.weight_style), float(challenge.weight_realness)) if challenge is not None else (1.0, 1.0)
+    try:
+        automatic_score(0.0, 0.0, *weights)
+    except ValueError as exc:
+        raise ScoringError(BAD_WEIGHTS_CODE, str(exc)) from exc
     rows = _measure(pms)
     try:
         reference = reference_stats_for(challenge)
     except ReferenceError as exc:
         raise ScoringError(exc.code, exc.message) from exc
     ref = reference["metrics"]
-    outputs = []
-    for pm, row in zip(pms, rows, strict=True):
-        closenesses = {n: closeness(row[n], ref[n]["mean"], ref[n]["std"]) for n in METRIC_NAMES}
-        outputs.append({"values": row, "closeness": closenesses, "style": style_score(closenesses, metric_names),
-                        "realness": realness_of(pm)})
+    model, model_info = realness_model_for(challenge)
+    outputs = [_score_one(pm, row, ref, metric_names, model, weights) for pm, row in zip(pms, rows, strict=True)]
     n = len(outputs)
     style = sum(o["style"] for o in outputs) / n
     realness = sum(o["realness"] for o in outputs) / n
-    try:
-        automatic = automatic_score(style, realness, weight_style, weight_real)
-    except ValueError as exc:
-        raise ScoringError(BAD_WEIGHTS_CODE, str(exc)) from exc
+    unpenalized = sum(o["automatic_unpenalized"] for o in outputs) / n
     originality = originality_check(pms, challenge=challenge, exclude_submission_id=exclude_submission_id)
-    if challenge is not None and exclude_submission_id is not None:
-        originality_register(submission_id=exclude_submission_id, pms=pms)
+    penalty = float(originality.get("copy_penalty", 1.0))
+    automatic = copy_penalized(unpenalized, penalty)
     metrics = {
         name: {
             "value": sum(o["values"][name] for o in outputs) / n,
@@ -120,11 +139,16 @@ def score_midi_paths(paths: list[Path], *, challenge=None, exclude_submission_id
         }
         for name in METRIC_NAMES
     }
+    refused = [o["content"]["reason"] for o in outputs if not o["content"]["ok"]]
     parts = {
         "metrics": metrics,
         "style": style,
         "realness": realness,
-        "weights": {"style": weight_style, "realness": weight_real},
+        "realness_model": model_info,
+        "content": outputs[0]["content"] if n == 1 else {"ok": not refused, "reason": "; ".join(refused)},
+        "weights": {"style": weights[0], "realness": weights[1]},
+        "automatic_unpenalized": unpenalized,
+        "copy_penalty": penalty,
         "automatic": automatic,
         "reference": {"source": reference.get("source", ""), "n_pieces": reference.get("n_pieces", 0)},
         "originality": originality,
@@ -132,8 +156,8 @@ def score_midi_paths(paths: list[Path], *, challenge=None, exclude_submission_id
         "seconds": round(time.perf_counter() - started, 4),
     }
     if n > 1:
-        parts["outputs"] = [{"style": o["style"], "realness": o["realness"],
-                             "automatic": automatic_score(o["style"], o["realness"], weight_style, weight_real)}
-                            for o in outputs]  # fmt: skip
+        parts["outputs"] = [{"style": o["style"], "realness": o["realness"], "content": o["content"],
+                             "automatic": o["automatic_unpenalized"]} for o in outputs]  # fmt: skip
     return AutomaticScore(automatic=automatic, style=style, realness=realness, parts=parts,
-                          flagged_copy=originality["flagged"])
+                          flagged_copy=bool(originality["flagged"]), copy_penalty=penalty,
+                          automatic_unpenalized=unpenalized)

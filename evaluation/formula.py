@@ -32,3 +32,8 @@ def automatic_score(style: float, realness: float, weight_style: float, weight_r
     if weight_style < 0 or weight_realness < 0 or weight_style + weight_realness <= 0:
         raise ValueError(BAD_WEIGHTS.format(style=weight_style, real=weight_realness))
     return 100.0 * (weight_style * style + weight_realness * realness) / (weight_style + weight_realness)
+
+
+def copy_penalized(unpenalized: float, copy_penalty: float) -> float:
+    """The automatic score after the copy penalty (1 - the copied share of the notes; 1 when not flagged)."""
+    return float(unpenalized) * min(1.0, max(0.0, float(copy_penalty)))

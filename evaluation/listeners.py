@@ -1,4 +1,5 @@
-"""Keeps evaluation's derived data in step with submission changes (registered in EvaluationConfig.ready()).
+"""Keeps evaluation's derived data in step with submission and reference-set changes (registered in
+EvaluationConfig.ready()).
 
 submissions never imports evaluation; it calls the listeners registered in submissions.services.hooks, inside
 the transaction that made the change. A rerun drops the old score (a new one lands when scoring ends); every
@@ -17,3 +18,10 @@ def on_submission_event(*, submission: Submission, event: str) -> None:
     if event == SubmissionEvent.RERUN:
         Score.objects.filter(submission_id=submission.pk).delete()
     leaderboard_entry_refresh(challenge_id=submission.challenge_id, entrant_id=submission.entrant_id)
+
+
+def on_reference_file_change(sender, instance, **kwargs) -> None:
+    """A reference file was saved or deleted (admin, bundle or shell): queue the challenge's realness model."""
+    from evaluation.services.realness_models import realness_model_request
+
+    realness_model_request(challenge_id=instance.challenge_id)

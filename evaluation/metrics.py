@@ -1,8 +1,10 @@
 """The muspy metrics of DESIGN section 5 over any validated MIDI, as plain floats.
 
-Music is read on a fixed beat grid (``RESOLUTION`` ticks per beat, tempo-independent), so a piece and its reference
-set are measured alike whatever their MIDI resolution or tempo. Drum tracks are left out (muspy's pitch metrics skip
-them but its empty-beat, empty-measure and groove metrics would count them); music with no pitched notes, which muspy
+Music is read as it sounds: note times in seconds on a fixed grid (``RESOLUTION`` ticks per ``BEAT_SECONDS`` beat,
+``BEATS_PER_BAR`` beats a bar), whatever the file's resolution, tempo markings, note values or time signature say, so
+the same audio written another way measures the same, and a piece and its reference set are measured alike. Drum
+tracks are left out (muspy's pitch metrics skip them but its empty-beat, empty-measure and groove metrics would count
+them); music with no pitched notes, which muspy
 answers with NaN, is a ``MetricsError`` instead. No torch, no Django.
 """
 
@@ -18,6 +20,8 @@ import pretty_midi
 from chartbusters.metric_names import METRIC_NAMES as ALL_METRIC_NAMES
 
 RESOLUTION = 12  # ticks per beat: sixteenths (3 ticks) and eighth-note triplets (4 ticks) both land on the grid
+BEAT_SECONDS = 0.5  # the sounded beat: a quarter note at 120 bpm, the chorales' tempo (empty-beat rate, groove)
+BEATS_PER_BAR = 4  # the sounded bar, 2 s (empty-bar rate, groove consistency)
 
 METRIC_NAMES = list(ALL_METRIC_NAMES)
 
@@ -37,27 +41,17 @@ class MetricsError(ValueError):
         self.message = message
 
 
-def _measure_ticks(pm: pretty_midi.PrettyMIDI) -> int:
-    """Ticks per bar from the file's first time signature (4/4 when it has none)."""
-    if pm.time_signature_changes:
-        ts = pm.time_signature_changes[0]
-        beats = ts.numerator * 4 / ts.denominator
-    else:
-        beats = 4.0
-    return max(1, round(RESOLUTION * beats))
-
-
 def music_from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> muspy.Music:
     """Pitched tracks of ``pm`` on the beat grid. Raises MetricsError when no pitched note is left."""
-    scale = RESOLUTION / pm.resolution
+    ticks_per_second = RESOLUTION / BEAT_SECONDS
     tracks = []
     for inst in pm.instruments:
         if inst.is_drum or not inst.notes:
             continue
         notes = []
         for note in inst.notes:
-            start = round(pm.time_to_tick(note.start) * scale)
-            end = round(pm.time_to_tick(note.end) * scale)
+            start = round(note.start * ticks_per_second)
+            end = round(note.end * ticks_per_second)
             notes.append(muspy.Note(time=start, pitch=note.pitch, duration=max(1, end - start), velocity=note.velocity))
         tracks.append(muspy.Track(program=inst.program, is_drum=False, name=inst.name, notes=notes))
     if not tracks:
@@ -123,7 +117,7 @@ def groove_consistency(music: muspy.Music, measure_ticks: int) -> float:
 def compute_metrics(pm: pretty_midi.PrettyMIDI, names: list[str] | None = None) -> dict[str, float]:
     """``{metric: value}`` as plain floats for ``names`` (default: all twelve). Raises MetricsError."""
     music = music_from_pretty_midi(pm)
-    functions = _metric_functions(_measure_ticks(pm))
+    functions = _metric_functions(RESOLUTION * BEATS_PER_BAR)
     values: dict[str, float] = {}
     for name in names or METRIC_NAMES:
         value = float(functions[name](music))

@@ -22,6 +22,17 @@ class Score(models.Model):
     #  "originality": {...}, "judges": [...]} -- everything the row shows when expanded.
     parts = models.JSONField(default=dict)
     flagged_copy = models.BooleanField(default=False, help_text="Shares a long passage with known music.")
+    automatic_unpenalized = models.FloatField(
+        null=True, blank=True, help_text="The automatic score before the copy penalty."
+    )
+    copy_penalty = models.FloatField(
+        default=1.0, help_text="1 - the copied share of the notes when flagged as a copy; 1 when not (or cleared)."
+    )
+    copy_cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The organizer who cleared the copy flag (the penalty no longer applies).",
+    )
+    copy_cleared_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -142,3 +153,37 @@ class OriginalityGram(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fingerprint_id}: {self.hash}"
+
+
+def _realness_upload_to(instance, filename: str) -> str:
+    return f"challenges/realness/{instance.challenge_id}/{instance.files_digest[:16]}/{filename}"
+
+
+class RealnessModel(models.Model):
+    """A challenge's own realness model, trained by a worker from its reference set (DESIGN section 5).
+
+    One row per challenge: a new or changed reference set (``files_digest``) queues training anew. Until the row is
+    ``ready`` for the current files, scoring uses the default (Bach) model and the score says so.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        TRAINING = "training", "Training"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    challenge = models.OneToOneField(Challenge, on_delete=models.CASCADE, related_name="realness_model")
+    files_digest = models.CharField(max_length=64, help_text="sha256 of the reference files it is (being) trained on.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    weights = models.FileField(upload_to=_realness_upload_to, blank=True)
+    config = models.JSONField(default=dict, blank=True, help_text="The checkpoint's config.json.")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Held-out AUC per family, realness, pieces.")
+    model_card = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"realness model of {self.challenge_id} ({self.status})"

@@ -1,43 +1,91 @@
-"""Realness: the shipped discriminator's calibrated probability that a piece is real music of the reference style.
+"""Realness: a discriminator's calibrated probability that a piece is real music of the challenge's style (DESIGN 5).
 
-Worker only: torch is imported inside the functions. The model is the shipped checkpoint
-(generation/checkpoints/discriminator/), loaded once per process through the engine registry.
+Worker only: torch is imported inside the functions. Which model: a challenge with its own reference set uses its own
+model (``evaluation.RealnessModel``, trained by a worker when the set changes) once it is ready for the current files;
+until then, and for challenges without a reference set, the shipped Bach model (generation/checkpoints/discriminator/),
+and the score records which model gave the figure and why. Models are loaded once per process. Pieces are read as
+they sound (representation.sounded_rolls), so notation does not change the figure.
 """
 
 from __future__ import annotations
 
 import functools
+import tempfile
+import threading
+from pathlib import Path
 
-import numpy as np
 import pretty_midi
 
-from generation.engine.representation import midi_to_rolls
+from generation.engine.representation import sounded_rolls
 
 TORCH_THREADS = 1  # a scoring worker scores one piece at a time; one thread leaves the other core to the next task
+DEFAULT_SOURCE = "default: Bach chorales (shipped)"
+NOT_READY_WARNING = ("The challenge's own realness model is {status}; until it is ready, realness comes from the "
+                     "default Bach model.")
+MAX_CHALLENGE_MODELS = 8  # challenge models kept in a worker's memory (each ~0.1 MB of weights)
+_LOCK = threading.Lock()
+_CHALLENGE_MODELS: dict[tuple[int, str], object] = {}
+
+
+def _limit_threads() -> None:
+    import torch
+
+    if torch.get_num_threads() > TORCH_THREADS:
+        torch.set_num_threads(TORCH_THREADS)
 
 
 @functools.lru_cache(maxsize=1)
 def load_model():
     """The default discriminator, loaded once per process."""
-    import torch
-
-    if torch.get_num_threads() > TORCH_THREADS:
-        torch.set_num_threads(TORCH_THREADS)
+    _limit_threads()
     from generation.engine.registry import load_default_model
 
     model, _meta = load_default_model("discriminator")
     return model
 
 
-def pitched_rolls(pm: pretty_midi.PrettyMIDI) -> tuple[np.ndarray, np.ndarray]:
-    """(n_tracks, T, 128) rolls and onsets of the non-drum tracks."""
-    rolls = midi_to_rolls(pm)
-    keep = [i for i, drum in enumerate(rolls.is_drum) if not drum]
-    return rolls.tracks[keep], rolls.onsets[keep]
+def _load_challenge_model(row) -> object:
+    """A ready RealnessModel's weights, checked and loaded like any checkpoint (copied from storage first)."""
+    import json
+
+    from generation.engine.checkpoint import CONFIG_FILENAME, WEIGHTS_FILENAME, load_checkpoint
+
+    key = (row.pk, row.files_digest)
+    with _LOCK:
+        if key not in _CHALLENGE_MODELS:
+            _limit_threads()
+            with tempfile.TemporaryDirectory(prefix="chartbusters-realness-") as tmp:
+                with row.weights.open("rb") as src:
+                    (Path(tmp) / WEIGHTS_FILENAME).write_bytes(src.read())
+                (Path(tmp) / CONFIG_FILENAME).write_text(json.dumps(row.config))
+                model, _meta = load_checkpoint(tmp, architecture="discriminator")
+            if len(_CHALLENGE_MODELS) >= MAX_CHALLENGE_MODELS:
+                _CHALLENGE_MODELS.pop(next(iter(_CHALLENGE_MODELS)))
+            _CHALLENGE_MODELS[key] = model
+        return _CHALLENGE_MODELS[key]
+
+
+def realness_model_for(challenge=None) -> tuple[object, dict]:
+    """(model, info) for a challenge: info says which model (``source``), its held-out AUCs and any warning."""
+    if challenge is None or not challenge.reference_files.exists():
+        return load_model(), {"source": DEFAULT_SOURCE, "warning": ""}
+    from evaluation.models import RealnessModel
+    from evaluation.reference import reference_files_digest
+
+    row = RealnessModel.objects.filter(challenge=challenge).first()
+    digest = reference_files_digest(challenge.reference_files.all())
+    if row is None or row.status != RealnessModel.Status.READY or row.files_digest != digest:
+        status = "not trained yet" if row is None else (
+            "out of date (the reference set changed)" if row.status == RealnessModel.Status.READY
+            else row.get_status_display().lower())  # fmt: skip
+        return load_model(), {"source": DEFAULT_SOURCE, "warning": NOT_READY_WARNING.format(status=status)}
+    info = {"source": f"challenge {challenge.slug}: trained on its {row.metrics.get('n_pieces', '?')} reference "
+                      f"pieces", "warning": "", "held_out_auc": row.metrics.get("auc", {})}  # fmt: skip
+    return _load_challenge_model(row), info
 
 
 def realness_of(pm: pretty_midi.PrettyMIDI, model=None) -> float:
     from generation.engine.discriminator import realness
 
-    tracks, onsets = pitched_rolls(pm)
+    tracks, onsets = sounded_rolls(pm)
     return realness(model or load_model(), tracks, onsets)

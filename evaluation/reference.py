@@ -94,7 +94,8 @@ def _read_reference(files) -> Iterable[pretty_midi.PrettyMIDI]:
 
 @transaction.atomic
 def reference_stats_compute(*, challenge) -> dict:
-    """Measure the challenge's reference files and store the figures (replacing stale ones)."""
+    """Measure the challenge's reference files and store the figures (replacing stale ones); the realness-model
+    task runs it whenever the set changes."""
     from evaluation.models import ReferenceStats
 
     files = list(challenge.reference_files.all())
@@ -121,4 +122,8 @@ def reference_stats_for(challenge=None) -> dict:
     stored = ReferenceStats.objects.filter(challenge=challenge).first()
     if stored is not None and stored.files_digest == reference_files_digest(files):
         return {"metrics": stored.stats, "n_pieces": stored.n_files, "source": f"challenge {challenge.slug}"}
-    return reference_stats_compute(challenge=challenge)
+    # Not stored yet (the realness-model task stores it): measured here and not written, so scoring only reads.
+    result = compute_reference_stats(_read_reference(files))
+    if not result["n_pieces"]:
+        raise ReferenceError("no_usable_reference", NO_USABLE_REFERENCE.format(n=len(files)))
+    return {"metrics": result["metrics"], "n_pieces": result["n_pieces"], "source": f"challenge {challenge.slug}"}

@@ -24,7 +24,7 @@ ORGANIZER_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "composition": ["view"],
         "submissionoutput": ["view"],
     },
-    "evaluation": {"score": ["view"]},
+    "evaluation": {"score": ["change", "view"], "realnessmodel": ["view"]},
 }
 
 

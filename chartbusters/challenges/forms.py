@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from chartbusters.challenges.models import ALL_METRICS, Challenge, InputMelody, ReferenceFile
+from chartbusters.challenges.models import ALL_METRICS, Challenge, InputMelody, ReferenceFile, default_metrics
 from chartbusters.challenges.validation import challenge_field_errors
 from generation.engine.errors import MidiValidationError
 from generation.engine.midi_io import MAX_MIDI_BYTES, validate_midi_bytes
@@ -13,7 +13,7 @@ from generation.engine.midi_io import MAX_MIDI_BYTES, validate_midi_bytes
 class ChallengeAdminForm(forms.ModelForm):
     metrics = forms.MultipleChoiceField(
         choices=[(m, m) for m in ALL_METRICS], required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="Metrics that make up the style score.",
+        initial=default_metrics, help_text="Metrics that make up the style score (a new challenge starts with all).",
     )
 
     class Meta:

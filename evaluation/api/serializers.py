@@ -12,6 +12,9 @@ class ScoreSerializer(serializers.Serializer):
     realness = serializers.FloatField()
     parts = serializers.JSONField()
     flagged_copy = serializers.BooleanField(allow_null=True)
+    copy_penalty = serializers.FloatField(help_text="The factor applied for copying: 1 - the copied share of notes.")
+    automatic_unpenalized = serializers.FloatField(allow_null=True, help_text="The automatic score before it.")
+    copy_cleared = serializers.BooleanField(help_text="An organizer cleared the copy flag.")
 
 
 class OutputSerializer(serializers.Serializer):

@@ -29,7 +29,10 @@ class ScoreView:
     style: float
     realness: float
     parts: dict
-    flagged_copy: bool | None  # None: not shown (organizers only)
+    flagged_copy: bool | None  # None: not shown (organizers and the entry's own entrant only)
+    copy_penalty: float = 1.0  # the factor applied to the automatic score (1: none)
+    automatic_unpenalized: float | None = None
+    copy_cleared: bool = False  # an organizer cleared the copy flag
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def _queryset() -> QuerySet[Submission]:
     )
 
 
-def _score_view(score: Score | None, *, organizer: bool) -> ScoreView | None:
+def _score_view(score: Score | None, *, organizer: bool, own: bool = False) -> ScoreView | None:
     if score is None:
         return None
     parts = dict(score.parts)
@@ -92,7 +95,10 @@ def _score_view(score: Score | None, *, organizer: bool) -> ScoreView | None:
         style=score.style,
         realness=score.realness,
         parts=parts,
-        flagged_copy=score.flagged_copy if organizer else None,
+        flagged_copy=score.flagged_copy if (organizer or own) else None,
+        copy_penalty=score.copy_penalty,
+        automatic_unpenalized=score.automatic if score.automatic_unpenalized is None else score.automatic_unpenalized,
+        copy_cleared=score.copy_cleared_at is not None,
     )
 
 
@@ -128,7 +134,7 @@ def submission_view(*, submission: Submission, access: Access, organizer: bool) 
         progress=submission.progress,
         error=submission.error if full else "",
         disqualified=submission.disqualified,
-        score=_score_view(score, organizer=organizer),
+        score=_score_view(score, organizer=organizer, own=full),
         midi_url=_url(submission.midi.name),
         audio_url=_url(rendering.audio.name if rendering else None),
         pianoroll_url=_url(rendering.pianoroll.name if rendering else None),

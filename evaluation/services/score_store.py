@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 from django.db import transaction
+from django.utils import timezone
 
+from evaluation.formula import copy_penalized
 from evaluation.models import Score
 from evaluation.services.leaderboard import leaderboard_entry_refresh
 from submissions.models import Submission
@@ -14,6 +16,7 @@ RUBRIC = ("originality", "balance", "emotion")
 SCORE_NOT_FINITE = "The automatic score must be a finite number between 0 and 100; got {value!r}."
 RUBRIC_OUT_OF_RANGE = "Each rubric mark ({names}) must be a whole number from 1 to 5; got {value!r} for {name}."
 NO_SCORE_TO_JUDGE = "Submission {submission_id} has no automatic score yet, so it cannot be judged."
+NOT_FLAGGED = "Submission {submission_id} is not flagged as a copy, so there is no flag to clear."
 
 
 def judge_score(judges: list[dict]) -> float | None:
@@ -46,18 +49,28 @@ def score_store(
     realness: float,
     parts: dict,
     flagged_copy: bool = False,
+    copy_penalty: float = 1.0,
+    automatic_unpenalized: float | None = None,
 ) -> Score:
-    """Create or replace (rerun) the score of a submission; judges' marks already given are kept."""
+    """Create or replace (rerun) the score of a submission; judges' marks already given are kept, and so is an
+    organizer's clearance of the copy flag (the penalty then does not apply)."""
     _check_automatic(automatic)
     submission = Submission.objects.select_related("challenge").get(pk=submission_id)
-    previous = Score.objects.filter(submission_id=submission_id).values_list("parts", flat=True).first()
-    judges = list((previous or {}).get("judges", []))
+    previous = Score.objects.filter(submission_id=submission_id).values("parts", "copy_cleared_by",
+                                                                         "copy_cleared_at").first()
+    judges = list(((previous or {}).get("parts") or {}).get("judges", []))
+    unpenalized = automatic if automatic_unpenalized is None else automatic_unpenalized
+    cleared = previous is not None and previous["copy_cleared_at"] is not None
+    if cleared:
+        automatic = unpenalized
     stored_parts = {**parts, "judges": judges}
     score, _ = Score.objects.update_or_create(
         submission_id=submission_id,
         defaults={
             "challenge_id": submission.challenge_id,
             "automatic": automatic,
+            "automatic_unpenalized": unpenalized,
+            "copy_penalty": 1.0 if cleared else copy_penalty,
             "final": final_score(automatic=automatic, judges=judges, alpha=submission.challenge.alpha),
             "style": style,
             "realness": realness,
@@ -66,6 +79,29 @@ def score_store(
         },
     )
     leaderboard_entry_refresh(challenge_id=submission.challenge_id, entrant_id=submission.entrant_id)
+    return score
+
+
+@transaction.atomic
+def score_clear_copy_flag(*, submission_id: int, cleared_by) -> Score:
+    """An organizer clears an entry's copy flag (who and when are recorded): the penalty no longer applies, the
+    automatic and final scores and the leaderboard row follow. Raises ValueError when the entry is not flagged."""
+    score = Score.objects.select_for_update().select_related("submission__challenge").filter(
+        submission_id=submission_id
+    ).first()
+    if score is None or not score.flagged_copy:
+        raise ValueError(NOT_FLAGGED.format(submission_id=submission_id))
+    unpenalized = score.automatic_unpenalized if score.automatic_unpenalized is not None else score.automatic
+    score.automatic = copy_penalized(unpenalized, 1.0)
+    score.copy_penalty = 1.0
+    score.copy_cleared_by = cleared_by
+    score.copy_cleared_at = timezone.now()
+    score.parts = {**score.parts, "copy_penalty": 1.0, "automatic": score.automatic,
+                   "copy_cleared": {"by": cleared_by.get_username(), "at": score.copy_cleared_at.isoformat()}}
+    score.final = final_score(automatic=score.automatic, judges=score.parts.get("judges", []),
+                              alpha=score.submission.challenge.alpha)
+    score.save()
+    leaderboard_entry_refresh(challenge_id=score.challenge_id, entrant_id=score.submission.entrant_id)
     return score
 
 

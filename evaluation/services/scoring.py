@@ -1,8 +1,9 @@
 """Scoring one submission: the pipeline the "evaluation.score_submission" task runs (DESIGN sections 5 and 6).
 
-scoring -> score_midi_paths (composition: its MIDI; checkpoint: the mean over its outputs) -> Score with every
-part -> scored, then audio is queued. Bad music (ScoringError) fails the entry with the scorer's message; any other
-exception is the platform's fault: the entry fails with PLATFORM_FAULT_MESSAGE and does not count against quota.
+scoring -> score_pieces (reads: composition: its MIDI; checkpoint: the mean over its outputs) -> Score with every
+part -> the entry's originality fingerprint, so later entries are checked against it -> scored, then audio is
+queued (the last three in one transaction). Bad music (ScoringError) fails the entry with the scorer's message; any
+other exception is the platform's fault: the entry fails with PLATFORM_FAULT_MESSAGE and does not count against quota.
 """
 
 from __future__ import annotations
@@ -73,10 +74,12 @@ def local_copies(files: list[FieldFile]) -> Iterator[list[Path]]:
 
 
 def _score(submission: Submission):
-    from evaluation.automatic import score_midi_paths  # imports torch lazily: worker only
+    """(AutomaticScore, parsed pieces): the pieces are registered as the entry's fingerprint when the score lands."""
+    from evaluation.automatic import load_pieces, score_pieces  # imports torch lazily: worker only
 
     with local_copies(midi_files_of(submission)) as paths:
-        return score_midi_paths(paths, challenge=submission.challenge, exclude_submission_id=submission.pk)
+        pms = load_pieces(paths)
+    return score_pieces(pms, challenge=submission.challenge, exclude_submission_id=submission.pk), pms
 
 
 def submission_score(*, submission_id: int) -> str:
@@ -89,14 +92,14 @@ def submission_score(*, submission_id: int) -> str:
         return submission.status
     submission_mark_scoring(submission_id=submission_id)
     try:
-        result = _score(submission)
+        result, pms = _score(submission)
     except (ScoringError, NothingToScoreError) as exc:
         return _fail(submission_id=submission_id, error=exc.message, platform_fault=False)
     except Exception:
         logger.exception("Scoring submission %s failed", submission_id)
         return _fail(submission_id=submission_id, error=PLATFORM_FAULT_MESSAGE, platform_fault=True)
     try:
-        submission_score_land(submission_id=submission_id, result=result)
+        submission_score_land(submission_id=submission_id, result=result, pms=pms)
     except Exception:
         logger.exception("Storing the score of submission %s failed", submission_id)
         return _fail(submission_id=submission_id, error=PLATFORM_FAULT_MESSAGE, platform_fault=True)
@@ -104,8 +107,11 @@ def submission_score(*, submission_id: int) -> str:
 
 
 @transaction.atomic
-def submission_score_land(*, submission_id: int, result: AutomaticScore) -> None:
-    """Store an AutomaticScore, mark the entry scored (its leaderboard row follows) and queue its audio, at once."""
+def submission_score_land(*, submission_id: int, result: AutomaticScore, pms: list | None = None) -> None:
+    """Store an AutomaticScore, register the entry's originality fingerprint (``pms``: its parsed pieces), mark the
+    entry scored (its leaderboard row follows) and queue its audio, at once."""
+    from evaluation.originality import originality_register
+
     # Take the lifecycle's locks first (submission, challenge, entrant in one statement), so that this transaction
     # locks in the same order as every lifecycle change: no deadlock with another landing score or the reaper.
     Submission.objects.select_for_update().select_related("challenge", "entrant").get(pk=submission_id)
@@ -116,7 +122,11 @@ def submission_score_land(*, submission_id: int, result: AutomaticScore) -> None
         realness=result.realness,
         parts=result.parts,
         flagged_copy=result.flagged_copy,
+        copy_penalty=result.copy_penalty,
+        automatic_unpenalized=result.automatic_unpenalized,
     )
+    if pms:
+        originality_register(submission_id=submission_id, pms=pms)
     submission_mark_scored(submission_id=submission_id)
     send_task(RENDER_TASK, args=(submission_id,), queue="audio")
 

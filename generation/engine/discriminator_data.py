@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from generation.engine.representation import notes_to_roll, roll_to_notes
+from generation.engine.trivial_music import tracks_from_notes
 
+# Corruption families with DESIGN section 8's AUC target; the trivial families are in trivial_music.
 FAMILIES = ("random_notes", "shuffled_pitches", "shuffled_bars", "untrained_generator")
 VOICE_RANGES = ((60, 81), (53, 74), (48, 69), (36, 62))  # S, A, T, B: the chorales' usual ranges (MIDI pitches)
-RANDOM_DURATIONS = np.array([1, 2, 2, 4, 4, 4, 6, 8])  # steps; favours quarter notes like the chorales
 
 
 def run_onsets(roll: np.ndarray) -> np.ndarray:
@@ -57,38 +58,13 @@ def feature_windows(features: np.ndarray, steps: int, hop: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ corruptions
-def _tracks_from_notes(notes: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_steps: int):
-    tracks = np.zeros((len(notes), n_steps, 128), dtype=bool)
-    onsets = np.zeros_like(tracks)
-    for i, (pitches, starts, ends) in enumerate(notes):
-        tracks[i], onsets[i] = notes_to_roll(pitches, starts, ends, n_steps)
-    return tracks, onsets
-
-
-def random_notes(n_steps: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Four voices of random pitches (each in its voice's range) and random durations, with a few rests."""
-    notes = []
-    for low, high in VOICE_RANGES:
-        starts, ends, pitches = [], [], []
-        t = 0
-        while t < n_steps:
-            duration = int(rng.choice(RANDOM_DURATIONS))
-            if rng.random() > 0.08:  # a rest now and then
-                starts.append(t)
-                ends.append(t + duration)
-                pitches.append(int(rng.integers(low, high + 1)))
-            t += duration
-        notes.append((np.array(pitches, dtype=np.int64), np.array(starts, dtype=np.int64), np.array(ends)))
-    return _tracks_from_notes(notes, n_steps)
-
-
 def shuffled_pitches(tracks: np.ndarray, onsets: np.ndarray | None, rng: np.random.Generator):
     """Each voice keeps its rhythm; its notes' pitches are permuted at random."""
     notes = []
     for i in range(tracks.shape[0]):
         pitches, starts, ends = roll_to_notes(tracks[i], None if onsets is None else onsets[i])
         notes.append((rng.permutation(pitches), starts, ends))
-    return _tracks_from_notes(notes, tracks.shape[1])
+    return tracks_from_notes(notes, tracks.shape[1])
 
 
 def shuffled_bars(tracks: np.ndarray, onsets: np.ndarray | None, steps_per_bar: int, rng: np.random.Generator):
@@ -108,3 +84,16 @@ def shuffled_bars(tracks: np.ndarray, onsets: np.ndarray | None, steps_per_bar: 
     # a note held across a bar line now continues into an unrelated bar: restrike it there
     out_onsets = out_onsets | run_onsets(out)
     return out, out_onsets & out
+
+
+def stretch(tracks: np.ndarray, onsets: np.ndarray | None, factor: float, n_steps: int):
+    """The same music ``factor`` times as long (slower when > 1), re-read on the grid and cut to ``n_steps``: tempo
+    augmentation, so that realness does not depend on how fast real music is played."""
+    out = np.zeros((tracks.shape[0], n_steps, tracks.shape[2]), dtype=bool)
+    out_onsets = np.zeros_like(out)
+    for i in range(tracks.shape[0]):
+        pitches, starts, ends = roll_to_notes(tracks[i], None if onsets is None else onsets[i])
+        new_starts = np.rint(starts * factor).astype(np.int64)
+        new_ends = np.maximum(np.rint(ends * factor).astype(np.int64), new_starts + 1)
+        out[i], out_onsets[i] = notes_to_roll(pitches, new_starts, new_ends, n_steps)
+    return out, out_onsets

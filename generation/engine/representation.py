@@ -125,6 +125,30 @@ def midi_to_rolls(pm: pretty_midi.PrettyMIDI, min_steps: int = 0) -> Rolls:
     )
 
 
+SOUNDED_STEPS_PER_SECOND = 8  # the sounded grid: 125 ms steps, a sixteenth at 120 bpm (the chorales' tempo)
+
+
+def sounded_rolls(pm: pretty_midi.PrettyMIDI,
+                  steps_per_second: int = SOUNDED_STEPS_PER_SECOND) -> tuple[np.ndarray, np.ndarray]:
+    """The pitched (non-drum) tracks as they sound: bool ``(n_tracks, T, 128)`` rolls and onsets on a grid of
+    fixed steps in seconds, whatever the file's tempo markings, note values or resolution say. Scores read this, so
+    the same audio written another way scores the same."""
+    per_track = []
+    for inst in pm.instruments:
+        if inst.is_drum or not inst.notes:
+            continue
+        arr = np.array([(n.pitch, n.start, n.end) for n in inst.notes], dtype=np.float64)
+        starts = np.rint(arr[:, 1] * steps_per_second).astype(np.int64)
+        ends = np.maximum(np.rint(arr[:, 2] * steps_per_second).astype(np.int64), starts + 1)
+        per_track.append((arr[:, 0].astype(np.int64), starts, ends))
+    n_steps = max((int(ends.max()) for _p, _s, ends in per_track), default=0)
+    tracks = np.zeros((len(per_track), n_steps, N_PITCHES), dtype=bool)
+    onsets = np.zeros_like(tracks)
+    for i, (pitches, starts, ends) in enumerate(per_track):
+        tracks[i], onsets[i] = notes_to_roll(pitches, starts, ends, n_steps)
+    return tracks, onsets
+
+
 def rolls_to_midi(rolls: Rolls) -> pretty_midi.PrettyMIDI:
     """Rolls -> PrettyMIDI with the rolls' tempo and time signature; on-grid notes come back exactly."""
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(rolls.tempo_bpm))

@@ -1,10 +1,18 @@
-"""Train the realness discriminator (torch): real windows of the reference style vs generated and corrupted ones.
+"""Train a realness discriminator (torch): real windows of the reference style vs generated, corrupted and trivial ones.
 
-Positives: random 4-bar windows of the train split (transposed -5..+6 semitones). Negatives, in equal shares, one per
-family of `discriminator_data.FAMILIES` (+ "arcnn" when a shipped AR-CNN is given): random notes, the same music with
-its pitches shuffled, with its bars shuffled, and accompaniment by an untrained generator. After training, a
-temperature is fitted on the validation split (piece-level NLL), and every figure of the model card is measured on
-the test split: ROC AUC per family (realness = mean window probability of the whole piece) and the calibration error.
+Everything is read on the sounded grid (8 steps a second: representation.sounded_rolls), as scoring reads it.
+Positives: random 8-s windows of the reference's training pieces, transposed -6..+6 semitones and played 0.75-1.33x
+as fast (tempo augmentation: the same music faster or slower is still real). Negatives, in equal shares, one per
+family: the corruptions of `discriminator_data.FAMILIES` (random notes, shuffled pitches, shuffled bars, an untrained
+generator's accompaniment), the trivial and degenerate families of `trivial_music` (held chords, long notes, scales,
+arpeggios, chord and cadence loops, repeated notes, two pitches, sparse notes, rhythm erased, one window repeated)
+and, for the chorales, the shipped AR-CNN's output. After training, a temperature is fitted on held-out pieces
+(piece-level NLL), and every figure of the model card is measured on held-out pieces: ROC AUC per family (realness =
+mean window probability of the whole piece) and the calibration error.
+
+Two kinds of reference: the chorales (train / valid / test by Riemenschneider number) and a challenge's own
+reference set (`pieces=`, or `--data DIR`), of which a quarter (at least two pieces, chosen by a hash of the name) is
+held out for the temperature and the figures; small sets (20 pieces) rely on the augmentation and a small model.
 """
 
 from __future__ import annotations
@@ -24,34 +32,42 @@ from torch import nn
 from torch.nn import functional
 from tqdm import tqdm
 
-from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split, transpose
+from generation.engine.dataset import Piece, load_chorales, pieces_split, transpose
 from generation.engine.discriminator import Discriminator, build_model
 from generation.engine.discriminator_data import (
     FAMILIES,
     VOICE_RANGES,
     feature_windows,
     piece_features,
-    random_notes,
     run_onsets,
     shuffled_bars,
     shuffled_pitches,
+    stretch,
 )
 from generation.engine.discriminator_spec import ARCHITECTURE, DiscriminatorConfig, config_to_dict
+from generation.engine.midi_io import load_midi
+from generation.engine.representation import SOUNDED_STEPS_PER_SECOND, sounded_rolls
+from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES, STEPS_PER_BAR
 
 logger = logging.getLogger(__name__)
-ARCNN_POOL = 192  # AR-CNN outputs made before training (100 network passes each: too slow to make per batch)
+ARCNN_POOL = 128  # AR-CNN outputs made before training (100 network passes each: too slow to make per batch)
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "checkpoints" / "discriminator"
+HOLDOUT_SHARE = 0.25  # of a reference set: held out for the temperature and the model card's figures
+HOLDOUT_MIN = 2
+REFERENCE_SET_CONFIG = DiscriminatorConfig(channels=8)  # a challenge's set: ~18 k parameters, trains in 2-3 min
 
 Corruptor = Callable[[Piece, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass
 class TrainConfig:
-    steps: int = 3000  # ~5 min on 2 CPU cores; piece-level test AUC saturates well before
-    batch_size: int = 32  # 16 real + 16 corrupted windows
-    lr: float = 2e-3  # Adam; cosine decay to 5 % of it
+    steps: int = 3000  # ~10 min on one CPU thread; piece-level AUCs saturate before
+    batch_size: int = 32  # 16 real + 16 negative windows, one per family in turn
+    lr: float = 2e-3  # AdamW; cosine decay to 5 % of it
     weight_decay: float = 1e-4
-    transpose_range: tuple[int, int] = (-5, 6)  # train-split augmentation, as the generators'
+    transpose_range: tuple[int, int] = (-6, 6)  # a fifth either way: scores must barely move under transposition
+    stretch_range: tuple[float, float] = (0.75, 1.33)  # tempo augmentation (log-uniform)
     seed: int = 0
     extra_families: dict[str, Corruptor] = field(default_factory=dict)  # e.g. {"arcnn": shipped model's output}
 
@@ -126,37 +142,98 @@ def arcnn_weights_sha256(checkpoint_dir: Path | None = None) -> str | None:
     return hashlib.sha256(weights.read_bytes()).hexdigest() if weights.exists() else None
 
 
+def _scratch(family) -> Corruptor:
+    return lambda piece, rng: family(piece.rolls.shape[1], rng)
+
+
+def _derived(family) -> Corruptor:
+    return lambda piece, rng: family(piece.rolls, piece.onsets, rng)
+
+
 def family_corruptors(extra: dict[str, Corruptor] | None = None) -> dict[str, Corruptor]:
+    """Every negative family as ``fn(piece, rng) -> (tracks, onsets)`` of the piece's length: the corruptions of
+    FAMILIES first, then the trivial families, then ``extra`` (models' outputs)."""
     families: dict[str, Corruptor] = {
-        "random_notes": lambda p, rng: random_notes(p.rolls.shape[1], rng),
+        "random_notes": _scratch(SCRATCH_FAMILIES["random_notes"]),
         "shuffled_pitches": lambda p, rng: shuffled_pitches(p.rolls, p.onsets, rng),
         "shuffled_bars": lambda p, rng: shuffled_bars(p.rolls, p.onsets, p.steps_per_bar, rng),
         "untrained_generator": untrained_generator,
     }
     assert tuple(families) == FAMILIES
+    families.update({name: _scratch(fn) for name, fn in SCRATCH_FAMILIES.items() if name not in families})
+    families.update({name: _derived(fn) for name, fn in DERIVED_FAMILIES.items()})
     families.update(extra or {})
     return families
 
 
+def sounded_piece(pm, name: str, split: str = "train") -> Piece | None:
+    """A MIDI piece on the sounded grid as a Piece (its pitched tracks, highest first); None without notes."""
+    tracks, onsets = sounded_rolls(pm)
+    if tracks.shape[0] == 0 or not tracks.any():
+        return None
+    order = np.argsort([-(np.nonzero(t)[1].mean() if t.any() else -1) for t in tracks])
+    return Piece(name=name, split=split, rolls=tracks[order], tempo_bpm=60.0 * SOUNDED_STEPS_PER_SECOND / 4,
+                 time_signature=(4, 4), steps_per_bar=STEPS_PER_BAR, onsets=onsets[order])
+
+
+def sounded_folder(path: str | Path) -> list[Piece]:
+    """Every readable .mid/.midi file under ``path`` (sorted) on the sounded grid."""
+    from generation.engine.dataset import MIDI_SUFFIXES
+    from generation.engine.errors import DatasetError, EngineError
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DatasetError("not_a_folder", f"{folder} is not a folder.")
+    pieces = []
+    for file in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file()):
+        try:
+            piece = sounded_piece(load_midi(file), file.relative_to(folder).as_posix())
+        except EngineError as exc:
+            logger.warning("Skipping %s: %s", file, exc.message)
+            continue
+        if piece is not None:
+            pieces.append(piece)
+    return pieces
+
+
+def holdout_split(pieces: list[Piece], share: float = HOLDOUT_SHARE,
+                  minimum: int = HOLDOUT_MIN) -> tuple[list[Piece], list[Piece]]:
+    """(train, held out) of a reference set: the held-out pieces are chosen by a hash of the name (stable when
+    files are added), a ``share`` of the set and at least ``minimum``; at least one piece is left to train on."""
+    if len(pieces) < 2:
+        return list(pieces), list(pieces)
+    order = sorted(pieces, key=lambda p: hashlib.sha1(p.name.encode("utf-8")).hexdigest())
+    n_held = min(len(pieces) - 1, max(minimum, round(share * len(pieces))))
+    return order[n_held:], order[:n_held]
+
+
 # ------------------------------------------------------------------------------------------------------ batches
-def _crop(piece: Piece, steps: int, rng: np.random.Generator, shift: int) -> Piece:
-    """A bar-aligned excerpt of ``steps`` steps (the whole piece when shorter), transposed by ``shift``."""
-    n_bars = max(1, (piece.rolls.shape[1] - steps) // piece.steps_per_bar + 1)
+def _crop(piece: Piece, steps: int, rng: np.random.Generator, shift: int, factor: float = 1.0) -> Piece:
+    """A bar-aligned excerpt that lasts ``steps`` steps once played ``factor`` times as long (the whole piece when
+    shorter), transposed by ``shift``."""
+    source_steps = max(1, round(steps / factor))
+    n_bars = max(1, (piece.rolls.shape[1] - source_steps) // piece.steps_per_bar + 1)
     start = int(rng.integers(n_bars)) * piece.steps_per_bar
-    rolls = transpose(piece.rolls[:, start : start + steps], shift)
-    onsets = None if piece.onsets is None else transpose(piece.onsets[:, start : start + steps], shift)
-    return Piece(piece.name, piece.split, rolls, piece.tempo_bpm, piece.time_signature, piece.steps_per_bar, onsets)
+    rolls = transpose(piece.rolls[:, start : start + source_steps], shift)
+    onsets = None if piece.onsets is None else transpose(piece.onsets[:, start : start + source_steps], shift)
+    if factor != 1.0:
+        rolls, onsets = stretch(rolls, onsets, factor, min(steps, round(rolls.shape[1] * factor)))
+    return Piece(piece.name, piece.split, rolls, piece.tempo_bpm, piece.time_signature,
+                 max(1, round(piece.steps_per_bar * factor)), onsets)
 
 
 def make_batch(pieces: list[Piece], families: dict[str, Corruptor], config: DiscriminatorConfig, batch_size: int,
-               rng: np.random.Generator, transpose_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(B, 6, W, 128) features and (B,) labels: half real windows, half corrupted ones (families in turn)."""
+               rng: np.random.Generator, transpose_range: tuple[int, int],
+               stretch_range: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
+    """(B, 6, W, 128) features and (B,) labels: half real windows, half negative ones (families in turn)."""
     w = config.window_steps
     names = list(families)
+    log_low, log_high = np.log(stretch_range[0]), np.log(stretch_range[1])
     xs, ys = [], []
     for i in range(batch_size):
         piece = pieces[int(rng.integers(len(pieces)))]
-        excerpt = _crop(piece, w, rng, int(rng.integers(transpose_range[0], transpose_range[1] + 1)))
+        shift = int(rng.integers(transpose_range[0], transpose_range[1] + 1))
+        excerpt = _crop(piece, w, rng, shift, float(np.exp(rng.uniform(log_low, log_high))))
         if i % 2 == 0:
             tracks, onsets, label = excerpt.rolls, excerpt.onsets, 1.0
         else:
@@ -248,7 +325,8 @@ def evaluate(logits_by_kind: dict[str, list[np.ndarray]], temperature: float) ->
 
 # ------------------------------------------------------------------------------------------------------- train
 def train_model(pieces: list[Piece], config: DiscriminatorConfig, train_config: TrainConfig, device: str = "cpu",
-                progress: bool = True) -> tuple[Discriminator, list[float]]:
+                progress: bool = True,
+                on_progress: ProgressCallback | None = None) -> tuple[Discriminator, list[float]]:
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
     model = build_model(config).to(device)
@@ -259,7 +337,8 @@ def train_model(pieces: list[Piece], config: DiscriminatorConfig, train_config: 
     bar = tqdm(range(train_config.steps), desc="discriminator", disable=not progress, mininterval=5)
     for _ in bar:
         model.train()
-        x, y = make_batch(pieces, families, config, train_config.batch_size, rng, train_config.transpose_range)
+        x, y = make_batch(pieces, families, config, train_config.batch_size, rng, train_config.transpose_range,
+                          train_config.stretch_range)
         logits = model(torch.from_numpy(x).to(device))
         loss = functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y).to(device))
         opt.zero_grad(set_to_none=True)
@@ -269,6 +348,8 @@ def train_model(pieces: list[Piece], config: DiscriminatorConfig, train_config: 
         losses.append(float(loss.detach()))
         if len(losses) % 50 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+            if on_progress is not None:
+                on_progress(len(losses), train_config.steps)
     return model, losses
 
 
@@ -306,37 +387,51 @@ def _pool_family(corrupt: Corruptor, pieces: list[Piece], steps: int, size: int,
     return lambda piece, rng: pool[int(rng.integers(len(pool)))]
 
 
-def train(*, data: str | Path | None = None, steps: int | None = None, out: str | Path | None = None,
-          device: str = "cpu", progress: bool = True, extra_families: dict[str, Corruptor] | None = None,
-          config: DiscriminatorConfig | None = None, eval_seed: int = 1234, max_eval_pieces: int | None = None,
-          with_arcnn: bool = True) -> Path:
-    """Train on the chorales (or on a folder of MIDI files: the reference style), fit the temperature on the
-    validation split, measure the test split, write the checkpoint, loss.png and MODEL_CARD.md into ``out``."""
+def train(*, data: str | Path | None = None, pieces: list[Piece] | None = None, steps: int | None = None,
+          out: str | Path | None = None, device: str = "cpu", progress: bool = True,
+          extra_families: dict[str, Corruptor] | None = None, config: DiscriminatorConfig | None = None,
+          eval_seed: int = 1234, max_eval_pieces: int | None = None, with_arcnn: bool = True,
+          trained_on: str | None = None, on_progress: ProgressCallback | None = None) -> Path:
+    """Train on the chorales, or on a reference set (``pieces`` on the sounded grid, or the MIDI files of ``data``),
+    fit the temperature on held-out pieces, measure them, and write the checkpoint, loss.png and MODEL_CARD.md into
+    ``out``. Returns the weights' path; the figures are in config.json's metrics."""
     from generation.engine.discriminator_card import write_model_card
 
     started = time.time()
-    pieces = load_midi_folder(data) if data else load_chorales()
-    trained_on = f"MIDI folder {Path(data).name}" if data else "Bach chorales (music21), train split"
-    train_pieces, valid, test = (pieces_split(pieces, s) for s in ("train", "valid", "test"))
+    if data is not None or pieces is not None:
+        reference = pieces if pieces is not None else sounded_folder(data)
+        if not reference:
+            from generation.engine.errors import DatasetError
+
+            raise DatasetError("no_usable_midi", "The reference set holds no piece with pitched notes.")
+        train_pieces, held_out = holdout_split(reference)
+        valid = test = held_out
+        trained_on = trained_on or (f"MIDI folder {Path(data).name}" if data else f"{len(reference)} reference pieces")
+        config = config or REFERENCE_SET_CONFIG
+        with_arcnn = False
+    else:
+        chorales = load_chorales()
+        train_pieces, valid, test = (pieces_split(chorales, s) for s in ("train", "valid", "test"))
+        trained_on = trained_on or "Bach chorales (music21), train split"
+        config = config or DiscriminatorConfig()
     valid, test = valid[:max_eval_pieces], test[:max_eval_pieces]  # None keeps all
-    config = config or DiscriminatorConfig()
     eval_extra = dict(extra_families or {})
     tc = TrainConfig(extra_families=dict(eval_extra))
-    arcnn = arcnn_family() if with_arcnn and not data else None
+    arcnn = arcnn_family() if with_arcnn else None
     arcnn_sha = arcnn_weights_sha256() if arcnn is not None else None  # the weights the family just loaded
     if arcnn is not None:
         eval_extra["arcnn"] = arcnn
         tc.extra_families["arcnn"] = _pool_family(arcnn, train_pieces, config.window_steps, ARCNN_POOL, tc.seed)
     if steps is not None:
         tc.steps = steps
-    model, losses = train_model(train_pieces, config, tc, device=device, progress=progress)
+    model, losses = train_model(train_pieces, config, tc, device=device, progress=progress, on_progress=on_progress)
     families = family_corruptors(eval_extra)
     temperature = fit_temperature(piece_window_logits(model, valid or train_pieces[:20], families, eval_seed))
     model.temperature.fill_(temperature)
     metrics = evaluate(piece_window_logits(model, test or valid, families, eval_seed + 1), temperature)
     metrics.update(temperature=temperature, steps=tc.steps, final_loss=float(np.mean(losses[-100:])),
                    train_seconds=round(time.time() - started, 1), n_train_pieces=len(train_pieces),
-                   families=list(families))
+                   families=list(families), held_out=[p.name for p in test][:50])
     if arcnn_sha is not None:
         metrics["arcnn_sha256_trained"] = metrics["arcnn_sha256_measured"] = arcnn_sha
     out_dir = Path(out) if out else DEFAULT_OUT

@@ -1,4 +1,6 @@
 """score_midi_paths end to end with the shipped discriminator, the reference sets and the score command."""
+# The fair-judge behaviour (notation, transposition, trivial music, content, copies, challenge models) is in
+# test_fair_judge.py.
 
 from __future__ import annotations
 
@@ -30,10 +32,16 @@ def test_default_score_has_every_part(tmp_path):
     for name, m in parts["metrics"].items():
         assert m["mean"] == bach[name]["mean"]
         assert 0.0 <= m["closeness"] <= 1.0
+    factor = parts["content"]["repetition_factor"]
+    assert factor == 1.0  # a random walk does not loop
     assert result.style == pytest.approx(sum(m["closeness"] for m in parts["metrics"].values()) / 12)
     assert 0.0 <= result.realness <= 1.0
+    assert parts["content"]["ok"] is True
     assert result.automatic == pytest.approx(automatic_score(result.style, result.realness, 1.0, 1.0))
+    assert result.automatic == result.automatic_unpenalized
+    assert result.copy_penalty == 1.0
     assert parts["originality"]["flagged"] is False
+    assert parts["realness_model"]["source"].startswith("default")
     json.dumps(parts)  # storable as JSON
 
 
@@ -53,7 +61,9 @@ def test_challenge_metrics_weights_and_several_outputs(tmp_path):
 
 
 @pytest.mark.django_db
-def test_challenge_reference_set_is_computed_once_and_invalidated(tmp_path):
+def test_challenge_reference_set_is_read_not_written_by_scoring(tmp_path):
+    from evaluation.reference import reference_stats_compute
+
     challenge = ChallengeFactory()
     ReferenceFile.objects.create(challenge=challenge, name="scale",
                                  midi=ContentFile(midi_to_bytes(scale_piece()), name="scale.mid"))
@@ -61,13 +71,13 @@ def test_challenge_reference_set_is_computed_once_and_invalidated(tmp_path):
     first = score_midi_paths([path], challenge=challenge)
     assert first.parts["reference"]["n_pieces"] == 1
     assert first.style == pytest.approx(1.0)  # the piece is its own reference
+    assert not ReferenceStats.objects.filter(challenge=challenge).exists()  # scoring only reads
+    reference_stats_compute(challenge=challenge)  # the realness-model task stores the figures
     stored = ReferenceStats.objects.get(challenge=challenge)
-    computed_at = stored.computed_at
-    score_midi_paths([path], challenge=challenge)
-    assert ReferenceStats.objects.get(challenge=challenge).computed_at == computed_at  # not recomputed
+    assert score_midi_paths([path], challenge=challenge).parts["reference"]["n_pieces"] == stored.n_files == 1
     ReferenceFile.objects.create(challenge=challenge, name="chord",
                                  midi=ContentFile(midi_to_bytes(piece([[(60, 0, 4)], [(67, 0, 4)]])), name="c.mid"))
-    second = score_midi_paths([path], challenge=challenge)
+    second = score_midi_paths([path], challenge=challenge)  # stale figures are not used
     assert second.parts["reference"]["n_pieces"] == 2
     assert second.style < 1.0
 
@@ -92,7 +102,10 @@ def test_empty_or_drums_only_is_a_clear_error(tmp_path, drums):
 
 
 @pytest.mark.django_db
-def test_registers_the_entry_for_later_ones(tmp_path, make_user):
+def test_registered_entries_are_checked_for_later_ones(tmp_path, make_user):
+    from evaluation.models import OriginalityFingerprint
+    from evaluation.originality import originality_register
+    from generation.engine.midi_io import load_midi
     from submissions.models import Submission
 
     challenge = ChallengeFactory()
@@ -101,6 +114,8 @@ def test_registers_the_entry_for_later_ones(tmp_path, make_user):
     later = Submission.objects.create(challenge=challenge, entrant=bob, kind="composition", title="b", licence="x")
     path = write(random_walk_piece(9, n_notes=40), tmp_path / "a.mid")
     assert score_midi_paths([path], challenge=challenge, exclude_submission_id=first.pk).flagged_copy is False
+    assert not OriginalityFingerprint.objects.exists()  # scoring only reads
+    originality_register(submission_id=first.pk, pms=[load_midi(path)])  # the scoring service's own step
     copied = score_midi_paths([path], challenge=challenge, exclude_submission_id=later.pk)
     assert copied.flagged_copy is True
     assert copied.parts["originality"]["longest"]["source"] == f"submission {first.pk}"

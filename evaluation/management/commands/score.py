@@ -36,7 +36,8 @@ class Command(BaseCommand):
         except ScoringError as exc:
             raise CommandError(exc.message) from exc
         if options["json"]:
-            payload = {"automatic": result.automatic, "style": result.style, "realness": result.realness,
+            payload = {"automatic": result.automatic, "automatic_unpenalized": result.automatic_unpenalized,
+                       "copy_penalty": result.copy_penalty, "style": result.style, "realness": result.realness,
                        "flagged_copy": result.flagged_copy, "parts": result.parts}
             self.stdout.write(json.dumps(payload, indent=2))
             return
@@ -50,11 +51,17 @@ class Command(BaseCommand):
             mark = "" if m["in_style"] else "  (not in style)"
             self.stdout.write(f"{name:<22}{m['value']:>10.3f}{m['mean']:>10.3f}{m['std']:>10.3f}"
                               f"{m['closeness']:>11.3f}{mark}")  # fmt: skip
+        content = parts["content"]
+        self.stdout.write(f"content    {'ok' if content['ok'] else 'REFUSED: ' + content['reason']} "
+                          f"(repetition {content.get('repetition', 0):.2f})")  # fmt: skip
         self.stdout.write(f"style      {result.style:.3f}")
-        self.stdout.write(f"realness   {result.realness:.3f}")
+        model = parts["realness_model"]
+        warning = f" -- {model['warning']}" if model.get("warning") else ""
+        self.stdout.write(f"realness   {result.realness:.3f}  ({model['source']}{warning})")
         weights = parts["weights"]
-        self.stdout.write(f"automatic  {result.automatic:.1f} / 100  (weights: style {weights['style']}, "
-                          f"realness {weights['realness']})")  # fmt: skip
+        self.stdout.write(f"automatic  {result.automatic:.1f} / 100  (before the copy penalty "
+                          f"{result.automatic_unpenalized:.1f}, penalty x{result.copy_penalty:.2f}; weights: style "
+                          f"{weights['style']}, realness {weights['realness']})")  # fmt: skip
         originality = parts["originality"]
         longest = originality["longest"]
         if longest is None:

@@ -1,0 +1,107 @@
+"""Evaluation in the admin: the challenge's realness model beside its reference set (status, progress, held-out AUC,
+model card), and scores with the organizer's "clear copy flag" action (who and when are recorded)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from chartbusters.challenges.admin import ChallengeAdmin
+from chartbusters.challenges.models import Challenge
+from evaluation.models import RealnessModel, Score
+from evaluation.realness import NOT_READY_WARNING
+from evaluation.services.score_store import score_clear_copy_flag
+from submissions.selectors import submission_list_for_organizer
+
+CLEARED_MESSAGE = "Cleared the copy flag of {n} entr{ies}: the penalty no longer applies."
+TRAINING_WARNING = ("The reference set changed: the challenge's realness model is being trained by a worker "
+                    "(progress below). " + NOT_READY_WARNING.format(status="not ready yet"))
+
+
+def _auc_summary(metrics: dict) -> str:
+    auc = metrics.get("auc") or {}
+    if not auc:
+        return "-"
+    worst = min(auc, key=auc.get)
+    return f"min {auc[worst]:.3f} ({worst}) over {len(auc)} families; real held-out realness " \
+           f"{metrics.get('mean_realness', {}).get('real', 0):.2f} on {metrics.get('n_test_pieces', '?')} pieces"
+
+
+class RealnessModelInline(admin.StackedInline):
+    model = RealnessModel
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name = "realness model (trained from the reference set)"
+    fields = ("status", "progress", "error", "held_out_auc", "files_digest", "started_at", "finished_at", "card")
+    readonly_fields = fields
+
+    @admin.display(description="held-out ROC AUC")
+    def held_out_auc(self, obj: RealnessModel) -> str:
+        return _auc_summary(obj.metrics)
+
+    @admin.display(description="model card")
+    def card(self, obj: RealnessModel) -> str:
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", obj.model_card or "-")
+
+
+admin.site.unregister(Challenge)
+
+
+@admin.register(Challenge)
+class ChallengeWithRealnessAdmin(ChallengeAdmin):
+    """The challenge admin with its realness model shown under the reference set, and a warning while it trains."""
+
+    inlines = [*ChallengeAdmin.inlines, RealnessModelInline]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        row = RealnessModel.objects.filter(challenge=form.instance).first()
+        if row is not None and row.status != RealnessModel.Status.READY:
+            self.message_user(request, TRAINING_WARNING, messages.WARNING)
+
+
+@admin.register(RealnessModel)
+class RealnessModelAdmin(admin.ModelAdmin):
+    list_display = ("challenge", "status", "progress", "held_out_auc", "finished_at")
+    readonly_fields = [f.name for f in RealnessModel._meta.fields] + ["held_out_auc"]
+
+    @admin.display(description="held-out ROC AUC")
+    def held_out_auc(self, obj: RealnessModel) -> str:
+        return _auc_summary(obj.metrics)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Score)
+class ScoreAdmin(admin.ModelAdmin):
+    list_display = ("submission", "challenge", "automatic", "automatic_unpenalized", "copy_penalty", "flagged_copy",
+                    "copy_cleared_by", "copy_cleared_at", "final")
+    list_filter = ("flagged_copy", ("challenge", admin.RelatedOnlyFieldListFilter))
+    actions = ["clear_copy_flag"]
+    readonly_fields = [f.name for f in Score._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Score]:
+        visible = submission_list_for_organizer(user=request.user).values("pk")
+        return super().get_queryset(request).filter(submission__in=visible).select_related("submission", "challenge")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Clear the copy flag (the penalty no longer applies; who and when are recorded)",
+                  permissions=["change"])
+    def clear_copy_flag(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for score in queryset:
+            try:
+                score_clear_copy_flag(submission_id=score.submission_id, cleared_by=request.user)
+                done += 1
+            except ValueError as exc:
+                self.message_user(request, f"Skipped #{score.submission_id}: {exc}", messages.WARNING)
+        self.message_user(request, CLEARED_MESSAGE.format(n=done, ies="y" if done == 1 else "ies"))
