@@ -17,7 +17,7 @@ import pretty_midi
 
 from evaluation.formula import automatic_score, closeness, effective_std, style_score
 from evaluation.metrics import METRIC_NAMES, MetricsError, compute_metrics
-from evaluation.originality_check import originality_check, originality_register
+from evaluation.originality import originality_check, originality_register
 from evaluation.realness import realness_of
 from evaluation.reference import ReferenceError, reference_stats_for
 from generation.engine.errors import EngineError
