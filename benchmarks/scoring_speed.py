@@ -32,7 +32,7 @@ django.setup()
 
 from evaluation.automatic import score_midi_paths  # noqa: E402
 from evaluation.metrics import compute_metrics  # noqa: E402
-from evaluation.originality_check import originality_check, training_index  # noqa: E402
+from evaluation.originality import originality_check, training_index  # noqa: E402
 from evaluation.realness import load_model, realness_of  # noqa: E402
 from generation.engine.dataset import load_chorales, pieces_split  # noqa: E402
 from generation.engine.midi_io import load_midi, write_midi  # noqa: E402
@@ -62,7 +62,7 @@ def challenge_with_entries(n: int):
     from django.utils import timezone
 
     from chartbusters.challenges.models import Challenge
-    from evaluation.originality_check import originality_register
+    from evaluation.originality import originality_register
     from submissions.models import Submission
 
     call_command("migrate", verbosity=0)

@@ -1,212 +1,383 @@
-"""Originality: the longest passage an entry shares with known music, transposition-invariant (no Django, no torch).
+"""Originality (DESIGN section 5): the passages an entry shares with known music -- the chorales (training data),
+the challenge's reference set and earlier entries of the challenge -- and the share of its notes they cover.
 
-A piece is read as melody lines: per pitched track, the highest note at each onset on the sixteenth grid. A line is
-a sequence of tokens, one per pair of consecutive notes: (pitch interval, onset delta) -- so a passage matches in any
-transposition and tempo. Every run of ``NGRAM`` tokens is hashed into an index (a sorted uint64 array, searched with
-numpy); a query's n-grams found there are seeds, checked token by token and extended forward (all seeds at once, in
-numpy) to the longest shared run. Its length in bars is the entry's own: onset span plus the last note's duration,
-divided by the entry's bar length.
+Method. A piece is read as melody lines: per pitched track, the highest note at each onset, and for a track that
+plays chords also the lowest. A line of n notes gives n - 2 tokens; token k describes notes k, k+1, k+2 by the
+pitch interval k+1 -> k+2 and the log2 ratio of the inter-onset intervals (k -> k+1, k+1 -> k+2), quantized to a
+quarter of an octave. Intervals make it invariant to transposition, ratios to uniform scaling of note values and
+tempo (a chorale in doubled note values, at any tempo marking, gives the same tokens); octave moves of a voice and
+moving voices to other tracks change nothing either.
+
+Every run of ``NGRAM`` tokens is hashed. An n-gram is *commonplace* when it is trivial (steps or repeated notes in an
+even rhythm: a scale) or when it occurs in at least ``DF_COMMON`` different pieces of a corpus of chorales and Essen
+folk songs (``evaluation/data/originality-common.npz``, rebuilt by ``python -m evaluation.originality``): cadence
+formulas, arpeggios and stock figures are found there. Commonplace n-grams neither seed nor extend a match. Known
+music is indexed by its other n-grams (a sorted uint64 array, searched with numpy); an entry's n-grams found there
+are verified token by token, and the hits on one alignment (same source, same offset) whose n-grams overlap or touch
+are chained into a passage -- all at once, in numpy.
+
+A passage is measured in the entry's own bars (onset of its first note to the end of its last, through the tempo
+map) and in notes. It counts as copied above the challenge's threshold in bars *and* with at least ``MIN_NOTES``
+notes. ``copied_share`` is the share of the entry's notes (every pitched note, chords included) whose onset lies
+inside a copied passage of its track; the automatic score is multiplied by ``copy_penalty`` = 1 - copied_share.
+
+``originality_check`` only reads. ``originality_register`` stores an entry's lines (``OriginalityFingerprint``) and
+its n-gram hashes (``OriginalityGram``, indexed by challenge and hash, so one query finds the few earlier entries that
+share any n-gram); the scoring service calls it as its own step. "Earlier" means a lower submission id; the same
+entrant's own entries are no copies. A Melody Harvest challenge's input melodies are given to every entrant: tokens
+inside any n-gram found in them never match.
+
+The chorale index is cached as an ``.npz`` next to the dataset cache (built on first use, about a second) and kept in
+memory once per process (a few MB); a challenge's reference and input files are indexed in memory by their digest.
 """
 
 from __future__ import annotations
 
-import itertools
+import hashlib
+import logging
 import os
+import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
+from django.db import transaction
 
-from generation.engine.dataset import Piece
+from generation.engine.dataset import Piece, default_cache_dir, split_of_name
+from generation.engine.midi_io import first_time_signature, steps_per_bar_of
 from generation.engine.representation import roll_to_notes, seconds_to_steps
 
-NGRAM = 6  # tokens per seed = 7 notes: shorter than any 2-bar passage of quarter notes, rare by chance
-MAX_HITS_PER_GRAM = 400  # a seed found more often than this is a commonplace (e.g. a scale): skipped, bounds the cost
-INDEX_VERSION = 1
+logger = logging.getLogger(__name__)
+
+NGRAM = 6  # tokens per n-gram = 8 notes: a 2-bar quarter-note phrase; shorter n-grams recur by chance (measured)
+RATIO_STEPS = 4  # IOI-ratio bins per octave: 1, 4/3, 3/2, 2, 3 land in distinct bins; ±9 % timing jitter is absorbed
+MAX_RATIO_CODE = 31  # ratios beyond 2^(31/4) (a whole note after a 32nd) are clipped
+MIN_NOTES = 10  # a copied passage has at least this many notes (see benchmarks/README.md "Originality"): with 8 (one
+#                 n-gram) the chance matches of real folk tunes and other composers' music reach 2 bars in 3/8
+DF_COMMON = 4  # an n-gram found in this many different pieces of the corpus is commonplace (see the README figures)
+ONSET_TOLERANCE_S = 0.02  # onsets closer than this are one onset (a rolled or humanized chord)
+DEFAULT_THRESHOLD_BARS = 2.0
+MAX_HITS_PER_GRAM = 200  # bounds the cost of a query; an n-gram this frequent in one index is no evidence
+INDEX_VERSION = 2
+COMMON_PATH = Path(__file__).resolve().parent / "data" / "originality-common.npz"
+FOLK_FILES = ("altdeu10", "ballad10", "ballad20", "boehme10", "dva0", "erk10", "fink0", "han1", "kinder0")
+FOLK_VERSION = 1
+
+_INTERVAL_OFFSET = 128
+_RATIO_CODES = 2 * MAX_RATIO_CODE + 1
 _BASE = np.uint64(1_000_003)
 _MASK63 = np.uint64((1 << 63) - 1)  # hashes fit a signed 64-bit database column
-_SEPARATOR = -1  # between lines in an index: never equal to a token (tokens are >= 0) nor to a query mask
+_SEPARATOR = -1  # after every line in an index: never equal to a token (tokens are >= 0)
+_MASKED = -2  # a query token that may not match (given material)
+_MEMORY: dict[str, object] = {}
 
 
+# ------------------------------------------------------------------------------------------------------ lines
 @dataclass
 class Line:
-    source: str  # piece name or "submission 12 (output 2)"
+    """One melody line; ``time`` is in any unit (seconds, steps, quarter notes): only its ratios are used."""
+
+    source: str  # piece name or "submission 12"
     track: str  # track or voice name
     pitch: np.ndarray  # (n,) int
-    onset: np.ndarray  # (n,) int, sixteenth steps
-    duration: np.ndarray  # (n,) int, steps
-    steps_per_bar: int
+    time: np.ndarray  # (n,) float, onsets, increasing
+    bar: np.ndarray  # (n,) float, onset in the piece's bars (0 = its start)
+    bar_end: np.ndarray  # (n,) float, end of each note in bars
 
     def to_json(self) -> dict:
-        return {"source": self.source, "track": self.track, "steps_per_bar": self.steps_per_bar,
-                "pitch": self.pitch.tolist(), "onset": self.onset.tolist(), "duration": self.duration.tolist()}
+        return {"source": self.source, "track": self.track, "pitch": self.pitch.tolist(),
+                "time": np.round(self.time, 4).tolist(), "bar": np.round(self.bar, 4).tolist(),
+                "bar_end": np.round(self.bar_end, 4).tolist()}
 
     @classmethod
     def from_json(cls, data: dict) -> Line:
-        return cls(data["source"], data["track"], np.array(data["pitch"], dtype=np.int64),
-                   np.array(data["onset"], dtype=np.int64), np.array(data["duration"], dtype=np.int64),
-                   int(data["steps_per_bar"]))
+        if "steps_per_bar" in data:  # fingerprints stored before INDEX_VERSION 2: onsets and durations in steps
+            onset, spb = np.array(data["onset"], dtype=np.float64), float(data["steps_per_bar"])
+            return cls(data["source"], data["track"], np.array(data["pitch"]), onset, onset / spb,
+                       (onset + np.array(data["duration"])) / spb)
+        return cls(data["source"], data["track"], np.array(data["pitch"]), np.array(data["time"], dtype=np.float64),
+                   np.array(data["bar"], dtype=np.float64), np.array(data["bar_end"], dtype=np.float64))
 
 
-@dataclass
-class Match:
-    bars: float  # length of the shared passage, in the entry's bars
-    notes: int
-    source: str  # where it matches: piece name or submission
-    source_track: str
-    source_bar: int  # 1-based bar of the known piece where the passage starts
-    entry_track: str
-    entry_bar: int  # 1-based bar of the entry where the passage starts
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "bars": round(self.bars, 2)}
-
-
-def _skyline(pitches: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Highest note at each onset, ordered by onset."""
-    if len(pitches) == 0:
-        return pitches, starts, ends - starts
-    order = np.lexsort((-pitches, starts))
-    pitches, starts, ends = pitches[order], starts[order], ends[order]
-    first = np.ones(len(starts), dtype=bool)
-    first[1:] = starts[1:] != starts[:-1]
-    return pitches[first], starts[first], np.maximum(ends[first] - starts[first], 1)
+def _outer_lines(pitch: np.ndarray, start: np.ndarray, end: np.ndarray, tolerance: float) -> list[tuple]:
+    """The highest note at each onset, and the lowest too when the notes form chords, as (pitch, start, end);
+    onsets within ``tolerance`` of the previous one are one onset."""
+    order = np.lexsort((pitch, start))
+    pitch, start, end = pitch[order], start[order], end[order]
+    group = np.concatenate([[0], np.cumsum(np.diff(start) > tolerance)])
+    last = np.r_[group[1:] != group[:-1], True]  # highest pitch of each group (sorted by pitch within a group)
+    first = np.r_[True, group[1:] != group[:-1]]
+    onset = start[first]  # the group's first onset
+    top = (pitch[last], onset, end[last])
+    if first.sum() == len(pitch):  # one note per onset: a single line
+        return [top]
+    return [top, (pitch[first], onset, end[first])]
 
 
-def lines_from_midi(pm: pretty_midi.PrettyMIDI, source: str, steps_per_bar: int) -> list[Line]:
-    lines = []
+def lines_from_midi(pm: pretty_midi.PrettyMIDI, source: str, prefix: str = "") -> tuple[list[Line], list, list]:
+    """Lines of every pitched track, with the track each line comes from and every track's note onsets (seconds)."""
+    steps_per_bar = steps_per_bar_of(first_time_signature(pm))
+    lines, line_track, track_onsets = [], [], []
     for index, inst in enumerate(pm.instruments):
-        if inst.is_drum or len(inst.notes) < 2:
+        if inst.is_drum or not inst.notes:
             continue
         arr = np.array([(n.pitch, n.start, n.end) for n in inst.notes], dtype=np.float64)
-        steps = np.rint(seconds_to_steps(pm, arr[:, 1:].ravel()).reshape(-1, 2)).astype(np.int64)
-        pitch, onset, duration = _skyline(arr[:, 0].astype(np.int64), steps[:, 0], np.maximum(steps[:, 1],
-                                                                                                steps[:, 0] + 1))
-        lines.append(Line(source, inst.name or f"track {index + 1}", pitch, onset, duration, steps_per_bar))
-    return lines
+        track_onsets.append(arr[:, 1])
+        name = prefix + (inst.name or f"track {index + 1}")
+        for i, (pitch, start, end) in enumerate(_outer_lines(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2],
+                                                             ONSET_TOLERANCE_S)):
+            if len(pitch) < 3:
+                continue
+            bars = seconds_to_steps(pm, np.concatenate([start, end])) / steps_per_bar
+            lines.append(Line(source, name + (" (lowest notes)" if i else ""), pitch, start, bars[: len(start)],
+                              bars[len(start):]))
+            line_track.append(len(track_onsets) - 1)
+    return lines, line_track, track_onsets
 
 
 def lines_from_piece(piece: Piece, voices: tuple[str, ...] = ("soprano", "alto", "tenor", "bass")) -> list[Line]:
     lines = []
     for i in range(piece.rolls.shape[0]):
         pitches, starts, ends = roll_to_notes(piece.rolls[i], None if piece.onsets is None else piece.onsets[i])
-        if len(pitches) >= 2:
-            pitch, onset, duration = _skyline(pitches, starts, ends)
-            name = voices[i] if i < len(voices) else f"track {i + 1}"
-            lines.append(Line(piece.name, name, pitch, onset, duration, piece.steps_per_bar))
+        if len(pitches) >= 3:
+            pitch, start, end = _outer_lines(pitches, starts.astype(np.float64), ends.astype(np.float64), 0.0)[0]
+            lines.append(Line(piece.name, voices[i] if i < len(voices) else f"track {i + 1}", pitch, start,
+                              start / piece.steps_per_bar, end / piece.steps_per_bar))
     return lines
 
 
-def line_tokens(line: Line) -> np.ndarray:
-    """(n - 1,) int64 tokens: pitch interval and onset delta of each pair of consecutive notes."""
-    interval = np.clip(np.diff(line.pitch), -127, 127) + 128
-    delta = np.clip(np.diff(line.onset), 0, 8191)
-    return interval * 8192 + delta
+# ----------------------------------------------------------------------------------------------- tokens, n-grams
+def line_tokens(pitch: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """(n - 2,) int64 tokens of a line: token k = pitch interval k+1 -> k+2 and the quantized log2 ratio of the
+    inter-onset intervals k -> k+1 and k+1 -> k+2."""
+    if len(pitch) < 3:
+        return np.zeros(0, dtype=np.int64)
+    interval = np.clip(np.diff(pitch.astype(np.int64))[1:], -127, 127) + _INTERVAL_OFFSET
+    ioi = np.maximum(np.diff(time.astype(np.float64)), 1e-9)
+    ratio = np.clip(np.rint(np.log2(ioi[1:] / ioi[:-1]) * RATIO_STEPS), -MAX_RATIO_CODE, MAX_RATIO_CODE)
+    return interval * _RATIO_CODES + (ratio.astype(np.int64) + MAX_RATIO_CODE)
 
 
-def ngram_hashes(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hash of every run of NGRAM tokens (uint64, 63 bits) and whether it may seed a match (no mask or separator,
-    not a repeated single pitch, which is no melody)."""
+def ngram_hashes(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per run of NGRAM tokens: its hash (uint64, 63 bits), whether it is usable (no separator nor masked token)
+    and whether it is trivial (steps or repeated notes in an even rhythm)."""
     if len(tokens) < NGRAM:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=bool)
-    grams = np.lib.stride_tricks.sliding_window_view(tokens, NGRAM)  # (n - NGRAM + 1, NGRAM)
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    grams = np.lib.stride_tricks.sliding_window_view(tokens, NGRAM)  # (n - NGRAM + 1, NGRAM), a view
     powers = _BASE ** np.arange(NGRAM - 1, -1, -1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         hashes = (grams.astype(np.uint64) * powers).sum(axis=1, dtype=np.uint64) & _MASK63
-    usable = (grams >= 0).all(axis=1) & ((grams // 8192) != 128).any(axis=1)
-    return hashes, usable
+    usable = (grams >= 0).all(axis=1)
+    steps = np.abs(grams // _RATIO_CODES - _INTERVAL_OFFSET) <= 2
+    even = grams % _RATIO_CODES == MAX_RATIO_CODE
+    return hashes, usable, (steps & even).all(axis=1)
 
 
+def common_table() -> np.ndarray:
+    """Sorted hashes of the n-grams found in at least DF_COMMON pieces of the corpus (empty when not built)."""
+    if "common" not in _MEMORY:
+        table = np.zeros(0, dtype=np.uint64)
+        if COMMON_PATH.exists():
+            with np.load(COMMON_PATH, allow_pickle=False) as z:
+                if [int(z["ngram"]), int(z["ratio_steps"]), int(z["df_common"])] == [NGRAM, RATIO_STEPS, DF_COMMON]:
+                    table = z["hashes"]
+                else:
+                    logger.warning("%s was built with other settings; rebuild it: python -m evaluation.originality",
+                                   COMMON_PATH)
+        _MEMORY["common"] = table
+    return _MEMORY["common"]
+
+
+def _in_sorted(table: np.ndarray, values: np.ndarray) -> np.ndarray:
+    if len(table) == 0:
+        return np.zeros(len(values), dtype=bool)
+    idx = np.minimum(np.searchsorted(table, values), len(table) - 1)
+    return table[idx] == values
+
+
+def seed_grams(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every n-gram of ``tokens`` and whether each may seed or extend a match: usable and not
+    commonplace."""
+    hashes, usable, trivial = ngram_hashes(tokens)
+    return hashes, usable & ~trivial & ~_in_sorted(common_table(), hashes)
+
+
+# ------------------------------------------------------------------------------------------------------ the entry
+@dataclass
+class Entry:
+    """An entry's lines, their tokens, and every track's note onsets (for the copied share)."""
+
+    lines: list[Line]
+    line_track: list[int]
+    track_onsets: list[np.ndarray]
+    tokens: list[np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = [line_tokens(line.pitch, line.time) for line in self.lines]
+
+    @classmethod
+    def of(cls, pms: list[pretty_midi.PrettyMIDI], source: str = "entry") -> Entry:
+        """With several outputs each track name says which output it is."""
+        lines, line_track, track_onsets = [], [], []
+        for i, pm in enumerate(pms):
+            got = lines_from_midi(pm, source, prefix=f"output {i + 1}: " if len(pms) > 1 else "")
+            lines += got[0]
+            line_track += [len(track_onsets) + t for t in got[1]]
+            track_onsets += got[2]
+        return cls(lines, line_track, track_onsets)
+
+    def seed_hashes(self) -> list[int]:
+        out: set[int] = set()
+        for tokens in self.tokens:
+            hashes, seed = seed_grams(tokens)
+            out.update(hashes[seed].tolist())
+        return sorted(out)
+
+    def copied_notes(self, passages: list[Passage]) -> int:
+        """Notes of the entry whose onset lies inside a passage of their track (each note once)."""
+        copied = [np.zeros(len(onsets), dtype=bool) for onsets in self.track_onsets]
+        for p in passages:
+            line, track = self.lines[p.line], self.line_track[p.line]
+            lo, hi = line.time[p.first] - ONSET_TOLERANCE_S, line.time[p.last] + ONSET_TOLERANCE_S
+            copied[track] |= (self.track_onsets[track] >= lo) & (self.track_onsets[track] <= hi)
+        return int(sum(c.sum() for c in copied))
+
+    @property
+    def n_notes(self) -> int:
+        return int(sum(len(onsets) for onsets in self.track_onsets))
+
+
+@dataclass
+class Passage:
+    bars: float  # length in the entry's bars
+    notes: int
+    source: str  # where it matches: piece name or submission
+    source_track: str
+    source_bar: int  # 1-based bar of the known piece where the passage starts
+    entry_track: str
+    entry_bar: int  # 1-based bar of the entry where the passage starts
+    kind: str = ""  # training, reference or entry
+    line: int = field(default=0, repr=False)  # the entry's line and its first and last note in the passage
+    first: int = field(default=0, repr=False)
+    last: int = field(default=0, repr=False)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for key in ("line", "first", "last"):
+            del data[key]
+        return {**data, "bars": round(self.bars, 2)}
+
+
+# ------------------------------------------------------------------------------------------------------ the index
 class LineIndex:
-    """Lines of known music, their tokens end to end (separated) and a sorted table of their n-gram hashes."""
+    """Lines of known music end to end in flat arrays, one slot per note: line i's notes at [start_i, start_i + n_i),
+    its n_i - 2 tokens at the same offsets followed by two separators (token k belongs to note k), and a sorted
+    table of the hashes of the n-grams that may seed a match (all usable ones with ``keep_common``)."""
 
-    def __init__(self, lines: list[Line]) -> None:
-        self.lines = lines
-        tokens, line_of, start_of = [], [], []
-        offset = 0
-        for i, line in enumerate(lines):
-            t = line_tokens(line)
-            tokens += [t, np.array([_SEPARATOR])]
-            line_of.append(np.full(len(t) + 1, i))
-            start_of.append(offset)
-            offset += len(t) + 1
-        self.tokens = np.concatenate(tokens) if tokens else np.zeros(0, dtype=np.int64)
-        self.line_of = np.concatenate(line_of) if line_of else np.zeros(0, dtype=np.int64)
-        self.line_start = np.array(start_of, dtype=np.int64)
-        hashes, usable = ngram_hashes(self.tokens)
-        positions = np.nonzero(usable)[0]
+    def __init__(self, sources: list[str], tracks: list[str], lengths: np.ndarray, pitch: np.ndarray,
+                 time: np.ndarray, bar: np.ndarray, keep_common: bool = False) -> None:
+        self.sources, self.tracks = sources, tracks
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.line_start = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        self.pitch, self.time, self.bar = pitch, time, bar
+        tokens = np.full(len(pitch), _SEPARATOR, dtype=np.int64)
+        tokens[: max(len(pitch) - 2, 0)] = line_tokens(pitch, time)  # across line ends too: overwritten below
+        line_end = self.line_start + self.lengths
+        for k in (1, 2):  # the last two slots of every line are separators
+            tokens[line_end[self.lengths >= k] - k] = _SEPARATOR
+        self.tokens = tokens
+        if keep_common:
+            hashes, seed, _ = ngram_hashes(tokens)
+        else:
+            hashes, seed = seed_grams(tokens)
+        positions = np.nonzero(seed)[0]
         order = np.argsort(hashes[positions], kind="stable")
         self.hash_sorted = hashes[positions][order]
-        self.pos_sorted = positions[order]
+        self.pos_sorted = positions[order].astype(np.int64)
+
+    @classmethod
+    def from_lines(cls, lines: list[Line], keep_common: bool = False) -> LineIndex:
+        def flat(key, dtype):
+            return np.concatenate([getattr(line, key) for line in lines]).astype(dtype) if lines else np.zeros(0, dtype)
+
+        return cls([line.source for line in lines], [line.track for line in lines],
+                   np.array([len(line.pitch) for line in lines]), flat("pitch", np.int16), flat("time", np.float64),
+                   flat("bar", np.float32), keep_common)
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self.lengths)
 
-    def match(self, query: list[Line], masked: list[np.ndarray] | None = None) -> Match | None:
-        """The longest passage of ``query`` found in this index (None when no seed matches).
-        ``masked``: per query line, a bool per token that may not match (e.g. a challenge's given melody)."""
-        best: Match | None = None
-        for qi, line in enumerate(query):
-            q = line_tokens(line)
-            if masked is not None:
-                q = np.where(masked[qi], -2, q)
-            found = self._longest_run(q)
-            if found is None:
-                continue
-            q_start, c_start, length = found
-            steps = line.onset[q_start + length] - line.onset[q_start] + line.duration[q_start + length]
-            bars = float(steps) / line.steps_per_bar
-            if best is None or bars > best.bars:
-                ref = self.lines[int(self.line_of[c_start])]
-                ref_note = c_start - self.line_start[int(self.line_of[c_start])]
-                best = Match(bars, length + 1, ref.source, ref.track, int(ref.onset[ref_note] // ref.steps_per_bar) + 1,
-                             line.track, int(line.onset[q_start] // line.steps_per_bar) + 1)
-        return best
+    def line_of(self, position: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.line_start, position, side="right") - 1
 
-    def _longest_run(self, q: np.ndarray) -> tuple[int, int, int] | None:
-        """(query token start, index token start, run length in tokens) of the longest exact shared run."""
-        hashes, usable = ngram_hashes(q)
-        q_pos = np.nonzero(usable)[0]
+    def _hits(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query position, index position) of every verified shared n-gram that may seed a match."""
+        hashes, seed = seed_grams(q)
+        q_pos = np.nonzero(seed)[0]
+        empty = np.zeros(0, dtype=np.int64)
         if len(q_pos) == 0 or len(self.hash_sorted) == 0:
-            return None
+            return empty, empty
         lo = np.searchsorted(self.hash_sorted, hashes[q_pos], side="left")
-        hi = np.searchsorted(self.hash_sorted, hashes[q_pos], side="right")
-        counts = hi - lo
+        counts = np.searchsorted(self.hash_sorted, hashes[q_pos], side="right") - lo
         keep = (counts > 0) & (counts <= MAX_HITS_PER_GRAM)
-        if not keep.any():
-            return None
-        qs = np.repeat(q_pos[keep], counts[keep])
-        cs = self.pos_sorted[np.concatenate([np.arange(a, b) for a, b in zip(lo[keep], hi[keep], strict=True)])]
+        lo, counts, q_pos = lo[keep], counts[keep], q_pos[keep]
+        if len(q_pos) == 0:
+            return empty, empty
+        qs = np.repeat(q_pos, counts)
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        cs = self.pos_sorted[np.repeat(lo, counts) + offsets]
         k = np.arange(NGRAM)
         exact = (q[qs[:, None] + k] == self.tokens[cs[:, None] + k]).all(axis=1)  # hash collisions out
-        qs, cs = qs[exact], cs[exact]
-        if len(qs) == 0:
-            return None
-        length = np.full(len(qs), NGRAM)
-        active = np.ones(len(qs), dtype=bool)
-        while active.any():  # extend all seeds forward together; separators and masks stop a run
-            qn, cn = qs + length, cs + length
-            ok = active & (qn < len(q)) & (cn < len(self.tokens))
-            ok[ok] = q[qn[ok]] == self.tokens[cn[ok]]
-            length += ok
-            active = ok
-        best = int(np.argmax(length))
-        return int(qs[best]), int(cs[best]), int(length[best])
+        return qs[exact], cs[exact]
+
+    def passages(self, entry: Entry, masks: list[np.ndarray] | None = None, kind: str = "") -> list[Passage]:
+        """Every passage an entry's line shares with this index: verified hits on one alignment whose n-grams
+        overlap or touch, chained (commonplace n-grams in between break the chain)."""
+        found = []
+        for li, (line, q) in enumerate(zip(entry.lines, entry.tokens, strict=True)):
+            if masks is not None:
+                q = np.where(masks[li], _MASKED, q)
+            qs, cs = self._hits(q)
+            if len(qs) == 0:
+                continue
+            diag = cs - qs
+            order = np.lexsort((qs, diag))
+            qs, diag = qs[order], diag[order]
+            new = np.r_[True, (diag[1:] != diag[:-1]) | (np.diff(qs) > NGRAM)]
+            starts = np.nonzero(new)[0]
+            ends = np.r_[starts[1:], len(qs)] - 1
+            first, last = qs[starts], qs[ends] + NGRAM + 1  # notes: token k covers notes k..k+2
+            src = first + diag[starts]
+            src_line = self.line_of(src)
+            bars = line.bar_end[last] - line.bar[first]
+            for j in range(len(starts)):
+                s = int(src_line[j])
+                found.append(Passage(float(bars[j]), int(last[j] - first[j] + 1), self.sources[s], self.tracks[s],
+                                     int(self.bar[src[j]]) + 1, line.track, int(line.bar[first[j]]) + 1, kind, li,
+                                     int(first[j]), int(last[j])))
+        return found
+
+    def given_masks(self, entry: Entry) -> list[np.ndarray]:
+        """Per entry line, the tokens inside any n-gram that also occurs here (material every entrant received, such
+        as a Melody Harvest input melody): such passages are not copies. Build this index with ``keep_common``."""
+        masks = []
+        for q in entry.tokens:
+            hashes, usable, _ = ngram_hashes(q)
+            hit = (usable & _in_sorted(self.hash_sorted, hashes)).astype(np.int64)
+            masks.append(np.convolve(hit, np.ones(NGRAM, dtype=np.int64))[: len(q)] > 0 if len(q) else hit > 0)
+        return masks
 
     # ------------------------------------------------------------------------------------------- persistence
     def save(self, path: Path) -> None:
         """Written to a temporary file, then renamed: concurrent workers never read half an index."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        flat = {k: np.concatenate([getattr(line, k) for line in self.lines]) for k in ("pitch", "onset", "duration")}
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, lengths=np.array([len(line.pitch) for line in self.lines]), **flat,
-                         sources=np.array([line.source for line in self.lines]),
-                         tracks=np.array([line.track for line in self.lines]),
-                         steps_per_bar=np.array([line.steps_per_bar for line in self.lines]))
+                np.savez(f, lengths=self.lengths, pitch=self.pitch, time=self.time, bar=self.bar,
+                         sources=np.array(self.sources), tracks=np.array(self.tracks))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -214,27 +385,216 @@ class LineIndex:
 
     @classmethod
     def load(cls, path: Path) -> LineIndex:
+        """Each array is read once (indexing an open ``NpzFile`` reads the whole array again on every access)."""
         with np.load(path, allow_pickle=False) as z:
-            bounds = np.concatenate([[0], np.cumsum(z["lengths"])])
-            lines = [Line(str(z["sources"][i]), str(z["tracks"][i]), z["pitch"][a:b], z["onset"][a:b],
-                          z["duration"][a:b], int(z["steps_per_bar"][i]))
-                     for i, (a, b) in enumerate(itertools.pairwise(bounds))]
-        return cls(lines)
+            data = {key: z[key] for key in z.files}
+        return cls(data["sources"].tolist(), data["tracks"].tolist(), data["lengths"], data["pitch"], data["time"],
+                   data["bar"])
 
 
-def mask_given_material(query: list[Line], given: LineIndex) -> list[np.ndarray]:
-    """Per query line, the tokens inside any run of NGRAM tokens that also occurs in ``given`` (material every
-    entrant received, such as a Melody Harvest input melody): such passages are not copies."""
-    masks = []
-    for line in query:
-        q = line_tokens(line)
-        mask = np.zeros(len(q), dtype=bool)
-        hashes, usable = ngram_hashes(q)
-        if len(given.hash_sorted) and usable.any():
-            idx = np.searchsorted(given.hash_sorted, hashes)
-            hit = usable & (idx < len(given.hash_sorted))
-            hit[hit] = given.hash_sorted[idx[hit]] == hashes[hit]
-            for start in np.nonzero(hit)[0]:
-                mask[start : start + NGRAM] = True
-        masks.append(mask)
-    return masks
+# ------------------------------------------------------------------------------------------------- known music
+def training_index() -> LineIndex:
+    """Every chorale (train, valid and test split), cached on disk and in memory."""
+    from generation.engine.dataset import DATA_VERSION, load_chorales
+
+    path = default_cache_dir() / f"originality-chorales-v{DATA_VERSION}.{INDEX_VERSION}.npz"
+    key = str(path)
+    if key not in _MEMORY:
+        if path.exists():
+            _MEMORY[key] = LineIndex.load(path)
+        else:
+            index = LineIndex.from_lines([line for piece in load_chorales() for line in lines_from_piece(piece)])
+            index.save(path)
+            _MEMORY[key] = index
+    return _MEMORY[key]
+
+
+def _files_index(kind: str, files, keep_common: bool = False) -> LineIndex:
+    """Lines of a challenge's stored MIDI files (reference files or input melodies), cached by their digest."""
+    from generation.engine.errors import EngineError
+    from generation.engine.midi_io import load_midi
+
+    files = sorted(files, key=lambda f: f.pk)
+    digest = hashlib.sha256("".join(f"{f.pk}\0{f.name}\0{f.midi.name}\n" for f in files).encode()).hexdigest()
+    key = f"{kind}:{digest}"
+    if key not in _MEMORY:
+        lines = []
+        for f in files:
+            try:
+                with f.midi.open("rb") as src:
+                    pm = load_midi(src.read())
+            except (EngineError, OSError):
+                continue
+            lines += lines_from_midi(pm, f.name)[0]
+        _MEMORY[key] = LineIndex.from_lines(lines, keep_common)
+    return _MEMORY[key]
+
+
+def earlier_entries_index(challenge, entry: Entry, exclude_submission_id: int | None) -> LineIndex:
+    """Earlier entries of the challenge by other entrants that share at least one n-gram with ``entry``."""
+    from evaluation.models import OriginalityFingerprint, OriginalityGram
+    from submissions.models import Submission
+
+    hashes = entry.seed_hashes()
+    if not hashes:
+        return LineIndex.from_lines([])
+    grams = OriginalityGram.objects.filter(challenge=challenge, hash__in=hashes)
+    fingerprints = OriginalityFingerprint.objects.filter(pk__in=grams.values("fingerprint_id"))
+    if exclude_submission_id is not None:
+        fingerprints = fingerprints.filter(submission_id__lt=exclude_submission_id)
+        entrant_id = Submission.objects.filter(pk=exclude_submission_id).values_list("entrant_id", flat=True).first()
+        if entrant_id is not None:
+            fingerprints = fingerprints.exclude(entrant_id=entrant_id)
+    return LineIndex.from_lines([Line.from_json(d) for lines in fingerprints.values_list("lines", flat=True)
+                                 for d in lines])
+
+
+# ------------------------------------------------------------------------------------------------- public API
+def originality_check(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
+                      exclude_submission_id: int | None = None) -> dict:
+    """Read only. ``{"longest": passage | None, "threshold_bars", "min_notes", "flagged", "copied_notes",
+    "total_notes", "copied_share", "copy_penalty", "checked": [...]}``; a passage is a dict with bars, notes, source,
+    source_track, source_bar, entry_track, entry_bar and kind (training / reference / entry). ``longest`` is the
+    longest copied passage when there is one, else the longest shared one."""
+    entry = Entry.of(pms)
+    masks = None
+    checked = ["training data (all Bach chorales)"]
+    indexes: list[tuple[str, LineIndex]] = [("training", training_index())]
+    if challenge is not None:
+        given = list(challenge.input_melodies.all())
+        if given:
+            masks = _files_index("given", given, keep_common=True).given_masks(entry)
+        references = list(challenge.reference_files.all())
+        if references:
+            indexes.append(("reference", _files_index("reference", references)))
+            checked.append(f"reference set ({len(references)} files)")
+        indexes.append(("entry", earlier_entries_index(challenge, entry, exclude_submission_id)))
+        checked.append("earlier entries of the challenge")
+    threshold = float(challenge.originality_threshold_bars) if challenge is not None else DEFAULT_THRESHOLD_BARS
+    passages = [p for kind, index in indexes for p in index.passages(entry, masks, kind)]
+    copied = [p for p in passages if p.bars > threshold and p.notes >= MIN_NOTES]
+    longest = max(copied or passages, key=lambda p: (p.bars, p.notes), default=None)
+    copied_notes, total = entry.copied_notes(copied), entry.n_notes
+    share = copied_notes / total if total else 0.0
+    return {"longest": None if longest is None else longest.to_dict(), "threshold_bars": threshold,
+            "min_notes": MIN_NOTES, "flagged": bool(copied), "copied_notes": copied_notes, "total_notes": total,
+            "copied_share": round(share, 4), "copy_penalty": round(1.0 - share, 4) if copied else 1.0,
+            "checked": checked}
+
+
+@transaction.atomic
+def originality_register(*, submission_id: int, pms: list[pretty_midi.PrettyMIDI]) -> int:
+    """Store the entry's melody lines and n-gram hashes so that later entries are checked against it (replacing
+    what a previous run stored). Returns the number of hashes stored."""
+    from evaluation.models import OriginalityFingerprint, OriginalityGram
+    from submissions.models import Submission
+
+    submission = Submission.objects.get(pk=submission_id)
+    entry = Entry.of(pms, source=f"submission {submission_id}")
+    OriginalityFingerprint.objects.filter(submission_id=submission_id).delete()
+    fingerprint = OriginalityFingerprint.objects.create(
+        submission=submission, challenge_id=submission.challenge_id, entrant_id=submission.entrant_id,
+        lines=[line.to_json() for line in entry.lines],
+    )
+    hashes = entry.seed_hashes()
+    OriginalityGram.objects.bulk_create(
+        [OriginalityGram(fingerprint=fingerprint, challenge_id=submission.challenge_id, hash=h) for h in hashes],
+        batch_size=1000,
+    )
+    return len(hashes)
+
+
+# ------------------------------------------------------------------------------------- the folk corpus, the table
+@dataclass
+class Tune:
+    name: str  # "essen/han1#12"
+    time_signature: tuple[int, int]
+    pitch: np.ndarray
+    onset: np.ndarray  # quarter notes
+    duration: np.ndarray
+
+    @property
+    def split(self) -> str:
+        return split_of_name(self.name)
+
+    def line(self) -> Line:
+        bar_q = self.time_signature[0] * 4 / self.time_signature[1]
+        return Line(self.name, "melody", self.pitch, self.onset, self.onset / bar_q,
+                    (self.onset + self.duration) / bar_q)
+
+    def to_midi(self, tempo: float = 120.0) -> pretty_midi.PrettyMIDI:
+        pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(*self.time_signature, 0.0))
+        inst = pretty_midi.Instrument(program=0, name="melody")
+        beat = 60.0 / tempo
+        inst.notes = [pretty_midi.Note(80, int(p), o * beat, (o + d) * beat)
+                      for p, o, d in zip(self.pitch, self.onset, self.duration, strict=True)]
+        pm.instruments.append(inst)
+        return pm
+
+
+def folk_file(name: str) -> list[Tune]:
+    """The tunes of one Essen folk song file of music21's corpus (``essenFolksong/<name>``; 5-25 s to parse)."""
+    from music21 import corpus  # slow import, only when building
+
+    tunes = []
+    for i, score in enumerate(corpus.parse(f"essenFolksong/{name}").scores):
+        ts = score.flatten().getTimeSignatures()
+        notes = [n for n in score.stripTies().flatten().notes if n.isNote and float(n.quarterLength) > 0]
+        if len(notes) >= 3:
+            number = score.metadata.number if score.metadata is not None and score.metadata.number else i + 1
+            arr = np.array([(n.pitch.midi, float(n.offset), float(n.quarterLength)) for n in notes])
+            tunes.append(Tune(f"essen/{name}#{number}", (ts[0].numerator, ts[0].denominator) if ts else (4, 4),
+                              arr[:, 0].astype(np.int16), arr[:, 1], arr[:, 2]))
+    return tunes
+
+
+def folk_tunes(cache_dir: Path | None = None) -> list[Tune]:
+    """The Essen folk songs of FOLK_FILES (about 3,600 tunes), parsed with music21 once (about 4 minutes) and
+    cached as an ``.npz`` under the dataset cache folder."""
+    path = Path(cache_dir or default_cache_dir()) / f"essen-folk-v{FOLK_VERSION}.npz"
+    if not path.exists():
+        tunes = [t for name in FOLK_FILES for t in folk_file(name)]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, names=np.array([t.name for t in tunes]), ts_num=[t.time_signature[0] for t in tunes],
+                     ts_den=[t.time_signature[1] for t in tunes], lengths=[len(t.pitch) for t in tunes],
+                     pitch=np.concatenate([t.pitch for t in tunes]), onset=np.concatenate([t.onset for t in tunes]),
+                     duration=np.concatenate([t.duration for t in tunes]))
+        os.replace(tmp, path)
+    with np.load(path, allow_pickle=False) as z:
+        t = {key: z[key] for key in z.files}
+    bounds = np.concatenate([[0], np.cumsum(t["lengths"])])
+    return [Tune(name, (int(t["ts_num"][i]), int(t["ts_den"][i])), t["pitch"][bounds[i]: bounds[i + 1]],
+                 t["onset"][bounds[i]: bounds[i + 1]], t["duration"][bounds[i]: bounds[i + 1]])
+            for i, name in enumerate(t["names"].tolist())]
+
+
+def document_frequency(pieces: list[list[Line]]) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, number of pieces it occurs in) of every usable n-gram of ``pieces`` (each a list of lines)."""
+    per_piece = []
+    for lines in pieces:
+        hashes = [h[u] for h, u, _ in (ngram_hashes(line_tokens(ln.pitch, ln.time)) for ln in lines)]
+        per_piece.append(np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, dtype=np.uint64))
+    return np.unique(np.concatenate(per_piece), return_counts=True)
+
+
+def build_common_table(path: Path = COMMON_PATH) -> int:
+    """Hashes of the n-grams found in at least DF_COMMON pieces: all chorales and the folk tunes outside the test
+    split (those are kept apart as original music for the tests and the benchmark). Returns their number."""
+    from generation.engine.dataset import load_chorales
+
+    pieces = [lines_from_piece(p) for p in load_chorales()]
+    pieces += [[t.line()] for t in folk_tunes() if t.split != "test"]
+    hashes, df = document_frequency(pieces)
+    common = np.sort(hashes[df >= DF_COMMON])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, hashes=common, ngram=NGRAM, ratio_steps=RATIO_STEPS, df_common=DF_COMMON,
+                        n_pieces=len(pieces))
+    _MEMORY.pop("common", None)
+    return len(common)
+
+
+if __name__ == "__main__":  # python -m evaluation.originality: rebuild the commonplace table
+    sys.stderr.write(f"{build_common_table()} commonplace n-grams written to {COMMON_PATH}\n")

@@ -50,3 +50,35 @@ def random_walk_piece(seed: int, n_notes: int = 64, n_tracks: int = 2) -> pretty
 def write(pm: pretty_midi.PrettyMIDI, path: Path) -> Path:
     pm.write(str(path))
     return path
+
+
+def variant(pm: pretty_midi.PrettyMIDI, *, shift: int = 0, note_values: float = 1.0, tempo: float = 1.0,
+            order: list[int] | None = None, octaves: list[int] | None = None) -> pretty_midi.PrettyMIDI:
+    """A copy of ``pm`` as a copier would disguise it: transposed by ``shift`` semitones, every note value times
+    ``note_values`` with the tempo marking times ``tempo``, its pitched tracks in ``order`` (the copy's track i is
+    the original's track order[i]), each moved by ``octaves[i]`` octaves. Sounding time scales by note_values/tempo."""
+    tracks = [inst for inst in pm.instruments if not inst.is_drum]
+    order = list(range(len(tracks))) if order is None else order
+    octaves = [0] * len(order) if octaves is None else octaves
+    _, tempi = pm.get_tempo_changes()
+    out = pretty_midi.PrettyMIDI(initial_tempo=float(tempi[0] if len(tempi) else 120.0) * tempo)
+    scale = note_values / tempo
+    out.time_signature_changes = [pretty_midi.TimeSignature(ts.numerator, ts.denominator, ts.time * scale)
+                                  for ts in pm.time_signature_changes]
+    for i, src in enumerate(order):
+        inst = pretty_midi.Instrument(program=tracks[src].program, name=f"track {i + 1}")
+        move = shift + 12 * octaves[i]
+        inst.notes = [pretty_midi.Note(n.velocity, int(np.clip(n.pitch + move, 0, 127)), n.start * scale,
+                                       n.end * scale) for n in tracks[src].notes]
+        out.instruments.append(inst)
+    return out
+
+
+def with_tracks(pm: pretty_midi.PrettyMIDI, *others: pretty_midi.Instrument) -> pretty_midi.PrettyMIDI:
+    """``pm`` with ``others`` added as further tracks (their notes in seconds, as they are)."""
+    out = variant(pm)
+    for inst in others:
+        added = pretty_midi.Instrument(inst.program, name=f"track {len(out.instruments) + 1}")
+        added.notes = list(inst.notes)
+        out.instruments.append(added)
+    return out

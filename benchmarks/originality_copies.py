@@ -1,0 +1,124 @@
+"""Originality (DESIGN section 5): precision and recall of the copy flag on a labelled set, per kind of entry.
+
+Copies are made from the held-out (test split, r % 10 == 0) chorales, which are in the originality index like every
+chorale: verbatim, transposed (-5..+6 semitones), with every note value doubled (at the same tempo marking, and at a
+doubled one), re-voiced (the four voices on other tracks, moved by octaves), and one voice copied into an otherwise
+original piece (three random-walk tracks). Originals: Essen folk tunes of the test split (left out of the
+commonplace table), 30-s excerpts of other composers' music from music21's corpus, and random-walk pieces. Each
+entry is checked as a challenge without reference set checks it (the chorale index, the default 2-bar threshold).
+
+    .venv/bin/python benchmarks/originality_copies.py [--folk 300] [--walks 40] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from evaluation.originality import MIN_NOTES, folk_tunes, originality_check, training_index
+from generation.engine.dataset import load_chorales, pieces_split
+from tests.evaluation.music import random_walk_piece, variant, with_tracks
+
+COMPOSERS = ("mozart/k80/movement1", "mozart/k155/movement1", "beethoven/opus18no1/movement1",
+             "haydn/opus1no1/movement1", "haydn/opus74no1/movement1", "joplin/maple_leaf_rag")
+EXCERPT_S = 30.0
+SECONDS_PER_QUARTER = 0.5  # the composers' scores are rendered at 120 bpm
+
+
+def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> dict[str, pretty_midi.PrettyMIDI]:
+    n = len(pm.instruments)
+    shift = int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6]))
+    walk = random_walk_piece(seed, n_notes=int(pm.get_end_time() * 2), n_tracks=3)
+    return {
+        "verbatim": pm,
+        "transposed": variant(pm, shift=shift),
+        "note values x2": variant(pm, note_values=2.0),
+        "note values x2, tempo x2": variant(pm, note_values=2.0, tempo=2.0),
+        "re-voiced": variant(pm, order=list(rng.permutation(n)), octaves=list(rng.integers(-1, 2, size=n))),
+        "one voice in an original": with_tracks(variant(pm, order=[int(rng.integers(n))]), *walk.instruments),
+    }
+
+
+def composer_excerpts(name: str) -> list[pretty_midi.PrettyMIDI]:
+    """The score's parts as tracks (chords as several notes, ties joined), cut into EXCERPT_S-second pieces."""
+    from music21 import corpus
+
+    score = corpus.parse(name).stripTies()
+    ts = score.flatten().getTimeSignatures()
+    num, den = (ts[0].numerator, ts[0].denominator) if ts else (4, 4)
+    parts = [[(p.midi, float(n.offset) * SECONDS_PER_QUARTER, float(n.offset + n.quarterLength) * SECONDS_PER_QUARTER)
+              for n in part.flatten().notes if n.quarterLength > 0 for p in n.pitches]
+             for part in score.parts]
+    end = max(e for notes in parts for _, _, e in notes)
+    out = []
+    for start in np.arange(0.0, end - EXCERPT_S / 2, EXCERPT_S):
+        pm = pretty_midi.PrettyMIDI(initial_tempo=60.0 / SECONDS_PER_QUARTER)
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(num, den, 0.0))
+        for i, notes in enumerate(parts):
+            inst = pretty_midi.Instrument(0, name=f"part {i + 1}")
+            inst.notes = [pretty_midi.Note(80, p, s - start, e - start) for p, s, e in notes
+                          if start <= s < start + EXCERPT_S]
+            pm.instruments.append(inst)
+        out.append(pm)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folk", type=int, default=300, help="at most this many held-out folk tunes")
+    parser.add_argument("--walks", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    started = time.perf_counter()
+    training_index()
+    labelled: list[tuple[str, bool, str, pretty_midi.PrettyMIDI]] = []  # (kind, is a copy, true source, piece)
+    for i, chorale in enumerate(pieces_split(load_chorales(), "test")):
+        for kind, pm in copies(chorale.to_midi(), rng, 1000 + i).items():
+            labelled.append((kind, True, chorale.name, pm))
+    folk = [t for t in folk_tunes() if t.split == "test"][: args.folk]
+    labelled += [("folk tune (Essen, held out)", False, "", t.to_midi()) for t in folk]
+    for name in COMPOSERS:
+        labelled += [(f"{name.split('/')[0]} (30-s excerpts)", False, "", pm) for pm in composer_excerpts(name)]
+    labelled += [("random walk", False, "", random_walk_piece(5000 + s, n_notes=80, n_tracks=3))
+                 for s in range(args.walks)]
+
+    rows: dict[str, list] = {}
+    for kind, is_copy, source, pm in labelled:
+        t0 = time.perf_counter()
+        result = originality_check([pm])
+        ms = (time.perf_counter() - t0) * 1000
+        longest = result["longest"] or {}
+        rows.setdefault(kind, []).append((is_copy, result["flagged"], longest.get("source") == source,
+                                          result["copied_share"], longest.get("bars", 0.0), ms))
+
+    print(f"threshold {result['threshold_bars']} bars and {MIN_NOTES} notes; index {len(training_index())} lines; "
+          f"load {os.getloadavg()[0]:.1f}")
+    print(f"{'kind':<34}{'n':>5}{'flagged':>9}{'rate':>7}{'source':>8}{'share':>7}{'bars':>7}{'ms':>6}")
+    tp = fp = fn = tn = 0
+    for kind, r in rows.items():
+        is_copy = r[0][0]
+        flagged = sum(x[1] for x in r)
+        found = f"{sum(x[1] and x[2] for x in r):>8}" if is_copy else f"{'':>8}"
+        print(f"{kind:<34}{len(r):>5}{flagged:>9}{flagged / len(r):>7.2f}{found}"
+              f"{statistics.mean(x[3] for x in r):>7.2f}{statistics.median(x[4] for x in r):>7.1f}"
+              f"{statistics.median(x[5] for x in r):>6.1f}")
+        tp, fn = tp + (flagged if is_copy else 0), fn + (len(r) - flagged if is_copy else 0)
+        fp, tn = fp + (0 if is_copy else flagged), tn + (0 if is_copy else len(r) - flagged)
+    print("(source: flagged with the true chorale as the longest passage's source; share: mean copied share of the "
+          "notes; bars: median longest passage)")
+    print(f"copies {tp + fn}, originals {fp + tn}: precision {tp / max(tp + fp, 1):.3f}, recall {tp / (tp + fn):.3f}, "
+          f"false-positive rate {fp / (fp + tn):.3f}; {time.perf_counter() - started:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()
