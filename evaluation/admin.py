@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 
 from chartbusters.challenges.admin import ChallengeAdmin
@@ -29,32 +30,29 @@ def _auc_summary(metrics: dict) -> str:
            f"{metrics.get('mean_realness', {}).get('real', 0):.2f} on {metrics.get('n_test_pieces', '?')} pieces"
 
 
-class RealnessModelInline(admin.StackedInline):
-    model = RealnessModel
-    extra = 0
-    max_num = 0
-    can_delete = False
-    verbose_name = "realness model (trained from the reference set)"
-    fields = ("status", "progress", "error", "held_out_auc", "files_digest", "started_at", "finished_at", "card")
-    readonly_fields = fields
-
-    @admin.display(description="held-out ROC AUC")
-    def held_out_auc(self, obj: RealnessModel) -> str:
-        return _auc_summary(obj.metrics)
-
-    @admin.display(description="model card")
-    def card(self, obj: RealnessModel) -> str:
-        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", obj.model_card or "-")
-
-
 admin.site.unregister(Challenge)
 
 
 @admin.register(Challenge)
 class ChallengeWithRealnessAdmin(ChallengeAdmin):
-    """The challenge admin with its realness model shown under the reference set, and a warning while it trains."""
+    """The challenge admin with its realness model's state beside the reference set, and a warning while it
+    trains (a read-only field, so the change form posts exactly what it did before)."""
 
-    inlines = [*ChallengeAdmin.inlines, RealnessModelInline]
+    readonly_fields = [*ChallengeAdmin.readonly_fields, "realness_model_status"]
+    fieldsets = [*ChallengeAdmin.fieldsets, ("Realness model (trained from the reference set)",
+                                             {"fields": ["realness_model_status"]})]
+
+    @admin.display(description="realness model")
+    def realness_model_status(self, obj: Challenge) -> str:
+        row = RealnessModel.objects.filter(challenge=obj).first() if obj.pk else None
+        if row is None:
+            return "The default Bach model (the challenge has no reference set of its own)."
+        link = reverse("admin:evaluation_realnessmodel_change", args=[row.pk])
+        warning = "" if row.status == RealnessModel.Status.READY else NOT_READY_WARNING.format(
+            status=row.get_status_display().lower())
+        return format_html("<strong>{}</strong> ({} %) {} <br>Held-out ROC AUC: {} <br><a href='{}'>model card</a> {}",
+                           row.get_status_display(), row.progress, row.error, _auc_summary(row.metrics), link,
+                           warning)  # fmt: skip
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
@@ -66,11 +64,18 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
 @admin.register(RealnessModel)
 class RealnessModelAdmin(admin.ModelAdmin):
     list_display = ("challenge", "status", "progress", "held_out_auc", "finished_at")
-    readonly_fields = [f.name for f in RealnessModel._meta.fields] + ["held_out_auc"]
+    exclude = ("model_card", "metrics", "config")
+    readonly_fields = [*(f.name for f in RealnessModel._meta.fields if f.name not in ("model_card", "metrics",
+                                                                                      "config")),
+                       "held_out_auc", "card"]  # fmt: skip
 
     @admin.display(description="held-out ROC AUC")
     def held_out_auc(self, obj: RealnessModel) -> str:
         return _auc_summary(obj.metrics)
+
+    @admin.display(description="model card")
+    def card(self, obj: RealnessModel) -> str:
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", obj.model_card or "-")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

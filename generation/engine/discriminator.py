@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from generation.engine.discriminator_data import feature_windows, piece_features
+from generation.engine.discriminator_data import piece_windows
 from generation.engine.discriminator_spec import (
     ARCHITECTURE,
     N_FEATURE_CHANNELS,
@@ -75,9 +75,9 @@ def window_probabilities(model: Discriminator, windows: np.ndarray, batch_size: 
 
 
 def realness(model: Discriminator, tracks: np.ndarray, onsets: np.ndarray | None = None) -> float:
-    """Probability, in [0, 1], that (n_tracks, T, 128) pitched tracks are real music of the reference style."""
-    features = piece_features(tracks, onsets)
-    windows = feature_windows(features, model.config.window_steps, model.config.hop_steps)
+    """Probability, in [0, 1], that (n_tracks, T, 128) pitched tracks are real music of the reference style: the mean
+    over the piece's windows, each in one period of transpositions (discriminator_data.TRANSPOSITIONS)."""
+    windows = piece_windows(tracks, onsets, model.config.window_steps, model.config.hop_steps)
     return float(window_probabilities(model, windows).mean())
 
 

@@ -47,6 +47,7 @@ def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, m
                     "retrain to include it | - | - | - |")
     low, high = train_config.transpose_range
     arcnn_note = _arcnn_note(metrics)
+    weights = ", ".join(f"{name} x{w}" for name, w in train_config.family_weights.items())
     config_rows = "\n".join(f"| `{k}` | {v} |" for k, v in asdict(config).items())
     text = f"""# Realness discriminator
 
@@ -58,8 +59,9 @@ Any MIDI, read as it sounds: all pitched tracks are pooled into one roll on a gr
 at 120 bpm, whatever the file's tempo markings and note values say) and split back into four voices by rank
 (highest = soprano, lowest = bass); six planes (4 voices, pooled roll, onsets) x {config.window_steps} steps
 ({config.window_steps / 8:.0f} s) x 128 pitches per window, windows every {config.hop_steps} steps.
-Realness = mean calibrated probability over the piece's windows. Calibration: temperature scaling fitted on
-held-out pieces (temperature {metrics['temperature']:.3f}).
+Realness = mean calibrated probability over the piece's windows, each read in 8 transpositions (-4..+3 semitones:
+one period of the network's pitch stride, so realness does not change when a piece is transposed). Calibration:
+temperature scaling fitted on held-out pieces (temperature {metrics['temperature']:.3f}).
 
 ## Held-out figures ({metrics['n_test_pieces']} pieces the model never trained on; each family built per piece)
 Real pieces' mean realness: {metrics['mean_realness']['real']:.3f}.
@@ -74,7 +76,8 @@ temperature scaling, {metrics['ece_uncalibrated']:.3f} before.
 ## Training
 {train_config.steps} steps of {train_config.batch_size} windows (half real training windows transposed
 {low}..+{high} semitones and played {train_config.stretch_range[0]}-{train_config.stretch_range[1]}x as fast, half
-negative, one family after another), AdamW lr {train_config.lr} with cosine decay,
+negative, one family after another, the ones nearest to real music more often: {weights}), AdamW lr
+{train_config.lr} with cosine decay,
 binary cross-entropy; final loss {metrics['final_loss']:.4f}; {metrics['train_seconds']:.0f} s on a shared 2-core CPU
 (one torch thread). Loss curve: loss.png. Reproduce:
 `python manage.py train discriminator --steps {train_config.steps}`.

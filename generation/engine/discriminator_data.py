@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from generation.engine.dataset import transpose
 from generation.engine.representation import notes_to_roll, roll_to_notes
 from generation.engine.trivial_music import tracks_from_notes
 
@@ -41,6 +42,20 @@ def piece_features(tracks: np.ndarray, onsets: np.ndarray | None = None) -> np.n
     out[4] = pooled
     out[5] = onsets.any(axis=0)
     return out
+
+
+# The network halves the pitch axis three times (stride 2 in conv1-conv3) before pooling it, so it is almost
+# invariant to transpositions by multiples of 8 semitones; scoring averages its windows over one such period of
+# transpositions, which makes realness invariant to any transposition that keeps the notes in range.
+TRANSPOSITIONS = tuple(range(-4, 4))
+
+
+def piece_windows(tracks: np.ndarray, onsets: np.ndarray | None, steps: int, hop: int,
+                  transpositions: tuple[int, ...] = TRANSPOSITIONS) -> np.ndarray:
+    """(N * len(transpositions), 6, steps, 128) feature windows of a piece, once per transposition."""
+    onsets = run_onsets(np.asarray(tracks, dtype=bool)) if onsets is None else onsets
+    return np.concatenate([feature_windows(piece_features(transpose(tracks, s), transpose(onsets, s)), steps, hop)
+                           for s in transpositions])  # fmt: skip
 
 
 def feature_windows(features: np.ndarray, steps: int, hop: int) -> np.ndarray:

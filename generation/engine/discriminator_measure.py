@@ -26,7 +26,7 @@ def remeasure(checkpoint_dir: str | Path = DEFAULT_OUT, *, data: str | Path | No
     ``data``: the MIDI folder it was trained on (default: the chorales, with the arcnn family when one is shipped);
     ``arcnn_dir``: the AR-CNN checkpoint to run (default: the shipped one); ``max_pieces``: the first test pieces only;
     ``eval_seed``: the seed training used (the test split is built with ``eval_seed + 1``, as in training)."""
-    from generation.engine.dataset import load_chorales, load_midi_folder, pieces_split
+    from generation.engine.dataset import load_chorales, pieces_split
     from generation.engine.discriminator import load_discriminator
     from generation.engine.discriminator_card import write_model_card
     from generation.engine.train_discriminator import (
@@ -35,14 +35,16 @@ def remeasure(checkpoint_dir: str | Path = DEFAULT_OUT, *, data: str | Path | No
         arcnn_weights_sha256,
         evaluate,
         family_corruptors,
+        holdout_split,
         piece_window_logits,
+        sounded_folder,
     )
 
     directory = Path(checkpoint_dir)
     meta = json.loads((directory / "config.json").read_text())
     model = load_discriminator(directory)
-    pieces = load_midi_folder(data) if data else load_chorales()
-    test = (pieces_split(pieces, "test") or pieces_split(pieces, "valid"))[:max_pieces]  # None keeps all
+    test = holdout_split(sounded_folder(data))[1] if data else pieces_split(load_chorales(), "test")
+    test = test[:max_pieces]  # None keeps all
     arcnn = None if data else arcnn_family(arcnn_dir)
     families = family_corruptors({"arcnn": arcnn} if arcnn is not None else None)
     temperature = float(model.temperature)

@@ -48,7 +48,7 @@ def _renotated(pm: pretty_midi.PrettyMIDI, factor: float) -> pretty_midi.PrettyM
         out.instruments.append(new)
     data = midi_to_bytes(out)
     reread = load_midi(data)
-    assert reread.get_tempo_changes()[1][0] == pytest.approx(120.0 * factor)
+    assert reread.get_tempo_changes()[1][0] == pytest.approx(120.0 * factor, rel=1e-3)
     return reread
 
 
@@ -125,7 +125,7 @@ def test_too_little_music_is_refused_with_the_reason(tracks, limit):
 def test_the_minimum_content_limits_name_the_measure():
     one_note = content_check(piece([[(60, 0, 330)]]))
     assert f"at least {MIN_NOTES}" in one_note.reason
-    short = content_check(piece([[(60 + i, i / 2, i / 2 + 0.5) for i in range(12)]]))
+    short = content_check(piece([[(60 + i, i / 4, i / 4 + 0.25) for i in range(16)]]))  # 16 sixteenths: 2 s
     assert "s of music" in short.reason
     drone = content_check(piece([[(60 + 7 * (i % 2), i, i + 1) for i in range(30)]]))
     assert f"at least {MIN_PITCHES}" in drone.reason
@@ -222,7 +222,7 @@ def test_a_tiny_reference_set_trains_its_own_realness_model(monkeypatch):
     row = RealnessModel.objects.get(challenge=challenge)
     assert row.status == RealnessModel.Status.QUEUED  # saving the files queued training
     before = score_pieces([pieces[0].to_midi()], challenge=challenge)
-    assert "not trained yet" in before.parts["realness_model"]["warning"] or before.parts["realness_model"]["warning"]
+    assert "queued" in before.parts["realness_model"]["warning"]
     assert realness_models.realness_model_train(challenge_id=challenge.pk) == RealnessModel.Status.READY
     row.refresh_from_db()
     assert row.progress == 100

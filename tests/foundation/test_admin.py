@@ -120,3 +120,56 @@ def test_entrants_and_judges_never_reach_the_admin(client, make_user, role):
 def test_organizer_cannot_manage_users(client, make_user):
     logged_in(client, make_user("olga", role=Role.ORGANIZER))
     assert client.get("/admin/auth/user/").status_code == 403
+
+
+def test_a_new_challenge_starts_with_every_metric_chosen(client, make_user):
+    from chartbusters.challenges.models import ALL_METRICS
+
+    logged_in(client, make_user("olga", role=Role.ORGANIZER))
+    page = client.get("/admin/challenges/challenge/add/").content.decode()
+    for name in ALL_METRICS:
+        assert f'value="{name}"' in page
+    assert page.count("checked") >= len(ALL_METRICS)
+    form = add_form()
+    form["metrics"] = list(ALL_METRICS)  # what the browser posts back untouched
+    response = client.post("/admin/challenges/challenge/add/", form)
+    assert response.status_code == 302, response.content[:2000]
+    assert Challenge.objects.get(slug="spring-chorales").metrics == list(ALL_METRICS)
+
+
+def test_organizer_uploads_a_reference_set_and_sees_the_realness_model_training(client, make_user):
+    from evaluation.models import RealnessModel
+
+    logged_in(client, make_user("olga", role=Role.ORGANIZER))
+    form = add_form(**inline_management("reference_files", total=1))
+    form.update({"reference_files-0-name": "tune", "reference_files-0-midi": SimpleUploadedFile(
+        "tune.mid", DEMO_MIDI.read_bytes(), content_type="audio/midi")})
+    response = client.post("/admin/challenges/challenge/add/", form, follow=True)
+    assert response.status_code == 200
+    challenge = Challenge.objects.get(slug="spring-chorales")
+    assert RealnessModel.objects.get(challenge=challenge).status == RealnessModel.Status.QUEUED
+    assert b"realness model is being trained" in response.content  # the warning the organizer sees
+    change = client.get(f"/admin/challenges/challenge/{challenge.pk}/change/").content.decode()
+    assert "Queued" in change
+    assert "default Bach model" in change
+
+
+def test_organizer_clears_a_copy_flag_in_the_admin(client, make_user):
+    from evaluation.models import Score
+    from evaluation.services.score_store import score_store
+    from submissions.models import Submission
+
+    organizer = make_user("olga", role=Role.ORGANIZER)
+    challenge = ChallengeFactory()
+    challenge.organizers.add(organizer)
+    sub = Submission.objects.create(challenge=challenge, entrant=make_user("eve"), kind="composition", title="t",
+                                    licence="x", status=Submission.Status.SCORED)
+    score_store(submission_id=sub.pk, automatic=20.0, automatic_unpenalized=80.0, copy_penalty=0.25, style=0.8,
+                realness=0.8, parts={}, flagged_copy=True)
+    logged_in(client, organizer)
+    score = Score.objects.get(submission=sub)
+    response = client.post("/admin/evaluation/score/", {"action": "clear_copy_flag", "_selected_action": [score.pk]},
+                           follow=True)
+    assert response.status_code == 200
+    score.refresh_from_db()
+    assert (score.automatic, score.copy_cleared_by) == (80.0, organizer)
