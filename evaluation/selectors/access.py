@@ -1,4 +1,6 @@
-"""Who may see what: challenges, submissions and the CSV export (documented in README, "Results visibility").
+"""Who may see what: challenges, submissions, names, files and the CSV export (README "Results visibility").
+
+This module is the one place for these rules: the pages, the API and the file view (/files/<kind>/<uuid>/) all ask it.
 
 - A challenge's leaderboard is public when the challenge is published; organizers of the challenge and superusers see
   unpublished ones too.
@@ -6,25 +8,35 @@
   superusers; everyone else (anonymous, other entrants, judges) sees a PUBLIC view only while it is ranked (scored, not
   disqualified, published challenge): its score, audio, piano roll and MIDI, never an error; a checkpoint entry's
   outputs (made from the hidden input melodies) only once the challenge is closed for entries. Otherwise: 404.
-- Judges of a challenge see no entrant names on its leaderboard and entries until the results are published.
+- Files follow their row: an entry's MIDI, audio and piano roll whoever sees the entry; its checkpoint FULL only;
+  outputs as above; hidden input melodies and reference files the challenge's organizers and superusers only
+  (workers read the disk); a saved composition its owner (and superusers) only.
+- Blind judging: while a challenge is being judged (from its closing until the results are final: published, or
+  judging ended with every ranked entry judged), nobody without organizer rights sees who entered what, except each
+  entrant their own entries. The challenge's judges see no names from the start until then.
 - The leaderboard CSV is for the challenge's organizers and superusers ("staff": every organizer has is_staff for
   the admin, so is_staff alone would open every challenge's CSV to the organizers of any challenge).
 """
-
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
-from submissions.models import Submission
+from evaluation.selectors.leaderboard import leaderboard_is_provisional
+from submissions.models import Composition, Submission
 from submissions.selectors import user_organizes  # superusers and the challenge's own organizers
 
 __all__ = [
-    "Access", "challenge_get_visible", "names_hidden_from", "outputs_visible", "submission_access", "user_organizes",
+    "HIDDEN_NAME", "Access", "challenge_files_visible", "challenge_get_visible", "checkpoint_visible",
+    "composition_visible", "entrant_name_shown", "entrant_names_hidden", "outputs_visible", "submission_access",
+    "user_organizes",
 ]
+
+HIDDEN_NAME = "(hidden during judging)"
 
 
 class Access(StrEnum):
@@ -51,15 +63,30 @@ def challenge_get_visible(*, slug: str, user, with_leaderboard_token: bool = Fal
     return None
 
 
-def names_hidden_from(*, user, challenge: Challenge) -> bool:
-    """Judging is blind: the challenge's judges (who are not also its organizers) see no entrant names on its
-    leaderboard or entries until the results are published."""
-    if challenge.results_published or not getattr(user, "is_authenticated", False):
-        return False
+def _judges(*, user, challenge: Challenge) -> bool:
     is_judge = getattr(challenge, "viewer_is_judge", None)
     if is_judge is None:
         is_judge = challenge.judges.filter(pk=user.pk).exists()
-    return is_judge and not user_organizes(user=user, challenge=challenge)
+    return is_judge
+
+
+def entrant_names_hidden(*, user, challenge: Challenge, now: datetime | None = None) -> bool:
+    """Blind judging: whether ``user`` must not see who entered what in ``challenge`` (except their own entries,
+    see ``entrant_name_shown``). Hidden from everyone but the challenge's organizers and superusers while it is
+    being judged (closed for entries, results not final yet), and from its judges from the start until then."""
+    if challenge.results_published or user_organizes(user=user, challenge=challenge):
+        return False
+    now = now or timezone.now()
+    if now >= challenge.closes_at:
+        return leaderboard_is_provisional(challenge=challenge, now=now)
+    return getattr(user, "is_authenticated", False) and _judges(user=user, challenge=challenge)
+
+
+def entrant_name_shown(*, name: str, entrant_id: int, user, names_hidden: bool) -> str:
+    """The entrant's name as ``user`` may see it: their own always, others' unless names are hidden."""
+    if names_hidden and entrant_id != getattr(user, "pk", None):
+        return HIDDEN_NAME
+    return name
 
 
 def submission_is_ranked(submission: Submission) -> bool:
@@ -85,3 +112,21 @@ def outputs_visible(*, access: Access, challenge: Challenge) -> bool:
     if access == Access.FULL:
         return True
     return access == Access.PUBLIC and timezone.now() >= challenge.closes_at
+
+
+def checkpoint_visible(*, access: Access) -> bool:
+    """A checkpoint entry's weights: its entrant, the challenge's organizers and superusers only."""
+    return access == Access.FULL
+
+
+def challenge_files_visible(*, user, challenge: Challenge) -> bool:
+    """Hidden input melodies and reference files: the challenge's organizers and superusers (workers read the
+    disk directly)."""
+    return user_organizes(user=user, challenge=challenge)
+
+
+def composition_visible(*, user, composition: Composition) -> bool:
+    """A saved composition is private: its owner (and superusers)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return composition.owner_id == user.pk or user.is_superuser
