@@ -24,6 +24,7 @@ from submissions.models import Submission, SubmissionOutput
 __all__ = ["HIDDEN_NAME", "OutputView", "ScoreView", "SubmissionView", "submission_get_for_viewer",
            "submission_list_mine", "submission_view", "submission_views_mine"]
 
+REFERENCE_SOURCE = "a piece of the challenge's reference set"
 INPUT_LABEL = "input {n}"  # outputs are named by position: hidden inputs' names are the organizers' only
 IN_PROGRESS = (Submission.Status.QUEUED, Submission.Status.GENERATING, Submission.Status.SCORING)
 
@@ -102,6 +103,10 @@ def _score_view(score: Score | None, *, organizer: bool) -> ScoreView | None:
     if not organizer and parts.get("judges"):
         # Judging is blind both ways: entrants see each rubric, not who gave it.
         parts["judges"] = [{k: v for k, v in j.items() if k != "judge"} for j in parts["judges"]]
+    longest = (parts.get("originality") or {}).get("longest")
+    if not organizer and isinstance(longest, dict) and longest.get("kind") == "reference":
+        # Reference files, like hidden inputs, are the organizers' only: their names too.
+        parts["originality"] = {**parts["originality"], "longest": {**longest, "source": REFERENCE_SOURCE}}
     return ScoreView(
         automatic=score.automatic,
         final=score.final,

@@ -19,10 +19,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from chartbusters.challenges.models import InputMelody
+from evaluation.selectors.submissions import REFERENCE_SOURCE
 from submissions.services.compositions import composition_create
 from submissions.services.intake import submission_create_composition
 from tests.factories import TINY_MIDI, TINY_MP3, ChallengeFactory, input_melody_create
-from tests.security.conftest import ENTRANT_NAME, HIDDEN_INPUT_NAME, ORIGINAL_FILENAME, set_phase
+from tests.security.conftest import ENTRANT_NAME, HIDDEN_INPUT_NAME, ORIGINAL_FILENAME, REFERENCE_NAME, set_phase
 from tests.submissions.conftest import midi_bytes
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +171,20 @@ def test_api_urls_are_access_checked_and_inputs_are_not_named(world, cast):
     api.force_authenticate(cast["organizer"])
     organizer_view = api.get(f"/api/submissions/{world.checkpoint.pk}/").json()
     assert organizer_view["outputs"][0]["input_name"] == HIDDEN_INPUT_NAME
+
+
+def test_reference_file_names_stay_with_the_organizers(world, cast):
+    from evaluation.models import Score
+
+    longest = {"kind": "reference", "source": REFERENCE_NAME, "bars": 3.0, "notes": 12}
+    Score.objects.filter(submission=world.ranked).update(parts={"originality": {"longest": longest}})
+    url = f"/api/submissions/{world.ranked.pk}/"
+    for role in ("entrant", "other"):
+        seen = client_for(cast[role]).get(url).json()["score"]["parts"]["originality"]["longest"]
+        assert seen["source"] == REFERENCE_SOURCE, role
+        assert seen["bars"] == 3.0
+    organizer = client_for(cast["organizer"]).get(url).json()["score"]["parts"]["originality"]["longest"]
+    assert organizer["source"] == REFERENCE_NAME
 
 
 def test_download_headers_name_nobody(world, cast):
