@@ -48,19 +48,27 @@ class Access(StrEnum):
 def challenge_get_visible(*, slug: str, user, with_leaderboard_token: bool = False) -> Challenge | None:
     """The challenge with this slug if the user may see it, else None. ``with_leaderboard_token`` also reads the
     leaderboard's cache token in the same query (as ``challenge.leaderboard_token``), and whether the viewer judges
-    it (``challenge.viewer_is_judge``)."""
+    it or organizes it (``challenge.viewer_is_judge``, ``challenge.viewer_organizes``)."""
     challenges = Challenge.objects.filter(slug=slug)
     if with_leaderboard_token:
         challenges = challenges.annotate(leaderboard_token=F("leaderboard_version__token"))
-        if getattr(user, "is_authenticated", False):  # names_hidden_from() then needs no query of its own
+        if getattr(user, "is_authenticated", False):  # entrant_names_hidden() then needs no query of its own
             judges = Challenge.judges.through.objects.filter(challenge_id=OuterRef("pk"), user_id=user.pk)
-            challenges = challenges.annotate(viewer_is_judge=Exists(judges))
+            organizers = Challenge.organizers.through.objects.filter(challenge_id=OuterRef("pk"), user_id=user.pk)
+            challenges = challenges.annotate(viewer_is_judge=Exists(judges), viewer_organizes=Exists(organizers))
     challenge = challenges.first()
     if challenge is None:
         return None
     if challenge.published or user_organizes(user=user, challenge=challenge):
         return challenge
     return None
+
+
+def _organizes(*, user, challenge: Challenge) -> bool:
+    organizes = getattr(challenge, "viewer_organizes", None)
+    if organizes is None or not getattr(user, "is_authenticated", False):
+        return user_organizes(user=user, challenge=challenge)
+    return organizes or user.is_superuser
 
 
 def _judges(*, user, challenge: Challenge) -> bool:
@@ -74,7 +82,7 @@ def entrant_names_hidden(*, user, challenge: Challenge, now: datetime | None = N
     """Blind judging: whether ``user`` must not see who entered what in ``challenge`` (except their own entries,
     see ``entrant_name_shown``). Hidden from everyone but the challenge's organizers and superusers while it is
     being judged (closed for entries, results not final yet), and from its judges from the start until then."""
-    if challenge.results_published or user_organizes(user=user, challenge=challenge):
+    if challenge.results_published or _organizes(user=user, challenge=challenge):
         return False
     now = now or timezone.now()
     if now >= challenge.closes_at:
