@@ -28,7 +28,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.urls import reverse
 
 
@@ -57,6 +57,7 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".safetensors": "application/octet-stream",
 }
+MISSING_FILE_MESSAGE = "The file is no longer stored."
 INLINE_TYPES = ("audio/mpeg", "audio/ogg", "audio/wav", "image/png")  # played or shown in the page
 
 
@@ -110,7 +111,11 @@ def file_response(stored: StoredFile) -> HttpResponse:
     """The response that delivers ``stored``: streamed by Django, or handed to the web server."""
     mode = file_serving_mode()
     if mode == "django":
-        response = FileResponse(default_storage.open(stored.name, "rb"), content_type=stored.content_type)
+        try:
+            handle = default_storage.open(stored.name, "rb")
+        except FileNotFoundError as exc:  # the row outlived its file: nothing to give
+            raise Http404(MISSING_FILE_MESSAGE) from exc
+        response = FileResponse(handle, content_type=stored.content_type)
     else:
         response = HttpResponse(content_type=stored.content_type)
         if mode == "x-accel-redirect":

@@ -216,6 +216,13 @@ def test_api_tokens_download_and_refusals_are_json(world, cast):
     assert client_for().get("/files/entry/12/").status_code == 404  # sequential ids name nothing
 
 
+def test_a_row_whose_file_is_gone_is_404(world, cast, media_root):
+    (media_root / world.ranked.midi.name).unlink()
+    response = client_for(cast["entrant"]).get(f"/files/entry/{world.ranked.public_id}/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_x_accel_redirect_and_x_sendfile_hand_the_bytes_to_the_web_server(world, cast, settings, media_root):
     url = f"/files/checkpoint/{world.checkpoint.public_id}/"
     name = world.checkpoint.checkpoint.name
