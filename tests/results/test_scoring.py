@@ -113,7 +113,9 @@ def test_full_flow_post_worker_scored_ranked_with_audio(celery_worker_process, c
     )
     assert rendering.audio.size > 1000
     assert rendering.pianoroll.size > 1000
-    assert client.get(f"/api/submissions/{submission_id}/").json()["audio_url"].endswith(rendering.audio.name)
+    audio_url = client.get(f"/api/submissions/{submission_id}/").json()["audio_url"]
+    assert audio_url == f"/files/audio/{rendering.public_id}/"
+    assert b"".join(client.get(audio_url).streaming_content) == rendering.audio.open("rb").read()
 
 
 @pytest.mark.django_db
