@@ -25,8 +25,8 @@ from evaluation.api.serializers import (
 )
 from evaluation.selectors.access import (
     challenge_get_visible,
-    entrant_name_shown,
     entrant_names_hidden,
+    leaderboard_row_shown,
     user_organizes,
 )
 from evaluation.selectors.leaderboard import (
@@ -75,13 +75,8 @@ def _csv_or_error(*, request: Request, slug: str):
 
 def _public_row(row: dict | None, *, user, names_hidden: bool) -> dict | None:
     """The documented keys of a row (no entrant id); the entrant's name only where blind judging allows it."""
-    if row is None:
-        return None
-    public = {key: row[key] for key in ROW_KEYS}
-    public["entrant"] = entrant_name_shown(
-        name=row["entrant"], entrant_id=row["entrant_id"], user=user, names_hidden=names_hidden
-    )
-    return public
+    shown = leaderboard_row_shown(row, user=user, names_hidden=names_hidden)
+    return None if shown is None else {key: shown[key] for key in ROW_KEYS}
 
 
 class SubmissionDetailApi(APIView):

@@ -17,6 +17,7 @@ This module is the one place for these rules: the pages, the API and the file vi
 - The leaderboard CSV is for the challenge's organizers and superusers ("staff": every organizer has is_staff for
   the admin, so is_staff alone would open every challenge's CSV to the organizers of any challenge).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,8 +33,8 @@ from submissions.selectors import user_organizes  # superusers and the challenge
 
 __all__ = [
     "HIDDEN_NAME", "Access", "challenge_files_visible", "challenge_get_visible", "checkpoint_visible",
-    "composition_visible", "entrant_name_shown", "entrant_names_hidden", "outputs_visible", "submission_access",
-    "user_organizes",
+    "composition_visible", "entrant_name_shown", "entrant_names_hidden", "leaderboard_row_shown", "outputs_visible",
+    "submission_access", "user_organizes",
 ]
 
 HIDDEN_NAME = "(hidden during judging)"
@@ -95,6 +96,17 @@ def entrant_name_shown(*, name: str, entrant_id: int, user, names_hidden: bool) 
     if names_hidden and entrant_id != getattr(user, "pk", None):
         return HIDDEN_NAME
     return name
+
+
+def leaderboard_row_shown(row: dict | None, *, user, names_hidden: bool) -> dict | None:
+    """A leaderboard row as ``user`` may see it: without the entrant's id, with their name only where blind judging
+    allows it (``names_hidden`` from ``entrant_names_hidden``, asked once per page)."""
+    if row is None:
+        return None
+    shown = {key: value for key, value in row.items() if key != "entrant_id"}
+    shown["entrant"] = entrant_name_shown(name=row["entrant"], entrant_id=row["entrant_id"], user=user,
+                                          names_hidden=names_hidden)
+    return shown
 
 
 def submission_is_ranked(submission: Submission) -> bool:

@@ -9,8 +9,8 @@ from django.shortcuts import render
 
 from evaluation.selectors.access import (
     challenge_get_visible,
-    entrant_name_shown,
     entrant_names_hidden,
+    leaderboard_row_shown,
     user_organizes,
 )
 from evaluation.selectors.leaderboard import (
@@ -64,10 +64,10 @@ def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such challenge.")
     offset = _int_param(request, "offset", 0)
     hidden = entrant_names_hidden(user=request.user, challenge=challenge)
-    rows = [_shown(row, user=request.user, names_hidden=hidden)
+    rows = [leaderboard_row_shown(row, user=request.user, names_hidden=hidden)
             for row in leaderboard_rows(challenge=challenge, offset=offset, limit=MAX_LIMIT, with_parts=True)]
-    me = _shown(leaderboard_row_of(challenge=challenge, user=request.user, with_parts=True), user=request.user,
-                names_hidden=hidden)
+    me = leaderboard_row_shown(leaderboard_row_of(challenge=challenge, user=request.user, with_parts=True),
+                               user=request.user, names_hidden=hidden)
     count = leaderboard_count(challenge=challenge)
     return render(request, "evaluation/leaderboard.html", {
         "challenge": challenge,
@@ -83,16 +83,6 @@ def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
         "next_offset": offset + MAX_LIMIT if offset + MAX_LIMIT < count else None,
         "is_organizer": user_organizes(user=request.user, challenge=challenge),
     })
-
-
-def _shown(row: dict | None, *, user, names_hidden: bool) -> dict | None:
-    """The row without the entrant's id, and with their name only where blind judging allows it."""
-    if row is None:
-        return None
-    shown = {key: value for key, value in row.items() if key != "entrant_id"}
-    shown["entrant"] = entrant_name_shown(name=row["entrant"], entrant_id=row["entrant_id"], user=user,
-                                          names_hidden=names_hidden)
-    return shown
 
 
 def _bars(row):
