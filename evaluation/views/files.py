@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
@@ -17,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from chartbusters.api.errors import ApiError
-from chartbusters.files import file_response
+from chartbusters.files import CONTENT_TYPES, FileKind, file_response
 from evaluation.selectors.files import file_get_for_viewer
 
 FILE_NOT_FOUND_MESSAGE = "There is no such file that you may read."
@@ -37,8 +38,13 @@ class FileDownloadApi(APIView):
 
     @extend_schema(
         operation_id="files_download",
-        responses={(200, "application/octet-stream"): OpenApiResponse(description="The file's bytes."),
-                   404: OpenApiResponse(description="No such file, or not yours to read.")},
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=[k.value for k in FileKind],
+                                     description="Which file of the row named by the token.")],
+        responses={
+            **{(200, media_type): OpenApiResponse(OpenApiTypes.BINARY, "The file's bytes.")
+               for media_type in sorted(set(CONTENT_TYPES.values()))},
+            404: OpenApiResponse(description="No such file, or not yours to read."),
+        },
     )
     def get(self, request: Request, kind: str, token: uuid.UUID):
         stored = file_get_for_viewer(user=request.user, kind=kind, token=token)
