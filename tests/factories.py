@@ -98,9 +98,13 @@ def output_create(submission, *, input_name: str):
 def rendering_create(submission, *, output=None):
     """Audio and piano roll of an entry (``output`` None) or of one of its outputs."""
     from evaluation.models import Rendering
+    from submissions.models import SubmissionOutput
 
-    return Rendering.objects.create(submission=submission, output=output, audio=_file(TINY_MP3, "audio.mp3"),
-                                    pianoroll=_file(TINY_PNG, "roll.png"))
+    rendering = Rendering.objects.create(submission=submission, output=output, audio=_file(TINY_MP3, "audio.mp3"),
+                                         pianoroll=_file(TINY_PNG, "roll.png"))
+    if output is not None:  # as evaluation.services.rendering does
+        SubmissionOutput.objects.filter(pk=output.pk).update(audio=rendering.audio.name)
+    return rendering
 
 
 def input_melody_create(challenge, *, name: str):

@@ -82,6 +82,8 @@ MATRIX = [
     ("output audio", "GET", "/files/audio/{output_audio}/", {"open": FULL, "judging": ALL, "published": ALL}),
     ("output piano roll", "GET", "/files/pianoroll/{output_audio}/",
      {"open": FULL, "judging": ALL, "published": ALL}),
+    ("output audio (its own field)", "GET", "/files/output-audio/{output_uuid}/",
+     {"open": FULL, "judging": ALL, "published": ALL}),
     ("hidden input melody", "GET", "/files/input/{input_uuid}/", {"open": ORGANIZERS}),
     ("reference file", "GET", "/files/reference/{reference_uuid}/", {"open": ORGANIZERS}),
     ("saved composition", "GET", "/files/composition/{composition_uuid}/", {"open": OWNER}),
