@@ -1,10 +1,8 @@
 """URL map. Each app owns its own urls and api_urls modules; helpers add their includes here."""
 
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from django.views.generic import RedirectView
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -21,11 +19,10 @@ urlpatterns = [
     # Results (evaluation): /submissions/mine/, /submissions/<id>/, /challenges/<slug>/leaderboard/ and their API.
     path("", include("evaluation.urls")),
     path("api/", include("evaluation.api_urls")),
+    # Every stored file, after an access check (README "Files"). Nothing under MEDIA_ROOT is served directly,
+    # in DEBUG neither: there is no /media/ route.
+    path("files/", include("evaluation.file_urls")),
 ]
-
-if settings.DEBUG:
-    # Media for the development server. Challenge files (hidden input melodies, reference sets) are never served.
-    urlpatterns += [re_path(r"^media/(?!challenges/)(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
 
 # Error pages: JSON {"error": {"code", "message"}} under /api/, HTML elsewhere.
 handler400 = "chartbusters.api.handlers.handler400"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
 from chartbusters.challenges.models import Challenge
+from chartbusters.files import random_name
 from submissions.models import Submission, SubmissionOutput
 
 
@@ -87,12 +90,13 @@ class LeaderboardVersion(models.Model):
 
 
 def _rendering_upload_to(instance, filename: str) -> str:
-    return f"renderings/{instance.submission_id}/{filename}"
+    return random_name("renderings", filename)
 
 
 class Rendering(models.Model):
     """Audio and piano roll of a submission's MIDI (output is null) or of one output of a checkpoint entry."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Names its file URLs.")
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="renderings")
     output = models.OneToOneField(
         SubmissionOutput, null=True, blank=True, on_delete=models.CASCADE, related_name="rendering"

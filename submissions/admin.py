@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from chartbusters.admin_files import file_link
+from chartbusters.files import FileKind
 from submissions.models import Composition, Submission, SubmissionOutput
 from submissions.selectors import composition_list_for_organizer, submission_list_for_organizer
 from submissions.services.errors import IllegalTransitionError, NotOrganizerError
@@ -32,12 +34,20 @@ class DisqualifyForm(forms.Form):
 class SubmissionOutputInline(admin.TabularInline):
     model = SubmissionOutput
     extra = 0
-    fields = ("input_name", "midi", "audio", "seconds", "created_at")
+    fields = ("input_name", "midi_file", "audio_file", "seconds", "created_at")
     readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="MIDI")
+    def midi_file(self, obj: SubmissionOutput) -> str:
+        return file_link(FileKind.OUTPUT, obj, obj.midi)
+
+    @admin.display(description="audio")
+    def audio_file(self, obj: SubmissionOutput) -> str:
+        return file_link(FileKind.OUTPUT_AUDIO, obj, obj.audio)
 
 
 @admin.register(Submission)
@@ -50,10 +60,21 @@ class SubmissionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [SubmissionOutputInline]
     actions = ["rerun_selected", "disqualify_selected", "requalify_selected"]
-    readonly_fields = [f.name for f in Submission._meta.fields]
+    # Files link to their access-checked URLs (/files/...), not to MEDIA_ROOT paths.
+    readonly_fields = [
+        {"midi": "midi_file", "checkpoint": "checkpoint_file"}.get(f.name, f.name) for f in Submission._meta.fields
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         return submission_list_for_organizer(user=request.user)
+
+    @admin.display(description="MIDI")
+    def midi_file(self, obj: Submission) -> str:
+        return file_link(FileKind.ENTRY, obj, obj.midi)
+
+    @admin.display(description="checkpoint")
+    def checkpoint_file(self, obj: Submission) -> str:
+        return file_link(FileKind.CHECKPOINT, obj, obj.checkpoint)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # entries come in through the intake services only
@@ -103,6 +124,12 @@ class CompositionAdmin(admin.ModelAdmin):
     list_display = ("id", "title", "owner", "source", "created_at")
     list_filter = ("source",)
     search_fields = ("title", "owner__username")
+    readonly_fields = ("midi_file",)
+    exclude = ("midi",)
+
+    @admin.display(description="MIDI")
+    def midi_file(self, obj: Composition) -> str:
+        return file_link(FileKind.COMPOSITION, obj, obj.midi)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Composition]:
         return composition_list_for_organizer(user=request.user)

@@ -5,22 +5,28 @@ Lifecycle: queued -> generating (checkpoint entries only) -> scoring -> scored |
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
 from chartbusters.challenges.models import Challenge
+from chartbusters.files import random_name
+
+# Stored names are random (chartbusters.files.random_name): no user id, slug or uploaded name on disk or in a URL.
+# Files are downloaded through /files/<kind>/<public_id>/, which checks access (README "Files").
 
 
 def _composition_upload_to(instance, filename: str) -> str:
-    return f"compositions/{instance.owner_id}/{filename}"
+    return random_name("compositions", filename)
 
 
 def _submission_upload_to(instance, filename: str) -> str:
-    return f"submissions/{instance.challenge.slug}/{instance.entrant_id}/{filename}"
+    return random_name("submissions", filename)
 
 
 def _output_upload_to(instance, filename: str) -> str:
-    return f"submissions/outputs/{instance.submission_id}/{filename}"
+    return random_name("submissions/outputs", filename)
 
 
 class Composition(models.Model):
@@ -30,9 +36,11 @@ class Composition(models.Model):
         UPLOAD = "upload", "Uploaded"
         STUDIO = "studio", "Made in the studio"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Names its file URL.")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="compositions")
     title = models.CharField(max_length=200)
     midi = models.FileField(upload_to=_composition_upload_to)
+    original_filename = models.CharField(max_length=255, blank=True, help_text="As uploaded; shown to the owner.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOAD)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -55,6 +63,7 @@ class Submission(models.Model):
         SCORED = "scored", "Scored"
         FAILED = "failed", "Failed"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Names its file URLs.")
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="submissions")
     entrant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -65,6 +74,9 @@ class Submission(models.Model):
     midi = models.FileField(upload_to=_submission_upload_to, blank=True)
     composition = models.ForeignKey(Composition, null=True, blank=True, on_delete=models.SET_NULL)
     checkpoint = models.FileField(upload_to=_submission_upload_to, blank=True)
+    original_filename = models.CharField(
+        max_length=255, blank=True, help_text="The uploaded MIDI's name; its entrant and organizers only."
+    )
     checkpoint_config = models.JSONField(null=True, blank=True)
     model_card = models.TextField(blank=True)
 
@@ -105,8 +117,9 @@ class Submission(models.Model):
 class SubmissionOutput(models.Model):
     """What a checkpoint entry generated from one hidden input melody; the entrant can listen to it."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Names its file URLs.")
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="outputs")
-    input_name = models.CharField(max_length=200)
+    input_name = models.CharField(max_length=200, help_text="The hidden input's name: organizers only.")
     midi = models.FileField(upload_to=_output_upload_to)
     audio = models.FileField(upload_to=_output_upload_to, blank=True)
     seconds = models.FloatField(default=0.0, help_text="Generation time.")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from chartbusters.admin_files import FileLinkWidget
 from chartbusters.challenges.models import ALL_METRICS, Challenge, InputMelody, ReferenceFile, default_metrics
 from chartbusters.challenges.validation import challenge_field_errors
+from chartbusters.files import FileKind
 from generation.engine.errors import MidiValidationError
 from generation.engine.midi_io import MAX_MIDI_BYTES, validate_midi_bytes
 
@@ -53,9 +55,11 @@ class InputMelodyForm(ChallengeMidiForm):
     class Meta:
         model = InputMelody
         fields = ["name", "midi"]
+        widgets = {"midi": FileLinkWidget(FileKind.INPUT)}
 
 
 class ReferenceFileForm(ChallengeMidiForm):
     class Meta:
         model = ReferenceFile
         fields = ["name", "midi"]
+        widgets = {"midi": FileLinkWidget(FileKind.REFERENCE)}

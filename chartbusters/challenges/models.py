@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from chartbusters.files import random_name
 from chartbusters.metric_names import METRIC_NAMES
 
 # The muspy metrics the style score may use (DESIGN section 5).
@@ -83,13 +86,15 @@ class Challenge(models.Model):
 
 
 def _challenge_upload_to(instance, filename: str) -> str:
-    return f"challenges/{instance.challenge.slug}/{instance.folder}/{filename}"
+    """Random names (no slug, no file name): hidden inputs and reference files are organizers' only."""
+    return random_name(f"challenges/{instance.folder}", filename)
 
 
 class InputMelody(models.Model):
     """A hidden input melody of a Melody Harvest challenge; entrants' checkpoints run on each."""
 
     folder = "inputs"
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Names its file URL.")
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="input_melodies")
     name = models.CharField(max_length=200)
     midi = models.FileField(upload_to=_challenge_upload_to)
@@ -106,6 +111,7 @@ class ReferenceFile(models.Model):
     """A piece of a challenge's reference set; with none, the Bach training split is the reference."""
 
     folder = "reference"
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Names its file URL.")
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="reference_files")
     name = models.CharField(max_length=200)
     midi = models.FileField(upload_to=_challenge_upload_to)

@@ -116,6 +116,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Nothing under MEDIA_ROOT is served directly: /files/<kind>/<uuid>/ checks access, then Django streams the file
+# ("django") or hands it to the web server ("x-accel-redirect": nginx, from an `internal` location at the prefix;
+# "x-sendfile": Apache mod_xsendfile or lighttpd). README "Files".
+CHARTBUSTERS_FILE_SERVING = os.environ.get("CHARTBUSTERS_FILE_SERVING", "django")
+CHARTBUSTERS_FILE_INTERNAL_PREFIX = os.environ.get("CHARTBUSTERS_FILE_INTERNAL_PREFIX", "/protected-media/")
+if CHARTBUSTERS_FILE_SERVING not in ("django", "x-accel-redirect", "x-sendfile"):
+    raise ImproperlyConfigured(
+        f"CHARTBUSTERS_FILE_SERVING is {CHARTBUSTERS_FILE_SERVING!r}; use django, x-accel-redirect or x-sendfile."
+    )
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Chartbusters <noreply@chartbusters.local>")

@@ -19,7 +19,7 @@ class ScoreSerializer(serializers.Serializer):
 
 class OutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    input_name = serializers.CharField()
+    input_name = serializers.CharField(help_text='"input 1", "input 2"...: hidden inputs are not named.')
     midi_url = serializers.CharField(allow_null=True)
     audio_url = serializers.CharField(allow_null=True)
     pianoroll_url = serializers.CharField(allow_null=True)
@@ -41,6 +41,9 @@ class SubmissionSerializer(serializers.Serializer):
     audio_url = serializers.CharField(allow_null=True)
     pianoroll_url = serializers.CharField(allow_null=True)
     audio_error = serializers.CharField(allow_blank=True, help_text="Why the audio could not be rendered, if so.")
+    checkpoint_url = serializers.CharField(
+        allow_null=True, help_text="A checkpoint entry's weights: its entrant and the challenge's organizers only."
+    )
     outputs = OutputSerializer(many=True)
     created_at = serializers.DateTimeField()
 

@@ -23,14 +23,18 @@ from evaluation.api.serializers import (
     SubmissionListQuerySerializer,
     SubmissionSerializer,
 )
-from evaluation.selectors.access import challenge_get_visible, names_hidden_from, user_organizes
+from evaluation.selectors.access import (
+    challenge_get_visible,
+    entrant_names_hidden,
+    leaderboard_row_shown,
+    user_organizes,
+)
 from evaluation.selectors.leaderboard import (
     leaderboard_is_provisional,
     leaderboard_page_cached,
     leaderboard_row_of,
 )
 from evaluation.selectors.submissions import (
-    HIDDEN_NAME,
     submission_get_for_viewer,
     submission_list_mine,
     submission_views_mine,
@@ -69,13 +73,10 @@ def _csv_or_error(*, request: Request, slug: str):
     return leaderboard_csv_response(challenge=challenge)
 
 
-def _public_row(row: dict | None, *, hide_name: bool = False) -> dict | None:
-    if row is None:
-        return None
-    public = {key: row[key] for key in ROW_KEYS}
-    if hide_name:
-        public["entrant"] = HIDDEN_NAME
-    return public
+def _public_row(row: dict | None, *, user, names_hidden: bool) -> dict | None:
+    """The documented keys of a row (no entrant id); the entrant's name only where blind judging allows it."""
+    shown = leaderboard_row_shown(row, user=user, names_hidden=names_hidden)
+    return None if shown is None else {key: shown[key] for key in ROW_KEYS}
 
 
 class SubmissionDetailApi(APIView):
@@ -143,7 +144,7 @@ class LeaderboardApi(APIView):
         challenge = _challenge_or_404(slug=slug, user=request.user, with_leaderboard_token=True)
         offset, limit = query.validated_data["offset"], query.validated_data["limit"]
         page = leaderboard_page_cached(challenge=challenge, offset=offset, limit=limit)
-        hide = names_hidden_from(user=request.user, challenge=challenge)
+        hidden = entrant_names_hidden(user=request.user, challenge=challenge)
         # Rows are plain JSON-able values from the selector, already in the shape LeaderboardRowSerializer documents
         # for the schema: running 100 rows through a DRF serializer costs more than the whole cached read.
         return Response({
@@ -152,8 +153,10 @@ class LeaderboardApi(APIView):
             "count": page["count"],
             "offset": offset,
             "limit": limit,
-            "rows": [_public_row(row, hide_name=hide) for row in page["rows"]],
-            "me": _public_row(leaderboard_row_of(challenge=challenge, user=request.user)),
+            "rows": [_public_row(row, user=request.user, names_hidden=hidden) for row in page["rows"]],
+            "me": _public_row(
+                leaderboard_row_of(challenge=challenge, user=request.user), user=request.user, names_hidden=hidden
+            ),
         })
 
 

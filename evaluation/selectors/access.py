@@ -1,4 +1,6 @@
-"""Who may see what: challenges, submissions and the CSV export (documented in README, "Results visibility").
+"""Who may see what: challenges, submissions, names, files and the CSV export (README "Results visibility").
+
+This module is the one place for these rules: the pages, the API and the file view (/files/<kind>/<uuid>/) all ask it.
 
 - A challenge's leaderboard is public when the challenge is published; organizers of the challenge and superusers see
   unpublished ones too.
@@ -6,25 +8,36 @@
   superusers; everyone else (anonymous, other entrants, judges) sees a PUBLIC view only while it is ranked (scored, not
   disqualified, published challenge): its score, audio, piano roll and MIDI, never an error; a checkpoint entry's
   outputs (made from the hidden input melodies) only once the challenge is closed for entries. Otherwise: 404.
-- Judges of a challenge see no entrant names on its leaderboard and entries until the results are published.
+- Files follow their row: an entry's MIDI, audio and piano roll whoever sees the entry; its checkpoint FULL only;
+  outputs as above; hidden input melodies and reference files the challenge's organizers and superusers only
+  (workers read the disk); a saved composition its owner (and superusers) only.
+- Blind judging: while a challenge is being judged (from its closing until the results are final: published, or
+  judging ended with every ranked entry judged), nobody without organizer rights sees who entered what, except each
+  entrant their own entries. The challenge's judges see no names from the start until then.
 - The leaderboard CSV is for the challenge's organizers and superusers ("staff": every organizer has is_staff for
   the admin, so is_staff alone would open every challenge's CSV to the organizers of any challenge).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
-from submissions.models import Submission
+from evaluation.selectors.leaderboard import leaderboard_is_provisional
+from submissions.models import Composition, Submission
 from submissions.selectors import user_organizes  # superusers and the challenge's own organizers
 
 __all__ = [
-    "Access", "challenge_get_visible", "names_hidden_from", "outputs_visible", "submission_access", "user_organizes",
+    "HIDDEN_NAME", "Access", "challenge_files_visible", "challenge_get_visible", "checkpoint_visible",
+    "composition_visible", "entrant_name_shown", "entrant_names_hidden", "leaderboard_row_shown", "outputs_visible",
+    "submission_access", "user_organizes",
 ]
+
+HIDDEN_NAME = "(hidden during judging)"
 
 
 class Access(StrEnum):
@@ -36,13 +49,14 @@ class Access(StrEnum):
 def challenge_get_visible(*, slug: str, user, with_leaderboard_token: bool = False) -> Challenge | None:
     """The challenge with this slug if the user may see it, else None. ``with_leaderboard_token`` also reads the
     leaderboard's cache token in the same query (as ``challenge.leaderboard_token``), and whether the viewer judges
-    it (``challenge.viewer_is_judge``)."""
+    it or organizes it (``challenge.viewer_is_judge``, ``challenge.viewer_organizes``)."""
     challenges = Challenge.objects.filter(slug=slug)
     if with_leaderboard_token:
         challenges = challenges.annotate(leaderboard_token=F("leaderboard_version__token"))
-        if getattr(user, "is_authenticated", False):  # names_hidden_from() then needs no query of its own
+        if getattr(user, "is_authenticated", False):  # entrant_names_hidden() then needs no query of its own
             judges = Challenge.judges.through.objects.filter(challenge_id=OuterRef("pk"), user_id=user.pk)
-            challenges = challenges.annotate(viewer_is_judge=Exists(judges))
+            organizers = Challenge.organizers.through.objects.filter(challenge_id=OuterRef("pk"), user_id=user.pk)
+            challenges = challenges.annotate(viewer_is_judge=Exists(judges), viewer_organizes=Exists(organizers))
     challenge = challenges.first()
     if challenge is None:
         return None
@@ -51,15 +65,48 @@ def challenge_get_visible(*, slug: str, user, with_leaderboard_token: bool = Fal
     return None
 
 
-def names_hidden_from(*, user, challenge: Challenge) -> bool:
-    """Judging is blind: the challenge's judges (who are not also its organizers) see no entrant names on its
-    leaderboard or entries until the results are published."""
-    if challenge.results_published or not getattr(user, "is_authenticated", False):
-        return False
+def _organizes(*, user, challenge: Challenge) -> bool:
+    organizes = getattr(challenge, "viewer_organizes", None)
+    if organizes is None or not getattr(user, "is_authenticated", False):
+        return user_organizes(user=user, challenge=challenge)
+    return organizes or user.is_superuser
+
+
+def _judges(*, user, challenge: Challenge) -> bool:
     is_judge = getattr(challenge, "viewer_is_judge", None)
     if is_judge is None:
         is_judge = challenge.judges.filter(pk=user.pk).exists()
-    return is_judge and not user_organizes(user=user, challenge=challenge)
+    return is_judge
+
+
+def entrant_names_hidden(*, user, challenge: Challenge, now: datetime | None = None) -> bool:
+    """Blind judging: whether ``user`` must not see who entered what in ``challenge`` (except their own entries,
+    see ``entrant_name_shown``). Hidden from everyone but the challenge's organizers and superusers while it is
+    being judged (closed for entries, results not final yet), and from its judges from the start until then."""
+    if challenge.results_published or _organizes(user=user, challenge=challenge):
+        return False
+    now = now or timezone.now()
+    if now >= challenge.closes_at:
+        return leaderboard_is_provisional(challenge=challenge, now=now)
+    return getattr(user, "is_authenticated", False) and _judges(user=user, challenge=challenge)
+
+
+def entrant_name_shown(*, name: str, entrant_id: int, user, names_hidden: bool) -> str:
+    """The entrant's name as ``user`` may see it: their own always, others' unless names are hidden."""
+    if names_hidden and entrant_id != getattr(user, "pk", None):
+        return HIDDEN_NAME
+    return name
+
+
+def leaderboard_row_shown(row: dict | None, *, user, names_hidden: bool) -> dict | None:
+    """A leaderboard row as ``user`` may see it: without the entrant's id, with their name only where blind judging
+    allows it (``names_hidden`` from ``entrant_names_hidden``, asked once per page)."""
+    if row is None:
+        return None
+    shown = {key: value for key, value in row.items() if key != "entrant_id"}
+    shown["entrant"] = entrant_name_shown(name=row["entrant"], entrant_id=row["entrant_id"], user=user,
+                                          names_hidden=names_hidden)
+    return shown
 
 
 def submission_is_ranked(submission: Submission) -> bool:
@@ -85,3 +132,21 @@ def outputs_visible(*, access: Access, challenge: Challenge) -> bool:
     if access == Access.FULL:
         return True
     return access == Access.PUBLIC and timezone.now() >= challenge.closes_at
+
+
+def checkpoint_visible(*, access: Access) -> bool:
+    """A checkpoint entry's weights: its entrant, the challenge's organizers and superusers only."""
+    return access == Access.FULL
+
+
+def challenge_files_visible(*, user, challenge: Challenge) -> bool:
+    """Hidden input melodies and reference files: the challenge's organizers and superusers (workers read the
+    disk directly)."""
+    return user_organizes(user=user, challenge=challenge)
+
+
+def composition_visible(*, user, composition: Composition) -> bool:
+    """A saved composition is private: its owner (and superusers)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return composition.owner_id == user.pk or user.is_superuser

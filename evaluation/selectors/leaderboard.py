@@ -21,13 +21,13 @@ from typing import TypedDict
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.files.storage import default_storage
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
+from chartbusters.files import FileKind, file_url
 from evaluation.models import LeaderboardEntry, LeaderboardVersion, Rendering, Score
 from submissions.models import Submission
 
@@ -65,13 +65,16 @@ def _ranked_entries(*, challenge_id: int):
 
 
 def _entry_audio():
+    """The public_id of the entry's rendering when it has audio (its file URL names it)."""
     return Subquery(
-        Rendering.objects.filter(submission_id=OuterRef("submission_id"), output__isnull=True).values("audio")[:1]
+        Rendering.objects.filter(submission_id=OuterRef("submission_id"), output__isnull=True)
+        .exclude(audio="").values("public_id")[:1]
     )
 
 
-def _media_url(name: str | None) -> str | None:
-    return default_storage.url(name) if name else None
+def _audio_url(rendering_id) -> str | None:
+    """``/files/audio/<uuid>/``: the file view applies the same visibility as the row (a ranked entry)."""
+    return file_url(FileKind.AUDIO, rendering_id) if rendering_id else None
 
 
 _FIELDS = ("rank", "entrant_id", "entrant__username", "submission_id", "submission__title", "score", "automatic",
@@ -89,7 +92,7 @@ def _row(values: dict, *, with_parts: bool) -> LeaderboardRow:
         "score": values["score"],
         "automatic": values["automatic"],
         "submitted_at": values["submitted_at"],
-        "audio_url": _media_url(values["audio"]),
+        "audio_url": _audio_url(values["audio"]),
     }
     if with_parts:
         row["parts"] = values["submission__score__parts"]
@@ -143,8 +146,9 @@ def _own_row_sql() -> str:
     return f"""
         SELECT e.id, e.entrant_id, e.submission_id, e.score, e.automatic, e.submitted_at,
                u.username AS entrant_name, s.title AS submission_title,
-               (SELECT r.audio FROM {rendering} r
-                 WHERE r.submission_id = e.submission_id AND r.output_id IS NULL LIMIT 1) AS audio_name,
+               (SELECT r.public_id FROM {rendering} r
+                 WHERE r.submission_id = e.submission_id AND r.output_id IS NULL AND r.audio <> ''
+                 LIMIT 1) AS audio_id,
                1 + (SELECT COUNT(*) FROM {entry} a
                      WHERE a.challenge_id = e.challenge_id
                        AND (a.score > e.score
@@ -170,7 +174,7 @@ def leaderboard_row_of(*, challenge: Challenge, user, with_parts: bool = False) 
     values = {
         "rank": entry.rank_value, "entrant_id": entry.entrant_id, "entrant__username": entry.entrant_name,
         "submission_id": entry.submission_id, "submission__title": entry.submission_title, "score": entry.score,
-        "automatic": entry.automatic, "submitted_at": entry.submitted_at, "audio": entry.audio_name,
+        "automatic": entry.automatic, "submitted_at": entry.submitted_at, "audio": entry.audio_id,
     }
     if with_parts:
         score = Score.objects.values("parts", "style", "realness").get(submission_id=entry.submission_id)

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
 
+from chartbusters.files import FileKind, file_url
 from evaluation.models import Rendering, Score
 from evaluation.selectors.access import (
+    HIDDEN_NAME,
     Access,
-    names_hidden_from,
+    checkpoint_visible,
+    entrant_name_shown,
+    entrant_names_hidden,
     outputs_visible,
     submission_access,
     user_organizes,
 )
 from submissions.models import Submission, SubmissionOutput
 
-HIDDEN_NAME = "(hidden during judging)"
+__all__ = ["HIDDEN_NAME", "OutputView", "ScoreView", "SubmissionView", "submission_get_for_viewer",
+           "submission_list_mine", "submission_view", "submission_views_mine"]
+
+REFERENCE_SOURCE = "a piece of the challenge's reference set"
+INPUT_LABEL = "input {n}"  # outputs are named by position: hidden inputs' names are the organizers' only
 IN_PROGRESS = (Submission.Status.QUEUED, Submission.Status.GENERATING, Submission.Status.SCORING)
 
 
@@ -63,6 +70,7 @@ class SubmissionView:
     pianoroll_url: str | None
     audio_error: str
     created_at: datetime
+    checkpoint_url: str | None
     access: Access
     outputs: list[OutputView] = field(default_factory=list)
 
@@ -71,8 +79,17 @@ class SubmissionView:
         return self.status in IN_PROGRESS
 
 
-def _url(name: str | None) -> str | None:
-    return default_storage.url(name) if name else None
+def _url(kind: FileKind, row, name: str | None) -> str | None:
+    """The access-checked URL of one of ``row``'s files (``/files/<kind>/<public_id>/``), None when it has none."""
+    return file_url(kind, row.public_id) if row is not None and name else None
+
+
+def _audio_url(rendering: Rendering | None) -> str | None:
+    return _url(FileKind.AUDIO, rendering, rendering.audio.name if rendering else None)
+
+
+def _pianoroll_url(rendering: Rendering | None) -> str | None:
+    return _url(FileKind.PIANOROLL, rendering, rendering.pianoroll.name if rendering else None)
 
 
 def _queryset() -> QuerySet[Submission]:
@@ -89,6 +106,10 @@ def _score_view(score: Score | None, *, organizer: bool, own: bool = False) -> S
     if not organizer and parts.get("judges"):
         # Judging is blind both ways: entrants see each rubric, not who gave it.
         parts["judges"] = [{k: v for k, v in j.items() if k != "judge"} for j in parts["judges"]]
+    longest = (parts.get("originality") or {}).get("longest")
+    if not organizer and isinstance(longest, dict) and longest.get("kind") == "reference":
+        # Reference files, like hidden inputs, are the organizers' only: their names too.
+        parts["originality"] = {**parts["originality"], "longest": {**longest, "source": REFERENCE_SOURCE}}
     return ScoreView(
         automatic=score.automatic,
         final=score.final,
@@ -102,44 +123,49 @@ def _score_view(score: Score | None, *, organizer: bool, own: bool = False) -> S
     )
 
 
-def _output_view(output: SubmissionOutput) -> OutputView:
+def _output_view(output: SubmissionOutput, *, position: int, organizer: bool) -> OutputView:
     rendering = getattr(output, "rendering", None)
+    audio_url = _audio_url(rendering) or _url(FileKind.OUTPUT_AUDIO, output, output.audio.name)
     return OutputView(
         id=output.pk,
-        input_name=output.input_name,
-        midi_url=_url(output.midi.name),
-        audio_url=_url(rendering.audio.name if rendering else output.audio.name),
-        pianoroll_url=_url(rendering.pianoroll.name if rendering else None),
+        input_name=output.input_name if organizer else INPUT_LABEL.format(n=position),
+        midi_url=_url(FileKind.OUTPUT, output, output.midi.name),
+        audio_url=audio_url,
+        pianoroll_url=_pianoroll_url(rendering),
         audio_error=rendering.error if rendering else "",
     )
 
 
-def submission_view(*, submission: Submission, access: Access, organizer: bool) -> SubmissionView:
+def submission_view(*, submission: Submission, access: Access, organizer: bool,
+                    entrant: str | None = None) -> SubmissionView:
+    """What ``access`` shows of ``submission``; ``entrant`` replaces the entrant's name (blind judging)."""
     rendering = submission.entry_renderings[0] if getattr(submission, "entry_renderings", None) else None
     full = access == Access.FULL
     score = getattr(submission, "score", None) if (full or submission.status == Submission.Status.SCORED) else None
     outputs = (
-        [_output_view(o) for o in submission.outputs.all()]
+        [_output_view(o, position=i, organizer=organizer) for i, o in enumerate(submission.outputs.all(), start=1)]
         if outputs_visible(access=access, challenge=submission.challenge)
         else []
     )
+    checkpoint = submission.checkpoint.name if checkpoint_visible(access=access) else None
     return SubmissionView(
         id=submission.pk,
         challenge=submission.challenge.slug,
         challenge_title=submission.challenge.title,
         title=submission.title,
-        entrant=submission.entrant.username,
+        entrant=submission.entrant.username if entrant is None else entrant,
         kind=submission.kind,
         status=submission.status,
         progress=submission.progress,
         error=submission.error if full else "",
         disqualified=submission.disqualified,
         score=_score_view(score, organizer=organizer, own=full),
-        midi_url=_url(submission.midi.name),
-        audio_url=_url(rendering.audio.name if rendering else None),
-        pianoroll_url=_url(rendering.pianoroll.name if rendering else None),
+        midi_url=_url(FileKind.ENTRY, submission, submission.midi.name),
+        audio_url=_audio_url(rendering),
+        pianoroll_url=_pianoroll_url(rendering),
         audio_error=rendering.error if rendering else "",
         created_at=submission.created_at,
+        checkpoint_url=_url(FileKind.CHECKPOINT, submission, checkpoint),
         access=access,
         outputs=outputs,
     )
@@ -153,12 +179,15 @@ def submission_get_for_viewer(*, user, submission_id: int) -> SubmissionView | N
     access = submission_access(user=user, submission=submission)
     if access == Access.NONE:
         return None
-    view = submission_view(
-        submission=submission, access=access, organizer=user_organizes(user=user, challenge=submission.challenge)
+    challenge = submission.challenge
+    hidden = entrant_names_hidden(user=user, challenge=challenge)
+    entrant = entrant_name_shown(
+        name=submission.entrant.username, entrant_id=submission.entrant_id, user=user, names_hidden=hidden
     )
-    if access == Access.PUBLIC and names_hidden_from(user=user, challenge=submission.challenge):
-        view = replace(view, entrant=HIDDEN_NAME)
-    return view
+    return submission_view(
+        submission=submission, access=access, organizer=user_organizes(user=user, challenge=challenge),
+        entrant=entrant,
+    )
 
 
 def submission_list_mine(*, user, challenge_slug: str | None = None) -> QuerySet[Submission]:

@@ -7,7 +7,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from evaluation.selectors.access import challenge_get_visible, names_hidden_from, user_organizes
+from evaluation.selectors.access import (
+    challenge_get_visible,
+    entrant_names_hidden,
+    leaderboard_row_shown,
+    user_organizes,
+)
 from evaluation.selectors.leaderboard import (
     MAX_LIMIT,
     leaderboard_count,
@@ -16,7 +21,6 @@ from evaluation.selectors.leaderboard import (
     leaderboard_rows,
 )
 from evaluation.selectors.submissions import (
-    HIDDEN_NAME,
     submission_get_for_viewer,
     submission_list_mine,
     submission_views_mine,
@@ -59,8 +63,11 @@ def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
     if challenge is None:
         raise Http404("No such challenge.")
     offset = _int_param(request, "offset", 0)
-    rows = leaderboard_rows(challenge=challenge, offset=offset, limit=MAX_LIMIT, with_parts=True)
-    me = leaderboard_row_of(challenge=challenge, user=request.user, with_parts=True)
+    hidden = entrant_names_hidden(user=request.user, challenge=challenge)
+    rows = [leaderboard_row_shown(row, user=request.user, names_hidden=hidden)
+            for row in leaderboard_rows(challenge=challenge, offset=offset, limit=MAX_LIMIT, with_parts=True)]
+    me = leaderboard_row_shown(leaderboard_row_of(challenge=challenge, user=request.user, with_parts=True),
+                               user=request.user, names_hidden=hidden)
     count = leaderboard_count(challenge=challenge)
     return render(request, "evaluation/leaderboard.html", {
         "challenge": challenge,
@@ -75,8 +82,6 @@ def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
         "previous_offset": max(0, offset - MAX_LIMIT) if offset else None,
         "next_offset": offset + MAX_LIMIT if offset + MAX_LIMIT < count else None,
         "is_organizer": user_organizes(user=request.user, challenge=challenge),
-        "hide_names": names_hidden_from(user=request.user, challenge=challenge),
-        "hidden_name": HIDDEN_NAME,
     })
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils.text import get_valid_filename
 
 from chartbusters.dispatch import send_task
 from generation.engine.errors import EngineError, ParamError
@@ -37,11 +36,12 @@ logger = logging.getLogger(__name__)
 
 GENERATION_SHARE = 90  # progress reached when every input is generated; scoring takes it to 100
 TIME_LIMIT_MESSAGE = (
-    "Your model took longer than the challenge's limit of {limit} s on the hidden input \u201c{input}\u201d "
+    "Your model took longer than the challenge's limit of {limit} s on hidden {input} "
     "(stopped after {elapsed:.1f} s). Make it faster (a smaller config) and resubmit."
 )
 LOAD_FAILED_MESSAGE = "Your checkpoint could not be loaded: {detail} Fix it and resubmit."
-GENERATE_FAILED_MESSAGE = "Your model failed on the hidden input \u201c{input}\u201d: {detail}"
+GENERATE_FAILED_MESSAGE = "Your model failed on hidden {input}: {detail}"
+INPUT_LABEL = "input {n}"  # entrants never learn the hidden inputs' names (README "Results visibility")
 NO_INPUTS_MESSAGE = (
     "This challenge has no hidden input melodies yet, so your model could not run; this entry does not count "
     "against your quota. Ask the organizers to add them and rerun it."
@@ -124,8 +124,11 @@ def _params(submission: Submission, architecture: str) -> tuple[dict, int]:
     return params, DEFAULT_SEED if seed is None else int(seed)
 
 
-def _generate_one(*, submission: Submission, model, architecture, melody, params: dict, seed: int) -> None:
+def _generate_one(*, submission: Submission, model, architecture, melody, params: dict, seed: int,
+                  position: int = 1) -> None:
     from generation.engine.midi_io import load_midi, midi_to_bytes
+
+    label = INPUT_LABEL.format(n=position)
 
     with melody.midi.open("rb") as fh:
         pm = load_midi(fh.read())
@@ -136,15 +139,14 @@ def _generate_one(*, submission: Submission, model, architecture, melody, params
             output = architecture.generate(model, pm, params, seed)
     except GenerationTimeoutError as exc:
         elapsed = time.perf_counter() - started
-        raise EntryFaultError(TIME_LIMIT_MESSAGE.format(limit=limit, input=melody.name, elapsed=elapsed)) from exc
+        raise EntryFaultError(TIME_LIMIT_MESSAGE.format(limit=limit, input=label, elapsed=elapsed)) from exc
     except EngineError as exc:
-        raise EntryFaultError(GENERATE_FAILED_MESSAGE.format(input=melody.name, detail=exc.message)) from exc
+        raise EntryFaultError(GENERATE_FAILED_MESSAGE.format(input=label, detail=exc.message)) from exc
     elapsed = time.perf_counter() - started
     if elapsed > limit:
-        raise EntryFaultError(TIME_LIMIT_MESSAGE.format(limit=limit, input=melody.name, elapsed=elapsed))
-    name = get_valid_filename(f"{Path(melody.name).stem}.mid") or "output.mid"
-    SubmissionOutput.objects.create(
-        submission=submission, input_name=melody.name, midi=ContentFile(midi_to_bytes(output), name=name),
+        raise EntryFaultError(TIME_LIMIT_MESSAGE.format(limit=limit, input=label, elapsed=elapsed))
+    SubmissionOutput.objects.create(  # stored under a random name (submissions.models)
+        submission=submission, input_name=melody.name, midi=ContentFile(midi_to_bytes(output), name="output.mid"),
         seconds=elapsed,
     )
 
@@ -160,7 +162,7 @@ def _generate_all(submission: Submission) -> None:
         old.delete()
     for index, melody in enumerate(melodies, start=1):
         _generate_one(submission=submission, model=model, architecture=architecture, melody=melody,
-                      params=params, seed=seed)
+                      params=params, seed=seed, position=index)
         submission_set_progress(submission_id=submission.pk, progress=GENERATION_SHARE * index // len(melodies))
 
 

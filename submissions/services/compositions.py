@@ -29,7 +29,7 @@ def composition_create(*, owner, title: str, midi: UploadedFile | bytes, filenam
         validate_midi_bytes(data)
     except MidiValidationError as exc:
         raise EntryRefusedError(exc.code, exc.message, status=413 if exc.code == "too_large" else 422) from exc
-    composition = Composition(owner=owner, title=title.strip(), source=source)
+    composition = Composition(owner=owner, title=title.strip(), source=source, original_filename=filename[:255])
     composition.midi.save(midi_filename(filename, title), ContentFile(data), save=False)
     try:
         with transaction.atomic():

@@ -132,7 +132,7 @@ def submission_create_composition(
         data, filename = read_midi_upload(midi_file), midi_file.name
     else:
         composition, data = _read_saved_composition(entrant=entrant, composition_id=composition_id)
-        filename = Path(composition.midi.name).name
+        filename = composition.original_filename
     try:
         validate_midi_bytes(data)
     except MidiValidationError as exc:
@@ -142,6 +142,7 @@ def submission_create_composition(
         submission = Submission(
             challenge=challenge, entrant=entrant, kind=Kind.COMPOSITION, title=title.strip(),
             description=description.strip(), licence=challenge.entry_licence, composition=composition,
+            original_filename=(filename or "")[:255],
         )
         submission.midi.save(midi_filename(filename, title), ContentFile(data), save=False)
         stored.append(submission.midi)

@@ -33,7 +33,8 @@ def client_for(user=None) -> APIClient:
 def test_leaderboard_body(challenge, people):
     first = scored_entry(challenge, people["other"], 81.25, minutes=1)
     scored_entry(challenge, people["entrant"], 64.0, minutes=2)
-    Rendering.objects.create(submission=first, audio="renderings/1/entry.mp3", pianoroll="renderings/1/entry.png")
+    rendering = Rendering.objects.create(submission=first, audio="renderings/1/entry.mp3",
+                                         pianoroll="renderings/1/entry.png")
 
     body = client_for(people["entrant"]).get(f"/api/challenges/{challenge.slug}/leaderboard/").json()
     assert body["challenge"] == "bach-off"
@@ -42,7 +43,7 @@ def test_leaderboard_body(challenge, people):
     assert [(r["rank"], r["entrant"], r["submission"], r["score"]) for r in body["rows"]] == [
         (1, "bob", first.pk, 81.25), (2, "ada", body["me"]["submission"], 64.0)]
     assert body["rows"][0]["submitted_at"].startswith(first.created_at.strftime("%Y-%m-%dT%H:%M"))
-    assert body["rows"][0]["audio_url"].endswith("renderings/1/entry.mp3")
+    assert body["rows"][0]["audio_url"] == f"/files/audio/{rendering.public_id}/"
     assert body["rows"][1]["audio_url"] is None
     assert body["me"]["rank"] == 2
     assert body["me"]["entrant"] == "ada"
@@ -106,7 +107,7 @@ def test_submission_detail_body_for_its_entrant(challenge, people):
     assert body["score"]["final"] == 72.5
     assert body["score"]["parts"]["metrics"]["pitch_range"]["closeness"] == 0.88
     assert body["score"]["flagged_copy"] is None  # organizers only
-    assert body["midi_url"].endswith(".mid")
+    assert body["midi_url"] == f"/files/entry/{entry.public_id}/"
     assert body["audio_url"] is None
     assert body["outputs"] == []
 
@@ -138,13 +139,13 @@ def test_others_see_a_ranked_entry_without_private_parts(challenge, people):
 def test_checkpoint_outputs_are_hidden_from_others_until_entries_close(challenge, people):
     entry = scored_entry(challenge, people["entrant"], 66.0)
     type(entry).objects.filter(pk=entry.pk).update(kind="checkpoint")
-    SubmissionOutput.objects.create(submission=entry, input_name="hidden-1", midi="submissions/outputs/x.mid")
+    SubmissionOutput.objects.create(submission=entry, input_name="hidden-1.mid", midi="submissions/outputs/x.mid")
     assert len(client_for(people["entrant"]).get(f"/api/submissions/{entry.pk}/").json()["outputs"]) == 1
     assert client_for(people["other"]).get(f"/api/submissions/{entry.pk}/").json()["outputs"] == []
     challenge.closes_at = timezone.now() - timedelta(minutes=1)
     challenge.save()
     outputs = client_for(people["other"]).get(f"/api/submissions/{entry.pk}/").json()["outputs"]
-    assert [o["input_name"] for o in outputs] == ["hidden-1"]
+    assert [o["input_name"] for o in outputs] == ["input 1"]  # hidden inputs are never named to entrants
 
 
 def test_my_submissions_list_holds_only_mine(challenge, people):

@@ -24,14 +24,15 @@ def client_for(user=None) -> Client:
 def test_leaderboard_page_ranks_highlights_and_explains(challenge, people):
     other = scored_entry(challenge, people["other"], 91.0, minutes=1, title="Fugue")
     scored_entry(challenge, people["entrant"], 55.0, minutes=2, title="Chorale")
-    Rendering.objects.create(submission=other, audio="renderings/x/entry.mp3", pianoroll="renderings/x/entry.png")
+    rendering = Rendering.objects.create(submission=other, audio="renderings/x/entry.mp3",
+                                         pianoroll="renderings/x/entry.png")
 
     html = client_for(people["entrant"]).get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
     assert 'id="provisional"' in html
     assert html.index("Fugue") < html.index("Chorale")
     assert html.count('class="mine"') == 1
     assert 'class="mine" data-submission' in html
-    assert '<audio controls preload="none" src="/media/renderings/x/entry.mp3">' in html
+    assert f'<audio controls preload="none" src="/files/audio/{rendering.public_id}/">' in html
     assert f'<details data-submission="{other.pk}">' in html
     charts = json.loads(html.split('<script id="score-charts" type="application/json">')[1].split("</script>")[0])
     assert charts[str(other.pk)][0] == ["style", 0.91, "0.91"]
@@ -73,9 +74,10 @@ def test_my_submissions_page_polls_while_an_entry_is_busy(challenge, people):
 
 def test_submission_page_shows_chart_piano_roll_audio_and_outputs(challenge, people):
     entry = scored_entry(challenge, people["entrant"], 77.0, title="Chorale")
-    Rendering.objects.create(submission=entry, audio="renderings/e/entry.mp3", pianoroll="renderings/e/entry.png")
+    rendering = Rendering.objects.create(submission=entry, audio="renderings/e/entry.mp3",
+                                         pianoroll="renderings/e/entry.png")
     output = SubmissionOutput.objects.create(submission=entry, input_name="melody-1", midi="submissions/outputs/o.mid")
-    Rendering.objects.create(
+    output_rendering = Rendering.objects.create(
         submission=entry, output=output, audio="renderings/e/o.mp3", pianoroll="renderings/e/o.png"
     )
 
@@ -83,10 +85,12 @@ def test_submission_page_shows_chart_piano_roll_audio_and_outputs(challenge, peo
     assert "Score: 77.0" in html
     assert '<svg class="score-chart"' in html
     assert ">style<" in html
-    assert 'src="/media/renderings/e/entry.png"' in html
-    assert 'src="/media/renderings/e/entry.mp3"' in html
-    assert "melody-1" in html
-    assert 'src="/media/renderings/e/o.mp3"' in html
+    assert f'src="/files/pianoroll/{rendering.public_id}/"' in html
+    assert f'src="/files/audio/{rendering.public_id}/"' in html
+    assert "input 1" in html
+    assert "melody-1" not in html  # the hidden input's name is the organizers' only
+    assert f'src="/files/audio/{output_rendering.public_id}/"' in html
+    assert "/media/" not in html
 
 
 def test_submission_page_is_404_for_others_unless_ranked(challenge, people):

@@ -113,7 +113,9 @@ def test_full_flow_post_worker_scored_ranked_with_audio(celery_worker_process, c
     )
     assert rendering.audio.size > 1000
     assert rendering.pianoroll.size > 1000
-    assert client.get(f"/api/submissions/{submission_id}/").json()["audio_url"].endswith(rendering.audio.name)
+    audio_url = client.get(f"/api/submissions/{submission_id}/").json()["audio_url"]
+    assert audio_url == f"/files/audio/{rendering.public_id}/"
+    assert b"".join(client.get(audio_url).streaming_content) == rendering.audio.open("rb").read()
 
 
 @pytest.mark.django_db
@@ -150,7 +152,7 @@ def test_rendering_stores_audio_and_piano_roll_and_refreshes_the_cached_board(ch
     assert rendering.audio.name.endswith((".mp3", ".wav"))
     assert rendering.audio.size > 1000
     assert rendering.pianoroll.read(8) == b"\x89PNG\r\n\x1a\n"
-    assert APIClient().get(url).json()["rows"][0]["audio_url"].endswith(rendering.audio.name)
+    assert APIClient().get(url).json()["rows"][0]["audio_url"] == f"/files/audio/{rendering.public_id}/"
 
 
 @pytest.mark.django_db

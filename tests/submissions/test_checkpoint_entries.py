@@ -96,7 +96,8 @@ def test_time_limit_fails_the_entry_naming_input_and_limit(entry, sent, slow_arc
     failed = Submission.objects.get(pk=entry.pk)
     assert failed.status == S.FAILED
     assert "limit of 1 s" in failed.error
-    assert "\u201cinput-1.mid\u201d" in failed.error
+    assert "hidden input 1 " in failed.error
+    assert "input-1.mid" not in failed.error  # the entrant sees the error: hidden inputs are never named
     assert failed.counts_against_quota is True  # the entry's own model was too slow
     assert sent == []
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('challenges', '0002_worker_ping'),
-        ('evaluation', '0005_rendering_error'),
+        ('evaluation', '0006_rendering_public_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

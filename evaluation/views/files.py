@@ -1,0 +1,53 @@
+"""GET /files/<kind>/<uuid>/: every download (entries, checkpoints, outputs, audio, piano rolls, hidden inputs,
+reference files, saved compositions) after the access check of ``evaluation.selectors.files``.
+
+A DRF view so that API clients authenticate with their token as well as browsers with their session; it ignores
+the Accept header (a browser's <audio> or <img> asks for media types no renderer has). Not yours or not there: 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from chartbusters.api.errors import ApiError
+from chartbusters.files import CONTENT_TYPES, FileKind, file_response
+from evaluation.selectors.files import file_get_for_viewer
+
+FILE_NOT_FOUND_MESSAGE = "There is no such file that you may read."
+
+
+class _FirstRenderer(BaseContentNegotiation):
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class FileDownloadApi(APIView):
+    permission_classes = [AllowAny]
+    content_negotiation_class = _FirstRenderer
+
+    @extend_schema(
+        operation_id="files_download",
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=[k.value for k in FileKind],
+                                     description="Which file of the row named by the token.")],
+        responses={
+            **{(200, media_type): OpenApiResponse(OpenApiTypes.BINARY, "The file's bytes.")
+               for media_type in sorted(set(CONTENT_TYPES.values()))},
+            404: OpenApiResponse(description="No such file, or not yours to read."),
+        },
+    )
+    def get(self, request: Request, kind: str, token: uuid.UUID):
+        stored = file_get_for_viewer(user=request.user, kind=kind, token=token)
+        if stored is None:
+            raise ApiError("not_found", FILE_NOT_FOUND_MESSAGE, status=status.HTTP_404_NOT_FOUND)
+        return file_response(stored)

@@ -1,0 +1,175 @@
+"""Who gets what, for every page, API endpoint and file URL, for each role in each phase of a challenge.
+
+One row per URL: the expected status for each role, in the order of ``ROLES`` (anonymous, entrant, another
+entrant, a judge of the challenge, an organizer of it, an organizer of another challenge, a superuser), per phase
+(open; judging: closed for entries, results not final; published). Where a phase is not given, the row is the same
+as in the open phase. The world (tests/security/conftest.py) holds the entrant's ranked composition entry with
+audio and piano roll, a ranked checkpoint entry with one output made from a hidden input melody, a failed entry,
+a disqualified entry, a saved composition, a hidden input melody and a reference file.
+
+Blind judging: while the challenge is being judged, no response to anyone without organizer rights (other than
+the entrant) holds the entrant's name, e-mail or uploaded file name; a judge sees none of them from the start.
+Hidden input and reference file names reach the organizers only, in every phase.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.security.conftest import (
+    ENTRANT_EMAIL,
+    ENTRANT_NAME,
+    HIDDEN_INPUT_NAME,
+    ORIGINAL_FILENAME,
+    PHASES,
+    REFERENCE_NAME,
+    ROLES,
+    set_phase,
+)
+from tests.submissions.conftest import midi_bytes
+
+pytestmark = pytest.mark.django_db
+
+ALL = "200 200 200 200 200 200 200"
+LOGGED_IN = "302 200 200 200 200 200 200"  # pages: anonymous is sent to the log-in page
+API_LOGGED_IN = "401 200 200 200 200 200 200"
+FULL = "404 200 404 404 200 404 200"  # the entrant, the challenge's organizers and superusers
+ORGANIZERS = "404 404 404 404 200 404 200"
+OWNER = "404 200 404 404 404 404 200"
+CSV = "401 403 403 403 200 403 200"
+NEVER = "302 403 403 403 403 403 403"
+
+# (what, method, URL, {phase: statuses}); a phase left out has the open phase's statuses.
+MATRIX = [
+    # Pages
+    ("challenge list", "GET", "/challenges/", {"open": ALL}),
+    ("challenge page", "GET", "/challenges/{slug}/", {"open": ALL}),
+    ("leaderboard page", "GET", "/challenges/{slug}/leaderboard/", {"open": ALL}),
+    ("entry form", "GET", "/challenges/{slug}/submit/",
+     {"open": "302 200 200 403 403 200 200", "judging": NEVER, "published": NEVER}),
+    ("my submissions page", "GET", "/submissions/mine/", {"open": LOGGED_IN}),
+    ("ranked entry page", "GET", "/submissions/{ranked}/", {"open": ALL}),
+    ("checkpoint entry page", "GET", "/submissions/{checkpoint_id}/", {"open": ALL}),
+    ("failed entry page", "GET", "/submissions/{failed}/", {"open": FULL}),
+    ("disqualified entry page", "GET", "/submissions/{disqualified}/", {"open": FULL}),
+    ("compositions page", "GET", "/compositions/", {"open": LOGGED_IN}),
+    ("admin", "GET", "/admin/", {"open": "302 302 302 302 200 200 200"}),
+    ("admin entry", "GET", "/admin/submissions/submission/{failed}/change/", {"open": "302 302 302 302 200 302 200"}),
+    # API
+    ("API challenges", "GET", "/api/challenges/", {"open": ALL}),
+    ("API challenge", "GET", "/api/challenges/{slug}/", {"open": ALL}),
+    ("API leaderboard", "GET", "/api/challenges/{slug}/leaderboard/", {"open": ALL}),
+    ("API leaderboard CSV", "GET", "/api/challenges/{slug}/leaderboard.csv", {"open": CSV}),
+    ("API leaderboard ?format=csv", "GET", "/api/challenges/{slug}/leaderboard/?format=csv", {"open": CSV}),
+    ("API my submissions", "GET", "/api/submissions/?mine=1", {"open": API_LOGGED_IN}),
+    ("API ranked entry", "GET", "/api/submissions/{ranked}/", {"open": ALL}),
+    ("API checkpoint entry", "GET", "/api/submissions/{checkpoint_id}/", {"open": ALL}),
+    ("API failed entry", "GET", "/api/submissions/{failed}/", {"open": FULL}),
+    ("API disqualified entry", "GET", "/api/submissions/{disqualified}/", {"open": FULL}),
+    # A MIDI file to this Melody Harvest challenge: 422 (wrong kind) means the caller got past every permission.
+    ("API enter", "POST", "/api/challenges/{slug}/submissions/",
+     {"open": "401 422 422 403 403 422 422", "judging": "401 403 403 403 403 403 403",
+      "published": "401 403 403 403 403 403 403"}),
+    # Files
+    ("entry MIDI", "GET", "/files/entry/{ranked_uuid}/", {"open": ALL}),
+    ("entry audio", "GET", "/files/audio/{ranked_audio}/", {"open": ALL}),
+    ("entry piano roll", "GET", "/files/pianoroll/{ranked_audio}/", {"open": ALL}),
+    ("failed entry MIDI", "GET", "/files/entry/{failed_uuid}/", {"open": FULL}),
+    ("disqualified entry MIDI", "GET", "/files/entry/{disqualified_uuid}/", {"open": FULL}),
+    ("checkpoint", "GET", "/files/checkpoint/{checkpoint_uuid}/", {"open": FULL}),
+    ("output MIDI", "GET", "/files/output/{output_uuid}/", {"open": FULL, "judging": ALL, "published": ALL}),
+    ("output audio", "GET", "/files/audio/{output_audio}/", {"open": FULL, "judging": ALL, "published": ALL}),
+    ("output piano roll", "GET", "/files/pianoroll/{output_audio}/",
+     {"open": FULL, "judging": ALL, "published": ALL}),
+    ("output audio (its own field)", "GET", "/files/output-audio/{output_uuid}/",
+     {"open": FULL, "judging": ALL, "published": ALL}),
+    ("hidden input melody", "GET", "/files/input/{input_uuid}/", {"open": ORGANIZERS}),
+    ("reference file", "GET", "/files/reference/{reference_uuid}/", {"open": ORGANIZERS}),
+    ("saved composition", "GET", "/files/composition/{composition_uuid}/", {"open": OWNER}),
+]
+
+BLIND_SECRETS = (ENTRANT_NAME, ENTRANT_EMAIL, ORIGINAL_FILENAME)
+ORGANIZER_SECRETS = (HIDDEN_INPUT_NAME, REFERENCE_NAME)
+
+
+def expected(statuses: dict, phase: str, role: str) -> int:
+    return int((statuses.get(phase) or statuses["open"]).split()[ROLES.index(role)])
+
+
+def blind_for(role: str, phase: str) -> bool:
+    """Who must not see who entered what: everyone but the entrant and organizers while the challenge is judged;
+    the challenge's judges from the start."""
+    if role in ("entrant", "organizer", "superuser") or phase == "published":
+        return False
+    return phase == "judging" or role == "judge"
+
+
+def _send(client: Client, method: str, url: str):
+    if method == "POST":
+        upload = {"title": "Late", "accept_licence": "true", "composition": _midi_upload()}
+        return client.post(url, upload)
+    return client.get(url)
+
+
+def _midi_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("piece.mid", midi_bytes(), content_type="audio/midi")
+
+
+def _text(response) -> str:
+    """Body and headers (Content-Disposition, redirects) as text."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content  # closes files
+    return body.decode("utf-8", errors="replace") + "\n" + "\n".join(f"{k}: {v}" for k, v in response.items())
+
+
+def test_the_matrix_covers_every_route():
+    """Every URL pattern of the site is in the matrix, or deliberately out of it (not about who sees what)."""
+    from django.urls import get_resolver
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    routes = {r for r in walk(get_resolver().url_patterns) if not r.startswith("admin/")}
+    out_of_scope = {
+        "", "accounts/signup/", "accounts/login/", "accounts/logout/", "accounts/password-reset/",
+        "accounts/password-reset/sent/", "accounts/reset/<uidb64>/<token>/", "accounts/reset/done/",
+        "api/schema/", "api/docs/", "api/auth/token/",
+    }
+    covered = {
+        "challenges/", "challenges/<slug:slug>/", "challenges/<slug:slug>/leaderboard/",
+        "challenges/<slug:slug>/submit/", "submissions/mine/", "submissions/<int:submission_id>/", "compositions/",
+        "api/challenges/", "api/challenges/<slug:slug>/", "api/challenges/<slug:slug>/leaderboard/",
+        "api/challenges/<slug:slug>/leaderboard.csv", "api/submissions/", "api/submissions/<int:submission_id>/",
+        "api/challenges/<slug:slug>/submissions/", "files/<slug:kind>/<uuid:token>/",
+    }
+    assert routes - out_of_scope == covered, "a new route: add it to MATRIX (and here)"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("phase", PHASES)
+def test_authorization_matrix(world, cast, phase, role):
+    set_phase(world.challenge, phase)
+    client = Client()
+    if cast[role] is not None:
+        client.force_login(cast[role])
+    values = world.values()
+    wrong, leaks = [], []
+    for what, method, template, statuses in MATRIX:
+        url = template.format(**values)
+        response = _send(client, method, url)
+        want = expected(statuses, phase, role)
+        text = _text(response)
+        if response.status_code != want:
+            wrong.append(f"{what} {method} {url}: {response.status_code}, expected {want}")
+        secrets = (BLIND_SECRETS if blind_for(role, phase) else ()) + (
+            ORGANIZER_SECRETS if role not in ("organizer", "superuser") else ()
+        )
+        leaks += [f"{what} {url} shows {secret!r}" for secret in secrets if secret in text]
+    assert not wrong, f"{role} while {phase}:\n" + "\n".join(wrong)
+    assert not leaks, f"{role} while {phase}:\n" + "\n".join(leaks)
