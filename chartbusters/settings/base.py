@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files: the docs need no CDN
     "chartbusters.accounts",
     "chartbusters.challenges",
     "submissions",
@@ -140,6 +141,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Chartbusters API",
     "DESCRIPTION": "Generative-music competitions: challenges, submissions, leaderboards, generation, judging.",
     "VERSION": "0.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery. Without CELERY_BROKER_URL the embedded filesystem transport is used: no server needed.

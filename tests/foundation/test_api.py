@@ -159,3 +159,13 @@ def test_schema_has_no_warnings_and_validates(tmp_path):
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "TokenObtainApiInput" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_docs_load_nothing_from_another_host(api):
+    import re
+
+    docs = api.get("/api/docs/")
+    assert docs.status_code == 200
+    assert not re.findall(rb"https?://", docs.content), docs.content.decode()[:2000]
+    assert not re.findall(rb"""["'(]//\w""", docs.content)  # nor a protocol-relative //host/...
+    assert b"/static/drf_spectacular_sidecar/" in docs.content
