@@ -40,7 +40,7 @@ def _create(request: HttpRequest, challenge, form) -> Submission:
             **common, midi_file=data.get("midi_file"), composition_id=composition.pk if composition else None
         )
     return submission_create_checkpoint(
-        **common, checkpoint_file=data["checkpoint"], config=data["config"].read(), model_card=data["model_card"]
+        **common, checkpoint_file=data["checkpoint"], config=data["config"], model_card=data["model_card"]
     )
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -22,11 +23,7 @@ from rest_framework.views import APIView
 from chartbusters.api.errors import error_body
 from submissions.selectors import challenge_get_for_entry
 from submissions.services.errors import EntryRefusedError
-from submissions.services.intake import (
-    MAX_CONFIG_BYTES,
-    submission_create_checkpoint,
-    submission_create_composition,
-)
+from submissions.services.intake import submission_create_checkpoint, submission_create_composition
 
 NO_ENTRY_FILE_MESSAGE = (
     "Send a MIDI file as `composition` (or a saved composition as `composition_id`), or a checkpoint as "
@@ -44,6 +41,22 @@ def refusal_response(exc: EntryRefusedError) -> Response:
     return Response(body, status=exc.status, headers=headers)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class ConfigField(serializers.Field):
+    """``config``: a file part (config.json) or a text field, passed on as it came; the intake service reads it
+    within the engine's config limits (never a copy of the request: a temporary file cannot be copied)."""
+
+    default_error_messages = {"invalid": "Send the checkpoint config (config.json) as a file part or a text field."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, UploadedFile | str):
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
 class SubmissionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
@@ -55,16 +68,8 @@ class SubmissionCreateApi(APIView):
         composition = serializers.FileField(required=False)
         composition_id = serializers.IntegerField(required=False, min_value=1)
         checkpoint = serializers.FileField(required=False)
-        config = serializers.CharField(required=False, trim_whitespace=False)
+        config = ConfigField(required=False)
         model_card = serializers.CharField(required=False, allow_blank=True, default="")
-
-        def to_internal_value(self, data):
-            # `config` may come as a file part (config.json) or a text field: take the raw text either way.
-            raw = data.get("config") if hasattr(data, "get") else None
-            if isinstance(raw, UploadedFile):
-                data = data.copy()
-                data["config"] = raw.read(MAX_CONFIG_BYTES + 1).decode("utf-8", errors="replace")
-            return super().to_internal_value(data)
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
