@@ -3,8 +3,8 @@
 Multipart fields: ``title``, ``description``, ``accept_licence`` (true: the entrant accepts the challenge's
 entry licence), and either ``composition`` (a MIDI file) or ``composition_id`` (one of the entrant's saved
 compositions) for Melody-Go-Round, or ``checkpoint`` (safetensors) + ``config`` (JSON, a file or a text field)
-+ ``model_card`` for Melody Harvest. Refusals: 401, 403, 404, 413, 422, 429 (with Retry-After and
-``retry_at``) in the ``{"error": {"code", "message"}}`` body.
++ ``model_card`` for Melody Harvest. Refusals: 401, 403, 404, 413, 422, 429 (quota: with Retry-After and
+``retry_at``; rate limit: with Retry-After) in the ``{"error": {"code", "message"}}`` body.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chartbusters.api.errors import error_body
+from chartbusters.ratelimit import rate_limit_request
 from submissions.selectors import challenge_get_for_entry
 from submissions.services.errors import EntryRefusedError
 from submissions.services.intake import submission_create_checkpoint, submission_create_composition
@@ -77,6 +78,7 @@ class SubmissionCreateApi(APIView):
 
     @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer})
     def post(self, request: Request, slug: str) -> Response:
+        rate_limit_request(request, scope="upload")  # 429 + Retry-After (RATE_LIMIT_UPLOAD)
         challenge = challenge_get_for_entry(slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
