@@ -20,6 +20,7 @@ INVALID_CREDENTIALS_MESSAGE = "Unable to log in with that username and password.
 class TokenObtainApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    error_statuses = {"POST": (400, 413, 415, 429)}  # the schema's error responses (chartbusters.api.schema)
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField()
