@@ -112,6 +112,8 @@ def _read_track(data: bytes, i: int, end: int, counts: list[int]) -> list:
         elif byte in (0xF0, 0xF7):  # sysex: pretty_midi ignores it
             length, i = _variable_int(data, i, end)
             i += length
+        elif byte >= 0xF0:
+            raise _not_midi(f"status byte 0x{byte:X} (a system message) has no place in a MIDI file")
         else:
             kind = byte & 0xF0
             size = 1 if kind in (0xC0, 0xD0) else 2
@@ -195,12 +197,14 @@ def _resampled(midi: mido.MidiFile) -> mido.MidiFile:
 def _parse(data: bytes) -> pretty_midi.PrettyMIDI:
     if not data.startswith(b"MThd"):
         raise _not_midi("it does not start with 'MThd'")
-    midi = _resampled(_read_smf(data))
     try:
+        midi = _resampled(_read_smf(data))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return pretty_midi.PrettyMIDI(mido_object=midi)
-    except Exception as exc:  # pretty_midi raises many types on odd input
+    except MidiValidationError:
+        raise
+    except Exception as exc:  # mido's meta decoders and pretty_midi raise many types on odd input
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise _not_midi(detail) from exc
 

@@ -1,3 +1,4 @@
+import contextlib
 import subprocess
 import sys
 import time
@@ -194,3 +195,20 @@ def test_engine_modules_the_web_uses_do_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                             cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_damaged_files_are_refused_never_crash():
+    """Random byte damage to a real file: read or refused with MidiValidationError, nothing else."""
+    import random
+
+    original = (MUSIC21_EXPORTS / "music21-haydn-opus74no1-movement2.mid").read_bytes()[:3000]
+    rng = random.Random(9)
+    for _ in range(300):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(14, len(data))] = rng.randrange(256)
+        with contextlib.suppress(MidiValidationError):
+            validate_midi_bytes(bytes(data))
+    for status in (0xF1, 0xF2, 0xF8, 0xFE):
+        assert _refusal(smf(bytes([0, status, 1, 2]))).code == "not_midi"
+    assert _refusal(smf(b"\x00\xff\x51\x01\x07")).code == "not_midi"  # a tempo event of one byte
