@@ -157,7 +157,9 @@ def shared_cache(redis_url: str, broker_url: str) -> dict:
     if url:
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
                 "KEY_PREFIX": "chartbusters"}
-    return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "chartbusters_cache"}
+    # No culling at Django's default 300 entries: a flood of new keys must not wipe the counters of others.
+    return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "chartbusters_cache",
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000}}
 
 
 CACHES = {

@@ -44,4 +44,5 @@ elif _XDIST_WORKER and CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
 # Rate-limit counters in the test database whatever the broker: each test's transaction rolls them back.
 CACHES["ratelimit"] = {  # noqa: F405
     "BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "chartbusters_cache",
+    "OPTIONS": {"MAX_ENTRIES": 1_000_000},
 }

@@ -192,3 +192,17 @@ def test_rates_addresses_and_waits_are_read_as_documented(settings, rf):
     assert client_address(request) == "10.0.0.1"  # no trusted proxy: the header is the client's own word
     settings.RATE_LIMIT_PROXY_COUNT = 1
     assert client_address(request) == "203.0.113.7"  # what our proxy saw, not what the client claims
+
+
+def test_the_shared_cache_is_redis_when_there_is_one_else_the_database():
+    from chartbusters.settings.base import shared_cache
+
+    assert shared_cache("", "filesystem://")["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert shared_cache("", "redis://r:6379/0") == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r:6379/0",
+        "KEY_PREFIX": "chartbusters"}
+    assert shared_cache("redis://cache:6379/1", "filesystem://")["LOCATION"] == "redis://cache:6379/1"
+
+
+def test_a_flood_of_keys_does_not_cull_the_counters(settings, make_user):
+    assert caches[settings.RATE_LIMIT_CACHE]._max_entries >= 100_000
