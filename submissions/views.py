@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from chartbusters.ratelimit import RateLimitedError, rate_limit_request
 from submissions.forms import CheckpointEntryForm, CompositionEntryForm, CompositionUploadForm
 from submissions.models import Submission
 from submissions.selectors import challenge_get_for_entry, composition_list_for_owner, quota_usage_get
@@ -40,8 +41,24 @@ def _create(request: HttpRequest, challenge, form) -> Submission:
             **common, midi_file=data.get("midi_file"), composition_id=composition.pk if composition else None
         )
     return submission_create_checkpoint(
-        **common, checkpoint_file=data["checkpoint"], config=data["config"].read(), model_card=data["model_card"]
+        **common, checkpoint_file=data["checkpoint"], config=data["config"], model_card=data["model_card"]
     )
+
+
+def _rate_limited(request: HttpRequest, form) -> int | None:
+    """Count this upload (RATE_LIMIT_UPLOAD); when refused, a form error with the wait and the seconds to wait."""
+    try:
+        rate_limit_request(request, scope="upload")
+    except RateLimitedError as exc:
+        form.add_error(None, exc.message)
+        return exc.retry_after
+    return None
+
+
+def _with_retry_after(response: HttpResponse, retry_after: int | None) -> HttpResponse:
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required
@@ -60,8 +77,10 @@ def submission_create_view(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form_class, extra = CheckpointEntryForm, {}
     form = form_class(request.POST or None, request.FILES or None, licence=challenge.entry_licence, **extra)
-    status = 200
-    if request.method == "POST" and form.is_valid():
+    status, retry_after = 200, None
+    if request.method == "POST" and (retry_after := _rate_limited(request, form)):
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             submission = _create(request, challenge, form)
         except EntryRefusedError as exc:
@@ -73,15 +92,17 @@ def submission_create_view(request: HttpRequest, slug: str) -> HttpResponse:
     elif request.method == "POST":
         status = 400
     context.update(form=form, kind=kind)
-    return render(request, "submissions/submission_form.html", context, status=status)
+    return _with_retry_after(render(request, "submissions/submission_form.html", context, status=status), retry_after)
 
 
 @login_required
 def composition_list_view(request: HttpRequest) -> HttpResponse:
     """/compositions/: the user's saved compositions and a form to upload one."""
     form = CompositionUploadForm(request.POST or None, request.FILES or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
+    status, retry_after = 200, None
+    if request.method == "POST" and (retry_after := _rate_limited(request, form)):
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             composition = composition_create(owner=request.user, title=form.cleaned_data["title"],
                                              midi=form.cleaned_data["midi_file"])
@@ -94,4 +115,4 @@ def composition_list_view(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         status = 400
     context = {"form": form, "compositions": composition_list_for_owner(owner=request.user)}
-    return render(request, "submissions/composition_list.html", context, status=status)
+    return _with_retry_after(render(request, "submissions/composition_list.html", context, status=status), retry_after)

@@ -3,13 +3,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from chartbusters.accounts.forms import LoginForm
 from chartbusters.accounts.views import sign_up_view
+from chartbusters.ratelimit import with_rate_limit_status
 
 app_name = "accounts"
 
 urlpatterns = [
     path("signup/", sign_up_view, name="signup"),
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("login/", with_rate_limit_status(auth_views.LoginView.as_view(
+        template_name="accounts/login.html", authentication_form=LoginForm)), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 
 from chartbusters.accounts.forms import SignUpForm
 from chartbusters.accounts.services import user_sign_up
+from chartbusters.ratelimit import RateLimitedError, client_address, rate_limit_take
 
 WELCOME_MESSAGE = "Welcome, {username}! You can now enter challenges."
 
@@ -17,12 +18,20 @@ def sign_up_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("challenges:list")
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = user_sign_up(
-            username=form.cleaned_data["username"], email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, WELCOME_MESSAGE.format(username=user.username))
-        return redirect("challenges:list")
+    if request.method == "POST":
+        try:  # every sign-up attempt counts, per address (it also bounds probing for taken names and e-mails)
+            rate_limit_take(scope="signup", user_key=None, address=client_address(request))
+        except RateLimitedError as exc:
+            form.add_error(None, exc.message)
+            response = render(request, "accounts/signup.html", {"form": form}, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        if form.is_valid():
+            user = user_sign_up(
+                username=form.cleaned_data["username"], email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, WELCOME_MESSAGE.format(username=user.username))
+            return redirect("challenges:list")
     return render(request, "accounts/signup.html", {"form": form})

@@ -16,6 +16,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from chartbusters.ratelimit import RateLimitedError
+
 logger = logging.getLogger(__name__)
 
 SERVER_ERROR_MESSAGE = "Something went wrong on our side; the error has been logged. Please try again later."
@@ -72,6 +74,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = ApiError("too_large", TOO_LARGE_MESSAGE, status=413)
+    elif isinstance(exc, RateLimitedError):
+        retry_after = exc.retry_after
+        exc = ApiError("rate_limited", exc.message, status=429)
+        exc.wait = retry_after  # DRF's handler sends it as Retry-After
     elif isinstance(exc, SuspiciousOperation):
         exc = ApiError("bad_request", str(exc) or "Bad request.", status=400)
     response = drf_exception_handler(exc, context)

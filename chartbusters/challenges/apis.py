@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chartbusters.api.utils import QueryChoiceField, StrictPageNumberPagination
 from chartbusters.challenges.models import Challenge
 from chartbusters.challenges.selectors import (
     challenge_get,
@@ -71,14 +71,15 @@ class ChallengeDetailSerializer(ChallengeSummarySerializer):
 class ChallengeListApi(APIView):
     permission_classes = [AllowAny]
 
-    class Pagination(PageNumberPagination):
+    class Pagination(StrictPageNumberPagination):
         page_size = 20
-        page_size_query_param = "page_size"
         max_page_size = 100
 
+    pagination_class = Pagination  # the schema documents the page ({"count", "next", "previous", "results"})
+
     class FilterSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=Challenge.Status.choices, required=False)
-        kind = serializers.ChoiceField(choices=Challenge.Kind.choices, required=False)
+        status = QueryChoiceField(choices=Challenge.Status.choices, required=False)
+        kind = QueryChoiceField(choices=Challenge.Kind.choices, required=False)
 
     @extend_schema(parameters=[FilterSerializer], responses=ChallengeSummarySerializer(many=True))
     def get(self, request: Request) -> Response:

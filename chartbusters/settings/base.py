@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files: the docs need no CDN
     "chartbusters.accounts",
     "chartbusters.challenges",
     "submissions",
@@ -149,7 +150,40 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Chartbusters API",
     "DESCRIPTION": "Generative-music competitions: challenges, submissions, leaderboards, generation, judging.",
     "VERSION": "0.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# Caches. "default" is per process (the leaderboard's versioned pages). "ratelimit" holds the rate-limit counters,
+# shared by every web process and machine: Redis when REDIS_URL is set or the broker is Redis, otherwise the
+# database (table chartbusters_cache, created by the accounts migration 0001 / `manage.py createcachetable`).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def shared_cache(redis_url: str, broker_url: str) -> dict:
+    url = redis_url or (broker_url if broker_url.startswith(("redis://", "rediss://")) else "")
+    if url:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                "KEY_PREFIX": "chartbusters"}
+    # No culling at Django's default 300 entries: a flood of new keys must not wipe the counters of others.
+    return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "chartbusters_cache",
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000}}
+
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": shared_cache(REDIS_URL, os.environ.get("CELERY_BROKER_URL", "")),
+}
+
+# Rate limits (chartbusters.ratelimit): COUNT/PERIOD (s, m, h, d) per user and per client address; "off" disables.
+RATE_LIMIT_CACHE = "ratelimit"
+RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "10/15m")  # failed log-ins: pages, admin and token API
+RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "10/1h")  # sign-up attempts (per address)
+RATE_LIMIT_UPLOAD = os.environ.get("RATE_LIMIT_UPLOAD", "60/1h")  # entry and composition uploads
+RATE_LIMIT_GENERATE = os.environ.get("RATE_LIMIT_GENERATE", "60/1h")  # generation requests (studio / API)
+# Reverse proxies in front of the web processes that append the client to X-Forwarded-For (nginx: 1); 0 = none.
+RATE_LIMIT_PROXY_COUNT = int(os.environ.get("RATE_LIMIT_PROXY_COUNT", "0"))
 
 # Celery. Without CELERY_BROKER_URL the embedded filesystem transport is used: no server needed.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")

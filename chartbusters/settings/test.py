@@ -40,3 +40,9 @@ if _XDIST_WORKER and CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F40
     }
 elif _XDIST_WORKER and CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
     CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{_XDIST_WORKER}:"}
+
+# Rate-limit counters in the test database whatever the broker: each test's transaction rolls them back.
+CACHES["ratelimit"] = {  # noqa: F405
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "chartbusters_cache",
+    "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+}

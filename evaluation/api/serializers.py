@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from chartbusters.api.utils import QueryBooleanField, QueryIntegerField, QuerySlugField
+
 
 class ScoreSerializer(serializers.Serializer):
     automatic = serializers.FloatField()
@@ -70,10 +72,10 @@ class LeaderboardSerializer(serializers.Serializer):
 
 
 class LeaderboardQuerySerializer(serializers.Serializer):
-    offset = serializers.IntegerField(min_value=0, default=0)
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=100)
+    offset = QueryIntegerField(min_value=0, default=0)
+    limit = QueryIntegerField(min_value=1, max_value=100, default=100)
 
 
 class SubmissionListQuerySerializer(serializers.Serializer):
-    mine = serializers.BooleanField(default=True)
-    challenge = serializers.SlugField(required=False)
+    mine = QueryBooleanField(default=True)
+    challenge = QuerySlugField(required=False)

@@ -6,7 +6,6 @@ from dataclasses import asdict
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -14,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chartbusters.api.errors import ApiError
-from chartbusters.api.utils import get_paginated_response
+from chartbusters.api.utils import StrictPageNumberPagination, get_paginated_response
 from evaluation.api.csv_export import leaderboard_csv_response
 from evaluation.api.serializers import (
     LeaderboardQuerySerializer,
@@ -97,10 +96,11 @@ class SubmissionListApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    class Pagination(PageNumberPagination):
+    class Pagination(StrictPageNumberPagination):
         page_size = 20
         max_page_size = 100
-        page_size_query_param = "page_size"
+
+    pagination_class = Pagination  # the schema documents the page ({"count", "next", "previous", "results"})
 
     class _Serializer(SubmissionSerializer):
         """Serializes Submission rows by turning them into views first."""

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from generation.engine.config_bounds import MAX_CONFIG_BYTES, config_json_loads, config_too_large
 from generation.engine.errors import CheckpointError
 from generation.engine.registry import get_architecture
 
 MAX_CHECKPOINT_BYTES = 200 * 1024 * 1024
 MAX_HEADER_BYTES = 8 * 1024 * 1024
-MAX_CONFIG_BYTES = 1024 * 1024
 WEIGHTS_FILENAME = "model.safetensors"
 CONFIG_FILENAME = "config.json"
 FINITE_CHUNK = 1 << 22  # elements checked at a time (bounded memory on 200 MiB files)
@@ -245,16 +245,14 @@ def resolve_paths(path: str | Path, config_path: str | Path | None = None) -> tu
 
 
 def read_config(config_path: str | Path) -> dict:
+    """config.json within the limits an upload has (config_bounds: MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH)."""
     config_path = Path(config_path)
     if not config_path.is_file():
         raise CheckpointError("not_found", NOT_FOUND_MESSAGE.format(path=config_path))
     size = config_path.stat().st_size
-    if size > MAX_CONFIG_BYTES:
-        raise CheckpointError("too_large", TOO_LARGE_MESSAGE.format(found=size, limit=MAX_CONFIG_BYTES))
-    try:
-        meta = json.loads(config_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError("bad_config", BAD_META_MESSAGE.format(detail=f"not JSON ({exc})")) from exc
+    if size > MAX_CONFIG_BYTES:  # refuse before reading it
+        raise config_too_large(size)
+    meta = config_json_loads(config_path.read_bytes())
     _config_of(meta)
     return meta
 

@@ -3,15 +3,16 @@
 Multipart fields: ``title``, ``description``, ``accept_licence`` (true: the entrant accepts the challenge's
 entry licence), and either ``composition`` (a MIDI file) or ``composition_id`` (one of the entrant's saved
 compositions) for Melody-Go-Round, or ``checkpoint`` (safetensors) + ``config`` (JSON, a file or a text field)
-+ ``model_card`` for Melody Harvest. Refusals: 401, 403, 404, 413, 422, 429 (with Retry-After and
-``retry_at``) in the ``{"error": {"code", "message"}}`` body.
++ ``model_card`` for Melody Harvest. Refusals: 401, 403, 404, 413, 422, 429 (quota: with Retry-After and
+``retry_at``; rate limit: with Retry-After) in the ``{"error": {"code", "message"}}`` body.
 """
 
 from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -20,13 +21,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chartbusters.api.errors import error_body
+from chartbusters.ratelimit import rate_limit_request
 from submissions.selectors import challenge_get_for_entry
 from submissions.services.errors import EntryRefusedError
-from submissions.services.intake import (
-    MAX_CONFIG_BYTES,
-    submission_create_checkpoint,
-    submission_create_composition,
-)
+from submissions.services.intake import submission_create_checkpoint, submission_create_composition
 
 NO_ENTRY_FILE_MESSAGE = (
     "Send a MIDI file as `composition` (or a saved composition as `composition_id`), or a checkpoint as "
@@ -44,6 +42,22 @@ def refusal_response(exc: EntryRefusedError) -> Response:
     return Response(body, status=exc.status, headers=headers)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class ConfigField(serializers.Field):
+    """``config``: a file part (config.json) or a text field, passed on as it came; the intake service reads it
+    within the engine's config limits (never a copy of the request: a temporary file cannot be copied)."""
+
+    default_error_messages = {"invalid": "Send the checkpoint config (config.json) as a file part or a text field."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, UploadedFile | str):
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
 class SubmissionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
@@ -55,16 +69,8 @@ class SubmissionCreateApi(APIView):
         composition = serializers.FileField(required=False)
         composition_id = serializers.IntegerField(required=False, min_value=1)
         checkpoint = serializers.FileField(required=False)
-        config = serializers.CharField(required=False, trim_whitespace=False)
+        config = ConfigField(required=False)
         model_card = serializers.CharField(required=False, allow_blank=True, default="")
-
-        def to_internal_value(self, data):
-            # `config` may come as a file part (config.json) or a text field: take the raw text either way.
-            raw = data.get("config") if hasattr(data, "get") else None
-            if isinstance(raw, UploadedFile):
-                data = data.copy()
-                data["config"] = raw.read(MAX_CONFIG_BYTES + 1).decode("utf-8", errors="replace")
-            return super().to_internal_value(data)
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -72,6 +78,7 @@ class SubmissionCreateApi(APIView):
 
     @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer})
     def post(self, request: Request, slug: str) -> Response:
+        rate_limit_request(request, scope="upload")  # 429 + Retry-After (RATE_LIMIT_UPLOAD)
         challenge = challenge_get_for_entry(slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

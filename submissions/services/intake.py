@@ -7,7 +7,6 @@ validated before anything is stored, and a file already stored is deleted when t
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -23,12 +22,18 @@ from django.utils.text import get_valid_filename
 from chartbusters.challenges.models import Challenge
 from chartbusters.dispatch import send_task
 from generation.engine.checkpoint import MAX_CHECKPOINT_BYTES, check_checkpoint
+from generation.engine.config_bounds import (
+    MAX_CONFIG_BYTES,
+    config_dict_check,
+    config_json_loads,
+    config_too_large,
+)
 from generation.engine.errors import EngineError, MidiValidationError
 from generation.engine.midi_io import MAX_MIDI_BYTES, TOO_LARGE_MESSAGE, validate_midi_bytes
 from generation.engine.registry import get_generator
 from submissions.models import Composition, Submission
 from submissions.services.errors import EntryRefusedError
-from submissions.services.quotas import quota_check_locked
+from submissions.services.quotas import quota_check, quota_check_locked
 from submissions.services.windows import entry_kind_check, entry_window_check
 
 Kind = Submission.Kind
@@ -37,18 +42,12 @@ LICENCE_NOT_ACCEPTED_MESSAGE = "Accept the licence of this challenge's entries (
 TITLE_REQUIRED_MESSAGE = "Give the entry a title."
 ONE_SOURCE_MESSAGE = "Send either a MIDI file or one of your saved compositions, not both and not neither."
 COMPOSITION_NOT_FOUND_MESSAGE = "You have no saved composition #{id}."
-CONFIG_NOT_JSON_MESSAGE = "The checkpoint config is not valid JSON ({detail})."
-CONFIG_NOT_OBJECT_MESSAGE = (
-    'The checkpoint config must be a JSON object {{"architecture": ..., "config": {{...}}}}, found {found}.'
-)
-CONFIG_TOO_LARGE_MESSAGE = "The checkpoint config is {found:,} bytes; the limit is {limit:,} bytes."
 CHECKPOINT_TOO_LARGE_MESSAGE = "The checkpoint is {found:,} bytes; the limit is {limit:,} bytes (200 MiB)."
 MODEL_CARD_TOO_SHORT_MESSAGE = (
     "Write a model card of at least {words} words: what the model was trained on, how, and for how long."
 )
 CHECKPOINT_REQUIRED_MESSAGE = "A checkpoint entry needs its safetensors weights as `checkpoint`."
 CONFIG_REQUIRED_MESSAGE = "A checkpoint entry needs its JSON config (config.json) as `config`."
-MAX_CONFIG_BYTES = 64 * 1024
 MODEL_CARD_MIN_WORDS = 5
 CHECKPOINT_FILENAME = "model.safetensors"
 
@@ -61,6 +60,7 @@ def _engine_refusal(exc: EngineError) -> EntryRefusedError:
 def _common_checks(*, challenge: Challenge, entrant, kind: str, title: str, licence_accepted: bool,
                    now: datetime) -> None:
     entry_window_check(challenge=challenge, user=entrant, now=now)
+    quota_check(challenge=challenge, entrant=entrant, now=now)  # 429 before anything about the files
     entry_kind_check(challenge=challenge, kind=kind)
     if not title.strip():
         raise EntryRefusedError("title_required", TITLE_REQUIRED_MESSAGE, status=422)
@@ -152,23 +152,20 @@ def submission_create_composition(
                   task="evaluation.score_submission", queue="scoring")
 
 
-def parse_checkpoint_config(raw: bytes | str | dict) -> dict:
-    """The uploaded config.json as a dict; 413/422 with the reason when it is too large or not a JSON object."""
-    if isinstance(raw, dict):
-        return raw
-    data = raw.encode() if isinstance(raw, str) else raw
-    if len(data) > MAX_CONFIG_BYTES:
-        raise EntryRefusedError(
-            "too_large", CONFIG_TOO_LARGE_MESSAGE.format(found=len(data), limit=MAX_CONFIG_BYTES), status=413
-        )
+def parse_checkpoint_config(raw: UploadedFile | bytes | str | dict) -> dict:
+    """The uploaded config.json (a file part, text or an already parsed dict) as a dict; 413/422 with the reason
+    when it is over the engine's one config limit (config_bounds: size and nesting), not JSON or not an object."""
     try:
-        config = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EntryRefusedError("bad_config", CONFIG_NOT_JSON_MESSAGE.format(detail=exc), status=422) from exc
-    if not isinstance(config, dict):
-        raise EntryRefusedError("bad_config", CONFIG_NOT_OBJECT_MESSAGE.format(found=type(config).__name__),
-                                status=422)
-    return config
+        if isinstance(raw, dict):
+            return config_dict_check(raw)
+        if isinstance(raw, UploadedFile):
+            if raw.size is not None and raw.size > MAX_CONFIG_BYTES:  # refuse before reading it
+                raise config_too_large(raw.size)
+            raw.seek(0)
+            raw = raw.read(MAX_CONFIG_BYTES + 1)
+        return config_json_loads(raw)
+    except EngineError as exc:
+        raise _engine_refusal(exc) from exc
 
 
 def _check_weights(checkpoint_file: UploadedFile, config: dict) -> None:
@@ -192,7 +189,7 @@ def _check_weights(checkpoint_file: UploadedFile, config: dict) -> None:
 
 def submission_create_checkpoint(
     *, challenge: Challenge, entrant, title: str, description: str = "", licence_accepted: bool,
-    checkpoint_file: UploadedFile | None, config: bytes | str | dict | None, model_card: str,
+    checkpoint_file: UploadedFile | None, config: UploadedFile | bytes | str | dict | None, model_card: str,
     now: datetime | None = None,
 ) -> Submission:
     """A Melody Harvest entry: safetensors weights + JSON config + model card, checked as DESIGN section 4 says;

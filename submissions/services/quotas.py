@@ -3,6 +3,8 @@
 Parallel requests of one entrant queue on ``SELECT ... FOR UPDATE`` of their user row, so each sees the entries
 the previous ones committed and exactly the quota is admitted. (SQLite ignores FOR UPDATE but serializes
 writers.) A submission counts when accepted; one the platform failed does not (counts_against_quota=False).
+Intake also asks ``quota_check`` (no lock) before it reads or parses any file, so a used-up quota is answered
+429 at once, before a 413/422 about the files; the locked check inside the transaction still decides.
 """
 
 from __future__ import annotations
@@ -23,12 +25,9 @@ DAILY_QUOTA_MESSAGE = (
 TOTAL_QUOTA_MESSAGE = "You have used all {quota} entries this challenge allows per entrant."
 
 
-def quota_check_locked(*, challenge: Challenge, entrant, now: datetime) -> QuotaUsage:
-    """Lock ``entrant``'s row, then raise EntryRefusedError (429) when the quota is used up. Call inside a
-    transaction; the lock is held until it commits, so the caller must create the entry in the same one."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("quota_check_locked must run inside the intake transaction")
-    get_user_model().objects.select_for_update().only("pk").get(pk=entrant.pk)
+def quota_check(*, challenge: Challenge, entrant, now: datetime) -> QuotaUsage:
+    """Raise EntryRefusedError (429) when ``entrant``'s quota is used up. Without the lock this is only the early
+    answer (429 before any file is read or parsed); the entry is admitted by ``quota_check_locked``."""
     usage = quota_usage_get(challenge=challenge, entrant=entrant, now=now)
     if usage.total_left <= 0:
         raise EntryRefusedError("quota_exceeded", TOTAL_QUOTA_MESSAGE.format(quota=usage.total_quota), status=429)
@@ -39,3 +38,12 @@ def quota_check_locked(*, challenge: Challenge, entrant, now: datetime) -> Quota
             status=429, retry_at=usage.resets_at,
         )
     return usage
+
+
+def quota_check_locked(*, challenge: Challenge, entrant, now: datetime) -> QuotaUsage:
+    """Lock ``entrant``'s row, then raise EntryRefusedError (429) when the quota is used up. Call inside a
+    transaction; the lock is held until it commits, so the caller must create the entry in the same one."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("quota_check_locked must run inside the intake transaction")
+    get_user_model().objects.select_for_update().only("pk").get(pk=entrant.pk)
+    return quota_check(challenge=challenge, entrant=entrant, now=now)

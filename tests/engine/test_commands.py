@@ -124,3 +124,27 @@ def test_check_checkpoint_command(tiny_checkpoint, tmp_path):
     out = StringIO()
     call_command("check_checkpoint", str(tiny_checkpoint), stdout=out)
     assert out.getvalue().startswith("OK: tiny checkpoint")
+
+
+@pytest.mark.parametrize(("config_text", "code"), [
+    ('{"architecture": "tiny", "config": ' + "[" * 10_000 + "]" * 10_000 + "}", "bad_config"),
+    ('{"architecture": "tiny", "config": {}, "metrics": {"pad": "' + "x" * 70_000 + '"}}', "too_large"),
+])
+def test_check_checkpoint_refuses_any_config_in_one_line(tiny_checkpoint, tmp_path, config_text, code):
+    """The same config limit as an upload (a 70 KB config was accepted here and refused there), and a config
+    nested 10,000 deep is a one-line refusal, not a RecursionError traceback, in-process and from the shell."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.json"
+    config.write_text(config_text)
+    message, error = run_error("check_checkpoint", str(tiny_checkpoint), "--config", str(config))
+    assert error["code"] == code
+    assert "\n" not in message
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check_checkpoint", str(tiny_checkpoint), "--config", str(config)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert completed.returncode != 0
+    assert "Traceback" not in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr

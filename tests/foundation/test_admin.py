@@ -173,3 +173,14 @@ def test_organizer_clears_a_copy_flag_in_the_admin(client, make_user):
     assert response.status_code == 200
     score.refresh_from_db()
     assert (score.automatic, score.copy_cleared_by) == (80.0, organizer)
+
+
+def test_organizer_sees_worker_pings_as_readme_says(client, make_user):
+    # README ("Running on PostgreSQL + Redis"): send a ping, then look at it in the admin.
+    from chartbusters.challenges.models import WorkerPing
+
+    ping = WorkerPing.objects.create()
+    logged_in(client, make_user("olga", role=Role.ORGANIZER))
+    assert client.get("/admin/challenges/workerping/").status_code == 200
+    assert client.get(f"/admin/challenges/workerping/{ping.pk}/change/").status_code == 200
+    assert client.post(f"/admin/challenges/workerping/{ping.pk}/delete/").status_code == 403

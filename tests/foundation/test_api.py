@@ -159,3 +159,51 @@ def test_schema_has_no_warnings_and_validates(tmp_path):
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "TokenObtainApiInput" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_docs_load_nothing_from_another_host(api):
+    import re
+
+    docs = api.get("/api/docs/")
+    assert docs.status_code == 200
+    assert not re.findall(rb"https?://", docs.content), docs.content.decode()[:2000]
+    assert not re.findall(rb"""["'(]//\w""", docs.content)  # nor a protocol-relative //host/...
+    assert b"/static/drf_spectacular_sidecar/" in docs.content
+
+
+def test_schema_documents_pages_and_every_error_status(api):
+    schema = api.get("/api/schema/?format=json").json()
+    for path in ("/api/challenges/", "/api/submissions/"):
+        ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = schema["components"]["schemas"][ok.rsplit("/", 1)[1]]
+        assert {"count", "next", "previous", "results"} <= set(page["properties"])
+        params = {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert params["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}
+    error_ref = "#/components/schemas/ErrorResponse"
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            errors = {code: r for code, r in operation["responses"].items() if code.startswith("4")}
+            assert "400" in errors, (method, path)
+            for response in errors.values():
+                assert response["content"]["application/json"]["schema"]["$ref"] == error_ref
+    submit = schema["paths"]["/api/challenges/{slug}/submissions/"]["post"]["responses"]
+    assert {"413", "422", "429"} <= set(submit)
+    assert "Retry-After" in submit["429"]["headers"]
+    assert "429" in schema["paths"]["/api/auth/token/"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("query", ["status=", "kind=", "page_size=", "page_size=0", "page_size=101", "page_size=x"])
+def test_empty_or_invalid_list_filters_are_400(api, challenges, query):
+    error = assert_error(api.get(f"/api/challenges/?{query}"), 400, "invalid")
+    assert query.split("=")[0] in error["fields"]
+
+
+def test_empty_submission_filters_are_400(api, make_user):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=make_user("ella", role=Role.ENTRANT))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    for query in ("challenge=", "mine="):
+        error = assert_error(api.get(f"/api/submissions/?{query}"), 400, "invalid")
+        assert query[:-1] in error["fields"]
+    assert api.get("/api/submissions/?challenge=some-slug&mine=1").status_code == 200

@@ -181,3 +181,45 @@ def test_entry_page_takes_a_checkpoint(users, harvest, checkpoint, media_root):
     assert refused.status_code == 422
     assert "does not generate music" in refused.content.decode()
     assert Submission.objects.count() == 1
+
+
+def test_a_request_over_5_mib_with_config_as_a_file_part_is_accepted(api, harvest, checkpoint, media_root,
+                                                                     monkeypatch):
+    """Over FILE_UPLOAD_MAX_MEMORY_SIZE every part is a temporary file on disk: this was a 500 (`cannot pickle
+    '_io.BufferedRandom'` when the view copied the request data)."""
+    monkeypatch.setattr("chartbusters.celery.app.send_task", lambda name, **kw: None)
+    weights, config = checkpoint
+    fields = {"title": "My model", "accept_licence": "true", "model_card": MODEL_CARD,
+              "checkpoint": SimpleUploadedFile("model.safetensors", weights.read_bytes()),
+              "config": SimpleUploadedFile("config.json", json.dumps(config).encode()),
+              "notes": SimpleUploadedFile("notes.bin", b"\0" * (6 * 1024 * 1024))}
+    response = api("entrant").post("/api/challenges/harvest/submissions/", fields, format="multipart")
+    assert response.status_code == 202, response.content
+    assert Submission.objects.get().checkpoint_config == config
+
+
+DEEP = '{"architecture": "arcnn", "config": ' + "[" * 10_000 + "]" * 10_000 + "}"
+
+
+@pytest.mark.parametrize("config_as_file", [True, False], ids=["config-file", "config-text"])
+@pytest.mark.parametrize(("config_text", "status", "code"), [
+    (DEEP, 422, "bad_config"),
+    ('{"architecture": "arcnn", "config": {}, "metrics": {"pad": "' + "x" * 70_000 + '"}}', 413, "too_large"),
+    ("\ufeff" + "{" * 20 + "}" * 20, 422, "bad_config"),
+], ids=["nested-10000-deep", "70-kb", "bom-and-nesting"])
+def test_any_config_is_refused_with_a_reason_not_a_500(api, harvest, checkpoint, media_root, config_as_file,
+                                                       config_text, status, code):
+    weights, _ = checkpoint
+    response = post(api("entrant"), weights.read_bytes(), config_text, config_as_file=config_as_file)
+    assert response.status_code == status, response.content
+    assert response.json()["error"]["code"] == code
+    assert not Submission.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_a_config_text_field_over_the_request_limit_is_413(api, harvest, checkpoint, media_root):
+    weights, _ = checkpoint
+    response = post(api("entrant"), weights.read_bytes(), "x" * (6 * 1024 * 1024), config_as_file=False)
+    assert response.status_code == 413, response.content
+    assert response.json()["error"]["code"] == "too_large"
+    assert not Submission.objects.exists()

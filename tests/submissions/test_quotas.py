@@ -135,3 +135,27 @@ def test_parallel_requests_at_the_limit_admit_exactly_the_quota(mgr, users, medi
     assert sorted(outcomes) == ["admitted"] * 2 + ["refused 429"] * (n_threads - 2)
     assert Submission.objects.filter(entrant=entrant).count() == 2
     assert len(stored_files(media_root)) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("upload", [
+    b"not a MIDI file at all",
+    b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0MTrk" + (3 * 690_000 + 4).to_bytes(4, "big")
+    + b"\x00\x90\x3c\x40" + b"\x00\x3c\x40" * 690_000,  # ~2 MiB of running-status notes
+], ids=["garbage", "note-flood"])
+def test_a_used_up_quota_is_429_before_the_file_is_read(api, mgr, users, media_root, upload):
+    client = api("entrant")
+    assert post(client).status_code == 202
+    assert post(client).status_code == 202
+    response = client.post("/api/challenges/mgr/submissions/", {
+        "title": "Tune", "accept_licence": "true", "composition": SimpleUploadedFile("t.mid", upload),
+    }, format="multipart")
+    assert response.status_code == 429, response.content
+    assert response.json()["error"]["code"] == "quota_exceeded"
+    assert "Retry-After" in response.headers
+    assert Submission.objects.count() == 2
+    # the same file from someone with quota left is refused for what it is
+    other = api("other").post("/api/challenges/mgr/submissions/", {
+        "title": "Tune", "accept_licence": "true", "composition": SimpleUploadedFile("t.mid", upload),
+    }, format="multipart")
+    assert other.status_code == 422

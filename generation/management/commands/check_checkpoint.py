@@ -31,6 +31,8 @@ class Command(BaseCommand):
                 load_checkpoint(options["path"], config_path=options["config"])
         except EngineError as exc:
             raise fail(self, as_json, exc.code, exc.message) from exc
+        except OSError as exc:  # a folder where a file was expected, no permission...: one line, no traceback
+            raise fail(self, as_json, "unreadable", f"Cannot read the checkpoint: {exc}") from exc
         config = asdict(info.config) if is_dataclass(info.config) else info.config
         result = {"ok": True, "architecture": info.architecture, "config": config, "tensors": info.n_tensors,
                   "parameters": info.n_parameters, "bytes": info.n_bytes, "loaded": bool(options["load"]),
