@@ -1,4 +1,5 @@
-"""Django error views: JSON error bodies under /api/, HTML pages elsewhere (urls.py handler400...500).
+"""Django error views: JSON error bodies under /api/ and /files/ (the access-checked downloads, which API clients
+call too), HTML pages elsewhere (urls.py handler400...500).
 
 These cover what DRF's exception handler never sees: an unknown /api/ URL, or an error outside a DRF view.
 """
@@ -14,8 +15,11 @@ PERMISSION_DENIED_MESSAGE = "You do not have permission to perform this action."
 BAD_REQUEST_MESSAGE = "Bad request."
 
 
+JSON_PREFIXES = ("/api/", "/files/")
+
+
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(JSON_PREFIXES)
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

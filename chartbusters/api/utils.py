@@ -10,11 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 PAGE_SIZE_MESSAGE = "A whole number from 1 to {limit} is required."
+PAGE_MESSAGE = "A whole number from 1 is required."
 
 
 class StrictPageNumberPagination(PageNumberPagination):
-    """``?page=N&page_size=M`` (M from 1 to ``max_page_size``): a page_size that is not such a number is a 400
-    naming it (DRF's own falls back to the default in silence), and the schema says the bounds."""
+    """``?page=N&page_size=M`` (M from 1 to ``max_page_size``): a page or page_size that is not such a number is a
+    400 naming it (DRF's own falls back to the default in silence), and the schema says the bounds."""
 
     page_size = 20
     page_size_query_param = "page_size"
@@ -27,6 +28,13 @@ class StrictPageNumberPagination(PageNumberPagination):
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({self.page_size_query_param: [PAGE_SIZE_MESSAGE.format(limit=self.max_page_size)]})
         return int(raw)
+
+    def get_page_number(self, request, paginator):
+        """``?page=`` must be a whole number from 1 when given (DRF's own reads an empty value as page 1)."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and (not raw.isascii() or not raw.isdigit() or int(raw) < 1):
+            raise ValidationError({self.page_query_param: [PAGE_MESSAGE]})
+        return super().get_page_number(request, paginator)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from chartbusters.api.errors import ApiError
+from chartbusters.api.schema import ErrorResponseSerializer
 from chartbusters.files import CONTENT_TYPES, FileKind, file_response
 from evaluation.selectors.files import file_get_for_viewer
 
@@ -43,7 +44,7 @@ class FileDownloadApi(APIView):
         responses={
             **{(200, media_type): OpenApiResponse(OpenApiTypes.BINARY, "The file's bytes.")
                for media_type in sorted(set(CONTENT_TYPES.values()))},
-            404: OpenApiResponse(description="No such file, or not yours to read."),
+            404: OpenApiResponse(ErrorResponseSerializer, description="No such file, or not yours to read."),
         },
     )
     def get(self, request: Request, kind: str, token: uuid.UUID):

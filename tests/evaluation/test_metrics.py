@@ -42,15 +42,18 @@ def test_chord_polyphony_and_range():
     assert m["n_pitch_classes_used"] == 3.0
 
 
-def test_empty_bar_counts():
-    # bar 1 played, bar 2 silent, bar 3 played; the grid is tempo-independent
+def test_empty_bar_counts_on_the_sounded_grid():
+    # At 120 bpm a beat lasts 0.5 s, the sounded beat, and a bar 2 s: bar 1 played, bar 2 silent, bar 3 played.
     notes = [[(60, 0, 3.5), (62, 8, 12)]]
-    for tempo in (60.0, 150.0):
-        m = compute_metrics(piece(notes, tempo=tempo))
-        # muspy: bars = end // bar + 1 = 4, a note covers the bars from its start to its end inclusive:
-        # bar 0 (first note), bars 2 and 3 (second note ends exactly on bar 3's line) -> 1 of 4 empty
-        assert m["empty_measure_rate"] == 0.25
-        assert m["empty_beat_rate"] == pytest.approx(compute_metrics(piece(notes))["empty_beat_rate"])
+    m = compute_metrics(piece(notes))
+    # muspy: bars = end // bar + 1 = 4, a note covers the bars from its start to its end inclusive:
+    # bar 0 (first note), bars 2 and 3 (second note ends exactly on bar 3's line) -> 1 of 4 empty
+    assert m["empty_measure_rate"] == 0.25
+    # the same audio written with half the note values at half the tempo marking measures the same
+    halved = [[(p, s / 2, e / 2) for p, s, e in notes[0]]]
+    assert compute_metrics(piece(halved, tempo=60.0)) == pytest.approx(m)
+    # played twice as slowly it is other audio: the silent bar is no longer a whole empty bar of a 4-bar piece
+    assert compute_metrics(piece(notes, tempo=60.0))["empty_measure_rate"] != 0.25
 
 
 def test_pitch_in_scale_rate_uses_the_estimated_key():

@@ -106,7 +106,8 @@ def test_submission_detail_body_for_its_entrant(challenge, people):
     assert body["score"]["automatic"] == 72.5
     assert body["score"]["final"] == 72.5
     assert body["score"]["parts"]["metrics"]["pitch_range"]["closeness"] == 0.88
-    assert body["score"]["flagged_copy"] is None  # organizers only
+    assert body["score"]["flagged_copy"] is False  # organizers and the entrant (it explains a copy penalty)
+    assert body["score"]["copy_penalty"] == 1.0
     assert body["midi_url"] == f"/files/entry/{entry.public_id}/"
     assert body["audio_url"] is None
     assert body["outputs"] == []
