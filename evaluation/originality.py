@@ -94,10 +94,6 @@ class Line:
 
     @classmethod
     def from_json(cls, data: dict) -> Line:
-        if "steps_per_bar" in data:  # fingerprints stored before INDEX_VERSION 2: onsets and durations in steps
-            onset, spb = np.array(data["onset"], dtype=np.float64), float(data["steps_per_bar"])
-            return cls(data["source"], data["track"], np.array(data["pitch"]), onset, onset / spb,
-                       (onset + np.array(data["duration"])) / spb)
         return cls(data["source"], data["track"], np.array(data["pitch"]), np.array(data["time"], dtype=np.float64),
                    np.array(data["bar"], dtype=np.float64), np.array(data["bar_end"], dtype=np.float64))
 
@@ -281,7 +277,7 @@ class LineIndex:
                  time: np.ndarray, bar: np.ndarray, keep_common: bool = False) -> None:
         self.sources, self.tracks = sources, tracks
         self.lengths = np.asarray(lengths, dtype=np.int64)
-        self.line_start = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        self.line_start = np.cumsum(self.lengths) - self.lengths
         self.pitch, self.time, self.bar = pitch, time, bar
         tokens = np.full(len(pitch), _SEPARATOR, dtype=np.int64)
         tokens[: max(len(pitch) - 2, 0)] = line_tokens(pitch, time)  # across line ends too: overwritten below
