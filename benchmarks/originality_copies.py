@@ -2,11 +2,11 @@
 
 Copies are made from the held-out (test split, r % 10 == 0) chorales, which are in the originality index like every
 chorale: verbatim, transposed (-5..+6 semitones), with every note value doubled (at the same tempo marking, and at a
-doubled one), re-voiced (the four voices on other tracks, moved by octaves), one voice copied into an otherwise
-original piece (three random-walk tracks), and (a harder case) only 4 bars of the soprano in such a piece.
-Originals: Essen folk tunes of the test split (left out of the commonplace table), 30-s excerpts of other composers'
-music from music21's corpus, and random-walk pieces. Each entry is checked as a challenge without reference set
-checks it (the chorale index, the default 2-bar threshold).
+doubled one), re-voiced (the four voices on other tracks, moved by octaves; or all on one piano track, transposed),
+one voice copied into an otherwise original piece (three random-walk tracks), and (a harder case) only 4 bars of the
+soprano in such a piece. Originals: Essen folk tunes of the test split (left out of the commonplace table), 30-s
+excerpts of other composers' music from music21's corpus, and random-walk pieces. Each entry is checked as a
+challenge without reference set checks it (the chorale index, the default 2-bar threshold).
 
     .venv/bin/python benchmarks/originality_copies.py [--folk 1000] [--walks 40] [--seed 0]
 """
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evaluation.originality import MIN_NOTES, folk_tunes, originality_check, training_index
 from generation.engine.dataset import load_chorales, pieces_split
-from tests.evaluation.music import random_walk_piece, variant, with_tracks
+from tests.evaluation.music import one_track, random_walk_piece, variant, with_tracks
 
 COMPOSERS = ("mozart/k80/movement1", "mozart/k155/movement1", "beethoven/opus18no1/movement1",
              "haydn/opus1no1/movement1", "haydn/opus74no1/movement1", "joplin/maple_leaf_rag")
@@ -45,6 +45,7 @@ def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> d
         "note values x2": variant(pm, note_values=2.0),
         "note values x2, tempo x2": variant(pm, note_values=2.0, tempo=2.0),
         "re-voiced": variant(pm, order=list(rng.permutation(n)), octaves=list(rng.integers(-1, 2, size=n))),
+        "four voices on one piano track": one_track(variant(pm, shift=shift)),
         "one voice in an original": with_tracks(variant(pm, order=[int(rng.integers(n))]), *walk.instruments),
         "4 bars of the soprano in an original": with_tracks(excerpt(variant(pm, order=[0]), 4.0), *walk.instruments),
     }

@@ -99,18 +99,29 @@ class Line:
 
 
 def _outer_lines(pitch: np.ndarray, start: np.ndarray, end: np.ndarray, tolerance: float) -> list[tuple]:
-    """The highest note at each onset, and the lowest too when the notes form chords, as (pitch, start, end);
+    """The top line (the highest note starting at each onset, unless a higher note is still sounding there: a held
+    soprano while the alto moves), and the bottom line too when the notes form chords, as (pitch, start, end);
     onsets within ``tolerance`` of the previous one are one onset."""
     order = np.lexsort((pitch, start))
     pitch, start, end = pitch[order], start[order], end[order]
-    group = np.concatenate([[0], np.cumsum(np.diff(start) > tolerance)])
-    last = np.r_[group[1:] != group[:-1], True]  # highest pitch of each group (sorted by pitch within a group)
-    first = np.r_[True, group[1:] != group[:-1]]
+    new = np.diff(start) > tolerance
+    last = np.concatenate([new, [True]])  # highest pitch of each group (sorted by pitch within a group)
+    first = np.concatenate([[True], new])
     onset = start[first]  # the group's first onset
-    top = (pitch[last], onset, end[last])
-    if first.sum() == len(pitch):  # one note per onset: a single line
-        return [top]
-    return [top, (pitch[first], onset, end[first])]
+    top, bottom = pitch[last], pitch[first]
+    if first.all() and not (np.maximum.accumulate(end)[:-1] > start[1:] + tolerance).any():
+        return [(top, onset, end[last])]  # one note at a time: a single line
+    held_hi = np.full(len(onset), -1)
+    held_lo = np.full(len(onset), 128)
+    for p in np.unique(pitch):  # per pitch: is a note of it, started before an onset, still sounding there?
+        s, e = start[pitch == p], np.maximum.accumulate(end[pitch == p])
+        before = np.searchsorted(s, onset - tolerance, side="left") - 1
+        held = (before >= 0) & (e[np.maximum(before, 0)] > onset + tolerance)
+        held_hi[held] = np.maximum(held_hi[held], p)
+        held_lo[held] = np.minimum(held_lo[held], p)
+    keep_top, keep_bottom = top >= held_hi, bottom <= held_lo
+    return [(top[keep_top], onset[keep_top], end[last][keep_top]),
+            (bottom[keep_bottom], onset[keep_bottom], end[first][keep_bottom])]
 
 
 def lines_from_midi(pm: pretty_midi.PrettyMIDI, source: str, prefix: str = "") -> tuple[list[Line], list, list]:
@@ -342,9 +353,9 @@ class LineIndex:
             diag = cs - qs
             order = np.lexsort((qs, diag))
             qs, diag = qs[order], diag[order]
-            new = np.r_[True, (diag[1:] != diag[:-1]) | (np.diff(qs) > NGRAM)]
+            new = np.concatenate([[True], (diag[1:] != diag[:-1]) | (np.diff(qs) > NGRAM)])
             starts = np.nonzero(new)[0]
-            ends = np.r_[starts[1:], len(qs)] - 1
+            ends = np.append(starts[1:], len(qs)) - 1
             first, last = qs[starts], qs[ends] + NGRAM + 1  # notes: token k covers notes k..k+2
             src = first + diag[starts]
             src_line = self.line_of(src)

@@ -22,7 +22,7 @@ from evaluation.originality import (
 )
 from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.midi_io import midi_to_bytes
-from tests.evaluation.music import C_MAJOR_SCALE, piece, random_walk_piece, variant, with_tracks
+from tests.evaluation.music import C_MAJOR_SCALE, one_track, piece, random_walk_piece, variant, with_tracks
 from tests.factories import ChallengeFactory
 
 
@@ -62,6 +62,15 @@ def test_note_values_doubled_is_twice_as_many_of_the_entrys_bars(chorale):
     doubled = originality_check([variant(chorale.to_midi(), note_values=2.0)])["longest"]
     assert doubled["notes"] == same["notes"]
     assert doubled["bars"] == pytest.approx(2 * same["bars"], rel=0.02)
+
+
+def test_four_voices_on_one_keyboard_track(chorale):
+    """Top and bottom lines of a chord track: the held soprano hides the alto's moving notes from the top line."""
+    result = originality_check([one_track(variant(chorale.to_midi(), shift=2))])
+    assert result["flagged"] is True
+    assert result["longest"]["source"] == chorale.name
+    assert result["longest"]["entry_track"].startswith("piano")
+    assert result["copied_share"] > 0.8
 
 
 def test_one_voice_copied_into_an_original_piece(chorale):
