@@ -55,9 +55,10 @@ NGRAM = 6  # tokens per n-gram = 8 notes: a 2-bar quarter-note phrase; shorter n
 RATIO_STEPS = 4  # IOI-ratio bins per octave: 1, 4/3, 3/2, 2, 3 land in distinct bins; ±9 % timing jitter is absorbed
 MAX_RATIO_CODE = 31  # ratios beyond 2^(31/4) (a whole note after a 32nd) are clipped
 MIN_NOTES = 12  # a copied passage has at least this many notes: on the labelled set of benchmarks/originality_copies.py
-#                 (222 copies, 425 originals) 8 notes flag 34 originals, 10 flag 2, 12 flag 1; every copy is found
+#                 (296 copies, 425 originals) 8 notes flag 34 originals, 10 flag 2, 12 flag 1; 7 more of the 37 4-bar
+#                 copies are missed at 12 than at 8, every longer copy is found
 DF_COMMON = 4  # an n-gram in this many different pieces is commonplace: at 2, melodies Bach harmonized twice become
-#                commonplace and 8 of 222 copies are missed; from 3 up none is; 4 keeps a margin (README figures)
+#                commonplace and whole copies are missed (18 copies fewer than at 4); 4 keeps a margin over 3 (README)
 ONSET_TOLERANCE_S = 0.02  # onsets closer than this are one onset (a rolled or humanized chord)
 DEFAULT_THRESHOLD_BARS = 2.0
 MAX_HITS_PER_GRAM = 200  # bounds the cost of a query; an n-gram this frequent in one index is no evidence
