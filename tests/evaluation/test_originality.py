@@ -94,13 +94,17 @@ def test_half_the_notes_copied_costs_about_half(chorale):
     assert result["copy_penalty"] == pytest.approx(0.5, abs=0.06)
 
 
-def test_a_few_notes_are_no_copy(chorale):
-    """Two bars of the soprano in whole notes are 8 bars long, yet fewer notes than MIN_NOTES: not a copy."""
+@pytest.mark.parametrize(("n_notes", "flagged"), [(MIN_NOTES - 1, False), (MIN_NOTES, True)])
+def test_a_copy_needs_the_minimum_number_of_notes(chorale, n_notes, flagged):
+    """The soprano's first notes in whole notes: far longer than 2 bars either way; the number of notes decides."""
     soprano = variant(chorale.to_midi(), order=[0], note_values=4.0)
-    soprano.instruments[0].notes = soprano.instruments[0].notes[: MIN_NOTES - 1]
+    soprano.instruments[0].notes = soprano.instruments[0].notes[:n_notes]
     result = originality_check([soprano])
-    assert result["flagged"] is False
-    assert result["copy_penalty"] == 1.0
+    assert result["longest"]["source"] == chorale.name
+    assert result["longest"]["bars"] > 2 * result["threshold_bars"]
+    assert result["longest"]["notes"] == n_notes
+    assert result["flagged"] is flagged
+    assert (result["copy_penalty"] < 0.1) if flagged else (result["copy_penalty"] == 1.0)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
