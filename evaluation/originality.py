@@ -374,8 +374,11 @@ class LineIndex:
         masks = []
         for q in entry.tokens:
             hashes, usable, _ = ngram_hashes(q)
-            hit = (usable & _in_sorted(self.hash_sorted, hashes)).astype(np.int64)
-            masks.append(np.convolve(hit, np.ones(NGRAM, dtype=np.int64))[: len(q)] > 0 if len(q) else hit > 0)
+            hit = usable & _in_sorted(self.hash_sorted, hashes)  # (len(q) - NGRAM + 1,) n-gram starts, or none
+            mask = np.zeros(len(q), dtype=bool)
+            for k in range(NGRAM):  # every token of a hit n-gram
+                mask[k : k + len(hit)] |= hit
+            masks.append(mask)
         return masks
 
     # ------------------------------------------------------------------------------------------- persistence

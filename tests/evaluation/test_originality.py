@@ -148,7 +148,8 @@ def test_given_material_never_counts(chorale):
 
     given = variant(chorale.to_midi(), order=[0])
     challenge = ChallengeFactory(kind=Challenge.Kind.MELODY_HARVEST)
-    entry = with_tracks(given, *_walk_tracks(4, 2, given.get_end_time()))
+    short = piece([[(60, 0, 1), (64, 1, 2), (67, 2, 3), (72, 3, 4)]]).instruments[0]  # fewer notes than an n-gram
+    entry = with_tracks(given, *_walk_tracks(4, 2, given.get_end_time()), short)
     assert originality_check([entry], challenge=challenge)["flagged"] is True
     _upload(InputMelody, challenge, "input", given)
     result = originality_check([variant(entry, shift=2)], challenge=challenge)
