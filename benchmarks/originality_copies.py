@@ -3,10 +3,11 @@
 Copies are made from the held-out (test split, r % 10 == 0) chorales, which are in the originality index like every
 chorale: verbatim, transposed (-5..+6 semitones), with every note value doubled (at the same tempo marking, and at a
 doubled one), re-voiced (the four voices on other tracks, moved by octaves; or all on one piano track, transposed),
-one voice copied into an otherwise original piece (three random-walk tracks), and (a harder case) only 4 bars of the
-soprano in such a piece. Originals: Essen folk tunes of the test split (left out of the commonplace table), 30-s
-excerpts of other composers' music from music21's corpus, and random-walk pieces. Each entry is checked as a
-challenge without reference set checks it (the chorale index, the default 2-bar threshold).
+one voice copied into an otherwise original piece (three random-walk tracks); and two harder cases: only 4 bars of
+the soprano in such a piece, and humanized timing (the limit of exact rhythm ratios). Originals: Essen folk tunes of
+the test split (left out of the commonplace table), 30-s excerpts of other composers' music from music21's corpus,
+and random-walk pieces. Each entry is checked as a challenge without reference set checks it (the chorale index,
+the default 2-bar threshold).
 
     .venv/bin/python benchmarks/originality_copies.py [--folk 1000] [--walks 40] [--seed 0]
 """
@@ -33,6 +34,7 @@ COMPOSERS = ("mozart/k80/movement1", "mozart/k155/movement1", "beethoven/opus18n
              "haydn/opus1no1/movement1", "haydn/opus74no1/movement1", "joplin/maple_leaf_rag")
 EXCERPT_S = 30.0
 SECONDS_PER_QUARTER = 0.5  # the composers' scores are rendered at 120 bpm
+HUMANIZE_S = 0.01
 
 
 def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> dict[str, pretty_midi.PrettyMIDI]:
@@ -48,7 +50,18 @@ def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> d
         "four voices on one piano track": one_track(variant(pm, shift=shift)),
         "one voice in an original": with_tracks(variant(pm, order=[int(rng.integers(n))]), *walk.instruments),
         "4 bars of the soprano in an original": with_tracks(excerpt(variant(pm, order=[0]), 4.0), *walk.instruments),
+        f"humanized (onsets +-{HUMANIZE_S * 1000:.0f} ms s.d.)": humanized(pm, np.random.default_rng(seed)),
     }
+
+
+def humanized(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator) -> pretty_midi.PrettyMIDI:
+    """Every note moved by a random offset (normal, HUMANIZE_S standard deviation), as a performance would."""
+    out = variant(pm)
+    for inst in out.instruments:
+        for note in inst.notes:
+            move = float(rng.normal(0.0, HUMANIZE_S))
+            note.start, note.end = max(0.0, note.start + move), note.end + move
+    return out
 
 
 def excerpt(pm: pretty_midi.PrettyMIDI, bars: float) -> pretty_midi.PrettyMIDI:
