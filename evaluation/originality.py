@@ -1,12 +1,12 @@
 """Originality (DESIGN section 5): the passages an entry shares with known music -- the chorales (training data),
 the challenge's reference set and earlier entries of the challenge -- and the share of its notes they cover.
 
-Method. A piece is read as melody lines: per pitched track, the highest note at each onset, and for a track that
-plays chords also the lowest. A line of n notes gives n - 2 tokens; token k describes notes k, k+1, k+2 by the
-pitch interval k+1 -> k+2 and the log2 ratio of the inter-onset intervals (k -> k+1, k+1 -> k+2), quantized to a
-quarter of an octave. Intervals make it invariant to transposition, ratios to uniform scaling of note values and
-tempo (a chorale in doubled note values, at any tempo marking, gives the same tokens); octave moves of a voice and
-moving voices to other tracks change nothing either.
+Method. A piece is read as melody lines: per pitched track, the highest note at each onset (unless a higher note is
+still held there), and for a track that plays chords also the lowest. A line of n notes gives n - 2 tokens; token k
+describes notes k, k+1, k+2 by the pitch interval k+1 -> k+2 and the log2 ratio of the inter-onset intervals
+(k -> k+1, k+1 -> k+2), quantized to a quarter of an octave. Intervals make it invariant to transposition, ratios to
+uniform scaling of note values and tempo (a chorale in doubled note values, at any tempo marking, gives the same
+tokens); octave moves of a voice and moving voices to other tracks change nothing either.
 
 Every run of ``NGRAM`` tokens is hashed. An n-gram is *commonplace* when it is trivial (steps or repeated notes in an
 even rhythm: a scale) or when it occurs in at least ``DF_COMMON`` different pieces of a corpus of chorales and Essen
@@ -19,7 +19,8 @@ are chained into a passage -- all at once, in numpy.
 A passage is measured in the entry's own bars (onset of its first note to the end of its last, through the tempo
 map) and in notes. It counts as copied above the challenge's threshold in bars *and* with at least ``MIN_NOTES``
 notes. ``copied_share`` is the share of the entry's notes (every pitched note, chords included) whose onset lies
-inside a copied passage of its track; the automatic score is multiplied by ``copy_penalty`` = 1 - copied_share.
+inside a copied passage of its track; the automatic score of a flagged entry is multiplied by ``copy_penalty`` =
+1 - copied_share.
 
 ``originality_check`` only reads. ``originality_register`` stores an entry's lines (``OriginalityFingerprint``) and
 its n-gram hashes (``OriginalityGram``, indexed by challenge and hash, so one query finds the few earlier entries that
@@ -51,8 +52,8 @@ from generation.engine.representation import roll_to_notes, seconds_to_steps
 
 logger = logging.getLogger(__name__)
 
-NGRAM = 6  # tokens per n-gram = 8 notes: a 2-bar quarter-note phrase; shorter n-grams recur by chance (measured)
-RATIO_STEPS = 4  # IOI-ratio bins per octave: 1, 4/3, 3/2, 2, 3 land in distinct bins; ±9 % timing jitter is absorbed
+NGRAM = 6  # tokens per n-gram = 8 notes, 2 bars of quarter notes: the shortest passage worth hashing
+RATIO_STEPS = 4  # IOI-ratio bins per octave: 1, 3/2 (with 4/3), 2, 3, 4 in distinct bins, each ±9 % wide
 MAX_RATIO_CODE = 31  # ratios beyond 2^(31/4) (a whole note after a 32nd) are clipped
 MIN_NOTES = 12  # a copied passage has at least this many notes: on the labelled set of benchmarks/originality_copies.py
 #                 (296 copies, 425 originals) 8 notes flag 34 originals, 10 flag 2, 12 flag 1; 7 more of the 37 4-bar
