@@ -2,12 +2,14 @@
 
 Copies are made from the held-out (test split, r % 10 == 0) chorales, which are in the originality index like every
 chorale: verbatim, transposed (-5..+6 semitones), with every note value doubled (at the same tempo marking, and at a
-doubled one), re-voiced (the four voices on other tracks, moved by octaves), and one voice copied into an otherwise
-original piece (three random-walk tracks). Originals: Essen folk tunes of the test split (left out of the
-commonplace table), 30-s excerpts of other composers' music from music21's corpus, and random-walk pieces. Each
-entry is checked as a challenge without reference set checks it (the chorale index, the default 2-bar threshold).
+doubled one), re-voiced (the four voices on other tracks, moved by octaves; or all on one piano track, transposed),
+one voice copied into an otherwise original piece (three random-walk tracks); and two harder cases: only 4 bars of
+the soprano in such a piece, and humanized timing (the limit of exact rhythm ratios). Originals: Essen folk tunes of
+the test split (left out of the commonplace table), 30-s excerpts of other composers' music from music21's corpus,
+and random-walk pieces. Each entry is checked as a challenge without reference set checks it (the chorale index,
+the default 2-bar threshold).
 
-    .venv/bin/python benchmarks/originality_copies.py [--folk 300] [--walks 40] [--seed 0]
+    .venv/bin/python benchmarks/originality_copies.py [--folk 1000] [--walks 40] [--seed 0]
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evaluation.originality import MIN_NOTES, folk_tunes, originality_check, training_index
 from generation.engine.dataset import load_chorales, pieces_split
-from tests.evaluation.music import random_walk_piece, variant, with_tracks
+from tests.evaluation.music import one_track, random_walk_piece, variant, with_tracks
 
 COMPOSERS = ("mozart/k80/movement1", "mozart/k155/movement1", "beethoven/opus18no1/movement1",
              "haydn/opus1no1/movement1", "haydn/opus74no1/movement1", "joplin/maple_leaf_rag")
 EXCERPT_S = 30.0
 SECONDS_PER_QUARTER = 0.5  # the composers' scores are rendered at 120 bpm
+HUMANIZE_S = 0.01
 
 
 def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> dict[str, pretty_midi.PrettyMIDI]:
@@ -44,8 +47,32 @@ def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> d
         "note values x2": variant(pm, note_values=2.0),
         "note values x2, tempo x2": variant(pm, note_values=2.0, tempo=2.0),
         "re-voiced": variant(pm, order=list(rng.permutation(n)), octaves=list(rng.integers(-1, 2, size=n))),
+        "four voices on one piano track": one_track(variant(pm, shift=shift)),
         "one voice in an original": with_tracks(variant(pm, order=[int(rng.integers(n))]), *walk.instruments),
+        "4 bars of the soprano in an original": with_tracks(excerpt(variant(pm, order=[0]), 4.0), *walk.instruments),
+        f"humanized (onsets +-{HUMANIZE_S * 1000:.0f} ms s.d.)": humanized(pm, np.random.default_rng(seed)),
     }
+
+
+def humanized(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator) -> pretty_midi.PrettyMIDI:
+    """Every note moved by a random offset (normal, HUMANIZE_S standard deviation), as a performance would."""
+    out = variant(pm)
+    for inst in out.instruments:
+        for note in inst.notes:
+            move = float(rng.normal(0.0, HUMANIZE_S))
+            note.start, note.end = max(0.0, note.start + move), note.end + move
+    return out
+
+
+def excerpt(pm: pretty_midi.PrettyMIDI, bars: float) -> pretty_midi.PrettyMIDI:
+    """The notes starting in ``bars`` bars from the second bar on, moved to the start (the tracks' first tempo)."""
+    _, tempi = pm.get_tempo_changes()
+    ts = pm.time_signature_changes[0]
+    bar_s = ts.numerator * 4 / ts.denominator * 60.0 / float(tempi[0])
+    for inst in pm.instruments:
+        inst.notes = [pretty_midi.Note(n.velocity, n.pitch, n.start - bar_s, n.end - bar_s) for n in inst.notes
+                      if bar_s <= n.start < (1 + bars) * bar_s]
+    return pm
 
 
 def composer_excerpts(name: str) -> list[pretty_midi.PrettyMIDI]:
@@ -74,7 +101,7 @@ def composer_excerpts(name: str) -> list[pretty_midi.PrettyMIDI]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folk", type=int, default=300, help="at most this many held-out folk tunes")
+    parser.add_argument("--folk", type=int, default=1000, help="at most this many held-out folk tunes")
     parser.add_argument("--walks", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -103,13 +130,13 @@ def main() -> None:
 
     print(f"threshold {result['threshold_bars']} bars and {MIN_NOTES} notes; index {len(training_index())} lines; "
           f"load {os.getloadavg()[0]:.1f}")
-    print(f"{'kind':<34}{'n':>5}{'flagged':>9}{'rate':>7}{'source':>8}{'share':>7}{'bars':>7}{'ms':>6}")
+    print(f"{'kind':<38}{'n':>5}{'flagged':>9}{'rate':>7}{'source':>8}{'share':>7}{'bars':>7}{'ms':>6}")
     tp = fp = fn = tn = 0
     for kind, r in rows.items():
         is_copy = r[0][0]
         flagged = sum(x[1] for x in r)
         found = f"{sum(x[1] and x[2] for x in r):>8}" if is_copy else f"{'':>8}"
-        print(f"{kind:<34}{len(r):>5}{flagged:>9}{flagged / len(r):>7.2f}{found}"
+        print(f"{kind:<38}{len(r):>5}{flagged:>9}{flagged / len(r):>7.2f}{found}"
               f"{statistics.mean(x[3] for x in r):>7.2f}{statistics.median(x[4] for x in r):>7.1f}"
               f"{statistics.median(x[5] for x in r):>6.1f}")
         tp, fn = tp + (flagged if is_copy else 0), fn + (len(r) - flagged if is_copy else 0)

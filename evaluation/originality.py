@@ -1,12 +1,12 @@
 """Originality (DESIGN section 5): the passages an entry shares with known music -- the chorales (training data),
 the challenge's reference set and earlier entries of the challenge -- and the share of its notes they cover.
 
-Method. A piece is read as melody lines: per pitched track, the highest note at each onset, and for a track that
-plays chords also the lowest. A line of n notes gives n - 2 tokens; token k describes notes k, k+1, k+2 by the
-pitch interval k+1 -> k+2 and the log2 ratio of the inter-onset intervals (k -> k+1, k+1 -> k+2), quantized to a
-quarter of an octave. Intervals make it invariant to transposition, ratios to uniform scaling of note values and
-tempo (a chorale in doubled note values, at any tempo marking, gives the same tokens); octave moves of a voice and
-moving voices to other tracks change nothing either.
+Method. A piece is read as melody lines: per pitched track, the highest note at each onset (unless a higher note is
+still held there), and for a track that plays chords also the lowest. A line of n notes gives n - 2 tokens; token k
+describes notes k, k+1, k+2 by the pitch interval k+1 -> k+2 and the log2 ratio of the inter-onset intervals
+(k -> k+1, k+1 -> k+2), quantized to a quarter of an octave. Intervals make it invariant to transposition, ratios to
+uniform scaling of note values and tempo (a chorale in doubled note values, at any tempo marking, gives the same
+tokens); octave moves of a voice and moving voices to other tracks change nothing either.
 
 Every run of ``NGRAM`` tokens is hashed. An n-gram is *commonplace* when it is trivial (steps or repeated notes in an
 even rhythm: a scale) or when it occurs in at least ``DF_COMMON`` different pieces of a corpus of chorales and Essen
@@ -19,7 +19,8 @@ are chained into a passage -- all at once, in numpy.
 A passage is measured in the entry's own bars (onset of its first note to the end of its last, through the tempo
 map) and in notes. It counts as copied above the challenge's threshold in bars *and* with at least ``MIN_NOTES``
 notes. ``copied_share`` is the share of the entry's notes (every pitched note, chords included) whose onset lies
-inside a copied passage of its track; the automatic score is multiplied by ``copy_penalty`` = 1 - copied_share.
+inside a copied passage of its track; the automatic score of a flagged entry is multiplied by ``copy_penalty`` =
+1 - copied_share.
 
 ``originality_check`` only reads. ``originality_register`` stores an entry's lines (``OriginalityFingerprint``) and
 its n-gram hashes (``OriginalityGram``, indexed by challenge and hash, so one query finds the few earlier entries that
@@ -51,12 +52,14 @@ from generation.engine.representation import roll_to_notes, seconds_to_steps
 
 logger = logging.getLogger(__name__)
 
-NGRAM = 6  # tokens per n-gram = 8 notes: a 2-bar quarter-note phrase; shorter n-grams recur by chance (measured)
-RATIO_STEPS = 4  # IOI-ratio bins per octave: 1, 4/3, 3/2, 2, 3 land in distinct bins; ±9 % timing jitter is absorbed
+NGRAM = 6  # tokens per n-gram = 8 notes, 2 bars of quarter notes: the shortest passage worth hashing
+RATIO_STEPS = 4  # IOI-ratio bins per octave: 1, 3/2 (with 4/3), 2, 3, 4 in distinct bins, each ±9 % wide
 MAX_RATIO_CODE = 31  # ratios beyond 2^(31/4) (a whole note after a 32nd) are clipped
-MIN_NOTES = 10  # a copied passage has at least this many notes (see benchmarks/README.md "Originality"): with 8 (one
-#                 n-gram) the chance matches of real folk tunes and other composers' music reach 2 bars in 3/8
-DF_COMMON = 4  # an n-gram found in this many different pieces of the corpus is commonplace (see the README figures)
+MIN_NOTES = 12  # a copied passage has at least this many notes: on the labelled set of benchmarks/originality_copies.py
+#                 (296 copies, 425 originals) 8 notes flag 34 originals, 10 flag 2, 12 flag 1; 7 more of the 37 4-bar
+#                 copies are missed at 12 than at 8, every longer copy is found
+DF_COMMON = 4  # an n-gram in this many different pieces is commonplace: at 2, melodies Bach harmonized twice become
+#                commonplace and whole copies are missed (18 copies fewer than at 4); 4 keeps a margin over 3 (README)
 ONSET_TOLERANCE_S = 0.02  # onsets closer than this are one onset (a rolled or humanized chord)
 DEFAULT_THRESHOLD_BARS = 2.0
 MAX_HITS_PER_GRAM = 200  # bounds the cost of a query; an n-gram this frequent in one index is no evidence
@@ -93,27 +96,34 @@ class Line:
 
     @classmethod
     def from_json(cls, data: dict) -> Line:
-        if "steps_per_bar" in data:  # fingerprints stored before INDEX_VERSION 2: onsets and durations in steps
-            onset, spb = np.array(data["onset"], dtype=np.float64), float(data["steps_per_bar"])
-            return cls(data["source"], data["track"], np.array(data["pitch"]), onset, onset / spb,
-                       (onset + np.array(data["duration"])) / spb)
         return cls(data["source"], data["track"], np.array(data["pitch"]), np.array(data["time"], dtype=np.float64),
                    np.array(data["bar"], dtype=np.float64), np.array(data["bar_end"], dtype=np.float64))
 
 
 def _outer_lines(pitch: np.ndarray, start: np.ndarray, end: np.ndarray, tolerance: float) -> list[tuple]:
-    """The highest note at each onset, and the lowest too when the notes form chords, as (pitch, start, end);
+    """The top line (the highest note starting at each onset, unless a higher note is still sounding there: a held
+    soprano while the alto moves), and the bottom line too when the notes form chords, as (pitch, start, end);
     onsets within ``tolerance`` of the previous one are one onset."""
     order = np.lexsort((pitch, start))
     pitch, start, end = pitch[order], start[order], end[order]
-    group = np.concatenate([[0], np.cumsum(np.diff(start) > tolerance)])
-    last = np.r_[group[1:] != group[:-1], True]  # highest pitch of each group (sorted by pitch within a group)
-    first = np.r_[True, group[1:] != group[:-1]]
+    new = np.diff(start) > tolerance
+    last = np.concatenate([new, [True]])  # highest pitch of each group (sorted by pitch within a group)
+    first = np.concatenate([[True], new])
     onset = start[first]  # the group's first onset
-    top = (pitch[last], onset, end[last])
-    if first.sum() == len(pitch):  # one note per onset: a single line
-        return [top]
-    return [top, (pitch[first], onset, end[first])]
+    top, bottom = pitch[last], pitch[first]
+    if first.all() and not (np.maximum.accumulate(end)[:-1] > start[1:] + tolerance).any():
+        return [(top, onset, end[last])]  # one note at a time: a single line
+    held_hi = np.full(len(onset), -1)
+    held_lo = np.full(len(onset), 128)
+    for p in np.unique(pitch):  # per pitch: is a note of it, started before an onset, still sounding there?
+        s, e = start[pitch == p], np.maximum.accumulate(end[pitch == p])
+        before = np.searchsorted(s, onset - tolerance, side="left") - 1
+        held = (before >= 0) & (e[np.maximum(before, 0)] > onset + tolerance)
+        held_hi[held] = np.maximum(held_hi[held], p)
+        held_lo[held] = np.minimum(held_lo[held], p)
+    keep_top, keep_bottom = top >= held_hi, bottom <= held_lo
+    return [(top[keep_top], onset[keep_top], end[last][keep_top]),
+            (bottom[keep_bottom], onset[keep_bottom], end[first][keep_bottom])]
 
 
 def lines_from_midi(pm: pretty_midi.PrettyMIDI, source: str, prefix: str = "") -> tuple[list[Line], list, list]:
@@ -280,7 +290,7 @@ class LineIndex:
                  time: np.ndarray, bar: np.ndarray, keep_common: bool = False) -> None:
         self.sources, self.tracks = sources, tracks
         self.lengths = np.asarray(lengths, dtype=np.int64)
-        self.line_start = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        self.line_start = np.cumsum(self.lengths) - self.lengths
         self.pitch, self.time, self.bar = pitch, time, bar
         tokens = np.full(len(pitch), _SEPARATOR, dtype=np.int64)
         tokens[: max(len(pitch) - 2, 0)] = line_tokens(pitch, time)  # across line ends too: overwritten below
@@ -345,9 +355,9 @@ class LineIndex:
             diag = cs - qs
             order = np.lexsort((qs, diag))
             qs, diag = qs[order], diag[order]
-            new = np.r_[True, (diag[1:] != diag[:-1]) | (np.diff(qs) > NGRAM)]
+            new = np.concatenate([[True], (diag[1:] != diag[:-1]) | (np.diff(qs) > NGRAM)])
             starts = np.nonzero(new)[0]
-            ends = np.r_[starts[1:], len(qs)] - 1
+            ends = np.append(starts[1:], len(qs)) - 1
             first, last = qs[starts], qs[ends] + NGRAM + 1  # notes: token k covers notes k..k+2
             src = first + diag[starts]
             src_line = self.line_of(src)
@@ -365,8 +375,11 @@ class LineIndex:
         masks = []
         for q in entry.tokens:
             hashes, usable, _ = ngram_hashes(q)
-            hit = (usable & _in_sorted(self.hash_sorted, hashes)).astype(np.int64)
-            masks.append(np.convolve(hit, np.ones(NGRAM, dtype=np.int64))[: len(q)] > 0 if len(q) else hit > 0)
+            hit = usable & _in_sorted(self.hash_sorted, hashes)  # (len(q) - NGRAM + 1,) n-gram starts, or none
+            mask = np.zeros(len(q), dtype=bool)
+            for k in range(NGRAM):  # every token of a hit n-gram
+                mask[k : k + len(hit)] |= hit
+            masks.append(mask)
         return masks
 
     # ------------------------------------------------------------------------------------------- persistence

@@ -82,3 +82,12 @@ def with_tracks(pm: pretty_midi.PrettyMIDI, *others: pretty_midi.Instrument) -> 
         added.notes = list(inst.notes)
         out.instruments.append(added)
     return out
+
+
+def one_track(pm: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
+    """Every pitched note of ``pm`` on one piano track (a keyboard reduction)."""
+    out = variant(pm, order=[0])
+    out.instruments[0].notes = sorted((n for inst in pm.instruments if not inst.is_drum for n in inst.notes),
+                                      key=lambda n: (n.start, n.pitch))
+    out.instruments[0].name = "piano"
+    return out

@@ -22,7 +22,7 @@ from evaluation.originality import (
 )
 from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.midi_io import midi_to_bytes
-from tests.evaluation.music import C_MAJOR_SCALE, piece, random_walk_piece, variant, with_tracks
+from tests.evaluation.music import C_MAJOR_SCALE, one_track, piece, random_walk_piece, variant, with_tracks
 from tests.factories import ChallengeFactory
 
 
@@ -64,6 +64,15 @@ def test_note_values_doubled_is_twice_as_many_of_the_entrys_bars(chorale):
     assert doubled["bars"] == pytest.approx(2 * same["bars"], rel=0.02)
 
 
+def test_four_voices_on_one_keyboard_track(chorale):
+    """Top and bottom lines of a chord track: the held soprano hides the alto's moving notes from the top line."""
+    result = originality_check([one_track(variant(chorale.to_midi(), shift=2))])
+    assert result["flagged"] is True
+    assert result["longest"]["source"] == chorale.name
+    assert result["longest"]["entry_track"].startswith("piano")
+    assert result["copied_share"] > 0.8
+
+
 def test_one_voice_copied_into_an_original_piece(chorale):
     pm = chorale.to_midi()
     entry = with_tracks(variant(pm, order=[3]), *_walk_tracks(3, 3, pm.get_end_time()))  # the bass + 3 new tracks
@@ -85,13 +94,17 @@ def test_half_the_notes_copied_costs_about_half(chorale):
     assert result["copy_penalty"] == pytest.approx(0.5, abs=0.06)
 
 
-def test_a_few_notes_are_no_copy(chorale):
-    """Two bars of the soprano in whole notes are 8 bars long, yet fewer notes than MIN_NOTES: not a copy."""
+@pytest.mark.parametrize(("n_notes", "flagged"), [(MIN_NOTES - 1, False), (MIN_NOTES, True)])
+def test_a_copy_needs_the_minimum_number_of_notes(chorale, n_notes, flagged):
+    """The soprano's first notes in whole notes: far longer than 2 bars either way; the number of notes decides."""
     soprano = variant(chorale.to_midi(), order=[0], note_values=4.0)
-    soprano.instruments[0].notes = soprano.instruments[0].notes[: MIN_NOTES - 1]
+    soprano.instruments[0].notes = soprano.instruments[0].notes[:n_notes]
     result = originality_check([soprano])
-    assert result["flagged"] is False
-    assert result["copy_penalty"] == 1.0
+    assert result["longest"]["source"] == chorale.name
+    assert result["longest"]["bars"] > 2 * result["threshold_bars"]
+    assert result["longest"]["notes"] == n_notes
+    assert result["flagged"] is flagged
+    assert (result["copy_penalty"] < 0.1) if flagged else (result["copy_penalty"] == 1.0)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -135,7 +148,8 @@ def test_given_material_never_counts(chorale):
 
     given = variant(chorale.to_midi(), order=[0])
     challenge = ChallengeFactory(kind=Challenge.Kind.MELODY_HARVEST)
-    entry = with_tracks(given, *_walk_tracks(4, 2, given.get_end_time()))
+    short = piece([[(60, 0, 1), (64, 1, 2), (67, 2, 3), (72, 3, 4)]]).instruments[0]  # fewer notes than an n-gram
+    entry = with_tracks(given, *_walk_tracks(4, 2, given.get_end_time()), short)
     assert originality_check([entry], challenge=challenge)["flagged"] is True
     _upload(InputMelody, challenge, "input", given)
     result = originality_check([variant(entry, shift=2)], challenge=challenge)
