@@ -26,8 +26,9 @@ import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluation.originality import MIN_NOTES, folk_tunes, originality_check, training_index
+from evaluation.originality import MIN_NOTES, originality_check, training_index
 from generation.engine.dataset import load_chorales, pieces_split
+from generation.engine.folk import load_folk
 from tests.evaluation.music import one_track, random_walk_piece, variant, with_tracks
 
 COMPOSERS = ("mozart/k80/movement1", "mozart/k155/movement1", "beethoven/opus18no1/movement1",
@@ -112,7 +113,7 @@ def main() -> None:
     for i, chorale in enumerate(pieces_split(load_chorales(), "test")):
         for kind, pm in copies(chorale.to_midi(), rng, 1000 + i).items():
             labelled.append((kind, True, chorale.name, pm))
-    folk = [t for t in folk_tunes() if t.split == "test"][: args.folk]
+    folk = [t for t in load_folk() if t.split == "test"][: args.folk]
     labelled += [("folk tune (Essen, held out)", False, "", t.to_midi()) for t in folk]
     for name in COMPOSERS:
         labelled += [(f"{name.split('/')[0]} (30-s excerpts)", False, "", pm) for pm in composer_excerpts(name)]

@@ -109,7 +109,8 @@ def folk_challenge(reference: list, *, slug: str):
                                          judging_ends_at=now + timedelta(days=14))  # fmt: skip
     for tune in reference:
         ref = ReferenceFile(challenge=challenge, name=tune.name)
-        ref.midi.save(f"{tune.name.replace('#', '-')}.mid", ContentFile(midi_to_bytes(tune.to_midi())), save=False)
+        ref.midi.save(f"{tune.name.split('/')[-1].replace('#', '-')}.mid", ContentFile(midi_to_bytes(tune.to_midi())),
+                      save=False)
         ref.save()
     started = time.perf_counter()
     realness_model_train(challenge_id=challenge.pk)

@@ -46,7 +46,8 @@ import numpy as np
 import pretty_midi
 from django.db import transaction
 
-from generation.engine.dataset import Piece, default_cache_dir, split_of_name
+from generation.engine.dataset import Piece, default_cache_dir
+from generation.engine.folk import Tune, load_folk
 from generation.engine.midi_io import first_time_signature, steps_per_bar_of
 from generation.engine.representation import roll_to_notes, seconds_to_steps
 
@@ -65,8 +66,6 @@ DEFAULT_THRESHOLD_BARS = 2.0
 MAX_HITS_PER_GRAM = 200  # bounds the cost of a query; an n-gram this frequent in one index is no evidence
 INDEX_VERSION = 2
 COMMON_PATH = Path(__file__).resolve().parent / "data" / "originality-common.npz"
-FOLK_FILES = ("altdeu10", "ballad10", "ballad20", "boehme10", "dva0", "erk10", "fink0", "han1", "kinder0")
-FOLK_VERSION = 1
 
 _INTERVAL_OFFSET = 128
 _RATIO_CODES = 2 * MAX_RATIO_CODE + 1
@@ -518,70 +517,10 @@ def originality_register(*, submission_id: int, pms: list[pretty_midi.PrettyMIDI
 
 
 # ------------------------------------------------------------------------------------- the folk corpus, the table
-@dataclass
-class Tune:
-    name: str  # "essen/han1#12"
-    time_signature: tuple[int, int]
-    pitch: np.ndarray
-    onset: np.ndarray  # quarter notes
-    duration: np.ndarray
-
-    @property
-    def split(self) -> str:
-        return split_of_name(self.name)
-
-    def line(self) -> Line:
-        bar_q = self.time_signature[0] * 4 / self.time_signature[1]
-        return Line(self.name, "melody", self.pitch, self.onset, self.onset / bar_q,
-                    (self.onset + self.duration) / bar_q)
-
-    def to_midi(self, tempo: float = 120.0) -> pretty_midi.PrettyMIDI:
-        pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
-        pm.time_signature_changes.append(pretty_midi.TimeSignature(*self.time_signature, 0.0))
-        inst = pretty_midi.Instrument(program=0, name="melody")
-        beat = 60.0 / tempo
-        inst.notes = [pretty_midi.Note(80, int(p), o * beat, (o + d) * beat)
-                      for p, o, d in zip(self.pitch, self.onset, self.duration, strict=True)]
-        pm.instruments.append(inst)
-        return pm
-
-
-def folk_file(name: str) -> list[Tune]:
-    """The tunes of one Essen folk song file of music21's corpus (``essenFolksong/<name>``; 5-25 s to parse)."""
-    from music21 import corpus  # slow import, only when building
-
-    tunes = []
-    for i, score in enumerate(corpus.parse(f"essenFolksong/{name}").scores):
-        ts = score.flatten().getTimeSignatures()
-        notes = [n for n in score.stripTies().flatten().notes if n.isNote and float(n.quarterLength) > 0]
-        if len(notes) >= 3:
-            number = score.metadata.number if score.metadata is not None and score.metadata.number else i + 1
-            arr = np.array([(n.pitch.midi, float(n.offset), float(n.quarterLength)) for n in notes])
-            tunes.append(Tune(f"essen/{name}#{number}", (ts[0].numerator, ts[0].denominator) if ts else (4, 4),
-                              arr[:, 0].astype(np.int16), arr[:, 1], arr[:, 2]))
-    return tunes
-
-
-def folk_tunes(cache_dir: Path | None = None) -> list[Tune]:
-    """The Essen folk songs of FOLK_FILES (about 3,600 tunes), parsed with music21 once (about 4 minutes) and
-    cached as an ``.npz`` under the dataset cache folder."""
-    path = Path(cache_dir or default_cache_dir()) / f"essen-folk-v{FOLK_VERSION}.npz"
-    if not path.exists():
-        tunes = [t for name in FOLK_FILES for t in folk_file(name)]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, names=np.array([t.name for t in tunes]), ts_num=[t.time_signature[0] for t in tunes],
-                     ts_den=[t.time_signature[1] for t in tunes], lengths=[len(t.pitch) for t in tunes],
-                     pitch=np.concatenate([t.pitch for t in tunes]), onset=np.concatenate([t.onset for t in tunes]),
-                     duration=np.concatenate([t.duration for t in tunes]))
-        os.replace(tmp, path)
-    with np.load(path, allow_pickle=False) as z:
-        t = {key: z[key] for key in z.files}
-    bounds = np.concatenate([[0], np.cumsum(t["lengths"])])
-    return [Tune(name, (int(t["ts_num"][i]), int(t["ts_den"][i])), t["pitch"][bounds[i]: bounds[i + 1]],
-                 t["onset"][bounds[i]: bounds[i + 1]], t["duration"][bounds[i]: bounds[i + 1]])
-            for i, name in enumerate(t["names"].tolist())]
+def tune_line(tune: Tune) -> Line:
+    """A folk tune's melody as a line, in its own bars."""
+    bar_q = tune.time_signature[0] * 4 / tune.time_signature[1]
+    return Line(tune.name, "melody", tune.pitch, tune.onset, tune.onset / bar_q, (tune.onset + tune.duration) / bar_q)
 
 
 def document_frequency(pieces: list[list[Line]]) -> tuple[np.ndarray, np.ndarray]:
@@ -599,7 +538,7 @@ def build_common_table(path: Path = COMMON_PATH) -> int:
     from generation.engine.dataset import load_chorales
 
     pieces = [lines_from_piece(p) for p in load_chorales()]
-    pieces += [[t.line()] for t in folk_tunes() if t.split != "test"]
+    pieces += [[tune_line(t)] for t in load_folk() if t.split != "test"]
     hashes, df = document_frequency(pieces)
     common = np.sort(hashes[df >= DF_COMMON])
     path.parent.mkdir(parents=True, exist_ok=True)

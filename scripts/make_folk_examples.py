@@ -24,7 +24,7 @@ def main() -> None:
     out = ROOT / "examples" / "folk"
     for split, folder, n in (("train", "reference", 40), ("test", "held-out", 5)):
         for tune in [t for t in tunes if t.split == split][:n]:
-            tune.to_midi().write(str(out / folder / f"{tune.name.replace('#', '-')}.mid"))
+            tune.to_midi().write(str(out / folder / f"{tune.name.split('/')[-1].replace('#', '-')}.mid"))
     rng = np.random.default_rng(1)
     for name in ("held_chord", "scale", "chord_loop", "cadence_loop", "arpeggio"):
         tracks, onsets = SCRATCH_FAMILIES[name](240, rng)

@@ -14,13 +14,13 @@ from evaluation.originality import (
     MIN_NOTES,
     Entry,
     LineIndex,
-    folk_file,
     lines_from_piece,
     originality_check,
     originality_register,
     training_index,
 )
 from generation.engine.dataset import load_chorales, pieces_split
+from generation.engine.folk import folk_file
 from generation.engine.midi_io import midi_to_bytes
 from tests.evaluation.music import C_MAJOR_SCALE, one_track, piece, random_walk_piece, variant, with_tracks
 from tests.factories import ChallengeFactory
