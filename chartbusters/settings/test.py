@@ -39,4 +39,4 @@ if _XDIST_WORKER and CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F40
         "control_folder": str(_folder / "control"),
     }
 elif _XDIST_WORKER and CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{_XDIST_WORKER}:"}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"{_XDIST_WORKER}:"}
