@@ -51,6 +51,7 @@ SILENT_RENDER = (
     "{synth} rendered silence from {soundfont} although the music has notes: is it a General MIDI soundfont?"
 )
 NO_SOUNDFONT = "No General MIDI soundfont found: reinstall pretty_midi or set CHARTBUSTERS_SOUNDFONT."
+NO_SYNTH = "tinysoundfont is not installed: run `make install` (it installs tinysoundfont==0.3.7 with --no-deps)."
 MISSING_SOUNDFONT = "CHARTBUSTERS_SOUNDFONT is {path}, which is not a file."
 
 
@@ -150,7 +151,10 @@ class TinySoundFont:
     name = "tinysoundfont"
 
     def __init__(self, soundfont: Path) -> None:
-        import tinysoundfont
+        try:
+            import tinysoundfont
+        except ImportError as exc:
+            raise AudioError("synth_missing", NO_SYNTH) from exc
 
         self.synth = tinysoundfont.Synth(samplerate=SAMPLE_RATE)
         self.sfid = self.synth.sfload(str(soundfont))

@@ -14,8 +14,8 @@ def score_submission(submission_id: int) -> str:
     from submissions.services.recovery import submission_hold
 
     with submission_hold(submission_id=submission_id, stage=Submission.Status.SCORING) as held:
-        if not held:
-            return "skipped"
+        if not held:  # finished, or running elsewhere: its status as it stands
+            return Submission.objects.filter(pk=submission_id).values_list("status", flat=True).first() or ""
         return submission_score(submission_id=submission_id)
 
 
