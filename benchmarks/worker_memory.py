@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -185,6 +186,7 @@ def main() -> None:
         verdict = "met" if peak <= TARGETS_MB[name] else "NOT met"
         print(f"{name:<20}{idle[name]:>10.0f}{current:>10.0f}{peak:>10.0f}{TARGETS_MB[name]:>11}  {verdict}")
     print(f"web process imported torch: {web['torch']}; HTTP codes seen: {web['codes']}")
+    shutil.rmtree(var, ignore_errors=True)  # kept only when something failed, with the workers' logs
 
 
 if __name__ == "__main__":
