@@ -1,5 +1,6 @@
-"""Audio rendering speed (DESIGN section 8): a 30-s four-track piece rendered by FluidSynth (FluidR3_GM), normalized
-and encoded, as a multiple of real time (music seconds / wall seconds), median of --runs runs; target >= 20x.
+"""Audio rendering speed (DESIGN section 8): a 30-s four-track piece rendered from its notes by the synthesizer
+evaluation.audio picks (FluidSynth when installed, else tinysoundfont), normalized and encoded by soundfile,
+as a multiple of real time (music seconds / wall seconds), median of --runs runs; target >= 20x.
 
     .venv/bin/python benchmarks/audio_speed.py [--runs 5]
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluation.audio import find_soundfont, render_audio
+from evaluation.audio import render_audio, synthesizer
 from evaluation.pianoroll import render_pianoroll_png
 from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.midi_io import write_midi
@@ -37,7 +38,10 @@ def main() -> None:
         for n in inst.notes:
             n.end = min(n.end, SECONDS)
     music = pm.get_end_time()
-    print(f"soundfont: {find_soundfont()}; piece {music:.1f} s, 4 tracks; median of {args.runs} runs; "
+    synth = synthesizer()
+    synth.close()
+    print(f"synthesizer: {synth.name}, soundfont: {synth.soundfont.name}; piece {music:.1f} s, 4 tracks; "
+          f"median of {args.runs} runs; "
           f"load {os.getloadavg()[0]:.1f}")
     print(f"{'output':<12}{'seconds':>10}{'x real time':>14}")
     with tempfile.TemporaryDirectory() as tmp:

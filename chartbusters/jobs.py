@@ -6,8 +6,9 @@ reaper from its ``AppConfig.ready()``::
     from chartbusters.jobs import register_reaper
     register_reaper(submission_fail_stuck)   # () -> int: how many jobs it failed
 
-A reaper fails the jobs stuck past ``settings.JOB_STUCK_AFTER_SECONDS`` with an explanation and returns their
-number. One reaper failing does not stop the others.
+A reaper fails the jobs stuck past ``settings.JOB_STUCK_AFTER_SECONDS`` with an explanation, or runs again those
+whose worker died (submissions.services.recovery), and returns their number; reapers run in the order registered.
+One reaper failing does not stop the others.
 """
 
 from __future__ import annotations

@@ -7,10 +7,16 @@ from celery import shared_task
 
 @shared_task(name="evaluation.score_submission")
 def score_submission(submission_id: int) -> str:
-    """Queue "scoring": score a submission and store its Score; the entry ends scored or failed."""
+    """Queue "scoring": score a submission and store its Score; the entry ends scored or failed. Held with a
+    heartbeat (submissions.services.recovery): a copy for an entry already held or finished does nothing."""
     from evaluation.services.scoring import submission_score
+    from submissions.models import Submission
+    from submissions.services.recovery import submission_hold
 
-    return submission_score(submission_id=submission_id)
+    with submission_hold(submission_id=submission_id, stage=Submission.Status.SCORING) as held:
+        if not held:  # finished, or running elsewhere: its status as it stands
+            return Submission.objects.filter(pk=submission_id).values_list("status", flat=True).first() or ""
+        return submission_score(submission_id=submission_id)
 
 
 @shared_task(name="evaluation.render_submission_audio")

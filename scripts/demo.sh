@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo on the embedded default (SQLite + filesystem broker, nothing else to install or start): creates
 # .venv and installs (first run), migrates, seeds the demo data, then runs the web server on 127.0.0.1:8000
-# and one Celery worker (with the periodic reaper). Ctrl-C stops both.
+# and two Celery workers (scoring with the periodic reaper; generation and audio). Ctrl-C stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -10,14 +10,20 @@ make -s --no-print-directory install
 mkdir -p var
 $BIN/python manage.py migrate --noinput
 $BIN/python manage.py seed_demo
-$BIN/celery -A chartbusters worker -B --schedule var/celerybeat-schedule -Q generation,scoring,audio \
-  --concurrency 1 --hostname "demo@%h" --without-mingle --without-gossip --loglevel INFO &
-WORKER=$!
+# Two workers, so that scoring never queues behind a checkpoint run or an audio render: one for scoring (with the
+# periodic reaper, -B), one for generation and audio. Each runs one task at a time (one torch thread each).
+WORKERS=()
+$BIN/celery -A chartbusters worker -B --schedule var/celerybeat-schedule -Q scoring \
+  --concurrency 1 --hostname "demo-scoring@%h" --without-mingle --without-gossip --loglevel INFO &
+WORKERS+=($!)
+$BIN/celery -A chartbusters worker -Q generation,audio \
+  --concurrency 1 --hostname "demo-generation@%h" --without-mingle --without-gossip --loglevel INFO &
+WORKERS+=($!)
 stop() {
-  kill -TERM "$WORKER" 2>/dev/null || true
-  wait "$WORKER" 2>/dev/null || true
+  kill -TERM "${WORKERS[@]}" 2>/dev/null || true
+  wait "${WORKERS[@]}" 2>/dev/null || true
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
-echo "Chartbusters: http://127.0.0.1:8000/  (log in as entrant, judge or organizer; Ctrl-C stops the web server and the worker)"
+echo "Chartbusters: http://127.0.0.1:8000/  (log in as entrant, judge or organizer; Ctrl-C stops the web server and the workers)"
 $BIN/python manage.py runserver 127.0.0.1:8000

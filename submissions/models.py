@@ -85,6 +85,11 @@ class Submission(models.Model):
     error = models.TextField(blank=True, help_text="Why it failed, in a sentence a person can act on.")
     # False when the platform failed to score it (worker error): such an entry does not use up quota.
     counts_against_quota = models.BooleanField(default=True)
+    # Recovery (submissions.services.recovery): the worker running the entry holds it and writes a heartbeat; the
+    # reaper runs an entry whose worker died again once (attempt 2), then fails it.
+    attempt = models.PositiveSmallIntegerField(default=1, help_text="2 once the platform ran it again (lost worker).")
+    worker = models.CharField(max_length=200, blank=True, help_text="The worker process running it now, if any.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of that worker.")
 
     disqualified = models.BooleanField(default=False)
     disqualified_at = models.DateTimeField(null=True, blank=True)

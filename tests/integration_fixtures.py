@@ -83,11 +83,12 @@ def purge_worker_queues() -> None:
             client.delete(channel.unacked_key, channel.unacked_index_key)
 
 
-def start_worker(*, database_name: str, log_path: Path) -> WorkerProcess:
+def start_worker(*, database_name: str, log_path: Path, extra_env: dict[str, str] | None = None) -> WorkerProcess:
     from django.conf import settings
 
     env = {
         **os.environ,
+        **(extra_env or {}),
         "DJANGO_SETTINGS_MODULE": "chartbusters.settings.test",
         "CHARTBUSTERS_TEST_DB_NAME": database_name,
         "CHARTBUSTERS_VAR_DIR": str(settings.VAR_DIR),
@@ -102,15 +103,30 @@ def start_worker(*, database_name: str, log_path: Path) -> WorkerProcess:
         "--hostname", f"pytest-{os.getpid()}@%h", "--loglevel", "INFO",
         "--without-mingle", "--without-gossip", "--without-heartbeat",
     ]
-    log_file = log_path.open("wb")
+    ready_before = log_path.read_text(errors="replace").count(" ready.") if log_path.exists() else 0
+    log_file = log_path.open("ab")  # a restarted worker adds to the log of the one it replaces
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                start_new_session=True)
     log_file.close()
     worker = WorkerProcess(process=process, log_path=log_path, database_name=database_name,
                            broker_url=settings.CELERY_BROKER_URL)
-    worker.wait_for(lambda: " ready." in worker.log_text(), timeout=READY_TIMEOUT_SECONDS,
+    worker.wait_for(lambda: worker.log_text().count(" ready.") > ready_before, timeout=READY_TIMEOUT_SECONDS,
                     message="the Celery worker to be ready")
     return worker
+
+
+def kill_worker(worker: WorkerProcess) -> None:
+    """SIGKILL the worker and every process it started, as the out-of-memory killer or a lost machine would."""
+    if worker.process.poll() is None:
+        os.killpg(worker.process.pid, signal.SIGKILL)
+    worker.process.wait(timeout=10)
+
+
+def restart_worker(worker: WorkerProcess, *, extra_env: dict[str, str] | None = None) -> None:
+    """Start a fresh worker process in place of ``worker`` (killed or stopped), same database, broker and log."""
+    stop_worker(worker)
+    fresh = start_worker(database_name=worker.database_name, log_path=worker.log_path, extra_env=extra_env)
+    worker.process = fresh.process
 
 
 def stop_worker(worker: WorkerProcess) -> None:

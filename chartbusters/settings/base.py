@@ -218,16 +218,37 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Task limits and every limit derived from them, in this one place (README "Recovery and limits").
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "360"))
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {
-    "reap-stuck-jobs": {"task": "chartbusters.reap_stuck_jobs", "schedule": 60.0, "options": {"queue": "scoring"}},
-}
-# A job still running this long after its last update is failed by the reaper with an explanation.
-JOB_STUCK_AFTER_SECONDS = int(os.environ.get("JOB_STUCK_AFTER_SECONDS", str(CELERY_TASK_TIME_LIMIT + 120)))
+# A worker running an entry writes a heartbeat on its row this often (submissions.services.recovery)...
+JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
+# ...and is taken for dead (SIGKILL, out of memory, machine gone) once its heartbeat is this old: the reaper then
+# runs the entry again, once (JOB_MAX_ATTEMPTS), on any broker.
+JOB_WORKER_LOST_AFTER_SECONDS = 6 * JOB_HEARTBEAT_SECONDS
+JOB_MAX_ATTEMPTS = 2
+# The reaper runs this often (beat), so a dead worker's entry runs again within LOST_AFTER + INTERVAL seconds.
+JOB_REAPER_INTERVAL_SECONDS = min(60.0, JOB_WORKER_LOST_AFTER_SECONDS / 2)
+# A job still running this long after its last update, though its worker is alive (a pool that does not enforce the
+# hard limit), is failed by the reaper with an explanation.
+JOB_STUCK_AFTER_SECONDS = CELERY_TASK_TIME_LIMIT + 120
 # A queued job waits for a free worker: a long queue is not a stuck one, so it gets longer (6 hours by default).
 JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("JOB_QUEUED_STUCK_AFTER_SECONDS", str(6 * 3600)))
+# Redis hands an unacknowledged message to another worker after this: longer than any task may run (twice the hard
+# limit, plus the time to notice a lost worker), so a running task is never run twice at once, and the reaper has
+# already run a dead worker's entry again; the claim (submissions.services.recovery) drops that late copy.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = 2 * CELERY_TASK_TIME_LIMIT + JOB_WORKER_LOST_AFTER_SECONDS
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
+CELERY_BEAT_SCHEDULE = {
+    "reap-stuck-jobs": {
+        "task": "chartbusters.reap_stuck_jobs",
+        "schedule": JOB_REAPER_INTERVAL_SECONDS,
+        "options": {"queue": "scoring", "expires": JOB_REAPER_INTERVAL_SECONDS},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -39,7 +39,15 @@ if _XDIST_WORKER and CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F40
         "control_folder": str(_folder / "control"),
     }
 elif _XDIST_WORKER and CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{_XDIST_WORKER}:"}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"{_XDIST_WORKER}:"}
+if CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
+    # Redis looks for messages past their visibility timeout every second (default: about every 100 s), so that a
+    # test sees a dead worker's message handed out again (tests/submissions/test_recovery_integration.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }
 
 # Rate-limit counters in the test database whatever the broker: each test's transaction rolls them back.
 CACHES["ratelimit"] = {  # noqa: F405

@@ -7,7 +7,6 @@ other apps that read that field play it too.
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -26,16 +25,14 @@ logger = logging.getLogger(__name__)
 RENDER_FAILED = "The audio could not be rendered ({reason}); the MIDI file is still available to download."
 
 
-def audio_suffix() -> str:
-    """MP3 plays in every browser; without ffmpeg the renderer can only write WAV."""
-    return ".mp3" if shutil.which("ffmpeg") else ".wav"
+AUDIO_SUFFIX = ".mp3"  # plays in every browser; libsndfile (the soundfile wheel) encodes it, no ffmpeg needed
 
 
 def _render_files(midi: FieldFile, *, stem: str, tmp: Path) -> tuple[Path, Path]:
     midi_path = tmp / f"{stem}.mid"
     with midi.open("rb") as src:
         midi_path.write_bytes(src.read())
-    audio = render_audio(midi_path, tmp / f"{stem}{audio_suffix()}")
+    audio = render_audio(midi_path, tmp / f"{stem}{AUDIO_SUFFIX}")
     roll = render_pianoroll_png(midi_path, tmp / f"{stem}.png")
     return Path(audio), Path(roll)
 

@@ -75,12 +75,16 @@ def submission_set_progress(*, submission_id: int, progress: int) -> Submission:
 
 @transaction.atomic
 def submission_mark_scoring(*, submission_id: int) -> Submission:
-    """Composition entries: queued -> scoring; checkpoint entries: generating -> scoring. Progress is kept."""
+    """Composition entries: queued -> scoring; checkpoint entries: generating -> scoring (the generation worker's
+    hold on it ends: see submissions.services.recovery). Progress is kept."""
     submission = _locked(submission_id)
     _check_move(submission, Status.SCORING)
+    if submission.status == Status.GENERATING:  # handed over: it waits for a scoring worker, no worker holds it
+        submission.worker = ""
+        submission.heartbeat_at = None
     submission.status = Status.SCORING
     submission.started_at = submission.started_at or timezone.now()
-    submission.save(update_fields=["status", "started_at", "updated_at"])
+    submission.save(update_fields=["status", "started_at", "worker", "heartbeat_at", "updated_at"])
     return submission
 
 

@@ -62,9 +62,12 @@ def submission_rerun(*, submission_id: int, rerun_by) -> Submission:
     submission.rerun_count += 1
     submission.last_rerun_at = timezone.now()
     submission.last_rerun_by = rerun_by
+    submission.attempt = 1  # a rerun may be run again once after a lost worker, like a new entry
+    submission.worker = ""
+    submission.heartbeat_at = None
     submission.save(update_fields=[
         "status", "progress", "error", "started_at", "finished_at", "rerun_count", "last_rerun_at",
-        "last_rerun_by", "updated_at",
+        "last_rerun_by", "attempt", "worker", "heartbeat_at", "updated_at",
     ])
     submission_event_notify(submission=submission, event=SubmissionEvent.RERUN)
     task, queue = job_for(submission)

@@ -1,5 +1,6 @@
 """The reaper for entries: fails those stuck in generating/scoring past settings.JOB_STUCK_AFTER_SECONDS, and
-those left queued past settings.JOB_QUEUED_STUCK_AFTER_SECONDS (longer: a busy queue is not a stuck worker).
+those left queued past settings.JOB_QUEUED_STUCK_AFTER_SECONDS (longer: a busy queue is not a stuck worker). Entries
+whose worker died are not failed here: submissions.services.recovery runs them again once (registered beside it).
 
 Registered with chartbusters.jobs.register_reaper (SubmissionsConfig.ready); the periodic task
 "chartbusters.reap_stuck_jobs" runs it. Progress updates touch ``updated_at``, so a slow job that still reports
@@ -19,6 +20,7 @@ from django.utils import timezone
 from submissions.models import Submission
 from submissions.services.errors import IllegalTransitionError
 from submissions.services.lifecycle import IN_PROGRESS, submission_mark_failed
+from submissions.services.recovery import lost_cutoff
 
 logger = logging.getLogger(__name__)
 Status = Submission.Status
@@ -50,8 +52,10 @@ def submission_fail_stuck(now: datetime | None = None) -> int:
     stuck = Q()
     for status in IN_PROGRESS:
         stuck |= Q(status=status, updated_at__lt=_cutoff(status, now))
+    # Entries whose worker stopped sending heartbeats are run again by submission_recover_lost, not failed here.
+    lost = Q(heartbeat_at__lt=lost_cutoff(now)) & ~Q(worker="")
     failed = 0
-    for submission_id in Submission.objects.filter(stuck).values_list("pk", flat=True):
+    for submission_id in Submission.objects.filter(stuck).exclude(lost).values_list("pk", flat=True):
         with transaction.atomic():
             # Re-read under lock: the worker may have moved it on since the query above.
             current = Submission.objects.select_for_update().filter(pk=submission_id).first()
@@ -59,6 +63,7 @@ def submission_fail_stuck(now: datetime | None = None) -> int:
                 current is None
                 or current.status not in IN_PROGRESS
                 or current.updated_at >= _cutoff(current.status, now)
+                or (current.worker and current.heartbeat_at and current.heartbeat_at < lost_cutoff(now))
             ):
                 continue
             try:

@@ -61,3 +61,27 @@ def test_reap_stuck_jobs_runs_every_reaper_and_logs_the_total(clean_registry, ca
     assert sorted(results.values()) == [-1, 1, 2]
     assert "failed 3 stuck job(s)" in caplog.text
     assert "database went away" in caplog.text
+
+
+def test_recovery_limits_are_derived_from_the_task_limits_in_one_place():
+    """Settings read with other task limits and a Redis broker: the visibility timeout, the reaper's limits and its
+    schedule follow (chartbusters/settings/base.py, README "Recovery and limits")."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps([s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], s.JOB_STUCK_AFTER_SECONDS, "
+        "s.JOB_WORKER_LOST_AFTER_SECONDS, s.CELERY_BEAT_SCHEDULE['reap-stuck-jobs']['schedule']]))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.base", "CELERY_BROKER_URL": "redis://x:1/0",
+           "CELERY_TASK_SOFT_TIME_LIMIT": "90", "CELERY_TASK_TIME_LIMIT": "100", "JOB_HEARTBEAT_SECONDS": "5",
+           "SECRET_KEY": "derived-limits-test", "DEBUG": "0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    visibility, stuck, lost, interval = json.loads(out)
+    assert lost == 30  # 6 heartbeats
+    assert interval == 15  # half of it
+    assert stuck == 100 + 120
+    assert visibility == 2 * 100 + 30 > stuck  # Redis never hands out a task that may still run

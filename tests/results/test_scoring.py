@@ -149,7 +149,7 @@ def test_rendering_stores_audio_and_piano_roll_and_refreshes_the_cached_board(ch
     assert APIClient().get(url).json()["rows"][0]["audio_url"] is None  # now cached
     assert render_submission_audio(entry.pk) == 1
     rendering = Rendering.objects.get(submission=entry, output__isnull=True)
-    assert rendering.audio.name.endswith((".mp3", ".wav"))
+    assert rendering.audio.name.endswith(".mp3")  # no ffmpeg needed: soundfile encodes it
     assert rendering.audio.size > 1000
     assert rendering.pianoroll.read(8) == b"\x89PNG\r\n\x1a\n"
     assert APIClient().get(url).json()["rows"][0]["audio_url"] == f"/files/audio/{rendering.public_id}/"

@@ -1,4 +1,4 @@
-"""``manage.py render_audio IN.mid -o OUT.(wav|ogg|mp3) [--pianoroll OUT.png]``: FluidSynth + ffmpeg."""
+"""``manage.py render_audio IN.mid -o OUT.(wav|ogg|mp3) [--pianoroll OUT.png]`` (evaluation.audio)."""
 
 from __future__ import annotations
 
