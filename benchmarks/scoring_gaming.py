@@ -41,11 +41,10 @@ django.setup()
 import numpy as np  # noqa: E402
 import pretty_midi  # noqa: E402
 
-from evaluation.automatic import score_pieces  # noqa: E402
+from evaluation.automatic import ScoringError, score_pieces  # noqa: E402
 from generation.engine.dataset import load_chorales, pieces_split  # noqa: E402
 from generation.engine.folk import load_folk  # noqa: E402
-from generation.engine.representation import Rolls, rolls_to_midi  # noqa: E402
-from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES  # noqa: E402
+from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES, as_midi  # noqa: E402
 
 SECONDS = 30
 STEPS = SECONDS * 8
@@ -59,17 +58,11 @@ OTHER_STYLES = {
 }
 
 
-def to_midi(tracks: np.ndarray, onsets: np.ndarray) -> pretty_midi.PrettyMIDI:
-    n = tracks.shape[0]
-    return rolls_to_midi(Rolls(tracks=tracks, onsets=onsets, programs=[0] * n, is_drum=[False] * n, names=[""] * n,
-                               tempo_bpm=120.0, time_signature=(4, 4), steps_per_bar=16))  # fmt: skip
-
-
 def families(per_family: int, held_out: list) -> dict[str, list[pretty_midi.PrettyMIDI]]:
     rng = np.random.default_rng(2026)
-    out = {name: [to_midi(*fn(STEPS, rng)) for _ in range(per_family)] for name, fn in SCRATCH_FAMILIES.items()}
+    out = {name: [as_midi(*fn(STEPS, rng)) for _ in range(per_family)] for name, fn in SCRATCH_FAMILIES.items()}
     for name, fn in DERIVED_FAMILIES.items():
-        out[name] = [to_midi(*fn(p.rolls[:, :STEPS], p.onsets[:, :STEPS], rng)) for p in held_out[:per_family]]
+        out[name] = [as_midi(*fn(p.rolls[:, :STEPS], p.onsets[:, :STEPS], rng)) for p in held_out[:per_family]]
     return out
 
 
@@ -126,7 +119,15 @@ def folk_challenge(reference: list, *, slug: str):
 
 
 def scores(pms: list[pretty_midi.PrettyMIDI], challenge) -> np.ndarray:
-    return np.array([score_pieces([pm], challenge=challenge).automatic_unpenalized for pm in pms])
+    """Automatic scores before the copy penalty; music the scorer refuses (e.g. empty) counts as 0, as an entry the
+    platform refuses ranks nowhere."""
+    out = []
+    for pm in pms:
+        try:
+            out.append(score_pieces([pm], challenge=challenge).automatic_unpenalized)
+        except ScoringError:
+            out.append(0.0)
+    return np.array(out)
 
 
 def transposed(pm: pretty_midi.PrettyMIDI, semitones: int) -> pretty_midi.PrettyMIDI:
@@ -178,10 +179,7 @@ def main() -> None:
 
     for t in folk_test:
         piece = sounded_piece(t.to_midi(), t.name)
-        if piece is not None and piece.rolls.shape[1] >= 32:
-            pad = max(0, STEPS - piece.rolls.shape[1])
-            piece.rolls = np.pad(piece.rolls, ((0, 0), (0, pad), (0, 0)))
-            piece.onsets = np.pad(piece.onsets, ((0, 0), (0, pad), (0, 0)))
+        if piece is not None and piece.rolls.shape[1] >= 32:  # derived families keep the tune's own length
             folk_pieces.append(piece)
     fams["folk"] = families(args.per_family, folk_pieces)
 

@@ -94,11 +94,13 @@ def _score_one(pm: pretty_midi.PrettyMIDI, row: dict, ref: dict, metric_names: l
                weights: tuple[float, float]) -> dict:
     content = content_check(pm)
     closenesses = {n: closeness(row[n], ref[n]["mean"], ref[n]["std"]) for n in METRIC_NAMES}
-    style = style_score(closenesses, metric_names) * content.repetition_factor
-    realness = realness_of(pm, model)
+    factor = content.repetition_factor  # a loop is neither the style's music nor real beyond its first pass
+    style = style_score(closenesses, metric_names) * factor
+    model_realness = realness_of(pm, model)
+    realness = model_realness * factor
     unpenalized = automatic_score(style, realness, *weights) if content.ok else 0.0
     return {"values": row, "closeness": closenesses, "style": style, "realness": realness,
-            "content": content.to_dict(), "automatic_unpenalized": unpenalized}
+            "model_realness": model_realness, "content": content.to_dict(), "automatic_unpenalized": unpenalized}
 
 
 def score_pieces(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
@@ -144,7 +146,7 @@ def score_pieces(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
         "metrics": metrics,
         "style": style,
         "realness": realness,
-        "realness_model": model_info,
+        "realness_model": {**model_info, "realness": sum(o["model_realness"] for o in outputs) / n},
         "content": outputs[0]["content"] if n == 1 else {"ok": not refused, "reason": "; ".join(refused)},
         "weights": {"style": weights[0], "realness": weights[1]},
         "automatic_unpenalized": unpenalized,

@@ -2,16 +2,18 @@
 
 Read on the sounded grid (8 steps a second, representation.sounded_rolls), so notation does not matter. A piece
 shorter, sparser or more repetitive than the thresholds below is scored 0 with the reason shown; below that, the
-repetition factor lowers the style score of a piece that loops (a loop of 4 chords is not 8 bars of music).
+repetition factor lowers the style and the realness of a piece that loops (a loop of 4 chords is not 8 bars of
+music, however real its chords sound), and so its automatic score.
 
 Repetition is the largest share of the piece's note onsets (pitch and time) that repeat the onsets ``lag`` steps
 earlier, over every lag from 1 s to the whole piece: 1.0 for a loop, about 0.5 for a piece whose first half is played
 twice. It is computed for all lags at once from the onsets' autocorrelation (an FFT along time).
 
-Thresholds were measured (benchmarks/scoring_gaming.py prints the distributions): the 371 chorales and the 469
-Essen folk tunes of generation.engine.folk have at least 4.0 s, 14 notes and 3 pitches; their repetition is 0.20
-(chorales) and 0.24 (folk) at the median and 0.42 and 0.56 at most (a repeated Stollen or strain), while loops of
-real or trivial material measure 0.73-0.97.
+Thresholds were measured (benchmarks/scoring_gaming.py prints the distributions): the 371 chorales and the 3,167
+Essen folk tunes of generation.engine.folk have at least 3.75 s, 12 notes and 2 pitches; their repetition is 0.20
+(chorales) and 0.25 (folk) at the median, 0.42 (chorales: a repeated Stollen) and 0.62 (folk: the 99th percentile)
+at most but for 1 % of the folk tunes (one strain sung four times: up to 0.85), while loops of real or trivial
+material measure 0.73-0.97.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ import pretty_midi
 
 from generation.engine.representation import SOUNDED_STEPS_PER_SECOND, sounded_rolls
 
-MIN_SECONDS = 3.0  # a bar and a half of 4/4 at 120 bpm: less is a fragment (the shortest real tune lasts 4 s)
-MIN_NOTES = 12  # the shortest real pieces measured have 14 notes
-MIN_PITCHES = 3  # fewer distinct pitches is a drone or a trill (one real folk tune uses exactly 3)
-MAX_REPETITION = 0.9  # above this the piece is one loop: nothing to judge beyond its first pass
-REPETITION_FREE = 0.6  # up to this (above real music's maximum, 0.56), repetition costs nothing
+MIN_SECONDS = 3.0  # a bar and a half of 4/4 at 120 bpm: less is a fragment (the shortest real tune lasts 3.75 s)
+MIN_NOTES = 10  # the shortest real pieces measured have 12 notes
+MIN_PITCHES = 2  # one pitch is a drone, not a tune (one real folk tune uses only 2)
+MAX_REPETITION = 0.95  # above this the piece is one loop: nothing to judge beyond its first pass
+REPETITION_FREE = 0.65  # up to this (above 99 % of real pieces measured), repetition costs nothing
 MIN_LAG_SECONDS = 1.0  # shorter lags are rhythm (repeated notes), not repeated passages
 
 TOO_SHORT = "The piece sounds for {value:.1f} s; at least {limit:.0f} s of music is needed to judge it."
@@ -67,10 +69,10 @@ def repetition(onsets: np.ndarray) -> float:
 
 
 def repetition_factor(value: float) -> float:
-    """1 up to REPETITION_FREE, then down linearly to 0 at a pure loop."""
+    """1 up to REPETITION_FREE, then down linearly to 0 at MAX_REPETITION (where the piece is refused)."""
     if value <= REPETITION_FREE:
         return 1.0
-    return float(max(0.0, 1.0 - (value - REPETITION_FREE) / (1.0 - REPETITION_FREE)))
+    return float(max(0.0, 1.0 - (value - REPETITION_FREE) / (MAX_REPETITION - REPETITION_FREE)))
 
 
 def content_check(pm: pretty_midi.PrettyMIDI) -> ContentCheck:

@@ -15,8 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from generation.engine.folk import load_folk  # noqa: E402
-from generation.engine.representation import Rolls, rolls_to_midi  # noqa: E402
-from generation.engine.trivial_music import SCRATCH_FAMILIES  # noqa: E402
+from generation.engine.trivial_music import SCRATCH_FAMILIES, as_midi  # noqa: E402
 
 
 def main() -> None:
@@ -27,10 +26,7 @@ def main() -> None:
             tune.to_midi().write(str(out / folder / f"{tune.name.split('/')[-1].replace('#', '-')}.mid"))
     rng = np.random.default_rng(1)
     for name in ("held_chord", "scale", "chord_loop", "cadence_loop", "arpeggio"):
-        tracks, onsets = SCRATCH_FAMILIES[name](240, rng)
-        n = tracks.shape[0]
-        pm = rolls_to_midi(Rolls(tracks=tracks, onsets=onsets, programs=[0] * n, is_drum=[False] * n,
-                                 names=[""] * n, tempo_bpm=120.0, time_signature=(4, 4), steps_per_bar=16))
+        pm = as_midi(*SCRATCH_FAMILIES[name](240, rng))
         pm.write(str(ROOT / "examples" / "trivial" / f"{name}.mid"))
 
 

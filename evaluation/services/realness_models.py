@@ -35,8 +35,8 @@ TRAIN_FAILED = "Training the realness model failed because of an internal error 
 
 def steps_for(n_pieces: int) -> int:
     """Training steps for a reference set: enough for the augmentation to show every piece many times, within the
-    task's time limit (about 0.1 s a step for the small model on one CPU thread)."""
-    return int(min(1500, max(600, 30 * n_pieces)))
+    task's time limit (about 0.2 s a step on one shared CPU thread: 20 pieces ~3 min, 120 pieces ~7 min)."""
+    return int(min(2000, max(800, 15 * n_pieces)))
 
 
 @transaction.atomic

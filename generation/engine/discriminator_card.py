@@ -48,6 +48,7 @@ def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, m
     low, high = train_config.transpose_range
     arcnn_note = _arcnn_note(metrics)
     weights = ", ".join(f"{name} x{w}" for name, w in train_config.family_weights.items())
+    weights = f", these more often: {weights}" if weights else ""
     config_rows = "\n".join(f"| `{k}` | {v} |" for k, v in asdict(config).items())
     text = f"""# Realness discriminator
 
@@ -76,8 +77,7 @@ temperature scaling, {metrics['ece_uncalibrated']:.3f} before.
 ## Training
 {train_config.steps} steps of {train_config.batch_size} windows (half real training windows transposed
 {low}..+{high} semitones and played {train_config.stretch_range[0]}-{train_config.stretch_range[1]}x as fast, half
-negative, one family after another, the ones nearest to real music more often: {weights}), AdamW lr
-{train_config.lr} with cosine decay,
+negative, one family after another{weights}), AdamW lr {train_config.lr} with cosine decay,
 binary cross-entropy; final loss {metrics['final_loss']:.4f}; {metrics['train_seconds']:.0f} s on a shared 2-core CPU
 (one torch thread). Loss curve: loss.png. Reproduce:
 `python manage.py train discriminator --steps {train_config.steps}`.

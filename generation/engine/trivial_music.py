@@ -13,8 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pretty_midi
 
-from generation.engine.representation import notes_to_roll, roll_to_notes
+from generation.engine.representation import (
+    SOUNDED_STEPS_PER_SECOND,
+    Rolls,
+    notes_to_roll,
+    roll_to_notes,
+    rolls_to_midi,
+)
 
 MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])
 MINOR = np.array([0, 2, 3, 5, 7, 8, 10])
@@ -61,6 +68,14 @@ def _block_chords(chords: list[list[int]], duration: int, n_steps: int) -> list[
         t += duration
         i += 1
     return [tuple(np.array(x) for x in zip(*notes, strict=True)) for notes in voices if notes]
+
+
+def as_midi(tracks: np.ndarray, onsets: np.ndarray) -> pretty_midi.PrettyMIDI:
+    """Sounded-grid tracks as a MIDI piece (piano, 4/4 at 120 bpm: one step is a sixteenth, 125 ms)."""
+    n = tracks.shape[0]
+    return rolls_to_midi(Rolls(tracks=tracks, onsets=onsets, programs=[0] * n, is_drum=[False] * n, names=[""] * n,
+                               tempo_bpm=60.0 * SOUNDED_STEPS_PER_SECOND / 4, time_signature=(4, 4),
+                               steps_per_bar=STEPS_PER_BAR))  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- from scratch
