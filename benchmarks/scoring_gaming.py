@@ -75,14 +75,16 @@ def other_styles(cache: Path) -> dict[str, pretty_midi.PrettyMIDI | str]:
     out: dict[str, pretty_midi.PrettyMIDI | str] = {}
     for label, path in OTHER_STYLES.items():
         file = cache / (path.replace("/", "_") + ".mid")
-        if not file.exists():
-            from music21 import corpus
-
-            corpus.parse(path).write("midi", fp=str(file))
         try:
+            if not file.exists():
+                from music21 import corpus
+
+                corpus.parse(path).write("midi", fp=str(file))
             out[label] = load_midi(file)
         except EngineError as exc:
             out[label] = f"refused by the loader: {exc.message}"
+        except Exception as exc:  # music21 cannot write some scores (badly formed repeats)
+            out[label] = f"music21 cannot write it as MIDI: {exc}"
     return out
 
 

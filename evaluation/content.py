@@ -28,8 +28,8 @@ from generation.engine.representation import SOUNDED_STEPS_PER_SECOND, sounded_r
 MIN_SECONDS = 3.0  # a bar and a half of 4/4 at 120 bpm: less is a fragment (the shortest real tune lasts 3.75 s)
 MIN_NOTES = 10  # the shortest real pieces measured have 12 notes
 MIN_PITCHES = 2  # one pitch is a drone, not a tune (one real folk tune uses only 2)
-MAX_REPETITION = 0.95  # above this the piece is one loop: nothing to judge beyond its first pass
-REPETITION_FREE = 0.65  # up to this (above 99 % of real pieces measured), repetition costs nothing
+MAX_REPETITION = 0.9  # above this the piece is one loop: nothing to judge beyond its first pass (real: 0.85 at most)
+REPETITION_FREE = 0.6  # up to this (above 98.9 % of the real pieces measured), repetition costs nothing
 MIN_LAG_SECONDS = 1.0  # shorter lags are rhythm (repeated notes), not repeated passages
 
 TOO_SHORT = "The piece sounds for {value:.1f} s; at least {limit:.0f} s of music is needed to judge it."
