@@ -29,7 +29,7 @@ def render_submission_audio(submission_id: int) -> int:
 
 @shared_task(name="evaluation.train_realness_model", soft_time_limit=1200, time_limit=1300)
 def train_realness_model(challenge_id: int) -> str:
-    """Queue "generation": train a challenge's realness model on its reference set (a few minutes on one core)."""
+    """Queue "training": train a challenge's realness model on its reference set (a few minutes on one core)."""
     from evaluation.services.realness_models import realness_model_train
 
     return realness_model_train(challenge_id=challenge_id)

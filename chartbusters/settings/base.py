@@ -205,13 +205,15 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "scoring"
-CELERY_TASK_QUEUES_NAMES = ("generation", "scoring", "audio")
+# training: long model training (a challenge's realness model) that must not hold up generation or audio
+CELERY_TASK_QUEUES_NAMES = ("generation", "scoring", "audio", "training")
 CELERY_TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in CELERY_TASK_QUEUES_NAMES)
 # Senders name the queue (chartbusters.dispatch.send_task); these routes cover tasks sent without one.
 CELERY_TASK_ROUTES = {
     "submissions.run_checkpoint_entry": {"queue": "generation"},
     "generation.*": {"queue": "generation"},
     "evaluation.render_submission_audio": {"queue": "audio"},
+    "evaluation.train_realness_model": {"queue": "training"},
     "evaluation.*": {"queue": "scoring"},
     "chartbusters.*": {"queue": "scoring"},
 }

@@ -2,7 +2,7 @@
 
 ``realness_model_request`` runs wherever reference files are saved or deleted (admin, bundle, shell: a signal
 calls it) and queues ``evaluation.train_realness_model`` once per change; ``realness_model_train`` (the task, on the
-``generation`` queue) reads the current files, trains a small discriminator on them (train_discriminator.train with a
+``training`` queue) reads the current files, trains a small discriminator on them (train_discriminator.train with a
 held-out quarter), stores the weights and card on the row, and measures the set's style figures (ReferenceStats), so
 that scoring only reads. Until the row is ready, scoring falls back to the default model and says so.
 """
@@ -26,7 +26,7 @@ from evaluation.reference import reference_files_digest, reference_stats_compute
 logger = logging.getLogger(__name__)
 
 TRAIN_TASK = "evaluation.train_realness_model"
-TRAIN_QUEUE = "generation"  # model work: never blocks the scoring queue
+TRAIN_QUEUE = "training"  # minutes of training: never holds up scoring, generation or audio
 MIN_PIECES = 3  # two to train on and one to hold out at the least; 20 or more is recommended
 TOO_FEW_PIECES = ("The reference set has {n} usable piece(s); at least {minimum} are needed to train a realness model "
                   "(20 or more recommended).")
