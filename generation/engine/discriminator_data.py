@@ -53,9 +53,8 @@ TRANSPOSITIONS = tuple(range(-4, 4))
 def piece_windows(tracks: np.ndarray, onsets: np.ndarray | None, steps: int, hop: int,
                   transpositions: tuple[int, ...] = TRANSPOSITIONS) -> np.ndarray:
     """(N * len(transpositions), 6, steps, 128) feature windows of a piece, once per transposition."""
-    onsets = run_onsets(np.asarray(tracks, dtype=bool)) if onsets is None else onsets
-    return np.concatenate([feature_windows(piece_features(transpose(tracks, s), transpose(onsets, s)), steps, hop)
-                           for s in transpositions])  # fmt: skip
+    features = piece_features(tracks, onsets)  # voices are split by pitch order, which transposing keeps
+    return np.concatenate([feature_windows(transpose(features, s), steps, hop) for s in transpositions])
 
 
 def feature_windows(features: np.ndarray, steps: int, hop: int) -> np.ndarray:

@@ -133,3 +133,16 @@ def test_remeasure_updates_the_card_and_keeps_the_weights(tmp_path):
     assert "not measured" not in card
     assert arcnn_weights_sha256(arcnn_dir)[:16] in card
     assert "training saw no AR-CNN output" in card
+
+
+def test_transposed_windows_equal_the_features_of_transposed_music():
+    """Realness reads each window in 8 transpositions by shifting the feature planes once computed: the same as
+    computing the features of the transposed music (voices are split by pitch order, which transposing keeps)."""
+    from generation.engine.dataset import transpose
+    from generation.engine.discriminator_data import TRANSPOSITIONS, feature_windows, piece_windows
+
+    piece = pieces_split(load_chorales(), "test")[0]
+    fast = piece_windows(piece.rolls, piece.onsets, 64, 32)
+    slow = np.concatenate([feature_windows(piece_features(transpose(piece.rolls, s), transpose(piece.onsets, s)),
+                                           64, 32) for s in TRANSPOSITIONS])  # fmt: skip
+    assert np.array_equal(fast, slow)
