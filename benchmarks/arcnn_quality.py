@@ -29,8 +29,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generation.engine.arcnn import _choose_cells, make_training_pairs
-from generation.engine.arcnn_sampler import edit_rolls
+from generation.engine.models.arcnn.model import _choose_cells, make_training_pairs
+from generation.engine.models.arcnn.sampler import edit_rolls
 from generation.engine.dataset import load_chorales, pieces_split, windows
 
 TARGET_IMPROVED = 0.95
@@ -119,7 +119,7 @@ def corrupt(clean: torch.Tensor, *, add_of: str, generator: torch.Generator, rem
 
 def mean_realness(discriminator, contexts: np.ndarray, edited_voice: np.ndarray) -> float:
     """Mean realness of each 4-voice window with its first track replaced by `edited_voice` (N, T, 128)."""
-    from generation.engine.discriminator import realness
+    from generation.engine.models.discriminator.model import realness
 
     tracks = contexts.copy()
     tracks[:, 0] = edited_voice
@@ -182,7 +182,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from generation.engine.checkpoint import load_checkpoint
-    from generation.engine.train_arcnn import DEFAULT_OUT_DIR
+    from generation.engine.models.arcnn.train import DEFAULT_OUT_DIR
 
     model, _meta = load_checkpoint(args.checkpoint or DEFAULT_OUT_DIR, architecture="arcnn")
     if args.add_logit_bias is not None:
@@ -194,7 +194,7 @@ def main() -> None:
         clean, contexts = split_windows(args.split, [int(v) for v in args.voices.split(",")], args.hop)
     discriminator = None
     if contexts is not None and not args.no_realness and (DISCRIMINATOR_DIR / "model.safetensors").exists():
-        from generation.engine.discriminator import load_discriminator
+        from generation.engine.models.discriminator.model import load_discriminator
 
         discriminator = load_discriminator(DISCRIMINATOR_DIR)
     started = time.perf_counter()

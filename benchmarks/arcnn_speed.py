@@ -19,9 +19,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generation.engine.arcnn import ARCNN, ARCNNConfig
-from generation.engine.arcnn_sampler import edit_rolls, generate
-from generation.engine.arcnn_spec import n_parameters
+from generation.engine.models.arcnn.model import ARCNN, ARCNNConfig
+from generation.engine.models.arcnn.sampler import edit_rolls, generate
+from generation.engine.models.arcnn.spec import n_parameters
 from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.representation import replace_tracks, rolls_to_midi
 
@@ -49,7 +49,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from generation.engine.checkpoint import load_checkpoint
-    from generation.engine.train_arcnn import DEFAULT_OUT_DIR
+    from generation.engine.models.arcnn.train import DEFAULT_OUT_DIR
 
     model, _meta = load_checkpoint(args.checkpoint or DEFAULT_OUT_DIR, architecture="arcnn")
     piece = pieces_split(load_chorales(), "test")[0]

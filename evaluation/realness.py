@@ -85,7 +85,7 @@ def realness_model_for(challenge=None) -> tuple[object, dict]:
 
 
 def realness_of(pm: pretty_midi.PrettyMIDI, model=None) -> float:
-    from generation.engine.discriminator import realness
+    from generation.engine.models.discriminator.model import realness
 
     tracks, onsets = sounded_rolls(pm)
     return realness(model or load_model(), tracks, onsets)

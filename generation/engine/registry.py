@@ -61,7 +61,7 @@ def _train_discriminator(data_dir: Path | None, steps: int | None, out_dir: Path
     """train_discriminator.train takes keyword arguments and returns the weights path; metrics are in config.json."""
     import json
 
-    from generation.engine.train_discriminator import train
+    from generation.engine.models.discriminator.train import train
 
     weights = Path(train(data=data_dir, steps=steps, out=out_dir, device=device))
     config = weights.parent / "config.json"
@@ -71,19 +71,19 @@ def _train_discriminator(data_dir: Path | None, steps: int | None, out_dir: Path
 ARCHITECTURES: dict[str, Architecture] = {
     "arcnn": Architecture(
         name="arcnn",
-        config_from_dict=_lazy("generation.engine.arcnn_spec:config_from_dict"),
-        tensor_specs=_lazy("generation.engine.arcnn_spec:tensor_specs"),
-        build_model=_lazy("generation.engine.arcnn:build_model"),
-        train=_lazy("generation.engine.train_arcnn:train"),
-        generate=_lazy("generation.engine.arcnn_sampler:generate"),
+        config_from_dict=_lazy("generation.engine.models.arcnn.spec:config_from_dict"),
+        tensor_specs=_lazy("generation.engine.models.arcnn.spec:tensor_specs"),
+        build_model=_lazy("generation.engine.models.arcnn.model:build_model"),
+        train=_lazy("generation.engine.models.arcnn.train:train"),
+        generate=_lazy("generation.engine.models.arcnn.sampler:generate"),
         default_checkpoint_dir=CHECKPOINTS_DIR / "arcnn",
         description="AR-CNN editing: adds and removes notes so a track sounds more like Bach",
     ),
     "discriminator": Architecture(
         name="discriminator",
-        config_from_dict=_lazy("generation.engine.discriminator_spec:config_from_dict"),
-        tensor_specs=_lazy("generation.engine.discriminator_spec:tensor_specs"),
-        build_model=_lazy("generation.engine.discriminator:build_model"),
+        config_from_dict=_lazy("generation.engine.models.discriminator.spec:config_from_dict"),
+        tensor_specs=_lazy("generation.engine.models.discriminator.spec:tensor_specs"),
+        build_model=_lazy("generation.engine.models.discriminator.model:build_model"),
         train=_train_discriminator,
         default_checkpoint_dir=CHECKPOINTS_DIR / "discriminator",
         description="realness discriminator used by scoring",

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from generation.engine.arcnn import ARCNN, arcnn_loss, make_training_pairs
-from generation.engine.arcnn_spec import ARCNNConfig, config_from_dict, config_to_dict, tensor_specs
+from generation.engine.models.arcnn.model import ARCNN, arcnn_loss, make_training_pairs
+from generation.engine.models.arcnn.spec import ARCNNConfig, config_from_dict, config_to_dict, tensor_specs
 from generation.engine.errors import CheckpointError
 
 TINY = ARCNNConfig(base_channels=4, levels=2, max_channels=8, window_steps=32)
@@ -154,7 +154,7 @@ def test_a_few_training_steps_lower_the_loss():
 def test_train_writes_a_loadable_checkpoint_with_curve_and_card(tmp_path):
     from generation.engine.checkpoint import load_checkpoint
     from generation.engine.midi_io import write_midi
-    from generation.engine.train_arcnn import TrainConfig, train
+    from generation.engine.models.arcnn.train import TrainConfig, train
     from tests.engine.midi_factory import make_pm
 
     data = tmp_path / "midi"
@@ -188,7 +188,7 @@ def _piece(n_steps: int = 64, seed: int = 0):
 
 
 def test_merged_windows_or_the_voices_and_fill_their_share_of_each_batch():
-    from generation.engine.train_arcnn import TrainConfig, _random_batch, build_windows, concat_windows
+    from generation.engine.models.arcnn.train import TrainConfig, _random_batch, build_windows, concat_windows
 
     pieces = [_piece(seed=s) for s in range(3)]
     voices = build_windows(pieces, 32, 16)
@@ -227,7 +227,7 @@ def test_span_rows_add_random_cells_only_inside_their_pitch_span():
 
 def test_train_steps_cover_the_whole_two_stage_run():
     """`manage.py train arcnn --steps N` runs N steps in all, split in the default recipe's proportions."""
-    from generation.engine.train_arcnn import DEFAULT_RECIPE, PRETRAIN_RECIPE, scaled_to_steps
+    from generation.engine.models.arcnn.train import DEFAULT_RECIPE, PRETRAIN_RECIPE, scaled_to_steps
 
     scaled = scaled_to_steps(DEFAULT_RECIPE, 80)
     assert (scaled.pretrain_steps, scaled.steps) == (50, 30)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from generation.engine.arcnn import ARCNN
-from generation.engine.arcnn_sampler import choose_melody_track, edit_rolls, generate
-from generation.engine.arcnn_spec import ARCNNConfig
+from generation.engine.models.arcnn.model import ARCNN
+from generation.engine.models.arcnn.sampler import choose_melody_track, edit_rolls, generate
+from generation.engine.models.arcnn.spec import ARCNNConfig
 from generation.engine.errors import MidiValidationError
 from generation.engine.params import validate_params
 from generation.engine.registry import get_architecture, load_default_model

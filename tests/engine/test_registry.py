@@ -42,7 +42,7 @@ def test_importing_the_registry_imports_no_model_code():
         "import sys\n"
         "from generation.engine import registry\n"
         "registry.get_architecture('arcnn')\n"
-        "assert not any(m.startswith(('torch', 'generation.engine.arcnn')) for m in sys.modules)\n"
+        "assert not any(m.startswith(('torch', 'generation.engine.models.arcnn.model')) for m in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=False)
     assert result.returncode == 0, result.stderr

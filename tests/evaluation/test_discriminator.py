@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from generation.engine.dataset import load_chorales, pieces_split
-from generation.engine.discriminator_data import FAMILIES, piece_features
-from generation.engine.discriminator_spec import DiscriminatorConfig, config_from_dict, tensor_specs
+from generation.engine.models.discriminator.data import FAMILIES, piece_features
+from generation.engine.models.discriminator.spec import DiscriminatorConfig, config_from_dict, tensor_specs
 from generation.engine.errors import CheckpointError
 from generation.engine.registry import CHECKPOINTS_DIR
 from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES
 
 
 def test_tensor_specs_match_the_model():
-    from generation.engine.discriminator import build_model
+    from generation.engine.models.discriminator.model import build_model
 
     for config in (DiscriminatorConfig(), DiscriminatorConfig(channels=8, pitch_kernel=7)):
         state = build_model(config).state_dict()
@@ -51,8 +51,8 @@ def test_real_chorales_score_above_their_corruptions():
     """On a small sample of test chorales: real above every family on average, and each family's AUC above chance."""
 
     from evaluation.realness import load_model
-    from generation.engine.discriminator import realness
-    from generation.engine.train_discriminator import family_corruptors, roc_auc
+    from generation.engine.models.discriminator.model import realness
+    from generation.engine.models.discriminator.train import family_corruptors, roc_auc
 
     model = load_model()
     rng = np.random.default_rng(0)
@@ -67,8 +67,8 @@ def test_real_chorales_score_above_their_corruptions():
 @pytest.mark.slow
 def test_training_writes_a_loadable_checkpoint(tmp_path):
 
-    from generation.engine.discriminator import load_discriminator
-    from generation.engine.train_discriminator import train
+    from generation.engine.models.discriminator.model import load_discriminator
+    from generation.engine.models.discriminator.train import train
 
     train(steps=3, out=tmp_path, progress=False, max_eval_pieces=3, with_arcnn=False,
           config=DiscriminatorConfig(channels=4, pitch_kernel=5))
@@ -86,9 +86,9 @@ def test_arcnn_family_edits_the_soprano_only(tmp_path):
     """The AR-CNN family runs a shipped-format AR-CNN checkpoint (here a tiny untrained one) on the soprano."""
     import torch
 
-    from generation.engine.arcnn import build_model
+    from generation.engine.models.arcnn.model import build_model
     from generation.engine.checkpoint import save_checkpoint
-    from generation.engine.train_discriminator import arcnn_family
+    from generation.engine.models.discriminator.train import arcnn_family
 
     torch.manual_seed(0)
     config = {"base_channels": 4, "levels": 2, "max_channels": 8, "convs_per_level": 1, "window_steps": 64}
@@ -108,10 +108,10 @@ def test_remeasure_updates_the_card_and_keeps_the_weights(tmp_path):
     """Re-measuring (no training) adds the arcnn family's figures for the given AR-CNN; the weights stay as they are."""
     import torch
 
-    from generation.engine.arcnn import build_model
+    from generation.engine.models.arcnn.model import build_model
     from generation.engine.checkpoint import save_checkpoint
-    from generation.engine.discriminator_measure import remeasure
-    from generation.engine.train_discriminator import arcnn_weights_sha256, train
+    from generation.engine.models.discriminator.measure import remeasure
+    from generation.engine.models.discriminator.train import arcnn_weights_sha256, train
 
     disc_dir, arcnn_dir = tmp_path / "discriminator", tmp_path / "arcnn"
     train(steps=3, out=disc_dir, progress=False, max_eval_pieces=2, with_arcnn=False,
@@ -139,7 +139,7 @@ def test_transposed_windows_equal_the_features_of_transposed_music():
     """Realness reads each window in 8 transpositions by shifting the feature planes once computed: the same as
     computing the features of the transposed music (voices are split by pitch order, which transposing keeps)."""
     from generation.engine.dataset import transpose
-    from generation.engine.discriminator_data import TRANSPOSITIONS, feature_windows, piece_windows
+    from generation.engine.models.discriminator.data import TRANSPOSITIONS, feature_windows, piece_windows
 
     piece = pieces_split(load_chorales(), "test")[0]
     fast = piece_windows(piece.rolls, piece.onsets, 64, 32)

@@ -91,7 +91,7 @@ def tiny_arcnn_checkpoint(folder: Path, **overrides) -> tuple[Path, dict]:
 
     import torch
 
-    from generation.engine.arcnn import build_model
+    from generation.engine.models.arcnn.model import build_model
     from generation.engine.checkpoint import save_checkpoint
 
     torch.manual_seed(0)

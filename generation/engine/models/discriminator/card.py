@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from generation.engine.discriminator_data import FAMILIES
-from generation.engine.discriminator_spec import DiscriminatorConfig, n_parameters
+from generation.engine.models.discriminator.data import FAMILIES
+from generation.engine.models.discriminator.spec import DiscriminatorConfig, n_parameters
 from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES
 from generation.engine.trivial_music import FAMILY_TEXT as TRIVIAL_TEXT
 
@@ -33,7 +33,7 @@ def _arcnn_note(metrics: dict) -> str:
         return text + " (the one this model was trained against).\n"
     seen = f"an earlier AR-CNN (sha256 {trained[:16]}...)" if trained else "no AR-CNN output"
     return (text + f"; training saw {seen}. Figures re-measured without retraining: "
-            "`python -m generation.engine.discriminator_measure`.\n")
+            "`python -m generation.engine.models.discriminator.measure`.\n")
 
 
 def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, metrics: dict, trained_on: str) -> Path:

@@ -20,9 +20,9 @@ import numpy as np
 import pretty_midi
 import torch
 
-from .arcnn import ARCNN
-from .errors import MidiValidationError
-from .representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, seconds_to_steps
+from generation.engine.models.arcnn.model import ARCNN
+from generation.engine.errors import MidiValidationError
+from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, seconds_to_steps
 
 MAX_BARS = 32  # DeepComposer's input limit: edits apply to the first 32 bars; later notes are kept as they are
 NO_MELODY_MESSAGE = "The MIDI file has no non-drum track with notes to edit."

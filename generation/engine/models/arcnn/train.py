@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .arcnn import ARCNN, arcnn_loss, make_training_pairs
-from .arcnn_spec import ARCHITECTURE, ARCNNConfig, n_parameters
-from .dataset import Piece, load_chorales, load_midi_folder, pieces_split, transpose
+from generation.engine.models.arcnn.model import ARCNN, arcnn_loss, make_training_pairs
+from generation.engine.models.arcnn.spec import ARCHITECTURE, ARCNNConfig, n_parameters
+from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split, transpose
 
 DEFAULT_OUT_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "arcnn"
 
@@ -304,7 +304,7 @@ def train(
     checkpoint (generation/checkpoints/arcnn). `init_from` (a checkpoint folder) skips the pre-training stage and
     starts from those weights instead. `steps` is the whole run's length (see scaled_to_steps). Returns the metrics.
     """
-    from .checkpoint import load_checkpoint, save_checkpoint
+    from generation.engine.checkpoint import load_checkpoint, save_checkpoint
 
     model_config = model_config or ARCNNConfig()
     cfg = train_config or DEFAULT_RECIPE

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .config_bounds import bounded_config_values
-from .errors import CheckpointError
+from generation.engine.config_bounds import bounded_config_values
+from generation.engine.errors import CheckpointError
 
 ARCHITECTURE = "discriminator"
 N_FEATURE_CHANNELS = 6  # discriminator_data.piece_features: S, A, T, B voice planes, pooled roll, pooled onsets

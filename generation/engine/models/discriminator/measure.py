@@ -6,7 +6,7 @@ every family's ROC AUC, mean realness and the calibration error against the curr
 seeds as training, then rewrites the metrics in config.json and MODEL_CARD.md. The weights, temperature included,
 are left as they are.
 
-    python -m generation.engine.discriminator_measure [--checkpoint DIR] [--data DIR] [--dry-run]
+    python -m generation.engine.models.discriminator.measure [--checkpoint DIR] [--data DIR] [--dry-run]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from generation.engine.train_discriminator import DEFAULT_OUT
+from generation.engine.models.discriminator.train import DEFAULT_OUT
 
 
 def remeasure(checkpoint_dir: str | Path = DEFAULT_OUT, *, data: str | Path | None = None,
@@ -27,9 +27,9 @@ def remeasure(checkpoint_dir: str | Path = DEFAULT_OUT, *, data: str | Path | No
     ``arcnn_dir``: the AR-CNN checkpoint to run (default: the shipped one); ``max_pieces``: the first test pieces only;
     ``eval_seed``: the seed training used (the test split is built with ``eval_seed + 1``, as in training)."""
     from generation.engine.dataset import load_chorales, pieces_split
-    from generation.engine.discriminator import load_discriminator
-    from generation.engine.discriminator_card import write_model_card
-    from generation.engine.train_discriminator import (
+    from generation.engine.models.discriminator.model import load_discriminator
+    from generation.engine.models.discriminator.card import write_model_card
+    from generation.engine.models.discriminator.train import (
         TrainConfig,
         arcnn_family,
         arcnn_weights_sha256,

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from generation.engine.discriminator_data import piece_windows
-from generation.engine.discriminator_spec import (
+from generation.engine.models.discriminator.data import piece_windows
+from generation.engine.models.discriminator.spec import (
     ARCHITECTURE,
     N_FEATURE_CHANNELS,
     DiscriminatorConfig,

@@ -33,8 +33,8 @@ from torch.nn import functional
 from tqdm import tqdm
 
 from generation.engine.dataset import Piece, load_chorales, pieces_split, transpose
-from generation.engine.discriminator import Discriminator, build_model
-from generation.engine.discriminator_data import (
+from generation.engine.models.discriminator.model import Discriminator, build_model
+from generation.engine.models.discriminator.data import (
     FAMILIES,
     VOICE_RANGES,
     feature_windows,
@@ -45,7 +45,7 @@ from generation.engine.discriminator_data import (
     shuffled_pitches,
     stretch,
 )
-from generation.engine.discriminator_spec import ARCHITECTURE, DiscriminatorConfig, config_to_dict
+from generation.engine.models.discriminator.spec import ARCHITECTURE, DiscriminatorConfig, config_to_dict
 from generation.engine.midi_io import load_midi
 from generation.engine.representation import SOUNDED_STEPS_PER_SECOND, sounded_rolls
 from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES, STEPS_PER_BAR
@@ -119,8 +119,8 @@ def arcnn_family(checkpoint_dir: Path | None = None, iterations: int = 100) -> C
     folder = checkpoint_dir or CHECKPOINTS_DIR / "arcnn"
     if not (folder / "model.safetensors").exists():
         return None
-    from generation.engine.arcnn import make_training_pairs
-    from generation.engine.arcnn_sampler import edit_rolls
+    from generation.engine.models.arcnn.model import make_training_pairs
+    from generation.engine.models.arcnn.sampler import edit_rolls
     from generation.engine.checkpoint import load_checkpoint
 
     model, _meta = load_checkpoint(folder, architecture="arcnn")
@@ -404,7 +404,7 @@ def train(*, data: str | Path | None = None, pieces: list[Piece] | None = None, 
     """Train on the chorales, or on a reference set (``pieces`` on the sounded grid, or the MIDI files of ``data``),
     fit the temperature on held-out pieces, measure them, and write the checkpoint, loss.png and MODEL_CARD.md into
     ``out``. Returns the weights' path; the figures are in config.json's metrics."""
-    from generation.engine.discriminator_card import write_model_card
+    from generation.engine.models.discriminator.card import write_model_card
 
     started = time.time()
     if data is not None or pieces is not None:
