@@ -1,18 +1,26 @@
-"""AR-CNN quality (DESIGN section 8): does editing bring corrupted test windows back towards the original?
+"""AR-CNN quality (DESIGN section 8): what a user gets from the editor, in three tables.
 
-Two modes. `--mode voices` (default): every test-split 8-bar (128-step) window of the chosen voices (soprano = the
-melody by default) that holds a note. `--mode merged`: the four voices OR-ed into one roll (DeepComposer's setting:
-its AR-CNN notebook trains on the chorales merged into one piano track), ~490 note cells a window. Windows start
-every --hop steps and are corrupted with a fixed seed: 50 % of the note cells removed and "1 % random notes" added,
-read by --add-pct-of as 1 % of the window's empty cells (`empty`, the voices default), 1 % of its note cells
-(`notes`), or 1 % of the empty cells between its lowest and highest sounding pitch, added there (`span`, the merged
-default: the reading that reproduces issue 3's ~0.47 before-Jaccard). The default sampler (100 iterations,
-temperature 1.0, max_add 500, max_remove_pct 100) then edits it. We report the fraction of windows whose Jaccard
-similarity (note cells) to the original rises, the mean Jaccard before and after, and the best mean any 100
-single-cell edits could reach (an oracle that knows the original).
+1. `notes` (the target table): every test-split 8-bar (128-step) window of the four voices OR-ed into one roll, with
+   50 % of its NOTES removed (whole notes, chosen at random) and short random notes (1-4 steps, a sixteenth to a
+   quarter) added on 1 % of the empty cells within the window's pitch span. The sampler then edits it. Reported:
+   windows whose Jaccard similarity to the original (note cells) rises, the mean gain, the precision of the cells
+   it added (share that belong to the original) and of the cells it removed (share that were random), the gain of
+   removing exactly the random notes, and the best mean any 100 single-cell edits could reach (an oracle).
+2. `cells` (the earlier mode, kept for comparison): 50 % of the note CELLS removed (gaps inside notes that stay),
+   1 % of the empty cells within the pitch span added (`--cells-of voices` uses soprano windows, 1 % of all empty
+   cells, the first model's setting).
+3. `melodies`: a user's melody edited at the given parameters: the first 8 bars of --folk Essen folk tunes of the
+   test split (music21's corpus via generation/engine/folk.py; no model trains on folk) and of every test-split
+   chorale soprano. Reported per source: share of input notes kept whole, share of time with >= 2 notes sounding,
+   share of added notes in the melody's key (Krumhansl-Schmuckler key of the input; major scale, or natural minor +
+   leading tone), the pitch range of the added notes, and the share of notes shorter than a beat before/after.
+   `--temperatures` adds a row per temperature: notes added outside the model's training pitch range.
 
-    .venv/bin/python benchmarks/arcnn_quality.py [--mode voices|merged] [--add-pct-of empty|notes|span]
-        [--checkpoint DIR] [--hop 16] [--voices 0] [--seed 0] [--threads 1]
+The sampler's parameters default to the shipped defaults (PARAM_SPECS); --iterations, --temperature, --max-add and
+--max-remove-pct override them.
+
+    .venv/bin/python benchmarks/arcnn_quality.py [--tables notes,cells,melodies] [--split test|valid]
+        [--checkpoint DIR] [--hop 16] [--folk 40] [--temperatures 0.5,1,2,4,6] [--seed 0] [--threads 1] [--json]
 """
 
 from __future__ import annotations
@@ -29,21 +37,76 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from generation.engine.dataset import load_chorales, pieces_split, windows
 from generation.engine.models.arcnn.model import _choose_cells, make_training_pairs
 from generation.engine.models.arcnn.sampler import edit_rolls
-from generation.engine.dataset import load_chorales, pieces_split, windows
+from generation.engine.representation import roll_to_notes
 
-TARGET_IMPROVED = 0.95
-ADD_READINGS = {
-    "empty": "1 % of the window's empty cells, anywhere",
-    "notes": "1 % of the window's note cells, anywhere empty",
-    "span": "1 % of the empty cells within the window's pitch span, added there",
-}
-DEFAULT_ADD_OF = {"voices": "empty", "merged": "span"}
-TARGET_GAIN = 0.15
-DISCRIMINATOR_DIR = Path(__file__).resolve().parents[1] / "generation" / "checkpoints" / "discriminator"
+WINDOW = 128
+SHORT = 4  # steps: a note shorter than a beat (a quarter note)
+MAJOR = (0, 2, 4, 5, 7, 9, 11)
+MINOR = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor + the leading tone (harmonic minor's raised 7th)
+# Krumhansl-Kessler key profiles (C major, C minor)
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
+def default_params() -> dict:
+    from generation.engine.params import PARAM_SPECS
+
+    return {name: spec.default for name, spec in PARAM_SPECS["arcnn"].items() if name != "seed"}
+
+
+# ---------------------------------------------------------------------------------------------------- corruption
+def window_notes(roll: np.ndarray, onsets: np.ndarray) -> list[tuple[int, int, int]]:
+    """(pitch, start, end) of every note of a (T, P) roll, notes split at `onsets` (re-struck notes stay apart)."""
+    pitches, starts, ends = roll_to_notes(roll, onsets & roll)
+    return list(zip(pitches.tolist(), starts.tolist(), ends.tolist(), strict=True))
+
+
+def remove_notes(roll: np.ndarray, onsets: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """A copy of `roll` (T, P) with round(fraction * n) of its n notes removed whole, chosen at random."""
+    notes = window_notes(roll, onsets)
+    out = roll.copy()
+    for k in rng.choice(len(notes), size=int(round(fraction * len(notes))), replace=False).tolist():
+        pitch, start, end = notes[k]
+        out[start:end, pitch] = False
+    return out
+
+
+def add_short_notes(roll: np.ndarray, clean: np.ndarray, pct: float, rng: np.random.Generator,
+                    max_len: int = SHORT) -> np.ndarray:
+    """A copy of `roll` with random notes of 1..max_len steps added on `pct` % of the cells that are empty in `clean`
+    between its lowest and highest sounding pitch (the last note is cut to land on the count exactly). Added cells
+    are empty in `clean` (each is a wrong note); a note stops at the first cell that is not."""
+    out = roll.copy()
+    sounding = np.flatnonzero(clean.any(axis=0))
+    if len(sounding) == 0:
+        return out
+    low, high = int(sounding[0]), int(sounding[-1])
+    free = ~clean[:, low : high + 1]
+    budget = int(round(pct / 100.0 * free.sum()))
+    added = 0
+    while added < budget:
+        pitch, start = int(rng.integers(low, high + 1)), int(rng.integers(0, roll.shape[0]))
+        length = int(rng.integers(1, max_len + 1))
+        for step in range(start, min(start + length, roll.shape[0])):
+            if clean[step, pitch] or out[step, pitch] or added >= budget:
+                break
+            out[step, pitch] = True
+            added += 1
+    return out
+
+
+def corrupt_notes(clean: np.ndarray, onsets: np.ndarray, *, seed: int = 0, remove: float = 0.5,
+                  add_pct: float = 1.0) -> np.ndarray:
+    """The note-level benchmark's corruption of (N, T, P) windows: whole notes removed, short random notes added."""
+    rng = np.random.default_rng(seed)
+    return np.stack([add_short_notes(remove_notes(c, o, remove, rng), c, add_pct, rng)
+                     for c, o in zip(clean, onsets, strict=True)])
+
+
+# ------------------------------------------------------------------------------------------------------- metrics
 def jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(N, T, P) bool x2 -> (N,) |a & b| / |a | b|."""
     inter = (a & b).sum(axis=(1, 2))
@@ -52,7 +115,7 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def oracle_jaccard(corrupted: np.ndarray, clean: np.ndarray, edits: int) -> np.ndarray:
-    """Best Jaccard reachable with `edits` single-cell flips, knowing the original (adds first pay most)."""
+    """Best Jaccard reachable with `edits` single-cell flips, knowing the original."""
     inter = (corrupted & clean).sum(axis=(1, 2))
     union = (corrupted | clean).sum(axis=(1, 2))
     missing = (clean & ~corrupted).sum(axis=(1, 2))
@@ -65,119 +128,265 @@ def oracle_jaccard(corrupted: np.ndarray, clean: np.ndarray, edits: int) -> np.n
     return best
 
 
-def split_windows(split: str, voices: list[int], hop: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every non-empty 128-step window of `voices` in `split`, starting every `hop` steps.
-
-    Returns (windows (N, 128, 128) bool, their four-voice context (N, 4, 128, 128) with the edited voice first).
-    """
-    steps = 128
-    rolls, contexts = [], []
-    for piece in pieces_split(load_chorales(), split):
-        full = np.stack([windows(piece.rolls[v], steps, hop) for v in range(4)], axis=1)  # (W, 4, steps, 128)
-        for voice in voices:
-            keep = full[:, voice].any(axis=(1, 2))
-            rolls.append(full[keep, voice])
-            contexts.append(np.roll(full[keep], -voice, axis=1))  # the edited voice first
-    return np.concatenate(rolls), np.concatenate(contexts)
-
-
-def merged_windows(split: str, hop: int) -> np.ndarray:
-    """Every non-empty 128-step window of the four voices OR-ed into one roll: (N, 128, 128) bool."""
-    out = []
-    for piece in pieces_split(load_chorales(), split):
-        merged = windows(piece.rolls.any(axis=0), 128, hop)  # (W, 128, 128)
-        out.append(merged[merged.any(axis=(1, 2))])
-    return np.concatenate(out)
-
-
-def corrupt(clean: torch.Tensor, *, add_of: str, generator: torch.Generator, remove_pct: float = 50.0,
-            add_pct: float = 1.0) -> torch.Tensor:
-    """Remove `remove_pct` % of each window's note cells and add random cells, `add_pct` % of what `add_of` names.
-
-    `empty` is the training recipe's corruption (make_training_pairs, same random stream). clean (B, T, P) bool.
-    """
-    if add_of == "empty":
-        return make_training_pairs(clean, remove_pct=(remove_pct, remove_pct), add_pct=(add_pct, add_pct),
-                                   generator=generator)[0]
-    batch = clean.shape[0]
-    flat = clean.bool().reshape(batch, -1)  # (B, N)
-    removed = _choose_cells(flat, torch.full((batch,), remove_pct / 100.0), generator)
-    candidates = ~flat
-    if add_of == "span":
-        sounding = clean.any(dim=1)  # (B, P)
-        pitch = torch.arange(clean.shape[2])
-        low = torch.where(sounding, pitch, clean.shape[2]).min(dim=1).values  # (B,)
-        high = torch.where(sounding, pitch, -1).max(dim=1).values
-        in_span = (pitch >= low[:, None]) & (pitch <= high[:, None])  # (B, P)
-        candidates &= in_span[:, None, :].expand_as(clean).reshape(batch, -1)
-        fraction = torch.full((batch,), add_pct / 100.0)
-    else:  # notes: as many cells as add_pct % of the note cells, among all empty cells
-        fraction = (flat.sum(dim=1) * add_pct / 100.0) / candidates.sum(dim=1).clamp(min=1)
-    added = _choose_cells(candidates, fraction, generator)
-    return ((flat & ~removed) | added).reshape(clean.shape)
-
-
-def mean_realness(discriminator, contexts: np.ndarray, edited_voice: np.ndarray) -> float:
-    """Mean realness of each 4-voice window with its first track replaced by `edited_voice` (N, T, 128)."""
-    from generation.engine.models.discriminator.model import realness
-
-    tracks = contexts.copy()
-    tracks[:, 0] = edited_voice
-    return float(np.mean([realness(discriminator, t) for t in tracks]))
-
-
-def evaluate(model, clean: np.ndarray, *, seed: int = 0, iterations: int = 100, temperature: float = 1.0,
-             max_add: int = 500, max_remove_pct: float = 100.0, batch: int = 64, discriminator=None,
-             contexts: np.ndarray | None = None, add_of: str = "empty") -> dict:
-    """Corrupt (50 % removed, 1 % added as `add_of` reads it), edit with the sampler, compare Jaccard before/after."""
-    generator = torch.Generator().manual_seed(seed)
-    corrupted = corrupt(torch.from_numpy(clean), add_of=add_of, generator=generator)
-    sample_gen = torch.Generator().manual_seed(seed + 1)
-    edited = torch.cat([
-        edit_rolls(model, corrupted[lo : lo + batch], iterations=iterations, temperature=temperature,
-                   max_add=max_add, max_remove_pct=max_remove_pct, generator=sample_gen)
-        for lo in range(0, len(clean), batch)
-    ]).numpy()
-    corrupted = corrupted.numpy()
+def edit_metrics(clean: np.ndarray, corrupted: np.ndarray, edited: np.ndarray, edits: int) -> dict:
+    """Jaccard before/after, precision of additions and removals (pooled over windows), oracle and baselines."""
     before, after = jaccard(corrupted, clean), jaccard(edited, clean)
-    added = (edited & ~corrupted).sum(axis=(1, 2))
-    realness = {}
-    if discriminator is not None and contexts is not None:
-        realness = {f"realness_{name}": mean_realness(discriminator, contexts, roll)
-                    for name, roll in (("original", clean), ("corrupted", corrupted), ("edited", edited))}
+    added, removed = edited & ~corrupted, corrupted & ~edited
     return {
-        **realness,
         "windows": len(clean),
         "improved_fraction": float((after > before).mean()),
         "mean_jaccard_before": float(before.mean()),
         "mean_jaccard_after": float(after.mean()),
         "mean_gain": float((after - before).mean()),
-        "oracle_mean_jaccard": float(oracle_jaccard(corrupted, clean, iterations).mean()),
+        "precision_added": float((added & clean).sum() / max(added.sum(), 1)),
+        "precision_removed": float((removed & ~clean).sum() / max(removed.sum(), 1)),
+        "mean_cells_added": float(added.sum(axis=(1, 2)).mean()),
+        "mean_cells_removed": float(removed.sum(axis=(1, 2)).mean()),
+        "gain_removing_random": float((jaccard(corrupted & clean, clean) - before).mean()),
+        "oracle_mean_jaccard": float(oracle_jaccard(corrupted, clean, edits).mean()),
         "mean_note_cells": float(clean.sum(axis=(1, 2)).mean()),
         "mean_random_cells": float((corrupted & ~clean).sum(axis=(1, 2)).mean()),
-        "mean_cells_added": float(added.mean()),
-        "mean_cells_removed": float((corrupted & ~edited).sum(axis=(1, 2)).mean()),
-        "fixes_per_edit": float((((edited ^ corrupted) & (corrupted ^ clean)).sum(axis=(1, 2))
-                                 / np.maximum((edited ^ corrupted).sum(axis=(1, 2)), 1)).mean()),
     }
+
+
+def estimate_key(roll: np.ndarray) -> tuple[int, str]:
+    """(tonic pitch class, "major" | "minor") of a (T, P) roll: Krumhansl-Schmuckler on duration-weighted pitch
+    classes."""
+    weights = np.bincount(np.arange(roll.shape[1]) % 12, weights=roll.sum(axis=0), minlength=12)
+    best = (-np.inf, 0, "major")
+    for tonic in range(12):
+        for mode, profile in (("major", KK_MAJOR), ("minor", KK_MINOR)):
+            r = np.corrcoef(weights, np.roll(profile, tonic))[0, 1] if weights.std() > 0 else 0.0
+            if r > best[0]:
+                best = (r, tonic, mode)
+    return best[1], best[2]
+
+
+def key_pitch_classes(roll: np.ndarray) -> set[int]:
+    tonic, mode = estimate_key(roll)
+    return {(tonic + step) % 12 for step in (MAJOR if mode == "major" else MINOR)}
+
+
+def melody_metrics(inputs: np.ndarray, onsets: np.ndarray, outputs: np.ndarray, lengths: list[int],
+                   pitch_range: tuple[int, int]) -> dict:
+    """Per-melody measures averaged over melodies (added-note shares pooled over all added notes)."""
+    kept, poly, short_in, short_out = [], [], [], []
+    added_total = added_in_key = outside = 0
+    added_pitches: list[int] = []
+    for x, o, y, n in zip(inputs, onsets, outputs, lengths, strict=True):
+        x, o, y = x[:n], o[:n], y[:n]
+        notes_in = window_notes(x, o)
+        kept.append(np.mean([y[s:e, p].all() for p, s, e in notes_in]))
+        poly.append(float((y.sum(axis=1) >= 2).mean()))
+        short_in.append(np.mean([e - s < SHORT for _p, s, e in notes_in]))
+        notes_out = window_notes(y, o)  # as generate() writes them: input onsets, a run of added cells is a note
+        short_out.append(np.mean([e - s < SHORT for _p, s, e in notes_out]) if notes_out else 0.0)
+        pcs = key_pitch_classes(x)
+        new_pitches, _s, _e = roll_to_notes(y & ~x)
+        added_total += len(new_pitches)
+        added_in_key += sum(int(p) % 12 in pcs for p in new_pitches.tolist())
+        outside += int(((new_pitches < pitch_range[0]) | (new_pitches > pitch_range[1])).sum())
+        added_pitches += new_pitches.tolist()
+    return {
+        "melodies": len(inputs),
+        "notes_kept": float(np.mean(kept)),
+        "time_two_plus": float(np.mean(poly)),
+        "added_notes": added_total,
+        "added_in_key": float(added_in_key / max(added_total, 1)),
+        "added_pitch_min": int(min(added_pitches)) if added_pitches else None,
+        "added_pitch_max": int(max(added_pitches)) if added_pitches else None,
+        "added_outside_range": outside,
+        "short_before": float(np.mean(short_in)),
+        "short_after": float(np.mean(short_out)),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------- data
+def merged_windows(split: str, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every non-empty 128-step window of the four voices OR-ed into one roll, with its note onsets: (N, T, P) x2."""
+    rolls, onsets = [], []
+    for piece in pieces_split(load_chorales(), split):
+        merged = piece.rolls.any(axis=0)
+        starts = (piece.onsets & piece.rolls).any(axis=0)
+        w, o = windows(merged, WINDOW, hop), windows(starts, WINDOW, hop)
+        keep = w.any(axis=(1, 2))
+        rolls.append(w[keep])
+        onsets.append(o[keep])
+    return np.concatenate(rolls), np.concatenate(onsets)
+
+
+def soprano_windows(split: str, hop: int) -> np.ndarray:
+    out = []
+    for piece in pieces_split(load_chorales(), split):
+        w = windows(piece.rolls[0], WINDOW, hop)
+        out.append(w[w.any(axis=(1, 2))])
+    return np.concatenate(out)
+
+
+def melodies(split: str, n_folk: int) -> dict[str, tuple[np.ndarray, np.ndarray, list[int]]]:
+    """{"folk": ..., "soprano": ...}: (rolls (N, 128, 128), onsets, lengths in steps) of the first 8 bars of the
+    first n_folk folk tunes of `split` (by name) and of every chorale soprano of `split`, read from MIDI as a user's
+    upload is."""
+    from generation.engine.folk import load_folk
+    from generation.engine.representation import midi_to_rolls
+
+    def first_window(pm) -> tuple[np.ndarray, np.ndarray, int]:
+        rolls = midi_to_rolls(pm)
+        roll, onset = np.zeros((WINDOW, 128), bool), np.zeros((WINDOW, 128), bool)
+        n = min(WINDOW, rolls.tracks[0].shape[0])
+        roll[:n], onset[:n] = rolls.tracks[0][:n], rolls.onsets[0][:n]
+        return roll, onset, n
+
+    out = {}
+    tunes = sorted((t for t in load_folk() if t.split == split), key=lambda t: t.name)[:n_folk]
+    chorales = pieces_split(load_chorales(), split)
+    for name, pms in (("folk", [t.to_midi() for t in tunes]),
+                      ("soprano", [replace_voices(p) for p in chorales])):
+        rows = [first_window(pm) for pm in pms]
+        out[name] = (np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), [r[2] for r in rows])
+    return out
+
+
+def replace_voices(piece):
+    """The piece's soprano alone, as a one-track MIDI (a user's melody)."""
+    from generation.engine.representation import replace_tracks, rolls_to_midi
+
+    return rolls_to_midi(replace_tracks(piece.to_rolls(), piece.rolls[:1], piece.onsets[:1], programs=[0],
+                                        is_drum=[False], names=["melody"]))
+
+
+# ------------------------------------------------------------------------------------------------------- running
+def run_sampler(model, rolls: np.ndarray, params: dict, seed: int, batch: int = 64) -> np.ndarray:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.from_numpy(rolls)
+    return torch.cat([
+        edit_rolls(model, x[lo : lo + batch], iterations=int(params["iterations"]),
+                   temperature=float(params["temperature"]), max_add=int(params["max_add"]),
+                   max_remove_pct=float(params["max_remove_pct"]), generator=generator)
+        for lo in range(0, len(x), batch)
+    ]).numpy()
+
+
+def notes_table(model, split: str, hop: int, params: dict, seed: int) -> dict:
+    clean, onsets = merged_windows(split, hop)
+    corrupted = corrupt_notes(clean, onsets, seed=seed)
+    edited = run_sampler(model, corrupted, params, seed + 1)
+    return edit_metrics(clean, corrupted, edited, int(params["iterations"]))
+
+
+def cells_table(model, split: str, hop: int, params: dict, seed: int, of: str = "merged") -> dict:
+    """The earlier cell-level mode: 50 % of note cells removed; merged: 1 % of the span's empty cells added there;
+    voices: soprano windows, 1 % of all empty cells (the training recipe's unit)."""
+    generator = torch.Generator().manual_seed(seed)
+    if of == "voices":
+        clean = soprano_windows(split, hop)
+        corrupted = make_training_pairs(torch.from_numpy(clean), remove_pct=(50.0, 50.0), add_pct=(1.0, 1.0),
+                                        generator=generator)[0]
+    else:
+        clean = merged_windows(split, hop)[0]
+        c = torch.from_numpy(clean)
+        batch = c.shape[0]
+        flat = c.reshape(batch, -1)
+        removed = _choose_cells(flat, torch.full((batch,), 0.5), generator)
+        sounding = c.any(dim=1)
+        pitch = torch.arange(c.shape[2])
+        low = torch.where(sounding, pitch, c.shape[2]).min(dim=1).values
+        high = torch.where(sounding, pitch, -1).max(dim=1).values
+        in_span = (pitch >= low[:, None]) & (pitch <= high[:, None])
+        candidates = ~flat & in_span[:, None, :].expand_as(c).reshape(batch, -1)
+        added = _choose_cells(candidates, torch.full((batch,), 0.01), generator)
+        corrupted = ((flat & ~removed) | added).reshape(c.shape)
+    corrupted = corrupted.numpy()
+    edited = run_sampler(model, corrupted, params, seed + 1)
+    return edit_metrics(clean, corrupted, edited, int(params["iterations"]))
+
+
+def melody_tables(model, split: str, n_folk: int, params: dict, seed: int, temperatures: list[float]) -> dict:
+    config = model.config
+    pitch_range = (config.pitch_low, config.pitch_high) if (config.pitch_low, config.pitch_high) != (0, 127) \
+        else training_pitch_range()
+    out = {"pitch_range": list(pitch_range)}
+    for name, (rolls, onsets, lengths) in melodies(split, n_folk).items():
+        edited = run_sampler(model, rolls, params, seed)
+        out[name] = melody_metrics(rolls, onsets, edited, lengths, pitch_range)
+        for temperature in temperatures:
+            hot = run_sampler(model, rolls, {**params, "temperature": temperature}, seed)
+            out[name][f"outside_range_t{temperature:g}"] = melody_metrics(rolls, onsets, hot, lengths,
+                                                                          pitch_range)["added_outside_range"]
+    return out
+
+
+def training_pitch_range(max_transpose: int = 6) -> tuple[int, int]:
+    """Lowest and highest pitch of the chorales' train split, widened by the training transpositions (-5..+6)."""
+    sounding = np.flatnonzero(np.any([p.rolls.any(axis=(0, 1)) for p in pieces_split(load_chorales(), "train")],
+                                     axis=0))
+    return int(sounding[0]) - (max_transpose - 1), int(sounding[-1]) + max_transpose
+
+
+def print_edit_table(title: str, result: dict, params: dict) -> None:
+    print(title)
+    print(f"{'measure':<44}{'value':>10}{'target':>10}")
+    rows = [
+        ("windows", f"{result['windows']}", ""),
+        ("note cells / random cells a window", f"{result['mean_note_cells']:.0f} / {result['mean_random_cells']:.0f}",
+         ""),
+        ("windows improved", f"{result['improved_fraction']:.3f}", ">= 0.95"),
+        ("mean Jaccard before -> after", f"{result['mean_jaccard_before']:.3f} -> {result['mean_jaccard_after']:.3f}",
+         ""),
+        ("mean gain", f"{result['mean_gain']:.3f}", ">= 0.06"),
+        ("precision of additions", f"{result['precision_added']:.3f}", ""),
+        ("precision of removals", f"{result['precision_removed']:.3f}", ""),
+        ("cells added / removed a window", f"{result['mean_cells_added']:.1f} / {result['mean_cells_removed']:.1f}",
+         ""),
+        ("gain of removing exactly the random cells", f"{result['gain_removing_random']:.3f}", ""),
+        (f"oracle gain ({params['iterations']} edits)",
+         f"{result['oracle_mean_jaccard'] - result['mean_jaccard_before']:.3f}", ""),
+        ("seconds", f"{result['seconds']}", ""),
+    ]
+    for name, value, target in rows:
+        print(f"{name:<44}{value:>10}{target:>10}")
+    print()
+
+
+def print_melody_table(result: dict, temperatures: list[float]) -> None:
+    names = [n for n in ("folk", "soprano") if n in result]
+    print(f"Melodies (first 8 bars), training pitch range {result['pitch_range'][0]}..{result['pitch_range'][1]}")
+    print(f"{'measure':<40}" + "".join(f"{n:>16}" for n in names) + f"{'target':>10}")
+
+    def row(label: str, fmt, target: str = "") -> None:
+        print(f"{label:<40}" + "".join(f"{fmt(result[n]):>16}" for n in names) + f"{target:>10}")
+
+    row("melodies", lambda r: f"{r['melodies']}")
+    row("input notes kept", lambda r: f"{r['notes_kept']:.3f}", ">= 0.90")
+    row("time with >= 2 notes sounding", lambda r: f"{r['time_two_plus']:.3f}", ">= 0.30")
+    row("added notes", lambda r: f"{r['added_notes']}")
+    row("added notes in key", lambda r: f"{r['added_in_key']:.3f}", ">= 0.90")
+    row("pitch range of added notes", lambda r: f"{r['added_pitch_min']}..{r['added_pitch_max']}")
+    row("notes shorter than a beat before/after", lambda r: f"{r['short_before']:.2f} / {r['short_after']:.2f}")
+    for t in temperatures:
+        row(f"added notes outside the range, T={t:g}", lambda r, t=t: f"{r[f'outside_range_t{t:g}']}", "0")
+    print(f"{'seconds':<40}{result['seconds']:>16}")
+    print()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", default="voices", choices=["voices", "merged"],
-                        help="voices: one voice a roll (--voices); merged: the four voices OR-ed into one roll")
-    parser.add_argument("--add-pct-of", default=None, choices=sorted(ADD_READINGS),
-                        help="what the 1 %% of random cells is a percentage of (default: empty for voices, span for "
-                             "merged)")
+    parser.add_argument("--tables", default="notes,cells,melodies", help="comma-separated: notes, cells, melodies")
+    parser.add_argument("--cells-of", default="merged", choices=["merged", "voices"])
     parser.add_argument("--checkpoint", default=None, help="checkpoint folder (default: the shipped one)")
+    parser.add_argument("--split", default="test", choices=["test", "valid"], help="valid: for choosing settings")
     parser.add_argument("--hop", type=int, default=16, help="window start every HOP steps (16 = every 4/4 bar)")
-    parser.add_argument("--voices", default="0", help="comma-separated voices: 0 soprano .. 3 bass")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--split", default="test", choices=["test", "valid"], help="valid: for choosing the prior")
+    parser.add_argument("--folk", type=int, default=40, help="folk tunes in the melody table")
+    parser.add_argument("--temperatures", default="", help="e.g. 0.5,1,2,4,6: out-of-range count at each")
+    parser.add_argument("--iterations", type=int, default=None)
+    parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--max-add", type=int, default=None)
+    parser.add_argument("--max-remove-pct", type=float, default=None)
     parser.add_argument("--add-logit-bias", type=float, default=None, help="override the model's sampling prior")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--flips-per-pass", type=int, default=None, help="override the model's flips per pass")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--no-realness", action="store_true", help="skip the discriminator's realness figures")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -185,44 +394,42 @@ def main() -> None:
     from generation.engine.models.arcnn.train import DEFAULT_OUT_DIR
 
     model, _meta = load_checkpoint(args.checkpoint or DEFAULT_OUT_DIR, architecture="arcnn")
-    if args.add_logit_bias is not None:
-        model.config = replace(model.config, add_logit_bias=args.add_logit_bias)
-    add_of = args.add_pct_of or DEFAULT_ADD_OF[args.mode]
-    if args.mode == "merged":
-        clean, contexts = merged_windows(args.split, args.hop), None  # realness needs one voice of four
-    else:
-        clean, contexts = split_windows(args.split, [int(v) for v in args.voices.split(",")], args.hop)
-    discriminator = None
-    if contexts is not None and not args.no_realness and (DISCRIMINATOR_DIR / "model.safetensors").exists():
-        from generation.engine.models.discriminator.model import load_discriminator
-
-        discriminator = load_discriminator(DISCRIMINATOR_DIR)
-    started = time.perf_counter()
-    result = evaluate(model, clean, seed=args.seed, discriminator=discriminator, contexts=contexts, add_of=add_of)
-    result["seconds"] = round(time.perf_counter() - started, 1)
+    overrides = {k: v for k, v in (("add_logit_bias", args.add_logit_bias), ("flips_per_pass", args.flips_per_pass))
+                 if v is not None}
+    if overrides:
+        model.config = replace(model.config, **overrides)
+    params = default_params()
+    for name in ("iterations", "temperature", "max_add", "max_remove_pct"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
+    temperatures = [float(t) for t in args.temperatures.split(",") if t]
+    tables = args.tables.split(",")
+    results: dict = {"params": params, "config": {k: getattr(model.config, k) for k in
+                                                  ("add_logit_bias", "flips_per_pass", "pitch_low", "pitch_high")}}
+    for table in tables:
+        started = time.perf_counter()
+        if table == "notes":
+            results[table] = notes_table(model, args.split, args.hop, params, args.seed)
+        elif table == "cells":
+            results[table] = cells_table(model, args.split, args.hop, params, args.seed, args.cells_of)
+        elif table == "melodies":
+            results[table] = melody_tables(model, args.split, args.folk, params, args.seed, temperatures)
+        else:
+            raise SystemExit(f"unknown table {table!r}")
+        results[table]["seconds"] = round(time.perf_counter() - started, 1)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(results, indent=2))
         return
-    rolls = "4 voices merged into one roll" if args.mode == "merged" else f"voices {args.voices}"
-    print(f"AR-CNN quality on {args.split} windows ({rolls}, hop {args.hop}, seed {args.seed}, "
-          f"add_logit_bias {model.config.add_logit_bias:g})")
-    print(f"corruption: 50 % of note cells removed; '1 % random notes' = {ADD_READINGS[add_of]} "
-          f"(--add-pct-of {add_of})")
-    print(f"{'measure':<34}{'value':>10}{'target':>10}")
-    print(f"{'windows':<34}{result['windows']:>10}")
-    print(f"{'note / random cells a window':<34}{result['mean_note_cells']:>5.1f} / "
-          f"{result['mean_random_cells']:.1f}")
-    print(f"{'improved fraction':<34}{result['improved_fraction']:>10.3f}{'>= 0.95':>10}")
-    print(f"{'mean Jaccard before':<34}{result['mean_jaccard_before']:>10.3f}")
-    print(f"{'mean Jaccard after':<34}{result['mean_jaccard_after']:>10.3f}")
-    print(f"{'mean gain':<34}{result['mean_gain']:>10.3f}{'>= 0.15':>10}")
-    print(f"{'oracle mean Jaccard (100 edits)':<34}{result['oracle_mean_jaccard']:>10.3f}")
-    print(f"{'mean cells added / removed':<34}{result['mean_cells_added']:>5.1f} / {result['mean_cells_removed']:.1f}")
-    print(f"{'edits that fix a corrupted cell':<34}{result['fixes_per_edit']:>10.3f}")
-    if "realness_edited" in result:
-        print(f"{'realness original/corrupted/edited':<34}{result['realness_original']:>10.3f} / "
-              f"{result['realness_corrupted']:.3f} / {result['realness_edited']:.3f}")
-    print(f"{'seconds':<34}{result['seconds']:>10}")
+    print(f"AR-CNN quality, {args.split} split, checkpoint {args.checkpoint or DEFAULT_OUT_DIR}, params {params}, "
+          f"sampler {results['config']}, seed {args.seed}, {args.threads} thread(s)\n")
+    if "notes" in results:
+        print_edit_table("Note-level: 4 voices merged, 50 % of notes removed whole, short random notes on 1 % of the "
+                         "span's empty cells", results["notes"], params)
+    if "cells" in results:
+        print_edit_table(f"Cell-level ({args.cells_of}): 50 % of note cells removed, 1 % random cells",
+                         results["cells"], params)
+    if "melodies" in results:
+        print_melody_table(results["melodies"], temperatures)
 
 
 if __name__ == "__main__":

@@ -236,3 +236,66 @@ def test_train_steps_cover_the_whole_two_stage_run():
     single = scaled_to_steps(PRETRAIN_RECIPE, 40)
     assert (single.pretrain_steps, single.steps) == (0, 40)
     assert scaled_to_steps(DEFAULT_RECIPE, 1).steps == 1
+
+
+def _voices(batch: int = 4, steps: int = 64, seed: int = 0):
+    """(B, 4, T, P) chorale-like voices of quarter and eighth notes, with their onsets."""
+    rng = np.random.default_rng(seed)
+    voices = np.zeros((batch, 4, steps, 128), bool)
+    onsets = np.zeros_like(voices)
+    for b in range(batch):
+        for v, base in enumerate((72, 65, 58, 48)):
+            t = 0
+            while t < steps:
+                length = int(rng.choice([2, 4, 8]))
+                pitch = base + int(rng.integers(-3, 4))
+                voices[b, v, t : t + length, pitch] = True
+                onsets[b, v, t, pitch] = True
+                t += length
+    return torch.from_numpy(voices), torch.from_numpy(onsets)
+
+
+def _notes_intact_or_gone(clean, onsets, corrupted):
+    from generation.engine.representation import roll_to_notes
+
+    for b in range(clean.shape[0]):
+        pitches, starts, ends = roll_to_notes(clean[b].numpy(), (onsets[b] & clean[b]).numpy())
+        for p, s, e in zip(pitches.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            cells = corrupted[b, s:e, p]
+            assert bool(cells.all()) or not bool(cells.any()), (b, p, s, e)
+
+
+def test_whole_note_removal_keeps_or_removes_each_note_whole():
+    from generation.engine.models.arcnn.model import remove_whole_notes
+
+    voices, onsets = _voices()
+    clean, merged_onsets = voices.any(dim=1), (voices & onsets).any(dim=1)
+    generator = torch.Generator().manual_seed(0)
+    out = remove_whole_notes(clean, merged_onsets, torch.tensor([0.0, 0.3, 0.7, 1.0]), generator)
+    assert not (out & ~clean).any()
+    _notes_intact_or_gone(clean, merged_onsets, out)
+    kept = out.sum(dim=(1, 2)).float() / clean.sum(dim=(1, 2))
+    assert kept[0] == 1.0 and kept[3] == 0.0
+    assert 0.45 < kept[1] < 0.9 and 0.1 < kept[2] < 0.55
+
+
+def test_edit_pairs_kinds():
+    from generation.engine.models.arcnn.model import CELLS, NOTES, VOICES, make_edit_pairs, span_mask
+
+    voices, onsets = _voices(batch=6, seed=1)
+    clean = voices.any(dim=1)
+    kinds = torch.tensor([NOTES, NOTES, VOICES, VOICES, CELLS, CELLS])
+    corrupted, target = make_edit_pairs(voices, onsets, kinds, remove_pct=(50, 50), add_pct=(1.0, 1.0),
+                                        keep_voice=0.0, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(target, corrupted ^ clean)
+    added = corrupted & ~clean
+    span = span_mask(clean)
+    assert not (added & ~span[:, None, :]).any()  # random notes stay inside the pitch span
+    assert (added[:2].sum(dim=(1, 2)) > 0).all()
+    _notes_intact_or_gone(clean[:2], (voices & onsets).any(dim=1)[:2], corrupted[:2] & clean[:2])
+    melody_rows = corrupted[2:4] & clean[2:4]
+    assert torch.equal(melody_rows, voices[2:4, 0] & melody_rows)  # only melody cells remain ...
+    assert torch.equal(melody_rows, voices[2:4, 0])  # ... all of them
+    removed_cells = (clean[4:] & ~corrupted[4:]).sum(dim=(1, 2))
+    assert torch.equal(removed_cells, clean[4:].sum(dim=(1, 2)) - torch.floor(clean[4:].sum(dim=(1, 2)) * 0.5
+                                                                             + 1e-6).long())

@@ -137,3 +137,39 @@ def test_shipped_checkpoint_generates_on_a_chorale_melody():
     steps = min(len(edited), len(original))
     changed = int((edited[:steps] ^ original[:steps]).sum())
     assert 0 < changed <= 100
+
+
+def test_no_note_is_added_outside_the_training_pitch_range_even_at_temperature_6():
+    from dataclasses import replace
+
+    torch.manual_seed(0)
+    model = ARCNN(replace(TINY, pitch_low=55, pitch_high=70)).eval()
+    original = torch.zeros(4, 32, 128, dtype=torch.bool)
+    original[:, :, 60] = True
+    original[:, 0:4, 40] = True  # an input note below the range: the user's, it may stay
+    edited = edit_rolls(model, original, iterations=100, temperature=6.0, max_add=500, max_remove_pct=100,
+                        generator=torch.Generator().manual_seed(0))
+    added = edited & ~original
+    assert added.sum() > 50  # the sampler did add notes ...
+    pitches = added.any(dim=1).nonzero()[:, 1]
+    assert pitches.min() >= 55 and pitches.max() <= 70  # ... all inside the range
+    unmasked = edit_rolls(ARCNN(TINY).eval(), original, iterations=100, temperature=6.0, max_add=500,
+                          max_remove_pct=100, generator=torch.Generator().manual_seed(0))
+    outside = (unmasked & ~original).any(dim=1).nonzero()[:, 1]
+    assert ((outside < 55) | (outside > 70)).any()  # without the mask, temperature 6 goes everywhere
+
+
+@pytest.mark.parametrize("per_pass", [2, 3])
+def test_several_flips_per_pass_make_as_many_edits_within_budgets(per_pass):
+    from dataclasses import replace
+
+    torch.manual_seed(0)
+    model = ARCNN(replace(TINY, flips_per_pass=per_pass)).eval()
+    original = torch.zeros(2, 32, 128, dtype=torch.bool)
+    original[:, :, 60] = True
+    edited = edit_rolls(model, original, iterations=7, temperature=1.0, max_add=500, max_remove_pct=100,
+                        generator=torch.Generator().manual_seed(0))
+    assert ((edited ^ original).sum(dim=(1, 2)) == 7).all()  # the cells of one pass are distinct
+    tight = edit_rolls(model, original, iterations=100, temperature=6.0, max_add=5, max_remove_pct=10,
+                       generator=torch.Generator().manual_seed(1))
+    _budget_check(original, tight, 5, 10)

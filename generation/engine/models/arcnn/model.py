@@ -24,7 +24,7 @@ from torch import nn
 
 from generation.engine.models.arcnn.spec import ARCNNConfig, in_channels, level_channels
 
-__all__ = ["ARCNN", "ARCNNConfig", "arcnn_loss", "make_training_pairs"]
+__all__ = ["ARCNN", "ARCNNConfig", "arcnn_loss", "make_edit_pairs", "make_training_pairs"]
 
 
 class ConvBlock(nn.Sequential):
@@ -141,6 +141,110 @@ def make_training_pairs(
     corrupted = (clean & ~removed) | added
     target = corrupted ^ clean
     return corrupted.reshape(rolls.shape), target.reshape(rolls.shape)
+
+
+def note_ids(rolls: torch.Tensor, onsets: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T, P) bool (+ onsets) -> (B, T, P) long: each note cell's note number within its pitch row (1, 2, ...),
+    a note being a run of cells split at `onsets` (re-struck notes stay apart); empty cells hold their row's last
+    note number (mask them with `rolls`)."""
+    rolls = rolls.bool()
+    previous = torch.zeros_like(rolls)
+    previous[:, 1:] = rolls[:, :-1]
+    starts = rolls & ~previous
+    if onsets is not None:
+        starts |= rolls & onsets.bool()
+    return starts.long().cumsum(dim=1)
+
+
+def remove_whole_notes(rolls: torch.Tensor, onsets: torch.Tensor | None, fraction: torch.Tensor,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each note of each sample removed whole with probability fraction[b]. (B, T, P) bool -> (B, T, P) bool."""
+    ids = note_ids(rolls, onsets)  # (B, T, P), values 0..T
+    u = torch.rand((rolls.shape[0], rolls.shape[1] + 1, rolls.shape[2]), generator=generator, device=rolls.device)
+    keep = u.gather(1, ids) >= fraction.to(rolls.device)[:, None, None]  # one draw per note
+    return rolls.bool() & keep
+
+
+def span_mask(rolls: torch.Tensor) -> torch.Tensor:
+    """(B, T, P) -> (B, P) bool: the pitches between each sample's lowest and highest sounding pitch."""
+    sounding = rolls.bool().any(dim=1)  # (B, P)
+    pitch = torch.arange(rolls.shape[2], device=rolls.device)
+    low = torch.where(sounding, pitch, rolls.shape[2]).min(dim=1).values  # (B,)
+    high = torch.where(sounding, pitch, -1).max(dim=1).values
+    return (pitch >= low[:, None]) & (pitch <= high[:, None])
+
+
+def add_short_notes(clean: torch.Tensor, fraction: torch.Tensor, generator: torch.Generator | None = None,
+                    max_len: int = 4) -> torch.Tensor:
+    """(B, T, P) bool -> (B, T, P) bool cells of random notes 1..max_len steps long, about fraction[b] of each
+    sample's empty cells within its pitch span, every cell empty in `clean` (each one a wrong note)."""
+    clean = clean.bool()
+    free = ~clean & span_mask(clean)[:, None, :]  # (B, T, P)
+    mean_len = (max_len + 1) / 2
+    p_start = (fraction.to(clean.device) / mean_len)[:, None, None]
+    starts = free & (torch.rand(clean.shape, generator=generator, device=clean.device) < p_start)
+    lengths = torch.randint(1, max_len + 1, clean.shape, generator=generator, device=clean.device)
+    current = starts
+    current_len = torch.where(starts, lengths, 0)  # each note's length, carried along its cells
+    added = starts.clone()
+    for k in range(1, max_len):  # extend each note one step at a time until its length or a cell that is not free
+        shifted, shifted_len = torch.zeros_like(current), torch.zeros_like(current_len)
+        shifted[:, 1:], shifted_len[:, 1:] = current[:, :-1], current_len[:, :-1]
+        current = shifted & free & (shifted_len > k)
+        current_len = torch.where(current, shifted_len, 0)
+        added |= current
+    return added
+
+
+NOTES, VOICES, CELLS = 0, 1, 2  # the three kinds of training pair of make_edit_pairs
+
+
+def make_edit_pairs(
+    voices: torch.Tensor,
+    onsets: torch.Tensor,
+    kinds: torch.Tensor,
+    *,
+    remove_pct: tuple[float, float] = (0.0, 100.0),
+    add_pct: tuple[float, float] = (0.5, 1.5),
+    keep_voice: float = 0.3,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training pairs on merged rolls, the corruptions a user's input resembles. Returns (corrupted, target), both
+    (B, T, P) bool, target = corrupted XOR clean, clean = the voices OR-ed into one roll.
+
+    voices, onsets (B, V, T, P) bool, voice 0 the melody; kinds (B,) long, per sample:
+    - NOTES: each note removed whole with a probability uniform in remove_pct, then short random notes (1-4 steps)
+      on a fraction uniform in add_pct (%) of the empty cells within the pitch span (the note-level benchmark's
+      corruption, at every strength);
+    - VOICES: the melody kept, each other voice kept with probability `keep_voice`, the rest removed (a tune whose
+      harmony is missing), then short random notes on up to half of add_pct;
+    - CELLS: the reference's cell-level corruption (make_training_pairs, random cells within the span): states with
+      notes cut short, as the sampler passes through while it writes a note cell by cell.
+    """
+    voices, onsets = voices.bool(), onsets.bool()
+    batch, device = voices.shape[0], voices.device
+    clean = voices.any(dim=1)  # (B, T, P)
+    merged_onsets = (onsets & voices).any(dim=1)
+
+    def uniform(bounds: tuple[float, float]) -> torch.Tensor:
+        return bounds[0] + (bounds[1] - bounds[0]) * torch.rand(batch, generator=generator, device=device)
+
+    removal = uniform(remove_pct) / 100.0
+    additions = uniform(add_pct) / 100.0
+    kept = torch.rand(voices.shape[:2], generator=generator, device=device) < keep_voice  # (B, V)
+    kept[:, 0] = True
+    melody_only = (voices & kept[:, :, None, None]).any(dim=1)
+    corrupted = torch.where((kinds == VOICES)[:, None, None], melody_only,
+                            remove_whole_notes(clean, merged_onsets, removal, generator))
+    additions = torch.where(kinds == VOICES, additions * torch.rand(batch, generator=generator, device=device) / 2,
+                            additions)
+    corrupted = corrupted | add_short_notes(clean, additions, generator)
+    cells = kinds == CELLS
+    if bool(cells.any()):
+        pairs = make_training_pairs(clean[cells], remove_pct=remove_pct, add_pct=add_pct, generator=generator,
+                                    span_rows=torch.ones(int(cells.sum()), dtype=torch.bool))
+        corrupted[cells] = pairs[0]
+    return corrupted, corrupted ^ clean
 
 
 def build_model(config: ARCNNConfig | dict | None = None) -> ARCNN:

@@ -41,6 +41,12 @@ def _gumbel(shape: torch.Size, generator: torch.Generator) -> torch.Tensor:
     return -torch.log(-torch.log(u))
 
 
+def addable_pitches(model: ARCNN, n_pitches: int = 128) -> torch.Tensor:
+    """(P,) bool: the pitches the sampler may turn on, the model's training range (config pitch_low..pitch_high)."""
+    pitch = torch.arange(n_pitches)
+    return (pitch >= model.config.pitch_low) & (pitch <= model.config.pitch_high)
+
+
 @torch.inference_mode()
 def edit_rolls(
     model: ARCNN,
@@ -52,39 +58,50 @@ def edit_rolls(
     max_remove_pct: float,
     generator: torch.Generator,
 ) -> torch.Tensor:
-    """Edit a batch of one-voice rolls independently. rolls (B, T, P) bool -> edited (B, T, P) bool.
+    """Edit a batch of one-track rolls independently. rolls (B, T, P) bool -> edited (B, T, P) bool.
 
-    Each sample gets its own budgets (max_remove = floor(pct / 100 * its input note cells)) and its own softmax.
-    Sampling is softmax(logits / temperature) via the Gumbel-max trick, which is exact and seedable.
+    `iterations` cells are flipped in all (each flip is one edit), `model.config.flips_per_pass` of them per network
+    pass: the k highest of logits / temperature + Gumbel noise, which samples k distinct cells without replacement
+    from softmax(logits / temperature) (exact and seedable). Each sample gets its own budgets (max_remove =
+    floor(pct / 100 * its input note cells)), checked flip by flip, and its own softmax. A cell may only be turned on
+    at a pitch inside the model's training range (config pitch_low..pitch_high), whatever the temperature; input notes
+    outside it may stay, and may be restored after a removal.
     """
     model.eval()
     model.to(memory_format=torch.channels_last)  # in place, idempotent: ~1.5x faster 3x3 convs on CPU (oneDNN)
     original = rolls.bool()
-    batch, steps, _ = original.shape
+    batch, steps, n_pitches = original.shape
     current = _pad_time(original.clone(), 2**model.config.levels)  # (B, T', P)
     original_padded = _pad_time(original, 2**model.config.levels)
     flat_original = original_padded.reshape(batch, -1)  # (B, N)
     valid = torch.zeros_like(current)
     valid[:, :steps] = True  # padded steps are never flipped
     valid = valid.reshape(batch, -1)
+    in_range = addable_pitches(model, n_pitches).expand(current.shape).reshape(batch, -1)  # (B, N)
+    never = ~valid | (~flat_original & ~in_range)  # padding; adding a pitch outside the training range
     max_remove = torch.floor(flat_original.sum(dim=1) * (max_remove_pct / 100.0) + 1e-9).long()  # (B,)
     rows = torch.arange(batch)
     add_bias = float(model.config.add_logit_bias)
-    for _ in range(iterations):
+    per_pass = max(1, int(model.config.flips_per_pass))
+    left = int(iterations)
+    while left > 0:
         flat = current.reshape(batch, -1)
         logits = model(current).reshape(batch, -1)  # (B, N)
         if add_bias:
             logits = logits + add_bias * (~flat).float()  # the model's prior for turning cells on
-        logits = logits / temperature
-        added = (flat & ~flat_original).sum(dim=1)  # (B,)
-        removed = (~flat & flat_original).sum(dim=1)
-        blocked = ~valid
-        blocked |= (~flat & ~flat_original) & (added >= max_add).unsqueeze(1)  # would add one cell too many
-        blocked |= (flat & flat_original) & (removed >= max_remove).unsqueeze(1)  # would remove one cell too many
-        scores = (logits + _gumbel(logits.shape, generator)).masked_fill(blocked, -math.inf)
-        choice = scores.argmax(dim=1)  # (B,)
-        allowed = ~blocked[rows, choice]  # a sample with every flip blocked stays as it is
-        flat[rows[allowed], choice[allowed]] ^= True
+        scores = logits / temperature + _gumbel(logits.shape, generator)
+        taken = torch.zeros_like(flat)
+        for _ in range(min(per_pass, left)):
+            added = (flat & ~flat_original).sum(dim=1)  # (B,)
+            removed = (~flat & flat_original).sum(dim=1)
+            blocked = never | taken
+            blocked = blocked | ((~flat & ~flat_original) & (added >= max_add).unsqueeze(1))  # one add too many
+            blocked = blocked | ((flat & flat_original) & (removed >= max_remove).unsqueeze(1))  # one removal too many
+            choice = scores.masked_fill(blocked, -math.inf).argmax(dim=1)  # (B,)
+            allowed = ~blocked[rows, choice]  # a sample with every flip blocked stays as it is
+            flat[rows[allowed], choice[allowed]] ^= True
+            taken[rows, choice] = True
+        left -= per_pass
         current = flat.reshape(current.shape)
     return current[:, :steps]
 

@@ -31,6 +31,11 @@ class ARCNNConfig:
     #                              so the sampler favours additions; 1.5 was chosen on the valid split (1.5 / 2.5 gave
     #                              gains 0.162 / 0.161 on soprano windows, 0.078 / 0.081 on merged four-voice windows,
     #                              with falling precision at 2.5)
+    pitch_low: int = 0  # lowest pitch the sampler may ADD (a note the input already holds may stay anywhere): the
+    #                     training data's range, so no temperature can place a note where the model never saw one
+    pitch_high: int = 127  # highest pitch the sampler may add (inclusive); 0..127 = no mask (older checkpoints)
+    flips_per_pass: int = 1  # cells flipped per network pass (Gumbel top-k: k distinct cells sampled without
+    #                          replacement from the same softmax): 100 edits cost 100 / k passes
     pitch_channel: bool = True  # a second input plane holding each row's pitch (scaled to [-1, 1]): the net knows the
     #                             register absolutely, so far-off random cells are easy to spot
 
@@ -43,6 +48,9 @@ CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
     "levels": (1, 6),
     "max_channels": (4, 1024),
     "convs_per_level": (1, 4),
+    "pitch_low": (0, 127),
+    "pitch_high": (0, 127),
+    "flips_per_pass": (1, 8),
 }
 BOOL_FIELDS = ("pitch_channel", "batch_norm")
 FLOAT_BOUNDS: dict[str, tuple[float, float]] = {"add_logit_bias": (-10.0, 10.0)}
@@ -58,6 +66,10 @@ def config_from_dict(raw: dict) -> ARCNNConfig:
         raise CheckpointError(
             "bad_config",
             f"arcnn window_steps ({values['window_steps']}) must be a multiple of 2**levels ({2 ** values['levels']})",
+        )
+    if values["pitch_low"] > values["pitch_high"]:
+        raise CheckpointError(
+            "bad_config", f"arcnn pitch_low ({values['pitch_low']}) must not exceed pitch_high ({values['pitch_high']})"
         )
     return ARCNNConfig(**values)
 
