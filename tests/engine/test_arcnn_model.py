@@ -151,7 +151,8 @@ def test_a_few_training_steps_lower_the_loss():
 
 
 @pytest.mark.slow
-def test_train_writes_a_loadable_checkpoint_with_curve_and_card(tmp_path):
+@pytest.mark.parametrize("edit_kinds", [(0.0, 0.0, 0.0), (0.4, 0.35, 0.25)])
+def test_train_writes_a_loadable_checkpoint_with_curve_and_card(tmp_path, edit_kinds):
     from generation.engine.checkpoint import load_checkpoint
     from generation.engine.midi_io import write_midi
     from generation.engine.models.arcnn.train import TrainConfig, train
@@ -164,7 +165,8 @@ def test_train_writes_a_loadable_checkpoint_with_curve_and_card(tmp_path):
         write_midi(make_pm([melody, [(48, 0, 48)]]), data / f"song{k}.mid")
     out = tmp_path / "ckpt"
     metrics = train(data, None, out, "cpu", model_config=TINY, progress=False,
-                    train_config=TrainConfig(steps=6, eval_every=3, batch_size=4, warmup_steps=2))
+                    train_config=TrainConfig(steps=6, eval_every=3, batch_size=4, warmup_steps=2,
+                                             edit_kinds=edit_kinds))
     assert metrics["steps"] == 6
     assert metrics["best_step"] in (3, 6)
     assert metrics["best_valid_loss"] > 0
@@ -172,6 +174,9 @@ def test_train_writes_a_loadable_checkpoint_with_curve_and_card(tmp_path):
         assert (out / name).stat().st_size > 0
     model, meta = load_checkpoint(out, architecture="arcnn")
     assert meta["config"]["base_channels"] == TINY.base_channels
+    # melodies 60..71 and a bass 48, transposed -5..+6 in training: the sampler's range
+    assert (meta["config"]["pitch_low"], meta["config"]["pitch_high"]) == (43, 77)
+    assert model.config.pitch_high == 77
     assert model(torch.zeros(1, 32, 128)).shape == (1, 32, 128)
 
 

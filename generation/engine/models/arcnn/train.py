@@ -19,14 +19,14 @@ import copy
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from generation.engine.models.arcnn.model import ARCNN, arcnn_loss, make_training_pairs
+from generation.engine.models.arcnn.model import ARCNN, arcnn_loss, make_edit_pairs, make_training_pairs
 from generation.engine.models.arcnn.spec import ARCHITECTURE, ARCNNConfig, n_parameters
 from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split, transpose
 
@@ -54,6 +54,11 @@ class TrainConfig:
     span_adds_merged: bool = False  # merged rows of the focus share add their random cells inside the window's
     #                                 pitch span (the merged benchmark's corruption), not anywhere in 128 pitches
     pretrain_steps: int = 0  # > 0: first train PRETRAIN_RECIPE from scratch for this many steps, then this recipe
+    edit_kinds: tuple[float, float, float] = (0.0, 0.0, 0.0)  # > 0: every row is a merged window of the voices,
+    #   paired by model.make_edit_pairs in these shares: whole notes removed (remove_pct of the notes) + short random
+    #   notes (add_pct of the span's empty cells), whole voices removed but the melody, cell-level (the reference's);
+    #   the single-voice / merged_fraction / focus settings above are then unused
+    keep_voice: float = 0.3  # edit pairs "voices removed": each voice but the melody is kept with this probability
     seed: int = 0
 
 
@@ -62,9 +67,10 @@ PRETRAIN_RECIPE = TrainConfig(steps=3000)
 # The default procedure: PRETRAIN_RECIPE for 3,000 steps, then 1,800 fine-tuning steps at half the peak lr with
 # 70 % of each batch corrupted like the sampler's states (30-70 % removed, 0.5-1.5 % added: the benchmarks add 1 %),
 # merged rows adding inside their pitch span. Chosen on the valid split against merged_fraction 0.7 / focus 0.5.
-DEFAULT_RECIPE = TrainConfig(steps=1800, lr=1e-3, warmup_steps=50, eval_every=300, merged_fraction=0.5,
-                             focus_fraction=0.7, focus_add_pct=(0.5, 1.5), span_adds_merged=True,
-                             pretrain_steps=3000)
+EDIT_RECIPE_NOTE = "chosen on the valid split (benchmarks/arcnn_quality.py --split valid)"
+DEFAULT_RECIPE = TrainConfig(steps=1500, lr=1e-3, warmup_steps=50, eval_every=250, remove_pct=(0.0, 100.0),
+                             add_pct=(0.5, 1.5), edit_kinds=(0.4, 0.35, 0.25), keep_voice=0.3, pretrain_steps=3000)
+FLIPS_PER_PASS = 2  # the sampler's flips per network pass written into trained configs (100 edits = 50 passes)
 
 
 @dataclass
@@ -103,6 +109,58 @@ def build_windows(pieces: list[Piece], steps: int, hop: int, *, merged: bool = F
     return WindowSet(rolls=rolls, index=np.array(index, dtype=np.int64).reshape(-1, 2))
 
 
+@dataclass
+class VoiceWindows:
+    """Windows of whole pieces (every voice, with onsets) as (piece index, start) pairs; gathered per batch."""
+
+    rolls: list[np.ndarray]  # (V, T, 128) each
+    onsets: list[np.ndarray]
+    index: np.ndarray  # int64 (N, 2)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def gather(self, rows: np.ndarray, steps: int, shifts: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
+        """((B, V, steps, 128) voices, onsets), each window transposed by shifts[k] semitones (train only)."""
+        n_voices = self.rolls[0].shape[0]
+        voices = np.zeros((len(rows), n_voices, steps, 128), dtype=bool)
+        onsets = np.zeros_like(voices)
+        for k, (piece_no, start) in enumerate(self.index[rows].tolist()):
+            part = self.rolls[piece_no][:, start : start + steps]
+            starts = self.onsets[piece_no][:, start : start + steps]
+            shift = 0 if shifts is None else int(shifts[k])
+            voices[k, :, : part.shape[1]] = transpose(part, shift)
+            onsets[k, :, : part.shape[1]] = transpose(starts, shift)
+        return torch.from_numpy(voices), torch.from_numpy(onsets)
+
+
+def build_voice_windows(pieces: list[Piece], steps: int, hop: int) -> VoiceWindows:
+    """Every piece's voices, cut every `hop` steps into `steps`-long windows that hold at least one note."""
+    rolls, onsets, index = [], [], []
+    for piece in pieces:
+        piece_onsets = piece.onsets if piece.onsets is not None else np.zeros_like(piece.rolls)
+        active = piece.rolls.any(axis=(0, 2))
+        for start in range(0, max(piece.rolls.shape[1] - steps, 0) + 1, hop):
+            if active[start : start + steps].any():
+                index.append((len(rolls), start))
+        rolls.append(piece.rolls)
+        onsets.append(piece_onsets)
+    return VoiceWindows(rolls=rolls, onsets=onsets, index=np.array(index, dtype=np.int64).reshape(-1, 2))
+
+
+def pitch_range(pieces: list[Piece], max_transpose: int) -> tuple[int, int]:
+    """Lowest and highest pitch of the pieces, widened by the training transpositions (-(max-1)..+max)."""
+    sounding = np.flatnonzero(np.any([p.rolls.any(axis=(0, 1)) for p in pieces], axis=0))
+    if len(sounding) == 0:
+        return 0, 127
+    return max(int(sounding[0]) - (max_transpose - 1), 0), min(int(sounding[-1]) + max_transpose, 127)
+
+
+def _edit_kinds(cfg: TrainConfig, n: int, rng: np.random.Generator) -> torch.Tensor:
+    shares = np.asarray(cfg.edit_kinds, dtype=np.float64)
+    return torch.from_numpy(rng.choice(3, n, p=shares / shares.sum()))
+
+
 def concat_windows(first: WindowSet, second: WindowSet) -> WindowSet:
     offset = np.array([len(first.rolls), 0], dtype=np.int64)
     return WindowSet(rolls=first.rolls + second.rolls, index=np.concatenate([first.index, second.index + offset]))
@@ -133,16 +191,23 @@ def _lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 @torch.no_grad()
-def validation_loss(model: ARCNN, valid: WindowSet, steps: int, cfg: TrainConfig, device: str) -> float:
+def validation_loss(model: ARCNN, valid: WindowSet | VoiceWindows, steps: int, cfg: TrainConfig,
+                    device: str) -> float:
     """Mean loss over every valid window, corrupted with a fixed seed (comparable across evaluations)."""
     model.eval()
     generator = torch.Generator().manual_seed(1234)
+    kinds = _edit_kinds(cfg, len(valid), np.random.default_rng(1234)) if isinstance(valid, VoiceWindows) else None
     total, count = 0.0, 0
     for lo in range(0, len(valid), 64):
         rows = np.arange(lo, min(lo + 64, len(valid)))
-        clean = torch.from_numpy(valid.gather(rows, steps))
-        corrupted, target = make_training_pairs(clean, remove_pct=cfg.remove_pct, add_pct=cfg.add_pct,
-                                                generator=generator)
+        if kinds is not None:
+            voices, onsets = valid.gather(rows, steps)
+            corrupted, target = make_edit_pairs(voices, onsets, kinds[rows], remove_pct=cfg.remove_pct,
+                                                add_pct=cfg.add_pct, keep_voice=cfg.keep_voice, generator=generator)
+        else:
+            clean = torch.from_numpy(valid.gather(rows, steps))
+            corrupted, target = make_training_pairs(clean, remove_pct=cfg.remove_pct, add_pct=cfg.add_pct,
+                                                    generator=generator)
         loss = arcnn_loss(model(corrupted.to(device)), target.to(device))
         total += loss.item() * len(rows)
         count += len(rows)
@@ -203,6 +268,21 @@ def save_loss_plot(history: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _edit_recipe_lines(cfg: TrainConfig, trained_on: str) -> list[str]:
+    notes, voices, cells = (100 * share / sum(cfg.edit_kinds) for share in cfg.edit_kinds)
+    return [
+        f"- data: {trained_on}; every row is an 8-bar (128-step) window of a piece's voices merged into one roll, "
+        f"windows every {cfg.hop} steps, transposed -{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones (train "
+        f"only); validation on the valid split windows every {cfg.valid_hop} steps, same pairs with a fixed seed",
+        f"- training pairs (model.make_edit_pairs): {notes:.0f} % whole notes removed (each with a probability "
+        f"uniform in {cfg.remove_pct[0]:g}-{cfg.remove_pct[1]:g} %) plus short random notes (1-4 steps) on "
+        f"{cfg.add_pct[0]:g}-{cfg.add_pct[1]:g} % of the empty cells within the pitch span; {voices:.0f} % the "
+        f"melody (top voice) kept and each other voice kept with probability {cfg.keep_voice:g}, the rest removed "
+        f"(a tune to harmonize), plus up to half as many random notes; {cells:.0f} % the reference's cell-level "
+        f"corruption (random cells within the span); target = XOR; loss = per-sample KL",
+    ]
+
+
 def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig, metrics: dict, trained_on: str,
                      command: str) -> None:
     lines = [
@@ -212,6 +292,7 @@ def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig,
         "",
         f"    {command}",
         "",
+        *(_edit_recipe_lines(cfg, trained_on) if sum(cfg.edit_kinds) > 0 else [
         f"- data: {trained_on} ({100 * cfg.merged_fraction:g} % of each batch merged); 8-bar (128-step) windows "
         f"every {cfg.hop} steps, transposed -"
         f"{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones (train only); validation on the valid split "
@@ -221,7 +302,7 @@ def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig,
         f"{100 * (1 - cfg.focus_fraction):g} % of each batch; the rest remove {cfg.focus_remove_pct[0]:g}-"
         f"{cfg.focus_remove_pct[1]:g} % and add {cfg.focus_add_pct[0]:g}-{cfg.focus_add_pct[1]:g} %"
         + (" (merged rows: of the empty cells within the window's pitch span, placed there)"
-           if cfg.span_adds_merged else "") + "; target = XOR; loss = per-sample KL",
+           if cfg.span_adds_merged else "") + "; target = XOR; loss = per-sample KL"]),
         f"- started from: {metrics['started_from']}"
         + (f" ({metrics['pretrain_seconds']:.0f} s)" if metrics["pretrain_seconds"] else ""),
         f"- steps: {metrics['steps']} at batch {cfg.batch_size}, AdamW lr {cfg.lr:g} (warm-up + cosine); "
@@ -230,6 +311,9 @@ def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig,
         f"(train windows {metrics['n_train_windows']} single-voice + {metrics['n_train_merged_windows']} merged, "
         f"valid windows {metrics['n_valid_windows']})",
         f"- model: {metrics['n_parameters']:,} parameters; config: `{json.dumps(asdict(model_config))}`",
+        f"- sampler: notes are added only at pitches {model_config.pitch_low}..{model_config.pitch_high} (the "
+        f"training data's range, transpositions included), {model_config.flips_per_pass} cells flipped per network "
+        "pass (Gumbel top-k, without replacement)",
         f"- sampling prior add_logit_bias = {model_config.add_logit_bias:g} (a config default, not trained: added to "
         "the logits of empty cells at inference, chosen on the valid split; restoring a removed cell is worth more "
         "than deleting a stray one)",
@@ -241,11 +325,12 @@ def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig,
     (out_dir / "MODEL_CARD.md").write_text("\n".join(lines))
 
 
-def _fit(model: ARCNN, data: tuple[WindowSet, WindowSet, WindowSet], cfg: TrainConfig, device: str,
+def _fit(model: ARCNN, data: tuple, cfg: TrainConfig, device: str,
          progress: bool, desc: str) -> tuple[dict, tuple[float, int, dict], float]:
     """Train `model` in place with `cfg` (seeded from cfg.seed); returns (loss history, (best valid loss, its step,
-    its weights), seconds)."""
-    train_set, merged_set, valid_set = data
+    its weights), seconds). data: (train single-voice, train merged, valid, train voice windows, valid voice windows)
+    windows."""
+    train_set, merged_set, valid_set, voice_set, voice_valid = data
     n_steps = model.config.window_steps
     rng = np.random.default_rng(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -257,8 +342,16 @@ def _fit(model: ARCNN, data: tuple[WindowSet, WindowSet, WindowSet], cfg: TrainC
     for step in bar:
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(step, cfg)
-        clean, is_merged = _random_batch(train_set, merged_set, n_steps, cfg, rng)
-        corrupted, target = _training_batch(clean, is_merged, cfg, generator)
+        if sum(cfg.edit_kinds) > 0:  # merged windows of the voices, make_edit_pairs
+            voices, onsets = voice_set.gather(rng.integers(0, len(voice_set), cfg.batch_size), n_steps,
+                                              rng.integers(-cfg.max_transpose + 1, cfg.max_transpose + 1,
+                                                           cfg.batch_size))
+            corrupted, target = make_edit_pairs(voices, onsets, _edit_kinds(cfg, cfg.batch_size, rng),
+                                                remove_pct=cfg.remove_pct, add_pct=cfg.add_pct,
+                                                keep_voice=cfg.keep_voice, generator=generator)
+        else:
+            clean, is_merged = _random_batch(train_set, merged_set, n_steps, cfg, rng)
+            corrupted, target = _training_batch(clean, is_merged, cfg, generator)
         loss = arcnn_loss(model(corrupted.to(device)), target.to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -266,7 +359,8 @@ def _fit(model: ARCNN, data: tuple[WindowSet, WindowSet, WindowSet], cfg: TrainC
         history["train_steps"].append(step + 1)
         history["train_loss"].append(loss.item())
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            val = validation_loss(model, valid_set, n_steps, cfg, device)
+            val = validation_loss(model, voice_valid if sum(cfg.edit_kinds) > 0 else valid_set, n_steps, cfg,
+                                  device)
             history["valid_steps"].append(step + 1)
             history["valid_loss"].append(val)
             if val < best[0]:
@@ -321,7 +415,8 @@ def train(
     if merged_valid:
         valid_set = concat_windows(valid_set, build_windows(valid_pieces, n_steps, cfg.valid_hop, merged=True))
     data = (build_windows(train_pieces, n_steps, cfg.hop), build_windows(train_pieces, n_steps, cfg.hop, merged=True),
-            valid_set)
+            valid_set, build_voice_windows(train_pieces, n_steps, cfg.hop),
+            build_voice_windows(valid_pieces, n_steps, cfg.valid_hop))
 
     pretrain_seconds, started_from = 0.0, "scratch"
     if init_from is not None:
@@ -337,6 +432,9 @@ def train(
     history, best, train_seconds = _fit(model, data, cfg, device, progress, "train arcnn")
 
     model.load_state_dict(best[2])
+    low, high = pitch_range(train_pieces, cfg.max_transpose)  # the sampler adds no note outside what it saw
+    model_config = replace(model_config, pitch_low=low, pitch_high=high, flips_per_pass=FLIPS_PER_PASS)
+    model.config = model_config
     model.to("cpu").eval()
     metrics = {
         "best_valid_loss": round(best[0], 5),
@@ -350,7 +448,8 @@ def train(
         "threads": torch.get_num_threads(),
         "n_train_windows": len(data[0]),
         "n_train_merged_windows": len(data[1]),
-        "n_valid_windows": len(valid_set),
+        "n_valid_windows": len(data[4]) if sum(cfg.edit_kinds) > 0 else len(valid_set),
+        "n_train_voice_windows": len(data[3]),
         "n_parameters": n_parameters(model_config),
         "train_config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()},
     }
