@@ -12,8 +12,8 @@
 3. `melodies`: a user's melody edited at the given parameters: the first 8 bars of --folk Essen folk tunes of the
    test split (music21's corpus via generation/engine/folk.py; no model trains on folk) and of every test-split
    chorale soprano. Reported per source: share of input notes kept whole, share of time with >= 2 notes sounding,
-   share of added notes in the melody's key (Krumhansl-Schmuckler key of the input; major scale, or natural minor +
-   leading tone), the pitch range of the added notes, and the share of notes shorter than a beat before/after.
+   share of added notes in the melody's key (Krumhansl-Schmuckler key of the input, sampler.estimate_key; major
+   scale, or natural minor + leading tone; with the checkpoint's key mask on, also the share without it), the range of the added notes, and the share of notes shorter than a beat before/after.
    `--temperatures` adds a row per temperature: notes added outside the model's training pitch range.
 
 The sampler's parameters default to the shipped defaults (PARAM_SPECS); --iterations, --temperature, --max-add and
@@ -39,16 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generation.engine.dataset import load_chorales, pieces_split, windows
 from generation.engine.models.arcnn.model import _choose_cells, make_training_pairs
-from generation.engine.models.arcnn.sampler import edit_rolls
+from generation.engine.models.arcnn.sampler import edit_rolls, estimate_key, key_pitch_classes  # noqa: F401
 from generation.engine.representation import roll_to_notes
 
 WINDOW = 128
 SHORT = 4  # steps: a note shorter than a beat (a quarter note)
-MAJOR = (0, 2, 4, 5, 7, 9, 11)
-MINOR = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor + the leading tone (harmonic minor's raised 7th)
-# Krumhansl-Kessler key profiles (C major, C minor)
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 def default_params() -> dict:
@@ -147,24 +142,6 @@ def edit_metrics(clean: np.ndarray, corrupted: np.ndarray, edited: np.ndarray, e
         "mean_note_cells": float(clean.sum(axis=(1, 2)).mean()),
         "mean_random_cells": float((corrupted & ~clean).sum(axis=(1, 2)).mean()),
     }
-
-
-def estimate_key(roll: np.ndarray) -> tuple[int, str]:
-    """(tonic pitch class, "major" | "minor") of a (T, P) roll: Krumhansl-Schmuckler on duration-weighted pitch
-    classes."""
-    weights = np.bincount(np.arange(roll.shape[1]) % 12, weights=roll.sum(axis=0), minlength=12)
-    best = (-np.inf, 0, "major")
-    for tonic in range(12):
-        for mode, profile in (("major", KK_MAJOR), ("minor", KK_MINOR)):
-            r = np.corrcoef(weights, np.roll(profile, tonic))[0, 1] if weights.std() > 0 else 0.0
-            if r > best[0]:
-                best = (r, tonic, mode)
-    return best[1], best[2]
-
-
-def key_pitch_classes(roll: np.ndarray) -> set[int]:
-    tonic, mode = estimate_key(roll)
-    return {(tonic + step) % 12 for step in (MAJOR if mode == "major" else MINOR)}
 
 
 def melody_metrics(inputs: np.ndarray, onsets: np.ndarray, outputs: np.ndarray, lengths: list[int],
@@ -309,6 +286,15 @@ def melody_tables(model, split: str, n_folk: int, params: dict, seed: int, tempe
     for name, (rolls, onsets, lengths) in melodies(split, n_folk).items():
         edited = run_sampler(model, rolls, params, seed)
         out[name] = melody_metrics(rolls, onsets, edited, lengths, pitch_range)
+        if config.key_mask:  # what the model does without the key mask
+            unmasked = replace(model.config, key_mask=False)
+            masked, model.config = model.config, unmasked
+            try:
+                free = run_sampler(model, rolls, params, seed)
+            finally:
+                model.config = masked
+            out[name]["added_in_key_unmasked"] = melody_metrics(rolls, onsets, free, lengths,
+                                                                pitch_range)["added_in_key"]
         for temperature in temperatures:
             hot = run_sampler(model, rolls, {**params, "temperature": temperature}, seed)
             out[name][f"outside_range_t{temperature:g}"] = melody_metrics(rolls, onsets, hot, lengths,
@@ -361,6 +347,8 @@ def print_melody_table(result: dict, temperatures: list[float]) -> None:
     row("time with >= 2 notes sounding", lambda r: f"{r['time_two_plus']:.3f}", ">= 0.30")
     row("added notes", lambda r: f"{r['added_notes']}")
     row("added notes in key", lambda r: f"{r['added_in_key']:.3f}", ">= 0.90")
+    if all("added_in_key_unmasked" in result[n] for n in names):
+        row("  same without the key mask", lambda r: f"{r['added_in_key_unmasked']:.3f}")
     row("pitch range of added notes", lambda r: f"{r['added_pitch_min']}..{r['added_pitch_max']}")
     row("notes shorter than a beat before/after", lambda r: f"{r['short_before']:.2f} / {r['short_after']:.2f}")
     for t in temperatures:
@@ -384,6 +372,7 @@ def main() -> None:
     parser.add_argument("--max-remove-pct", type=float, default=None)
     parser.add_argument("--add-logit-bias", type=float, default=None, help="override the model's sampling prior")
     parser.add_argument("--flips-per-pass", type=int, default=None, help="override the model's flips per pass")
+    parser.add_argument("--key-mask", default=None, choices=["on", "off"], help="override the model's key mask")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", action="store_true")
@@ -394,7 +383,8 @@ def main() -> None:
     from generation.engine.models.arcnn.train import DEFAULT_OUT_DIR
 
     model, _meta = load_checkpoint(args.checkpoint or DEFAULT_OUT_DIR, architecture="arcnn")
-    overrides = {k: v for k, v in (("add_logit_bias", args.add_logit_bias), ("flips_per_pass", args.flips_per_pass))
+    overrides = {k: v for k, v in (("add_logit_bias", args.add_logit_bias), ("flips_per_pass", args.flips_per_pass),
+                                   ("key_mask", None if args.key_mask is None else args.key_mask == "on"))
                  if v is not None}
     if overrides:
         model.config = replace(model.config, **overrides)
@@ -405,7 +395,8 @@ def main() -> None:
     temperatures = [float(t) for t in args.temperatures.split(",") if t]
     tables = args.tables.split(",")
     results: dict = {"params": params, "config": {k: getattr(model.config, k) for k in
-                                                  ("add_logit_bias", "flips_per_pass", "pitch_low", "pitch_high")}}
+                                                  ("add_logit_bias", "flips_per_pass", "pitch_low", "pitch_high",
+                                                   "key_mask")}}
     for table in tables:
         started = time.perf_counter()
         if table == "notes":

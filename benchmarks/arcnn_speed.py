@@ -1,16 +1,18 @@
 """AR-CNN speed (DESIGN section 8): 100 sampling iterations on 8 bars, median of >= 5 runs, on this CPU.
 
-Times the shipped model (the sampler's core, and `generate` end to end on an 8-bar chorale melody) and a
+Times the shipped model (the sampler's core, and `generate` end to end on an 8-bar chorale melody, with the
+checkpoint's flips per network pass and with one flip a pass) and a
 reference-size U-Net (DeepComposer's: 32 base filters, 5 levels, 1024-filter bottleneck, BatchNorm, ~31 M
 parameters; untrained weights, same sampler, one forward pass per iteration), and prints the ratio.
 
-    .venv/bin/python benchmarks/arcnn_speed.py [--runs 5] [--threads 2] [--iterations 100]
+    .venv/bin/python benchmarks/arcnn_speed.py [--runs 5] [--threads 1] [--iterations 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -25,7 +27,7 @@ from generation.engine.models.arcnn.spec import n_parameters
 from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.representation import replace_tracks, rolls_to_midi
 
-TARGET_SECONDS = 1.0
+TARGET_SECONDS = 0.5  # issue 10: 100 iterations on 8 bars on one thread (DESIGN section 8 allows 1 s on 2 cores)
 REFERENCE_CONFIG = ARCNNConfig(base_channels=32, levels=5, max_channels=1024, pitch_channel=False, batch_norm=True)
 
 
@@ -42,7 +44,7 @@ def time_runs(fn, runs: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--checkpoint", default=None, help="checkpoint folder (default: the shipped one)")
     args = parser.parse_args()
@@ -62,13 +64,19 @@ def main() -> None:
         return lambda: edit_rolls(net, roll, iterations=args.iterations, temperature=1.0, max_add=500,
                                   max_remove_pct=100, generator=torch.Generator().manual_seed(0))
 
+    per_pass = model.config.flips_per_pass
     rows = [
-        ("shipped AR-CNN, sampler core", n_parameters(model.config), time_runs(sampler(model), args.runs)),
-        ("shipped AR-CNN, generate() on MIDI", n_parameters(model.config),
+        (f"shipped AR-CNN, sampler core ({per_pass}/pass)", n_parameters(model.config),
+         time_runs(sampler(model), args.runs)),
+        (f"shipped AR-CNN, generate() ({per_pass}/pass)", n_parameters(model.config),
          time_runs(lambda: generate(model, pm, params, seed=0), args.runs)),
     ]
+    one = ARCNN(replace(model.config, flips_per_pass=1)).eval()
+    one.load_state_dict(model.state_dict())
+    rows.append(("shipped AR-CNN, generate() (1/pass)", n_parameters(model.config),
+                 time_runs(lambda: generate(one, pm, params, seed=0), args.runs)))
     reference = ARCNN(REFERENCE_CONFIG).eval()
-    rows.append(("reference-size U-Net, sampler core", n_parameters(REFERENCE_CONFIG),
+    rows.append(("reference-size U-Net, core (1/pass)", n_parameters(REFERENCE_CONFIG),
                  time_runs(sampler(reference), args.runs)))
 
     print(f"AR-CNN speed: {args.iterations} iterations on 8 bars, {args.threads} threads, median of {args.runs} runs")
@@ -77,7 +85,7 @@ def main() -> None:
         med = statistics.median(times)
         per_iteration = 1000 * med / max(args.iterations, 1)
         print(f"{name:<38}{params_count:>12,}{med:>10.3f}{min(times):>8.3f}{per_iteration:>9.1f}")
-    ratio = statistics.median(rows[2][2]) / statistics.median(rows[0][2])
+    ratio = statistics.median(rows[3][2]) / statistics.median(rows[0][2])
     print(f"reference / shipped: {ratio:.1f}x faster; target <= {TARGET_SECONDS} s: "
           f"{'met' if statistics.median(rows[1][2]) <= TARGET_SECONDS else 'NOT met'} (generate end to end)")
 

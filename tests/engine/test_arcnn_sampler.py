@@ -173,3 +173,25 @@ def test_several_flips_per_pass_make_as_many_edits_within_budgets(per_pass):
     tight = edit_rolls(model, original, iterations=100, temperature=6.0, max_add=5, max_remove_pct=10,
                        generator=torch.Generator().manual_seed(1))
     _budget_check(original, tight, 5, 10)
+
+
+def test_key_mask_adds_only_in_the_inputs_key():
+    from dataclasses import replace
+
+    from generation.engine.models.arcnn.sampler import estimate_key
+
+    original = torch.zeros(2, 32, 128, dtype=torch.bool)
+    c_major = [60, 64, 67, 72, 65, 62, 59, 60]  # C E G C F D B C: C major
+    for i, pitch in enumerate(c_major):
+        original[0, 4 * i : 4 * i + 4, pitch] = True
+        original[1, 4 * i : 4 * i + 4, pitch + 2] = True  # the same tune in D major
+    assert estimate_key(original[0].numpy()) == (0, "major")
+    assert estimate_key(original[1].numpy()) == (2, "major")
+    torch.manual_seed(0)
+    model = ARCNN(replace(TINY, key_mask=True)).eval()
+    edited = edit_rolls(model, original, iterations=100, temperature=6.0, max_add=500, max_remove_pct=100,
+                        generator=torch.Generator().manual_seed(0))
+    for b, tonic in ((0, 0), (1, 2)):
+        added = (edited[b] & ~original[b]).any(dim=0).nonzero().flatten()
+        assert len(added) > 5
+        assert {(int(p) - tonic) % 12 for p in added} <= {0, 2, 4, 5, 7, 9, 11}

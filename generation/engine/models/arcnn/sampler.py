@@ -41,10 +41,48 @@ def _gumbel(shape: torch.Size, generator: torch.Generator) -> torch.Tensor:
     return -torch.log(-torch.log(u))
 
 
-def addable_pitches(model: ARCNN, n_pitches: int = 128) -> torch.Tensor:
-    """(P,) bool: the pitches the sampler may turn on, the model's training range (config pitch_low..pitch_high)."""
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor + the leading tone (harmonic minor's raised 7th)
+# Krumhansl-Kessler key profiles, C major and C minor
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def estimate_key(roll: np.ndarray) -> tuple[int, str]:
+    """(tonic pitch class, "major" | "minor") of a (T, P) roll: Krumhansl-Schmuckler, the key profile best
+    correlated with the roll's duration-weighted pitch classes (C major for an empty or one-pitch-class roll)."""
+    weights = np.bincount(np.arange(roll.shape[-1]) % 12, weights=np.asarray(roll).sum(axis=0), minlength=12)
+    best = (-np.inf, 0, "major")
+    if weights.std() == 0:
+        return 0, "major"
+    for tonic in range(12):
+        for mode, profile in (("major", KK_MAJOR), ("minor", KK_MINOR)):
+            r = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
+            if r > best[0]:
+                best = (r, tonic, mode)
+    return best[1], best[2]
+
+
+def key_pitch_classes(roll: np.ndarray) -> set[int]:
+    """The pitch classes of the roll's estimated key (major scale, or natural minor + leading tone)."""
+    tonic, mode = estimate_key(roll)
+    return {(tonic + step) % 12 for step in (MAJOR_SCALE if mode == "major" else MINOR_SCALE)}
+
+
+def addable_pitches(model: ARCNN, rolls: torch.Tensor) -> torch.Tensor:
+    """(B, P) bool: where the sampler may turn cells on for each input roll (B, T, P): the model's training range
+    (config pitch_low..pitch_high) and, with config key_mask, the input's key or a pitch class the input uses."""
+    n_pitches = rolls.shape[-1]
     pitch = torch.arange(n_pitches)
-    return (pitch >= model.config.pitch_low) & (pitch <= model.config.pitch_high)
+    allowed = ((pitch >= model.config.pitch_low) & (pitch <= model.config.pitch_high)).expand(rolls.shape[0], -1)
+    if not model.config.key_mask:
+        return allowed.clone()
+    classes = torch.zeros(rolls.shape[0], 12, dtype=torch.bool)
+    for b, roll in enumerate(rolls.bool().numpy()):
+        classes[b, sorted(key_pitch_classes(roll))] = True
+        classes[b] |= torch.from_numpy(np.bincount(np.arange(n_pitches) % 12, weights=roll.any(axis=0),
+                                                   minlength=12) > 0)
+    return allowed & classes[:, pitch % 12]
 
 
 @torch.inference_mode()
@@ -64,8 +102,8 @@ def edit_rolls(
     pass: the k highest of logits / temperature + Gumbel noise, which samples k distinct cells without replacement
     from softmax(logits / temperature) (exact and seedable). Each sample gets its own budgets (max_remove =
     floor(pct / 100 * its input note cells)), checked flip by flip, and its own softmax. A cell may only be turned on
-    at a pitch inside the model's training range (config pitch_low..pitch_high), whatever the temperature; input notes
-    outside it may stay, and may be restored after a removal.
+    at a pitch inside the model's training range (config pitch_low..pitch_high), and with config key_mask in the
+    input's key, whatever the temperature; input notes outside them may stay, and may be restored after a removal.
     """
     model.eval()
     model.to(memory_format=torch.channels_last)  # in place, idempotent: ~1.5x faster 3x3 convs on CPU (oneDNN)
@@ -77,8 +115,8 @@ def edit_rolls(
     valid = torch.zeros_like(current)
     valid[:, :steps] = True  # padded steps are never flipped
     valid = valid.reshape(batch, -1)
-    in_range = addable_pitches(model, n_pitches).expand(current.shape).reshape(batch, -1)  # (B, N)
-    never = ~valid | (~flat_original & ~in_range)  # padding; adding a pitch outside the training range
+    addable = addable_pitches(model, original)[:, None, :].expand(current.shape).reshape(batch, -1)  # (B, N)
+    never = ~valid | (~flat_original & ~addable)  # padding; adding outside the training range (or the key)
     max_remove = torch.floor(flat_original.sum(dim=1) * (max_remove_pct / 100.0) + 1e-9).long()  # (B,)
     rows = torch.arange(batch)
     add_bias = float(model.config.add_logit_bias)

@@ -30,7 +30,7 @@ from generation.engine.models.arcnn.model import ARCNN, arcnn_loss, make_edit_pa
 from generation.engine.models.arcnn.spec import ARCHITECTURE, ARCNNConfig, n_parameters
 from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split, transpose
 
-DEFAULT_OUT_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "arcnn"
+DEFAULT_OUT_DIR = Path(__file__).resolve().parents[3] / "checkpoints" / "arcnn"  # generation/checkpoints/arcnn
 
 
 @dataclass(frozen=True)
