@@ -215,10 +215,12 @@ def melodies(split: str, n_folk: int) -> dict[str, tuple[np.ndarray, np.ndarray,
         return roll, onset, n
 
     out = {}
-    tunes = sorted((t for t in load_folk() if t.split == split), key=lambda t: t.name)[:n_folk]
+    tunes = sorted((t for t in load_folk() if t.split == split), key=lambda t: t.name)[:n_folk] if n_folk else []
     chorales = pieces_split(load_chorales(), split)
     for name, pms in (("folk", [t.to_midi() for t in tunes]),
                       ("soprano", [replace_voices(p) for p in chorales])):
+        if not pms:
+            continue
         rows = [first_window(pm) for pm in pms]
         out[name] = (np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), [r[2] for r in rows])
     return out

@@ -235,7 +235,10 @@ def test_train_steps_cover_the_whole_two_stage_run():
     from generation.engine.models.arcnn.train import DEFAULT_RECIPE, PRETRAIN_RECIPE, scaled_to_steps
 
     scaled = scaled_to_steps(DEFAULT_RECIPE, 80)
-    assert (scaled.pretrain_steps, scaled.steps) == (50, 30)
+    total = DEFAULT_RECIPE.pretrain_steps + DEFAULT_RECIPE.steps  # the recipe's proportions, whatever they are
+    assert scaled.pretrain_steps + scaled.steps == 80
+    assert scaled.pretrain_steps == round(80 * DEFAULT_RECIPE.pretrain_steps / total)
+    assert scaled.steps >= 1
     assert scaled.lr == DEFAULT_RECIPE.lr
     assert scaled_to_steps(DEFAULT_RECIPE, DEFAULT_RECIPE.pretrain_steps + DEFAULT_RECIPE.steps) == DEFAULT_RECIPE
     single = scaled_to_steps(PRETRAIN_RECIPE, 40)

@@ -195,3 +195,23 @@ def test_key_mask_adds_only_in_the_inputs_key():
         added = (edited[b] & ~original[b]).any(dim=0).nonzero().flatten()
         assert len(added) > 5
         assert {(int(p) - tonic) % 12 for p in added} <= {0, 2, 4, 5, 7, 9, 11}
+
+
+def test_sustain_turns_added_cells_into_notes_up_to_the_next_input_onset():
+    from dataclasses import replace
+
+    from generation.engine.representation import roll_to_notes
+
+    original = torch.zeros(2, 32, 128, dtype=torch.bool)
+    for i, pitch in enumerate([72, 74, 76, 77]):  # four half notes: onsets at 0, 8, 16, 24
+        original[:, 8 * i : 8 * i + 8, pitch] = True
+    torch.manual_seed(0)
+    model = ARCNN(replace(TINY, sustain_steps=8, pitch_low=40, pitch_high=70)).eval()
+    edited = edit_rolls(model, original, iterations=40, temperature=1.0, max_add=500, max_remove_pct=0,
+                        generator=torch.Generator().manual_seed(0))
+    added = edited & ~original
+    assert ((edited ^ original).sum(dim=(1, 2)) == 40).all()  # every held cell counts as an edit
+    for b in range(2):
+        pitches, starts, ends = roll_to_notes(added[b].numpy())
+        assert (ends - starts).max() > 1  # notes, not only sixteenths
+        assert all(s // 8 == (e - 1) // 8 for s, e in zip(starts.tolist(), ends.tolist(), strict=True))  # no onset crossed

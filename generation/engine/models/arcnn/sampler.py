@@ -101,7 +101,9 @@ def edit_rolls(
     `iterations` cells are flipped in all (each flip is one edit), `model.config.flips_per_pass` of them per network
     pass: the k highest of logits / temperature + Gumbel noise, which samples k distinct cells without replacement
     from softmax(logits / temperature) (exact and seedable). Each sample gets its own budgets (max_remove =
-    floor(pct / 100 * its input note cells)), checked flip by flip, and its own softmax. A cell may only be turned on
+    floor(pct / 100 * its input note cells)), checked flip by flip, and its own softmax. With config sustain_steps
+    > 1, a cell turned on is held as a note: the cells after it at the same pitch are turned on too, up to the input's
+    next note start and sustain_steps cells in all (each cell is one edit, with no network pass of its own). A cell may only be turned on
     at a pitch inside the model's training range (config pitch_low..pitch_high), and with config key_mask in the
     input's key, whatever the temperature; input notes outside them may stay, and may be restored after a removal.
     """
@@ -121,25 +123,43 @@ def edit_rolls(
     rows = torch.arange(batch)
     add_bias = float(model.config.add_logit_bias)
     per_pass = max(1, int(model.config.flips_per_pass))
-    left = int(iterations)
-    while left > 0:
+    sustain = int(model.config.sustain_steps)
+    n_pitches_ = current.shape[2]
+    padded_steps = current.shape[1]
+    previous = torch.zeros_like(original_padded)
+    previous[:, 1:] = original_padded[:, :-1]
+    onset_steps = (original_padded & ~previous).any(dim=2)  # (B, T'): a note of the input starts here
+    done = torch.zeros(batch, dtype=torch.long)  # edits (cells flipped) so far, per sample
+    while bool((done < iterations).any()):
         flat = current.reshape(batch, -1)
         logits = model(current).reshape(batch, -1)  # (B, N)
         if add_bias:
             logits = logits + add_bias * (~flat).float()  # the model's prior for turning cells on
         scores = logits / temperature + _gumbel(logits.shape, generator)
         taken = torch.zeros_like(flat)
-        for _ in range(min(per_pass, left)):
+        for _ in range(per_pass):
             added = (flat & ~flat_original).sum(dim=1)  # (B,)
             removed = (~flat & flat_original).sum(dim=1)
-            blocked = never | taken
+            blocked = never | taken | (done >= iterations).unsqueeze(1)
             blocked = blocked | ((~flat & ~flat_original) & (added >= max_add).unsqueeze(1))  # one add too many
             blocked = blocked | ((flat & flat_original) & (removed >= max_remove).unsqueeze(1))  # one removal too many
             choice = scores.masked_fill(blocked, -math.inf).argmax(dim=1)  # (B,)
             allowed = ~blocked[rows, choice]  # a sample with every flip blocked stays as it is
             flat[rows[allowed], choice[allowed]] ^= True
             taken[rows, choice] = True
-        left -= per_pass
+            done += allowed.long()
+            if sustain:  # an added cell becomes a note: held on to the input's next onset, sustain steps at most
+                going = allowed & flat[rows, choice] & ~flat_original[rows, choice]
+                step, pitch = choice // n_pitches_, choice % n_pitches_
+                for k in range(1, sustain):
+                    t = step + k
+                    cell = (t.clamp(max=padded_steps - 1)) * n_pitches_ + pitch
+                    going = going & (t < padded_steps) & ~onset_steps[rows, t.clamp(max=padded_steps - 1)]
+                    going = going & ~flat[rows, cell] & ~never[rows, cell] & ~taken[rows, cell]
+                    going = going & ((flat & ~flat_original).sum(dim=1) < max_add) & (done < iterations)
+                    flat[rows[going], cell[going]] = True
+                    taken[rows, cell] = taken[rows, cell] | going
+                    done += going.long()
         current = flat.reshape(current.shape)
     return current[:, :steps]
 

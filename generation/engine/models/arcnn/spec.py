@@ -36,6 +36,8 @@ class ARCNNConfig:
     pitch_high: int = 127  # highest pitch the sampler may add (inclusive); 0..127 = no mask (older checkpoints)
     flips_per_pass: int = 1  # cells flipped per network pass (Gumbel top-k: k distinct cells sampled without
     #                          replacement from the same softmax): 100 edits cost 100 / k passes
+    sustain_steps: int = 0  # > 1: a cell the sampler turns on is held as a note, up to the input's next note start
+    #                         and this many cells (each an edit): harmony notes instead of scattered sixteenths
     key_mask: bool = False  # the sampler adds notes only in the input's key (Krumhansl-Schmuckler estimate: major
     #                         scale, or natural minor + leading tone) or at a pitch class the input already uses
     pitch_channel: bool = True  # a second input plane holding each row's pitch (scaled to [-1, 1]): the net knows the
@@ -53,6 +55,7 @@ CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
     "pitch_low": (0, 127),
     "pitch_high": (0, 127),
     "flips_per_pass": (1, 8),
+    "sustain_steps": (0, 16),
 }
 BOOL_FIELDS = ("pitch_channel", "batch_norm", "key_mask")
 FLOAT_BOUNDS: dict[str, tuple[float, float]] = {"add_logit_bias": (-10.0, 10.0)}

@@ -67,10 +67,17 @@ PRETRAIN_RECIPE = TrainConfig(steps=3000)
 # The default procedure: PRETRAIN_RECIPE for 3,000 steps, then 1,800 fine-tuning steps at half the peak lr with
 # 70 % of each batch corrupted like the sampler's states (30-70 % removed, 0.5-1.5 % added: the benchmarks add 1 %),
 # merged rows adding inside their pitch span. Chosen on the valid split against merged_fraction 0.7 / focus 0.5.
-EDIT_RECIPE_NOTE = "chosen on the valid split (benchmarks/arcnn_quality.py --split valid)"
-DEFAULT_RECIPE = TrainConfig(steps=1500, lr=1e-3, warmup_steps=50, eval_every=250, remove_pct=(0.0, 100.0),
-                             add_pct=(0.5, 1.5), edit_kinds=(0.4, 0.35, 0.25), keep_voice=0.3, pretrain_steps=3000)
-FLIPS_PER_PASS = 2  # the sampler's flips per network pass written into trained configs (100 edits = 50 passes)
+# The default procedure (issue 10): PRETRAIN_RECIPE for 3,000 steps, then 300 steps at batch 8 on make_edit_pairs
+# (40 % whole notes removed + short random notes, 35 % a melody without its other voices, 25 % the reference's
+# cell-level corruption), all on merged windows; the sampler's pitch range, key mask and flips per pass go into the
+# config. Short because the shared CPU allowed no more (see the model card).
+DEFAULT_RECIPE = TrainConfig(steps=300, batch_size=8, lr=1e-3, warmup_steps=50, eval_every=100,
+                             remove_pct=(0.0, 100.0), add_pct=(0.5, 1.5), edit_kinds=(0.4, 0.35, 0.25), keep_voice=0.3,
+                             pretrain_steps=3000)
+# Sampler settings written into every trained config (chosen on the valid split, benchmarks/arcnn_quality.py):
+FLIPS_PER_PASS = 2  # flips per network pass (100 edits = at most 50 passes)
+SUSTAIN_STEPS = 8  # an added cell is held as a note up to the input's next onset, 8 steps (half a bar) at most
+KEY_MASK = True  # notes are added only in the input's key (or at pitch classes it uses)
 
 
 @dataclass
@@ -170,8 +177,7 @@ def load_pieces(data_dir: str | Path | None) -> tuple[list[Piece], list[Piece], 
     """(train pieces, valid pieces, description). A folder without valid pieces validates on its train pieces."""
     if data_dir is None:
         pieces = load_chorales()
-        trained_on = ("music21 Bach chorales, train split (r % 10 not in {0, 1}), 4 voices as separate rolls and "
-                      "merged into one")
+        trained_on = "music21 Bach chorales, train split (r % 10 not in {0, 1}), 4 voices"
     else:
         pieces = load_midi_folder(data_dir)
         trained_on = f"MIDI folder {Path(data_dir).name}, train split (stable name hash), up to 4 tracks"
@@ -308,12 +314,16 @@ def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig,
         f"- steps: {metrics['steps']} at batch {cfg.batch_size}, AdamW lr {cfg.lr:g} (warm-up + cosine); "
         f"training time {metrics['train_seconds']:.0f} s on {metrics['device']} (torch threads: {metrics['threads']})",
         f"- best validation loss: {metrics['best_valid_loss']:.4f} at step {metrics['best_step']} "
-        f"(train windows {metrics['n_train_windows']} single-voice + {metrics['n_train_merged_windows']} merged, "
-        f"valid windows {metrics['n_valid_windows']})",
+        + (f"(train windows {metrics['n_train_voice_windows']} merged, valid windows {metrics['n_valid_windows']})"
+           if sum(cfg.edit_kinds) > 0 else
+           f"(train windows {metrics['n_train_windows']} single-voice + {metrics['n_train_merged_windows']} merged, "
+           f"valid windows {metrics['n_valid_windows']})"),
         f"- model: {metrics['n_parameters']:,} parameters; config: `{json.dumps(asdict(model_config))}`",
         f"- sampler: notes are added only at pitches {model_config.pitch_low}..{model_config.pitch_high} (the "
-        f"training data's range, transpositions included), {model_config.flips_per_pass} cells flipped per network "
-        "pass (Gumbel top-k, without replacement)",
+        f"training data's range, transpositions included)" + (", in the input's key" if model_config.key_mask else "")
+        + f"; {model_config.flips_per_pass} cells sampled per network pass (Gumbel top-k, without replacement)"
+        + (f"; an added cell is held as a note up to the input's next onset, {model_config.sustain_steps} steps at "
+           "most" if model_config.sustain_steps > 1 else ""),
         f"- sampling prior add_logit_bias = {model_config.add_logit_bias:g} (a config default, not trained: added to "
         "the logits of empty cells at inference, chosen on the valid split; restoring a removed cell is worth more "
         "than deleting a stray one)",
@@ -433,7 +443,8 @@ def train(
 
     model.load_state_dict(best[2])
     low, high = pitch_range(train_pieces, cfg.max_transpose)  # the sampler adds no note outside what it saw
-    model_config = replace(model_config, pitch_low=low, pitch_high=high, flips_per_pass=FLIPS_PER_PASS)
+    model_config = replace(model_config, pitch_low=low, pitch_high=high, flips_per_pass=FLIPS_PER_PASS,
+                           sustain_steps=SUSTAIN_STEPS, key_mask=KEY_MASK)
     model.config = model_config
     model.to("cpu").eval()
     metrics = {
