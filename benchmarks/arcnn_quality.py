@@ -16,7 +16,7 @@
    scale, or natural minor + leading tone; with the checkpoint's key mask on, also the share without it), the range of the added notes, and the share of notes shorter than a beat before/after.
    `--temperatures` adds a row per temperature: notes added outside the model's training pitch range.
 
-The sampler's parameters default to the shipped defaults (PARAM_SPECS); --iterations, --temperature, --max-add and
+The sampler's parameters default to the user defaults (models/arcnn/spec.py PARAMS); --iterations, --temperature, --max-add and
 --max-remove-pct override them.
 
     .venv/bin/python benchmarks/arcnn_quality.py [--tables notes,cells,melodies] [--split test|valid]
@@ -47,9 +47,10 @@ SHORT = 4  # steps: a note shorter than a beat (a quarter note)
 
 
 def default_params() -> dict:
-    from generation.engine.params import PARAM_SPECS
+    """The AR-CNN's user parameters at their defaults (models/arcnn/spec.py PARAMS), seed aside."""
+    from generation.engine.models.arcnn.spec import PARAMS
 
-    return {name: spec.default for name, spec in PARAM_SPECS["arcnn"].items() if name != "seed"}
+    return {param.name: param.default for param in PARAMS if param.name != "seed"}
 
 
 # ---------------------------------------------------------------------------------------------------- corruption
@@ -381,10 +382,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from generation.engine.checkpoint import load_checkpoint
-    from generation.engine.models.arcnn.train import DEFAULT_OUT_DIR
+    from generation.engine.loading import default_checkpoint_dir, load_checkpoint
 
-    model, _meta = load_checkpoint(args.checkpoint or DEFAULT_OUT_DIR, architecture="arcnn")
+    checkpoint = args.checkpoint or default_checkpoint_dir("arcnn")
+    model, _meta = load_checkpoint(checkpoint, architecture="arcnn")
     overrides = {k: v for k, v in (("add_logit_bias", args.add_logit_bias), ("flips_per_pass", args.flips_per_pass),
                                    ("key_mask", None if args.key_mask is None else args.key_mask == "on"))
                  if v is not None}
@@ -413,7 +414,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"AR-CNN quality, {args.split} split, checkpoint {args.checkpoint or DEFAULT_OUT_DIR}, params {params}, "
+    print(f"AR-CNN quality, {args.split} split, checkpoint {checkpoint}, params {params}, "
           f"sampler {results['config']}, seed {args.seed}, {args.threads} thread(s)\n")
     if "notes" in results:
         print_edit_table("Note-level: 4 voices merged, 50 % of notes removed whole, short random notes on 1 % of the "
