@@ -216,7 +216,7 @@ def generate(model: ARCNN, pm: pretty_midi.PrettyMIDI, params: dict, seed: int |
         iterations=int(params.get("iterations", 100)),
         temperature=float(params.get("temperature", 1.0)),
         max_add=int(params.get("max_add", 500)),
-        max_remove_pct=float(params.get("max_remove_pct", 100)),
+        max_remove_pct=float(params.get("max_remove_pct", 10)),
         generator=generator,
     )[0].numpy()
     new_roll = roll.copy()

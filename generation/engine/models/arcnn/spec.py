@@ -20,10 +20,16 @@ EDITS = "melody"  # the pipeline keeps every other track of the input as it was
 
 # The user's parameters (DESIGN section 4 names and ranges), in the order forms show them.
 PARAMS = (
-    NumberParam("max_remove_pct", 0, 100, 100, True, "most of the input's notes (%) the model may remove"),
-    NumberParam("max_add", 50, 1000, 500, True, "most notes the model may add"),
-    NumberParam("iterations", 0, 100, 100, True, "sampling iterations (one cell flipped per iteration)"),
-    NumberParam("temperature", 0.5, 6, 1.0, False, "creative risk: higher = more surprising edits"),
+    # default 10 (DESIGN: 100): the tune stays; at most a tenth of its note cells may go, at any temperature
+    NumberParam("max_remove_pct", 0, 100, 10, True,
+                "most of the input's note cells (%) the model may remove: low keeps your tune, 100 lets it rewrite"),
+    NumberParam("max_add", 50, 1000, 500, True,
+                "most note cells (sixteenths of one pitch) the model may add: caps how much harmony it writes"),
+    NumberParam("iterations", 0, 100, 100, True,
+                "edits: note cells added or removed (an added note held for a beat is 4); 0 returns the input"),
+    NumberParam("temperature", 0.5, 6, 1.0, False,
+                "creative risk: low = the model's surest chord tones, high = more surprising notes (still in key "
+                "and range)"),
     SEED,
 )
 
