@@ -129,6 +129,8 @@ if CHARTBUSTERS_FILE_SERVING not in ("django", "x-accel-redirect", "x-sendfile")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Chartbusters <noreply@chartbusters.local>")
+# The site's address as users reach it: every e-mail links to its entry with it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Uploads: a MIDI file is at most 2 MiB, a checkpoint at most 200 MiB (DESIGN sections 3 and 4).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -182,6 +184,7 @@ RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "10/15m")  # failed log-in
 RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "10/1h")  # sign-up attempts (per address)
 RATE_LIMIT_UPLOAD = os.environ.get("RATE_LIMIT_UPLOAD", "60/1h")  # entry and composition uploads
 RATE_LIMIT_GENERATE = os.environ.get("RATE_LIMIT_GENERATE", "60/1h")  # generation requests (studio / API)
+RATE_LIMIT_LIKE = os.environ.get("RATE_LIMIT_LIKE", "30/1h")  # audience likes (pages and API)
 # Reverse proxies in front of the web processes that append the client to X-Forwarded-For (nginx: 1); 0 = none.
 RATE_LIMIT_PROXY_COUNT = int(os.environ.get("RATE_LIMIT_PROXY_COUNT", "0"))
 

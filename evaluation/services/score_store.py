@@ -20,10 +20,15 @@ NOT_FLAGGED = "Submission {submission_id} is not flagged as a copy, so there is 
 
 
 def judge_score(judges: list[dict]) -> float | None:
-    """Mean judge score: 20 * mean rubric mark of each judge, averaged over judges; None when nobody judged."""
+    """Mean judge score: each judge's score averaged over judges; None when nobody judged. A judge's score is
+    ``"score"`` when given (raw or leniency-adjusted, as the organizers chose: evaluation.selectors.judging), else
+    20 * their mean rubric mark (the raw score)."""
     if not judges:
         return None
-    per_judge = [20.0 * sum(j[name] for name in RUBRIC) / len(RUBRIC) for j in judges]
+    per_judge = [
+        float(j["score"]) if j.get("score") is not None else 20.0 * sum(j[name] for name in RUBRIC) / len(RUBRIC)
+        for j in judges
+    ]
     return sum(per_judge) / len(per_judge)
 
 
