@@ -8,20 +8,22 @@
   ``adjusted = clip(M + S * (x - m_j) / s_j, 0, 100)``; a judge with fewer than MIN_FOR_ADJUSTMENT scores keeps raw
   scores, one whose scores all agree (s_j = 0) gets the mean M.
 - ``agreement``: spread per entry, Krippendorff's alpha (interval) for the challenge, judges whose scores lie
-  OUTLIER_POINTS or more from the other judges of the same entries on average.
+  OUTLIER_POINTS or more from the median score of the same entries on average (the median, so that one harsh judge
+  does not make the others look lenient).
 """
 
 from __future__ import annotations
 
 import math
 import random
+import statistics
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 RUBRIC = ("originality", "balance", "emotion")
 MIN_FOR_ADJUSTMENT = 2
-OUTLIER_POINTS = 15.0  # 0.75 of a rubric mark on the 0-100 scale, on average against the other judges
+OUTLIER_POINTS = 15.0  # 0.75 of a rubric mark on the 0-100 scale, on average against the entries' medians
 _AVOID_COST = 1_000_000  # final round: a judge who already reviewed the entry, only when no one else can
 TOO_FEW_JUDGES = "Each entry needs {k} judges but the challenge has {m}; add judges or lower the judges per entry."
 NOT_ENOUGH_FREE = (
@@ -132,7 +134,7 @@ class EntrySpread:
 class JudgeBias:
     judge: Hashable
     n: int  # entries this judge shares with other judges
-    bias: float  # mean of (this judge's score - the other judges' mean) on those entries
+    bias: float  # mean of (this judge's score - the median score of the entry) on those entries
     outlier: bool
 
 
@@ -158,9 +160,9 @@ def agreement(reviews: Iterable[tuple[Hashable, Hashable, float]]) -> Agreement:
     for scores in by_entry.values():
         if len(scores) < 2:
             continue
+        middle = statistics.median(scores.values())
         for judge, x in scores.items():
-            others = [y for other, y in scores.items() if other != judge]
-            diffs[judge].append(x - _mean(others))
+            diffs[judge].append(x - middle)
     biases = [
         JudgeBias(judge=j, n=len(d), bias=_mean(d), outlier=len(d) >= 2 and abs(_mean(d)) >= OUTLIER_POINTS)
         for j, d in diffs.items()

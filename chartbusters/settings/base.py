@@ -253,6 +253,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": JOB_REAPER_INTERVAL_SECONDS,
         "options": {"queue": "scoring", "expires": JOB_REAPER_INTERVAL_SECONDS},
     },
+    # Judges are assigned when a challenge's entries close (evaluation.services.judging.judging_assign_due).
+    "assign-judges": {
+        "task": "evaluation.assign_judges_due",
+        "schedule": 60.0,
+        "options": {"queue": "scoring", "expires": 60.0},
+    },
 }
 
 LOGGING = {

@@ -225,7 +225,11 @@ def judging_judge_replace(*, challenge_id: int, judge_id: int) -> dict[str, int]
     """A judge left the challenge: each review of theirs not yet submitted goes to the least-loaded judge who may
     take it (no conflict, not on that entry already); with nobody free it is dropped (the organizers' page shows
     the entry short of judges). Submitted reviews stay."""
-    challenge = Challenge.objects.select_for_update().get(pk=challenge_id)
+    if not JudgeAssignment.objects.filter(challenge_id=challenge_id, judge_id=judge_id).exists():
+        return {"replaced": 0, "dropped": 0}  # also: the challenge or the user being deleted (cascade)
+    challenge = Challenge.objects.select_for_update().filter(pk=challenge_id).first()
+    if challenge is None:
+        return {"replaced": 0, "dropped": 0}
     open_reviews = list(
         JudgeAssignment.objects.select_for_update().select_related("submission")
         .filter(challenge=challenge, judge_id=judge_id).exclude(status=Status.SUBMITTED)
@@ -314,7 +318,8 @@ def judging_publish(*, challenge_id: int, by, now: datetime | None = None) -> in
     for entry in results.entries:
         if not Submission.objects.filter(pk=entry.submission_id, status="scored", disqualified=False).exists():
             continue  # disqualified or rerun since it was assigned: it is not ranked
-        score_record_judging(submission_id=entry.submission_id, judges=entry.judges_for_score)
+        score_record_judging(submission_id=entry.submission_id, judges=entry.judges_for_score,
+                             mode=settings.judge_scores)
         judged += 1
     challenge.results_published = True
     challenge.save(update_fields=["results_published", "updated_at"])

@@ -111,9 +111,10 @@ def score_clear_copy_flag(*, submission_id: int, cleared_by) -> Score:
 
 
 @transaction.atomic
-def score_record_judging(*, submission_id: int, judges: list[dict]) -> Score:
-    """Store every judge's rubric ({"judge": id, "originality", "balance", "emotion": 1-5, "comment"}) and the
-    final score that follows from it; the leaderboard row follows."""
+def score_record_judging(*, submission_id: int, judges: list[dict], mode: str = "raw") -> Score:
+    """Store every judge's rubric ({"judge": id, "originality", "balance", "emotion": 1-5, "comment", and "score":
+    the judge score used, raw or leniency-adjusted as ``mode`` says}) and the final score that follows from it;
+    the leaderboard row follows."""
     for judge in judges:
         for name in RUBRIC:
             value = judge.get(name)
@@ -124,7 +125,7 @@ def score_record_judging(*, submission_id: int, judges: list[dict]) -> Score:
     ).first()
     if score is None:
         raise ValueError(NO_SCORE_TO_JUDGE.format(submission_id=submission_id))
-    score.parts = {**score.parts, "judges": list(judges), "judge_score": judge_score(judges)}
+    score.parts = {**score.parts, "judges": list(judges), "judge_score": judge_score(judges), "judge_scores": mode}
     score.final = final_score(
         automatic=score.automatic, judges=judges, alpha=score.submission.challenge.alpha
     )
