@@ -14,8 +14,8 @@ from chartbusters.challenges.models import Challenge
 from chartbusters.errors import ApplicationError
 from evaluation.listeners import judges_left
 from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, Like, RealnessModel, Score
-from evaluation.services.judging import judging_assign, judging_publish
 from evaluation.realness import NOT_READY_WARNING
+from evaluation.services.judging import judging_assign, judging_publish
 from evaluation.services.score_store import score_clear_copy_flag
 from submissions.selectors import submission_list_for_organizer
 

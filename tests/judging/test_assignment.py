@@ -62,7 +62,8 @@ def test_it_says_what_is_wrong_when_the_rules_cannot_hold():
 
 def test_the_final_round_prefers_judges_who_have_not_heard_the_entry():
     plan = assign(entries=[1, 2], judges=["a", "b", "c", "d"], k=2, avoid={(1, "a"), (1, "b"), (2, "c"), (2, "d")})
-    assert set(plan[1]) == {"c", "d"} and set(plan[2]) == {"a", "b"}
+    assert set(plan[1]) == {"c", "d"}
+    assert set(plan[2]) == {"a", "b"}
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -151,7 +152,8 @@ def test_reassign_and_a_judge_who_leaves_is_replaced(make_contest):
                                                                                                  flat=True))
     free = next(j for j in contest.judges if j.pk not in on_entry)
     moved = judge_assignment_reassign(assignment_id=open_review.pk, judge_id=free.pk, by=contest.organizer)
-    assert moved.judge_id == free.pk and moved.status == JudgeAssignment.Status.PENDING
+    assert moved.judge_id == free.pk
+    assert moved.status == JudgeAssignment.Status.PENDING
     with pytest.raises(ApplicationError, match="already submitted"):
         judge_assignment_reassign(assignment_id=done.pk, judge_id=free.pk, by=contest.organizer)
 

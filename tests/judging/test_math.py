@@ -84,5 +84,6 @@ def test_agreement_spread_and_outlier_judges():
     assert flagged == {"harsh"}
     spread = {s.entry: (s.low, s.high) for s in result.entries}
     assert spread["1"] == (40.0 - 2 * OUTLIER_POINTS, 40.0)
-    assert result.alpha is not None and result.alpha < 1
+    assert result.alpha is not None
+    assert result.alpha < 1
     assert np.isfinite(result.alpha)
