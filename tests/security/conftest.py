@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chartbusters.accounts.roles import Role
 from chartbusters.challenges.models import Challenge
+from evaluation.models import JudgeAssignment
 from submissions.services.moderation import submission_disqualify
 from tests.factories import (
     ChallengeFactory,
@@ -88,6 +89,7 @@ class World:
     input_melody: object
     reference: object
     composition: object  # the entrant's saved composition
+    assignment: object = None  # the judge's review of the ranked entry (entry #1)
 
     def values(self) -> dict:
         return {
@@ -98,7 +100,7 @@ class World:
             "failed_uuid": self.failed.public_id, "checkpoint_uuid": self.checkpoint.public_id,
             "output_uuid": self.output.public_id, "output_audio": self.output_rendering.public_id,
             "input_uuid": self.input_melody.public_id, "reference_uuid": self.reference.public_id,
-            "composition_uuid": self.composition.public_id,
+            "composition_uuid": self.composition.public_id, "assignment": self.assignment.pk,
         }
 
 
@@ -122,7 +124,10 @@ def world(db, media_root, cast) -> World:
     disqualified = entry_score(entry_create(challenge=challenge, entrant=entrant, title="Copied"), automatic=99.0)
     submission_disqualify(submission_id=disqualified.pk, disqualified_by=cast["organizer"], reason="A copy.")
     others = entry_score(entry_create(challenge=challenge, entrant=cast["other"], title="Their piece"), automatic=70.0)
+    assignment = JudgeAssignment.objects.create(challenge=challenge, submission=ranked, judge=cast["judge"], round=1,
+                                                entry_number=1)
     return World(
+        assignment=assignment,
         challenge=challenge, ranked=ranked, ranked_rendering=rendering_create(ranked), checkpoint=checkpoint,
         output=output, output_rendering=output_rendering, failed=failed, disqualified=disqualified, others=others,
         input_melody=input_melody_create(challenge, name=HIDDEN_INPUT_NAME),
