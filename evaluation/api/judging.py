@@ -32,7 +32,7 @@ class AssignmentListItemSerializer(serializers.Serializer):
     challenge_title = serializers.CharField(source="challenge.title")
     round = serializers.IntegerField()
     entry_number = serializers.IntegerField(help_text="The entry's anonymous number in the challenge's judging.")
-    status = serializers.ChoiceField(choices=JudgeAssignment.Status.choices)
+    status = serializers.CharField(help_text='"pending", "draft" (saved, not submitted) or "submitted" (final).')
 
 
 class ListenSerializer(serializers.Serializer):
@@ -47,7 +47,7 @@ class AssignmentSerializer(serializers.Serializer):
     challenge_title = serializers.CharField()
     round = serializers.IntegerField()
     entry_number = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=JudgeAssignment.Status.choices)
+    status = serializers.CharField(help_text='"pending", "draft" (saved, not submitted) or "submitted" (final).')
     originality = serializers.IntegerField(allow_null=True)
     balance = serializers.IntegerField(allow_null=True)
     emotion = serializers.IntegerField(allow_null=True)
@@ -141,7 +141,7 @@ class SubmissionLikeApi(APIView):
     """Like an entry you listened to (not your own; not as a judge of its challenge); one like per entry."""
 
     permission_classes = [IsAuthenticated]
-    error_statuses = {"POST": (401, 403, 404, 409, 429)}
+    error_statuses = {"POST": (400, 401, 403, 404, 409, 429)}
 
     @extend_schema(operation_id="submissions_like", request=None, responses={201: LikeOutputSerializer})
     def post(self, request: Request, submission_id: int) -> Response:
