@@ -165,3 +165,22 @@ def test_reassign_and_a_judge_who_leaves_is_replaced(make_contest):
     assert set(per_entry.values()) == {2}  # every entry still has its two judges
     for review in JudgeAssignment.objects.select_related("submission"):
         assert JudgeAssignment.objects.filter(submission=review.submission, judge=review.judge).count() == 1
+
+
+def test_organizers_assign_from_the_admin_and_see_the_overview_link(make_contest):
+    from django.test import Client
+
+    contest = make_contest(n_entrants=3, n_judges=2, k=2)
+    client = Client()
+    client.force_login(contest.organizer)
+    response = client.post("/admin/challenges/challenge/", {
+        "action": "assign_judges", "_selected_action": [contest.challenge.pk]}, follow=True)
+    assert response.status_code == 200
+    assert "6 reviews assigned" in response.content.decode()
+    assert JudgeAssignment.objects.filter(challenge=contest.challenge).count() == 6
+    page = client.get(f"/admin/challenges/challenge/{contest.challenge.pk}/change/").content.decode()
+    assert f"/judging/{contest.challenge.slug}/" in page
+    assert "0 of 6 reviews submitted" in page
+    again = client.post("/admin/challenges/challenge/", {
+        "action": "assign_judges", "_selected_action": [contest.challenge.pk]}, follow=True)
+    assert "already assigned" in again.content.decode()
