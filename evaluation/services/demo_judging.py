@@ -70,7 +70,6 @@ def demo_judging_seed(*, password: str, now: datetime | None = None) -> Challeng
             "title": TITLE, "description": DESCRIPTION, "kind": Challenge.Kind.MELODY_GO_ROUND,
             "opens_at": now - timedelta(days=30), "closes_at": now - timedelta(days=1),
             "judging_ends_at": now + timedelta(days=14), "alpha": 0.5, "published": True,
-            "results_published": False,
         })
         challenge.judges.add(*judges)
         challenge.organizers.add(organizer)

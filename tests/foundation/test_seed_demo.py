@@ -46,6 +46,7 @@ def test_seed_demo_twice(monkeypatch, settings, tmp_path):
         assert [u.username for u in challenge.organizers.all()] == ["organizer"]
         assert "## Rules" in challenge.description
     _check_judging_demo()
+    _try_judging_as_a_new_user_would("s3cret-demo")
 
 
 def test_default_password(monkeypatch):
@@ -71,3 +72,30 @@ def _check_judging_demo() -> None:
     assert set(reviews.exclude(judge__username="judge").values_list("status", flat=True)) == {"submitted"}
     assert authenticate(username="judge2", password="s3cret-demo") is not None
 
+
+
+def _try_judging_as_a_new_user_would(password: str) -> None:
+    """Issue 14, done when: as judge, listen to and score every assigned entry; as organizer, publish; the
+    leaderboard shows final scores with their parts."""
+    import re
+
+    from django.test import Client
+
+    judge = Client()
+    assert judge.login(username="judge", password=password)
+    queue = judge.get("/judging/").content.decode()
+    assert "0 of 6" in queue
+    for assignment_id in re.findall(r'href="/judging/assignments/(\d+)/"', queue):
+        page = judge.get(f"/judging/assignments/{assignment_id}/")
+        assert page.status_code == 200
+        sent = judge.post(f"/judging/assignments/{assignment_id}/", {
+            "originality": "4", "balance": "3", "emotion": "4", "comment": "Nice", "action": "submit"})
+        assert sent.status_code == 302
+    assert "6 of 6" in judge.get("/judging/").content.decode()
+    organizer = Client()
+    assert organizer.login(username="organizer", password=password)
+    published = organizer.post("/judging/winter-judging/", {"action": "publish"}, follow=True)
+    assert "Results published" in published.content.decode()
+    board = Client().get("/challenges/winter-judging/leaderboard/").content.decode()
+    assert "Final results" in board
+    assert board.count("× judges") == 6
