@@ -10,18 +10,20 @@ from dataclasses import asdict
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chartbusters.api.errors import ApiError
 from chartbusters.api.utils import StrictPageNumberPagination, get_paginated_response
+from chartbusters.files import file_response
 from chartbusters.ratelimit import client_address
 from evaluation.models import JudgeAssignment
-from evaluation.selectors.judging import judge_assignment_view
+from evaluation.selectors.judging import judge_assignment_view, judge_review_file
 from evaluation.services.audience import like_add
 from evaluation.services.judging import judge_assignment_save
+from evaluation.views.files import FILE_NOT_FOUND_MESSAGE, _FirstRenderer
 
 ASSIGNMENT_NOT_FOUND = "There is no assignment {id} of yours."
 
@@ -147,3 +149,18 @@ class SubmissionLikeApi(APIView):
     def post(self, request: Request, submission_id: int) -> Response:
         likes = like_add(user=request.user, submission_id=submission_id, address=client_address(request))
         return Response({"submission": submission_id, "likes": likes}, status=status.HTTP_201_CREATED)
+
+
+class ReviewFileApi(APIView):
+    """GET /judging/assignments/<id>/files/<name>/: a file of the judge's own review (``midi``, ``audio-<n>``,
+    ``pianoroll-<n>``), streamed like /files/...; anyone else: 404. A DRF view so that API clients use their token."""
+
+    permission_classes = [AllowAny]
+    content_negotiation_class = _FirstRenderer
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, assignment_id: int, name: str):
+        stored = judge_review_file(judge=request.user, assignment_id=assignment_id, name=name)
+        if stored is None:
+            raise ApiError("not_found", FILE_NOT_FOUND_MESSAGE, status=status.HTTP_404_NOT_FOUND)
+        return file_response(stored)

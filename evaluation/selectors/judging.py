@@ -1,20 +1,21 @@
 """Reads for human judging (README "Judging"): what to judge, the judge's queue and one anonymous entry, the
 results as they stand (raw and leniency-adjusted), agreement, and the organizers' overview.
 
-A judge's views hold an entry number, never the entry's id, title, entrant, e-mail or file name: only the
-access-checked file URLs (random ids) and the entry's music.
+A judge's views hold an entry number, never the entry's id, title, entrant, e-mail or file name, and the files
+by the review's own URLs (``review_url``), never the entry's public ones.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from chartbusters.challenges.models import Challenge
-from chartbusters.files import FileKind, file_url
+from chartbusters.files import StoredFile
 from evaluation.judging import Agreement, agreement, standardize
 from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, LeaderboardEntry, Like, Rendering
 from submissions.models import Submission, SubmissionOutput
@@ -255,12 +256,44 @@ class JudgeEntryView:
     editable: bool
 
 
-def _rendering_urls(rendering: Rendering | None) -> tuple[str | None, str | None]:
-    if rendering is None:
-        return None, None
-    audio = file_url(FileKind.AUDIO, rendering.public_id) if rendering.audio else None
-    roll = file_url(FileKind.PIANOROLL, rendering.public_id) if rendering.pianoroll else None
-    return audio, roll
+def review_url(assignment_id: int, name: str) -> str:
+    """A file of a review, by the review's own URL (``/judging/assignments/<id>/files/<name>/``): never the
+    entry's public file URL, so a judge cannot match an entry number with a row of the public leaderboard."""
+    return f"/judging/assignments/{assignment_id}/files/{name}/"
+
+
+def _review_renderings(submission: Submission) -> list[tuple[str, Rendering | None]]:
+    """(label, rendering) in the order the review's files are numbered: the entry's, then each output's."""
+    found: list[tuple[str, Rendering | None]] = []
+    entry_rendering = Rendering.objects.filter(submission=submission, output__isnull=True).first()
+    if entry_rendering is not None:
+        found.append(("The entry", entry_rendering))
+    outputs = SubmissionOutput.objects.filter(submission=submission).select_related("rendering").order_by(
+        "input_name", "pk")
+    for i, output in enumerate(outputs, start=1):
+        found.append((f"Input {i}", getattr(output, "rendering", None)))
+    return found
+
+
+def judge_review_file(*, judge, assignment_id: int, name: str) -> StoredFile | None:
+    """A file of the judge's own review: ``midi``, ``audio-<n>`` or ``pianoroll-<n>`` (n from 0 as listed on the
+    page); None when it is not theirs or not there."""
+    a = JudgeAssignment.objects.select_related("submission").filter(
+        pk=assignment_id, judge_id=getattr(judge, "pk", None)).first()
+    if a is None:
+        return None
+    if name == "midi":
+        stored = a.submission.midi.name
+    else:
+        kind, _, index = name.partition("-")
+        renderings = _review_renderings(a.submission)
+        if kind not in ("audio", "pianoroll") or not index.isdigit() or int(index) >= len(renderings):
+            return None
+        rendering = renderings[int(index)][1]
+        stored = getattr(rendering, kind).name if rendering is not None else ""
+    if not stored:
+        return None
+    return StoredFile(name=stored, download_name=f"entry-{a.entry_number}-{name}{PurePosixPath(stored).suffix}")
 
 
 def judge_assignment_view(*, judge, assignment_id: int) -> JudgeEntryView | None:
@@ -272,14 +305,12 @@ def judge_assignment_view(*, judge, assignment_id: int) -> JudgeEntryView | None
     if a is None:
         return None
     submission = a.submission
-    listen: list[ListenView] = []
-    entry_rendering = Rendering.objects.filter(submission=submission, output__isnull=True).first()
-    if entry_rendering is not None:
-        listen.append(ListenView("The entry", *_rendering_urls(entry_rendering)))
-    outputs = SubmissionOutput.objects.filter(submission=submission).select_related("rendering").order_by(
-        "input_name", "pk")
-    for i, output in enumerate(outputs, start=1):
-        listen.append(ListenView(f"Input {i}", *_rendering_urls(getattr(output, "rendering", None))))
+    listen = [
+        ListenView(label,
+                   review_url(a.pk, f"audio-{i}") if rendering is not None and rendering.audio else None,
+                   review_url(a.pk, f"pianoroll-{i}") if rendering is not None and rendering.pianoroll else None)
+        for i, (label, rendering) in enumerate(_review_renderings(submission))
+    ]
     siblings = list(JudgeAssignment.objects.filter(judge_id=judge.pk, challenge_id=a.challenge_id)
                     .order_by("round", "entry_number").values_list("pk", "status"))
     ids = [pk for pk, _ in siblings]
@@ -291,7 +322,7 @@ def judge_assignment_view(*, judge, assignment_id: int) -> JudgeEntryView | None
         entry_number=a.entry_number, status=a.status, originality=a.originality, balance=a.balance,
         emotion=a.emotion, comment=a.comment,
         automatic=score.automatic if (settings.show_automatic and score is not None) else None,
-        midi_url=file_url(FileKind.ENTRY, submission.public_id) if submission.midi else None,
+        midi_url=review_url(a.pk, "midi") if submission.midi else None,
         listen=listen, position=index + 1, total=len(ids),
         done=sum(status == Status.SUBMITTED for _, status in siblings),
         previous_id=ids[index - 1] if index > 0 else None,

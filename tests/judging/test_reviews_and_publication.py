@@ -56,7 +56,11 @@ def test_the_api_lists_shows_and_scores_only_the_judges_own_assignments(make_con
     detail = api(judge).get(f"/api/judging/assignments/{first.pk}/").json()
     assert detail["entry_number"] == first.entry_number
     assert detail["automatic"] is None  # hidden unless the organizers show it
-    assert detail["listen"][0]["audio_url"].startswith("/files/audio/")
+    audio = detail["listen"][0]["audio_url"]
+    assert audio == f"/judging/assignments/{first.pk}/files/audio-0/"  # the review's own URL, not the public one
+    assert api(judge).get(audio).status_code == 200
+    assert api(other_judge).get(audio).status_code == 404
+    assert api(judge).get(f"/judging/assignments/{first.pk}/files/audio-9/").status_code == 404
     assert (detail["position"], detail["total"], detail["done"]) == (1, len(mine), 0)
 
     url = f"/api/judging/assignments/{first.pk}/score/"

@@ -41,6 +41,7 @@ CSV = "401 403 403 403 200 403 200"
 NEVER = "302 403 403 403 403 403 403"
 JUDGE_ONLY = "302 404 404 200 404 404 404"  # the judge's own review: not even superusers (they see the overview)
 API_JUDGE_ONLY = "401 404 404 200 404 404 404"
+REVIEW_FILE = "404 404 404 200 404 404 404"
 
 # (what, method, URL, {phase: statuses}); a phase left out has the open phase's statuses.
 MATRIX = [
@@ -94,6 +95,8 @@ MATRIX = [
     ("judging queue page", "GET", "/judging/", {"open": LOGGED_IN}),
     ("judge's entry page", "GET", "/judging/assignments/{assignment}/", {"open": JUDGE_ONLY}),
     ("judging overview page", "GET", "/judging/{slug}/", {"open": "302 404 404 404 200 404 200"}),
+    ("judge's entry audio", "GET", "/judging/assignments/{assignment}/files/audio-0/", {"open": REVIEW_FILE}),
+    ("judge's entry MIDI", "GET", "/judging/assignments/{assignment}/files/midi/", {"open": REVIEW_FILE}),
     ("API judge's assignments", "GET", "/api/judging/assignments/", {"open": API_LOGGED_IN}),
     ("API judge's assignment", "GET", "/api/judging/assignments/{assignment}/", {"open": API_JUDGE_ONLY}),
     ("API score an assignment", "POST", "/api/judging/assignments/{assignment}/score/",
@@ -163,6 +166,7 @@ def test_the_matrix_covers_every_route():
         "api/challenges/<slug:slug>/leaderboard.csv", "api/submissions/", "api/submissions/<int:submission_id>/",
         "api/challenges/<slug:slug>/submissions/", "files/<slug:kind>/<uuid:token>/",
         "judging/", "judging/assignments/<int:assignment_id>/", "judging/<slug:slug>/",
+        "judging/assignments/<int:assignment_id>/files/<slug:name>/",
         "api/judging/assignments/", "api/judging/assignments/<int:assignment_id>/",
         "api/judging/assignments/<int:assignment_id>/score/", "submissions/<int:submission_id>/like/",
         "api/submissions/<int:submission_id>/like/",

@@ -11,8 +11,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from chartbusters.accounts.roles import Role
-from evaluation.models import JudgeAssignment
+from evaluation.models import JudgeAssignment, Rendering
 from evaluation.services.judging import judging_assign
+from submissions.models import Submission
 from tests.factories import ChallengeFactory, entry_create, entry_score, output_create, rendering_create
 from tests.judging.conftest import close_entries
 
@@ -84,6 +85,10 @@ def test_nothing_a_judge_reaches_names_the_entrant(blind):
         texts[f"API score {a.pk}"] = _text(api.post(f"/api/judging/assignments/{a.pk}/score/",
                                                     {"originality": 3}, format="json"))
     assert len(urls) >= 4  # the entry's audio, piano roll and MIDI; the output's audio and piano roll
+    public = {f"/files/{kind}/{token}/" for kind in ("audio", "pianoroll")
+              for token in Rendering.objects.values_list("public_id", flat=True)}
+    public |= {f"/files/entry/{token}/" for token in Submission.objects.values_list("public_id", flat=True)}
+    assert not urls & public  # nothing matches an entry number with the public leaderboard's files
     for url in urls:
         assert not _secrets_in(url), url
         response = page.get(url)
