@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from chartbusters.challenges.models import Challenge
 from chartbusters.errors import ApplicationError
 from chartbusters.ratelimit import RateLimitedError, client_address
+from evaluation.models import JudgeAssignment
 from evaluation.selectors.access import challenge_get_visible, user_organizes
 from evaluation.selectors.judging import judge_assignment_view, judge_queue, judging_results
 from evaluation.services.audience import like_add
@@ -93,15 +94,28 @@ def _organizer_challenge_or_404(request: HttpRequest, slug: str) -> Challenge:
     return challenge
 
 
-ACTIONS = {
-    "assign": lambda c, r: f"{judging_assign(challenge_id=c.pk, by=r.user)} reviews assigned.",
-    "final-round": lambda c, r: f"Final round: {judging_final_round_start(challenge_id=c.pk, by=r.user)} reviews "
-                                "assigned.",
-    "publish": lambda c, r: f"Results published: {judging_publish(challenge_id=c.pk, by=r.user)} entries judged.",
-    "reassign": lambda c, r: (judge_assignment_reassign(assignment_id=int(r.POST.get("assignment", 0) or 0),
-                                                        judge_id=int(r.POST.get("judge", 0) or 0), by=r.user)
-                              and "Review reassigned."),
-}
+def _assign(challenge: Challenge, request: HttpRequest) -> str:
+    return f"{judging_assign(challenge_id=challenge.pk, by=request.user)} reviews assigned."
+
+
+def _final_round(challenge: Challenge, request: HttpRequest) -> str:
+    return f"Final round: {judging_final_round_start(challenge_id=challenge.pk, by=request.user)} reviews assigned."
+
+
+def _publish(challenge: Challenge, request: HttpRequest) -> str:
+    return f"Results published: {judging_publish(challenge_id=challenge.pk, by=request.user)} entries judged."
+
+
+def _reassign(challenge: Challenge, request: HttpRequest) -> str:
+    """Raises ValueError for a missing or non-numeric review or judge (the page says what to choose)."""
+    assignment_id, judge_id = int(request.POST.get("assignment", "")), int(request.POST.get("judge", ""))
+    if not JudgeAssignment.objects.filter(pk=assignment_id, challenge=challenge).exists():
+        raise ValueError(assignment_id)
+    review = judge_assignment_reassign(assignment_id=assignment_id, judge_id=judge_id, by=request.user)
+    return f"Entry #{review.entry_number}: review reassigned to {review.judge.get_username()}."
+
+
+ACTIONS = {"assign": _assign, "final-round": _final_round, "publish": _publish, "reassign": _reassign}
 
 
 @login_required

@@ -278,6 +278,14 @@ def test_the_organizers_overview(make_contest):
     page = client.get(url).content.decode()
     assert "0 of 6" in page
     assert contest.entrants[0].username in page  # organizers see who entered what
+    # Reassign from the page: a judge free of that entry takes the review; bad input is a message, not a 500.
+    review = JudgeAssignment.objects.filter(challenge=contest.challenge).first()
+    on_entry = set(JudgeAssignment.objects.filter(submission=review.submission).values_list("judge_id", flat=True))
+    free = next(j for j in contest.judges if j.pk not in on_entry)
+    moved = client.post(url, {"action": "reassign", "assignment": review.pk, "judge": free.pk}, follow=True)
+    assert f"review reassigned to {free.username}" in moved.content.decode()
+    assert client.post(url, {"action": "reassign", "assignment": "x", "judge": ""}).status_code == 400
+    assert client.post(url, {"action": "nonsense"}).status_code == 400
     review_all(contest, lambda j, e: (3, 3, 3) if j else (5, 5, 5))
     page = client.get(url).content.decode()
     assert "6 of 6" in page
