@@ -101,18 +101,6 @@ class EntryResult:
     final: float = 0.0
     judges_for_score: list[dict] = field(default_factory=list)
 
-    @property
-    def assigned(self) -> int:
-        return sum(r.round == (self.counted_round or self.last_round) for r in self.reviews)
-
-    @property
-    def last_round(self) -> int:
-        return max((r.round for r in self.reviews), default=1)
-
-    @property
-    def submitted(self) -> int:
-        return sum(r.status == Status.SUBMITTED for r in self.reviews)
-
 
 @dataclass
 class JudgingResults:
@@ -132,9 +120,7 @@ def judging_results(*, challenge: Challenge) -> JudgingResults:
     assignments = list(
         JudgeAssignment.objects.filter(challenge=challenge)
         .select_related("judge", "submission__score", "submission__entrant")
-        .annotate(n_likes=Coalesce(Subquery(
-            Like.objects.filter(submission_id=OuterRef("submission_id")).values("submission_id")
-            .annotate(n=Count("pk")).values("n")[:1]), Value(0)))
+        .annotate(n_likes=_likes_of_submission())
         .order_by("entry_number", "round", "pk")
     )
     submitted = [a for a in assignments if a.status == Status.SUBMITTED]
@@ -329,14 +315,3 @@ def judge_assignment_view(*, judge, assignment_id: int) -> JudgeEntryView | None
         next_id=ids[index + 1] if index + 1 < len(ids) else None,
         editable=a.status != Status.SUBMITTED and not a.challenge.results_published,
     )
-
-
-def judge_assignment_ids(*, judge) -> list[int]:
-    return list(JudgeAssignment.objects.filter(judge_id=judge.pk).order_by("challenge_id", "round",
-                                                                           "entry_number").values_list("pk",
-                                                                                                       flat=True))
-
-
-def like_counts(*, submission_ids: list[int]) -> dict[int, int]:
-    rows = Like.objects.filter(submission_id__in=submission_ids).values("submission_id").annotate(n=Count("pk"))
-    return {r["submission_id"]: r["n"] for r in rows}
