@@ -33,8 +33,9 @@ def _check(plan: dict, *, k: int, judges: list, forbidden: set) -> None:
     assert max(counts) - min(counts) <= 1, counts
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_random_populations_keep_every_rule(seed):
+@pytest.mark.parametrize("fast", [True, False], ids=["greedy-then-flow", "flow"])
+@pytest.mark.parametrize("seed", range(30))
+def test_random_populations_keep_every_rule(seed, fast):
     rng = random.Random(seed)
     n_judges = rng.randint(3, 12)
     k = rng.randint(1, min(5, n_judges - 1))
@@ -46,9 +47,16 @@ def test_random_populations_keep_every_rule(seed):
         for judge in rng.sample(judges, rng.randint(0, n_judges - k)):
             if rng.random() < 0.15:
                 forbidden.add((entry, judge))
-    plan = assign(entries=entries, judges=judges, k=k, forbidden=forbidden, seed=seed)
+    plan = assign(entries=entries, judges=judges, k=k, forbidden=forbidden, seed=seed, fast=fast)
     assert set(plan) == set(entries)
     _check(plan, k=k, judges=judges, forbidden=forbidden)
+
+
+def test_the_draw_is_random():
+    entries, judges = list(range(12)), list("abcdef")
+    plans = {tuple(tuple(sorted(c)) for c in assign(entries=entries, judges=judges, k=2, seed=s).values())
+             for s in range(5)}
+    assert len(plans) > 1
 
 
 def test_it_says_what_is_wrong_when_the_rules_cannot_hold():
