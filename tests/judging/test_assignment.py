@@ -192,3 +192,50 @@ def test_organizers_assign_from_the_admin_and_see_the_overview_link(make_contest
     again = client.post("/admin/challenges/challenge/", {
         "action": "assign_judges", "_selected_action": [contest.challenge.pk]}, follow=True)
     assert "already assigned" in again.content.decode()
+
+
+def test_a_judge_removed_in_the_admin_is_replaced(make_user):
+    """The admin's judges inline deletes the through row itself (no m2m signal): its save replaces the judge."""
+    from django.test import Client
+
+    from chartbusters.accounts.roles import Role
+    from chartbusters.challenges.models import Challenge
+    from tests.factories import entry_create, entry_score
+    from tests.foundation.test_admin import add_form, inline_management
+
+    judges = [make_user(f"inline_judge{i}", role=Role.JUDGE) for i in range(3)]
+    organizer = make_user("inline_org", role=Role.ORGANIZER)
+    client = Client()
+    client.force_login(organizer)
+    data = add_form(**inline_management("Challenge_judges", 3),
+                    **{f"Challenge_judges-{i}-user": str(j.pk) for i, j in enumerate(judges)})
+    assert client.post("/admin/challenges/challenge/add/", data).status_code == 302
+    challenge = Challenge.objects.get(slug="spring-chorales")  # closed: its dates are in early 2026
+    challenge.organizers.add(organizer)
+    for i in range(3):
+        entry_score(entry_create(challenge=challenge, entrant=make_user(f"inline_entrant{i}", role=Role.ENTRANT)))
+    JudgingSettings.objects.create(challenge=challenge, judges_per_entry=2)
+    judging_assign(challenge_id=challenge.pk, by=organizer)
+    leaving = judges[0]
+    assert JudgeAssignment.objects.filter(judge=leaving).exists()
+    through = list(Challenge.judges.through.objects.filter(challenge=challenge).order_by("pk"))
+    change = add_form(**inline_management("Challenge_judges", 3))
+    change["Challenge_judges-INITIAL_FORMS"] = "3"
+    for i, row in enumerate(through):
+        change.update({f"Challenge_judges-{i}-id": str(row.pk), f"Challenge_judges-{i}-challenge": str(challenge.pk),
+                       f"Challenge_judges-{i}-user": str(row.user_id)})
+        if row.user_id == leaving.pk:
+            change[f"Challenge_judges-{i}-DELETE"] = "on"
+    organizers = list(Challenge.organizers.through.objects.filter(challenge=challenge))
+    change.update(inline_management("Challenge_organizers", len(organizers)))
+    change["Challenge_organizers-INITIAL_FORMS"] = str(len(organizers))
+    for i, row in enumerate(organizers):
+        change.update({f"Challenge_organizers-{i}-id": str(row.pk),
+                       f"Challenge_organizers-{i}-challenge": str(challenge.pk),
+                       f"Challenge_organizers-{i}-user": str(row.user_id)})
+    response = client.post(f"/admin/challenges/challenge/{challenge.pk}/change/", change)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not challenge.judges.filter(pk=leaving.pk).exists()
+    assert not JudgeAssignment.objects.filter(judge=leaving).exists()
+    per_entry = Counter(JudgeAssignment.objects.filter(challenge=challenge).values_list("submission_id", flat=True))
+    assert set(per_entry.values()) == {2}
