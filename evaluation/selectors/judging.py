@@ -109,6 +109,7 @@ class JudgingResults:
     agreement: Agreement
     total: int
     done: int
+    final_round_started: bool = False
 
 
 def judging_results(*, challenge: Challenge) -> JudgingResults:
@@ -166,6 +167,7 @@ def judging_results(*, challenge: Challenge) -> JudgingResults:
         agreement=agreement((a.judge.get_username(), (a.entry_number, a.round), a.raw_score) for a in submitted),
         total=len(assignments),
         done=len(submitted),
+        final_round_started=any(a.round == 2 for a in assignments),
     )
 
 
