@@ -177,7 +177,7 @@ def main() -> None:
     real = {"bach": [p.to_midi() for p in bach_test], "folk": [t.to_midi() for t in folk_test]}
     fams = {"bach": families(args.per_family, bach_test), "folk": None}
     folk_pieces = []  # folk tunes as Pieces for the derived families
-    from generation.engine.train_discriminator import sounded_piece
+    from generation.engine.models.discriminator.train import sounded_piece
 
     for t in folk_test:
         piece = sounded_piece(t.to_midi(), t.name)

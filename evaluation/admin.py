@@ -12,10 +12,9 @@ from django.utils.html import format_html
 from chartbusters.challenges.admin import ChallengeAdmin
 from chartbusters.challenges.models import Challenge
 from chartbusters.errors import ApplicationError
-from evaluation.listeners import judges_left
+from evaluation.models import REALNESS_NOT_READY_WARNING as NOT_READY_WARNING
 from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, Like, RealnessModel, Score
-from evaluation.realness import NOT_READY_WARNING
-from evaluation.services.judging import judging_assign, judging_publish
+from evaluation.services.judging import judging_assign, judging_judges_left, judging_publish
 from evaluation.services.score_store import score_clear_copy_flag
 from submissions.selectors import submission_list_for_organizer
 
@@ -112,7 +111,7 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
         before = set(challenge.judges.values_list("pk", flat=True)) if change else set()
         super().save_related(request, form, formsets, change)
         gone = before - set(challenge.judges.values_list("pk", flat=True))
-        judges_left(pairs=[(challenge.pk, judge_id) for judge_id in gone])  # the inline sends no m2m signal
+        judging_judges_left(pairs=[(challenge.pk, judge_id) for judge_id in gone])  # the inline sends no m2m signal
         row = RealnessModel.objects.filter(challenge=form.instance).first()
         if row is not None and row.status != RealnessModel.Status.READY:
             self.message_user(request, TRAINING_WARNING, messages.WARNING)

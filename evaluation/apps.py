@@ -27,3 +27,14 @@ class EvaluationConfig(AppConfig):
         # A judge who leaves a challenge (.remove(), .clear(); the admin's judges inline: ChallengeWithRealnessAdmin)
         # is replaced in their open reviews.
         m2m_changed.connect(on_judges_changed, sender=Challenge.judges.through, dispatch_uid="evaluation-judge-left")
+
+        from chartbusters.challenges.services.demo import register_demo_extra
+
+        register_demo_extra("judging", _demo_judging)
+
+
+def _demo_judging(*, password: str) -> str:
+    """seed_demo's judging challenge (imported when called: it scores with the worker's code)."""
+    from evaluation.services.demo_judging import demo_judging_extra
+
+    return demo_judging_extra(password=password)

@@ -45,7 +45,6 @@ def on_judges_changed(sender, instance, action, reverse, pk_set, **kwargs) -> No
 
 
 def judges_left(*, pairs) -> None:
-    from evaluation.services.judging import judging_judge_replace
+    from evaluation.services.judging import judging_judges_left
 
-    for challenge_id, judge_id in pairs:
-        judging_judge_replace(challenge_id=challenge_id, judge_id=judge_id)
+    judging_judges_left(pairs=pairs)

@@ -96,3 +96,10 @@ def demo_judging_seed(*, password: str, now: datetime | None = None) -> Challeng
                                   comment="Demo review: a clear tune." if bias else "",
                                   **_marks(a.submission.score.automatic, bias, a.entry_number))
     return challenge
+
+
+def demo_judging_extra(*, password: str) -> str:
+    """``seed_demo``'s hook (registered in EvaluationConfig.ready): seed the judging demo, say what to do."""
+    challenge = demo_judging_seed(password=password)
+    return (f"Challenge {challenge.slug}: being judged; log in as judge to review (/judging/), then as organizer "
+            "to publish.")

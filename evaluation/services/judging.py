@@ -263,6 +263,12 @@ def judging_judge_replace(*, challenge_id: int, judge_id: int) -> dict[str, int]
     return {"replaced": replaced, "dropped": dropped}
 
 
+def judging_judges_left(*, pairs) -> None:
+    """(challenge id, judge id) pairs of judges who left: each is replaced in their open reviews."""
+    for challenge_id, judge_id in pairs:
+        judging_judge_replace(challenge_id=challenge_id, judge_id=judge_id)
+
+
 @transaction.atomic
 def judging_final_round_start(*, challenge_id: int, by, seed: int | None = None) -> int:
     """Round 2 (two-round challenges): the top N after round 1 get more judges, preferably ones who have not heard

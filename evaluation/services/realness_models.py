@@ -73,7 +73,7 @@ def realness_model_train(*, challenge_id: int) -> str:
     """Train on the current reference files; returns the status the row ends in. A set that changes meanwhile
     queues another run (realness_model_request), so the last one wins."""
     from generation.engine.midi_io import load_midi
-    from generation.engine.train_discriminator import sounded_piece, train
+    from generation.engine.models.discriminator.train import sounded_piece, train
 
     challenge = Challenge.objects.get(pk=challenge_id)
     files = list(challenge.reference_files.all())

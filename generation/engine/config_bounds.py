@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict, fields
 from typing import Any
 
-from .errors import CheckpointError
+from generation.engine.errors import CheckpointError
 
 MAX_CONFIG_BYTES = 64 * 1024  # a real config.json is ~1 KB (architecture, config, trained_on, metrics)
 MAX_CONFIG_DEPTH = 16  # objects and arrays inside one another; a real one has 3 levels

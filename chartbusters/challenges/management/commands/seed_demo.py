@@ -7,7 +7,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from chartbusters.challenges.services.demo import DEFAULT_DEMO_PASSWORD, demo_seed
+from chartbusters.challenges.services.demo import DEFAULT_DEMO_PASSWORD, demo_extras, demo_seed
 
 
 class Command(BaseCommand):
@@ -23,26 +23,23 @@ class Command(BaseCommand):
     def handle(self, *args, json: bool = False, without_judging: bool = False, **options) -> None:
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
         result = demo_seed(password=password)
-        judging = None
-        if not without_judging:
-            from evaluation.services.demo_judging import demo_judging_seed
-
-            if not json:
-                self.stdout.write("Scoring the judging demo's entries (about half a minute the first time)...")
-            judging = demo_judging_seed(password=password)
+        extras = {}
+        for name, seed in demo_extras().items():  # registered by the other apps (evaluation: "judging")
+            if name == "judging" and without_judging:
+                continue
+            extras[name] = seed(password=password)
         if json:
             self.stdout.write(_dumps({
                 "users": result.users, "password": result.password,
                 "challenges": [c.as_dict() for c in result.challenges],
-                "judging": judging.slug if judging else None,
+                "extras": extras,
             }))
             return
         for c in result.challenges:
             self.stdout.write(f"Challenge {c.slug}: {'created' if c.created else 'updated'}, "
                               f"{c.input_melodies} hidden input melodies")
-        if judging is not None:
-            self.stdout.write(f"Challenge {judging.slug}: being judged; log in as judge to review (/judging/), "
-                              "then as organizer to publish.")
+        for sentence in extras.values():
+            self.stdout.write(sentence)
         self.stdout.write(self.style.SUCCESS(
             f"Demo users {', '.join(result.users)} have the password {result.password!r}."))
 

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from .arcnn_spec import ARCNNConfig, in_channels, level_channels
+from generation.engine.models.arcnn.spec import ARCNNConfig, in_channels, level_channels
 
 __all__ = ["ARCNN", "ARCNNConfig", "arcnn_loss", "make_training_pairs"]
 
@@ -145,7 +145,7 @@ def make_training_pairs(
 
 def build_model(config: ARCNNConfig | dict | None = None) -> ARCNN:
     """The registry's `build_model`: a fresh (untrained) ARCNN from a config or its dict."""
-    from .arcnn_spec import config_from_dict
+    from generation.engine.models.arcnn.spec import config_from_dict
 
     if config is None:
         config = ARCNNConfig()

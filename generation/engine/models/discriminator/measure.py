@@ -1,0 +1,48 @@
+"""Re-measure a trained discriminator on held-out pieces without retraining (torch).
+
+The model card's figures depend on the shipped generators as well as on the discriminator: the generated families
+are their outputs, so when a generator's checkpoint is replaced the card's rows go stale. `remeasure` recomputes
+every family's ROC AUC, mean realness and the calibration error with the same seeds as training, then rewrites the
+metrics in config.json and MODEL_CARD.md; the weights, temperature included, are left as they are. The generated
+families are passed in (models never import each other): `python -m generation.engine.negatives --remeasure` runs
+it with every registered generator.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from generation.engine.checkpoint import load_state_dict, read_checkpoint
+from generation.engine.dataset import Piece
+from generation.engine.models.discriminator import spec
+from generation.engine.models.discriminator.card import write_model_card
+from generation.engine.models.discriminator.model import Discriminator
+from generation.engine.models.discriminator.train import (
+    Corruptor,
+    TrainConfig,
+    evaluate,
+    family_corruptors,
+    piece_window_logits,
+)
+
+
+def remeasure(checkpoint_dir: str | Path, *, test: list[Piece], generated: dict[str, Corruptor] | None = None,
+              generated_from: dict[str, str] | None = None, eval_seed: int = 1234, write: bool = True) -> dict:
+    """The checkpoint's metrics with the held-out figures measured anew on ``test`` (written back unless ``write``
+    is False); ``eval_seed``: the seed training used (figures are built with ``eval_seed + 1``, as in training)."""
+    directory = Path(checkpoint_dir)
+    info, meta = read_checkpoint(directory, spec=spec)
+    model = Discriminator(info.config)
+    model.load_state_dict(load_state_dict(info), strict=True)
+    families = family_corruptors(generated)
+    temperature = float(model.temperature)
+    metrics = {**meta.get("metrics", {}), **evaluate(piece_window_logits(model.eval(), test, families,
+                                                                         eval_seed + 1), temperature)}
+    metrics.update(temperature=temperature, families=list(families), generated_measured=dict(generated_from or {}))
+    if write:
+        meta["metrics"] = metrics
+        (directory / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
+        train_config = TrainConfig(steps=int(metrics.get("steps", TrainConfig.steps)))
+        write_model_card(directory, model.config, train_config, metrics, meta.get("trained_on", ""))
+    return metrics
