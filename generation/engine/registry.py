@@ -18,7 +18,7 @@ from typing import Any
 from generation.engine.errors import ArchitectureUnavailableError, CheckpointError
 
 CHECKPOINTS_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
-PLANNED_ARCHITECTURES = ("gan", "transformer")  # named by DESIGN section 4, not built yet
+PLANNED_ARCHITECTURES = ("transformer",)  # named by DESIGN section 4, not built yet
 
 UNKNOWN_ARCHITECTURE_MESSAGE = "Unknown architecture {name!r}; known architectures: {known}."
 NOT_AVAILABLE_MESSAGE = "The {name} model is not available yet; available models: {available}."
@@ -78,6 +78,16 @@ ARCHITECTURES: dict[str, Architecture] = {
         generate=_lazy("generation.engine.models.arcnn.sampler:generate"),
         default_checkpoint_dir=CHECKPOINTS_DIR / "arcnn",
         description="AR-CNN editing: adds and removes notes so a track sounds more like Bach",
+    ),
+    "gan": Architecture(
+        name="gan",
+        config_from_dict=_lazy("generation.engine.models.gan.spec:config_from_dict"),
+        tensor_specs=_lazy("generation.engine.models.gan.spec:tensor_specs"),
+        build_model=_lazy("generation.engine.models.gan.model:build_model"),
+        train=_lazy("generation.engine.models.gan.train:train"),
+        generate=_lazy("generation.engine.models.gan.sampler:generate"),
+        default_checkpoint_dir=CHECKPOINTS_DIR / "gan",
+        description="GAN accompaniment: adds alto, tenor and bass tracks under a melody",
     ),
     "discriminator": Architecture(
         name="discriminator",
