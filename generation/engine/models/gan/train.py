@@ -54,7 +54,7 @@ DEFAULT_OUT_DIR = Path(__file__).resolve().parents[3] / "checkpoints" / "gan"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 1500  # generator steps (x5 critic steps): ~22 min on one CPU thread at the default sizes
+    steps: int = 1200  # generator steps (x5 critic steps): ~20 min on one quiet CPU thread at the default sizes
     batch_size: int = 16  # a quarter of the reference's 64: the CPU budget buys updates rather than samples
     critic_steps: int = 5  # critic updates per generator update (WGAN-GP's and the reference's)
     gp_weight: float = 10.0  # lambda of the gradient penalty (WGAN-GP's and the reference's)
@@ -257,7 +257,9 @@ def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metri
         f"{cfg.hop} steps, transposed -{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones when drawn; "
         f"validation: the valid split (r % 10 == 1), {metrics['n_valid_pieces']} pieces, accompanied whole as the "
         "sampler does",
-        f"- steps: {metrics['steps']} generator steps x {cfg.critic_steps} critic steps at batch {cfg.batch_size}, "
+        f"- steps: {metrics['steps']}"
+        + (f" (interrupted; {metrics['planned_steps']} planned)" if metrics["steps"] < metrics["planned_steps"] else "")
+        + f" generator steps x {cfg.critic_steps} critic steps at batch {cfg.batch_size}, "
         f"Adam lr {cfg.lr:g} betas {tuple(cfg.betas)}, gradient penalty {cfg.gp_weight:g}; "
         f"{metrics['train_seconds'] / 60:.1f} min on {metrics['machine']} (device {metrics['device']}, torch threads "
         f"{metrics['threads']})",
@@ -317,8 +319,6 @@ def train(data: str | Path | None = None, steps: int | None = None, out: str | P
           model_config: GANConfig | None = None, train_config: TrainConfig | None = None) -> dict:
     """Train the GAN and write model.safetensors, config.json, loss.png, measures.png and MODEL_CARD.md to ``out``
     (default: the shipped checkpoint's folder). ``steps`` = generator steps. Returns the metrics."""
-    from generation.engine.checkpoint import save_checkpoint
-
     mc = model_config or GANConfig()
     cfg = train_config or TrainConfig()
     if steps is not None:
@@ -357,17 +357,34 @@ def train(data: str | Path | None = None, steps: int | None = None, out: str | P
             history["eval_gap"].append(gap)
             if gap < best[0]:
                 best = (gap, step + 1, copy.deepcopy(gen.state_dict()), measured)
+                if step + 1 < cfg.steps:  # an interrupted run leaves the best weights so far
+                    _write_outputs(out_dir, data, gen, critic, mc, cfg, history, best, trained_on, device,
+                                   time.perf_counter() - started, len(windows), len(valid_pieces), train_real,
+                                   valid_real)
             gen.train()
+            if progress:
+                tqdm.write(f"step {step + 1}: gap {100 * gap:.1f} % " + json.dumps(
+                    {t: {m: round(v, 3) for m, v in row.items()} for t, row in measured.items()}))
             bar.set_postfix(critic=f"{critic_loss:.2f}", gap=f"{100 * gap:.1f}%",
                             best=f"{100 * best[0]:.1f}%@{best[1]}")
         if on_progress is not None:
             on_progress(step + 1, cfg.steps)
-    train_seconds = time.perf_counter() - started
+    return _write_outputs(out_dir, data, gen, critic, mc, cfg, history, best, trained_on, device,
+                          time.perf_counter() - started, len(windows), len(valid_pieces), train_real, valid_real)
 
-    gen.load_state_dict(best[2])
-    gen.to("cpu").eval()
+
+def _write_outputs(out_dir: Path, data, gen: Generator, critic: Critic, mc: GANConfig, cfg: TrainConfig,
+                   history: dict, best: tuple, trained_on: str, device: str, train_seconds: float, n_windows: int,
+                   n_valid: int, train_real: dict, valid_real: dict) -> dict:
+    """Write the best weights so far, the plots and the card (after each improvement, so an interrupted run leaves
+    a usable checkpoint, and at the end). Returns the metrics."""
+    from generation.engine.checkpoint import save_checkpoint
+
+    best_gen = Generator(mc)
+    best_gen.load_state_dict(best[2])
     metrics = {
-        "steps": cfg.steps,
+        "steps": history["steps"][-1] if history["steps"] else 0,
+        "planned_steps": cfg.steps,
         "best_step": best[1],
         "best_gap": round(best[0], 4),
         "valid_generated": best[3],
@@ -377,13 +394,13 @@ def train(data: str | Path | None = None, steps: int | None = None, out: str | P
         "device": device,
         "threads": torch.get_num_threads(),
         "machine": f"{platform.machine()} CPU" if device == "cpu" else device,
-        "n_train_windows": len(windows),
-        "n_valid_pieces": len(valid_pieces),
+        "n_train_windows": n_windows,
+        "n_valid_pieces": n_valid,
         "n_parameters": n_parameters(mc),
         "n_critic_parameters": sum(p.numel() for p in critic.parameters()),
         "train_config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()},
     }
-    save_checkpoint(gen, architecture=ARCHITECTURE, config=asdict(mc), out_dir=out_dir, trained_on=trained_on,
+    save_checkpoint(best_gen, architecture=ARCHITECTURE, config=asdict(mc), out_dir=out_dir, trained_on=trained_on,
                     metrics=metrics)
     save_loss_plot(history, out_dir / "loss.png")
     save_measures_plot(history, train_real, out_dir / "measures.png")
