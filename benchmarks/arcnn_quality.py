@@ -29,9 +29,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from generation.engine.dataset import load_chorales, pieces_split, windows
 from generation.engine.models.arcnn.model import _choose_cells, make_training_pairs
 from generation.engine.models.arcnn.sampler import edit_rolls
-from generation.engine.dataset import load_chorales, pieces_split, windows
 
 TARGET_IMPROVED = 0.95
 ADD_READINGS = {
@@ -181,10 +181,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from generation.engine.checkpoint import load_checkpoint
-    from generation.engine.models.arcnn.train import DEFAULT_OUT_DIR
+    from generation.engine.loading import default_checkpoint_dir, load_checkpoint
 
-    model, _meta = load_checkpoint(args.checkpoint or DEFAULT_OUT_DIR, architecture="arcnn")
+    model, _meta = load_checkpoint(args.checkpoint or default_checkpoint_dir("arcnn"), architecture="arcnn")
     if args.add_logit_bias is not None:
         model.config = replace(model.config, add_logit_bias=args.add_logit_bias)
     add_of = args.add_pct_of or DEFAULT_ADD_OF[args.mode]
@@ -194,9 +193,8 @@ def main() -> None:
         clean, contexts = split_windows(args.split, [int(v) for v in args.voices.split(",")], args.hop)
     discriminator = None
     if contexts is not None and not args.no_realness and (DISCRIMINATOR_DIR / "model.safetensors").exists():
-        from generation.engine.models.discriminator.model import load_discriminator
 
-        discriminator = load_discriminator(DISCRIMINATOR_DIR)
+        discriminator = load_checkpoint(DISCRIMINATOR_DIR, architecture="discriminator")[0]
     started = time.perf_counter()
     result = evaluate(model, clean, seed=args.seed, discriminator=discriminator, contexts=contexts, add_of=add_of)
     result["seconds"] = round(time.perf_counter() - started, 1)

@@ -19,10 +19,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.models.arcnn.model import ARCNN, ARCNNConfig
 from generation.engine.models.arcnn.sampler import edit_rolls, generate
 from generation.engine.models.arcnn.spec import n_parameters
-from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.representation import replace_tracks, rolls_to_midi
 
 TARGET_SECONDS = 1.0
@@ -48,10 +48,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from generation.engine.checkpoint import load_checkpoint
-    from generation.engine.models.arcnn.train import DEFAULT_OUT_DIR
+    from generation.engine.loading import default_checkpoint_dir, load_checkpoint
 
-    model, _meta = load_checkpoint(args.checkpoint or DEFAULT_OUT_DIR, architecture="arcnn")
+    model, _meta = load_checkpoint(args.checkpoint or default_checkpoint_dir("arcnn"), architecture="arcnn")
     piece = pieces_split(load_chorales(), "test")[0]
     melody = piece.rolls[0][:128]  # (128, 128): 8 bars of 4/4 (fewer of 3/4)
     roll = torch.from_numpy(melody.copy()).unsqueeze(0)

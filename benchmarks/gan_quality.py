@@ -1,9 +1,9 @@
 """GAN accompaniment quality (DESIGN section 8, issue 11): generated vs real alto, tenor and bass on the test split.
 
-Every test-split chorale (r % 10 == 0): its soprano alone, as a one-track MIDI file, goes through the sampler's
-`generate` (what a user gets: the transposition into the model's range and back, the window walk, the decoding) with
-the default parameters and seed --seed + the piece's index. The generated and the real parts are then measured the
-same way, from their rolls:
+Every test-split chorale (r % 10 == 0): its soprano alone, as a one-track MIDI file, goes through the one generation
+path, `pipeline.generate` (what a user gets: the transposition into the model's range and back, the window walk, the
+decoding) with the default parameters and seed --seed + the piece's index. The generated and the real parts are
+then measured the same way, from their rolls:
 
 - per track, issue 11's four measures (mean over pieces): in-key rate (share of notes in the key the soprano gives,
   Krumhansl-Schmuckler), pitches used, polyphony (mean pitches sounding where any sounds), empty-bar rate; the
@@ -37,8 +37,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generation.engine.checkpoint import load_checkpoint
 from generation.engine.dataset import Piece, load_chorales, pieces_split
+from generation.engine.loading import load_checkpoint
 from generation.engine.models.gan.encoding import (
     TRACK_MEASURES,
     estimate_key,
@@ -47,8 +47,8 @@ from generation.engine.models.gan.encoding import (
     top_line,
     track_measures,
 )
-from generation.engine.models.gan.sampler import generate
 from generation.engine.models.gan.spec import VOICE_NAMES
+from generation.engine.pipeline import generate
 from generation.engine.representation import midi_to_rolls
 
 TARGET, AIM = 0.15, 0.10
@@ -69,7 +69,7 @@ def soprano_midi(piece: Piece) -> pretty_midi.PrettyMIDI:
 
 def generated_rolls(model, piece: Piece, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(4, T, 128) rolls and onsets of the soprano + generated parts, on the piece's grid."""
-    out = generate(model, soprano_midi(piece), {"programs": [0, 0, 0]}, seed)
+    out = generate("gan", soprano_midi(piece), {"programs": "0,0,0", "seed": seed}, model=model).midi
     rolls = midi_to_rolls(out, min_steps=piece.rolls.shape[1])
     t = piece.rolls.shape[1]
     return rolls.tracks[:, :t], rolls.onsets[:, :t]

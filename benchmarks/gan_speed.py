@@ -1,6 +1,7 @@
 """GAN accompaniment speed (DESIGN section 8): 8 and 32 bars, median of >= 5 runs, on this CPU (one thread default).
 
-Times `generate` end to end (what the pipeline calls: melody choice, rolls, the window walk, MIDI out) on the first
+Times `pipeline.generate` end to end (parameters, the sampler: melody choice, rolls, the window walk, MIDI out, and
+the pipeline's restoring of the input's tempo, meter and tracks) on the first
 test chorale's soprano cut or repeated to 8 and 32 bars of 4/4, and the window walk alone (`accompany`).
 
     .venv/bin/python benchmarks/gan_speed.py [--checkpoint DIR] [--runs 7] [--threads 1]
@@ -21,11 +22,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generation.engine.checkpoint import load_checkpoint
 from generation.engine.dataset import load_chorales, pieces_split
+from generation.engine.loading import load_checkpoint
 from generation.engine.models.gan.encoding import melody_for_model, top_line
-from generation.engine.models.gan.sampler import accompany, generate
+from generation.engine.models.gan.model import accompany
 from generation.engine.models.gan.spec import n_parameters
+from generation.engine.pipeline import generate
 from generation.engine.representation import Rolls, midi_to_rolls, rolls_to_midi
 
 TARGET_MS, AIM_MS = 100.0, 50.0
@@ -68,7 +70,7 @@ def main() -> None:
     print("|---:|---:|---:|---:|---|")
     for n_bars in (8, 32):
         pm = melody_of_bars(n_bars)
-        full = statistics.median(time_runs(lambda pm=pm: generate(model, pm, {"programs": [0, 0, 0]}, 0), args.runs))
+        full = statistics.median(time_runs(lambda pm=pm: generate("gan", pm, {"seed": 0}, model=model), args.runs))
         rolls = midi_to_rolls(pm)
         pitch, onset = top_line(rolls.tracks[0], rolls.onsets[0])
         line = melody_for_model(pitch, model.config)[0]

@@ -11,8 +11,8 @@ from django.utils.html import format_html
 
 from chartbusters.challenges.admin import ChallengeAdmin
 from chartbusters.challenges.models import Challenge
+from evaluation.models import REALNESS_NOT_READY_WARNING as NOT_READY_WARNING
 from evaluation.models import RealnessModel, Score
-from evaluation.realness import NOT_READY_WARNING
 from evaluation.services.score_store import score_clear_copy_flag
 from submissions.selectors import submission_list_for_organizer
 

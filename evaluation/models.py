@@ -163,6 +163,10 @@ def _realness_upload_to(instance, filename: str) -> str:
     return f"challenges/realness/{instance.challenge_id}/{instance.files_digest[:16]}/{filename}"
 
 
+REALNESS_NOT_READY_WARNING = ("The challenge's own realness model is {status}; until it is ready, realness comes "
+                              "from the default Bach model.")
+
+
 class RealnessModel(models.Model):
     """A challenge's own realness model, trained by a worker from its reference set (DESIGN section 5).
 

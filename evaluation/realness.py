@@ -20,8 +20,6 @@ from generation.engine.representation import sounded_rolls
 
 TORCH_THREADS = 1  # a scoring worker scores one piece at a time; one thread leaves the other core to the next task
 DEFAULT_SOURCE = "default: Bach chorales (shipped)"
-NOT_READY_WARNING = ("The challenge's own realness model is {status}; until it is ready, realness comes from the "
-                     "default Bach model.")
 MAX_CHALLENGE_MODELS = 8  # challenge models kept in a worker's memory (each ~0.1 MB of weights)
 _LOCK = threading.Lock()
 _CHALLENGE_MODELS: dict[tuple[int, str], object] = {}
@@ -38,7 +36,7 @@ def _limit_threads() -> None:
 def load_model():
     """The default discriminator, loaded once per process."""
     _limit_threads()
-    from generation.engine.registry import load_default_model
+    from generation.engine.loading import load_default_model
 
     model, _meta = load_default_model("discriminator")
     return model
@@ -48,7 +46,8 @@ def _load_challenge_model(row) -> object:
     """A ready RealnessModel's weights, checked and loaded like any checkpoint (copied from storage first)."""
     import json
 
-    from generation.engine.checkpoint import CONFIG_FILENAME, WEIGHTS_FILENAME, load_checkpoint
+    from generation.engine.checkpoint import CONFIG_FILENAME, WEIGHTS_FILENAME
+    from generation.engine.loading import load_checkpoint
 
     key = (row.pk, row.files_digest)
     with _LOCK:
@@ -69,7 +68,7 @@ def realness_model_for(challenge=None) -> tuple[object, dict]:
     """(model, info) for a challenge: info says which model (``source``), its held-out AUCs and any warning."""
     if challenge is None or not challenge.reference_files.exists():
         return load_model(), {"source": DEFAULT_SOURCE, "warning": ""}
-    from evaluation.models import RealnessModel
+    from evaluation.models import REALNESS_NOT_READY_WARNING, RealnessModel
     from evaluation.reference import reference_files_digest
 
     row = RealnessModel.objects.filter(challenge=challenge).first()
@@ -78,7 +77,7 @@ def realness_model_for(challenge=None) -> tuple[object, dict]:
         status = "not trained yet" if row is None else (
             "out of date (the reference set changed)" if row.status == RealnessModel.Status.READY
             else row.get_status_display().lower())  # fmt: skip
-        return load_model(), {"source": DEFAULT_SOURCE, "warning": NOT_READY_WARNING.format(status=status)}
+        return load_model(), {"source": DEFAULT_SOURCE, "warning": REALNESS_NOT_READY_WARNING.format(status=status)}
     info = {"source": f"challenge {challenge.slug}: trained on its {row.metrics.get('n_pieces', '?')} reference "
                       f"pieces", "warning": "", "held_out_auc": row.metrics.get("auc", {})}  # fmt: skip
     return _load_challenge_model(row), info

@@ -1,7 +1,9 @@
-"""Checkpoints: safetensors weights + a JSON config (DESIGN section 4). Loading never unpickles.
+"""Checkpoint files: safetensors weights + a JSON config (DESIGN section 4). Loading never unpickles.
 
 The checks (``read_safetensors_header``, ``check_checkpoint``) use only the file's own header JSON and numpy, so the
-web process runs them at upload time without torch. ``save_checkpoint`` and ``load_checkpoint`` import torch lazily.
+web process runs them at upload time without torch. They take the model's spec module they are given (this module
+knows no registry: ``generation.engine.loading`` looks the spec up by the config's architecture name).
+``save_checkpoint`` and ``load_state_dict`` import safetensors' torch functions when called.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from generation.engine.config_bounds import MAX_CONFIG_BYTES, config_json_loads, config_too_large
 from generation.engine.errors import CheckpointError
-from generation.engine.registry import get_architecture
 
 MAX_CHECKPOINT_BYTES = 200 * 1024 * 1024
 MAX_HEADER_BYTES = 8 * 1024 * 1024
@@ -150,7 +152,8 @@ def _check_tiling(entries: dict[str, TensorEntry], buffer_bytes: int) -> None:
         raise _bad_header(f"the tensors cover {position:,} bytes but the file holds {buffer_bytes:,} data bytes")
 
 
-def _config_of(meta: Any) -> tuple[str, Any]:
+def parse_meta(meta: Any) -> tuple[str, dict]:
+    """(architecture name, raw config dict) of a config.json's content; only its shape is checked here."""
     if not isinstance(meta, dict):
         raise CheckpointError("bad_config", BAD_META_MESSAGE.format(detail=f"found {type(meta).__name__}"))
     architecture, config = meta.get("architecture"), meta.get("config")
@@ -158,9 +161,17 @@ def _config_of(meta: Any) -> tuple[str, Any]:
         raise CheckpointError("bad_config", BAD_META_MESSAGE.format(detail="'architecture' must be a string"))
     if not isinstance(config, dict):
         raise CheckpointError("bad_config", BAD_META_MESSAGE.format(detail="'config' must be an object"))
-    arch = get_architecture(architecture)
+    return architecture, config
+
+
+def config_of(meta: Any, spec: ModuleType) -> Any:
+    """The spec's config dataclass from a config.json's content (untrusted); CheckpointError names the problem."""
+    architecture, config = parse_meta(meta)
+    if architecture != spec.ARCHITECTURE:
+        raise CheckpointError("unknown_architecture",
+                              ARCH_MISMATCH_MESSAGE.format(found=architecture, expected=spec.ARCHITECTURE))
     try:
-        return architecture, arch.config_from_dict(config)
+        return spec.config_from_dict(config)
     except CheckpointError:
         raise
     except (TypeError, ValueError, KeyError) as exc:
@@ -219,17 +230,17 @@ def _check_finite(path: Path, entries: dict[str, TensorEntry]) -> None:
         del buffer
 
 
-def check_checkpoint(weights_path: str | Path, config: dict, *, max_bytes: int = MAX_CHECKPOINT_BYTES
-                     ) -> CheckpointInfo:
-    """Validate uploaded weights + config the way the platform does (no torch): size cap, known architecture,
-    config bounds, header sanity, every tensor's name/shape/dtype, finite values. Raises CheckpointError."""
+def check_checkpoint(weights_path: str | Path, meta: dict, *, spec: ModuleType,
+                     max_bytes: int = MAX_CHECKPOINT_BYTES) -> CheckpointInfo:
+    """Validate weights + config the way the platform does (no torch) against ``spec``, the model's spec module:
+    size cap, config bounds, header sanity, every tensor's name/shape/dtype, finite values. Raises CheckpointError."""
     weights_path = Path(weights_path)
-    architecture, cfg = _config_of(config)
+    cfg = config_of(meta, spec)
     entries = read_safetensors_header(weights_path, max_bytes=max_bytes)
-    _check_specs(entries, get_architecture(architecture).tensor_specs(cfg), architecture)
+    _check_specs(entries, spec.tensor_specs(cfg), spec.ARCHITECTURE)
     _check_finite(weights_path, entries)
     return CheckpointInfo(
-        architecture=architecture, config=cfg, n_tensors=len(entries),
+        architecture=spec.ARCHITECTURE, config=cfg, n_tensors=len(entries),
         n_parameters=sum(math.prod(e.shape) for e in entries.values()),
         n_bytes=weights_path.stat().st_size, weights_path=weights_path,
     )
@@ -253,15 +264,16 @@ def read_config(config_path: str | Path) -> dict:
     if size > MAX_CONFIG_BYTES:  # refuse before reading it
         raise config_too_large(size)
     meta = config_json_loads(config_path.read_bytes())
-    _config_of(meta)
+    parse_meta(meta)
     return meta
 
 
-def check_checkpoint_files(path: str | Path, config_path: str | Path | None = None, *,
-                           max_bytes: int = MAX_CHECKPOINT_BYTES) -> tuple[CheckpointInfo, dict]:
+def read_checkpoint(path: str | Path, *, spec: ModuleType, config_path: str | Path | None = None,
+                    max_bytes: int = MAX_CHECKPOINT_BYTES) -> tuple[CheckpointInfo, dict]:
+    """(info, meta) of a checkpoint folder or weights file of the model ``spec`` describes, every check applied."""
     weights, config = resolve_paths(path, config_path)
     meta = read_config(config)
-    return check_checkpoint(weights, meta, max_bytes=max_bytes), meta
+    return check_checkpoint(weights, meta, spec=spec, max_bytes=max_bytes), meta
 
 
 def _jsonable(value: Any) -> Any:
@@ -272,7 +284,7 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def save_checkpoint(model, *, architecture: str, config: dict, out_dir: str | Path, trained_on: str = "",
+def save_checkpoint(model, *, spec: ModuleType, config: dict, out_dir: str | Path, trained_on: str = "",
                     metrics: dict | None = None) -> Path:
     """Write ``model.safetensors`` + ``config.json`` into ``out_dir``, then check them as an upload would be."""
     from safetensors.torch import save_file
@@ -281,23 +293,15 @@ def save_checkpoint(model, *, architecture: str, config: dict, out_dir: str | Pa
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = out_dir / WEIGHTS_FILENAME
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
-    save_file(state, str(weights), metadata={"architecture": architecture})
-    meta = {"architecture": architecture, "config": config, "trained_on": trained_on, "metrics": metrics or {}}
+    save_file(state, str(weights), metadata={"architecture": spec.ARCHITECTURE})
+    meta = {"architecture": spec.ARCHITECTURE, "config": config, "trained_on": trained_on, "metrics": metrics or {}}
     (out_dir / CONFIG_FILENAME).write_text(json.dumps(meta, indent=2, default=_jsonable) + "\n")
-    check_checkpoint(weights, meta)
+    check_checkpoint(weights, meta, spec=spec)
     return weights
 
 
-def load_checkpoint(dir_or_weights_path: str | Path, *, architecture: str | None = None, device: str = "cpu",
-                    config_path: str | Path | None = None) -> tuple[Any, dict]:
-    """(model in eval mode on ``device``, meta) after every check above; weights via safetensors, strict=True."""
-    info, meta = check_checkpoint_files(dir_or_weights_path, config_path)
-    if architecture is not None and info.architecture != architecture:
-        raise CheckpointError("unknown_architecture",
-                              ARCH_MISMATCH_MESSAGE.format(found=info.architecture, expected=architecture))
+def load_state_dict(info: CheckpointInfo) -> dict:
+    """The tensors of checked weights (safetensors: no pickle), on the CPU."""
     from safetensors.torch import load_file
 
-    state = load_file(str(info.weights_path), device="cpu")
-    model = get_architecture(info.architecture).build_model(info.config)
-    model.load_state_dict(state, strict=True)
-    return model.to(device).eval(), meta
+    return load_file(str(info.weights_path), device="cpu")

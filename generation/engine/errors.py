@@ -36,3 +36,7 @@ class DatasetError(EngineError):
 
 class ArchitectureUnavailableError(EngineError):
     """Codes: not_available (architecture known by name but not implemented yet), no_checkpoint."""
+
+
+class GenerationTimeoutError(EngineError):
+    """Code: time_limit (a sampler ran past the limit it was given)."""

@@ -23,6 +23,8 @@ from mido.midifiles.meta import build_meta_message
 
 from generation.engine.errors import MidiValidationError
 
+NO_MELODY_MESSAGE = "The input has no pitched (non-drum) track with notes to work on."
+
 MAX_MIDI_BYTES = 2 * 1024 * 1024
 MAX_NOTES = 20_000
 MAX_SECONDS = 600
@@ -207,6 +209,14 @@ def _parse(data: bytes) -> pretty_midi.PrettyMIDI:
     except Exception as exc:  # mido's meta decoders and pretty_midi raise many types on odd input
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise _not_midi(detail) from exc
+
+
+def melody_track(pm: pretty_midi.PrettyMIDI) -> int:
+    """Index of the first non-drum instrument with notes: the melody a model edits, accompanies or continues."""
+    for i, inst in enumerate(pm.instruments):
+        if not inst.is_drum and inst.notes:
+            return i
+    raise MidiValidationError("no_notes", NO_MELODY_MESSAGE)
 
 
 def first_tempo(pm: pretty_midi.PrettyMIDI) -> float:

@@ -1,4 +1,5 @@
-"""User-facing generation parameters (DESIGN section 4): names, ranges, defaults, validation. No torch, no Django.
+"""User-facing generation parameters (DESIGN section 4): the parameter kinds, the shared seed, validation. No torch,
+no Django. Each generator lists its own parameters as ``PARAMS`` in its spec module (models/<name>/spec.py).
 
 The same specs serve the CLI (``--param NAME=VALUE``: strings) and the API (``params`` JSON: numbers or strings).
 """
@@ -12,7 +13,6 @@ from typing import Any
 
 from generation.engine.errors import ParamError
 
-UNKNOWN_MODEL_MESSAGE = "Unknown model '{model}'; known models: {known}."
 UNKNOWN_PARAM_MESSAGE = "Unknown parameter '{name}' for {model}; known parameters: {known}."
 OUT_OF_RANGE_MESSAGE = "Parameter '{name}' must be between {low} and {high}; got {value}."
 BAD_VALUE_MESSAGE = "Parameter '{name}' must be {kind}; got {value!r}."
@@ -102,59 +102,17 @@ Spec = NumberParam | ChoiceParam | ProgramsParam
 
 SEED = NumberParam("seed", 0, SEED_MAX, None, True, "random seed; the same seed and input give the same output")
 
-PARAM_SPECS: dict[str, dict[str, Spec]] = {
-    "arcnn": {
-        s.name: s
-        for s in (
-            NumberParam("max_remove_pct", 0, 100, 100, True, "most of the input's notes (%) the model may remove"),
-            NumberParam("max_add", 50, 1000, 500, True, "most notes the model may add"),
-            NumberParam("iterations", 0, 100, 100, True, "sampling iterations (one cell flipped per iteration)"),
-            NumberParam("temperature", 0.5, 6, 1.0, False, "creative risk: higher = more surprising edits"),
-            SEED,
-        )
-    },
-    "gan": {
-        s.name: s
-        for s in (
-            ProgramsParam("programs", 3, (0, 0, 0), "General MIDI programs of the alto, tenor and bass tracks"),
-            SEED,
-        )
-    },
-    "transformer": {
-        s.name: s
-        for s in (
-            ChoiceParam("sampling", ("topk", "nucleus"), "nucleus", "top-k or nucleus sampling"),
-            NumberParam("k", 1, 309, 40, True, "top-k: sample among the k most likely tokens"),
-            NumberParam("p", 0, 1, 0.95, False, "nucleus: sample among the tokens holding probability p"),
-            NumberParam("temperature", 0.5, 6, 0.95, False, "creative risk: higher = more surprising notes"),
-            NumberParam("prompt_seconds", 0.1, 30, None, False, "seconds of the input used (default: all, at most 30)"),
-            NumberParam("extension_seconds", 1, 30, 20, False, "seconds of music added after the input"),
-            NumberParam("max_rest_seconds", 0.1, 10, 2, False, "longest silence allowed in the extension"),
-            NumberParam("max_note_seconds", 0.1, 10, 3, False, "longest note allowed in the extension"),
-            SEED,
-        )
-    },
-}
-
-
-def specs_for(model: str) -> dict[str, Spec]:
-    try:
-        return PARAM_SPECS[model]
-    except KeyError:
-        known = ", ".join(PARAM_SPECS)
-        raise ParamError("unknown_model", UNKNOWN_MODEL_MESSAGE.format(model=model, known=known)) from None
-
-
-def validate_params(model: str, raw: dict[str, Any] | None) -> dict[str, Any]:
-    """Cast and range-check ``raw``; fill defaults (``seed`` defaults to None = random). Raises ParamError."""
-    specs = specs_for(model)
+def validate_params(specs: Iterable[Spec], raw: dict[str, Any] | None, *, model: str) -> dict[str, Any]:
+    """Cast and range-check ``raw`` against a model's ``specs`` (its spec module's PARAMS); fill defaults (``seed``
+    defaults to None = random). Raises ParamError naming the parameter and its range."""
+    by_name = {spec.name: spec for spec in specs}
     raw = dict(raw or {})
-    unknown = sorted(set(raw) - set(specs))
+    unknown = sorted(set(raw) - set(by_name))
     if unknown:
-        known = ", ".join(specs)
+        known = ", ".join(by_name)
         raise ParamError("unknown_param", UNKNOWN_PARAM_MESSAGE.format(name=unknown[0], model=model, known=known))
     out: dict[str, Any] = {}
-    for name, spec in specs.items():
+    for name, spec in by_name.items():
         if name in raw and raw[name] is not None and raw[name] != "":
             out[name] = spec.cast(raw[name])
         else:
@@ -173,10 +131,10 @@ def parse_param_args(args: Iterable[str] | None) -> dict[str, str]:
     return out
 
 
-def describe_params(model: str) -> list[dict[str, Any]]:
+def describe_params(specs: Iterable[Spec]) -> list[dict[str, Any]]:
     """JSON-able description for forms and API docs: name, range, default, help."""
     rows = []
-    for spec in specs_for(model).values():
+    for spec in specs:
         default = list(spec.default) if isinstance(spec, ProgramsParam) else spec.default
         rows.append({"name": spec.name, "range": spec.range_text, "default": default, "help": spec.help})
     return rows

@@ -2,19 +2,16 @@
 hidden input melody of the challenge with its parameters under its per-input time limit, store each output, then
 hand the entry to scoring ("evaluation.score_submission" scores the mean over the outputs).
 
-Worker only: the engine's torch code is imported inside the functions, never when the web imports this module.
+Generation goes through the engine's one path, `generation.engine.pipeline.generate` (parameters checked against
+the model's spec, time limit, the input's tempo, meter and untouched tracks restored). Worker only: the engine is
+imported inside the functions, never when the web imports this module.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import signal
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -37,7 +34,7 @@ logger = logging.getLogger(__name__)
 GENERATION_SHARE = 90  # progress reached when every input is generated; scoring takes it to 100
 TIME_LIMIT_MESSAGE = (
     "Your model took longer than the challenge's limit of {limit} s on hidden {input} "
-    "(stopped after {elapsed:.1f} s). Make it faster (a smaller config) and resubmit."
+    "(stopped at the limit). Make it faster (a smaller config) and resubmit."
 )
 LOAD_FAILED_MESSAGE = "Your checkpoint could not be loaded: {detail} Fix it and resubmit."
 GENERATE_FAILED_MESSAGE = "Your model failed on hidden {input}: {detail}"
@@ -69,34 +66,10 @@ class PlatformFaultError(Exception):
     """The challenge or the platform failed: the entry does not count against the quota."""
 
 
-class GenerationTimeoutError(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block with GenerationTimeoutError after ``seconds`` (SIGALRM; in the main thread, as a Celery
-    prefork worker runs tasks). Elsewhere the caller's elapsed-time check is the limit."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def _raise(signum, frame):
-        raise GenerationTimeoutError
-
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _load_model(submission: Submission):
-    """(model, architecture) from the stored weights + config, through the engine's safe (no pickle) loader."""
-    from generation.engine.checkpoint import load_checkpoint
-    from generation.engine.registry import get_generator
+    """(model, architecture name) from the stored weights + config, through the engine's safe (no pickle) loader."""
+    from generation.engine.loading import load_checkpoint
+    from generation.engine.registry import get_generator_spec
 
     config = submission.checkpoint_config or {}
     with tempfile.TemporaryDirectory(prefix=f"entry-{submission.pk}-") as tmp:
@@ -106,48 +79,43 @@ def _load_model(submission: Submission):
             for chunk in src.chunks():
                 dst.write(chunk)
         try:
-            architecture = get_generator(config.get("architecture"))
-            model, _meta = load_checkpoint(folder, architecture=architecture.name)
+            architecture = get_generator_spec(config.get("architecture")).ARCHITECTURE
+            model, _meta = load_checkpoint(folder, architecture=architecture)
         except EngineError as exc:
             raise EntryFaultError(LOAD_FAILED_MESSAGE.format(detail=exc.message)) from exc
     return model, architecture
 
 
 def _params(submission: Submission, architecture: str) -> tuple[dict, int]:
-    from generation.engine.params import validate_params
+    from generation.engine.pipeline import model_params
 
     try:
-        params = validate_params(architecture, dict(submission.challenge.generation_params or {}))
+        params = model_params(architecture, dict(submission.challenge.generation_params or {}))
     except ParamError as exc:
         raise PlatformFaultError(BAD_PARAMS_MESSAGE.format(detail=exc.message)) from exc
     seed = params.get("seed")
     return params, DEFAULT_SEED if seed is None else int(seed)
 
 
-def _generate_one(*, submission: Submission, model, architecture, melody, params: dict, seed: int,
+def _generate_one(*, submission: Submission, model, architecture: str, melody, params: dict, seed: int,
                   position: int = 1) -> None:
+    """One hidden input through the engine's one generation path, under the challenge's per-input time limit."""
     from generation.engine.midi_io import load_midi, midi_to_bytes
+    from generation.engine.pipeline import generate
 
     label = INPUT_LABEL.format(n=position)
-
     with melody.midi.open("rb") as fh:
         pm = load_midi(fh.read())
     limit = submission.challenge.generation_time_limit_seconds
-    started = time.perf_counter()
     try:
-        with time_limit(limit):
-            output = architecture.generate(model, pm, params, seed)
-    except GenerationTimeoutError as exc:
-        elapsed = time.perf_counter() - started
-        raise EntryFaultError(TIME_LIMIT_MESSAGE.format(limit=limit, input=label, elapsed=elapsed)) from exc
+        result = generate(architecture, pm, {**params, "seed": seed}, model=model, time_limit_seconds=limit)
     except EngineError as exc:
+        if exc.code == "time_limit":
+            raise EntryFaultError(TIME_LIMIT_MESSAGE.format(limit=limit, input=label)) from exc
         raise EntryFaultError(GENERATE_FAILED_MESSAGE.format(input=label, detail=exc.message)) from exc
-    elapsed = time.perf_counter() - started
-    if elapsed > limit:
-        raise EntryFaultError(TIME_LIMIT_MESSAGE.format(limit=limit, input=label, elapsed=elapsed))
     SubmissionOutput.objects.create(  # stored under a random name (submissions.models)
-        submission=submission, input_name=melody.name, midi=ContentFile(midi_to_bytes(output), name="output.mid"),
-        seconds=elapsed,
+        submission=submission, input_name=melody.name,
+        midi=ContentFile(midi_to_bytes(result.midi), name="output.mid"), seconds=result.seconds,
     )
 
 
@@ -156,7 +124,7 @@ def _generate_all(submission: Submission) -> None:
     if not melodies:
         raise PlatformFaultError(NO_INPUTS_MESSAGE)
     model, architecture = _load_model(submission)
-    params, seed = _params(submission, architecture.name)
+    params, seed = _params(submission, architecture)
     for old in submission.outputs.all():  # a redelivered task starts the outputs again
         old.midi.delete(save=False)
         old.delete()

@@ -21,7 +21,7 @@ from django.utils.text import get_valid_filename
 
 from chartbusters.challenges.models import Challenge
 from chartbusters.dispatch import send_task
-from generation.engine.checkpoint import MAX_CHECKPOINT_BYTES, check_checkpoint
+from generation.engine.checkpoint import MAX_CHECKPOINT_BYTES
 from generation.engine.config_bounds import (
     MAX_CONFIG_BYTES,
     config_dict_check,
@@ -29,8 +29,9 @@ from generation.engine.config_bounds import (
     config_too_large,
 )
 from generation.engine.errors import EngineError, MidiValidationError
+from generation.engine.loading import check_upload
 from generation.engine.midi_io import MAX_MIDI_BYTES, TOO_LARGE_MESSAGE, validate_midi_bytes
-from generation.engine.registry import get_generator
+from generation.engine.registry import get_generator_spec
 from submissions.models import Composition, Submission
 from submissions.services.errors import EntryRefusedError
 from submissions.services.quotas import quota_check, quota_check_locked
@@ -173,16 +174,16 @@ def _check_weights(checkpoint_file: UploadedFile, config: dict) -> None:
     values, size cap), run on the upload's temporary file or on a copy of a small in-memory upload."""
     try:
         if isinstance(config.get("architecture"), str):
-            get_generator(config["architecture"])  # the discriminator is registered but makes no music
+            get_generator_spec(config["architecture"])  # the discriminator is registered but makes no music
         if hasattr(checkpoint_file, "temporary_file_path"):
-            check_checkpoint(Path(checkpoint_file.temporary_file_path()), config)
+            check_upload(Path(checkpoint_file.temporary_file_path()), config)
             return
         with tempfile.NamedTemporaryFile(suffix=".safetensors") as tmp:
             checkpoint_file.seek(0)
             for chunk in checkpoint_file.chunks():
                 tmp.write(chunk)
             tmp.flush()
-            check_checkpoint(Path(tmp.name), config)
+            check_upload(Path(tmp.name), config)
     except EngineError as exc:  # CheckpointError, or ArchitectureUnavailableError (not built yet / not a generator)
         raise _engine_refusal(exc) from exc
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from generation.engine.errors import CheckpointError
 from generation.engine.models.arcnn.model import ARCNN, arcnn_loss, make_training_pairs
 from generation.engine.models.arcnn.spec import ARCNNConfig, config_from_dict, config_to_dict, tensor_specs
-from generation.engine.errors import CheckpointError
 
 TINY = ARCNNConfig(base_channels=4, levels=2, max_channels=8, window_steps=32)
 
@@ -152,7 +152,7 @@ def test_a_few_training_steps_lower_the_loss():
 
 @pytest.mark.slow
 def test_train_writes_a_loadable_checkpoint_with_curve_and_card(tmp_path):
-    from generation.engine.checkpoint import load_checkpoint
+    from generation.engine.loading import load_checkpoint
     from generation.engine.midi_io import write_midi
     from generation.engine.models.arcnn.train import TrainConfig, train
     from tests.engine.midi_factory import make_pm
@@ -163,7 +163,7 @@ def test_train_writes_a_loadable_checkpoint_with_curve_and_card(tmp_path):
         melody = [(60 + (k + i) % 12, i, i + 1) for i in range(48)]
         write_midi(make_pm([melody, [(48, 0, 48)]]), data / f"song{k}.mid")
     out = tmp_path / "ckpt"
-    metrics = train(data, None, out, "cpu", model_config=TINY, progress=False,
+    metrics = train(data=data, out=out, model_config=TINY, progress=False,
                     train_config=TrainConfig(steps=6, eval_every=3, batch_size=4, warmup_steps=2))
     assert metrics["steps"] == 6
     assert metrics["best_step"] in (3, 6)

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from generation.engine.models.arcnn.model import ARCNN
-from generation.engine.models.arcnn.sampler import choose_melody_track, edit_rolls, generate
-from generation.engine.models.arcnn.spec import ARCNNConfig
 from generation.engine.errors import MidiValidationError
-from generation.engine.params import validate_params
-from generation.engine.registry import get_architecture, load_default_model
+from generation.engine.loading import load_default_model
+from generation.engine.midi_io import melody_track
+from generation.engine.models.arcnn.model import ARCNN
+from generation.engine.models.arcnn.sampler import edit_rolls
+from generation.engine.models.arcnn.spec import ARCNNConfig
+from generation.engine.pipeline import generate as pipeline_generate
 from generation.engine.representation import midi_to_rolls
 from tests.engine.midi_factory import make_pm, note_tuples
 
@@ -69,7 +70,7 @@ def test_generate_is_seedable_and_keeps_other_tracks(tiny_model):
     bass = [(40 + (i % 5), 4 * i, 4 * i + 4) for i in range(8)]
     drums = [(36, i, i + 0.5) for i in range(32)]
     pm = make_pm([drums, _scale_melody(8), bass], tempo=90.0, time_signature=(3, 4), drum_tracks=[0])
-    params = validate_params("arcnn", {"iterations": 30})
+    params = {"iterations": 30}
     first = generate(tiny_model, pm, params, seed=7)
     again = generate(tiny_model, pm, params, seed=7)
     other = generate(tiny_model, pm, params, seed=8)
@@ -86,13 +87,13 @@ def test_generate_is_seedable_and_keeps_other_tracks(tiny_model):
 
 def test_generate_with_zero_iterations_returns_the_input(tiny_model):
     pm = make_pm([_scale_melody(4)])
-    out = generate(tiny_model, pm, validate_params("arcnn", {"iterations": 0}), seed=1)
+    out = generate(tiny_model, pm, {"iterations": 0}, seed=1)
     assert note_tuples(out, 0, beat=0.5) == note_tuples(pm, 0, beat=0.5)
 
 
 def test_generate_respects_budgets_on_midi(tiny_model):
     pm = make_pm([_scale_melody(8)])
-    params = validate_params("arcnn", {"iterations": 100, "max_add": 50, "max_remove_pct": 5, "temperature": 6})
+    params = {"iterations": 100, "max_add": 50, "max_remove_pct": 5, "temperature": 6}
     out = generate(tiny_model, pm, params, seed=0)
     before, after = midi_to_rolls(pm).tracks[0], midi_to_rolls(out).tracks[0]
     steps = max(len(before), len(after))
@@ -104,17 +105,22 @@ def test_generate_respects_budgets_on_midi(tiny_model):
 
 def test_thirty_two_bars_work(tiny_model):
     pm = make_pm([_scale_melody(32), [(36, 4 * i, 4 * i + 4) for i in range(32)]])
-    out = generate(tiny_model, pm, validate_params("arcnn", {"iterations": 20}), seed=0)
+    out = generate(tiny_model, pm, {"iterations": 20}, seed=0)
     assert len(out.instruments) == 2
     assert note_tuples(out, 1, beat=0.5) == note_tuples(pm, 1, beat=0.5)
     assert max(n.end for n in out.instruments[0].notes) <= 32 * 4 * 0.5 + 1e-6
 
 
+def generate(model, pm, params: dict, seed: int):
+    """The AR-CNN through the one generation path (as every caller runs a sampler)."""
+    return pipeline_generate("arcnn", pm, {**params, "seed": seed}, model=model).midi
+
+
 def test_melody_is_the_first_non_drum_track_with_notes():
     pm = make_pm([[(36, 0, 1)], [], _scale_melody(1)], drum_tracks=[0])
-    assert choose_melody_track(pm) == 2
+    assert melody_track(pm) == 2
     with pytest.raises(MidiValidationError):
-        choose_melody_track(make_pm([[(36, 0, 1)]], drum_tracks=[0]))
+        melody_track(make_pm([[(36, 0, 1)]], drum_tracks=[0]))
 
 
 @pytest.mark.slow
@@ -125,8 +131,7 @@ def test_shipped_checkpoint_generates_on_a_chorale_melody():
     assert meta["architecture"] == "arcnn"
     piece = pieces_split(load_chorales(), "test")[0]
     pm = piece.to_midi()
-    params = validate_params("arcnn", {})
-    out = get_architecture("arcnn").generate(model, pm, params, 11)
+    out = generate(model, pm, {}, 11)
     assert len(out.instruments) == 4
     beat = 60.0 / piece.tempo_bpm
     assert note_tuples(out, 0, beat=beat) != note_tuples(pm, 0, beat=beat)

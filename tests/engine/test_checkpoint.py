@@ -9,15 +9,11 @@ import pytest
 import torch
 from safetensors.numpy import save_file as save_numpy
 
-from generation.engine.checkpoint import (
-    PICKLE_MESSAGE,
-    check_checkpoint,
-    check_checkpoint_files,
-    load_checkpoint,
-    read_safetensors_header,
-)
+from generation.engine.checkpoint import PICKLE_MESSAGE, read_safetensors_header
 from generation.engine.dataset import REPO_ROOT
 from generation.engine.errors import ArchitectureUnavailableError, CheckpointError
+from generation.engine.loading import check_checkpoint_files, load_checkpoint
+from generation.engine.loading import check_upload as check_checkpoint
 
 
 def _meta(folder):
@@ -57,9 +53,8 @@ def test_checks_run_without_torch(tiny_checkpoint):
         "import sys, json\n"
         "from pathlib import Path\n"
         "from generation.engine import registry\n"
-        "from generation.engine.checkpoint import check_checkpoint_files\n"
-        "from tests.engine import tiny_arch\n"
-        "registry.register(tiny_arch.ARCHITECTURE)\n"
+        "from generation.engine.loading import check_checkpoint_files\n"
+        "registry.register('tiny', 'tests.engine.tiny_model.spec')\n"
         f"info, meta = check_checkpoint_files(Path({str(tiny_checkpoint)!r}))\n"
         "assert info.n_tensors == 4\n"
         "assert 'torch' not in sys.modules\n"

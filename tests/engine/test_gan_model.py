@@ -41,7 +41,8 @@ def test_config_from_dict_checks_fields():
 
 
 def test_spec_declares_the_user_parameters():
-    assert spec.ARCHITECTURE == "gan" and spec.IS_GENERATOR
+    assert spec.ARCHITECTURE == "gan"
+    assert spec.IS_GENERATOR
     assert [p.name for p in spec.PARAMS] == ["programs", "seed"]
     assert spec.PARAMS[0].cast("48,52,19") == [48, 52, 19]
 
@@ -97,7 +98,7 @@ def test_training_steps_change_the_weights_and_lower_the_critic_loss(tmp_path):
 
 
 def test_train_on_a_folder_writes_every_file(tmp_path):
-    from generation.engine.checkpoint import load_checkpoint
+    from generation.engine.loading import load_checkpoint
     from generation.engine.models.gan.train import train
 
     data = tmp_path / "data"
@@ -107,18 +108,21 @@ def test_train_on_a_folder_writes_every_file(tmp_path):
         pm.instruments = pm.instruments[::-1]  # the melody is the highest track, wherever it is in the file
         pm.write(str(data / f"piece{i}.mid"))
     out = tmp_path / "out"
-    metrics = train(data, 3, out, progress=False, model_config=TINY,
+    metrics = train(data=data, steps=3, out=out, progress=False, model_config=TINY,
                     train_config=TrainConfig(batch_size=4, critic_steps=2, eval_every=2, hop=4))
     for name in ("model.safetensors", "config.json", "loss.png", "measures.png", "MODEL_CARD.md"):
         assert (out / name).stat().st_size > 0, name
     meta = json.loads((out / "config.json").read_text())
-    assert meta["architecture"] == "gan" and meta["config"] == asdict(TINY)
-    assert metrics["steps"] == 3 and metrics["best_step"] in (2, 3)
+    assert meta["architecture"] == "gan"
+    assert meta["config"] == asdict(TINY)
+    assert metrics["steps"] == 3
+    assert metrics["best_step"] in (2, 3)
     assert "MIDI folder data" in meta["trained_on"]
     model, _ = load_checkpoint(out, architecture="gan")
     assert model.config == TINY
     card = (out / "MODEL_CARD.md").read_text()
-    assert "python manage.py train gan --data" in card and "| Bass | pitches_used |" in card
+    assert "python manage.py train gan --data" in card
+    assert "| Bass | pitches_used |" in card
 
 
 def test_lines_round_trip_and_measures():
@@ -127,10 +131,13 @@ def test_lines_round_trip_and_measures():
     onsets = np.zeros_like(roll)
     onsets[0, 60] = onsets[4, 60] = onsets[6, 64] = True
     pitch, onset = top_line(roll, onsets)
-    assert pitch.tolist() == [60] * 6 + [64] * 2 and onset.nonzero()[0].tolist() == [0, 4, 6]
+    assert pitch.tolist() == [60] * 6 + [64] * 2
+    assert onset.nonzero()[0].tolist() == [0, 4, 6]
     back, back_onsets = line_to_roll(pitch, onset)
-    assert np.array_equal(back, roll) and np.array_equal(back_onsets, onsets)
+    assert np.array_equal(back, roll)
+    assert np.array_equal(back_onsets, onsets)
     rest = np.array([60, 60, REST, REST, 62, 62, REST, REST])
     assert one_hot(rest, rest >= 0, 40, 30)[:, 30].tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
     measures = track_measures(roll, onsets, (0, "major"), steps_per_bar=4, n_steps=12)
-    assert measures == pytest.approx({"in_key_rate": 1.0, "pitches_used": 2.0, "polyphony": 1.0, "empty_bar_rate": 1 / 3})
+    expected = {"in_key_rate": 1.0, "pitches_used": 2.0, "polyphony": 1.0, "empty_bar_rate": 1 / 3}
+    assert measures == pytest.approx(expected)

@@ -8,8 +8,8 @@ import pretty_midi
 import pytest
 import torch
 
-from generation.engine.models.gan.model import build_model
-from generation.engine.models.gan.sampler import MAX_BARS, accompany, adjustments_of, generate
+from generation.engine.models.gan.model import accompany, build_model
+from generation.engine.models.gan.sampler import MAX_BARS, adjustments_of, generate
 from generation.engine.models.gan.spec import GANConfig
 from generation.engine.representation import midi_to_rolls
 
@@ -27,7 +27,7 @@ def model():
 def _tune(n_bars: int = 8, base: int = 67, beats_per_bar: int = 4, rest_bars: tuple[int, int] | None = None):
     """A folk-like melody: quarter and half notes on a major scale from ``base``, optional rest bars."""
     steps = [0, 2, 4, 5, 7, 5, 4, 2, 0, 4, 7, 12]
-    notes, beat = [], 0.0
+    notes, _beat = [], 0.0
     for i in range(n_bars * beats_per_bar):
         bar = i // beats_per_bar
         if rest_bars and rest_bars[0] <= bar < rest_bars[1]:
@@ -81,12 +81,13 @@ def test_window_walk_keeps_each_window_and_continues_from_it(model):
     onset[0, ::4] = True
     two = accompany(model, pitch, onset, 16, torch.Generator().manual_seed(0))[0]
     one = accompany(model, pitch[:, :w], onset[:, :w], 16, torch.Generator().manual_seed(0))[0]
-    assert two.shape == (1, 3, n) and one.shape == (1, 3, w)
+    assert two.shape == (1, 3, n)
+    assert one.shape == (1, 3, w)
     assert np.array_equal(two[:, :, :w], one)
     assert ((two >= cfg.lowest_pitch) | (two == -1)).all()
 
 
-@pytest.mark.parametrize("melody,time_signature", [
+@pytest.mark.parametrize(("melody", "time_signature"), [
     ([(72, 0.0, 1.0)], (4, 4)),  # one note
     (_tune(1), (4, 4)),  # one bar
     (_tune(32), (4, 4)),  # the longest accepted
@@ -112,7 +113,8 @@ def test_longer_than_32_bars_is_stated(model):
     assert any("longer than 32 bars" in a for a in adjustments_of(out))
 
 
-@pytest.mark.parametrize("base,word", [(118, None), (2, "low")])  # a bass line 65 semitones down is below pitch 0
+# a bass line 65 semitones down is below pitch 0
+@pytest.mark.parametrize(("base", "word"), [(118, None), (2, "low")])
 def test_very_high_and_very_low_melodies_are_adjusted_not_refused(model, base, word):
     notes = [(min(127, max(0, p - 67 + base)), s, e) for p, s, e in _tune()]
     pm = make_pm([notes])
@@ -135,9 +137,15 @@ def test_long_rests_silence_the_parts_and_are_stated(model):
         assert not [n for n in inst.notes if n.end > 2 * 2.0 + 1e-6 and n.start < 5 * 2.0 - 1e-6]  # bars 3-5
 
 
-def test_other_tracks_are_named_in_an_adjustment(model):
-    pm = make_pm([[(48, 0.0, 4.0)], _tune(2)])  # the melody is the higher track, second in the file
-    out = generate(model, pm, {}, seed=0)
-    assert _notes(out.instruments[0]) == _notes(pm.instruments[1])
+def test_through_the_pipeline_every_input_track_is_kept_and_three_are_added(model):
+    from generation.engine.pipeline import generate as pipeline_generate
+
+    pm = make_pm([[(48, 0.0, 4.0)], _tune(2)], programs=[32, 73])  # the melody is the higher track, second in the file
+    result = pipeline_generate("gan", pm, {"programs": "48,52,19", "seed": 4}, model=model)
+    out = result.midi
+    assert [_notes(i) for i in out.instruments[:2]] == [_notes(i) for i in pm.instruments]
+    assert [i.program for i in out.instruments] == [32, 73, 48, 52, 19]
     assert any("track 2" in a for a in adjustments_of(out))
-    assert midi_to_rolls(out).tracks.shape[0] == 4
+    assert midi_to_rolls(out).tracks.shape[0] == 5
+    again = pipeline_generate("gan", pm, {"seed": 4}, model=model).midi  # other programs, same seed: same notes
+    assert [_notes(i) for i in again.instruments[2:]] == [_notes(i) for i in out.instruments[2:]]

@@ -7,9 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from generation.engine.checkpoint import check_checkpoint_files, load_checkpoint
+from generation.engine.loading import CHECKPOINTS_DIR, check_checkpoint_files, load_checkpoint, load_default_model
 from generation.engine.midi_io import load_midi, write_midi
-from generation.engine.registry import CHECKPOINTS_DIR, load_default_model
 from tests.engine.midi_factory import make_pm
 
 SHIPPED = sorted(p.parent.name for p in CHECKPOINTS_DIR.glob("*/config.json"))

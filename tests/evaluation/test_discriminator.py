@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from generation.engine.dataset import load_chorales, pieces_split
+from generation.engine.errors import CheckpointError
+from generation.engine.loading import CHECKPOINTS_DIR
 from generation.engine.models.discriminator.data import FAMILIES, piece_features
 from generation.engine.models.discriminator.spec import DiscriminatorConfig, config_from_dict, tensor_specs
-from generation.engine.errors import CheckpointError
-from generation.engine.registry import CHECKPOINTS_DIR
 from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES
 
 
@@ -64,75 +64,73 @@ def test_real_chorales_score_above_their_corruptions():
         assert roc_auc(real, fake) > 0.5, family
 
 
+TINY_ARCNN = {"base_channels": 4, "levels": 2, "max_channels": 8, "convs_per_level": 1, "window_steps": 64}
+
+
 @pytest.mark.slow
 def test_training_writes_a_loadable_checkpoint(tmp_path):
-
-    from generation.engine.models.discriminator.model import load_discriminator
+    from generation.engine.loading import load_checkpoint
     from generation.engine.models.discriminator.train import train
 
-    train(steps=3, out=tmp_path, progress=False, max_eval_pieces=3, with_arcnn=False,
-          config=DiscriminatorConfig(channels=4, pitch_kernel=5))
+    metrics = train(steps=3, out=tmp_path, progress=False, max_eval_pieces=3,
+                    config=DiscriminatorConfig(channels=4, pitch_kernel=5))
     assert {p.name for p in tmp_path.iterdir()} >= {"model.safetensors", "config.json", "MODEL_CARD.md", "loss.png"}
     meta = json.loads((tmp_path / "config.json").read_text())
     assert meta["architecture"] == "discriminator"
+    assert meta["metrics"] == json.loads(json.dumps(metrics))
     assert set(FAMILIES) <= set(meta["metrics"]["auc"])
     assert meta["metrics"]["temperature"] > 0
-    model = load_discriminator(tmp_path)
+    model, _meta = load_checkpoint(tmp_path, architecture="discriminator")
     assert model.config.channels == 4
 
 
 @pytest.mark.slow
-def test_arcnn_family_edits_the_soprano_only(tmp_path):
-    """The AR-CNN family runs a shipped-format AR-CNN checkpoint (here a tiny untrained one) on the soprano."""
+def test_a_generator_family_runs_the_model_on_the_melody_through_the_pipeline():
+    """A generated family is a generator's output on the real excerpt's melody (its highest voice), made by the one
+    generation path and read back on the sounded grid at the excerpt's length."""
     import torch
 
-    from generation.engine.models.arcnn.model import build_model
-    from generation.engine.checkpoint import save_checkpoint
-    from generation.engine.models.discriminator.train import arcnn_family
+    from generation.engine.loading import build_model
+    from generation.engine.negatives import generator_family
 
     torch.manual_seed(0)
-    config = {"base_channels": 4, "levels": 2, "max_channels": 8, "convs_per_level": 1, "window_steps": 64}
-    save_checkpoint(build_model(config), architecture="arcnn", config=config, out_dir=tmp_path)
-    corrupt = arcnn_family(tmp_path, iterations=3)
+    corrupt = generator_family("arcnn", build_model("arcnn", TINY_ARCNN).eval())
     piece = pieces_split(load_chorales(), "test")[0]
     tracks, onsets = corrupt(piece, np.random.default_rng(0))
-    assert tracks.shape == piece.rolls.shape
-    assert np.array_equal(tracks[1:], piece.rolls[1:])
-    assert not np.array_equal(tracks[0], piece.rolls[0])
+    assert tracks.shape[1:] == piece.rolls.shape[1:]
     assert not (onsets & ~tracks).any()
-    assert arcnn_family(tmp_path / "missing") is None
+    pooled = tracks.any(axis=0)
+    assert not np.array_equal(pooled, piece.rolls.any(axis=0))  # not the chorale: its melody, edited
+    assert (pooled & piece.rolls[0]).sum() > 0  # the melody is where it was
 
 
 @pytest.mark.slow
 def test_remeasure_updates_the_card_and_keeps_the_weights(tmp_path):
-    """Re-measuring (no training) adds the arcnn family's figures for the given AR-CNN; the weights stay as they are."""
+    """Re-measuring (no training) adds the figures of the generated families passed in; the weights stay."""
     import torch
 
-    from generation.engine.models.arcnn.model import build_model
-    from generation.engine.checkpoint import save_checkpoint
+    from generation.engine.loading import build_model
     from generation.engine.models.discriminator.measure import remeasure
-    from generation.engine.models.discriminator.train import arcnn_weights_sha256, train
+    from generation.engine.models.discriminator.train import train
+    from generation.engine.negatives import generator_family
 
-    disc_dir, arcnn_dir = tmp_path / "discriminator", tmp_path / "arcnn"
-    train(steps=3, out=disc_dir, progress=False, max_eval_pieces=2, with_arcnn=False,
+    train(steps=3, out=tmp_path, progress=False, max_eval_pieces=2,
           config=DiscriminatorConfig(channels=4, pitch_kernel=5))
+    weights = (tmp_path / "model.safetensors").read_bytes()
+    assert "arcnn" not in json.loads((tmp_path / "config.json").read_text())["metrics"]["auc"]
     torch.manual_seed(0)
-    config = {"base_channels": 4, "levels": 2, "max_channels": 8, "convs_per_level": 1, "window_steps": 64}
-    save_checkpoint(build_model(config), architecture="arcnn", config=config, out_dir=arcnn_dir)
-    weights = (disc_dir / "model.safetensors").read_bytes()
-    assert "arcnn" not in json.loads((disc_dir / "config.json").read_text())["metrics"]["auc"]
-
-    metrics = remeasure(disc_dir, arcnn_dir=arcnn_dir, max_pieces=2)
-    assert (disc_dir / "model.safetensors").read_bytes() == weights
-    meta = json.loads((disc_dir / "config.json").read_text())
+    generated = {"arcnn": generator_family("arcnn", build_model("arcnn", TINY_ARCNN).eval())}
+    made_by = {"arcnn": "a tiny untrained AR-CNN (test)"}
+    test = pieces_split(load_chorales(), "test")[:2]
+    metrics = remeasure(tmp_path, test=test, generated=generated, generated_from=made_by)
+    assert (tmp_path / "model.safetensors").read_bytes() == weights
+    meta = json.loads((tmp_path / "config.json").read_text())
     assert meta["metrics"] == json.loads(json.dumps(metrics))
     assert set(meta["metrics"]["auc"]) == {*FAMILIES, *SCRATCH_FAMILIES, *DERIVED_FAMILIES, "arcnn"}
     assert 0.0 <= meta["metrics"]["auc"]["arcnn"] <= 1.0
-    assert meta["metrics"]["arcnn_sha256_measured"] == arcnn_weights_sha256(arcnn_dir)
-    card = (disc_dir / "MODEL_CARD.md").read_text()
-    assert "not measured" not in card
-    assert arcnn_weights_sha256(arcnn_dir)[:16] in card
-    assert "training saw no AR-CNN output" in card
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert "a tiny untrained AR-CNN (test) (training saw none of it)" in card
+    assert "python -m generation.engine.negatives --remeasure" in card
 
 
 def test_transposed_windows_equal_the_features_of_transposed_music():

@@ -91,12 +91,13 @@ def tiny_arcnn_checkpoint(folder: Path, **overrides) -> tuple[Path, dict]:
 
     import torch
 
-    from generation.engine.models.arcnn.model import build_model
     from generation.engine.checkpoint import save_checkpoint
+    from generation.engine.models.arcnn import spec
+    from generation.engine.models.arcnn.model import build_model
 
     torch.manual_seed(0)
     config = {**TINY_ARCNN_CONFIG, **overrides}
-    weights = save_checkpoint(build_model(config), architecture="arcnn", config=config, out_dir=folder,
+    weights = save_checkpoint(build_model(config), spec=spec, config=config, out_dir=folder,
                               trained_on="nothing: an untrained test model")
     return weights, json.loads((folder / "config.json").read_text())
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 
 import pytest
 from django.core.files.base import ContentFile
 
 from chartbusters.challenges.models import InputMelody
-from generation.engine import registry
 from submissions.models import Submission
 from submissions.services.checkpoint_entries import (
     BAD_PARAMS_MESSAGE,
@@ -74,17 +72,17 @@ def test_same_seed_gives_the_same_outputs_on_a_rerun(entry, sent):
 
 
 @pytest.fixture
-def slow_arcnn():
-    """arcnn with a generate that takes 3 s: registered like any architecture, removed afterwards."""
-    original = registry.ARCHITECTURES["arcnn"]
+def slow_arcnn(monkeypatch):
+    """The AR-CNN's sampler made to take 3 s (the pipeline finds the sampler when it runs)."""
+    from generation.engine.models.arcnn import sampler
+
+    original = sampler.generate
 
     def slow_generate(model, pm, params, seed):
         time.sleep(3)
-        return original.generate(model, pm, params, seed)
+        return original(model, pm, params, seed)
 
-    registry.register(replace(original, generate=slow_generate))
-    yield
-    registry.register(original)
+    monkeypatch.setattr(sampler, "generate", slow_generate)
 
 
 def test_time_limit_fails_the_entry_naming_input_and_limit(entry, sent, slow_arcnn):

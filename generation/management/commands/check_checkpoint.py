@@ -21,8 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args, **options) -> None:
-        from generation.engine.checkpoint import check_checkpoint_files, load_checkpoint
         from generation.engine.errors import EngineError
+        from generation.engine.loading import check_checkpoint_files, load_checkpoint
 
         as_json = options["json"]
         try:

@@ -34,13 +34,13 @@ class Command(BaseCommand):
         from generation.engine.errors import EngineError
         from generation.engine.midi_io import load_midi_with_info, validate_midi_bytes, write_midi
         from generation.engine.params import parse_param_args
-        from generation.engine.pipeline import generate_midi
-        from generation.engine.registry import get_generator
+        from generation.engine.pipeline import generate
+        from generation.engine.registry import get_generator_spec
 
         as_json = options["json"]
         path: Path = options["input"]
         try:
-            get_generator(options["model"])  # an unknown or unavailable model is the first thing to say
+            get_generator_spec(options["model"])  # an unknown or unavailable model is the first thing to say
         except EngineError as exc:
             raise fail(self, as_json, exc.code, exc.message) from exc
         if not path.is_file():
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             if options["seed"] is not None:
                 raw["seed"] = options["seed"]
             pm, info = load_midi_with_info(path)
-            result = generate_midi(options["model"], pm, raw, checkpoint=options["checkpoint"],
+            result = generate(options["model"], pm, raw, checkpoint=options["checkpoint"],
                                    device=options["device"])
             out = write_midi(result.midi, options["output"])
             out_info = validate_midi_bytes(out.read_bytes())

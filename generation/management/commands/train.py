@@ -13,7 +13,6 @@ from generation.management.commands._output import emit, fail
 NOT_A_FOLDER_MESSAGE = "--data must be a folder of MIDI files; {path} is not a folder."
 NO_CUDA_MESSAGE = "--device cuda was asked for but this machine has no CUDA GPU (torch.cuda.is_available() is False)."
 BAD_STEPS_MESSAGE = "--steps must be at least 1; got {steps}."
-NO_OUT_MESSAGE = "The {name} architecture has no default checkpoint folder; pass --out DIR."
 
 
 class Command(BaseCommand):
@@ -30,7 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         from generation.engine.errors import EngineError
-        from generation.engine.registry import get_architecture
+        from generation.engine.registry import get_spec
+        from generation.engine.runs import train_model
 
         as_json, name = options["json"], options["model"]
         data: Path | None = options["data"]
@@ -39,14 +39,12 @@ class Command(BaseCommand):
         if options["steps"] is not None and options["steps"] < 1:
             raise fail(self, as_json, "bad_steps", BAD_STEPS_MESSAGE.format(steps=options["steps"]))
         try:
-            arch = get_architecture(name)
+            get_spec(name)
         except EngineError as exc:
             raise fail(self, as_json, exc.code, exc.message) from exc
         out = options["out"]
-        if out is None:
-            out = Path.cwd() / f"{name}-{data.name}-checkpoint" if data is not None else arch.default_checkpoint_dir
-        if out is None:
-            raise fail(self, as_json, "no_out", NO_OUT_MESSAGE.format(name=name))
+        if out is None and data is not None:
+            out = Path.cwd() / f"{name}-{data.name}-checkpoint"
         if options["device"] == "cuda":
             import torch
 
@@ -54,10 +52,14 @@ class Command(BaseCommand):
                 raise fail(self, as_json, "no_cuda", NO_CUDA_MESSAGE)
         started = time.perf_counter()
         try:
-            metrics = arch.train(data, options["steps"], Path(out), options["device"])
+            metrics = train_model(name, data=data, steps=options["steps"], out=out, device=options["device"])
         except EngineError as exc:
             raise fail(self, as_json, exc.code, exc.message) from exc
         elapsed = time.perf_counter() - started
+        if out is None:
+            from generation.engine.loading import default_checkpoint_dir
+
+            out = default_checkpoint_dir(name)
         result = {"model": name, "out": str(out), "data": str(data) if data else "chorales",
                   "metrics": metrics or {}, "elapsed_s": round(elapsed, 1)}
         emit(self, as_json, result, f"trained {name} in {elapsed:.1f} s; checkpoint in {out}")

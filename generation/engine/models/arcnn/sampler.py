@@ -20,12 +20,11 @@ import numpy as np
 import pretty_midi
 import torch
 
+from generation.engine.midi_io import melody_track
 from generation.engine.models.arcnn.model import ARCNN
-from generation.engine.errors import MidiValidationError
 from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, seconds_to_steps
 
 MAX_BARS = 32  # DeepComposer's input limit: edits apply to the first 32 bars; later notes are kept as they are
-NO_MELODY_MESSAGE = "The MIDI file has no non-drum track with notes to edit."
 
 
 def _pad_time(rolls: torch.Tensor, multiple: int) -> torch.Tensor:
@@ -89,14 +88,6 @@ def edit_rolls(
     return current[:, :steps]
 
 
-def choose_melody_track(pm: pretty_midi.PrettyMIDI) -> int:
-    """Index of the first non-drum instrument that has notes (the melody DeepComposer edits)."""
-    for i, inst in enumerate(pm.instruments):
-        if not inst.is_drum and inst.notes:
-            return i
-    raise MidiValidationError("no_notes", NO_MELODY_MESSAGE)
-
-
 def _steps_to_seconds(pm: pretty_midi.PrettyMIDI, steps: np.ndarray) -> np.ndarray:
     """Inverse of representation.seconds_to_steps: sixteenth-note steps -> seconds, following tempo changes."""
     change_times, tempi = pm.get_tempo_changes()
@@ -136,10 +127,10 @@ def _notes_from_roll(
 def generate(model: ARCNN, pm: pretty_midi.PrettyMIDI, params: dict, seed: int | None = None) -> pretty_midi.PrettyMIDI:
     """Edit the melody track of `pm` with validated arcnn params; other tracks, tempo and meter stay unchanged.
 
-    params: max_remove_pct, max_add, iterations, temperature (as params.validate_params("arcnn", ...) returns them).
+    params: max_remove_pct, max_add, iterations, temperature, validated against spec.PARAMS (pipeline.generate).
     The same seed gives the same output.
     """
-    melody_index = choose_melody_track(pm)
+    melody_index = melody_track(pm)
     rolls = midi_to_rolls(pm)
     roll, onsets = rolls.tracks[melody_index], rolls.onsets[melody_index]  # (T, 128) each
     n_edit = min(roll.shape[0], MAX_BARS * rolls.steps_per_bar)

@@ -11,8 +11,21 @@ from dataclasses import asdict, dataclass
 
 from generation.engine.config_bounds import bounded_config_values
 from generation.engine.errors import CheckpointError
+from generation.engine.params import SEED, NumberParam
 
 ARCHITECTURE = "arcnn"
+DESCRIPTION = "AR-CNN editing: adds and removes notes so a track sounds more like Bach"
+IS_GENERATOR = True
+EDITS = "melody"  # the pipeline keeps every other track of the input as it was
+
+# The user's parameters (DESIGN section 4 names and ranges), in the order forms show them.
+PARAMS = (
+    NumberParam("max_remove_pct", 0, 100, 100, True, "most of the input's notes (%) the model may remove"),
+    NumberParam("max_add", 50, 1000, 500, True, "most notes the model may add"),
+    NumberParam("iterations", 0, 100, 100, True, "sampling iterations (one cell flipped per iteration)"),
+    NumberParam("temperature", 0.5, 6, 1.0, False, "creative risk: higher = more surprising edits"),
+    SEED,
+)
 
 
 @dataclass(frozen=True)

@@ -15,30 +15,25 @@ the window's pitch span). `train(init_from=DIR)` skips stage 1 and fine-tunes th
 
 from __future__ import annotations
 
-import copy
 import json
-import math
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
+from generation.engine import training
+from generation.engine.checkpoint import load_state_dict, read_checkpoint, save_checkpoint
+from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split, transpose
+from generation.engine.models.arcnn import spec
 from generation.engine.models.arcnn.model import ARCNN, arcnn_loss, make_training_pairs
 from generation.engine.models.arcnn.spec import ARCHITECTURE, ARCNNConfig, n_parameters
-from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split, transpose
-
-DEFAULT_OUT_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "arcnn"
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(training.TrainConfig):
     steps: int = 3000  # stage 1's length (PRETRAIN_RECIPE): ~18 min on one busy CPU core at batch 16
-    batch_size: int = 16  # small batches, many updates: the CPU budget buys few samples, so updates matter more
     lr: float = 2e-3  # AdamW peak learning rate
-    weight_decay: float = 1e-4
     warmup_steps: int = 100  # linear warm-up, then cosine decay to 5 % of lr
     eval_every: int = 500  # validation loss every this many steps (and at the end)
     hop: int = 16  # train windows start every 16 steps (one 4/4 bar): overlapping windows = more data
@@ -54,7 +49,6 @@ class TrainConfig:
     span_adds_merged: bool = False  # merged rows of the focus share add their random cells inside the window's
     #                                 pitch span (the merged benchmark's corruption), not anywhere in 128 pitches
     pretrain_steps: int = 0  # > 0: first train PRETRAIN_RECIPE from scratch for this many steps, then this recipe
-    seed: int = 0
 
 
 # Stage 1 of the default procedure: the first mixed model's recipe (shipped 2026-11-26, merged span gain 0.081).
@@ -125,17 +119,9 @@ def load_pieces(data_dir: str | Path | None) -> tuple[list[Piece], list[Piece], 
     return train_pieces, valid_pieces, trained_on
 
 
-def _lr_at(step: int, cfg: TrainConfig) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-    return cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0))))
-
-
 @torch.no_grad()
 def validation_loss(model: ARCNN, valid: WindowSet, steps: int, cfg: TrainConfig, device: str) -> float:
     """Mean loss over every valid window, corrupted with a fixed seed (comparable across evaluations)."""
-    model.eval()
     generator = torch.Generator().manual_seed(1234)
     total, count = 0.0, 0
     for lo in range(0, len(valid), 64):
@@ -146,7 +132,6 @@ def validation_loss(model: ARCNN, valid: WindowSet, steps: int, cfg: TrainConfig
         loss = arcnn_loss(model(corrupted.to(device)), target.to(device))
         total += loss.item() * len(rows)
         count += len(rows)
-    model.train()
     return total / max(count, 1)
 
 
@@ -180,101 +165,49 @@ def _training_batch(
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
-def save_loss_plot(history: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    train_steps, train_loss = history["train_steps"], history["train_loss"]
-    if train_loss:
-        k = max(1, len(train_loss) // 100)
-        smooth = np.convolve(train_loss, np.ones(k) / k, mode="valid")
-        ax.plot(train_steps[k - 1 :], smooth, label=f"train (moving mean of {k})", alpha=0.8)
-    ax.plot(history["valid_steps"], history["valid_loss"], "o-", label="validation")
-    ax.set_xlabel("step")
-    ax.set_ylabel("KL loss (nats)")
-    ax.set_title("AR-CNN training")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def write_model_card(out_dir: Path, model_config: ARCNNConfig, cfg: TrainConfig, metrics: dict, trained_on: str,
-                     command: str) -> None:
-    lines = [
-        "# AR-CNN default checkpoint",
-        "",
-        "A U-Net that edits a piano roll, one voice or several merged (DeepComposer's AR-CNN task), trained by:",
-        "",
-        f"    {command}",
-        "",
-        f"- data: {trained_on} ({100 * cfg.merged_fraction:g} % of each batch merged); 8-bar (128-step) windows "
-        f"every {cfg.hop} steps, transposed -"
-        f"{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones (train only); validation on the valid split "
-        f"(r % 10 == 1) windows every {cfg.valid_hop} steps, single-voice and merged",
-        f"- training pairs: remove {cfg.remove_pct[0]:g}-{cfg.remove_pct[1]:g} % of note cells, add "
+def _card_facts(model_config: ARCNNConfig, cfg: TrainConfig, metrics: dict, trained_on: str) -> list[str]:
+    return [
+        f"data: {trained_on} ({100 * cfg.merged_fraction:g} % of each batch merged); 8-bar (128-step) windows "
+        f"every {cfg.hop} steps, transposed -{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones (train only); "
+        f"validation on the valid split windows every {cfg.valid_hop} steps, single-voice and merged",
+        f"training pairs: remove {cfg.remove_pct[0]:g}-{cfg.remove_pct[1]:g} % of note cells, add "
         f"{cfg.add_pct[0]:g}-{cfg.add_pct[1]:g} % of empty cells (the reference's), for "
         f"{100 * (1 - cfg.focus_fraction):g} % of each batch; the rest remove {cfg.focus_remove_pct[0]:g}-"
         f"{cfg.focus_remove_pct[1]:g} % and add {cfg.focus_add_pct[0]:g}-{cfg.focus_add_pct[1]:g} %"
         + (" (merged rows: of the empty cells within the window's pitch span, placed there)"
            if cfg.span_adds_merged else "") + "; target = XOR; loss = per-sample KL",
-        f"- started from: {metrics['started_from']}"
+        f"started from: {metrics['started_from']}"
         + (f" ({metrics['pretrain_seconds']:.0f} s)" if metrics["pretrain_seconds"] else ""),
-        f"- steps: {metrics['steps']} at batch {cfg.batch_size}, AdamW lr {cfg.lr:g} (warm-up + cosine); "
-        f"training time {metrics['train_seconds']:.0f} s on {metrics['device']} (torch threads: {metrics['threads']})",
-        f"- best validation loss: {metrics['best_valid_loss']:.4f} at step {metrics['best_step']} "
+        f"steps: {metrics['pretrain_steps'] + metrics['steps']} in all ({metrics['pretrain_steps']} stage 1 + "
+        f"{metrics['steps']}) at batch {cfg.batch_size}, AdamW lr {cfg.lr:g} (warm-up + cosine); training time "
+        f"{metrics['train_seconds']:.0f} s on {metrics['device']} (torch threads: {metrics['threads']})",
+        f"best validation loss: {metrics['best_valid_loss']:.4f} at step {metrics['best_step']} "
         f"(train windows {metrics['n_train_windows']} single-voice + {metrics['n_train_merged_windows']} merged, "
-        f"valid windows {metrics['n_valid_windows']})",
-        f"- model: {metrics['n_parameters']:,} parameters; config: `{json.dumps(asdict(model_config))}`",
-        f"- sampling prior add_logit_bias = {model_config.add_logit_bias:g} (a config default, not trained: added to "
-        "the logits of empty cells at inference, chosen on the valid split; restoring a removed cell is worth more "
-        "than deleting a stray one)",
-        "",
-        "Quality and speed: see benchmarks/README.md, section AR-CNN (`benchmarks/arcnn_quality.py`,",
-        "`benchmarks/arcnn_speed.py`).",
-        "",
+        f"valid windows {metrics['n_valid_windows']}); loss curve: loss.png",
+        f"model: {metrics['n_parameters']:,} parameters; config: `{json.dumps(asdict(model_config))}`",
+        f"sampling prior add_logit_bias = {model_config.add_logit_bias:g} (a config default, not trained: added to "
+        "the logits of empty cells at inference, chosen on the valid split)",
+        "quality and speed: benchmarks/README.md, section AR-CNN (`benchmarks/arcnn_quality.py`, "
+        "`benchmarks/arcnn_speed.py`)",
     ]
-    (out_dir / "MODEL_CARD.md").write_text("\n".join(lines))
 
 
 def _fit(model: ARCNN, data: tuple[WindowSet, WindowSet, WindowSet], cfg: TrainConfig, device: str,
-         progress: bool, desc: str) -> tuple[dict, tuple[float, int, dict], float]:
-    """Train `model` in place with `cfg` (seeded from cfg.seed); returns (loss history, (best valid loss, its step,
-    its weights), seconds)."""
+         progress: bool, desc: str, on_progress: training.ProgressCallback | None = None) -> training.FitResult:
+    """Train `model` in place with `cfg` (seeded from cfg.seed) through the shared loop."""
     train_set, merged_set, valid_set = data
     n_steps = model.config.window_steps
     rng = np.random.default_rng(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    history: dict[str, list] = {"train_steps": [], "train_loss": [], "valid_steps": [], "valid_loss": []}
-    best = (math.inf, 0, copy.deepcopy(model.state_dict()))
-    started = time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc=desc, unit="step", disable=not progress)
-    for step in bar:
-        for group in optimizer.param_groups:
-            group["lr"] = _lr_at(step, cfg)
+
+    def batch_loss(step: int) -> torch.Tensor:
         clean, is_merged = _random_batch(train_set, merged_set, n_steps, cfg, rng)
         corrupted, target = _training_batch(clean, is_merged, cfg, generator)
-        loss = arcnn_loss(model(corrupted.to(device)), target.to(device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        history["train_steps"].append(step + 1)
-        history["train_loss"].append(loss.item())
-        if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            val = validation_loss(model, valid_set, n_steps, cfg, device)
-            history["valid_steps"].append(step + 1)
-            history["valid_loss"].append(val)
-            if val < best[0]:
-                best = (val, step + 1, copy.deepcopy(model.state_dict()))
-            bar.set_postfix(loss=f"{loss.item():.3f}", valid=f"{val:.3f}", best=f"{best[0]:.3f}")
-        elif step % 10 == 0:
-            bar.set_postfix(loss=f"{loss.item():.3f}", best=f"{best[0]:.3f}")
-    return history, best, time.perf_counter() - started
+        return arcnn_loss(model(corrupted.to(device)), target.to(device))
+
+    return training.fit(model, config=cfg, batch_loss=batch_loss, device=device, progress=progress, desc=desc,
+                        validate=lambda: validation_loss(model, valid_set, n_steps, cfg, device),
+                        on_progress=on_progress)
 
 
 def scaled_to_steps(cfg: TrainConfig, total: int) -> TrainConfig:
@@ -288,76 +221,83 @@ def scaled_to_steps(cfg: TrainConfig, total: int) -> TrainConfig:
 
 
 def train(
-    data_dir: str | Path | None = None,
-    steps: int | None = None,
-    out_dir: str | Path | None = None,
-    device: str = "cpu",
     *,
+    data: str | Path | None = None,
+    steps: int | None = None,
+    out: str | Path,
+    device: str = "cpu",
+    progress: bool = True,
+    on_progress: training.ProgressCallback | None = None,
     model_config: ARCNNConfig | None = None,
     train_config: TrainConfig | None = None,
     init_from: str | Path | None = None,
-    progress: bool = True,
 ) -> dict:
-    """Train an AR-CNN and write model.safetensors, config.json, loss.png and MODEL_CARD.md to `out_dir`.
+    """Train an AR-CNN and write model.safetensors, config.json, loss.png and MODEL_CARD.md to `out`.
 
     The defaults (DEFAULT_RECIPE: PRETRAIN_RECIPE from scratch, then the fine-tuning recipe) reproduce the shipped
     checkpoint (generation/checkpoints/arcnn). `init_from` (a checkpoint folder) skips the pre-training stage and
     starts from those weights instead. `steps` is the whole run's length (see scaled_to_steps). Returns the metrics.
     """
-    from generation.engine.checkpoint import load_checkpoint, save_checkpoint
-
     model_config = model_config or ARCNNConfig()
     cfg = train_config or DEFAULT_RECIPE
     if steps is not None:
         cfg = scaled_to_steps(cfg, int(steps))
-    out = Path(out_dir) if out_dir is not None else DEFAULT_OUT_DIR
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
 
-    train_pieces, valid_pieces, trained_on = load_pieces(data_dir)
+    train_pieces, valid_pieces, trained_on = load_pieces(data)
     n_steps = model_config.window_steps
     merged_valid = cfg.merged_fraction > 0 or cfg.pretrain_steps > 0
     valid_set = build_windows(valid_pieces, n_steps, cfg.valid_hop)
     if merged_valid:
         valid_set = concat_windows(valid_set, build_windows(valid_pieces, n_steps, cfg.valid_hop, merged=True))
-    data = (build_windows(train_pieces, n_steps, cfg.hop), build_windows(train_pieces, n_steps, cfg.hop, merged=True),
-            valid_set)
+    windows = (build_windows(train_pieces, n_steps, cfg.hop),
+               build_windows(train_pieces, n_steps, cfg.hop, merged=True), valid_set)
 
     pretrain_seconds, started_from = 0.0, "scratch"
     if init_from is not None:
-        model = load_checkpoint(init_from, architecture=ARCHITECTURE)[0].to(device).train()
-        model_config, started_from = model.config, str(init_from)
+        info, _meta = read_checkpoint(init_from, spec=spec)
+        model = ARCNN(info.config)
+        model.load_state_dict(load_state_dict(info), strict=True)
+        model_config, started_from = info.config, str(init_from)
     else:
-        model = ARCNN(model_config).to(device)
+        model = ARCNN(model_config)
         if cfg.pretrain_steps > 0:
             stage1 = TrainConfig(**{**asdict(PRETRAIN_RECIPE), "steps": cfg.pretrain_steps, "seed": cfg.seed})
-            _history, best, pretrain_seconds = _fit(model, data, stage1, device, progress, "train arcnn (stage 1)")
-            model.load_state_dict(best[2])
+            first = _fit(model, windows, stage1, device, progress, "train arcnn (stage 1)")
+            model.load_state_dict(first.best_state)
+            pretrain_seconds = first.seconds
             started_from = f"stage 1: PRETRAIN_RECIPE, {cfg.pretrain_steps} steps"
-    history, best, train_seconds = _fit(model, data, cfg, device, progress, "train arcnn")
+    result = _fit(model, windows, cfg, device, progress, "train arcnn", on_progress)
 
-    model.load_state_dict(best[2])
+    model.load_state_dict(result.best_state)
     model.to("cpu").eval()
     metrics = {
-        "best_valid_loss": round(best[0], 5),
-        "best_step": best[1],
-        "final_valid_loss": round(history["valid_loss"][-1], 5),
+        "best_valid_loss": round(result.best_loss, 5),
+        "best_step": result.best_step,
+        "final_valid_loss": round(result.history.valid_loss[-1], 5),
         "steps": cfg.steps,
+        "pretrain_steps": cfg.pretrain_steps if init_from is None else 0,
         "started_from": started_from,
         "pretrain_seconds": round(pretrain_seconds, 1),
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": round(result.seconds, 1),
         "device": device,
         "threads": torch.get_num_threads(),
-        "n_train_windows": len(data[0]),
-        "n_train_merged_windows": len(data[1]),
+        "n_train_windows": len(windows[0]),
+        "n_train_merged_windows": len(windows[1]),
         "n_valid_windows": len(valid_set),
         "n_parameters": n_parameters(model_config),
         "train_config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()},
     }
-    save_checkpoint(model, architecture=ARCHITECTURE, config=asdict(model_config), out_dir=out,
-                    trained_on=trained_on, metrics=metrics)
-    save_loss_plot(history, out / "loss.png")
-    command = "python manage.py train arcnn" + (f" --data {data_dir}" if data_dir else "") + (
-        f" --steps {cfg.steps}" if cfg.steps != DEFAULT_RECIPE.steps else "")
-    write_model_card(out, model_config, cfg, metrics, trained_on, command)
+    save_checkpoint(model, spec=spec, config=asdict(model_config), out_dir=out, trained_on=trained_on,
+                    metrics=metrics)
+    training.plot_history(result.history, out / "loss.png", title="AR-CNN training", ylabel="KL loss (nats)")
+    default = data is None and steps is None and train_config is None and init_from is None
+    training.write_model_card(
+        out, title=training.card_title("AR-CNN", data=data, default=default),
+        summary="A U-Net that edits a piano roll, one voice or several merged (DeepComposer's AR-CNN task).",
+        command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps),
+        facts=_card_facts(model_config, cfg, metrics, trained_on),
+    )
     return metrics

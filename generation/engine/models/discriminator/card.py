@@ -17,36 +17,36 @@ FAMILY_TEXT = {
     "shuffled_pitches": "a real test chorale whose notes' pitches are permuted within each voice (rhythm kept)",
     "shuffled_bars": "a real test chorale with its bars in a random order",
     "untrained_generator": "the test chorale's soprano with alto/tenor/bass from a randomly initialised generator",
-    "arcnn": "the shipped AR-CNN's output on the test chorale with 50 % of notes removed and 1 % random cells added",
     **{name: text for name, text in TRIVIAL_TEXT.items() if name != "random_notes"},
 }
 TARGETED = (*FAMILIES, *SCRATCH_FAMILIES, *DERIVED_FAMILIES)  # every family but models' outputs has the AUC target
 
 
-def _arcnn_note(metrics: dict) -> str:
-    """Which AR-CNN weights the arcnn row measured and which ones training saw (they differ after a re-measure)."""
-    measured, trained = metrics.get("arcnn_sha256_measured"), metrics.get("arcnn_sha256_trained")
+def _generated_note(metrics: dict) -> str:
+    """Which generators' outputs the generated rows measured, and which ones training saw (they differ after a
+    re-measure with newer shipped models)."""
+    measured, trained = metrics.get("generated_measured") or {}, metrics.get("generated_trained") or {}
     if not measured:
         return ""
-    text = f"\nThe arcnn row ran the AR-CNN checkpoint whose model.safetensors has sha256 {measured[:16]}..."
-    if trained == measured:
-        return text + " (the one this model was trained against).\n"
-    seen = f"an earlier AR-CNN (sha256 {trained[:16]}...)" if trained else "no AR-CNN output"
-    return (text + f"; training saw {seen}. Figures re-measured without retraining: "
-            "`python -m generation.engine.models.discriminator.measure`.\n")
+    lines = ["", "Generated rows (a model's output on the test piece's melody, through the generation pipeline):"]
+    for name, what in measured.items():
+        seen = "trained against this one" if trained.get(name) == what else (
+            f"training saw {trained[name]}" if name in trained else "training saw none of it")
+        lines.append(f"- {name}: {what} ({seen})")
+    if measured != trained:
+        lines.append("Figures re-measured without retraining: `python -m generation.engine.negatives --remeasure`.")
+    return "\n".join(lines) + "\n"
 
 
 def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, metrics: dict, trained_on: str) -> Path:
     rows = []
     for family, auc in metrics["auc"].items():
         verdict = ("meets" if auc >= TARGET_AUC else "below") if family in TARGETED else "no target (a model's output)"
-        rows.append(f"| {family} | {FAMILY_TEXT.get(family, '')} | {auc:.3f} | "
+        what = FAMILY_TEXT.get(family) or (metrics.get("generated_measured") or {}).get(family, "")
+        rows.append(f"| {family} | {what} | {auc:.3f} | "
                     f"{metrics['mean_realness'][family]:.3f} | {verdict} |")  # fmt: skip
-    if "arcnn" not in metrics["auc"] and "Bach" in trained_on:
-        rows.append("| arcnn | not measured: no shipped AR-CNN checkpoint existed when this model was trained; "
-                    "retrain to include it | - | - | - |")
     low, high = train_config.transpose_range
-    arcnn_note = _arcnn_note(metrics)
+    arcnn_note = _generated_note(metrics)
     weights = ", ".join(f"{name} x{w}" for name, w in train_config.family_weights.items())
     weights = f", these more often: {weights}" if weights else ""
     config_rows = "\n".join(f"| `{k}` | {v} |" for k, v in asdict(config).items())
@@ -80,7 +80,8 @@ temperature scaling, {metrics['ece_uncalibrated']:.3f} before.
 negative, one family after another{weights}), AdamW lr {train_config.lr} with cosine decay,
 binary cross-entropy; final loss {metrics['final_loss']:.4f}; {metrics['train_seconds']:.0f} s on a shared 2-core CPU
 (one torch thread). Loss curve: loss.png. Reproduce:
-`python manage.py train discriminator --steps {train_config.steps}`.
+`python manage.py train discriminator --steps {train_config.steps}` (the generated families: every registered
+generator's output, shipped and untrained, made by `generation.engine.negatives`).
 
 | config field | value |
 |---|---|

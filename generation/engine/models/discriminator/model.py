@@ -8,9 +8,6 @@ after training and divides the logits. Same code on CPU and GPU.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch import nn
@@ -18,13 +15,10 @@ from torch.nn import functional
 
 from generation.engine.models.discriminator.data import piece_windows
 from generation.engine.models.discriminator.spec import (
-    ARCHITECTURE,
     N_FEATURE_CHANNELS,
     DiscriminatorConfig,
     config_from_dict,
-    tensor_specs,
 )
-from generation.engine.errors import CheckpointError
 
 
 class Discriminator(nn.Module):
@@ -79,36 +73,3 @@ def realness(model: Discriminator, tracks: np.ndarray, onsets: np.ndarray | None
     over the piece's windows, each in one period of transpositions (discriminator_data.TRANSPOSITIONS)."""
     windows = piece_windows(tracks, onsets, model.config.window_steps, model.config.hop_steps)
     return float(window_probabilities(model, windows).mean())
-
-
-def load_discriminator(checkpoint_dir: str | Path, device: str = "cpu") -> Discriminator:
-    """Load a discriminator checkpoint (model.safetensors + config.json), checked tensor by tensor; never unpickles.
-    Uses the engine's checkpoint loader when present, else the same checks here."""
-    try:
-        from generation.engine.checkpoint import load_checkpoint
-    except ImportError:
-        load_checkpoint = None
-    if load_checkpoint is not None:
-        model, _meta = load_checkpoint(checkpoint_dir, architecture=ARCHITECTURE, device=device)
-        return model.eval()
-    from safetensors.torch import load_file
-
-    directory = Path(checkpoint_dir)
-    meta = json.loads((directory / "config.json").read_text())
-    if meta.get("architecture") != ARCHITECTURE:
-        raise CheckpointError("unknown_architecture", f"{directory} holds a {meta.get('architecture')!r} checkpoint, "
-                                                      "not a discriminator")  # fmt: skip
-    config = config_from_dict(meta.get("config", {}))
-    state = load_file(str(directory / "model.safetensors"), device=device)
-    specs = tensor_specs(config)
-    if set(state) != set(specs):
-        diff = sorted(set(state) ^ set(specs))
-        raise CheckpointError("shape_mismatch", f"discriminator tensors differ from the config: {diff}")
-    for name, (shape, _dtype) in specs.items():
-        if tuple(state[name].shape) != shape or not torch.isfinite(state[name]).all():
-            found = tuple(state[name].shape)
-            raise CheckpointError("shape_mismatch", f"discriminator tensor {name} has shape {found}, "
-                                                    f"expected {shape}, or non-finite values")  # fmt: skip
-    model = Discriminator(config).to(device)
-    model.load_state_dict(state)
-    return model.eval()

@@ -13,6 +13,9 @@ from generation.engine.config_bounds import bounded_config_values
 from generation.engine.errors import CheckpointError
 
 ARCHITECTURE = "discriminator"
+DESCRIPTION = "realness discriminator used by scoring: how likely a piece is real music of the reference style"
+IS_GENERATOR = False
+TRAINS_ON_GENERATED = True  # runs.train_model passes every registered generator's output in as negatives
 N_FEATURE_CHANNELS = 6  # discriminator_data.piece_features: S, A, T, B voice planes, pooled roll, pooled onsets
 
 

@@ -3,12 +3,14 @@
 Everything is read on the sounded grid (8 steps a second: representation.sounded_rolls), as scoring reads it.
 Positives: random 8-s windows of the reference's training pieces, transposed -6..+6 semitones and played 0.75-1.33x
 as fast (tempo augmentation: the same music faster or slower is still real). Negatives, in equal shares, one per
-family: the corruptions of `discriminator_data.FAMILIES` (random notes, shuffled pitches, shuffled bars, an untrained
-generator's accompaniment), the trivial and degenerate families of `trivial_music` (held chords, long notes, scales,
-arpeggios, chord and cadence loops, repeated notes, two pitches, sparse notes, rhythm erased, one window repeated)
-and, for the chorales, the shipped AR-CNN's output. After training, a temperature is fitted on held-out pieces
-(piece-level NLL), and every figure of the model card is measured on held-out pieces: ROC AUC per family (realness =
-mean window probability of the whole piece) and the calibration error.
+family: the corruptions of `data.FAMILIES` (random notes, shuffled pitches, shuffled bars, an untrained generator's
+accompaniment), the trivial and degenerate families of `trivial_music` (held chords, long notes, scales, arpeggios,
+chord and cadence loops, repeated notes, two pitches, sparse notes, rhythm erased, one window repeated) and the
+generators' outputs passed in by the caller (``generated=``: `generation.engine.negatives` runs every registered
+generator, shipped and untrained, through the pipeline; models never import each other). After training, a
+temperature is fitted on held-out pieces (piece-level NLL), and every figure of the model card is measured on
+held-out pieces: ROC AUC per family (realness = mean window probability of the whole piece) and the calibration
+error.
 
 Two kinds of reference: the chorales (train / valid / test by Riemenschneider number) and a challenge's own
 reference set (`pieces=`, or `--data DIR`), of which a quarter (at least two pieces, chosen by a hash of the name) is
@@ -32,27 +34,30 @@ from torch import nn
 from torch.nn import functional
 from tqdm import tqdm
 
-from generation.engine.dataset import Piece, load_chorales, pieces_split, transpose
-from generation.engine.models.discriminator.model import Discriminator, build_model
+from generation.engine import training
+from generation.engine.checkpoint import save_checkpoint
+from generation.engine.dataset import MIDI_SUFFIXES, Piece, load_chorales, pieces_split, transpose
+from generation.engine.errors import DatasetError, EngineError
+from generation.engine.midi_io import load_midi
+from generation.engine.models.discriminator import spec
+from generation.engine.models.discriminator.card import write_model_card
 from generation.engine.models.discriminator.data import (
     FAMILIES,
     VOICE_RANGES,
     feature_windows,
     piece_features,
     piece_windows,
-    run_onsets,
     shuffled_bars,
     shuffled_pitches,
     stretch,
 )
-from generation.engine.models.discriminator.spec import ARCHITECTURE, DiscriminatorConfig, config_to_dict
-from generation.engine.midi_io import load_midi
+from generation.engine.models.discriminator.model import Discriminator, build_model
+from generation.engine.models.discriminator.spec import DiscriminatorConfig, config_to_dict
 from generation.engine.representation import SOUNDED_STEPS_PER_SECOND, sounded_rolls
 from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES, STEPS_PER_BAR
 
 logger = logging.getLogger(__name__)
-ARCNN_POOL = 128  # AR-CNN outputs made before training (100 network passes each: too slow to make per batch)
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "checkpoints" / "discriminator"
+GENERATED_POOL = 128  # outputs of each generator made before training (too slow to make per batch)
 # Negatives drawn more often than one share (none by default: weighting the families real music is nearest to,
 # shuffled bars and loops, x2-x4 lowered their held-out AUCs in two runs instead of raising them).
 FAMILY_WEIGHTS: dict[str, int] = {}
@@ -63,19 +68,16 @@ HOLDOUT_MIN = 2
 REFERENCE_SET_CONFIG = DiscriminatorConfig(channels=16)
 
 Corruptor = Callable[[Piece, np.random.Generator], tuple[np.ndarray, np.ndarray]]
-ProgressCallback = Callable[[int, int], None]
 
 
-@dataclass
-class TrainConfig:
+@dataclass(frozen=True)
+class TrainConfig(training.TrainConfig):
     steps: int = 3000  # ~10 min on one CPU thread; piece-level AUCs saturate before
     batch_size: int = 32  # 16 real + 16 negative windows, one per family in turn
     lr: float = 2e-3  # AdamW; cosine decay to 5 % of it
-    weight_decay: float = 1e-4
+    warmup_steps: int = 0  # none: a small CNN on a balanced task trains stably from the first step
     transpose_range: tuple[int, int] = (-6, 6)  # a fifth either way: scores must barely move under transposition
     stretch_range: tuple[float, float] = (0.75, 1.33)  # tempo augmentation (log-uniform)
-    seed: int = 0
-    extra_families: dict[str, Corruptor] = field(default_factory=dict)  # e.g. {"arcnn": shipped model's output}
     family_weights: dict[str, int] = field(default_factory=lambda: dict(FAMILY_WEIGHTS))
 
 
@@ -109,44 +111,6 @@ def untrained_generator(piece: Piece, rng: np.random.Generator) -> tuple[np.ndar
     onsets[0] = piece.onsets[0] if piece.onsets is not None else False
     onsets[1:, ::2] = tracks[1:, ::2]
     return tracks, onsets & tracks
-
-
-def arcnn_family(checkpoint_dir: Path | None = None, iterations: int = 100) -> Corruptor | None:
-    """The shipped AR-CNN's output, as DESIGN section 8 tests it: the soprano with 50 % of its notes removed and 1 %
-    random cells added, then edited (default sampler); the other voices as they were. None without a checkpoint."""
-    from generation.engine.registry import CHECKPOINTS_DIR
-
-    folder = checkpoint_dir or CHECKPOINTS_DIR / "arcnn"
-    if not (folder / "model.safetensors").exists():
-        return None
-    from generation.engine.models.arcnn.model import make_training_pairs
-    from generation.engine.models.arcnn.sampler import edit_rolls
-    from generation.engine.checkpoint import load_checkpoint
-
-    model, _meta = load_checkpoint(folder, architecture="arcnn")
-
-    def corrupt(piece: Piece, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
-        soprano = torch.from_numpy(piece.rolls[0][None])  # (1, T, 128)
-        corrupted, _ = make_training_pairs(soprano, remove_pct=(50, 50), add_pct=(1.0, 1.0), generator=generator)
-        edited = edit_rolls(model, corrupted, iterations=iterations, temperature=1.0, max_add=500,
-                            max_remove_pct=100, generator=generator)[0].numpy()
-        tracks = piece.rolls.copy()
-        tracks[0] = edited
-        onsets = None if piece.onsets is None else piece.onsets.copy()
-        if onsets is not None:
-            onsets[0] = run_onsets(edited)
-        return tracks, onsets
-
-    return corrupt
-
-
-def arcnn_weights_sha256(checkpoint_dir: Path | None = None) -> str | None:
-    """sha256 of the AR-CNN weights the "arcnn" family runs (the model card names it); None without a checkpoint."""
-    from generation.engine.registry import CHECKPOINTS_DIR
-
-    weights = (checkpoint_dir or CHECKPOINTS_DIR / "arcnn") / "model.safetensors"
-    return hashlib.sha256(weights.read_bytes()).hexdigest() if weights.exists() else None
 
 
 def _scratch(family) -> Corruptor:
@@ -185,9 +149,6 @@ def sounded_piece(pm, name: str, split: str = "train") -> Piece | None:
 
 def sounded_folder(path: str | Path) -> list[Piece]:
     """Every readable .mid/.midi file under ``path`` (sorted) on the sounded grid."""
-    from generation.engine.dataset import MIDI_SUFFIXES
-    from generation.engine.errors import DatasetError, EngineError
-
     folder = Path(path)
     if not folder.is_dir():
         raise DatasetError("not_a_folder", f"{folder} is not a folder.")
@@ -334,117 +295,73 @@ def evaluate(logits_by_kind: dict[str, list[np.ndarray]], temperature: float) ->
 
 # ------------------------------------------------------------------------------------------------------- train
 def train_model(pieces: list[Piece], config: DiscriminatorConfig, train_config: TrainConfig, device: str = "cpu",
-                progress: bool = True,
-                on_progress: ProgressCallback | None = None) -> tuple[Discriminator, list[float]]:
+                progress: bool = True, on_progress: training.ProgressCallback | None = None,
+                generated: dict[str, Corruptor] | None = None) -> tuple[Discriminator, training.History]:
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
-    model = build_model(config).to(device)
-    families = family_corruptors(train_config.extra_families)
-    opt = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, train_config.steps, eta_min=train_config.lr * 0.05)
-    losses: list[float] = []
-    bar = tqdm(range(train_config.steps), desc="discriminator", disable=not progress, mininterval=5)
-    for _ in bar:
-        model.train()
+    model = build_model(config)
+    families = family_corruptors(generated)
+
+    def batch_loss(step: int) -> torch.Tensor:
         x, y = make_batch(pieces, families, config, train_config.batch_size, rng, train_config.transpose_range,
                           train_config.stretch_range, train_config.family_weights)
         logits = model(torch.from_numpy(x).to(device))
-        loss = functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y).to(device))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        losses.append(float(loss.detach()))
-        if len(losses) % 50 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-            if on_progress is not None:
-                on_progress(len(losses), train_config.steps)
-    return model, losses
+        return functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y).to(device))
 
-
-def _plot_losses(losses: list[float], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
-    smooth = np.convolve(losses, np.ones(50) / 50, mode="valid") if len(losses) >= 50 else losses
-    ax.plot(losses, alpha=0.3, label="batch")
-    ax.plot(np.arange(len(smooth)) + (len(losses) - len(smooth)), smooth, label="mean of 50")
-    ax.set_xlabel("step")
-    ax.set_ylabel("binary cross-entropy")
-    ax.set_yscale("log")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
-def _save(model: Discriminator, out_dir: Path, trained_on: str, metrics: dict) -> Path:
-    from generation.engine.checkpoint import save_checkpoint
-
-    return save_checkpoint(model, architecture=ARCHITECTURE, config=config_to_dict(model.config), out_dir=out_dir,
-                           trained_on=trained_on, metrics=metrics)
+    result = training.fit(model, config=train_config, batch_loss=batch_loss, device=device, progress=progress,
+                          on_progress=on_progress, desc="discriminator")
+    return model, result.history
 
 
 def _pool_family(corrupt: Corruptor, pieces: list[Piece], steps: int, size: int, seed: int) -> Corruptor:
     """A slow family (a model's output) made once for ``size`` train excerpts; training draws from the pool."""
     rng = np.random.default_rng(seed)
     pool = [corrupt(_crop(pieces[int(rng.integers(len(pieces)))], steps, rng, 0), rng)
-            for _ in tqdm(range(size), desc="arcnn outputs", mininterval=5)]
+            for _ in tqdm(range(size), desc="generated outputs", mininterval=5)]
     return lambda piece, rng: pool[int(rng.integers(len(pool)))]
 
 
 def train(*, data: str | Path | None = None, pieces: list[Piece] | None = None, steps: int | None = None,
-          out: str | Path | None = None, device: str = "cpu", progress: bool = True,
-          extra_families: dict[str, Corruptor] | None = None, config: DiscriminatorConfig | None = None,
-          eval_seed: int = 1234, max_eval_pieces: int | None = None, with_arcnn: bool = True,
-          trained_on: str | None = None, on_progress: ProgressCallback | None = None) -> Path:
+          out: str | Path, device: str = "cpu", progress: bool = True,
+          generated: dict[str, Corruptor] | None = None, generated_from: dict[str, str] | None = None,
+          config: DiscriminatorConfig | None = None, eval_seed: int = 1234, max_eval_pieces: int | None = None,
+          trained_on: str | None = None, on_progress: training.ProgressCallback | None = None) -> dict:
     """Train on the chorales, or on a reference set (``pieces`` on the sounded grid, or the MIDI files of ``data``),
     fit the temperature on held-out pieces, measure them, and write the checkpoint, loss.png and MODEL_CARD.md into
-    ``out``. Returns the weights' path; the figures are in config.json's metrics."""
-    from generation.engine.models.discriminator.card import write_model_card
-
+    ``out``. ``generated``: the generators' outputs as extra negative families (``negatives.generated_families``),
+    ``generated_from``: what made each (the card names it). Returns the metrics (also in config.json)."""
     started = time.time()
     if data is not None or pieces is not None:
         reference = pieces if pieces is not None else sounded_folder(data)
         if not reference:
-            from generation.engine.errors import DatasetError
-
             raise DatasetError("no_usable_midi", "The reference set holds no piece with pitched notes.")
         train_pieces, held_out = holdout_split(reference)
         valid = test = held_out
         trained_on = trained_on or (f"MIDI folder {Path(data).name}" if data else f"{len(reference)} reference pieces")
         config = config or REFERENCE_SET_CONFIG
-        with_arcnn = False
     else:
         chorales = load_chorales()
         train_pieces, valid, test = (pieces_split(chorales, s) for s in ("train", "valid", "test"))
         trained_on = trained_on or "Bach chorales (music21), train split"
         config = config or DiscriminatorConfig()
     valid, test = valid[:max_eval_pieces], test[:max_eval_pieces]  # None keeps all
-    eval_extra = dict(extra_families or {})
-    tc = TrainConfig(extra_families=dict(eval_extra))
-    arcnn = arcnn_family() if with_arcnn else None
-    arcnn_sha = arcnn_weights_sha256() if arcnn is not None else None  # the weights the family just loaded
-    if arcnn is not None:
-        eval_extra["arcnn"] = arcnn
-        tc.extra_families["arcnn"] = _pool_family(arcnn, train_pieces, config.window_steps, ARCNN_POOL, tc.seed)
-    if steps is not None:
-        tc.steps = steps
-    model, losses = train_model(train_pieces, config, tc, device=device, progress=progress, on_progress=on_progress)
-    families = family_corruptors(eval_extra)
+    tc = TrainConfig() if steps is None else TrainConfig(steps=steps)
+    pools = {name: _pool_family(fn, train_pieces, config.window_steps, GENERATED_POOL, tc.seed)
+             for name, fn in (generated or {}).items()}
+    model, history = train_model(train_pieces, config, tc, device=device, progress=progress,
+                                 on_progress=on_progress, generated=pools)
+    families = family_corruptors(generated)
     temperature = fit_temperature(piece_window_logits(model, valid or train_pieces[:20], families, eval_seed))
     model.temperature.fill_(temperature)
     metrics = evaluate(piece_window_logits(model, test or valid, families, eval_seed + 1), temperature)
-    metrics.update(temperature=temperature, steps=tc.steps, final_loss=float(np.mean(losses[-100:])),
+    metrics.update(temperature=temperature, steps=tc.steps, final_loss=float(np.mean(history.train_loss[-100:])),
                    train_seconds=round(time.time() - started, 1), n_train_pieces=len(train_pieces),
-                   families=list(families), held_out=[p.name for p in test][:50])
-    if arcnn_sha is not None:
-        metrics["arcnn_sha256_trained"] = metrics["arcnn_sha256_measured"] = arcnn_sha
-    out_dir = Path(out) if out else DEFAULT_OUT
-    path = _save(model.cpu(), out_dir, trained_on, metrics)
-    _plot_losses(losses, out_dir / "loss.png")
+                   families=list(families), held_out=[p.name for p in test][:50],
+                   generated_trained=dict(generated_from or {}), generated_measured=dict(generated_from or {}))
+    out_dir = Path(out)
+    save_checkpoint(model.cpu(), spec=spec, config=config_to_dict(model.config), out_dir=out_dir,
+                    trained_on=trained_on, metrics=metrics)
+    training.plot_history(history, out_dir / "loss.png", title="Realness discriminator training",
+                          ylabel="binary cross-entropy", log_y=True)
     write_model_card(out_dir, config, tc, metrics, trained_on)
-    return path
+    return metrics

@@ -19,10 +19,12 @@ V = 3 voices, H hidden channels. Tracks are (B, T, K) for the melody and (B, V, 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
+from generation.engine.models.gan.encoding import REST, meter_flags, one_hot
 from generation.engine.models.gan.spec import (
     N_VOICES,
     GANConfig,
@@ -31,7 +33,7 @@ from generation.engine.models.gan.spec import (
     track_channels,
 )
 
-__all__ = ["Critic", "GANConfig", "Generator", "build_model", "gradient_penalty"]
+__all__ = ["Critic", "GANConfig", "Generator", "accompany", "build_model", "gradient_penalty"]
 
 
 class TimeConv(nn.Conv2d):
@@ -46,7 +48,8 @@ class TimeConv(nn.Conv2d):
 
 
 class TimeConvTranspose(nn.ConvTranspose2d):
-    """The transposed TimeConv: (B, C_in, T) -> (B, C_out, T * stride) with k = 2 * stride. Weight (C_in, C_out, 1, k)."""
+    """The transposed TimeConv: (B, C_in, T) -> (B, C_out, T * stride) with k = 2 * stride.
+    Weight (C_in, C_out, 1, k)."""
 
     def __init__(self, c_in: int, c_out: int, k: int, stride: int, padding: int) -> None:
         super().__init__(c_in, c_out, (1, k), stride=(1, stride), padding=(0, padding))
@@ -153,6 +156,53 @@ def gradient_penalty(score, real: torch.Tensor, fake: torch.Tensor, alpha: torch
     x_hat = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(score(x_hat).sum(), x_hat, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+
+
+# ------------------------------------------------------------------------------------------------ the window walk
+@torch.inference_mode()
+def accompany(model: Generator, melody_pitch: np.ndarray, melody_onset: np.ndarray, steps_per_bar: np.ndarray | int,
+              generator: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Accompany a batch of melody lines, window by window.
+
+    melody_pitch (B, T) int in the model's range or REST, melody_onset (B, T) bool, steps_per_bar (B,) or an int
+    -> voices' pitch (B, V, T) (REST where silent) and onset (B, V, T) bool.
+    """
+    model.eval()
+    cfg = model.config
+    w, c = cfg.window_steps, cfg.context_steps
+    batch, n_steps = melody_pitch.shape
+    n_windows = 1 if n_steps <= w else 1 + -(-(n_steps - w) // (w - c))
+    total = w + (n_windows - 1) * (w - c)  # the walk covers T steps, rounded up to whole windows
+    pad = total - n_steps
+    pitch = np.concatenate([melody_pitch, np.full((batch, pad), REST)], axis=1)
+    onset = np.concatenate([melody_onset, np.zeros((batch, pad), dtype=bool)], axis=1)
+    bars = np.broadcast_to(np.asarray(steps_per_bar), (batch,))
+    device = next(model.parameters()).device
+    melody = torch.from_numpy(one_hot(pitch, onset, cfg.lowest_pitch, cfg.n_pitches)).to(device)  # (B, T', K)
+    meter = torch.from_numpy(np.stack([meter_flags(total, int(b)) for b in bars])).to(device)  # (B, T', 2)
+    k = cfg.n_pitches + 2
+    out = torch.zeros((batch, N_VOICES, total, k), device=device)  # one-hot parts as they are decided
+    mask = torch.zeros((batch, w), device=device)
+    for i in range(n_windows):
+        start = i * (w - c)
+        window = slice(start, start + w)
+        mask[:, :c] = 1.0 if i > 0 else 0.0  # the first window has no context
+        cond = generator_input(melody[:, window], meter[:, window], out[:, :, window], mask)  # (B, C_in, W)
+        noise = torch.randn(model.noise_shape(batch, w), generator=generator).to(device)
+        tracks = with_context(soft_tracks(model(cond, noise)), out[:, :, window], mask)  # (B, V, W, K)
+        out[:, :, window] = decide(tracks)
+    choice = out[..., :-1].argmax(dim=-1).cpu().numpy()  # (B, V, T')
+    voice_pitch = np.where(choice == cfg.n_pitches, REST, choice + cfg.lowest_pitch)[:, :, :n_steps]
+    voice_onset = (out[..., -1] > 0.5).cpu().numpy()[:, :, :n_steps] & (voice_pitch >= 0)
+    return voice_pitch, voice_onset
+
+
+def decide(tracks: torch.Tensor) -> torch.Tensor:
+    """Soft tracks (B, V, T, K) -> one-hot tracks: the most likely pitch or rest a step, onset when p > 0.5."""
+    out = torch.zeros_like(tracks)
+    out.scatter_(-1, tracks[..., :-1].argmax(dim=-1, keepdim=True), 1.0)
+    out[..., -1] = (tracks[..., -1] > 0.5).float() * (1.0 - out[..., -2])  # no onset on a rest
+    return out
 
 
 def build_model(config: GANConfig | dict | None = None) -> Generator:

@@ -1,17 +1,19 @@
 """GAN accompaniment sampler: a melody in, the melody note for note plus alto, tenor and bass out.
 
 `generate(model, pm, params, seed)` (the pipeline calls it):
-1. the melody is the highest non-drum track (by mean pitch) with notes; it comes back verbatim, notes and all;
+1. the melody is the highest non-drum track (by mean pitch) with notes; every input track comes back verbatim and
+   the three parts are added after them (spec EDITS = "none": the pipeline keeps the input's tracks);
 2. its top line (one pitch a step) is transposed so that its median pitch is the model's `melody_center` (the
    model was trained around there, in every key), and any note still outside the model's range is moved by octaves
    for the model's eyes only;
-3. `accompany` walks 4-bar windows every 3 bars: each window's first bar holds the end of the previous window's
+3. `model.accompany` walks 4-bar windows every 3 bars: each window's first bar holds the end of the previous window's
    parts, so voices continue across the edges; one noise draw a beat, from the seed;
 4. the parts are transposed back (by whole octaves more when that is needed to stay within MIDI's 0..127) and
    written as three tracks with the `programs` asked for, the input's tempo and time signature.
 
 What the sampler changes to fit a melody to the model is never silent: each adjustment is a sentence in the
-returned MIDI's text events (and in `ADJUSTMENT_PREFIX` markers). They are: a melody longer than 32 bars (the
+returned MIDI's text events (and markers), prefixed `ADJUSTMENT_PREFIX`. They are: which track was accompanied when
+the input has several, a melody longer than 32 bars (the
 accompaniment covers its first 32), a melody that had to move by more than an octave, melody notes folded into the
 model's range, parts moved by octaves to stay within MIDI's range, and rests of the melody longer than two bars (the
 accompaniment rests there too: with no melody there is no harmony to follow).
@@ -27,69 +29,15 @@ import pretty_midi
 import torch
 
 from generation.engine.errors import MidiValidationError
-from generation.engine.models.gan.encoding import (
-    REST,
-    line_to_roll,
-    melody_for_model,
-    meter_flags,
-    one_hot,
-    top_line,
-)
-from generation.engine.models.gan.model import Generator, generator_input, soft_tracks, with_context
+from generation.engine.models.gan.encoding import REST, line_to_roll, melody_for_model, top_line
+from generation.engine.models.gan.model import Generator, accompany
 from generation.engine.models.gan.spec import N_VOICES, VOICE_NAMES
-from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, seconds_to_steps
+from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes
 
 MAX_BARS = 32  # DESIGN section 4: melodies of 1-32 bars
 LONG_REST_BARS = 2  # a melody rest at least this long silences the accompaniment there
 ADJUSTMENT_PREFIX = "gan adjustment: "
 NO_MELODY_MESSAGE = "The MIDI file has no non-drum track with notes to accompany."
-
-
-# ------------------------------------------------------------------------------------------------ the window walk
-@torch.inference_mode()
-def accompany(model: Generator, melody_pitch: np.ndarray, melody_onset: np.ndarray, steps_per_bar: np.ndarray | int,
-              generator: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Accompany a batch of melody lines, window by window.
-
-    melody_pitch (B, T) int in the model's range or REST, melody_onset (B, T) bool, steps_per_bar (B,) or an int
-    -> voices' pitch (B, V, T) (REST where silent) and onset (B, V, T) bool.
-    """
-    model.eval()
-    cfg = model.config
-    w, c = cfg.window_steps, cfg.context_steps
-    batch, n_steps = melody_pitch.shape
-    n_windows = 1 if n_steps <= w else 1 + -(-(n_steps - w) // (w - c))
-    total = w + (n_windows - 1) * (w - c)  # the walk covers T steps, rounded up to whole windows
-    pad = total - n_steps
-    pitch = np.concatenate([melody_pitch, np.full((batch, pad), REST)], axis=1)
-    onset = np.concatenate([melody_onset, np.zeros((batch, pad), dtype=bool)], axis=1)
-    bars = np.broadcast_to(np.asarray(steps_per_bar), (batch,))
-    device = next(model.parameters()).device
-    melody = torch.from_numpy(one_hot(pitch, onset, cfg.lowest_pitch, cfg.n_pitches)).to(device)  # (B, T', K)
-    meter = torch.from_numpy(np.stack([meter_flags(total, int(b)) for b in bars])).to(device)  # (B, T', 2)
-    k = cfg.n_pitches + 2
-    out = torch.zeros((batch, N_VOICES, total, k), device=device)  # one-hot parts as they are decided
-    mask = torch.zeros((batch, w), device=device)
-    for i in range(n_windows):
-        start = i * (w - c)
-        window = slice(start, start + w)
-        mask[:, :c] = 1.0 if i > 0 else 0.0  # the first window has no context
-        cond = generator_input(melody[:, window], meter[:, window], out[:, :, window], mask)  # (B, C_in, W)
-        noise = torch.randn(model.noise_shape(batch, w), generator=generator).to(device)
-        tracks = with_context(soft_tracks(model(cond, noise)), out[:, :, window], mask)  # (B, V, W, K)
-        out[:, :, window] = decide(tracks)
-    choice = out[..., :-1].argmax(dim=-1).cpu().numpy()  # (B, V, T')
-    voice_pitch = np.where(choice == cfg.n_pitches, REST, choice + cfg.lowest_pitch)[:, :, :n_steps]
-    voice_onset = (out[..., -1] > 0.5).cpu().numpy()[:, :, :n_steps] & (voice_pitch >= 0)
-    return voice_pitch, voice_onset
-
-
-def decide(tracks: torch.Tensor) -> torch.Tensor:
-    """Soft tracks (B, V, T, K) -> one-hot tracks: the most likely pitch or rest a step, onset when p > 0.5."""
-    out = torch.zeros_like(tracks)
-    out.scatter_(-1, tracks[..., :-1].argmax(dim=-1, keepdim=True), 1.0)
-    out[..., -1] = (tracks[..., -1] > 0.5).float() * (1.0 - out[..., -2])  # no onset on a rest
-    return out
 
 
 # ------------------------------------------------------------------------------------------------ MIDI in and out
@@ -130,8 +78,8 @@ def generate(model: Generator, pm: pretty_midi.PrettyMIDI, params: dict, seed: i
     steps_per_bar = rolls.steps_per_bar
     adjustments: list[str] = []
     if len(pm.instruments) > 1:
-        adjustments.append(f"the melody is track {melody_index + 1} (the highest of {len(pm.instruments)}); the "
-                           "other tracks are left out of the result")
+        adjustments.append(f"the parts accompany track {melody_index + 1}, the highest of the "
+                           f"{len(pm.instruments)} tracks; every input track is kept as it was")
     pitch, onset = top_line(rolls.tracks[melody_index], rolls.onsets[melody_index])  # (T,) each
     n_steps = min(len(pitch), MAX_BARS * steps_per_bar)
     if len(pitch) > n_steps:
@@ -175,11 +123,10 @@ def generate(model: Generator, pm: pretty_midi.PrettyMIDI, params: dict, seed: i
 
 def _output_midi(pm: pretty_midi.PrettyMIDI, melody_index: int, voices: np.ndarray, voice_onsets: np.ndarray,
                  programs: list[int], adjustments: list[str]) -> pretty_midi.PrettyMIDI:
-    """A new PrettyMIDI with the input's tempo changes and time signatures, the melody instrument verbatim and one
-    instrument per voice; each adjustment as a text event and a marker at time 0."""
-    out = copy.deepcopy(pm)  # tempo map, time and key signatures, lyrics and text as the input has them
+    """A copy of the input (tempo map, time and key signatures, every track note for note) with one instrument per
+    voice added after its tracks; each adjustment as a text event and a marker at time 0."""
+    out = copy.deepcopy(pm)
     melody = pm.instruments[melody_index]
-    out.instruments = [out.instruments[melody_index]]  # the melody, note for note
     velocity = int(np.median([n.velocity for n in melody.notes])) if melody.notes else DEFAULT_VELOCITY
     for v in range(N_VOICES):
         roll, onsets = line_to_roll(voices[v], voice_onsets[v])
@@ -201,4 +148,4 @@ def adjustments_of(pm: pretty_midi.PrettyMIDI) -> list[str]:
     return [t.text[len(ADJUSTMENT_PREFIX):] for t in pm.text_events if t.text.startswith(ADJUSTMENT_PREFIX)]
 
 
-__all__ = ["accompany", "adjustments_of", "generate", "seconds_to_steps"]
+__all__ = ["adjustments_of", "generate"]

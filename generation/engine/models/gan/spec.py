@@ -17,6 +17,7 @@ from generation.engine.params import SEED, ProgramsParam
 ARCHITECTURE = "gan"
 DESCRIPTION = "GAN accompaniment: adds alto, tenor and bass tracks under a melody, in its key and meter"
 IS_GENERATOR = True
+EDITS = "none"  # the input's tracks are kept as they are; the model adds three tracks after them
 N_VOICES = 3  # alto, tenor, bass
 VOICE_NAMES = ("Alto", "Tenor", "Bass")
 

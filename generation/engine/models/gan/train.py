@@ -21,7 +21,6 @@ import json
 import math
 import platform
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,7 +28,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from generation.engine import training
+from generation.engine.checkpoint import save_checkpoint
 from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split
+from generation.engine.models.gan import spec
 from generation.engine.models.gan.encoding import (
     REST,
     TRACK_MEASURES,
@@ -44,9 +46,15 @@ from generation.engine.models.gan.encoding import (
     top_line,
     track_measures,
 )
-from generation.engine.models.gan.model import Critic, Generator, generator_input, gradient_penalty, soft_tracks
-from generation.engine.models.gan.model import with_context
-from generation.engine.models.gan.sampler import accompany
+from generation.engine.models.gan.model import (
+    Critic,
+    Generator,
+    accompany,
+    generator_input,
+    gradient_penalty,
+    soft_tracks,
+    with_context,
+)
 from generation.engine.models.gan.spec import ARCHITECTURE, N_VOICES, VOICE_NAMES, GANConfig, n_parameters
 
 DEFAULT_OUT_DIR = Path(__file__).resolve().parents[3] / "checkpoints" / "gan"
@@ -243,39 +251,38 @@ def measures_table(generated: dict, real: dict, real_label: str) -> list[str]:
     return lines
 
 
-def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metrics: dict, trained_on: str,
-                     command: str) -> None:
-    lines = [
-        "# GAN accompaniment checkpoint",
-        "",
-        "A conditional WGAN-GP generator: a melody in, alto, tenor and bass lines out (one pitch or rest a sixteenth",
-        "step each), 4-bar windows walked every 3 bars with the previous window's last bar as context. Trained by:",
-        "",
-        f"    {command}",
-        "",
-        f"- data: {trained_on}; {metrics['n_train_windows']} windows of {model_config.window_steps} steps every "
-        f"{cfg.hop} steps, transposed -{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones when drawn; "
-        f"validation: the valid split (r % 10 == 1), {metrics['n_valid_pieces']} pieces, accompanied whole as the "
+def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metrics: dict, trained_on: str, *,
+                     data: str | Path | None, steps: int | None) -> None:
+    """MODEL_CARD.md from the metrics (also rewritable later from config.json: everything comes from ``metrics``)."""
+    interrupted = metrics["steps"] < metrics["planned_steps"]
+    facts = [
+        f"data: {trained_on}; {metrics['n_train_windows']} windows of {model_config.window_steps} steps every "
+        f"{cfg.hop} steps, transposed -{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones when drawn, "
+        f"{100 * cfg.context_fraction:g} % with their first bar of real parts given as context; validation: the "
+        f"valid split (r % 10 == 1 for the chorales), {metrics['n_valid_pieces']} pieces, accompanied whole as the "
         "sampler does",
-        f"- steps: {metrics['steps']}"
-        + (f" (interrupted; {metrics['planned_steps']} planned)" if metrics["steps"] < metrics["planned_steps"] else "")
-        + f" generator steps x {cfg.critic_steps} critic steps at batch {cfg.batch_size}, "
-        f"Adam lr {cfg.lr:g} betas {tuple(cfg.betas)}, gradient penalty {cfg.gp_weight:g}; "
-        f"{metrics['train_seconds'] / 60:.1f} min on {metrics['machine']} (device {metrics['device']}, torch threads "
-        f"{metrics['threads']})",
-        f"- kept weights: step {metrics['best_step']} (validation measures' mean relative difference "
-        f"{100 * metrics['best_gap']:.1f} %, every {cfg.eval_every} steps checked)",
-        f"- model: generator {metrics['n_parameters']:,} parameters (the checkpoint); critic "
+        f"steps: {metrics['steps']}" + (f" (interrupted; {metrics['planned_steps']} planned)" if interrupted else "")
+        + f" generator steps x {cfg.critic_steps} critic steps at batch {cfg.batch_size}, Adam lr {cfg.lr:g} betas "
+        f"{tuple(cfg.betas)}, gradient penalty {cfg.gp_weight:g}",
+        f"time: {metrics['train_seconds'] / 60:.1f} min on {metrics['machine']} (device {metrics['device']}, torch "
+        f"threads {metrics['threads']}; a 2-core CPU shared with other training runs)",
+        f"kept weights: step {metrics['best_step']} (validation measures' mean relative difference "
+        f"{100 * metrics['best_gap']:.1f} %, checked every {cfg.eval_every} steps)",
+        f"model: generator {metrics['n_parameters']:,} parameters (the checkpoint); critic "
         f"{metrics['n_critic_parameters']:,} (training only); config: `{json.dumps(asdict(model_config))}`",
-        "- files: loss.png (critic and generator losses), measures.png (per-track measures over training against "
-        "the training set's values)",
-        "",
-        "## Validation measures of the kept weights (valid split, generated vs real parts)",
-        "",
-        *measures_table(metrics["valid_generated"], metrics["valid_real"], "real (valid)"),
-        "",
+        "files: loss.png (critic and generator losses, Wasserstein estimate), measures.png (per-track measures of "
+        "the validation accompaniment over training against the training set's values)",
     ]
-    (out / "MODEL_CARD.md").write_text("\n".join(lines))
+    table = ["## Validation measures of the kept weights (valid split, generated vs real parts)", "",
+             *measures_table(metrics["valid_generated"], metrics["valid_real"], "real (valid)")]
+    default = data is None and steps is None
+    training.write_model_card(
+        out, title=training.card_title("GAN accompaniment", data=data, default=default),
+        summary="A conditional WGAN-GP generator: a melody in, alto, tenor and bass lines out (one pitch or rest a "
+                "sixteenth step each), 4-bar windows walked every 3 bars with the previous window's last bar as "
+                "context (DeepComposer's GAN task).",
+        command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps), facts=facts,
+        extra="\n".join(table))
 
 
 # ------------------------------------------------------------------------------------------------------ training
@@ -314,8 +321,8 @@ def generator_step(gen: Generator, critic: Critic, optimizer: torch.optim.Optimi
     return loss.item()
 
 
-def train(data: str | Path | None = None, steps: int | None = None, out: str | Path | None = None,
-          device: str = "cpu", *, progress: bool = True, on_progress: Callable[[int, int], None] | None = None,
+def train(*, data: str | Path | None = None, steps: int | None = None, out: str | Path | None = None,
+          device: str = "cpu", progress: bool = True, on_progress: training.ProgressCallback | None = None,
           model_config: GANConfig | None = None, train_config: TrainConfig | None = None) -> dict:
     """Train the GAN and write model.safetensors, config.json, loss.png, measures.png and MODEL_CARD.md to ``out``
     (default: the shipped checkpoint's folder). ``steps`` = generator steps. Returns the metrics."""
@@ -323,7 +330,7 @@ def train(data: str | Path | None = None, steps: int | None = None, out: str | P
     cfg = train_config or TrainConfig()
     if steps is not None:
         cfg = TrainConfig(**{**asdict(cfg), "steps": max(1, int(steps))})
-    out_dir = Path(out) if out is not None else DEFAULT_OUT_DIR
+    out_dir = Path(out) if out is not None else DEFAULT_OUT_DIR  # runs.train_model passes the shipped folder
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -358,7 +365,7 @@ def train(data: str | Path | None = None, steps: int | None = None, out: str | P
             if gap < best[0]:
                 best = (gap, step + 1, copy.deepcopy(gen.state_dict()), measured)
                 if step + 1 < cfg.steps:  # an interrupted run leaves the best weights so far
-                    _write_outputs(out_dir, data, gen, critic, mc, cfg, history, best, trained_on, device,
+                    _write_outputs(out_dir, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
                                    time.perf_counter() - started, len(windows), len(valid_pieces), train_real,
                                    valid_real)
             gen.train()
@@ -369,17 +376,15 @@ def train(data: str | Path | None = None, steps: int | None = None, out: str | P
                             best=f"{100 * best[0]:.1f}%@{best[1]}")
         if on_progress is not None:
             on_progress(step + 1, cfg.steps)
-    return _write_outputs(out_dir, data, gen, critic, mc, cfg, history, best, trained_on, device,
+    return _write_outputs(out_dir, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
                           time.perf_counter() - started, len(windows), len(valid_pieces), train_real, valid_real)
 
 
-def _write_outputs(out_dir: Path, data, gen: Generator, critic: Critic, mc: GANConfig, cfg: TrainConfig,
-                   history: dict, best: tuple, trained_on: str, device: str, train_seconds: float, n_windows: int,
-                   n_valid: int, train_real: dict, valid_real: dict) -> dict:
+def _write_outputs(out_dir: Path, data, steps_given: int | None, gen: Generator, critic: Critic, mc: GANConfig,
+                   cfg: TrainConfig, history: dict, best: tuple, trained_on: str, device: str, train_seconds: float,
+                   n_windows: int, n_valid: int, train_real: dict, valid_real: dict) -> dict:
     """Write the best weights so far, the plots and the card (after each improvement, so an interrupted run leaves
     a usable checkpoint, and at the end). Returns the metrics."""
-    from generation.engine.checkpoint import save_checkpoint
-
     best_gen = Generator(mc)
     best_gen.load_state_dict(best[2])
     metrics = {
@@ -400,11 +405,9 @@ def _write_outputs(out_dir: Path, data, gen: Generator, critic: Critic, mc: GANC
         "n_critic_parameters": sum(p.numel() for p in critic.parameters()),
         "train_config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()},
     }
-    save_checkpoint(best_gen, architecture=ARCHITECTURE, config=asdict(mc), out_dir=out_dir, trained_on=trained_on,
+    save_checkpoint(best_gen, spec=spec, config=asdict(mc), out_dir=out_dir, trained_on=trained_on,
                     metrics=metrics)
     save_loss_plot(history, out_dir / "loss.png")
     save_measures_plot(history, train_real, out_dir / "measures.png")
-    command = "python manage.py train gan" + (f" --data {data}" if data else "") + (
-        f" --steps {cfg.steps}" if cfg.steps != TrainConfig().steps else "")
-    write_model_card(out_dir, mc, cfg, metrics, trained_on, command)
+    write_model_card(out_dir, mc, cfg, metrics, trained_on, data=data, steps=steps_given)
     return metrics

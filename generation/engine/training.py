@@ -1,0 +1,173 @@
+"""The training toolkit every model's ``train.py`` uses: the base training config, the LR schedule
+(torch.optim.lr_scheduler), the loop (tqdm, progress callback, validation every N steps, best weights kept), the
+loss-curve plot and the model card (title, reproduce command, facts). Torch is imported by the loop only.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The fields every model's training config has (a model's own config subclasses this and adds its fields)."""
+
+    steps: int = 1000  # optimizer updates
+    batch_size: int = 16  # small batches, many updates: a CPU budget buys few samples, so updates matter more
+    lr: float = 1e-3  # AdamW peak learning rate
+    weight_decay: float = 1e-4
+    warmup_steps: int = 50  # linear warm-up from lr/warmup, then cosine decay to `lr_floor` x lr
+    lr_floor: float = 0.05
+    eval_every: int = 250  # validation every this many steps (and at the end)
+    seed: int = 0
+
+
+def lr_scheduler(optimizer: Any, *, steps: int, warmup_steps: int, lr_floor: float = 0.05) -> Any:
+    """Linear warm-up for ``warmup_steps``, then cosine decay to ``lr_floor`` x the peak over the rest (stepped once
+    per update). Built from torch.optim.lr_scheduler (LinearLR, CosineAnnealingLR, SequentialLR)."""
+    from torch.optim import lr_scheduler as sched
+
+    warmup_steps = max(0, min(warmup_steps, steps - 1))
+    peak = optimizer.param_groups[0]["lr"]
+    cosine = sched.CosineAnnealingLR(optimizer, T_max=max(1, steps - warmup_steps), eta_min=peak * lr_floor)
+    if warmup_steps == 0:
+        return cosine
+    warmup = sched.LinearLR(optimizer, start_factor=1.0 / warmup_steps, end_factor=1.0, total_iters=warmup_steps)
+    return sched.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
+
+
+@dataclass
+class History:
+    """Loss curves: the training loss every step, validation (and any other series) when measured."""
+
+    train_steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    valid_steps: list[int] = field(default_factory=list)
+    valid_loss: list[float] = field(default_factory=list)
+
+
+@dataclass
+class FitResult:
+    history: History
+    best_loss: float  # the best validation loss (the last training loss without validation)
+    best_step: int
+    best_state: dict  # state_dict at best_step (copied)
+    seconds: float
+
+
+def fit(
+    model: Any,
+    *,
+    config: TrainConfig,
+    batch_loss: Callable[[int], Any],
+    validate: Callable[[], float] | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+    on_progress: ProgressCallback | None = None,
+    desc: str = "train",
+) -> FitResult:
+    """Train ``model`` in place: AdamW + ``lr_scheduler``; ``batch_loss(step)`` returns the loss tensor of one batch;
+    ``validate()`` (model in eval mode, no grad) every ``config.eval_every`` steps and at the end; the state at the
+    best validation loss is kept. One code path for CPU and GPU (the caller puts batches on ``device``)."""
+    import torch
+    from tqdm import tqdm
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = lr_scheduler(optimizer, steps=config.steps, warmup_steps=config.warmup_steps,
+                             lr_floor=config.lr_floor)
+    history = History()
+    best = (math.inf, 0, copy.deepcopy(model.state_dict()))
+    started = time.perf_counter()
+    bar = tqdm(range(config.steps), desc=desc, unit="step", disable=not progress, mininterval=2)
+    model.to(device).train()
+    for step in bar:
+        loss = batch_loss(step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        history.train_steps.append(step + 1)
+        history.train_loss.append(float(loss.detach()))
+        if validate is not None and ((step + 1) % config.eval_every == 0 or step + 1 == config.steps):
+            model.eval()
+            with torch.no_grad():
+                val = float(validate())
+            model.train()
+            history.valid_steps.append(step + 1)
+            history.valid_loss.append(val)
+            if val < best[0]:
+                best = (val, step + 1, copy.deepcopy(model.state_dict()))
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}", valid=f"{val:.3f}", best=f"{best[0]:.3f}")
+        elif step % 10 == 0:
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}")
+        if on_progress is not None and ((step + 1) % 10 == 0 or step + 1 == config.steps):
+            on_progress(step + 1, config.steps)
+    if validate is None:
+        best = (float(np.mean(history.train_loss[-50:])), config.steps, copy.deepcopy(model.state_dict()))
+    return FitResult(history, best[0], best[1], best[2], time.perf_counter() - started)
+
+
+def plot_history(history: History, path: str | Path, *, title: str, ylabel: str, log_y: bool = False) -> Path:
+    """loss.png: the training loss (a moving mean when long) and the validation loss."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    if history.train_loss:
+        k = max(1, len(history.train_loss) // 100)
+        smooth = np.convolve(history.train_loss, np.ones(k) / k, mode="valid")
+        label = f"train (moving mean of {k})" if k > 1 else "train"
+        ax.plot(history.train_steps[k - 1:], smooth, label=label, alpha=0.8)
+    if history.valid_loss:
+        ax.plot(history.valid_steps, history.valid_loss, "o-", label="validation")
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+def reproduce_command(name: str, *, data: str | Path | None, steps: int | None) -> str:
+    """The command that retrains this checkpoint: the data folder and the ``--steps`` that were given, as given."""
+    command = f"python manage.py train {name}"
+    if data is not None:
+        command += f" --data {data}"
+    if steps is not None:
+        command += f" --steps {steps}"
+    return command
+
+
+def card_title(model_title: str, *, data: str | Path | None, default: bool) -> str:
+    """"<model> default checkpoint" for the shipped recipe; a custom model is titled with its data folder."""
+    if data is not None:
+        return f"{model_title} trained on {Path(data).name}"
+    return f"{model_title} default checkpoint" if default else f"{model_title} trained on the Bach chorales"
+
+
+def write_model_card(out_dir: str | Path, *, title: str, summary: str, command: str, facts: list[str],
+                     extra: str = "") -> Path:
+    """MODEL_CARD.md: title, what the model is, the reproduce command, a list of facts (data, steps, time, ...)."""
+    lines = [f"# {title}", "", summary, "", "Reproduce:", "", f"    {command}", ""]
+    lines += [f"- {fact}" for fact in facts]
+    text = "\n".join(lines) + "\n" + (f"\n{extra.strip()}\n" if extra.strip() else "")
+    path = Path(out_dir) / "MODEL_CARD.md"
+    path.write_text(text)
+    return path
