@@ -85,7 +85,7 @@ def test_training_steps_change_the_weights_and_lower_the_critic_loss(tmp_path):
     torch.manual_seed(0)
     piece = piece_from_midi(_chorale_like_piece(), "a.mid", "train")
     cfg = TrainConfig(batch_size=8, hop=4)
-    windows = WindowSampler([piece_lines(piece)], TINY, cfg, np.random.default_rng(0))
+    windows = WindowSampler([piece_lines(piece, TINY.melody_center)], TINY, cfg, np.random.default_rng(0))
     gen, critic = build_model(TINY), Critic(TINY)
     before = {k: v.clone() for k, v in gen.state_dict().items()}
     opt_g = torch.optim.Adam(gen.parameters(), lr=1e-3, betas=(0.5, 0.9))

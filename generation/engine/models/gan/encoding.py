@@ -51,11 +51,23 @@ def fold_into_range(pitch: np.ndarray, low: int, high: int) -> np.ndarray:
     return pitch
 
 
-def melody_for_model(pitch: np.ndarray, config) -> tuple[np.ndarray, int]:
-    """A melody line moved so that its median pitch is ``config.melody_center``, then folded into the model's range
-    (``config.lowest_pitch`` and ``n_pitches``): (the line the model reads, the shift in semitones)."""
+def model_shift(pitch: np.ndarray, center: int) -> int:
+    """Semitones that move a melody line into the model's key and register: its estimated key (Krumhansl-Schmuckler
+    on the line, durations weighted) to C major or A minor, then by whole octaves so its median pitch is nearest
+    ``center``. Training pieces and the sampler's melodies are moved alike, so the model sees one key."""
     sounding = pitch[pitch >= 0]
-    shift = config.melody_center - int(np.median(sounding)) if len(sounding) else 0
+    if not len(sounding):
+        return 0
+    root, mode = key_of_histogram(np.bincount(sounding % 12, minlength=12).astype(np.float64))
+    to_c = ((0 if mode == "major" else 9) - root) % 12  # 0..11 semitones up to C major / A minor
+    median = float(np.median(sounding))
+    return min((to_c + 12 * k for k in range(-11, 12)), key=lambda s: (abs(median + s - center), abs(s)))
+
+
+def melody_for_model(pitch: np.ndarray, config) -> tuple[np.ndarray, int]:
+    """A melody line moved by ``model_shift`` (to C major / A minor, median near ``config.melody_center``), then
+    folded into the model's range (``lowest_pitch``, ``n_pitches``): (the line the model reads, the shift)."""
+    shift = model_shift(pitch, config.melody_center)
     moved = np.where(pitch >= 0, pitch + shift, REST)
     return fold_into_range(moved, config.lowest_pitch, config.lowest_pitch + config.n_pitches - 1), shift
 
@@ -91,7 +103,11 @@ _MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)  # natural minor, as muspy's pitch_in_scal
 def estimate_key(roll: np.ndarray) -> tuple[int, str]:
     """(root pitch class, "major" | "minor") of a (T, 128) roll (sounding steps weighted by duration)."""
     histogram = np.asarray(roll, dtype=np.float64).sum(axis=0).reshape(-1)
-    histogram = np.bincount(np.arange(128) % 12, weights=histogram[:128], minlength=12)
+    return key_of_histogram(np.bincount(np.arange(128) % 12, weights=histogram[:128], minlength=12))
+
+
+def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
+    """(root, mode) best correlated with a 12-bin pitch-class histogram (C major when it is flat)."""
     if histogram.std() == 0:
         return 0, "major"
     best = (-2.0, 0, "major")

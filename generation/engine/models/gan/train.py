@@ -2,9 +2,10 @@
 
 Data: each chorale's soprano is the melody and alto, tenor and bass the accompaniment (with `--data DIR`: each file's
 highest track by mean pitch is the melody and the next three by pitch the accompaniment), each voice read as one line
-(its highest pitch a step). Training windows are `window_steps` long and start every bar; each is transposed by a
-random shift in -5..+6 semitones when drawn (train split only). Half of the windows get their first bar of real
-accompaniment as context (the sampler's later windows), half none (its first window).
+(its highest pitch a step). Each piece is moved into C major / A minor by its melody's estimated key, and by octaves
+so the melody sits near `melody_center` (`encoding.model_shift`, what the sampler does to a user's melody), so the
+model learns one key. Training windows are `window_steps` long and start every bar. Half of the windows get their
+first bar of real accompaniment as context (the sampler's later windows), half none (its first window).
 
 WGAN-GP as DeepComposer: 5 critic steps per generator step, gradient penalty weight 10, Adam with betas (0.5, 0.9).
 Every `eval_every` steps the generator accompanies every validation soprano exactly as the sampler does, and the four
@@ -40,6 +41,7 @@ from generation.engine.models.gan.encoding import (
     line_to_roll,
     mean_measures,
     melody_for_model,
+    model_shift,
     meter_flags,
     one_hot,
     relative_difference,
@@ -70,7 +72,8 @@ class TrainConfig:
     betas: tuple[float, float] = (0.5, 0.9)  # the reference's
     context_fraction: float = 0.5  # share of windows whose first bar of real parts is given (later sampler windows)
     hop: int = 16  # training windows start every 16 steps (a 4/4 bar)
-    max_transpose: int = 6  # train-only augmentation: shift in -(max-1)..+max semitones
+    transpose_range: int = 0  # train-only augmentation: shift by -r..+r semitones after the key normalization (the
+    #                           sampler normalizes each melody's key the same way, so 0: one key to learn)
     eval_every: int = 100  # measure the validation accompaniment every this many generator steps (and at the end)
     seed: int = 0
 
@@ -86,11 +89,14 @@ class Lines:
     steps_per_bar: int
 
 
-def piece_lines(piece: Piece) -> Lines:
+def piece_lines(piece: Piece, center: int) -> Lines:
+    """The piece's four lines, moved as the sampler moves a melody (``model_shift`` of its soprano)."""
     pitch, onset = zip(*(top_line(piece.rolls[v], None if piece.onsets is None else piece.onsets[v])
                          for v in range(1 + N_VOICES)), strict=True)
-    return Lines(piece.name, np.stack(pitch), np.stack(onset), meter_flags(piece.rolls.shape[1], piece.steps_per_bar),
-                 piece.steps_per_bar)
+    pitch = np.stack(pitch)
+    shift = model_shift(pitch[0], center)
+    return Lines(piece.name, np.where(pitch >= 0, pitch + shift, REST), np.stack(onset),
+                 meter_flags(piece.rolls.shape[1], piece.steps_per_bar), piece.steps_per_bar)
 
 
 def load_pieces(data: str | Path | None) -> tuple[list[Piece], list[Piece], str]:
@@ -133,7 +139,7 @@ class WindowSampler:
         pitch = np.full((b, 1 + N_VOICES, w), REST)
         onset = np.zeros((b, 1 + N_VOICES, w), dtype=bool)
         meter = np.zeros((b, w, 2), dtype=np.float32)
-        shifts = self.rng.integers(-cfg.max_transpose + 1, cfg.max_transpose + 1, b)
+        shifts = self.rng.integers(-cfg.transpose_range, cfg.transpose_range + 1, b)
         for k, row in enumerate(self.rng.integers(0, len(self.index), b)):
             i, start = self.index[row]
             piece = self.lines[i]
@@ -168,10 +174,12 @@ def generated_measures(model: Generator, pieces: list[Piece], seed: int = 0) -> 
     n = max(len(pitch) for pitch, _ in lines)
     pitch = np.full((len(pieces), n), REST)
     onset = np.zeros((len(pieces), n), dtype=bool)
+    shifts = np.zeros(len(pieces), dtype=np.int64)
     for k, (p, o) in enumerate(lines):
-        pitch[k, : len(p)], onset[k, : len(o)] = melody_for_model(p, config)[0], o
+        (pitch[k, : len(p)], shifts[k]), onset[k, : len(o)] = melody_for_model(p, config), o
     spb = np.array([p.steps_per_bar for p in pieces])
     voices, voice_onsets = accompany(model, pitch, onset, spb, torch.Generator().manual_seed(seed))
+    voices = np.where(voices >= 0, voices - shifts[:, None, None], REST)  # back into each piece's key
     rows: dict[str, list] = {name: [] for name in VOICE_NAMES}
     for k, piece in enumerate(pieces):
         t = piece.rolls.shape[1]
@@ -257,7 +265,9 @@ def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metri
     interrupted = metrics["steps"] < metrics["planned_steps"]
     facts = [
         f"data: {trained_on}; {metrics['n_train_windows']} windows of {model_config.window_steps} steps every "
-        f"{cfg.hop} steps, transposed -{cfg.max_transpose - 1}..+{cfg.max_transpose} semitones when drawn, "
+        f"{cfg.hop} steps, each piece moved into C major / A minor as the sampler moves a melody"
+        + (f" and transposed by -{cfg.transpose_range}..+{cfg.transpose_range} semitones when drawn"
+           if cfg.transpose_range else "") + ", "
         f"{100 * cfg.context_fraction:g} % with their first bar of real parts given as context; validation: the "
         f"valid split (r % 10 == 1 for the chorales), {metrics['n_valid_pieces']} pieces, accompanied whole as the "
         "sampler does",
@@ -336,7 +346,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     rng = np.random.default_rng(cfg.seed)
 
     train_pieces, valid_pieces, trained_on = load_pieces(data)
-    windows = WindowSampler([piece_lines(p) for p in train_pieces], mc, cfg, rng)
+    windows = WindowSampler([piece_lines(p, mc.melody_center) for p in train_pieces], mc, cfg, rng)
     train_real, valid_real = real_measures(train_pieces), real_measures(valid_pieces)
 
     gen, critic = Generator(mc).to(device), Critic(mc).to(device)
