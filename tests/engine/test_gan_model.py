@@ -141,3 +141,16 @@ def test_lines_round_trip_and_measures():
     measures = track_measures(roll, onsets, (0, "major"), steps_per_bar=4, n_steps=12)
     expected = {"in_key_rate": 1.0, "pitches_used": 2.0, "polyphony": 1.0, "empty_bar_rate": 1 / 3}
     assert measures == pytest.approx(expected)
+
+
+def test_model_shift_moves_a_melody_into_c_major_near_the_center():
+    from generation.engine.models.gan.encoding import model_shift
+
+    d_major = np.array([74, 76, 78, 79, 81, 79, 78, 76, 74, 73, 74, REST])  # D major, median 76
+    shift = model_shift(d_major, 71)
+    assert shift % 12 == 10  # D -> C: down 2 semitones (or up 10)
+    assert abs(np.median(d_major[d_major >= 0] + shift) - 71) <= 6
+    for semitones in (-7, 5, 12):  # the same tune in another key lands on the same line
+        moved = np.where(d_major >= 0, d_major + semitones, REST)
+        assert np.array_equal(np.where(moved >= 0, moved + model_shift(moved, 71), REST),
+                              np.where(d_major >= 0, d_major + shift, REST))
