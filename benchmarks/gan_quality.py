@@ -16,7 +16,8 @@ then measured the same way, from their rolls:
   parallel fifths and octaves -- per 100 moves where both voices of an adjacent pair change pitch in the same
   direction, the moves from a perfect fifth (or octave/unison) to the same interval class;
   harmony -- share of beats (melody sounding, at least two parts sounding) whose four pitch classes all belong to one
-  major or minor triad or dominant seventh chord: the parts' chord contains the melody note as a chord tone.
+  major or minor triad or dominant seventh chord: the parts' chord contains the melody note as a chord tone;
+  rhythm -- each part's mean note length in sixteenth steps.
 
     .venv/bin/python benchmarks/gan_quality.py [--checkpoint DIR] [--seed 0] [--threads 1] [--json]
         [--png FILE] [--card MODEL_CARD.md]
@@ -49,7 +50,7 @@ from generation.engine.models.gan.encoding import (
 )
 from generation.engine.models.gan.spec import VOICE_NAMES
 from generation.engine.pipeline import generate
-from generation.engine.representation import midi_to_rolls
+from generation.engine.representation import midi_to_rolls, roll_to_notes
 
 TARGET, AIM = 0.15, 0.10
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "generation" / "checkpoints" / "gan"
@@ -95,6 +96,11 @@ def teacher_counts(rolls: np.ndarray, onsets: np.ndarray, ranges: list[tuple[int
         low, high = ranges[v]
         in_range[v - 1] = (((notes >= low) & (notes <= high)).sum(), len(notes))
     c["in_range"] = in_range
+    lengths = np.zeros((3, 2))
+    for v in range(1, 4):
+        _pitches, starts, ends = roll_to_notes(rolls[v], onsets[v])
+        lengths[v - 1] = ((ends - starts).sum(), len(starts))
+    c["note_length"] = lengths
     crossings = np.zeros((3, 2))
     parallels = np.zeros((3, 2))
     for k in range(3):
@@ -163,6 +169,7 @@ def measure(model, seed: int) -> dict:
         "parallels_per_100_moves": {pair_names[k]: (100 * _ratio(g["parallels"][k]), 100 * _ratio(r["parallels"][k]))
                                     for k in range(3)},
         "harmony": (_ratio(g["harmony"]), _ratio(r["harmony"])),
+        "note_length": {VOICE_NAMES[v]: (_ratio(g["note_length"][v]), _ratio(r["note_length"][v])) for v in range(3)},
     }
     return {"n_pieces": len(test), "ranges": {VOICES4[v]: ranges[v] for v in range(4)}, "generated": gen,
             "real": real, "teacher": teacher, "median_generate_ms": 1000 * float(np.median(seconds))}
@@ -192,6 +199,8 @@ def tables(result: dict) -> list[str]:
         lines.append(f"| {pair} parallel fifths/octaves per 100 similar moves | {g:.1f} | {r:.1f} |")
     g, r = t["harmony"]
     lines.append(f"| beats whose chord holds the melody note (triad or V7) | {100 * g:.1f} % | {100 * r:.1f} % |")
+    for name, (g, r) in t["note_length"].items():
+        lines.append(f"| {name} mean note length (sixteenths; rhythm) | {g:.2f} | {r:.2f} |")
     return lines
 
 
