@@ -106,17 +106,22 @@ def estimate_key(roll: np.ndarray) -> tuple[int, str]:
     return key_of_histogram(np.bincount(np.arange(128) % 12, weights=histogram[:128], minlength=12))
 
 
+def _standardized(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean(axis=-1, keepdims=True)) / x.std(axis=-1, keepdims=True)
+
+
+# the 24 key profiles (12 major rotations, then 12 minor), standardized: Pearson r = mean of products
+_KEY_PROFILES = _standardized(np.stack([np.roll(_MAJOR_PROFILE, r) for r in range(12)]
+                                       + [np.roll(_MINOR_PROFILE, r) for r in range(12)]))
+
+
 def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
     """(root, mode) best correlated with a 12-bin pitch-class histogram (C major when it is flat)."""
+    histogram = np.asarray(histogram, dtype=np.float64)
     if histogram.std() == 0:
         return 0, "major"
-    best = (-2.0, 0, "major")
-    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
-        for root in range(12):
-            r = float(np.corrcoef(histogram, np.roll(profile, root))[0, 1])
-            if r > best[0]:
-                best = (r, root, mode)
-    return best[1], best[2]
+    best = int(np.argmax(_KEY_PROFILES @ _standardized(histogram) / 12))  # first of equals: major before minor
+    return best % 12, "major" if best < 12 else "minor"
 
 
 def scale_pitch_classes(root: int, mode: str) -> np.ndarray:

@@ -125,7 +125,10 @@ def _output_midi(pm: pretty_midi.PrettyMIDI, melody_index: int, voices: np.ndarr
                  programs: list[int], adjustments: list[str]) -> pretty_midi.PrettyMIDI:
     """A copy of the input (tempo map, time and key signatures, every track note for note) with one instrument per
     voice added after its tracks; each adjustment as a text event and a marker at time 0."""
-    out = copy.deepcopy(pm)
+    out = copy.copy(pm)  # shares the input's instruments and tempo map, which are never changed here
+    out.instruments, out.text_events = list(pm.instruments), list(pm.text_events)
+    if hasattr(pm, "markers"):
+        out.markers = list(pm.markers)
     melody = pm.instruments[melody_index]
     velocity = int(np.median([n.velocity for n in melody.notes])) if melody.notes else DEFAULT_VELOCITY
     for v in range(N_VOICES):
