@@ -23,6 +23,9 @@ urlpatterns = [
     # Results (evaluation): /submissions/mine/, /submissions/<id>/, /challenges/<slug>/leaderboard/ and their API.
     path("", include("evaluation.urls")),
     path("api/", include("evaluation.api_urls")),
+    # The studio (generation): /studio/ and /api/generate/, /api/jobs/..., /api/studio/..., /api/models/.
+    path("", include("generation.urls")),
+    path("api/", include("generation.api_urls")),
     # Every stored file, after an access check (README "Files"). Nothing under MEDIA_ROOT is served directly,
     # in DEBUG neither: there is no /media/ route.
     path("files/", include("evaluation.file_urls")),
