@@ -582,14 +582,16 @@
     try {
       const body = await api("POST", "/api/generate/", form);
       say("generate-status", "Queued " + body.jobs.length + " variation(s).");
-      showBatch(body.jobs, m.name, started);
+      showBatch(body.jobs, m.name, started, {parentKey: v && !edited ? v.key : null,
+                                             editedFrom: v && edited ? v.label.split(" ")[0] : null,
+                                             song: JSON.parse(JSON.stringify(song))});
     } catch (err) {
       say("generate-status", err.message, true);
       $("generate").disabled = false;
     }
   });
 
-  function showBatch(jobs, modelName, started) {
+  function showBatch(jobs, modelName, started, origin) {
     const out = $("variations-out");
     out.textContent = "";
     batchCards = jobs.map((j) => {
@@ -600,7 +602,7 @@
         '<progress max="100" value="0" aria-label="Progress of variation ' + j.variation + '"></progress> ' +
         '<span class="state" role="status" aria-live="polite">queued</span><div class="result"></div>';
       out.appendChild(card);
-      return {job: j, card, done: false};
+      return {job: j, card, done: false, origin};
     });
     const poll = async () => {
       let pending = 0;
@@ -661,21 +663,23 @@
     let lo = 127, hi = 0;
     for (const t of s.tracks) for (const n of t.notes) { lo = Math.min(lo, n[0]); hi = Math.max(hi, n[0]); }
     if (lo > hi) { lo = 60; hi = 72; }
-    return {stepWidth: 4, row: 3, low: Math.max(0, lo - 2), high: Math.min(127, hi + 2), left: 0, pad: false, minBars: 1};
+    return {stepWidth: 6, row: 4, low: Math.max(0, lo - 2), high: Math.min(127, hi + 2), left: 0, pad: false, minBars: 1};
   }
 
   function keepVariation(b, modelName) {
     if (versions.find((v) => v.jobId === b.job.id)) { makeCurrent("job-" + b.job.id); return; }
-    const parent = versions.find((x) => x.key === current);
+    // what it was made from: a version, unless the melody was new or edited (then that melody becomes a version
+    // too, so that it stays listenable and comparable; one per batch)
+    let from = b.origin.parentKey ? versions.find((x) => x.key === b.origin.parentKey) : null;
+    const inputKey = "input-" + b.jobData.batch;
+    if (!from && !(from = versions.find((x) => x.key === inputKey))) {
+      from = {key: inputKey, jobId: null, song: b.origin.song, audioUrl: null, midiUrl: b.jobData.input_midi_url,
+              model: null, label: "v" + versions.length + " · " + (b.origin.editedFrom ? b.origin.editedFrom + " edited" : "your melody")};
+      versions.push(from);
+    }
     const version = {key: "job-" + b.job.id, jobId: b.job.id, song: b.notes, audioUrl: b.jobData.audio_url,
                      midiUrl: b.jobData.output_midi_url, model: modelName,
-                     label: "v" + (versions.length + 1) + " · " + modelName + (parent ? " on " + parent.label.split(" ")[0] : "")};
-    if (!versions.length && noteCount(song) && !b.jobData.parent) {
-      // the input becomes version 0 so that it stays listenable and comparable
-      versions.push({key: "input-" + b.job.id, jobId: null, song: JSON.parse(JSON.stringify(song)), audioUrl: null,
-                     midiUrl: b.jobData.input_midi_url, model: null, label: "v0 · your melody"});
-      version.label = "v1 · " + modelName;
-    }
+                     label: "v" + versions.length + " · " + modelName + (from ? " on " + from.label.split(" ")[0] : "")};
     versions.push(version);
     b.card.querySelector(".keep").textContent = "Kept";
     makeCurrent(version.key);
