@@ -55,10 +55,11 @@ def job_list_own(*, owner, limit: int = 100) -> QuerySet[GenerationJob]:
 
 
 def job_get_for_user(*, user, job_id: int) -> GenerationJob | None:
-    """The job if it is ``user``'s own (anyone else: None, answered as 404)."""
+    """The job if it is ``user``'s own, or ``user`` is a superuser (anyone else: None, answered as 404)."""
     if not getattr(user, "is_authenticated", False) or not 1 <= job_id <= MAX_ID:
         return None
-    return GenerationJob.objects.filter(owner=user, pk=job_id).first()
+    jobs = GenerationJob.objects.all() if user.is_superuser else GenerationJob.objects.filter(owner=user)
+    return jobs.filter(pk=job_id).first()
 
 
 def job_urls(job: GenerationJob) -> dict:
