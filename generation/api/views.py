@@ -87,7 +87,7 @@ class JobSerializer(serializers.Serializer):
     """The schema of a job's body (built by ``job_body``)."""
 
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=GenerationJob.Status.choices)
+    status = serializers.CharField(help_text="queued, running, done or failed")
     progress = serializers.IntegerField(min_value=0, max_value=100)
     error = serializers.CharField(allow_blank=True)
     output_midi_url = serializers.CharField(allow_null=True)
