@@ -3,7 +3,8 @@
 The job is claimed (queued -> running, one conditional UPDATE: a duplicate delivery, or a job the reaper failed or
 the clean-up deleted meanwhile, does nothing), the model runs through the engine's one generation path
 (``generation.engine.pipeline.generate``: parameters, time limit, tempo/meter/untouched tracks restored), the
-result is rendered to MP3 (``generation.engine.audio``, the same renderer as entries) and stored, and the job is
+result is rendered to audio (``STUDIO_AUDIO_FORMAT``, WAV by default; ``generation.engine.audio``, the same
+renderer as entries) and stored, and the job is
 done; or failed with a sentence a person can act on. Worker only: the engine's torch-importing parts are imported
 inside the functions, never when the web imports this module.
 """
@@ -74,19 +75,25 @@ def _checkpoint_model(checkpoint: UserCheckpoint, model_name: str):
     return model
 
 
-def _render_mp3(pm) -> bytes | None:
-    """The result as MP3, or None when audio cannot be rendered (the job is still done: MIDI download works)."""
+def _render_audio(pm) -> bytes | None:
+    """The result as ``STUDIO_AUDIO_FORMAT`` audio, or None when audio cannot be rendered (the job is still done:
+    the MIDI download works)."""
     from generation.engine.audio import render_pm_audio
 
     try:
         with tempfile.TemporaryDirectory(prefix="studio-audio-") as tmp:
-            out = render_pm_audio(pm, Path(tmp) / "out.mp3")
+            out = render_pm_audio(pm, Path(tmp) / f"out.{audio_extension()}")
             return out.read_bytes()
     except SoftTimeLimitExceeded:
         raise
     except Exception:
         logger.exception("Audio rendering failed for a studio job")
         return None
+
+
+def audio_extension() -> str:
+    fmt = str(settings.STUDIO_AUDIO_FORMAT).lower().lstrip(".")
+    return fmt if fmt in ("wav", "mp3", "ogg") else "wav"
 
 
 def _generate(job: GenerationJob):
@@ -124,7 +131,7 @@ def _store_result(*, job_id: int, midi: bytes, audio: bytes | None, seconds: flo
         saved_files = [job.output_midi]
         try:
             if audio is not None:
-                job.audio.save("audio.mp3", ContentFile(audio), save=False)
+                job.audio.save(f"audio.{audio_extension()}", ContentFile(audio), save=False)
                 saved_files.append(job.audio)
             job.status, job.progress, job.seconds, job.finished_at = Status.DONE, 100, seconds, timezone.now()
             job.save(update_fields=["output_midi", "audio", "status", "progress", "seconds", "finished_at",
@@ -148,7 +155,7 @@ def job_run(*, job_id: int) -> None:
         result = _generate(job)
         job_set_progress(job_id=job_id, progress=PROGRESS["generated"])
         midi = midi_to_bytes(result.midi)
-        audio = _render_mp3(result.midi)
+        audio = _render_audio(result.midi)
         job_set_progress(job_id=job_id, progress=PROGRESS["rendered"])
         _store_result(job_id=job_id, midi=midi, audio=audio, seconds=result.seconds)
     except _JobFaultError as exc:

@@ -1,5 +1,5 @@
 """The task ``generation.run_job`` through the real pipeline (the shipped AR-CNN) on a short melody: done with a
-MIDI result and MP3 audio; a duplicate delivery does nothing; failures say why."""
+MIDI result and audio (WAV by default, MP3 when set); a duplicate delivery does nothing; failures say why."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_the_shipped_arcnn_runs_a_job_to_done_with_midi_and_audio(users, media_r
     with job.output_midi.open("rb") as fh:
         out = load_midi(fh.read())
     assert sum(len(i.notes) for i in out.instruments) > 0
-    audio_path = tmp_path / "a.mp3"
+    audio_path = tmp_path / f"a.{job.audio.name.rsplit('.', 1)[-1]}"
     with job.audio.open("rb") as fh:
         audio_path.write_bytes(fh.read())
     assert soundfile.info(str(audio_path)).duration > 7  # 16 quarter notes at 120 bpm = 8 s
@@ -46,6 +46,17 @@ def test_the_shipped_arcnn_runs_a_job_to_done_with_midi_and_audio(users, media_r
     notes = api("entrant").get(detail["notes_url"]).json()
     assert notes["input"]["tracks"][0]["notes"]
     assert notes["output"]["tracks"][0]["notes"]
+
+
+def test_mp3_when_set(users, media_root, sent, settings):
+    settings.STUDIO_AUDIO_FORMAT = "mp3"
+    job = job_create(owner=users["entrant"], model_name="arcnn", notes=notes_json(8), params={"iterations": 2})[0]
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.audio.name.endswith(".mp3")
+    with job.audio.open("rb") as fh:
+        head = fh.read(3)
+    assert head == b"ID3" or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
 
 
 def test_the_same_seed_gives_the_same_result(users, media_root, sent):
