@@ -6,6 +6,7 @@ header, score charts inside their cards. Screenshots: var/test-artifacts/browser
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.factories import ChallengeFactory, entry_create, entry_score
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 TIMEOUT_MS = 60_000
 DOCS_SCREENSHOTS = os.environ.get("STUDIO_DOCS_SCREENSHOTS") == "1"  # also write docs/screenshot-studio*.png
+REPO_DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def _login(page, base: str, username: str) -> None:
@@ -100,7 +102,9 @@ def test_compose_generate_listen_chain_go_back_save_submit(browser, live_server,
     assert page.locator("#compare canvas").count() == 2
     page.screenshot(path=str(artifacts / "studio-3-versions.png"), full_page=True)
     if DOCS_SCREENSHOTS:
-        page.screenshot(path="docs/screenshot-studio.png", full_page=False)
+        page.locator("#model-h").scroll_into_view_if_needed()
+        page.evaluate("document.getElementById('model-h').scrollIntoView()")
+        page.screenshot(path=str(REPO_DOCS / "screenshot-studio.png"), full_page=False)
 
     # save, then submit from My compositions in one click
     page.fill("#save-title", "My first studio piece")
@@ -171,6 +175,10 @@ def test_every_page_fits_a_phone(browser, live_server, make_user, artifacts):
         page.wait_for_load_state()
         width = page.evaluate("document.documentElement.scrollWidth")
         name = path.strip("/").replace("/", "-") or "home"
+        if DOCS_SCREENSHOTS and path == "/studio/":
+            page.select_option("#sample", "ode-to-joy")
+            page.wait_for_function("window.studio.song.tracks[0].notes.length > 10", timeout=10_000)
+            page.screenshot(path=str(REPO_DOCS / "screenshot-studio-phone.png"), full_page=False)
         page.screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=True)
         assert width <= 390, f"{path} lays out {width} px wide at 390 px"
         outside = page.evaluate("""() => {

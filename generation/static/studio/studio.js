@@ -705,7 +705,7 @@
       row.className = "row";
       if (v.audioUrl) {
         const audio = document.createElement("audio");
-        audio.controls = true; audio.preload = "none"; audio.src = v.audioUrl;
+        audio.controls = true; audio.preload = "metadata"; audio.src = v.audioUrl;
         row.appendChild(audio);
       }
       const make = document.createElement("button");
