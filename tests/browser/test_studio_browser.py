@@ -120,6 +120,13 @@ def test_compose_generate_listen_chain_go_back_save_submit(browser, live_server,
     assert "My first studio piece" in page.content()
     page.screenshot(path=str(artifacts / "studio-4-submitted.png"), full_page=True)
     assert challenge.submissions.count() == 1
+
+    # the versions outlive the page: a reload lists them (loaded on demand), and one can become current again
+    page.goto(f"{base}/studio/")
+    page.wait_for_function("document.querySelectorAll('#history li').length >= 2", timeout=10_000)  # the 2 jobs
+    assert "earlier" in page.locator("#history li").first.inner_text()
+    page.locator("#history li").first.locator(".make-current").click()
+    page.wait_for_function("window.studio.song.tracks.some((t) => t.notes.length > 0)", timeout=10_000)
     assert errors == []
     context.close()
 

@@ -20,7 +20,8 @@
   // ---- state ----------------------------------------------------------------------------------------------
   let song = emptySong();
   let undoStack = [];
-  let versions = [];           // {key, label, jobId, song, audioUrl, midiUrl, model}
+  let versions = [];           // {key, label, jobId, song (null until loaded), notesUrl, audioUrl, midiUrl, model}
+  let versionNumber = 0;       // this visit's versions are v0, v1, ...; earlier ones are named by their job
   let current = null;          // the version shown (its key), null: not from a version
   let edited = false;          // the piano roll differs from the current version's music
   let selected = null;         // {track, index}
@@ -674,19 +675,24 @@
     const inputKey = "input-" + b.jobData.batch;
     if (!from && !(from = versions.find((x) => x.key === inputKey))) {
       from = {key: inputKey, jobId: null, song: b.origin.song, audioUrl: null, midiUrl: b.jobData.input_midi_url,
-              model: null, label: "v" + versions.length + " · " + (b.origin.editedFrom ? b.origin.editedFrom + " edited" : "your melody")};
+              model: null, label: "v" + (versionNumber++) + " · " + (b.origin.editedFrom ? b.origin.editedFrom + " edited" : "your melody")};
       versions.push(from);
     }
     const version = {key: "job-" + b.job.id, jobId: b.job.id, song: b.notes, audioUrl: b.jobData.audio_url,
                      midiUrl: b.jobData.output_midi_url, model: modelName,
-                     label: "v" + versions.length + " · " + modelName + (from ? " on " + from.label.split(" ")[0] : "")};
+                     label: "v" + (versionNumber++) + " · " + modelName + (from ? " on " + from.label.split(" ")[0] : "")};
     versions.push(version);
     b.card.querySelector(".keep").textContent = "Kept";
     makeCurrent(version.key);
   }
-  function makeCurrent(key) {
+  async function ensureSong(v) {
+    if (!v.song && v.notesUrl) v.song = (await api("GET", v.notesUrl)).output;
+    return v.song;
+  }
+  async function makeCurrent(key) {
     const v = versions.find((x) => x.key === key);
     if (!v) return;
+    try { await ensureSong(v); } catch (err) { say("generate-status", err.message, true); return; }
     snapshot();
     setSong(v.song, v.key);
     renderHistory();
@@ -723,8 +729,11 @@
       list.appendChild(li);
     }
   }
-  function renderCompare() {
+  async function renderCompare() {
     const keys = Array.from(document.querySelectorAll(".compare-box:checked")).map((b) => b.value).slice(-2);
+    for (const key of keys) {
+      try { await ensureSong(versions.find((x) => x.key === key)); } catch (err) { return; }
+    }
     const box = $("compare");
     box.textContent = "";
     box.hidden = keys.length < 2;
@@ -774,9 +783,26 @@
     } catch (err) { say("checkpoint-status", err.message, true); }
   });
 
+  // earlier versions (this user's jobs kept on the server: unsaved ones for STUDIO_JOB_KEEP_HOURS)
+  async function loadEarlier() {
+    try {
+      const body = await api("GET", "/api/jobs/");
+      const done = body.results.filter((j) => j.status === "done").slice(0, 20).reverse();
+      for (const j of done) {
+        if (versions.find((v) => v.jobId === j.id)) continue;
+        versions.push({key: "job-" + j.id, jobId: j.id, song: null, notesUrl: j.notes_url, audioUrl: j.audio_url,
+                       midiUrl: j.output_midi_url, model: j.model,
+                       label: "#" + j.id + " · " + j.model + (j.parent ? " on #" + j.parent : "") + " · earlier ("
+                              + j.created_at.slice(0, 16).replace("T", " ") + " UTC)" + (j.saved ? " · saved" : "")});
+      }
+      renderHistory();
+    } catch (err) { /* the page works without them */ }
+  }
+
   // ---- start ------------------------------------------------------------------------------------------------
   buildKeyboard();
   renderModel();
+  loadEarlier();
   drawRoll();
   $("roll-wrap").scrollTop = (HIGH - 79) * ROW;
   window.studio = {get song() { return song; }, get versions() { return versions; }, setSong, makeCurrent};
