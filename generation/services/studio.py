@@ -84,13 +84,3 @@ def user_checkpoint_create(*, owner, name: str, weights: UploadedFile | None, co
         checkpoint.weights.storage.delete(checkpoint.weights.name)
         raise
     return checkpoint
-
-
-@transaction.atomic
-def user_checkpoint_delete(*, owner, checkpoint_id: int) -> None:
-    checkpoint = UserCheckpoint.objects.select_for_update().filter(owner=owner, pk=checkpoint_id).first()
-    if checkpoint is None:
-        raise StudioError("checkpoint_not_found", f"You have no uploaded model #{checkpoint_id}.", status=404)
-    name, storage = checkpoint.weights.name, checkpoint.weights.storage
-    checkpoint.delete()
-    transaction.on_commit(lambda: storage.delete(name))

@@ -52,3 +52,16 @@ def test_pages_fit_a_phone(client, url):
     assert "flex-wrap: wrap" in style.split("header {")[1].split("}")[0]
     assert "@media (max-width: 640px)" in style
     assert not re.search(r"(?<!max-)width:\s*\d{3,}px", style)  # no fixed page widths
+
+
+def test_jobs_in_the_admin_are_for_superusers_only(client, users, make_user, media_root, sent):
+    from chartbusters.accounts.roles import Role
+    from generation.services.jobs import job_create
+    from tests.studio.conftest import notes_json
+
+    job = job_create(owner=users["entrant"], model_name="arcnn", notes=notes_json())[0]
+    client.force_login(make_user("orga", role=Role.ORGANIZER))
+    assert client.get("/admin/generation/generationjob/").status_code == 403
+    client.force_login(make_user("root", is_superuser=True, is_staff=True))
+    assert client.get("/admin/generation/generationjob/").status_code == 200
+    assert client.get(f"/admin/generation/generationjob/{job.pk}/change/").status_code == 200
