@@ -279,6 +279,7 @@ class SaveApi(APIView):
     @extend_schema(operation_id="studio_save", request={"multipart/form-data": InputSerializer},
                    responses={201: OutputSerializer})
     def post(self, request: Request) -> Response:
+        rate_limit_request(request, scope="upload")  # a saved composition counts as an upload
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data

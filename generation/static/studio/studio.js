@@ -42,7 +42,30 @@
     return end;
   }
   function noteCount(s) { return s.tracks.reduce((a, t) => a + t.notes.length, 0); }
-  function activeTrack() { const i = song.tracks.findIndex((t) => !t.is_drum); return i < 0 ? 0 : i; }
+  function activeTrack() {
+    const chosen = Number($("track").value);
+    if (song.tracks[chosen] && !song.tracks[chosen].is_drum) return chosen;
+    const i = song.tracks.findIndex((t) => !t.is_drum);
+    return i < 0 ? 0 : i;
+  }
+  function renderTrackChoice() {
+    const sel = $("track");
+    const wanted = song.tracks.map((t, i) => (t.name || "track " + (i + 1)) + (t.is_drum ? " (drums)" : "")).join("|");
+    if (sel.dataset.tracks === wanted) return;
+    const keep = sel.value;
+    sel.textContent = "";
+    song.tracks.forEach((t, i) => {
+      const o = document.createElement("option");
+      o.value = String(i);
+      o.textContent = (t.name || "track " + (i + 1)) + (t.is_drum ? " (drums)" : "");
+      o.disabled = t.is_drum;
+      o.style.color = COLOURS[i % COLOURS.length];
+      sel.appendChild(o);
+    });
+    sel.value = song.tracks[Number(keep)] ? keep : String(activeTrackFallback());
+    sel.dataset.tracks = wanted;
+  }
+  function activeTrackFallback() { const i = song.tracks.findIndex((t) => !t.is_drum); return i < 0 ? 0 : i; }
   function snapshot() {
     undoStack.push(JSON.stringify(song));
     if (undoStack.length > 200) undoStack.shift();
@@ -338,6 +361,7 @@
   }
   function drawRoll(playhead) {
     drawRollOn(canvas, song, {selected, cursor: document.activeElement === canvas ? cursor : null, playhead});
+    renderTrackChoice();
     const legend = $("legend");
     legend.textContent = "";
     song.tracks.forEach((t, ti) => {
