@@ -140,6 +140,7 @@ def test_piano_roll_edits_with_mouse_and_keyboard(browser, live_server, make_use
     page.select_option("#sample", "twinkle")
     page.wait_for_function("window.studio.song.tracks[0].notes.length > 10", timeout=10_000)
     count = page.evaluate("window.studio.song.tracks[0].notes.length")
+    assert page.locator("#track").input_value() == "0"  # new notes go to the tune's track
     roll = page.locator("#roll")
     box = page.locator("#roll-wrap").bounding_box()
     # add a note by clicking an empty cell (the top visible row is above the tune), then undo it

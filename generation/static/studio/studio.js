@@ -62,7 +62,7 @@
       o.style.color = COLOURS[i % COLOURS.length];
       sel.appendChild(o);
     });
-    sel.value = song.tracks[Number(keep)] ? keep : String(activeTrackFallback());
+    sel.value = keep !== "" && song.tracks[Number(keep)] ? keep : String(activeTrackFallback());
     sel.dataset.tracks = wanted;
   }
   function activeTrackFallback() { const i = song.tracks.findIndex((t) => !t.is_drum); return i < 0 ? 0 : i; }
