@@ -106,7 +106,9 @@ def test_mozart_k80_export_renders_in_bounded_time_and_size(tmp_path):
     elapsed = time.perf_counter() - started
     assert music_end <= _duration(out) <= music_end + RELEASE_TAIL_SECONDS + 0.1
     assert out.stat().st_size < 10 * 1024 * 1024
-    assert elapsed < 120  # ~20 s on 2 busy cores; FluidSynth's command line never finished
+    # ~20 s on 2 quiet cores (benchmarks/audio_speed.py measures speed); the bound only catches a render that never
+    # ends, as FluidSynth's command line did, and holds on a machine shared with training jobs
+    assert elapsed < 600
 
 
 def test_unsupported_format_is_refused(tmp_path):

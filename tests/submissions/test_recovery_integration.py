@@ -74,11 +74,11 @@ def reap_when_lost(submission_id: int) -> None:
 
 
 def finished(worker, submission_id: int, timeout: float = 180) -> Submission:
-    def done():
+    def done():  # finished, and the task that finished it has let go of it (it releases right after saving)
         s = Submission.objects.get(pk=submission_id)
-        return s if s.status in (S.SCORED, S.FAILED) else None
+        return s if s.status in (S.SCORED, S.FAILED) and not s.worker else None
 
-    return worker.wait_for(done, timeout=timeout, message="the entry to finish")
+    return worker.wait_for(done, timeout=timeout, message="the entry to finish and be released")
 
 
 def test_an_entry_whose_worker_was_killed_runs_again_and_is_scored(celery_worker_process, fast_limits, api,
