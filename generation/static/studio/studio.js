@@ -280,7 +280,7 @@
     const i = KEYS.indexOf(e.key.toLowerCase());
     if (i >= 0) noteOff(12 * (octave + 1) + i);
   });
-  if (navigator.requestMIDIAccess) {
+  function connectMidi() {
     navigator.requestMIDIAccess().then((access) => {
       const hook = () => {
         let n = 0;
@@ -297,7 +297,12 @@
       };
       access.onstatechange = hook;
       hook();
-    }).catch(() => {});
+      $("midi-connect").hidden = true;
+    }).catch(() => { say("rec-status", "The browser did not allow MIDI input.", true); });
+  }
+  if (navigator.requestMIDIAccess) {  // asked on a click: browsers prompt for MIDI access
+    $("midi-connect").hidden = false;
+    $("midi-connect").addEventListener("click", connectMidi);
   }
 
   // ---- piano roll -------------------------------------------------------------------------------------------
