@@ -387,7 +387,7 @@
   canvas.addEventListener("contextmenu", (e) => e.preventDefault());
   canvas.addEventListener("pointerdown", (e) => {
     const c = cellOf(e);
-    if (c.step < 0 || c.pitch < LOW || c.pitch > HIGH) return;
+    if (tool === "scroll" || c.step < 0 || c.pitch < LOW || c.pitch > HIGH) return;
     canvas.focus({preventScroll: true});
     const hit = noteAt(c.step, c.pitch);
     cursor = {step: c.step, pitch: c.pitch};
@@ -527,7 +527,10 @@
   });
   $("play-roll").addEventListener("click", playSong);
   $("zoom").addEventListener("input", () => { stepWidth = Number($("zoom").value); drawRoll(); });
-  document.querySelectorAll("input[name=tool]").forEach((r) => r.addEventListener("change", () => { tool = r.value; }));
+  document.querySelectorAll("input[name=tool]").forEach((r) => r.addEventListener("change", () => {
+    tool = r.value;
+    canvas.style.touchAction = tool === "scroll" ? "pan-x pan-y" : "none";  // a swipe scrolls, or edits
+  }));
   $("meter").addEventListener("change", () => { song.time_signature = meter(); drawRoll(); });
   $("tempo").addEventListener("change", () => {
     const t = Number($("tempo").value);
