@@ -119,6 +119,13 @@ def job_body(job: GenerationJob) -> dict:
     }
 
 
+class JobRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    variation = serializers.IntegerField()
+    seed = serializers.IntegerField()
+
+
 class GenerateApi(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
@@ -134,17 +141,11 @@ class GenerateApi(APIView):
                                               help_text="One of your own models (GET /api/models/).")
         variations = serializers.IntegerField(required=False, min_value=1, max_value=MAX_VARIATIONS, default=1)
 
-    class JobRefSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        status = serializers.CharField()
-        variation = serializers.IntegerField()
-        seed = serializers.IntegerField()
-
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         status = serializers.CharField()
         batch = serializers.UUIDField()
-        jobs = serializers.ListField(child=serializers.DictField())
+        jobs = JobRefSerializer(many=True, help_text="One job per variation (the first is `id`).")
 
     @extend_schema(operation_id="generate_create", request={"multipart/form-data": InputSerializer},
                    responses={202: OutputSerializer})
