@@ -247,6 +247,17 @@ JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("JOB_QUEUED_STUCK_AFTER_SECO
 CELERY_VISIBILITY_TIMEOUT_SECONDS = 2 * CELERY_TASK_TIME_LIMIT + JOB_WORKER_LOST_AFTER_SECONDS
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
+# The studio (generation app, README "Studio"): per-user limits, time limits, and how long unsaved jobs are kept.
+STUDIO_JOBS_PER_HOUR = int(os.environ.get("STUDIO_JOBS_PER_HOUR", "60"))  # each variation is a job
+STUDIO_MAX_RUNNING_JOBS = int(os.environ.get("STUDIO_MAX_RUNNING_JOBS", "4"))  # queued or running at once
+STUDIO_GENERATION_TIME_LIMIT_SECONDS = float(os.environ.get("STUDIO_GENERATION_TIME_LIMIT_SECONDS", "60"))
+STUDIO_TASK_SOFT_TIME_LIMIT = int(STUDIO_GENERATION_TIME_LIMIT_SECONDS) + 30  # model + audio + storing
+STUDIO_TASK_TIME_LIMIT = STUDIO_TASK_SOFT_TIME_LIMIT + 30
+STUDIO_JOB_STUCK_AFTER_SECONDS = STUDIO_TASK_TIME_LIMIT + 60  # the reaper fails a running job silent this long
+STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS", "900"))
+STUDIO_JOB_KEEP_HOURS = float(os.environ.get("STUDIO_JOB_KEEP_HOURS", "24"))  # unsaved jobs, then deleted
+# wav renders in ~0.3 s for 8 bars (3 MB for 17 s); mp3 is 20x smaller but its encoder takes ~2 s on a busy 2-core box
+STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "wav")  # wav | mp3 | ogg
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-jobs": {
         "task": "chartbusters.reap_stuck_jobs",

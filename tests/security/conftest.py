@@ -90,6 +90,7 @@ class World:
     reference: object
     composition: object  # the entrant's saved composition
     assignment: object = None  # the judge's review of the ranked entry (entry #1)
+    job: object = None  # the entrant's finished studio job (input, output MIDI and audio)
 
     def values(self) -> dict:
         return {
@@ -100,7 +101,8 @@ class World:
             "failed_uuid": self.failed.public_id, "checkpoint_uuid": self.checkpoint.public_id,
             "output_uuid": self.output.public_id, "output_audio": self.output_rendering.public_id,
             "input_uuid": self.input_melody.public_id, "reference_uuid": self.reference.public_id,
-            "composition_uuid": self.composition.public_id, "assignment": self.assignment.pk,
+            "composition_uuid": self.composition.public_id, "composition_id": self.composition.pk,
+            "assignment": self.assignment.pk, "job": self.job.pk, "job_uuid": self.job.public_id,
         }
 
 
@@ -133,4 +135,20 @@ def world(db, media_root, cast) -> World:
         input_melody=input_melody_create(challenge, name=HIDDEN_INPUT_NAME),
         reference=reference_file_create(challenge, name=REFERENCE_NAME),
         composition=composition_create_for(entrant, original_filename=ORIGINAL_FILENAME),
+        job=studio_job_create(entrant),
     )
+
+
+def studio_job_create(owner):
+    """A finished studio job of ``owner``'s: input, output MIDI and audio stored."""
+    from django.core.files.base import ContentFile
+
+    from generation.models import GenerationJob
+    from tests.submissions.conftest import midi_bytes
+
+    job = GenerationJob(owner=owner, model_name="arcnn", seed=1, status="done", progress=100)
+    job.input_midi.save("in.mid", ContentFile(midi_bytes()), save=False)
+    job.output_midi.save("out.mid", ContentFile(midi_bytes(pitch=62)), save=False)
+    job.audio.save("a.mp3", ContentFile(b"ID3 not really audio"), save=False)
+    job.save()
+    return job

@@ -42,6 +42,8 @@ NEVER = "302 403 403 403 403 403 403"
 JUDGE_ONLY = "302 404 404 200 404 404 404"  # the judge's own review: not even superusers (they see the overview)
 API_JUDGE_ONLY = "401 404 404 200 404 404 404"
 REVIEW_FILE = "404 404 404 200 404 404 404"
+API_OWNER = "401 200 404 404 404 404 200"
+API_BAD_FORM = "401 400 400 400 400 400 400"
 
 # (what, method, URL, {phase: statuses}); a phase left out has the open phase's statuses.
 MATRIX = [
@@ -105,6 +107,26 @@ MATRIX = [
     # with a message) counts for all but the entrant (own entry) and the judge; the API's second like is then 409.
     ("like page", "POST", "/submissions/{ranked}/like/", {"open": "302 302 302 302 302 302 302"}),
     ("API like", "POST", "/api/submissions/{ranked}/like/", {"open": "401 403 409 403 409 409 409"}),
+    # The studio: a job and its files are its owner's (and superusers'); the forms here lack a model or a source
+    # (400: past every permission).
+    ("studio page", "GET", "/studio/", {"open": LOGGED_IN}),
+    ("API generate", "POST", "/api/generate/", {"open": API_BAD_FORM}),
+    ("API jobs", "GET", "/api/jobs/", {"open": API_LOGGED_IN}),
+    ("API job", "GET", "/api/jobs/{job}/", {"open": API_OWNER}),
+    ("API job notes", "GET", "/api/jobs/{job}/notes/", {"open": API_OWNER}),
+    ("API studio models", "GET", "/api/studio/models/", {"open": API_LOGGED_IN}),
+    ("API studio notes", "POST", "/api/studio/notes/", {"open": API_BAD_FORM}),
+    ("API studio save", "POST", "/api/studio/save/", {"open": API_BAD_FORM}),
+    ("API own models", "GET", "/api/models/", {"open": API_LOGGED_IN}),
+    ("API own model upload", "POST", "/api/models/", {"open": API_BAD_FORM}),
+    ("studio input MIDI", "GET", "/files/job-input/{job_uuid}/", {"open": OWNER}),
+    ("studio output MIDI", "GET", "/files/job-output/{job_uuid}/", {"open": OWNER}),
+    ("studio audio", "GET", "/files/job-audio/{job_uuid}/", {"open": OWNER}),
+    # My compositions: only the owner's rename goes through (submit names no challenge here: 404 for all); the
+    # delete comes last, as it removes the composition.
+    ("rename composition", "POST", "/compositions/{composition_id}/rename/", {"open": "302 302 404 404 404 404 404"}),
+    ("submit composition", "POST", "/compositions/{composition_id}/submit/", {"open": "302 404 404 404 404 404 404"}),
+    ("delete composition", "POST", "/compositions/{composition_id}/delete/", {"open": "302 302 404 404 404 404 404"}),
 ]
 
 BLIND_SECRETS = (ENTRANT_NAME, ENTRANT_EMAIL, ORIGINAL_FILENAME)
@@ -170,6 +192,9 @@ def test_the_matrix_covers_every_route():
         "api/judging/assignments/", "api/judging/assignments/<int:assignment_id>/",
         "api/judging/assignments/<int:assignment_id>/score/", "submissions/<int:submission_id>/like/",
         "api/submissions/<int:submission_id>/like/",
+        "studio/", "api/generate/", "api/jobs/", "api/jobs/<int:job_id>/", "api/jobs/<int:job_id>/notes/",
+        "api/studio/models/", "api/studio/notes/", "api/studio/save/", "api/models/",
+        "compositions/<int:pk>/rename/", "compositions/<int:pk>/submit/", "compositions/<int:pk>/delete/",
     }
     assert routes - out_of_scope == covered, "a new route: add it to MATRIX (and here)"
 
