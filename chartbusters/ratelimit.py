@@ -30,6 +30,7 @@ SCOPES: dict[str, tuple[str, str]] = {  # scope -> (setting, what is counted, in
     "signup": ("RATE_LIMIT_SIGNUP", "sign-up attempts from your address"),
     "upload": ("RATE_LIMIT_UPLOAD", "uploads from your account or your address"),
     "generate": ("RATE_LIMIT_GENERATE", "generation requests from your account or your address"),
+    "like": ("RATE_LIMIT_LIKE", "likes from your account or your address"),
 }
 RATE_LIMITED_MESSAGE = "Too many {what}; try again in {wait}."
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")

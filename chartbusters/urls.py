@@ -23,6 +23,12 @@ urlpatterns = [
     # Results (evaluation): /submissions/mine/, /submissions/<id>/, /challenges/<slug>/leaderboard/ and their API.
     path("", include("evaluation.urls")),
     path("api/", include("evaluation.api_urls")),
+    # Judging (evaluation): /judging/... pages for judges and organizers, and /api/judging/assignments/...
+    path("judging/", include("evaluation.judging_urls")),
+    path("api/judging/", include("evaluation.judging_api_urls")),
+    # The studio (generation): /studio/ and /api/generate/, /api/jobs/..., /api/studio/..., /api/models/.
+    path("", include("generation.urls")),
+    path("api/", include("generation.api_urls")),
     # Every stored file, after an access check (README "Files"). Nothing under MEDIA_ROOT is served directly,
     # in DEBUG neither: there is no /media/ route.
     path("files/", include("evaluation.file_urls")),

@@ -11,8 +11,10 @@ from django.utils.html import format_html
 
 from chartbusters.challenges.admin import ChallengeAdmin
 from chartbusters.challenges.models import Challenge
+from chartbusters.errors import ApplicationError
 from evaluation.models import REALNESS_NOT_READY_WARNING as NOT_READY_WARNING
-from evaluation.models import RealnessModel, Score
+from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, Like, RealnessModel, Score
+from evaluation.services.judging import judging_assign, judging_judges_left, judging_publish
 from evaluation.services.score_store import score_clear_copy_flag
 from submissions.selectors import submission_list_for_organizer
 
@@ -33,14 +35,64 @@ def _auc_summary(metrics: dict) -> str:
 admin.site.unregister(Challenge)
 
 
+class JudgingSettingsInline(admin.StackedInline):
+    """How the challenge is judged (README "Judging")."""
+
+    model = JudgingSettings
+    can_delete = False
+    extra = 1
+    max_num = 1
+    exclude = ("published_at", "published_by")
+    verbose_name_plural = "judging settings (the defaults apply until saved)"
+
+
+class JudgeConflictInline(admin.TabularInline):
+    """Judges who must not review an entrant's entries (a judge never reviews their own entries anyway)."""
+
+    model = JudgeConflict
+    extra = 0
+    autocomplete_fields = ()
+    raw_id_fields = ("judge", "entrant")
+    verbose_name_plural = "conflicts of interest (judge x entrant)"
+
+
 @admin.register(Challenge)
 class ChallengeWithRealnessAdmin(ChallengeAdmin):
     """The challenge admin with its realness model's state beside the reference set, and a warning while it
-    trains (a read-only field, so the change form posts exactly what it did before)."""
+    trains (a read-only field, so the change form posts exactly what it did before); its judging settings,
+    conflicts, a link to the judging overview and the actions "assign judges now" and "publish the results"."""
 
-    readonly_fields = [*ChallengeAdmin.readonly_fields, "realness_model_status"]
+    readonly_fields = [*ChallengeAdmin.readonly_fields, "realness_model_status", "judging_link"]
     fieldsets = [*ChallengeAdmin.fieldsets, ("Realness model (trained from the reference set)",
-                                             {"fields": ["realness_model_status"]})]
+                                             {"fields": ["realness_model_status"]}),
+                 ("Judging", {"fields": ["judging_link"]})]
+    inlines = [*ChallengeAdmin.inlines, JudgingSettingsInline, JudgeConflictInline]
+    actions = [*(getattr(ChallengeAdmin, "actions", None) or []), "assign_judges", "publish_results"]
+
+    @admin.display(description="judging")
+    def judging_link(self, obj: Challenge) -> str:
+        if not obj.pk:
+            return "-"
+        n = JudgeAssignment.objects.filter(challenge=obj).count()
+        done = JudgeAssignment.objects.filter(challenge=obj, status=JudgeAssignment.Status.SUBMITTED).count()
+        return format_html("{} of {} reviews submitted. <a href='/judging/{}/'>Judging overview</a> (progress, "
+                           "agreement, reassign, final round, publish)", done, n, obj.slug)
+
+    def _run(self, request: HttpRequest, queryset: QuerySet, service, done: str) -> None:
+        for challenge in queryset:
+            try:
+                n = service(challenge_id=challenge.pk, by=request.user)
+                self.message_user(request, done.format(challenge=challenge.title, n=n))
+            except ApplicationError as exc:
+                self.message_user(request, f"{challenge.title}: {exc.message}", messages.ERROR)
+
+    @admin.action(description="Assign judges now (round 1)", permissions=["change"])
+    def assign_judges(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run(request, queryset, judging_assign, "{challenge}: {n} reviews assigned.")
+
+    @admin.action(description="Publish the results (every review submitted)", permissions=["change"])
+    def publish_results(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run(request, queryset, judging_publish, "{challenge}: results published, {n} entries judged.")
 
     @admin.display(description="realness model")
     def realness_model_status(self, obj: Challenge) -> str:
@@ -55,7 +107,11 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
                            warning)  # fmt: skip
 
     def save_related(self, request, form, formsets, change) -> None:
+        challenge = form.instance
+        before = set(challenge.judges.values_list("pk", flat=True)) if change else set()
         super().save_related(request, form, formsets, change)
+        gone = before - set(challenge.judges.values_list("pk", flat=True))
+        judging_judges_left(pairs=[(challenge.pk, judge_id) for judge_id in gone])  # the inline sends no m2m signal
         row = RealnessModel.objects.filter(challenge=form.instance).first()
         if row is not None and row.status != RealnessModel.Status.READY:
             self.message_user(request, TRAINING_WARNING, messages.WARNING)
@@ -110,3 +166,37 @@ class ScoreAdmin(admin.ModelAdmin):
             except ValueError as exc:
                 self.message_user(request, f"Skipped #{score.submission_id}: {exc}", messages.WARNING)
         self.message_user(request, CLEARED_MESSAGE.format(n=done, ies="y" if done == 1 else "ies"))
+
+
+@admin.register(JudgeAssignment)
+class JudgeAssignmentAdmin(admin.ModelAdmin):
+    """Reviews, for the organizers (reassign from the judging overview, /judging/<slug>/)."""
+
+    list_display = ("challenge", "round", "entry_number", "submission", "judge", "status", "originality", "balance",
+                    "emotion", "submitted_at")
+    list_filter = ("status", "round", ("challenge", admin.RelatedOnlyFieldListFilter))
+    readonly_fields = [f.name for f in JudgeAssignment._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[JudgeAssignment]:
+        visible = submission_list_for_organizer(user=request.user).values("pk")
+        return super().get_queryset(request).filter(submission__in=visible).select_related("challenge", "judge")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Like)
+class LikeAdmin(admin.ModelAdmin):
+    list_display = ("submission", "challenge", "user", "created_at")
+    list_filter = (("challenge", admin.RelatedOnlyFieldListFilter),)
+    readonly_fields = [f.name for f in Like._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Like]:
+        visible = submission_list_for_organizer(user=request.user).values("pk")
+        return super().get_queryset(request).filter(submission__in=visible)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from evaluation.api.judging import SubmissionLikeApi
 from evaluation.api.views import LeaderboardApi, LeaderboardCsvApi, SubmissionDetailApi, SubmissionListApi
 
 app_name = "results-api"
@@ -9,6 +10,7 @@ app_name = "results-api"
 urlpatterns = [
     path("submissions/", SubmissionListApi.as_view(), name="submission-list"),
     path("submissions/<int:submission_id>/", SubmissionDetailApi.as_view(), name="submission-detail"),
+    path("submissions/<int:submission_id>/like/", SubmissionLikeApi.as_view(), name="submission-like"),
     path("challenges/<slug:slug>/leaderboard/", LeaderboardApi.as_view(), name="leaderboard"),
     path("challenges/<slug:slug>/leaderboard.csv", LeaderboardCsvApi.as_view(), name="leaderboard-csv"),
 ]

@@ -18,3 +18,23 @@ class EvaluationConfig(AppConfig):
 
         post_save.connect(on_reference_file_change, sender=ReferenceFile, dispatch_uid="evaluation-reference-save")
         post_delete.connect(on_reference_file_change, sender=ReferenceFile, dispatch_uid="evaluation-reference-del")
+
+        from django.db.models.signals import m2m_changed
+
+        from chartbusters.challenges.models import Challenge
+        from evaluation.listeners import on_judges_changed
+
+        # A judge who leaves a challenge (.remove(), .clear(); the admin's judges inline: ChallengeWithRealnessAdmin)
+        # is replaced in their open reviews.
+        m2m_changed.connect(on_judges_changed, sender=Challenge.judges.through, dispatch_uid="evaluation-judge-left")
+
+        from chartbusters.challenges.services.demo import register_demo_extra
+
+        register_demo_extra("judging", _demo_judging)
+
+
+def _demo_judging(*, password: str) -> str:
+    """seed_demo's judging challenge (imported when called: it scores with the worker's code)."""
+    from evaluation.services.demo_judging import demo_judging_extra
+
+    return demo_judging_extra(password=password)

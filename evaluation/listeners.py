@@ -25,3 +25,26 @@ def on_reference_file_change(sender, instance, **kwargs) -> None:
     from evaluation.services.realness_models import realness_model_request
 
     realness_model_request(challenge_id=instance.challenge_id)
+
+
+
+def on_judges_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Challenge.judges changed (``.remove()``, ``.clear()``, either side): each judge who left a challenge has
+    their reviews not yet submitted given to other judges (Django sends no delete signals for these rows)."""
+    if action == "pre_clear":
+        through = sender.objects.filter(**({"user_id": instance.pk} if reverse else {"challenge_id": instance.pk}))
+        instance._judges_cleared = list(through.values_list("challenge_id", "user_id"))
+        return
+    if action == "post_clear":
+        pairs = getattr(instance, "_judges_cleared", [])
+    elif action == "post_remove":
+        pairs = [(pk, instance.pk) if reverse else (instance.pk, pk) for pk in (pk_set or ())]
+    else:
+        return
+    judges_left(pairs=pairs)
+
+
+def judges_left(*, pairs) -> None:
+    from evaluation.services.judging import judging_judges_left
+
+    judging_judges_left(pairs=pairs)

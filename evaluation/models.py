@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from chartbusters.challenges.models import Challenge
@@ -61,6 +62,7 @@ class LeaderboardEntry(models.Model):
     automatic = models.FloatField()
     submitted_at = models.DateTimeField(help_text="Submission.created_at: the earlier entry wins a tie.")
     judged = models.BooleanField(default=False, help_text="The judges' rubric is in the score.")
+    judge_score = models.FloatField(null=True, blank=True, help_text="The mean judge score, once published.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -195,3 +197,177 @@ class RealnessModel(models.Model):
 
     def __str__(self) -> str:
         return f"realness model of {self.challenge_id} ({self.status})"
+
+
+# ------------------------------------------------------------------------------------------------ human judging
+RUBRIC_MIN, RUBRIC_MAX = 1, 5
+_RUBRIC_VALIDATORS = [MinValueValidator(RUBRIC_MIN), MaxValueValidator(RUBRIC_MAX)]
+
+
+class JudgingSettings(models.Model):
+    """How a challenge is judged (README "Judging"): which entries, how many judges, raw or leniency-adjusted
+    marks, one or two rounds, whether judges see the automatic score. A challenge without a row uses the defaults."""
+
+    class Selection(models.TextChoices):
+        ALL = "all", "Every ranked entry"
+        TOP_AUTOMATIC = "top-automatic", "The top N by automatic score"
+        TOP_LIKES = "top-likes", "The top N by audience likes"
+
+    class JudgeScores(models.TextChoices):
+        RAW = "raw", "Raw marks"
+        ADJUSTED = "adjusted", "Leniency-adjusted (each judge's marks standardized)"
+
+    challenge = models.OneToOneField(Challenge, on_delete=models.CASCADE, primary_key=True, related_name="judging")
+    judges_per_entry = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)], help_text="k: judges per entry."
+    )
+    selection = models.CharField(max_length=20, choices=Selection.choices, default=Selection.ALL,
+                                 help_text="Which ranked entries (each entrant's best) are judged.")
+    selection_top_n = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1)], help_text="N for the two 'top N' selections."
+    )
+    show_automatic = models.BooleanField(default=False, help_text="Judges see the entry's automatic score.")
+    judge_scores = models.CharField(max_length=10, choices=JudgeScores.choices, default=JudgeScores.RAW,
+                                    help_text="Which judge score enters the final score.")
+    two_rounds = models.BooleanField(default=False, help_text="A final round for the top N after the first.")
+    final_round_top_n = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1)], help_text="Finalists: the top N after the first round."
+    )
+    final_round_judges_per_entry = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Judges per finalist in the final round (at least as many as in the first).",
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+
+    class Meta:
+        verbose_name = "judging settings"
+        verbose_name_plural = "judging settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(judges_per_entry__gte=1), name="judging_k_positive"),
+            models.CheckConstraint(condition=models.Q(selection_top_n__gte=1), name="judging_top_n_positive"),
+            models.CheckConstraint(condition=models.Q(final_round_top_n__gte=1), name="judging_final_n_positive"),
+            models.CheckConstraint(
+                condition=models.Q(final_round_judges_per_entry__gte=models.F("judges_per_entry")),
+                name="judging_final_round_has_more_judges",
+                violation_error_message="The final round needs at least as many judges per entry as the first.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"judging of {self.challenge_id}"
+
+
+class JudgeConflict(models.Model):
+    """A judge who must not review an entrant's entries (connected to them), marked by an organizer."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="judge_conflicts")
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    entrant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["challenge", "judge", "entrant"], name="judge_conflict_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.judge_id} x {self.entrant_id} in {self.challenge_id}"
+
+
+class JudgeAssignment(models.Model):
+    """One judge's review of one entry in one round: the rubric (1-5 each), a comment, draft or submitted.
+
+    ``entry_number`` is the entry's anonymous number in the challenge's judging (the same for every judge and round):
+    the only thing a judge learns about whose entry it is."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "To do"
+        DRAFT = "draft", "Draft saved"
+        SUBMITTED = "submitted", "Submitted"
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="judge_assignments")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="judge_assignments")
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judge_assignments")
+    round = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(2)])
+    entry_number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    originality = models.PositiveSmallIntegerField(null=True, blank=True, validators=_RUBRIC_VALIDATORS)
+    balance = models.PositiveSmallIntegerField(null=True, blank=True, validators=_RUBRIC_VALIDATORS)
+    emotion = models.PositiveSmallIntegerField(null=True, blank=True, validators=_RUBRIC_VALIDATORS)
+    comment = models.TextField(blank=True, max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["challenge", "round", "entry_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "judge", "round"], name="one_assignment_per_judge_round"),
+            models.CheckConstraint(condition=models.Q(round__in=[1, 2]), name="assignment_round_1_or_2"),
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{name}__isnull": True})
+                    | models.Q(**{f"{name}__gte": RUBRIC_MIN, f"{name}__lte": RUBRIC_MAX}),
+                    name=f"assignment_{name}_1_to_5",
+                )
+                for name in ("originality", "balance", "emotion")
+            ],
+            models.CheckConstraint(
+                condition=~models.Q(status="submitted")
+                | models.Q(originality__isnull=False, balance__isnull=False, emotion__isnull=False),
+                name="assignment_submitted_has_every_mark",
+                violation_error_message="A submitted review needs all three marks.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["judge", "status"], name="assignment_judge_idx"),
+            models.Index(fields=["challenge", "round", "status"], name="assignment_challenge_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"entry #{self.entry_number} (round {self.round}) for judge {self.judge_id}"
+
+    @property
+    def marks(self) -> dict[str, int | None]:
+        return {"originality": self.originality, "balance": self.balance, "emotion": self.emotion}
+
+    @property
+    def raw_score(self) -> float | None:
+        """20 x the mean mark (0-100), None until every mark is given."""
+        values = list(self.marks.values())
+        if any(v is None for v in values):
+            return None
+        return 20.0 * sum(values) / len(values)
+
+
+class Listen(models.Model):
+    """A signed-in user fetched an entry's audio (the file view records it): only listeners may like an entry."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="listens")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "submission"], name="one_listen_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} listened to {self.submission_id}"
+
+
+class Like(models.Model):
+    """An audience like (README "Judging", audience): one per user and entry, never one's own, no judge's."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="likes")
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "submission"], name="one_like_per_user")]
+        indexes = [models.Index(fields=["challenge", "submission"], name="like_challenge_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.submission_id}"

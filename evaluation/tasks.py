@@ -33,3 +33,11 @@ def train_realness_model(challenge_id: int) -> str:
     from evaluation.services.realness_models import realness_model_train
 
     return realness_model_train(challenge_id=challenge_id)
+
+
+@shared_task(name="evaluation.assign_judges_due", ignore_result=True)
+def assign_judges_due() -> dict:
+    """Beat: assign the judges of every challenge whose entries have closed (README "Judging")."""
+    from evaluation.services.judging import judging_assign_due
+
+    return judging_assign_due()

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from evaluation.views.judging import like_view
 from evaluation.views.pages import leaderboard_view, my_submissions_view, submission_detail_view
 
 app_name = "results"
@@ -9,5 +10,6 @@ app_name = "results"
 urlpatterns = [
     path("submissions/mine/", my_submissions_view, name="my-submissions"),
     path("submissions/<int:submission_id>/", submission_detail_view, name="submission-detail"),
+    path("submissions/<int:submission_id>/like/", like_view, name="submission-like"),
     path("challenges/<slug:slug>/leaderboard/", leaderboard_view, name="leaderboard"),
 ]

@@ -82,6 +82,13 @@ def composition_list_for_owner(*, owner) -> QuerySet[Composition]:
     return Composition.objects.filter(owner=owner).order_by("-created_at")
 
 
+def challenge_list_open_for_compositions(*, now: datetime | None = None) -> QuerySet[Challenge]:
+    """Published Melody-Go-Round challenges open for entries now (the one-click submit of My compositions)."""
+    now = now or timezone.now()
+    return Challenge.objects.filter(kind=Challenge.Kind.MELODY_GO_ROUND, published=True, opens_at__lte=now,
+                                    closes_at__gt=now).order_by("closes_at", "slug")
+
+
 def submission_list_for_organizer(*, user) -> QuerySet[Submission]:
     """What the admin shows: every submission to a superuser, else those of the challenges ``user`` organizes."""
     qs = Submission.objects.select_related("challenge", "entrant")

@@ -5,20 +5,28 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from chartbusters.ratelimit import RateLimitedError, rate_limit_request
 from submissions.forms import CheckpointEntryForm, CompositionEntryForm, CompositionUploadForm
-from submissions.models import Submission
-from submissions.selectors import challenge_get_for_entry, composition_list_for_owner, quota_usage_get
-from submissions.services.compositions import composition_create
+from submissions.models import Composition, Submission
+from submissions.selectors import (
+    challenge_get_for_entry,
+    challenge_list_open_for_compositions,
+    composition_list_for_owner,
+    quota_usage_get,
+)
+from submissions.services.compositions import composition_create, composition_delete, composition_rename
 from submissions.services.errors import EntryRefusedError
 from submissions.services.intake import submission_create_checkpoint, submission_create_composition
 from submissions.services.windows import entry_kind_for, entry_window_check
 
 ACCEPTED_MESSAGE = "Your entry \u201c{title}\u201d is queued; this page shows its progress."
+RENAMED_MESSAGE = "Renamed to \u201c{title}\u201d."
+DELETED_MESSAGE = "Deleted the composition."
 COMPOSITION_SAVED_MESSAGE = "Saved \u201c{title}\u201d; you can enter it in a Melody-Go-Round challenge."
 
 
@@ -114,5 +122,55 @@ def composition_list_view(request: HttpRequest) -> HttpResponse:
             return redirect("submissions:compositions")
     elif request.method == "POST":
         status = 400
-    context = {"form": form, "compositions": composition_list_for_owner(owner=request.user)}
-    return _with_retry_after(render(request, "submissions/composition_list.html", context, status=status), retry_after)
+    return _with_retry_after(_composition_page(request, form, status=status), retry_after)
+
+
+def _composition_page(request: HttpRequest, form=None, *, status: int = 200, error: str = "") -> HttpResponse:
+    context = {
+        "form": form or CompositionUploadForm(), "compositions": composition_list_for_owner(owner=request.user),
+        "open_challenges": challenge_list_open_for_compositions(), "error": error,
+    }
+    return render(request, "submissions/composition_list.html", context, status=status)
+
+
+@login_required
+@require_POST
+def composition_rename_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        composition = composition_rename(owner=request.user, composition_id=pk, title=request.POST.get("title", ""))
+    except EntryRefusedError as exc:
+        return _composition_page(request, status=exc.status, error=exc.message)
+    messages.success(request, RENAMED_MESSAGE.format(title=composition.title))
+    return redirect("submissions:compositions")
+
+
+@login_required
+@require_POST
+def composition_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        composition_delete(owner=request.user, composition_id=pk)
+    except EntryRefusedError as exc:
+        return _composition_page(request, status=exc.status, error=exc.message)
+    messages.success(request, DELETED_MESSAGE)
+    return redirect("submissions:compositions")
+
+
+@login_required
+@require_POST
+def composition_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """One click from My compositions: enter a saved composition in an open Melody-Go-Round challenge, through the
+    same intake as the entry page and the API (window, quota, licence, MIDI checks, rate limit)."""
+    composition = get_object_or_404(Composition, owner=request.user, pk=pk)
+    try:
+        rate_limit_request(request, scope="upload")
+        challenge = challenge_get_for_entry(slug=request.POST.get("challenge", ""))
+        submission = submission_create_composition(
+            challenge=challenge, entrant=request.user, title=composition.title,
+            licence_accepted=request.POST.get("accept_licence") in ("on", "true", "1"), composition_id=composition.pk,
+        )
+    except RateLimitedError as exc:
+        return _with_retry_after(_composition_page(request, status=429, error=exc.message), exc.retry_after)
+    except EntryRefusedError as exc:
+        return _composition_page(request, status=exc.status, error=exc.message)
+    messages.success(request, ACCEPTED_MESSAGE.format(title=submission.title))
+    return redirect(_after_submit_url(submission))

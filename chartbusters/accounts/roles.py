@@ -25,7 +25,11 @@ ORGANIZER_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "composition": ["view"],
         "submissionoutput": ["view"],
     },
-    "evaluation": {"score": ["change", "view"], "realnessmodel": ["view"]},
+    "evaluation": {
+        "score": ["change", "view"], "realnessmodel": ["view"],
+        "judgingsettings": ["add", "change", "view"], "judgeconflict": ["add", "change", "delete", "view"],
+        "judgeassignment": ["view"], "like": ["view"],
+    },
 }
 
 

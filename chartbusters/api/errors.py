@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from chartbusters.errors import ApplicationError
 from chartbusters.ratelimit import RateLimitedError
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         retry_after = exc.retry_after
         exc = ApiError("rate_limited", exc.message, status=429)
         exc.wait = retry_after  # DRF's handler sends it as Retry-After
+    elif isinstance(exc, ApplicationError):
+        exc = ApiError(exc.code, exc.message, status=exc.status)
     elif isinstance(exc, SuspiciousOperation):
         exc = ApiError("bad_request", str(exc) or "Bad request.", status=400)
     response = drf_exception_handler(exc, context)

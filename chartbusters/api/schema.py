@@ -17,6 +17,7 @@ ERROR_DESCRIPTIONS = {
     401: "Not signed in, or the token is not valid",
     403: "Not allowed (role, or the challenge is not open for entries)",
     404: "No such object that you may see",
+    409: "The object's state does not allow it now (e.g. a review already submitted, an entry already liked)",
     413: "A file or the request is too large (the message names the limit)",
     415: "Unsupported content type",
     422: "A file or field that cannot be accepted (the message says why)",

@@ -129,6 +129,8 @@ if CHARTBUSTERS_FILE_SERVING not in ("django", "x-accel-redirect", "x-sendfile")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Chartbusters <noreply@chartbusters.local>")
+# The site's address as users reach it: every e-mail links to its entry with it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Uploads: a MIDI file is at most 2 MiB, a checkpoint at most 200 MiB (DESIGN sections 3 and 4).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -182,6 +184,7 @@ RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "10/15m")  # failed log-in
 RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "10/1h")  # sign-up attempts (per address)
 RATE_LIMIT_UPLOAD = os.environ.get("RATE_LIMIT_UPLOAD", "60/1h")  # entry and composition uploads
 RATE_LIMIT_GENERATE = os.environ.get("RATE_LIMIT_GENERATE", "60/1h")  # generation requests (studio / API)
+RATE_LIMIT_LIKE = os.environ.get("RATE_LIMIT_LIKE", "30/1h")  # audience likes (pages and API)
 # Reverse proxies in front of the web processes that append the client to X-Forwarded-For (nginx: 1); 0 = none.
 RATE_LIMIT_PROXY_COUNT = int(os.environ.get("RATE_LIMIT_PROXY_COUNT", "0"))
 
@@ -244,11 +247,28 @@ JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("JOB_QUEUED_STUCK_AFTER_SECO
 CELERY_VISIBILITY_TIMEOUT_SECONDS = 2 * CELERY_TASK_TIME_LIMIT + JOB_WORKER_LOST_AFTER_SECONDS
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
+# The studio (generation app, README "Studio"): per-user limits, time limits, and how long unsaved jobs are kept.
+STUDIO_JOBS_PER_HOUR = int(os.environ.get("STUDIO_JOBS_PER_HOUR", "60"))  # each variation is a job
+STUDIO_MAX_RUNNING_JOBS = int(os.environ.get("STUDIO_MAX_RUNNING_JOBS", "4"))  # queued or running at once
+STUDIO_GENERATION_TIME_LIMIT_SECONDS = float(os.environ.get("STUDIO_GENERATION_TIME_LIMIT_SECONDS", "60"))
+STUDIO_TASK_SOFT_TIME_LIMIT = int(STUDIO_GENERATION_TIME_LIMIT_SECONDS) + 30  # model + audio + storing
+STUDIO_TASK_TIME_LIMIT = STUDIO_TASK_SOFT_TIME_LIMIT + 30
+STUDIO_JOB_STUCK_AFTER_SECONDS = STUDIO_TASK_TIME_LIMIT + 60  # the reaper fails a running job silent this long
+STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS", "900"))
+STUDIO_JOB_KEEP_HOURS = float(os.environ.get("STUDIO_JOB_KEEP_HOURS", "24"))  # unsaved jobs, then deleted
+# wav renders in ~0.3 s for 8 bars (3 MB for 17 s); mp3 is 20x smaller but its encoder takes ~2 s on a busy 2-core box
+STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "wav")  # wav | mp3 | ogg
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-jobs": {
         "task": "chartbusters.reap_stuck_jobs",
         "schedule": JOB_REAPER_INTERVAL_SECONDS,
         "options": {"queue": "scoring", "expires": JOB_REAPER_INTERVAL_SECONDS},
+    },
+    # Judges are assigned when a challenge's entries close (evaluation.services.judging.judging_assign_due).
+    "assign-judges": {
+        "task": "evaluation.assign_judges_due",
+        "schedule": 60.0,
+        "options": {"queue": "scoring", "expires": 60.0},
     },
 }
 

@@ -21,6 +21,7 @@ CSV_COLUMNS = [
     ("automatic", "automatic"),
     ("style", "submission__score__style"),
     ("realness", "submission__score__realness"),
+    ("judge_score", "judge_score"),
     ("judged", "judged"),
     ("flagged_copy", "submission__score__flagged_copy"),
     ("submitted_at", "submitted_at"),
@@ -39,7 +40,9 @@ def _csv_lines(rows: Iterable[dict]) -> Iterator[str]:
         values = []
         for _, key in CSV_COLUMNS:
             value = row[key]
-            if isinstance(value, float):
+            if value is None:
+                value = ""
+            elif isinstance(value, float):
                 value = f"{value:.4f}"
             elif hasattr(value, "isoformat"):
                 value = value.isoformat()

@@ -38,6 +38,10 @@ class SubmissionSerializer(serializers.Serializer):
     progress = serializers.IntegerField()
     error = serializers.CharField(allow_blank=True)
     disqualified = serializers.BooleanField()
+    disqualification_reason = serializers.CharField(
+        allow_blank=True, help_text="The organizers' reason for a disqualification: the entrant and organizers only."
+    )
+    likes = serializers.IntegerField(help_text="Audience likes.")
     score = ScoreSerializer(allow_null=True)
     midi_url = serializers.CharField(allow_null=True)
     audio_url = serializers.CharField(allow_null=True)
@@ -55,8 +59,11 @@ class LeaderboardRowSerializer(serializers.Serializer):
     entrant = serializers.CharField()
     submission = serializers.IntegerField()
     title = serializers.CharField()
-    score = serializers.FloatField()
+    score = serializers.FloatField(help_text="The final score once published; the automatic score until then.")
     automatic = serializers.FloatField()
+    judge_score = serializers.FloatField(allow_null=True, help_text="The mean judge score, once published.")
+    judged = serializers.BooleanField(help_text="The judges' scores are in the final score.")
+    likes = serializers.IntegerField(help_text="Audience likes.")
     submitted_at = serializers.DateTimeField()
     audio_url = serializers.CharField(allow_null=True)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from chartbusters.challenges.models import InputMelody, ReferenceFile
-from chartbusters.files import FileKind, StoredFile, download_name
+from chartbusters.files import FileKind, StoredFile, download_name, registered_file_reader
 from evaluation.models import Rendering
 from evaluation.selectors.access import (
     Access,
@@ -106,4 +106,5 @@ def file_get_for_viewer(*, user, kind: str, token: uuid.UUID) -> StoredFile | No
         file_kind = FileKind(kind)
     except ValueError:
         return None
-    return _READERS[file_kind](user=user, kind=file_kind, token=token)
+    reader = _READERS.get(file_kind) or registered_file_reader(file_kind)  # the studio's kinds: generation.files
+    return None if reader is None else reader(user=user, kind=file_kind, token=token)

@@ -21,20 +21,22 @@ from typing import TypedDict
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.expressions import Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
 from chartbusters.files import FileKind, file_url
-from evaluation.models import LeaderboardEntry, LeaderboardVersion, Rendering, Score
+from evaluation.models import LeaderboardEntry, LeaderboardVersion, Like, Rendering, Score
 from submissions.models import Submission
 
 CACHE_SECONDS = 600
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 100
-ORDER = (F("score").desc(), F("submitted_at").asc(), F("submission_id").asc())
+# Judged entries first (after publication: when only the top N were judged, an entry the judges never heard cannot
+# pass a finalist on its automatic score alone), then the score; before judging every row has judged = False.
+ORDER = (F("judged").desc(), F("score").desc(), F("submitted_at").asc(), F("submission_id").asc())
 
 
 class LeaderboardRow(TypedDict, total=False):
@@ -47,6 +49,9 @@ class LeaderboardRow(TypedDict, total=False):
     title: str
     score: float
     automatic: float
+    judge_score: float | None
+    judged: bool
+    likes: int
     submitted_at: datetime
     audio_url: str | None
     parts: dict
@@ -72,13 +77,22 @@ def _entry_audio():
     )
 
 
+def _entry_likes():
+    """Audience likes of the row's entry (README "Judging", audience)."""
+    return Coalesce(
+        Subquery(Like.objects.filter(submission_id=OuterRef("submission_id")).values("submission_id")
+                 .annotate(n=Count("pk")).values("n")[:1]),
+        Value(0),
+    )
+
+
 def _audio_url(rendering_id) -> str | None:
     """``/files/audio/<uuid>/``: the file view applies the same visibility as the row (a ranked entry)."""
     return file_url(FileKind.AUDIO, rendering_id) if rendering_id else None
 
 
 _FIELDS = ("rank", "entrant_id", "entrant__username", "submission_id", "submission__title", "score", "automatic",
-           "submitted_at", "audio")
+           "judge_score", "judged", "likes", "submitted_at", "audio")
 _PART_FIELDS = ("submission__score__parts", "submission__score__style", "submission__score__realness")
 
 
@@ -91,6 +105,9 @@ def _row(values: dict, *, with_parts: bool) -> LeaderboardRow:
         "title": values["submission__title"],
         "score": values["score"],
         "automatic": values["automatic"],
+        "judge_score": values["judge_score"],
+        "judged": values["judged"],
+        "likes": values["likes"],
         "submitted_at": values["submitted_at"],
         "audio_url": _audio_url(values["audio"]),
     }
@@ -108,7 +125,7 @@ def leaderboard_rows(
     fields = (*_FIELDS, *_PART_FIELDS) if with_parts else _FIELDS
     rows = (
         _ranked_entries(challenge_id=challenge.pk)
-        .annotate(rank=Window(RowNumber(), order_by=ORDER), audio=_entry_audio())
+        .annotate(rank=Window(RowNumber(), order_by=ORDER), audio=_entry_audio(), likes=_entry_likes())
         .order_by(*ORDER)
         .values(*fields)[offset : offset + limit]
     )
@@ -143,17 +160,20 @@ def _own_row_sql() -> str:
     correlated count than PostgreSQL spends running it (1.7 ms against 0.9 ms: benchmarks/README.md)."""
     entry, submission = LeaderboardEntry._meta.db_table, Submission._meta.db_table
     user, rendering = get_user_model()._meta.db_table, Rendering._meta.db_table
+    like = Like._meta.db_table
     return f"""
-        SELECT e.id, e.entrant_id, e.submission_id, e.score, e.automatic, e.submitted_at,
+        SELECT e.id, e.entrant_id, e.submission_id, e.score, e.automatic, e.judge_score, e.judged, e.submitted_at,
                u.username AS entrant_name, s.title AS submission_title,
                (SELECT r.public_id FROM {rendering} r
                  WHERE r.submission_id = e.submission_id AND r.output_id IS NULL AND r.audio <> ''
                  LIMIT 1) AS audio_id,
+               (SELECT COUNT(*) FROM {like} k WHERE k.submission_id = e.submission_id) AS likes_count,
                1 + (SELECT COUNT(*) FROM {entry} a
                      WHERE a.challenge_id = e.challenge_id
-                       AND (a.score > e.score
+                       AND ((a.judged AND NOT e.judged)
+                            OR (a.judged = e.judged AND (a.score > e.score
                             OR (a.score = e.score AND (a.submitted_at < e.submitted_at
-                                OR (a.submitted_at = e.submitted_at AND a.submission_id < e.submission_id))))
+                                OR (a.submitted_at = e.submitted_at AND a.submission_id < e.submission_id))))))
                    ) AS rank_value
           FROM {entry} e
           JOIN {submission} s ON s.id = e.submission_id
@@ -175,6 +195,7 @@ def leaderboard_row_of(*, challenge: Challenge, user, with_parts: bool = False) 
         "rank": entry.rank_value, "entrant_id": entry.entrant_id, "entrant__username": entry.entrant_name,
         "submission_id": entry.submission_id, "submission__title": entry.submission_title, "score": entry.score,
         "automatic": entry.automatic, "submitted_at": entry.submitted_at, "audio": entry.audio_id,
+        "judge_score": entry.judge_score, "judged": bool(entry.judged), "likes": entry.likes_count,
     }
     if with_parts:
         score = Score.objects.values("parts", "style", "realness").get(submission_id=entry.submission_id)
@@ -190,8 +211,8 @@ def leaderboard_iter_all(*, challenge: Challenge) -> Iterator[dict]:
         .order_by(*ORDER)
         .values(
             "rank", "entrant_id", "entrant__username", "entrant__email", "submission_id", "submission__title",
-            "submission__kind", "score", "automatic", "submitted_at", "judged", "submission__score__style",
-            "submission__score__realness", "submission__score__flagged_copy",
+            "submission__kind", "score", "automatic", "judge_score", "submitted_at", "judged",
+            "submission__score__style", "submission__score__realness", "submission__score__flagged_copy",
         )
     )
     return rows.iterator(chunk_size=1000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from chartbusters.files import FileKind, file_url
 from evaluation.models import Rendering, Score
@@ -73,6 +73,8 @@ class SubmissionView:
     checkpoint_url: str | None
     access: Access
     outputs: list[OutputView] = field(default_factory=list)
+    disqualification_reason: str = ""  # the organizers' reason: the entrant and organizers only
+    likes: int = 0
 
     @property
     def in_progress(self) -> bool:
@@ -93,7 +95,9 @@ def _pianoroll_url(rendering: Rendering | None) -> str | None:
 
 
 def _queryset() -> QuerySet[Submission]:
-    return Submission.objects.select_related("challenge", "entrant", "score").prefetch_related(
+    return Submission.objects.select_related("challenge", "entrant", "score").annotate(
+        n_likes=Count("likes", distinct=True)
+    ).prefetch_related(
         Prefetch("renderings", queryset=Rendering.objects.filter(output__isnull=True), to_attr="entry_renderings"),
         Prefetch("outputs", queryset=SubmissionOutput.objects.select_related("rendering")),
     )
@@ -168,6 +172,8 @@ def submission_view(*, submission: Submission, access: Access, organizer: bool,
         checkpoint_url=_url(FileKind.CHECKPOINT, submission, checkpoint),
         access=access,
         outputs=outputs,
+        disqualification_reason=submission.disqualification_reason if (full and submission.disqualified) else "",
+        likes=getattr(submission, "n_likes", 0),
     )
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from chartbusters.challenges.models import Challenge
-from evaluation.models import LeaderboardEntry, LeaderboardVersion, Score
+from evaluation.models import JudgeAssignment, LeaderboardEntry, LeaderboardVersion, Score
 from submissions.models import Submission
 
 
@@ -26,12 +27,22 @@ def ranked_scores(*, challenge_id: int):
     )
 
 
+def _in_judging():
+    """The entry was given to judges: it stays its entrant's row (their other entries were not judged, so their
+    automatic score cannot be compared with a final score)."""
+    return Exists(JudgeAssignment.objects.filter(submission_id=OuterRef("submission_id")))
+
+
+BEST_ORDER = ("-in_judging", "-final", "submission__created_at", "submission_id")
+
+
 def _best_score(*, challenge_id: int, entrant_id: int) -> Score | None:
     return (
         ranked_scores(challenge_id=challenge_id)
         .filter(submission__entrant_id=entrant_id)
+        .annotate(in_judging=_in_judging())
         .select_related("submission")
-        .order_by("-final", "submission__created_at", "submission_id")
+        .order_by(*BEST_ORDER)
         .first()
     )
 
@@ -65,6 +76,7 @@ def leaderboard_entry_refresh(*, challenge_id: int, entrant_id: int) -> Leaderbo
             "automatic": best.automatic,
             "submitted_at": best.submission.created_at,
             "judged": bool(best.parts.get("judges")),
+            "judge_score": best.parts.get("judge_score") if best.parts.get("judges") else None,
         },
     )
     return entry
@@ -87,7 +99,8 @@ def leaderboard_rebuild(*, challenge_id: int) -> int:
     scores = (
         ranked_scores(challenge_id=challenge_id)
         .select_related("submission")
-        .order_by("submission__entrant_id", "-final", "submission__created_at", "submission_id")
+        .annotate(in_judging=_in_judging())
+        .order_by("submission__entrant_id", *BEST_ORDER)
         .only("submission_id", "final", "automatic", "parts", "submission__entrant_id", "submission__created_at")
     )
     for score in scores.iterator(chunk_size=2000):
@@ -102,6 +115,7 @@ def leaderboard_rebuild(*, challenge_id: int) -> int:
                 automatic=best.automatic,
                 submitted_at=best.submission.created_at,
                 judged=bool(best.parts.get("judges")),
+                judge_score=best.parts.get("judge_score") if best.parts.get("judges") else None,
             )
             for entrant_id, best in best_by_entrant.items()
         ],

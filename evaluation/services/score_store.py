@@ -20,10 +20,15 @@ NOT_FLAGGED = "Submission {submission_id} is not flagged as a copy, so there is 
 
 
 def judge_score(judges: list[dict]) -> float | None:
-    """Mean judge score: 20 * mean rubric mark of each judge, averaged over judges; None when nobody judged."""
+    """Mean judge score: each judge's score averaged over judges; None when nobody judged. A judge's score is
+    ``"score"`` when given (raw or leniency-adjusted, as the organizers chose: evaluation.selectors.judging), else
+    20 * their mean rubric mark (the raw score)."""
     if not judges:
         return None
-    per_judge = [20.0 * sum(j[name] for name in RUBRIC) / len(RUBRIC) for j in judges]
+    per_judge = [
+        float(j["score"]) if j.get("score") is not None else 20.0 * sum(j[name] for name in RUBRIC) / len(RUBRIC)
+        for j in judges
+    ]
     return sum(per_judge) / len(per_judge)
 
 
@@ -106,9 +111,10 @@ def score_clear_copy_flag(*, submission_id: int, cleared_by) -> Score:
 
 
 @transaction.atomic
-def score_record_judging(*, submission_id: int, judges: list[dict]) -> Score:
-    """Store every judge's rubric ({"judge": id, "originality", "balance", "emotion": 1-5, "comment"}) and the
-    final score that follows from it; the leaderboard row follows."""
+def score_record_judging(*, submission_id: int, judges: list[dict], mode: str = "raw") -> Score:
+    """Store every judge's rubric ({"judge": id, "originality", "balance", "emotion": 1-5, "comment", and "score":
+    the judge score used, raw or leniency-adjusted as ``mode`` says}) and the final score that follows from it;
+    the leaderboard row follows."""
     for judge in judges:
         for name in RUBRIC:
             value = judge.get(name)
@@ -119,7 +125,7 @@ def score_record_judging(*, submission_id: int, judges: list[dict]) -> Score:
     ).first()
     if score is None:
         raise ValueError(NO_SCORE_TO_JUDGE.format(submission_id=submission_id))
-    score.parts = {**score.parts, "judges": list(judges), "judge_score": judge_score(judges)}
+    score.parts = {**score.parts, "judges": list(judges), "judge_score": judge_score(judges), "judge_scores": mode}
     score.final = final_score(
         automatic=score.automatic, judges=judges, alpha=score.submission.challenge.alpha
     )

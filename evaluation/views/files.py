@@ -21,6 +21,7 @@ from chartbusters.api.errors import ApiError
 from chartbusters.api.schema import ErrorResponseSerializer
 from chartbusters.files import CONTENT_TYPES, FileKind, file_response
 from evaluation.selectors.files import file_get_for_viewer
+from evaluation.services.audience import listen_record
 
 FILE_NOT_FOUND_MESSAGE = "There is no such file that you may read."
 
@@ -51,4 +52,5 @@ class FileDownloadApi(APIView):
         stored = file_get_for_viewer(user=request.user, kind=kind, token=token)
         if stored is None:
             raise ApiError("not_found", FILE_NOT_FOUND_MESSAGE, status=status.HTTP_404_NOT_FOUND)
+        listen_record(user=request.user, kind=kind, token=token)  # audio fetched: the user may now like the entry
         return file_response(stored)

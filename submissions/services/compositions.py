@@ -38,3 +38,34 @@ def composition_create(*, owner, title: str, midi: UploadedFile | bytes, filenam
         composition.midi.storage.delete(composition.midi.name)
         raise
     return composition
+
+
+COMPOSITION_NOT_FOUND_MESSAGE = "You have no saved composition #{id}."
+
+
+def _own_locked(*, owner, composition_id: int) -> Composition:
+    composition = Composition.objects.select_for_update().filter(owner=owner, pk=composition_id).first()
+    if composition is None:
+        raise EntryRefusedError("composition_not_found", COMPOSITION_NOT_FOUND_MESSAGE.format(id=composition_id),
+                                status=404)
+    return composition
+
+
+@transaction.atomic
+def composition_rename(*, owner, composition_id: int, title: str) -> Composition:
+    composition = _own_locked(owner=owner, composition_id=composition_id)
+    if not title.strip():
+        raise EntryRefusedError("title_required", COMPOSITION_TITLE_REQUIRED_MESSAGE, status=422)
+    composition.title = title.strip()[:200]
+    composition.full_clean(exclude=["midi"])
+    composition.save(update_fields=["title"])
+    return composition
+
+
+@transaction.atomic
+def composition_delete(*, owner, composition_id: int) -> None:
+    """Delete the row, then (once committed) its file. Entries made from it keep their own copy of the MIDI."""
+    composition = _own_locked(owner=owner, composition_id=composition_id)
+    storage, name = composition.midi.storage, composition.midi.name
+    composition.delete()
+    transaction.on_commit(lambda: storage.delete(name))

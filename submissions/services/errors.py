@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chartbusters.errors import ApplicationError
 
-class EntryRefusedError(Exception):
+
+class EntryRefusedError(ApplicationError):
     """An entry the platform will not take: ``code`` is stable, ``message`` a sentence a person can act on.
 
     ``status`` is the HTTP status an API answers with (401, 403, 404, 413, 422, 429). ``retry_at`` is set for a
@@ -13,14 +15,8 @@ class EntryRefusedError(Exception):
     """
 
     def __init__(self, code: str, message: str, *, status: int, retry_at: datetime | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+        super().__init__(code, message, status=status)
         self.retry_at = retry_at
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class IllegalTransitionError(Exception):

@@ -188,6 +188,24 @@ def _check_weights(checkpoint_file: UploadedFile, config: dict) -> None:
         raise _engine_refusal(exc) from exc
 
 
+def checkpoint_upload_check(*, checkpoint_file: UploadedFile | None, config) -> dict:
+    """The checks a Melody Harvest entry's checkpoint gets (size, config bounds, a generator architecture, every
+    tensor's name/shape/dtype, finite values; never unpickled), for any upload of a checkpoint (the studio's own
+    models too); returns the config as a dict. EntryRefusedError (413/422) names the problem."""
+    if checkpoint_file is None:
+        raise EntryRefusedError("checkpoint_required", CHECKPOINT_REQUIRED_MESSAGE, status=422)
+    if config is None:
+        raise EntryRefusedError("config_required", CONFIG_REQUIRED_MESSAGE, status=422)
+    if checkpoint_file.size is not None and checkpoint_file.size > MAX_CHECKPOINT_BYTES:
+        raise EntryRefusedError(
+            "too_large", CHECKPOINT_TOO_LARGE_MESSAGE.format(found=checkpoint_file.size, limit=MAX_CHECKPOINT_BYTES),
+            status=413,
+        )
+    config_dict = parse_checkpoint_config(config)
+    _check_weights(checkpoint_file, config_dict)
+    return config_dict
+
+
 def submission_create_checkpoint(
     *, challenge: Challenge, entrant, title: str, description: str = "", licence_accepted: bool,
     checkpoint_file: UploadedFile | None, config: UploadedFile | bytes | str | dict | None, model_card: str,
@@ -206,13 +224,7 @@ def submission_create_checkpoint(
         raise EntryRefusedError(
             "model_card_required", MODEL_CARD_TOO_SHORT_MESSAGE.format(words=MODEL_CARD_MIN_WORDS), status=422
         )
-    if checkpoint_file.size is not None and checkpoint_file.size > MAX_CHECKPOINT_BYTES:
-        raise EntryRefusedError(
-            "too_large", CHECKPOINT_TOO_LARGE_MESSAGE.format(found=checkpoint_file.size, limit=MAX_CHECKPOINT_BYTES),
-            status=413,
-        )
-    config_dict = parse_checkpoint_config(config)
-    _check_weights(checkpoint_file, config_dict)
+    config_dict = checkpoint_upload_check(checkpoint_file=checkpoint_file, config=config)
 
     def build(stored: list[FieldFile]) -> Submission:
         submission = Submission(

@@ -10,6 +10,7 @@ from submissions.models import Submission
 from submissions.selectors import user_organizes
 from submissions.services.errors import IllegalTransitionError, NotOrganizerError
 from submissions.services.hooks import SubmissionEvent, submission_event_notify
+from submissions.services.notifications import submission_notify_disqualified
 
 Status = Submission.Status
 
@@ -89,6 +90,7 @@ def submission_disqualify(*, submission_id: int, disqualified_by, reason: str) -
         "disqualified", "disqualified_at", "disqualified_by", "disqualification_reason", "updated_at",
     ])
     submission_event_notify(submission=submission, event=SubmissionEvent.DISQUALIFIED)
+    submission_notify_disqualified(submission=submission)
     return submission
 
 

@@ -1,4 +1,5 @@
-"""E-mails to the entrant when an entry is scored or fails; sent once the transaction commits."""
+"""E-mails to the entrant when an entry is scored, fails, is disqualified or its results are published; sent once
+the transaction commits. Every e-mail links to its entry (``settings.SITE_URL`` + the entry's page)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,26 @@ logger = logging.getLogger(__name__)
 SCORED_SUBJECT = "Your entry \u201c{title}\u201d to {challenge} has been scored"
 SCORED_BODY = (
     "Hello {name},\n\nyour entry \u201c{title}\u201d to the challenge \u201c{challenge}\u201d has been scored.\n"
-    "See its score and how it was computed on Chartbusters (entry #{id}).\n"
+    "See its score and how it was computed on Chartbusters (entry #{id}):\n{url}\n"
 )
 FAILED_SUBJECT = "Your entry \u201c{title}\u201d to {challenge} could not be scored"
 FAILED_BODY = (
     "Hello {name},\n\nyour entry \u201c{title}\u201d to the challenge \u201c{challenge}\u201d could not be scored:\n\n"
-    "{error}\n\n{quota_note}"
+    "{error}\n\n{quota_note}\n\nThe entry: {url}\n"
+)
+DISQUALIFIED_SUBJECT = "Your entry \u201c{title}\u201d to {challenge} has been disqualified"
+DISQUALIFIED_BODY = (
+    "Hello {name},\n\nthe organizers of \u201c{challenge}\u201d disqualified your entry \u201c{title}\u201d "
+    "(entry #{id}). Their reason:\n\n{reason}\n\nThe entry no longer ranks. See it here:\n{url}\n"
+)
+RESULTS_SUBJECT = "The results of {challenge} are published"
+RESULTS_BODY_JUDGED = (
+    "Hello {name},\n\nthe results of \u201c{challenge}\u201d are published. The judges' marks and comments on your "
+    "entry \u201c{title}\u201d (entry #{id}) and its final score are on its page:\n{url}\n"
+)
+RESULTS_BODY_UNJUDGED = (
+    "Hello {name},\n\nthe results of \u201c{challenge}\u201d are published. Your entry \u201c{title}\u201d "
+    "(entry #{id}) was not among the entries the judges reviewed; its final score is its automatic score:\n{url}\n"
 )
 QUOTA_NOTE_NOT_COUNTED = "This entry does not count against your quota."
 QUOTA_NOTE_COUNTED = "This entry counts against your quota."
@@ -35,7 +50,14 @@ def _context(submission: Submission) -> dict:
         "name": entrant.get_full_name() or entrant.get_username(),
         "error": submission.error,
         "quota_note": QUOTA_NOTE_COUNTED if submission.counts_against_quota else QUOTA_NOTE_NOT_COUNTED,
+        "url": entry_url(submission.pk),
+        "reason": submission.disqualification_reason,
     }
+
+
+def entry_url(submission_id: int) -> str:
+    """The entry's page, as an absolute address for e-mails."""
+    return f"{settings.SITE_URL}/submissions/{submission_id}/"
 
 
 def _send_on_commit(*, to: str, subject: str, body: str) -> None:
@@ -58,3 +80,20 @@ def submission_notify_finished(*, submission: Submission) -> None:
         _send_on_commit(to=to, subject=SCORED_SUBJECT.format(**ctx), body=SCORED_BODY.format(**ctx))
     elif submission.status == Submission.Status.FAILED:
         _send_on_commit(to=to, subject=FAILED_SUBJECT.format(**ctx), body=FAILED_BODY.format(**ctx))
+
+
+def submission_notify_disqualified(*, submission: Submission) -> None:
+    """Tell the entrant that an organizer disqualified their entry, with the organizer's reason and a link."""
+    to = submission.entrant.email
+    if to:
+        ctx = _context(submission)
+        _send_on_commit(to=to, subject=DISQUALIFIED_SUBJECT.format(**ctx), body=DISQUALIFIED_BODY.format(**ctx))
+
+
+def submission_notify_results(*, submission: Submission, judged: bool) -> None:
+    """Tell the entrant that the challenge's results are published (judged or not), with a link to the entry."""
+    to = submission.entrant.email
+    if to:
+        ctx = _context(submission)
+        body = RESULTS_BODY_JUDGED if judged else RESULTS_BODY_UNJUDGED
+        _send_on_commit(to=to, subject=RESULTS_SUBJECT.format(**ctx), body=body.format(**ctx))

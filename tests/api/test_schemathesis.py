@@ -7,6 +7,7 @@ runs in about a minute on 2 cores. Raise it locally to dig deeper: ``SCHEMATHESI
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 
@@ -77,9 +78,36 @@ def _entrant_id() -> int:
     return get_user_model().objects.get(username="entrant").pk
 
 
+STUDIO_NOTES = json.dumps({"tempo": 120, "time_signature": [4, 4], "tracks": [
+    {"name": "melody", "program": 0, "is_drum": False, "notes": [[60 + i % 5, 4 * i, 4, 90] for i in range(8)]}]})
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory) -> dict:
+    from tests.submissions.conftest import tiny_arcnn_checkpoint
+
+    weights, config = tiny_arcnn_checkpoint(tmp_path_factory.mktemp("ckpt"))
+    return {"checkpoint": weights.read_bytes(), "config": json.dumps(config).encode()}
+
+
+def _valid_studio_body(path: str, tiny_checkpoint) -> dict | None:
+    """The studio's uploads: a schema-valid form is rarely music (random notes, params, weights), so positive cases
+    send real music and a real checkpoint, as the log-in sends real credentials; negative cases stay fuzzed."""
+    return {
+        "/api/generate/": lambda: {"model": "arcnn", "notes": STUDIO_NOTES, "params": "{}"},
+        "/api/studio/notes/": lambda: {"sample": "twinkle"},
+        "/api/studio/save/": lambda: {"title": "A tune", "notes": STUDIO_NOTES},
+        "/api/models/": lambda: {"name": "mine", **tiny_checkpoint},
+    }.get(path, lambda: None)()
+
+
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=MAX_EXAMPLES, derandomize=True)
-def test_the_api_matches_its_schema(case, entrant_token):
+def test_the_api_matches_its_schema(case, entrant_token, tiny_checkpoint):
     if case.operation.path == "/api/auth/token/" and not case.meta.generation.mode.is_negative:
         case.body = {"username": "entrant", "password": TEST_PASSWORD}  # valid data: real credentials
+    if case.operation.method.upper() == "POST" and not case.meta.generation.mode.is_negative:
+        body = _valid_studio_body(case.operation.path, tiny_checkpoint)
+        if body is not None:
+            case.body = body
     case.call_and_validate(headers={"Authorization": f"Token {entrant_token}"}, checks=ALL_CHECKS)

@@ -65,7 +65,7 @@ def test_generate_refuses_bad_requests(tiny_checkpoint, melody_path, tmp_path):
     _, error = run_error("generate", "tiny", str(melody_path), "-o", out, "--checkpoint", str(tiny_checkpoint),
                          "--param", "colour=blue")
     assert error["code"] == "unknown_param"
-    _, error = run_error("generate", "gan", str(melody_path), "-o", out)
+    _, error = run_error("generate", "transformer", str(melody_path), "-o", out)
     assert error["code"] == "not_available"
     _, error = run_error("generate", "discriminator", str(melody_path), "-o", out)
     assert error["code"] == "not_a_generator"

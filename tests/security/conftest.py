@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chartbusters.accounts.roles import Role
 from chartbusters.challenges.models import Challenge
+from evaluation.models import JudgeAssignment
 from submissions.services.moderation import submission_disqualify
 from tests.factories import (
     ChallengeFactory,
@@ -88,6 +89,8 @@ class World:
     input_melody: object
     reference: object
     composition: object  # the entrant's saved composition
+    assignment: object = None  # the judge's review of the ranked entry (entry #1)
+    job: object = None  # the entrant's finished studio job (input, output MIDI and audio)
 
     def values(self) -> dict:
         return {
@@ -98,7 +101,8 @@ class World:
             "failed_uuid": self.failed.public_id, "checkpoint_uuid": self.checkpoint.public_id,
             "output_uuid": self.output.public_id, "output_audio": self.output_rendering.public_id,
             "input_uuid": self.input_melody.public_id, "reference_uuid": self.reference.public_id,
-            "composition_uuid": self.composition.public_id,
+            "composition_uuid": self.composition.public_id, "composition_id": self.composition.pk,
+            "assignment": self.assignment.pk, "job": self.job.pk, "job_uuid": self.job.public_id,
         }
 
 
@@ -122,10 +126,29 @@ def world(db, media_root, cast) -> World:
     disqualified = entry_score(entry_create(challenge=challenge, entrant=entrant, title="Copied"), automatic=99.0)
     submission_disqualify(submission_id=disqualified.pk, disqualified_by=cast["organizer"], reason="A copy.")
     others = entry_score(entry_create(challenge=challenge, entrant=cast["other"], title="Their piece"), automatic=70.0)
+    assignment = JudgeAssignment.objects.create(challenge=challenge, submission=ranked, judge=cast["judge"], round=1,
+                                                entry_number=1)
     return World(
+        assignment=assignment,
         challenge=challenge, ranked=ranked, ranked_rendering=rendering_create(ranked), checkpoint=checkpoint,
         output=output, output_rendering=output_rendering, failed=failed, disqualified=disqualified, others=others,
         input_melody=input_melody_create(challenge, name=HIDDEN_INPUT_NAME),
         reference=reference_file_create(challenge, name=REFERENCE_NAME),
         composition=composition_create_for(entrant, original_filename=ORIGINAL_FILENAME),
+        job=studio_job_create(entrant),
     )
+
+
+def studio_job_create(owner):
+    """A finished studio job of ``owner``'s: input, output MIDI and audio stored."""
+    from django.core.files.base import ContentFile
+
+    from generation.models import GenerationJob
+    from tests.submissions.conftest import midi_bytes
+
+    job = GenerationJob(owner=owner, model_name="arcnn", seed=1, status="done", progress=100)
+    job.input_midi.save("in.mid", ContentFile(midi_bytes()), save=False)
+    job.output_midi.save("out.mid", ContentFile(midi_bytes(pitch=62)), save=False)
+    job.audio.save("a.mp3", ContentFile(b"ID3 not really audio"), save=False)
+    job.save()
+    return job

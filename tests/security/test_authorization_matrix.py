@@ -39,6 +39,11 @@ ORGANIZERS = "404 404 404 404 200 404 200"
 OWNER = "404 200 404 404 404 404 200"
 CSV = "401 403 403 403 200 403 200"
 NEVER = "302 403 403 403 403 403 403"
+JUDGE_ONLY = "302 404 404 200 404 404 404"  # the judge's own review: not even superusers (they see the overview)
+API_JUDGE_ONLY = "401 404 404 200 404 404 404"
+REVIEW_FILE = "404 404 404 200 404 404 404"
+API_OWNER = "401 200 404 404 404 404 200"
+API_BAD_FORM = "401 400 400 400 400 400 400"
 
 # (what, method, URL, {phase: statuses}); a phase left out has the open phase's statuses.
 MATRIX = [
@@ -87,6 +92,41 @@ MATRIX = [
     ("hidden input melody", "GET", "/files/input/{input_uuid}/", {"open": ORGANIZERS}),
     ("reference file", "GET", "/files/reference/{reference_uuid}/", {"open": ORGANIZERS}),
     ("saved composition", "GET", "/files/composition/{composition_uuid}/", {"open": OWNER}),
+    # Judging: a judge's queue and entry (theirs only), the organizers' overview, likes (the world's judge has one
+    # review, of the entrant's ranked entry; a POST here is a draft with no marks, refused once results are out).
+    ("judging queue page", "GET", "/judging/", {"open": LOGGED_IN}),
+    ("judge's entry page", "GET", "/judging/assignments/{assignment}/", {"open": JUDGE_ONLY}),
+    ("judging overview page", "GET", "/judging/{slug}/", {"open": "302 404 404 404 200 404 200"}),
+    ("judge's entry audio", "GET", "/judging/assignments/{assignment}/files/audio-0/", {"open": REVIEW_FILE}),
+    ("judge's entry MIDI", "GET", "/judging/assignments/{assignment}/files/midi/", {"open": REVIEW_FILE}),
+    ("API judge's assignments", "GET", "/api/judging/assignments/", {"open": API_LOGGED_IN}),
+    ("API judge's assignment", "GET", "/api/judging/assignments/{assignment}/", {"open": API_JUDGE_ONLY}),
+    ("API score an assignment", "POST", "/api/judging/assignments/{assignment}/score/",
+     {"open": API_JUDGE_ONLY, "published": "401 404 404 409 404 404 404"}),
+    # Likes: everyone signed in fetched the entry's audio above (a listen), so the page's like (a redirect back
+    # with a message) counts for all but the entrant (own entry) and the judge; the API's second like is then 409.
+    ("like page", "POST", "/submissions/{ranked}/like/", {"open": "302 302 302 302 302 302 302"}),
+    ("API like", "POST", "/api/submissions/{ranked}/like/", {"open": "401 403 409 403 409 409 409"}),
+    # The studio: a job and its files are its owner's (and superusers'); the forms here lack a model or a source
+    # (400: past every permission).
+    ("studio page", "GET", "/studio/", {"open": LOGGED_IN}),
+    ("API generate", "POST", "/api/generate/", {"open": API_BAD_FORM}),
+    ("API jobs", "GET", "/api/jobs/", {"open": API_LOGGED_IN}),
+    ("API job", "GET", "/api/jobs/{job}/", {"open": API_OWNER}),
+    ("API job notes", "GET", "/api/jobs/{job}/notes/", {"open": API_OWNER}),
+    ("API studio models", "GET", "/api/studio/models/", {"open": API_LOGGED_IN}),
+    ("API studio notes", "POST", "/api/studio/notes/", {"open": API_BAD_FORM}),
+    ("API studio save", "POST", "/api/studio/save/", {"open": API_BAD_FORM}),
+    ("API own models", "GET", "/api/models/", {"open": API_LOGGED_IN}),
+    ("API own model upload", "POST", "/api/models/", {"open": API_BAD_FORM}),
+    ("studio input MIDI", "GET", "/files/job-input/{job_uuid}/", {"open": OWNER}),
+    ("studio output MIDI", "GET", "/files/job-output/{job_uuid}/", {"open": OWNER}),
+    ("studio audio", "GET", "/files/job-audio/{job_uuid}/", {"open": OWNER}),
+    # My compositions: only the owner's rename goes through (submit names no challenge here: 404 for all); the
+    # delete comes last, as it removes the composition.
+    ("rename composition", "POST", "/compositions/{composition_id}/rename/", {"open": "302 302 404 404 404 404 404"}),
+    ("submit composition", "POST", "/compositions/{composition_id}/submit/", {"open": "302 404 404 404 404 404 404"}),
+    ("delete composition", "POST", "/compositions/{composition_id}/delete/", {"open": "302 302 404 404 404 404 404"}),
 ]
 
 BLIND_SECRETS = (ENTRANT_NAME, ENTRANT_EMAIL, ORIGINAL_FILENAME)
@@ -147,6 +187,14 @@ def test_the_matrix_covers_every_route():
         "api/challenges/", "api/challenges/<slug:slug>/", "api/challenges/<slug:slug>/leaderboard/",
         "api/challenges/<slug:slug>/leaderboard.csv", "api/submissions/", "api/submissions/<int:submission_id>/",
         "api/challenges/<slug:slug>/submissions/", "files/<slug:kind>/<uuid:token>/",
+        "judging/", "judging/assignments/<int:assignment_id>/", "judging/<slug:slug>/",
+        "judging/assignments/<int:assignment_id>/files/<slug:name>/",
+        "api/judging/assignments/", "api/judging/assignments/<int:assignment_id>/",
+        "api/judging/assignments/<int:assignment_id>/score/", "submissions/<int:submission_id>/like/",
+        "api/submissions/<int:submission_id>/like/",
+        "studio/", "api/generate/", "api/jobs/", "api/jobs/<int:job_id>/", "api/jobs/<int:job_id>/notes/",
+        "api/studio/models/", "api/studio/notes/", "api/studio/save/", "api/models/",
+        "compositions/<int:pk>/rename/", "compositions/<int:pk>/submit/", "compositions/<int:pk>/delete/",
     }
     assert routes - out_of_scope == covered, "a new route: add it to MATRIX (and here)"
 

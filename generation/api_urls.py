@@ -1,0 +1,27 @@
+"""API routes of the studio (included under /api/)."""
+
+from django.urls import path
+
+from generation.api.views import (
+    CheckpointListCreateApi,
+    GenerateApi,
+    JobDetailApi,
+    JobListApi,
+    JobNotesApi,
+    ModelCatalogApi,
+    NotesFromMidiApi,
+    SaveApi,
+)
+
+app_name = "generation-api"
+
+urlpatterns = [
+    path("generate/", GenerateApi.as_view(), name="generate"),
+    path("jobs/", JobListApi.as_view(), name="jobs"),
+    path("jobs/<int:job_id>/", JobDetailApi.as_view(), name="job"),
+    path("jobs/<int:job_id>/notes/", JobNotesApi.as_view(), name="job-notes"),
+    path("studio/models/", ModelCatalogApi.as_view(), name="studio-models"),
+    path("studio/notes/", NotesFromMidiApi.as_view(), name="studio-notes"),
+    path("studio/save/", SaveApi.as_view(), name="studio-save"),
+    path("models/", CheckpointListCreateApi.as_view(), name="models"),
+]

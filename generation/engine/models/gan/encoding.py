@@ -1,0 +1,163 @@
+"""The GAN's view of music, in numpy (no torch): each voice as one line (a pitch or a rest per step, and onsets),
+meter flags, the one-hot tracks the networks read, and the per-track measures training plots and benchmarks report.
+
+A line is ``pitch`` (T,) int (``REST`` = -1 where the voice is silent) and ``onset`` (T,) bool (a note starts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generation.engine.representation import STEPS_PER_BEAT, notes_to_roll, roll_to_notes
+
+REST = -1
+TRACK_MEASURES = ("in_key_rate", "pitches_used", "polyphony", "empty_bar_rate")
+
+
+# ------------------------------------------------------------------------------------------------------ lines
+def top_line(roll: np.ndarray, onsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 128) roll (+ onsets) -> the highest sounding pitch per step and where a note of that line starts."""
+    roll = np.asarray(roll, dtype=bool)
+    sounding = roll.any(axis=1)
+    pitch = np.where(sounding, 127 - np.argmax(roll[:, ::-1], axis=1), REST)
+    previous = np.concatenate([[REST], pitch[:-1]])
+    onset = sounding & (pitch != previous)
+    if onsets is not None:
+        struck = np.asarray(onsets, dtype=bool)[np.arange(len(pitch)), np.maximum(pitch, 0)]
+        onset |= sounding & struck
+    return pitch.astype(np.int64), onset
+
+
+def line_to_roll(pitch: np.ndarray, onset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A line -> (roll, onsets), both bool (T, 128); a note starts where the pitch changes or an onset is set."""
+    pitch, onset = np.asarray(pitch), np.asarray(onset, dtype=bool)
+    sounding = pitch >= 0
+    previous = np.concatenate([[REST], pitch[:-1]])
+    starts = np.nonzero(sounding & ((pitch != previous) | onset))[0]
+    ends = np.append(starts[1:], len(pitch))
+    # a note ends at the next start or at the first rest after it
+    rest_steps = np.append(np.nonzero(~sounding)[0], len(pitch))
+    first_rest = rest_steps[np.searchsorted(rest_steps, starts)]
+    ends = np.minimum(ends, first_rest)
+    return notes_to_roll(pitch[starts], starts, ends, len(pitch))
+
+
+def fold_into_range(pitch: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Pitches outside low..high (inclusive) moved by whole octaves to the nearest octave inside; rests kept."""
+    pitch = np.asarray(pitch).copy()
+    below, above = (pitch >= 0) & (pitch < low), pitch > high
+    pitch[below] += 12 * np.ceil((low - pitch[below]) / 12).astype(np.int64)
+    pitch[above] -= 12 * np.ceil((pitch[above] - high) / 12).astype(np.int64)
+    return pitch
+
+
+def model_shift(pitch: np.ndarray, center: int) -> int:
+    """Semitones that move a melody line into the model's key and register: its estimated key (Krumhansl-Schmuckler
+    on the line, durations weighted) to C major or A minor, then by whole octaves so its median pitch is nearest
+    ``center``. Training pieces and the sampler's melodies are moved alike, so the model sees one key."""
+    sounding = pitch[pitch >= 0]
+    if not len(sounding):
+        return 0
+    root, mode = key_of_histogram(np.bincount(sounding % 12, minlength=12).astype(np.float64))
+    to_c = ((0 if mode == "major" else 9) - root) % 12  # 0..11 semitones up to C major / A minor
+    median = float(np.median(sounding))
+    return min((to_c + 12 * k for k in range(-11, 12)), key=lambda s: (abs(median + s - center), abs(s)))
+
+
+def melody_for_model(pitch: np.ndarray, config) -> tuple[np.ndarray, int]:
+    """A melody line moved by ``model_shift`` (to C major / A minor, median near ``config.melody_center``), then
+    folded into the model's range (``lowest_pitch``, ``n_pitches``): (the line the model reads, the shift)."""
+    shift = model_shift(pitch, config.melody_center)
+    moved = np.where(pitch >= 0, pitch + shift, REST)
+    return fold_into_range(moved, config.lowest_pitch, config.lowest_pitch + config.n_pitches - 1), shift
+
+
+def meter_flags(n_steps: int, steps_per_bar: int) -> np.ndarray:
+    """(T, 2) float32: beat starts (every quarter note) and bar starts (every ``steps_per_bar`` steps)."""
+    step = np.arange(n_steps)
+    return np.stack([step % STEPS_PER_BEAT == 0, step % max(1, steps_per_bar) == 0], axis=1).astype(np.float32)
+
+
+def one_hot(pitch: np.ndarray, onset: np.ndarray, lowest_pitch: int, n_pitches: int) -> np.ndarray:
+    """Lines (..., T) -> tracks (..., T, n_pitches + 2) float32: pitch one-hot, rest, onset. Pitches must be in
+    range (``fold_into_range`` first)."""
+    pitch = np.asarray(pitch)
+    index = np.where(pitch >= 0, pitch - lowest_pitch, n_pitches)
+    if ((index < 0) | (index > n_pitches)).any():
+        raise ValueError("pitch outside the model's range")
+    out = np.zeros((*pitch.shape, n_pitches + 2), dtype=np.float32)
+    np.put_along_axis(out, index[..., None], 1.0, axis=-1)
+    out[..., -1] = np.asarray(onset, dtype=np.float32) * (pitch >= 0)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------ measures
+# Krumhansl-Kessler key profiles (tonic first); the key is the rotation best correlated with the duration-weighted
+# pitch-class histogram (Krumhansl-Schmuckler), as the platform's scoring estimates it.
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+_MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+_MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)  # natural minor, as muspy's pitch_in_scale_rate
+
+
+def estimate_key(roll: np.ndarray) -> tuple[int, str]:
+    """(root pitch class, "major" | "minor") of a (T, 128) roll (sounding steps weighted by duration)."""
+    histogram = np.asarray(roll, dtype=np.float64).sum(axis=0).reshape(-1)
+    return key_of_histogram(np.bincount(np.arange(128) % 12, weights=histogram[:128], minlength=12))
+
+
+def _standardized(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean(axis=-1, keepdims=True)) / x.std(axis=-1, keepdims=True)
+
+
+# the 24 key profiles (12 major rotations, then 12 minor), standardized: Pearson r = mean of products
+_KEY_PROFILES = _standardized(np.stack([np.roll(_MAJOR_PROFILE, r) for r in range(12)]
+                                       + [np.roll(_MINOR_PROFILE, r) for r in range(12)]))
+
+
+def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
+    """(root, mode) best correlated with a 12-bin pitch-class histogram (C major when it is flat)."""
+    histogram = np.asarray(histogram, dtype=np.float64)
+    if histogram.std() == 0:
+        return 0, "major"
+    best = int(np.argmax(_KEY_PROFILES @ _standardized(histogram) / 12))  # first of equals: major before minor
+    return best % 12, "major" if best < 12 else "minor"
+
+
+def scale_pitch_classes(root: int, mode: str) -> np.ndarray:
+    """bool (12,): the pitch classes of the key's scale."""
+    mask = np.zeros(12, dtype=bool)
+    mask[[(root + d) % 12 for d in (_MAJOR_SCALE if mode == "major" else _MINOR_SCALE)]] = True
+    return mask
+
+
+def track_measures(roll: np.ndarray, onsets: np.ndarray | None, key: tuple[int, str],
+                   steps_per_bar: int, n_steps: int | None = None) -> dict[str, float]:
+    """The four per-track measures of issue 11 for one (T, 128) track (NaN where undefined: an empty track):
+    in_key_rate (share of notes in ``key``'s scale), pitches_used (distinct pitches), polyphony (mean pitches
+    sounding over steps where any sounds), empty_bar_rate (share of the piece's bars where the track is silent)."""
+    roll = np.asarray(roll, dtype=bool)
+    n_steps = roll.shape[0] if n_steps is None else n_steps
+    pitches, _starts, _ends = roll_to_notes(roll, onsets)
+    counts = roll.sum(axis=1)
+    n_bars = max(1, -(-n_steps // steps_per_bar))
+    padded = np.zeros(n_bars * steps_per_bar, dtype=bool)
+    padded[: min(n_steps, len(counts))] = counts[:n_steps] > 0
+    return {
+        "in_key_rate": float(scale_pitch_classes(*key)[pitches % 12].mean()) if len(pitches) else float("nan"),
+        "pitches_used": float(len(np.unique(pitches))),
+        "polyphony": float(counts[counts > 0].mean()) if (counts > 0).any() else float("nan"),
+        "empty_bar_rate": float(1.0 - padded.reshape(n_bars, steps_per_bar).any(axis=1).mean()),
+    }
+
+
+def mean_measures(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of each measure over pieces, NaNs skipped."""
+    return {name: float(np.nanmean([row[name] for row in rows])) if rows else float("nan")
+            for name in TRACK_MEASURES}
+
+
+def relative_difference(generated: float, real: float) -> float:
+    """|generated - real| / |real|; where the real value is 0, the absolute difference."""
+    return abs(generated - real) / abs(real) if real else abs(generated - real)
+

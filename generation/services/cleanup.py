@@ -1,0 +1,75 @@
+"""The studio's reapers (registered with chartbusters.jobs from GenerationConfig.ready, run by the periodic task
+``chartbusters.reap_stuck_jobs`` every ``JOB_REAPER_INTERVAL_SECONDS``):
+
+- ``generation_job_fail_stuck``: a running job with no update for ``STUDIO_JOB_STUCK_AFTER_SECONDS`` (its worker
+  died or hung past the task's hard limit) and a job no worker picked up within
+  ``STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS`` fail with a sentence saying so.
+- ``generation_job_delete_expired``: jobs not saved are deleted with their files ``STUDIO_JOB_KEEP_HOURS`` after
+  they were made (saved ones are kept: saving stores the piece as a composition and keeps its history).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from generation.models import GenerationJob
+from generation.services.running import job_mark_failed
+
+logger = logging.getLogger(__name__)
+Status = GenerationJob.Status
+
+STUCK_RUNNING_MESSAGE = "The worker stopped responding while generating; please generate again."
+STUCK_QUEUED_MESSAGE = "No worker picked this generation up within {minutes} minutes; please generate again later."
+DELETE_BATCH = 500
+
+
+def generation_job_fail_stuck(now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    running_cutoff = now - timedelta(seconds=settings.STUDIO_JOB_STUCK_AFTER_SECONDS)
+    queued_cutoff = now - timedelta(seconds=settings.STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS)
+    stuck = (Q(status=Status.RUNNING, updated_at__lt=running_cutoff)
+             | Q(status=Status.QUEUED, created_at__lt=queued_cutoff))
+    failed = 0
+    minutes = max(1, round(settings.STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS / 60))
+    for job_id, status in GenerationJob.objects.filter(stuck).values_list("pk", "status"):
+        with transaction.atomic():
+            current = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
+            if current is None or current.status != status:
+                continue
+            if status == Status.RUNNING and current.updated_at >= running_cutoff:
+                continue  # it reported progress since the query above
+            message = STUCK_RUNNING_MESSAGE if status == Status.RUNNING else STUCK_QUEUED_MESSAGE.format(
+                minutes=minutes)
+            failed += job_mark_failed(job_id=job_id, error=message)
+    if failed:
+        logger.warning("Reaper failed %d stuck studio job(s)", failed)
+    return failed
+
+
+def generation_job_delete(job: GenerationJob) -> None:
+    """Delete a job's row, then its files (a file left behind by a crash in between is harmless: random name)."""
+    files = [f for f in (job.input_midi, job.output_midi, job.audio) if f]
+    names = [(f.storage, f.name) for f in files]
+    job.delete()
+    for storage, name in names:
+        storage.delete(name)
+
+
+def generation_job_delete_expired(now: datetime | None = None) -> int:
+    """Delete unsaved jobs older than ``STUDIO_JOB_KEEP_HOURS`` (not while a worker may still hold them)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.STUDIO_JOB_KEEP_HOURS)
+    expired = GenerationJob.objects.filter(saved=False, created_at__lt=cutoff).exclude(status=Status.RUNNING)
+    deleted = 0
+    for job in expired[:DELETE_BATCH]:
+        generation_job_delete(job)
+        deleted += 1
+    if deleted:
+        logger.info("Deleted %d unsaved studio job(s) older than %g hours", deleted, settings.STUDIO_JOB_KEEP_HOURS)
+    return deleted

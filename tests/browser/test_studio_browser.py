@@ -1,0 +1,208 @@
+"""The studio in a real (headless) Chromium: play a melody on the keyboard, generate with every registered model,
+hear it (an audio element with a duration above zero), chain two models, go back a version, save, submit, and see
+the entry under "My submissions". Then every page at 390 px: nothing wider than the screen, header links on the
+header, score charts inside their cards. Screenshots: var/test-artifacts/browser/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from chartbusters.accounts.roles import Role
+from chartbusters.challenges.models import Challenge
+from generation.engine.registry import generator_names
+from tests.conftest import TEST_PASSWORD
+from tests.factories import ChallengeFactory, entry_create, entry_score
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+TIMEOUT_MS = 60_000
+DOCS_SCREENSHOTS = os.environ.get("STUDIO_DOCS_SCREENSHOTS") == "1"  # also write docs/screenshot-studio*.png
+REPO_DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _wait_job_done(page, count: int) -> None:
+    """Wait until ``count`` versions are listed and the newest variation's audio has loaded (duration > 0)."""
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#history li').length >= n", arg=count, timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "() => { const a = document.querySelector('.variation-audio'); return a && a.duration > 0; }",
+        timeout=TIMEOUT_MS)
+
+
+def _generate(page, model: str, versions_after: int) -> float:
+    page.select_option("#model", model)
+    iterations = page.locator("#param-iterations")
+    if iterations.count():
+        iterations.fill("20")
+    page.click("#generate")
+    _wait_job_done(page, versions_after)
+    return page.evaluate("document.querySelector('.variation-audio').duration")
+
+
+def test_compose_generate_listen_chain_go_back_save_submit(browser, live_server, make_user, studio_worker, artifacts):
+    make_user("newcomer", role=Role.ENTRANT)
+    challenge = ChallengeFactory(slug="melody-go-round", kind=Challenge.Kind.MELODY_GO_ROUND,
+                                 title="Melody-Go-Round")
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1200, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(page, base, "newcomer")
+    page.goto(f"{base}/studio/")
+    page.wait_for_selector("#studio:not([hidden])")
+
+    # play a melody on the computer keyboard: fast tempo, one bar of count-in, then eight notes
+    page.fill("#tempo", "200")
+    page.click("#record")
+    page.wait_for_function("document.getElementById('rec-status').textContent.startsWith('Recording')",
+                           timeout=10_000)
+    for key in "asdfgfds":
+        page.keyboard.down(key)
+        page.wait_for_timeout(120)
+        page.keyboard.up(key)
+        page.wait_for_timeout(40)
+    page.click("#record")
+    notes = page.evaluate("window.studio.song.tracks[0].notes")
+    assert len(notes) >= 6, notes
+    assert all(isinstance(n[1], int) and n[2] >= 1 for n in notes)  # on the sixteenth grid
+    page.screenshot(path=str(artifacts / "studio-1-played.png"), full_page=True)
+
+    # generate with every registered model (each hears its audio)
+    models = generator_names()
+    for index, model in enumerate(models, start=1):
+        if index > 1:
+            page.click("#history li:first-child .make-current")  # back to the melody for the next model
+        duration = _generate(page, model, versions_after=index + 1)
+        assert duration > 0, model
+    page.screenshot(path=str(artifacts / "studio-2-generated.png"), full_page=True)
+
+    # chain: apply a model to the current result; every version stays listed
+    before = page.locator("#history li").count()
+    _generate(page, models[-1], versions_after=before + 1)
+    assert page.locator("#history li").count() == before + 1
+    chained = page.evaluate("window.studio.versions[window.studio.versions.length - 1].label")
+    assert " on v" in chained
+
+    # go back a version, compare two side by side
+    page.locator("#history li").nth(1).locator(".make-current").click()
+    assert "(current)" in page.locator("#history li").nth(1).inner_text()
+    page.locator("#history li").nth(1).locator(".compare-box").check()
+    page.locator("#history li").nth(before).locator(".compare-box").check()
+    assert page.locator("#compare canvas").count() == 2
+    page.screenshot(path=str(artifacts / "studio-3-versions.png"), full_page=True)
+    if DOCS_SCREENSHOTS:
+        page.locator("#model-h").scroll_into_view_if_needed()
+        page.evaluate("document.getElementById('model-h').scrollIntoView()")
+        page.screenshot(path=str(REPO_DOCS / "screenshot-studio.png"), full_page=False)
+
+    # save, then submit from My compositions in one click
+    page.fill("#save-title", "My first studio piece")
+    page.click("#save-form button[type=submit]")
+    page.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')",
+                           timeout=10_000)
+    page.goto(f"{base}/compositions/")
+    row = page.locator("tr", has_text="My first studio piece")
+    row.locator("input[name=accept_licence]").check()
+    row.locator("button", has_text="Submit to").click()
+    page.wait_for_load_state()
+    page.goto(f"{base}/submissions/mine/")
+    assert "My first studio piece" in page.content()
+    page.screenshot(path=str(artifacts / "studio-4-submitted.png"), full_page=True)
+    assert challenge.submissions.count() == 1
+
+    # the versions outlive the page: a reload lists them (loaded on demand), and one can become current again
+    page.goto(f"{base}/studio/")
+    page.wait_for_function("document.querySelectorAll('#history li').length >= 2", timeout=10_000)  # the 2 jobs
+    assert "earlier" in page.locator("#history li").first.inner_text()
+    page.locator("#history li").first.locator(".make-current").click()
+    page.wait_for_function("window.studio.song.tracks.some((t) => t.notes.length > 0)", timeout=10_000)
+    assert errors == []
+    context.close()
+
+
+def test_piano_roll_edits_with_mouse_and_keyboard(browser, live_server, make_user, artifacts):
+    make_user("editor", role=Role.ENTRANT)
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    _login(page, live_server.url, "editor")
+    page.goto(f"{live_server.url}/studio/")
+    page.select_option("#sample", "twinkle")
+    page.wait_for_function("window.studio.song.tracks[0].notes.length > 10", timeout=10_000)
+    count = page.evaluate("window.studio.song.tracks[0].notes.length")
+    assert page.locator("#track").input_value() == "0"  # new notes go to the tune's track
+    roll = page.locator("#roll")
+    box = page.locator("#roll-wrap").bounding_box()
+    # add a note by clicking an empty cell (the top visible row is above the tune), then undo it
+    page.mouse.click(box["x"] + 36 + 14 * 2 + 3, box["y"] + 4)
+    assert page.evaluate("window.studio.song.tracks[0].notes.length") == count + 1
+    page.click("#undo")
+    assert page.evaluate("window.studio.song.tracks[0].notes.length") == count
+    # keyboard: focus the roll, Enter adds a note at the cursor, Shift+Right lengthens it, Delete removes it
+    roll.focus()
+    page.keyboard.press("Enter")
+    added = page.evaluate("window.studio.song.tracks[0].notes.at(-1)")
+    page.keyboard.press("Shift+ArrowRight")
+    assert page.evaluate("window.studio.song.tracks[0].notes.at(-1)")[2] == added[2] + 1
+    page.keyboard.press("ArrowRight")  # move it one step later
+    assert page.evaluate("window.studio.song.tracks[0].notes.at(-1)")[1] == added[1] + 1
+    page.keyboard.press("Delete")
+    assert page.evaluate("window.studio.song.tracks[0].notes.length") == count
+    page.click("#clear")
+    assert page.evaluate("window.studio.song.tracks[0].notes.length") == 0
+    context.close()
+
+
+PHONE_PAGES = ["/challenges/", "/challenges/melody-go-round/", "/challenges/melody-go-round/leaderboard/",
+               "/submissions/mine/", "/compositions/", "/studio/", "/challenges/melody-go-round/submit/"]
+
+
+def test_every_page_fits_a_phone(browser, live_server, make_user, artifacts):
+    entrant = make_user("phone", role=Role.ENTRANT)
+    other = make_user("rival", role=Role.ENTRANT)
+    challenge = ChallengeFactory(slug="melody-go-round", kind=Challenge.Kind.MELODY_GO_ROUND,
+                                 title="A rather long challenge title that has to wrap on a phone screen")
+    entry = entry_create(challenge=challenge, entrant=entrant, title="An entry with a long title to wrap")
+    entry_score(entry, automatic=72.5)
+    entry_score(entry_create(challenge=challenge, entrant=other, title="Rival"), automatic=60.0)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    _login(page, live_server.url, "phone")
+    for path in [*PHONE_PAGES, f"/submissions/{entry.pk}/", "/accounts/login/"]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        name = path.strip("/").replace("/", "-") or "home"
+        if path == "/studio/":  # every key of the on-screen keyboard is reachable without a swipe
+            assert page.evaluate("(k => k.scrollWidth <= k.clientWidth + 1)(document.getElementById('keyboard'))")
+        if DOCS_SCREENSHOTS and path == "/studio/":
+            page.select_option("#sample", "ode-to-joy")
+            page.wait_for_function("window.studio.song.tracks[0].notes.length > 10", timeout=10_000)
+            page.screenshot(path=str(REPO_DOCS / "screenshot-studio-phone.png"), full_page=False)
+        page.screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=True)
+        assert width <= 390, f"{path} lays out {width} px wide at 390 px"
+        outside = page.evaluate("""() => {
+            const header = document.querySelector('header').getBoundingClientRect();
+            return Array.from(document.querySelectorAll('header a, header button')).filter((a) => {
+              const r = a.getBoundingClientRect();
+              return r.width && (r.top < header.top || r.bottom > header.bottom || r.right > header.right + 1);
+            }).map((a) => a.textContent.trim());
+        }""")
+        assert outside == [], f"{path}: header links outside the header: {outside}"
+        spilled = page.evaluate("""() => Array.from(document.querySelectorAll('svg.score-chart')).filter((svg) => {
+              const card = svg.closest('.card, section, main').getBoundingClientRect();
+              const r = svg.getBoundingClientRect();
+              return r.width && r.right > card.right + 1;
+            }).length""")
+        assert spilled == 0, f"{path}: a score chart spills out of its card"
+    context.close()

@@ -1,0 +1,156 @@
+"""GAN accompaniment: spec vs model, shapes, the gradient penalty, a few training steps, a tiny `train` run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+import torch
+
+from generation.engine.errors import CheckpointError
+from generation.engine.models.gan import spec
+from generation.engine.models.gan.encoding import REST, line_to_roll, one_hot, top_line, track_measures
+from generation.engine.models.gan.model import Critic, build_model, gradient_penalty
+from generation.engine.models.gan.spec import GANConfig, config_from_dict, n_parameters, tensor_specs
+from generation.engine.models.gan.train import TrainConfig, WindowSampler, critic_step, generator_step, piece_lines
+
+from .midi_factory import make_pm
+
+TINY = GANConfig(hidden=16, noise_dim=4, critic_hidden=8, levels=1, window_steps=32, context_steps=8)
+
+
+def _state_specs(module: torch.nn.Module) -> dict:
+    return {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in module.state_dict().items()}
+
+
+@pytest.mark.parametrize("config", [GANConfig(), TINY, GANConfig(levels=0, hidden=8, noise_dim=2)])
+def test_tensor_specs_equal_the_state_dict(config):
+    model = build_model(config)
+    assert _state_specs(model) == tensor_specs(config)
+    assert n_parameters(config) == sum(p.numel() for p in model.parameters())
+
+
+def test_config_from_dict_checks_fields():
+    assert config_from_dict(spec.config_to_dict(TINY)) == TINY
+    for bad in ({"lowest_pitch": 100, "n_pitches": 64}, {"window_steps": 30, "levels": 2},
+                {"context_steps": 64, "window_steps": 64}, {"hidden": "96"}, {"colour": 1}):
+        with pytest.raises(CheckpointError):
+            config_from_dict(bad)
+
+
+def test_spec_declares_the_user_parameters():
+    assert spec.ARCHITECTURE == "gan"
+    assert spec.IS_GENERATOR
+    assert [p.name for p in spec.PARAMS] == ["programs", "seed"]
+    assert spec.PARAMS[0].cast("48,52,19") == [48, 52, 19]
+
+
+def test_shapes():
+    gen, critic = build_model(TINY), Critic(TINY)
+    b, t, k = 3, TINY.window_steps, TINY.n_pitches + 2
+    cond = torch.zeros(b, spec.generator_in_channels(TINY), t)
+    logits = gen(cond, torch.randn(gen.noise_shape(b, t)))
+    assert logits.shape == (b, spec.N_VOICES, t, k)
+    assert critic(torch.zeros(b, t, k), torch.zeros(b, t, 2), torch.zeros(b, spec.N_VOICES, t, k)).shape == (b,)
+
+
+def test_gradient_penalty_matches_a_hand_computation():
+    # toy critic score(x) = sum(x ** 2): its gradient at x_hat is 2 * x_hat, so GP = mean((2 * ||x_hat|| - 1) ** 2)
+    real = torch.tensor([[3.0, 0.0], [0.0, 1.0]])
+    fake = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
+    alpha = torch.tensor([0.5, 0.25])
+    # x_hat = [[2, 0], [0, 0.25]] -> norms of 2 x_hat: 4 and 0.5 -> ((4 - 1)^2 + (0.5 - 1)^2) / 2 = 4.625
+    gp = gradient_penalty(lambda x: (x**2).sum(dim=1), real, fake, alpha)
+    assert gp.item() == pytest.approx(4.625)
+    # a critic with gradient norm 1 everywhere has no penalty
+    unit = torch.tensor([0.6, 0.8])
+    assert gradient_penalty(lambda x: x @ unit, real, fake, alpha).item() == pytest.approx(0.0, abs=1e-12)
+
+
+def _chorale_like_piece(n_bars: int = 4):
+    """A four-voice piece: soprano above alto, tenor, bass, quarter notes on a C major scale pattern."""
+    scale = [0, 2, 4, 5, 7, 9, 11, 12]
+    voices = []
+    for base in (72, 64, 55, 48):
+        voices.append([(base + scale[(i * (3 if base < 60 else 1)) % 8], float(i), float(i + 1))
+                       for i in range(4 * n_bars)])
+    return make_pm(voices)
+
+
+def test_training_steps_change_the_weights_and_lower_the_critic_loss(tmp_path):
+    from generation.engine.dataset import piece_from_midi
+
+    torch.manual_seed(0)
+    piece = piece_from_midi(_chorale_like_piece(), "a.mid", "train")
+    cfg = TrainConfig(batch_size=8, hop=4)
+    windows = WindowSampler([piece_lines(piece, TINY.melody_center)], TINY, cfg, np.random.default_rng(0))
+    gen, critic = build_model(TINY), Critic(TINY)
+    before = {k: v.clone() for k, v in gen.state_dict().items()}
+    opt_g = torch.optim.Adam(gen.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    opt_c = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    batch = windows.batch("cpu")
+    losses = [critic_step(gen, critic, opt_c, batch, 10.0)[0] for _ in range(30)]
+    generator_step(gen, critic, opt_g, batch)
+    assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.1  # the critic learns to tell real from generated parts
+    assert any(not torch.equal(before[k], v) for k, v in gen.state_dict().items())
+
+
+def test_train_on_a_folder_writes_every_file(tmp_path):
+    from generation.engine.loading import load_checkpoint
+    from generation.engine.models.gan.train import train
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        pm = _chorale_like_piece(4 + i)
+        pm.instruments = pm.instruments[::-1]  # the melody is the highest track, wherever it is in the file
+        pm.write(str(data / f"piece{i}.mid"))
+    out = tmp_path / "out"
+    metrics = train(data=data, steps=3, out=out, progress=False, model_config=TINY,
+                    train_config=TrainConfig(batch_size=4, critic_steps=2, eval_every=2, hop=4))
+    for name in ("model.safetensors", "config.json", "loss.png", "measures.png", "MODEL_CARD.md"):
+        assert (out / name).stat().st_size > 0, name
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["architecture"] == "gan"
+    assert meta["config"] == asdict(TINY)
+    assert metrics["steps"] == 3
+    assert metrics["best_step"] in (2, 3)
+    assert "MIDI folder data" in meta["trained_on"]
+    model, _ = load_checkpoint(out, architecture="gan")
+    assert model.config == TINY
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "python manage.py train gan --data" in card
+    assert "| Bass | pitches_used |" in card
+
+
+def test_lines_round_trip_and_measures():
+    roll = np.zeros((8, 128), dtype=bool)
+    roll[0:4, 60] = roll[4:6, 60] = roll[6:8, 64] = True
+    onsets = np.zeros_like(roll)
+    onsets[0, 60] = onsets[4, 60] = onsets[6, 64] = True
+    pitch, onset = top_line(roll, onsets)
+    assert pitch.tolist() == [60] * 6 + [64] * 2
+    assert onset.nonzero()[0].tolist() == [0, 4, 6]
+    back, back_onsets = line_to_roll(pitch, onset)
+    assert np.array_equal(back, roll)
+    assert np.array_equal(back_onsets, onsets)
+    rest = np.array([60, 60, REST, REST, 62, 62, REST, REST])
+    assert one_hot(rest, rest >= 0, 40, 30)[:, 30].tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
+    measures = track_measures(roll, onsets, (0, "major"), steps_per_bar=4, n_steps=12)
+    expected = {"in_key_rate": 1.0, "pitches_used": 2.0, "polyphony": 1.0, "empty_bar_rate": 1 / 3}
+    assert measures == pytest.approx(expected)
+
+
+def test_model_shift_moves_a_melody_into_c_major_near_the_center():
+    from generation.engine.models.gan.encoding import model_shift
+
+    d_major = np.array([74, 76, 78, 79, 81, 79, 78, 76, 74, 73, 74, REST])  # D major, median 76
+    shift = model_shift(d_major, 71)
+    assert shift % 12 == 10  # D -> C: down 2 semitones (or up 10)
+    assert abs(np.median(d_major[d_major >= 0] + shift) - 71) <= 6
+    for semitones in (-7, 5, 12):  # the same tune in another key lands on the same line
+        moved = np.where(d_major >= 0, d_major + semitones, REST)
+        assert np.array_equal(np.where(moved >= 0, moved + model_shift(moved, 71), REST),
+                              np.where(d_major >= 0, d_major + shift, REST))
