@@ -13,14 +13,16 @@
    test split (music21's corpus via generation/engine/folk.py; no model trains on folk) and of every test-split
    chorale soprano. Reported per source: share of input notes kept whole, share of time with >= 2 notes sounding,
    share of added notes in the melody's key (Krumhansl-Schmuckler key of the input, sampler.estimate_key; major
-   scale, or natural minor + leading tone; with the checkpoint's key mask on, also the share without it), the range of the added notes, and the share of notes shorter than a beat before/after.
+   scale, or natural minor + leading tone; with the checkpoint's key mask on, also the share without it), the
+   range of the added notes, and the share of notes shorter than a beat before/after.
    `--temperatures` adds a row per temperature: notes added outside the model's training pitch range.
 
-The sampler's parameters default to the user defaults (models/arcnn/spec.py PARAMS); --iterations, --temperature, --max-add and
---max-remove-pct override them.
+The sampler's parameters default to the user defaults (models/arcnn/spec.py PARAMS); --iterations, --temperature,
+--max-add and --max-remove-pct override them.
 
     .venv/bin/python benchmarks/arcnn_quality.py [--tables notes,cells,melodies] [--split test|valid]
-        [--checkpoint DIR] [--hop 16] [--folk 40] [--temperatures 0.5,1,2,4,6] [--seed 0] [--threads 1] [--json]
+        [--checkpoint DIR] [--hop 16] [--folk 40] [--temperatures 0.5,1,2,4,6] [--seed 0] [--threads 1]
+        [--json]
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def remove_notes(roll: np.ndarray, onsets: np.ndarray, fraction: float, rng: np.
     """A copy of `roll` (T, P) with round(fraction * n) of its n notes removed whole, chosen at random."""
     notes = window_notes(roll, onsets)
     out = roll.copy()
-    for k in rng.choice(len(notes), size=int(round(fraction * len(notes))), replace=False).tolist():
+    for k in rng.choice(len(notes), size=round(fraction * len(notes)), replace=False).tolist():
         pitch, start, end = notes[k]
         out[start:end, pitch] = False
     return out
@@ -81,7 +83,7 @@ def add_short_notes(roll: np.ndarray, clean: np.ndarray, pct: float, rng: np.ran
         return out
     low, high = int(sounding[0]), int(sounding[-1])
     free = ~clean[:, low : high + 1]
-    budget = int(round(pct / 100.0 * free.sum()))
+    budget = round(pct / 100.0 * float(free.sum()))
     added = 0
     while added < budget:
         pitch, start = int(rng.integers(low, high + 1)), int(rng.integers(0, roll.shape[0]))

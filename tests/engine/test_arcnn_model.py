@@ -283,8 +283,10 @@ def test_whole_note_removal_keeps_or_removes_each_note_whole():
     assert not (out & ~clean).any()
     _notes_intact_or_gone(clean, merged_onsets, out)
     kept = out.sum(dim=(1, 2)).float() / clean.sum(dim=(1, 2))
-    assert kept[0] == 1.0 and kept[3] == 0.0
-    assert 0.45 < kept[1] < 0.9 and 0.1 < kept[2] < 0.55
+    assert kept[0] == 1.0
+    assert kept[3] == 0.0
+    assert 0.45 < kept[1] < 0.9
+    assert 0.1 < kept[2] < 0.55
 
 
 def test_edit_pairs_kinds():

@@ -58,11 +58,13 @@ def test_short_random_notes_fill_one_percent_of_the_span_with_wrong_cells(seed):
     assert added.sum() == round(0.01 * free_in_span)  # exactly 1 % of the span's empty cells
     assert not (added & clean).any()  # every added cell is a wrong one
     pitches = np.flatnonzero(added.any(axis=0))
-    assert pitches.min() >= 48 and pitches.max() <= 67  # inside the clean window's pitch span
+    assert pitches.min() >= 48
+    assert pitches.max() <= 67
     starts = added & ~np.vstack([np.zeros((1, 128), bool), added[:-1]])
     # runs of added cells are short notes (two random notes may touch, so a run can reach 2 * 4 steps)
     _p, s, e = bench.roll_to_notes(added)
-    assert (e - s).max() <= 8 and starts.sum() >= added.sum() / 8
+    assert (e - s).max() <= 8
+    assert starts.sum() >= added.sum() / 8
 
 
 def test_corrupt_notes_is_seeded():
@@ -70,7 +72,8 @@ def test_corrupt_notes_is_seeded():
     a = bench.corrupt_notes(roll[None], onsets[None], seed=3)
     b = bench.corrupt_notes(roll[None], onsets[None], seed=3)
     c = bench.corrupt_notes(roll[None], onsets[None], seed=4)
-    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
 
 
 def test_edit_metrics_on_a_hand_built_window():

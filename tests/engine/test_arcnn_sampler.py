@@ -157,7 +157,8 @@ def test_no_note_is_added_outside_the_training_pitch_range_even_at_temperature_6
     added = edited & ~original
     assert added.sum() > 50  # the sampler did add notes ...
     pitches = added.any(dim=1).nonzero()[:, 1]
-    assert pitches.min() >= 55 and pitches.max() <= 70  # ... all inside the range
+    assert pitches.min() >= 55
+    assert pitches.max() <= 70
     unmasked = edit_rolls(ARCNN(TINY).eval(), original, iterations=100, temperature=6.0, max_add=500,
                           max_remove_pct=100, generator=torch.Generator().manual_seed(0))
     outside = (unmasked & ~original).any(dim=1).nonzero()[:, 1]
@@ -217,6 +218,7 @@ def test_sustain_turns_added_cells_into_notes_up_to_the_next_input_onset():
     added = edited & ~original
     assert ((edited ^ original).sum(dim=(1, 2)) == 40).all()  # every held cell counts as an edit
     for b in range(2):
-        pitches, starts, ends = roll_to_notes(added[b].numpy())
+        _pitches, starts, ends = roll_to_notes(added[b].numpy())
         assert (ends - starts).max() > 1  # notes, not only sixteenths
-        assert all(s // 8 == (e - 1) // 8 for s, e in zip(starts.tolist(), ends.tolist(), strict=True))  # no onset crossed
+        spans = zip(starts.tolist(), ends.tolist(), strict=True)
+        assert all(s // 8 == (e - 1) // 8 for s, e in spans)  # no onset of the input crossed

@@ -97,19 +97,20 @@ def edit_rolls(
 ) -> torch.Tensor:
     """Edit a batch of one-track rolls independently. rolls (B, T, P) bool -> edited (B, T, P) bool.
 
-    `iterations` cells are flipped in all (each flip is one edit), `model.config.flips_per_pass` of them per network
-    pass: the k highest of logits / temperature + Gumbel noise, which samples k distinct cells without replacement
-    from softmax(logits / temperature) (exact and seedable). Each sample gets its own budgets (max_remove =
-    floor(pct / 100 * its input note cells)), checked flip by flip, and its own softmax. With config sustain_steps
-    > 1, a cell turned on is held as a note: the cells after it at the same pitch are turned on too, up to the input's
-    next note start and sustain_steps cells in all (each cell is one edit, with no network pass of its own). A cell may only be turned on
-    at a pitch inside the model's training range (config pitch_low..pitch_high), and with config key_mask in the
-    input's key, whatever the temperature; input notes outside them may stay, and may be restored after a removal.
+    `iterations` cells are flipped in all (each flip is one edit), `model.config.flips_per_pass` of them sampled per
+    network pass: the k highest of logits / temperature + Gumbel noise, which samples k distinct cells without
+    replacement from softmax(logits / temperature) (exact and seedable). Each sample gets its own budgets
+    (max_remove = floor(pct / 100 * its input note cells)), checked flip by flip, and its own softmax. With config
+    sustain_steps > 1, a cell turned on is held as a note: the cells after it at the same pitch are turned on too, up
+    to the input's next note start and sustain_steps cells in all (each cell is one edit, with no network pass of its
+    own). A cell may only be turned on at a pitch inside the model's training range (config pitch_low..pitch_high),
+    and with config key_mask in the input's key, whatever the temperature; input notes outside them may stay, and may
+    be restored after a removal.
     """
     model.eval()
     model.to(memory_format=torch.channels_last)  # in place, idempotent: ~1.5x faster 3x3 convs on CPU (oneDNN)
     original = rolls.bool()
-    batch, steps, n_pitches = original.shape
+    batch, steps, _ = original.shape
     current = _pad_time(original.clone(), 2**model.config.levels)  # (B, T', P)
     original_padded = _pad_time(original, 2**model.config.levels)
     flat_original = original_padded.reshape(batch, -1)  # (B, N)
