@@ -61,8 +61,6 @@ from generation.engine.models.gan.model import (
 )
 from generation.engine.models.gan.spec import ARCHITECTURE, N_VOICES, VOICE_NAMES, GANConfig, n_parameters
 
-DEFAULT_OUT_DIR = Path(__file__).resolve().parents[3] / "checkpoints" / "gan"
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -338,16 +336,17 @@ def generator_step(gen: Generator, critic: Critic, optimizer: torch.optim.Optimi
     return loss.item()
 
 
-def train(*, data: str | Path | None = None, steps: int | None = None, out: str | Path | None = None,
+def train(*, data: str | Path | None = None, steps: int | None = None, out: str | Path,
           device: str = "cpu", progress: bool = True, on_progress: training.ProgressCallback | None = None,
           model_config: GANConfig | None = None, train_config: TrainConfig | None = None) -> dict:
     """Train the GAN and write model.safetensors, config.json, loss.png, measures.png and MODEL_CARD.md to ``out``
-    (default: the shipped checkpoint's folder). ``steps`` = generator steps. Returns the metrics."""
+    (`manage.py train gan` passes the shipped checkpoint's folder: loading.default_checkpoint_dir). ``steps`` =
+    generator steps. Returns the metrics."""
     mc = model_config or GANConfig()
     cfg = train_config or TrainConfig()
     if steps is not None:
         cfg = TrainConfig(**{**asdict(cfg), "steps": max(1, int(steps))})
-    out_dir = Path(out) if out is not None else DEFAULT_OUT_DIR  # runs.train_model passes the shipped folder
+    out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
