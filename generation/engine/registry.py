@@ -20,8 +20,9 @@ from generation.engine.errors import ArchitectureUnavailableError, CheckpointErr
 SPEC_MODULES: dict[str, str] = {
     "arcnn": "generation.engine.models.arcnn.spec",
     "discriminator": "generation.engine.models.discriminator.spec",
+    "transformer": "generation.engine.models.transformer.spec",
 }
-PLANNED_ARCHITECTURES = ("gan", "transformer")  # named by DESIGN section 4, not built yet
+PLANNED_ARCHITECTURES = ("gan",)  # named by DESIGN section 4, not built yet
 PARTS = ("model", "sampler", "train")  # a model package's modules beside its spec
 
 UNKNOWN_ARCHITECTURE_MESSAGE = "Unknown architecture {name!r}; known architectures: {known}."

@@ -99,7 +99,7 @@ def test_train_on_a_user_folder_then_generate_with_it(tiny, melody_path, tmp_pat
 
 
 def test_train_refuses_bad_requests(tiny, tmp_path):
-    _, error = run_error("train", "transformer", "--steps", "1", "--out", str(tmp_path))
+    _, error = run_error("train", "gan", "--steps", "1", "--out", str(tmp_path))
     assert error["code"] == "not_available"
     _, error = run_error("train", "vae")
     assert error["code"] == "unknown_architecture"

@@ -73,7 +73,7 @@ def test_unknown_names_list_the_known_ones():
         model_params("vae", {})
     assert unknown.value.code == "unknown_architecture"
     with pytest.raises(ArchitectureUnavailableError) as planned:
-        model_params("transformer", {})
+        model_params("gan", {})
     assert planned.value.code == "not_available"
 
 
