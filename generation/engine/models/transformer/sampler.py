@@ -30,7 +30,7 @@ import torch
 
 from generation.engine import events
 from generation.engine.midi_io import melody_track
-from generation.engine.models.transformer.model import Transformer, crop_cache
+from generation.engine.models.transformer.model import Transformer
 from generation.engine.models.transformer.spec import MAX_PROMPT_SECONDS
 
 MAX_POLYPHONY = 16  # notes sounding at once in the extension (the chorales have 4; two hands rarely hold more)
@@ -144,8 +144,9 @@ def sample_extension(
     use_cache: bool = True,
 ) -> ExtensionState:
     """Sample after ``prompt`` (token ids, usually starting with <S>) until the extension is complete; returns the
-    final state (its ``notes`` in ticks from the extension's start). ``use_cache=False`` recomputes the whole window
-    at every step (the benchmark's comparison; the same distribution while the window fits the context)."""
+    final state (its ``notes`` in ticks from the extension's start). ``use_cache=False`` recomputes the last
+    ``context`` tokens at every step (the benchmark's comparison; the same logits while everything fits the context;
+    past it the cache's keys keep the context they were computed with, as Transformer-XL's memory does)."""
     model.eval()
     device = next(model.parameters()).device
     context = model.config.context
@@ -153,8 +154,8 @@ def sample_extension(
                            max_note=max(1, math.floor(max_note_seconds * TICKS + 1e-9)),
                            max_rest=max(0, math.floor(max_rest_seconds * TICKS + 1e-9)), velocity=velocity)
     window = list(prompt[-context:]) or [events.START]
-    logits, cache = model(torch.tensor([window], device=device))  # (1, T, V)
-    position = len(window)
+    cache = model.new_cache() if use_cache else None  # the last `context` tokens' keys and values (a ring)
+    logits = model(torch.tensor([window], device=device), cache=cache)  # (1, T, V)
     while not state.done:
         allowed = torch.from_numpy(state.allowed())
         probs = filter_logits(logits[0, -1].cpu(), allowed, sampling=sampling, k=k, p=p, temperature=temperature)
@@ -163,13 +164,10 @@ def sample_extension(
         if state.done:
             break
         if use_cache:
-            if cache[0][0].shape[2] >= context:  # keep the last context - 1 positions (rotary: relative)
-                cache = crop_cache(cache, context - 1)
-            logits, cache = model(torch.tensor([[token]], device=device), cache=cache, start=position)
+            logits = model(torch.tensor([[token]], device=device), cache=cache)
         else:
             window = [*window, token][-context:]
-            logits, _ = model(torch.tensor([window], device=device))
-        position += 1
+            logits = model(torch.tensor([window], device=device))
     return state
 
 

@@ -156,7 +156,7 @@ def nll_per_token(model: Transformer, windows: tuple[torch.Tensor, torch.Tensor]
     total, count = 0.0, 0
     for lo in range(0, len(inputs), batch_size):
         x, y = inputs[lo:lo + batch_size].to(device), targets[lo:lo + batch_size].to(device)
-        logits, _ = model(x)
+        logits = model(x)
         total += functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1),
                                           ignore_index=-100, reduction="sum").item()
         count += int((y != -100).sum())
