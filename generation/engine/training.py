@@ -75,10 +75,13 @@ def fit(
     progress: bool = True,
     on_progress: ProgressCallback | None = None,
     desc: str = "train",
+    max_seconds: float | None = None,
 ) -> FitResult:
     """Train ``model`` in place: AdamW + ``lr_scheduler``; ``batch_loss(step)`` returns the loss tensor of one batch;
     ``validate()`` (model in eval mode, no grad) every ``config.eval_every`` steps and at the end; the state at the
-    best validation loss is kept. One code path for CPU and GPU (the caller puts batches on ``device``)."""
+    best validation loss is kept. One code path for CPU and GPU (the caller puts batches on ``device``).
+    ``max_seconds``: a safety stop on a shared machine; the step that passes it is the last (validated), and the
+    history shows how many were done."""
     import torch
     from tqdm import tqdm
 
@@ -91,6 +94,7 @@ def fit(
     bar = tqdm(range(config.steps), desc=desc, unit="step", disable=not progress, mininterval=2)
     model.to(device).train()
     for step in bar:
+        out_of_time = max_seconds is not None and time.perf_counter() - started > max_seconds
         loss = batch_loss(step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -98,7 +102,8 @@ def fit(
         scheduler.step()
         history.train_steps.append(step + 1)
         history.train_loss.append(float(loss.detach()))
-        if validate is not None and ((step + 1) % config.eval_every == 0 or step + 1 == config.steps):
+        last = step + 1 == config.steps or out_of_time
+        if validate is not None and ((step + 1) % config.eval_every == 0 or last):
             model.eval()
             with torch.no_grad():
                 val = float(validate())
@@ -112,6 +117,8 @@ def fit(
             bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}")
         if on_progress is not None and ((step + 1) % 10 == 0 or step + 1 == config.steps):
             on_progress(step + 1, config.steps)
+        if out_of_time:
+            break
     if validate is None:
         best = (float(np.mean(history.train_loss[-50:])), config.steps, copy.deepcopy(model.state_dict()))
     return FitResult(history, best[0], best[1], best[2], time.perf_counter() - started)

@@ -182,7 +182,7 @@ def test_unknown_and_unavailable_architectures(tiny_checkpoint):
     assert error.code == "unknown_architecture"
     assert "arcnn" in error.message
     with pytest.raises(ArchitectureUnavailableError) as info:
-        check_checkpoint(weights, {"architecture": "transformer", "config": {}})
+        check_checkpoint(weights, {"architecture": "gan", "config": {}})
     assert info.value.code == "not_available"
     with pytest.raises(CheckpointError) as info:
         load_checkpoint(tiny_checkpoint, architecture="arcnn")
