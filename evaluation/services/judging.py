@@ -300,7 +300,7 @@ def judging_final_round_start(*, challenge_id: int, by, seed: int | None = None)
 def judging_publish(*, challenge_id: int, by, now: datetime | None = None) -> int:
     """Every review submitted: the judges' scores (raw or leniency-adjusted, per the settings) enter the final
     scores, the results are published and each judged entrant is told by e-mail. Returns the entries judged."""
-    from submissions.services.notifications import submission_notify_results
+    from submissions.services.notifications import submissions_notify_results
 
     challenge = _organizer_challenge(challenge_id=challenge_id, user=by)
     if challenge.results_published:
@@ -332,9 +332,9 @@ def judging_publish(*, challenge_id: int, by, now: datetime | None = None) -> in
     JudgingSettings.objects.update_or_create(
         challenge=challenge, defaults={"published_at": now or timezone.now(), "published_by": by}
     )
-    judged_ids = {e.submission_id for e in results.entries}
-    for submission in Submission.objects.select_related("entrant", "challenge").filter(
+    judged_ids = {e.submission_id for e in results.entries if e.judges_for_score}
+    told = Submission.objects.select_related("entrant", "challenge").filter(
         Q(pk__in=judged_ids) | Q(pk__in=LeaderboardEntry.objects.filter(challenge=challenge).values("submission_id"))
-    ):
-        submission_notify_results(submission=submission, judged=submission.pk in judged_ids)
+    )
+    submissions_notify_results(submissions=list(told), judged_ids=judged_ids)
     return judged

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import transaction
 
 from submissions.models import Submission
@@ -90,10 +90,22 @@ def submission_notify_disqualified(*, submission: Submission) -> None:
         _send_on_commit(to=to, subject=DISQUALIFIED_SUBJECT.format(**ctx), body=DISQUALIFIED_BODY.format(**ctx))
 
 
-def submission_notify_results(*, submission: Submission, judged: bool) -> None:
-    """Tell the entrant that the challenge's results are published (judged or not), with a link to the entry."""
-    to = submission.entrant.email
-    if to:
-        ctx = _context(submission)
-        body = RESULTS_BODY_JUDGED if judged else RESULTS_BODY_UNJUDGED
-        _send_on_commit(to=to, subject=RESULTS_SUBJECT.format(**ctx), body=body.format(**ctx))
+def submissions_notify_results(*, submissions: list[Submission], judged_ids: set[int]) -> None:
+    """Tell each entrant that the challenge's results are published (judged or not), with a link to the entry: one
+    mail connection for all of them, once the transaction commits."""
+    messages = []
+    for submission in submissions:
+        if submission.entrant.email:
+            ctx = _context(submission)
+            body = RESULTS_BODY_JUDGED if submission.pk in judged_ids else RESULTS_BODY_UNJUDGED
+            messages.append(EmailMessage(RESULTS_SUBJECT.format(**ctx), body.format(**ctx),
+                                         settings.DEFAULT_FROM_EMAIL, [submission.entrant.email]))
+
+    def _send() -> None:
+        try:
+            get_connection().send_messages(messages)
+        except Exception:  # a mail server down must not undo the publication
+            logger.exception("Could not send %d results e-mails", len(messages))
+
+    if messages:
+        transaction.on_commit(_send)
