@@ -16,7 +16,9 @@ make -s --no-print-directory install
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "make test: installing Debian's chromium for the browser tests (apt-get install chromium)"
-    apt-get install -y -q chromium >/dev/null 2>&1 || echo "make test: chromium could not be installed; browser tests will skip"
+    apt-get install -y -q chromium >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } \
+      || echo "make test: chromium could not be installed; browser tests will skip"
   else
     echo "make test: no chromium (apt-get install chromium, or set CHROMIUM_PATH); browser tests will skip"
   fi
