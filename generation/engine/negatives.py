@@ -22,6 +22,7 @@ from generation.engine.dataset import Piece, load_chorales, pieces_split
 from generation.engine.errors import ArchitectureUnavailableError
 from generation.engine.models.discriminator.train import Corruptor, sounded_piece
 from generation.engine.pipeline import generate
+from generation.engine.representation import SOUNDED_STEPS_PER_SECOND
 from generation.engine.trivial_music import as_midi
 
 
@@ -31,15 +32,29 @@ def _fit_length(tracks: np.ndarray, n_steps: int) -> np.ndarray:
     return out
 
 
+MAX_CONTINUATION_SECONDS = 30.0  # DESIGN section 4: a continuation adds at most 30 s
+
+
 def generator_family(name: str, model) -> Corruptor:
     """``fn(piece, rng) -> (tracks, onsets)``: ``model``'s output on the piece's melody, on the sounded grid, at the
-    piece's length (a continuation is cut, a shorter output padded with silence)."""
+    piece's length. A model that continues (spec ``CONTINUES``) is given the melody's first half and asked for the
+    rest (at most 30 s), so the second half is its own; others get the whole melody. A longer output is cut, a
+    shorter one padded with silence."""
+    continues = bool(getattr(registry.get_spec(name), "CONTINUES", False))
 
     def corrupt(piece: Piece, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        melody = as_midi(piece.rolls[:1], None if piece.onsets is None else piece.onsets[:1])
-        result = generate(name, melody, {"seed": int(rng.integers(2**31))}, model=model)
-        out = sounded_piece(result.midi, piece.name)
         n_steps = piece.rolls.shape[1]
+        keep = n_steps
+        params = {"seed": int(rng.integers(2**31))}
+        if continues:
+            total = n_steps / SOUNDED_STEPS_PER_SECOND
+            extension = min(MAX_CONTINUATION_SECONDS, max(1.0, total / 2))
+            keep = max(1, n_steps - round(extension * SOUNDED_STEPS_PER_SECOND))
+            params["extension_seconds"] = extension
+        onsets = None if piece.onsets is None else piece.onsets[:1, :keep]
+        melody = as_midi(piece.rolls[:1, :keep], onsets)
+        result = generate(name, melody, params, model=model)
+        out = sounded_piece(result.midi, piece.name)
         if out is None:
             empty = np.zeros((1, n_steps, 128), dtype=bool)
             return empty, empty.copy()

@@ -9,6 +9,7 @@ import pytest
 import torch
 from safetensors.numpy import save_file as save_numpy
 
+from generation.engine import registry
 from generation.engine.checkpoint import PICKLE_MESSAGE, read_safetensors_header
 from generation.engine.dataset import REPO_ROOT
 from generation.engine.errors import ArchitectureUnavailableError, CheckpointError
@@ -176,13 +177,14 @@ def test_oversize_is_refused_before_reading(tiny_checkpoint):
     assert f"{size - 1:,} bytes" in error.message
 
 
-def test_unknown_and_unavailable_architectures(tiny_checkpoint):
+def test_unknown_and_unavailable_architectures(tiny_checkpoint, monkeypatch):
     weights = tiny_checkpoint / "model.safetensors"
     error = _refusal(weights, {"architecture": "vae", "config": {}})
     assert error.code == "unknown_architecture"
     assert "arcnn" in error.message
+    monkeypatch.setattr(registry, "PLANNED_ARCHITECTURES", ("musicvae",))  # named, not built yet
     with pytest.raises(ArchitectureUnavailableError) as info:
-        check_checkpoint(weights, {"architecture": "gan", "config": {}})
+        check_checkpoint(weights, {"architecture": "musicvae", "config": {}})
     assert info.value.code == "not_available"
     with pytest.raises(CheckpointError) as info:
         load_checkpoint(tiny_checkpoint, architecture="arcnn")

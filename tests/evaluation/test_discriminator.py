@@ -105,6 +105,31 @@ def test_a_generator_family_runs_the_model_on_the_melody_through_the_pipeline():
 
 
 @pytest.mark.slow
+def test_a_continuation_family_prompts_with_the_first_half_and_keeps_the_second_half_generated():
+    """A model that continues is prompted with the melody's first half and writes the rest: the family's second half
+    is the model's, not the real melody (which would teach the discriminator that real music is fake)."""
+    import torch
+
+    from generation.engine.loading import build_model
+    from generation.engine.negatives import generator_family
+
+    torch.manual_seed(0)
+    model = build_model("transformer", {"d_model": 32, "n_layers": 1, "n_heads": 2, "context": 64}).eval()
+    piece = pieces_split(load_chorales(), "test")[0]
+    n_steps = piece.rolls.shape[1]
+    tracks, onsets = generator_family("transformer", model)(piece, np.random.default_rng(0))
+    assert tracks.shape[1:] == piece.rolls.shape[1:]
+    assert not (onsets & ~tracks).any()
+    pooled, real = tracks.any(axis=0), piece.rolls[0]
+    half = n_steps // 2
+    first = (pooled[: half - 8] & real[: half - 8]).sum() / max(1, real[: half - 8].sum())
+    second = (pooled[half + 8 :] & real[half + 8 :]).sum() / max(1, real[half + 8 :].sum())
+    assert first > 0.9  # the prompt: the real melody
+    assert second < 0.5  # the continuation: the model's own
+    assert pooled[half + 8 :].any()
+
+
+@pytest.mark.slow
 def test_remeasure_updates_the_card_and_keeps_the_weights(tmp_path):
     """Re-measuring (no training) adds the figures of the generated families passed in; the weights stay."""
     import torch

@@ -17,6 +17,7 @@ from generation.engine.params import SEED, ChoiceParam, NumberParam
 ARCHITECTURE = "transformer"
 DESCRIPTION = "Transformer continuation: extends a track by up to 30 s of new music that follows on from its end"
 IS_GENERATOR = True
+CONTINUES = True  # it adds music after the input (negatives.py prompts it with a piece's first half)
 EDITS = "melody"  # the continued track (the first pitched one) gets the extension; every other track is kept as is
 
 MAX_PROMPT_SECONDS = 30.0  # DESIGN section 4: the prompt is the whole input, at most 30 s
