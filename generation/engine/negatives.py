@@ -1,7 +1,8 @@
 """Generators' outputs as negatives for the realness discriminator (torch; workers and the command line only).
 
 Every registered generator is run the way a user runs it, through the one generation path (``pipeline.generate``),
-on the melody (highest voice) of a real excerpt: its shipped checkpoint (when there is one) and an untrained copy of
+on a real excerpt (the melody alone for a model that adds parts; the voices in one track for one that edits or
+continues a track): its shipped checkpoint (when there is one) and an untrained copy of
 the same architecture. The discriminator's training and re-measuring receive these families as arguments, so no
 model imports another. A new generator joins the negatives by being registered.
 
@@ -37,10 +38,14 @@ MAX_CONTINUATION_SECONDS = 30.0  # DESIGN section 4: a continuation adds at most
 
 def generator_family(name: str, model) -> Corruptor:
     """``fn(piece, rng) -> (tracks, onsets)``: ``model``'s output on the piece's melody, on the sounded grid, at the
-    piece's length. A model that continues (spec ``CONTINUES``) is given the melody's first half and asked for the
-    rest (at most 30 s), so the second half is its own; others get the whole melody. A longer output is cut, a
-    shorter one padded with silence."""
-    continues = bool(getattr(registry.get_spec(name), "CONTINUES", False))
+    piece's length. What a user gives each kind of model: one that adds parts (spec ``EDITS`` "none") gets the
+    melody (highest voice) alone; one that edits or continues a track gets the piece's voices in one track (a piano
+    part, as DeepComposer's users gave it), so the negative is as full as the real piece and differs by the model's
+    work only. A model that continues (spec ``CONTINUES``) gets the first half and writes the rest (at most 30 s).
+    A longer output is cut, a shorter one padded with silence."""
+    spec = registry.get_spec(name)
+    continues = bool(getattr(spec, "CONTINUES", False))
+    melody_only = spec.EDITS == "none"
 
     def corrupt(piece: Piece, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         n_steps = piece.rolls.shape[1]
@@ -51,9 +56,12 @@ def generator_family(name: str, model) -> Corruptor:
             extension = min(MAX_CONTINUATION_SECONDS, max(1.0, total / 2))
             keep = max(1, n_steps - round(extension * SOUNDED_STEPS_PER_SECOND))
             params["extension_seconds"] = extension
-        onsets = None if piece.onsets is None else piece.onsets[:1, :keep]
-        melody = as_midi(piece.rolls[:1, :keep], onsets)
-        result = generate(name, melody, params, model=model)
+        if melody_only:
+            tracks, onsets = piece.rolls[:1, :keep], None if piece.onsets is None else piece.onsets[:1, :keep]
+        else:
+            tracks = piece.rolls[:, :keep].any(axis=0, keepdims=True)
+            onsets = None if piece.onsets is None else piece.onsets[:, :keep].any(axis=0, keepdims=True)
+        result = generate(name, as_midi(tracks, onsets), params, model=model)
         out = sounded_piece(result.midi, piece.name)
         if out is None:
             empty = np.zeros((1, n_steps, 128), dtype=bool)

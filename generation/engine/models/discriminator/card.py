@@ -28,7 +28,8 @@ def _generated_note(metrics: dict) -> str:
     measured, trained = metrics.get("generated_measured") or {}, metrics.get("generated_trained") or {}
     if not measured:
         return ""
-    lines = ["", "Generated rows (a model's output on the test piece's melody, through the generation pipeline):"]
+    lines = ["", "Generated rows (a model's output on the test piece through the generation pipeline: the melody "
+                 "alone for a model that adds parts, the voices in one track for one that edits or continues it):"]
     for name, what in measured.items():
         seen = "trained against this one" if trained.get(name) == what else (
             f"training saw {trained[name]}" if name in trained else "training saw none of it")
