@@ -132,7 +132,7 @@ def test_stored_names_are_random_and_the_uploaded_name_is_kept(db, media_root, m
     assert (composition.original_filename, entry.original_filename) == (
         "Ada Lovelace - my tune.mid", "Ada Lovelace - entry.mid")
     for stored in media_root.rglob("*"):
-        assert "ada" not in str(stored).lower()
+        assert "lovelace" not in str(stored).lower()  # "ada" alone can occur in a random hex name
         assert f"/{entrant.pk}/" not in str(stored)
     # Entering a saved composition keeps its uploaded name for the entrant, not its stored one.
     again = submission_create_composition(challenge=challenge, entrant=entrant, title="Again", licence_accepted=True,

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from generation.engine import registry
 from tests.studio.conftest import midi_bytes  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def test_studio_offers_every_registered_model_with_its_parameters_and_the_sample
     page = client.get("/studio/").content.decode()
     config = json.loads(re.search(r'<script id="studio-config" type="application/json">(.*?)</script>', page,
                                   re.S).group(1))
-    assert [m["name"] for m in config["models"]] == ["arcnn"]
+    assert [m["name"] for m in config["models"]] == registry.generator_names()  # arcnn, gan, transformer
     assert {p["name"] for p in config["models"][0]["params"]} >= {"max_remove_pct", "max_add", "iterations",
                                                                   "temperature"}
     assert [s["slug"] for s in config["samples"]] == ["ode-to-joy", "twinkle", "frere-jacques", "amazing-grace"]
