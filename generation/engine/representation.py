@@ -39,16 +39,29 @@ class Rolls:
         return 60.0 / (self.tempo_bpm * STEPS_PER_BEAT)
 
 
-def seconds_to_steps(pm: pretty_midi.PrettyMIDI, times: np.ndarray) -> np.ndarray:
-    """Map seconds to (fractional) sixteenth-note steps, following every tempo change of ``pm``."""
+def _tempo_map(pm: pretty_midi.PrettyMIDI) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(change times in s, steps a second from each change, steps elapsed at each change) of ``pm``'s tempo changes."""
     change_times, tempi = pm.get_tempo_changes()
     if len(tempi) == 0:
         change_times, tempi = np.array([0.0]), np.array([120.0])
     change_times = np.asarray(change_times, dtype=np.float64)
     steps_per_second = np.asarray(tempi, dtype=np.float64) / 60.0 * STEPS_PER_BEAT
     steps_at_change = np.concatenate([[0.0], np.cumsum(np.diff(change_times) * steps_per_second[:-1])])
+    return change_times, steps_per_second, steps_at_change
+
+
+def seconds_to_steps(pm: pretty_midi.PrettyMIDI, times: np.ndarray) -> np.ndarray:
+    """Map seconds to (fractional) sixteenth-note steps, following every tempo change of ``pm``."""
+    change_times, steps_per_second, steps_at_change = _tempo_map(pm)
     idx = np.clip(np.searchsorted(change_times, times, side="right") - 1, 0, len(change_times) - 1)
     return steps_at_change[idx] + (times - change_times[idx]) * steps_per_second[idx]
+
+
+def steps_to_seconds(pm: pretty_midi.PrettyMIDI, steps: np.ndarray) -> np.ndarray:
+    """Sixteenth-note steps -> seconds, following every tempo change of ``pm`` (inverse of seconds_to_steps)."""
+    change_times, steps_per_second, steps_at_change = _tempo_map(pm)
+    idx = np.clip(np.searchsorted(steps_at_change, steps, side="right") - 1, 0, len(change_times) - 1)
+    return change_times[idx] + (steps - steps_at_change[idx]) / steps_per_second[idx]
 
 
 def notes_to_roll(

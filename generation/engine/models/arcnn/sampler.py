@@ -22,7 +22,13 @@ import torch
 
 from generation.engine.midi_io import melody_track
 from generation.engine.models.arcnn.model import ARCNN
-from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, seconds_to_steps
+from generation.engine.representation import (
+    DEFAULT_VELOCITY,
+    midi_to_rolls,
+    roll_to_notes,
+    seconds_to_steps,
+    steps_to_seconds,
+)
 
 MAX_BARS = 32  # DeepComposer's input limit: edits apply to the first 32 bars; later notes are kept as they are
 
@@ -164,18 +170,6 @@ def edit_rolls(
     return current[:, :steps]
 
 
-def _steps_to_seconds(pm: pretty_midi.PrettyMIDI, steps: np.ndarray) -> np.ndarray:
-    """Inverse of representation.seconds_to_steps: sixteenth-note steps -> seconds, following tempo changes."""
-    change_times, tempi = pm.get_tempo_changes()
-    if len(tempi) == 0:
-        change_times, tempi = np.array([0.0]), np.array([120.0])
-    change_times = np.asarray(change_times, dtype=np.float64)
-    steps_per_second = np.asarray(tempi, dtype=np.float64) / 60.0 * 4
-    steps_at_change = np.concatenate([[0.0], np.cumsum(np.diff(change_times) * steps_per_second[:-1])])
-    idx = np.clip(np.searchsorted(steps_at_change, steps, side="right") - 1, 0, len(change_times) - 1)
-    return change_times[idx] + (steps - steps_at_change[idx]) / steps_per_second[idx]
-
-
 def _notes_from_roll(
     pm: pretty_midi.PrettyMIDI, melody: pretty_midi.Instrument, roll: np.ndarray, onsets: np.ndarray
 ) -> list[pretty_midi.Note]:
@@ -188,7 +182,7 @@ def _notes_from_roll(
             originals.setdefault((note.pitch, start, max(end, start + 1)), note)
     velocity = int(np.median([n.velocity for n in melody.notes])) if melody.notes else DEFAULT_VELOCITY
     pitches, starts, ends = roll_to_notes(roll, onsets)
-    seconds = _steps_to_seconds(pm, np.stack([starts, ends]).astype(np.float64))
+    seconds = steps_to_seconds(pm, np.stack([starts, ends]).astype(np.float64))
     notes = []
     for k, (p, s, e) in enumerate(zip(pitches.tolist(), starts.tolist(), ends.tolist(), strict=True)):
         kept = originals.get((p, s, e))

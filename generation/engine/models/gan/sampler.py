@@ -32,7 +32,7 @@ from generation.engine.errors import MidiValidationError
 from generation.engine.models.gan.encoding import REST, line_to_roll, melody_for_model, top_line
 from generation.engine.models.gan.model import Generator, accompany
 from generation.engine.models.gan.spec import N_VOICES, VOICE_NAMES
-from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes
+from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, steps_to_seconds
 
 MAX_BARS = 32  # DESIGN section 4: melodies of 1-32 bars
 LONG_REST_BARS = 2  # a melody rest at least this long silences the accompaniment there
@@ -47,18 +47,6 @@ def choose_melody_track(pm: pretty_midi.PrettyMIDI) -> int:
     if not candidates:
         raise MidiValidationError("no_notes", NO_MELODY_MESSAGE)
     return max(candidates, key=lambda i: (np.mean([n.pitch for n in pm.instruments[i].notes]), -i))
-
-
-def steps_to_seconds(pm: pretty_midi.PrettyMIDI, steps: np.ndarray) -> np.ndarray:
-    """Sixteenth-note steps -> seconds, following every tempo change of ``pm`` (inverse of seconds_to_steps)."""
-    change_times, tempi = pm.get_tempo_changes()
-    if len(tempi) == 0:
-        change_times, tempi = np.array([0.0]), np.array([120.0])
-    change_times = np.asarray(change_times, dtype=np.float64)
-    steps_per_second = np.asarray(tempi, dtype=np.float64) / 60.0 * 4
-    steps_at_change = np.concatenate([[0.0], np.cumsum(np.diff(change_times) * steps_per_second[:-1])])
-    idx = np.clip(np.searchsorted(steps_at_change, steps, side="right") - 1, 0, len(change_times) - 1)
-    return change_times[idx] + (steps - steps_at_change[idx]) / steps_per_second[idx]
 
 
 def long_rests(pitch: np.ndarray, min_steps: int) -> list[tuple[int, int]]:
