@@ -12,6 +12,7 @@ nested 10,000 deep never reaches the recursive parser).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -137,3 +138,9 @@ def bounded_config_values(
             if not low <= value <= high:
                 raise CheckpointError("bad_config", f"{where} must be in {low}..{high}, found {value}")
     return values
+
+
+def parameter_count(specs: dict[str, tuple[tuple[int, ...], str]], *, buffers: tuple[str, ...] = ()) -> int:
+    """Elements over a spec's tensors (``tensor_specs``), leaving out buffers whose names end with ``buffers``: a
+    model's trainable parameter count, computed without torch."""
+    return sum(math.prod(shape) for name, (shape, _dtype) in specs.items() if not name.endswith(buffers))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from generation.engine.config_bounds import bounded_config_values
+from generation.engine.config_bounds import bounded_config_values, parameter_count
 from generation.engine.errors import CheckpointError
 from generation.engine.params import SEED, NumberParam
 
@@ -149,12 +149,4 @@ def tensor_specs(config: ARCNNConfig) -> dict[str, tuple[tuple[int, ...], str]]:
 
 def n_parameters(config: ARCNNConfig) -> int:
     """Trainable parameters (BatchNorm running statistics excluded)."""
-    total = 0
-    for name, (shape, _dtype) in tensor_specs(config).items():
-        if name.endswith(("running_mean", "running_var", "num_batches_tracked")):
-            continue
-        count = 1
-        for dim in shape:
-            count *= dim
-        total += count
-    return total
+    return parameter_count(tensor_specs(config), buffers=("running_mean", "running_var", "num_batches_tracked"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from generation.engine.config_bounds import bounded_config_values
+from generation.engine.config_bounds import bounded_config_values, parameter_count
 from generation.engine.errors import CheckpointError
 
 ARCHITECTURE = "discriminator"
@@ -73,12 +73,4 @@ def tensor_specs(config: DiscriminatorConfig) -> dict[str, tuple[tuple[int, ...]
 
 
 def n_parameters(config: DiscriminatorConfig) -> int:
-    total = 0
-    for name, (shape, _dtype) in tensor_specs(config).items():
-        if name == "temperature":
-            continue
-        count = 1
-        for dim in shape:
-            count *= dim
-        total += count
-    return total
+    return parameter_count(tensor_specs(config), buffers=("temperature",))

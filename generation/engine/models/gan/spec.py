@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from generation.engine.config_bounds import bounded_config_values
+from generation.engine.config_bounds import bounded_config_values, parameter_count
 from generation.engine.errors import CheckpointError
 from generation.engine.params import SEED, ProgramsParam
 
@@ -118,10 +118,4 @@ def tensor_specs(config: GANConfig) -> dict[str, tuple[tuple[int, ...], str]]:
 
 
 def n_parameters(config: GANConfig) -> int:
-    total = 0
-    for shape, _dtype in tensor_specs(config).values():
-        count = 1
-        for dim in shape:
-            count *= dim
-        total += count
-    return total
+    return parameter_count(tensor_specs(config))
