@@ -49,6 +49,9 @@ class FileKind(StrEnum):
     JOB_INPUT = "job-input"  # GenerationJob.input_midi
     JOB_OUTPUT = "job-output"  # GenerationJob.output_midi
     JOB_AUDIO = "job-audio"  # GenerationJob.audio
+    MODEL_BUNDLE = "model"  # UserCheckpoint.bundle (zip: weights, config, card, plots)
+    MODEL_LOSS = "model-loss"  # UserCheckpoint.loss_plot
+    MODEL_MEASURES = "model-measures"  # UserCheckpoint.measures_plot
 
 
 SERVING_MODES = ("django", "x-accel-redirect", "x-sendfile")
@@ -61,6 +64,7 @@ CONTENT_TYPES = {
     ".wav": "audio/wav",
     ".png": "image/png",
     ".safetensors": "application/octet-stream",
+    ".zip": "application/zip",
 }
 MISSING_FILE_MESSAGE = "The file is no longer stored."
 INLINE_TYPES = ("audio/mpeg", "audio/ogg", "audio/wav", "image/png")  # played or shown in the page

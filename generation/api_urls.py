@@ -2,6 +2,14 @@
 
 from django.urls import path
 
+from generation.api.trainings import (
+    CheckpointDetailApi,
+    CheckpointSubmitApi,
+    TrainingCancelApi,
+    TrainingDetailApi,
+    TrainingListCreateApi,
+    TrainingOptionsApi,
+)
 from generation.api.views import (
     CheckpointListCreateApi,
     GenerateApi,
@@ -24,4 +32,10 @@ urlpatterns = [
     path("studio/notes/", NotesFromMidiApi.as_view(), name="studio-notes"),
     path("studio/save/", SaveApi.as_view(), name="studio-save"),
     path("models/", CheckpointListCreateApi.as_view(), name="models"),
+    path("models/<int:checkpoint_id>/", CheckpointDetailApi.as_view(), name="model"),
+    path("models/<int:checkpoint_id>/submit/", CheckpointSubmitApi.as_view(), name="model-submit"),
+    path("trainings/", TrainingListCreateApi.as_view(), name="trainings"),
+    path("trainings/options/", TrainingOptionsApi.as_view(), name="training-options"),
+    path("trainings/<int:job_id>/", TrainingDetailApi.as_view(), name="training"),
+    path("trainings/<int:job_id>/cancel/", TrainingCancelApi.as_view(), name="training-cancel"),
 ]

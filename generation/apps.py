@@ -8,8 +8,13 @@ class GenerationConfig(AppConfig):
     def ready(self) -> None:
         from chartbusters.jobs import register_reaper
         from generation import files
-        from generation.services.cleanup import generation_job_delete_expired, generation_job_fail_stuck
+        from generation.services.cleanup import (
+            generation_job_delete_expired,
+            generation_job_fail_stuck,
+            training_fail_stuck,
+        )
 
         register_reaper(generation_job_fail_stuck)
+        register_reaper(training_fail_stuck)
         register_reaper(generation_job_delete_expired)
         files.register()

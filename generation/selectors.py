@@ -12,10 +12,10 @@ from pathlib import Path
 from django.db.models import QuerySet
 
 from chartbusters.files import FileKind, file_url
-from generation.engine.params import ChoiceParam, NumberParam, ProgramsParam
+from generation.engine.params import ChoiceParam, NumberParam, ProgramsParam, describe_params
 from generation.engine.pipeline import describe_model
-from generation.engine.registry import generator_names, get_generator_spec
-from generation.models import GenerationJob, UserCheckpoint
+from generation.engine.registry import generator_names, get_generator_spec, trainable_names
+from generation.models import GenerationJob, TrainingJob, UserCheckpoint
 
 MAX_ID = 2**63 - 1  # larger ids cannot be in the database (and would overflow its integer)
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
@@ -50,6 +50,19 @@ def model_catalog() -> list[dict]:
     return models
 
 
+def trainable_catalog() -> list[dict]:
+    """Every model users can train: ``{name, description, params: [{name, range, default, help, kind, ...}]}`` from
+    its spec's TRAIN_PARAMS (the Train page's form and ``GET /api/trainings/options/``)."""
+    models = []
+    for name in trainable_names():
+        spec = get_generator_spec(name)
+        params = [{**row, **_field(param)} for row, param in zip(describe_params(spec.TRAIN_PARAMS),
+                                                                  spec.TRAIN_PARAMS, strict=True)]
+        models.append({"name": name, "description": spec.DESCRIPTION, "params": params,
+                       "min_tracks": getattr(spec, "MIN_TRAINING_TRACKS", 1)})
+    return models
+
+
 def job_list_own(*, owner, limit: int = 100) -> QuerySet[GenerationJob]:
     return GenerationJob.objects.filter(owner=owner).order_by("-created_at")[:limit]
 
@@ -71,7 +84,67 @@ def job_urls(job: GenerationJob) -> dict:
 
 
 def checkpoint_list_own(*, owner) -> QuerySet[UserCheckpoint]:
-    return UserCheckpoint.objects.filter(owner=owner).order_by("-created_at")
+    return UserCheckpoint.objects.filter(owner=owner).select_related("training").order_by("-created_at")
+
+
+def checkpoint_urls(checkpoint: UserCheckpoint) -> dict:
+    return {
+        "download_url": file_url(FileKind.MODEL_BUNDLE, checkpoint.public_id) if checkpoint.bundle else None,
+        "loss_plot_url": file_url(FileKind.MODEL_LOSS, checkpoint.public_id) if checkpoint.loss_plot else None,
+        "measures_plot_url": (file_url(FileKind.MODEL_MEASURES, checkpoint.public_id)
+                              if checkpoint.measures_plot else None),
+    }
+
+
+def training_list_own(*, owner, limit: int = 50) -> QuerySet[TrainingJob]:
+    return TrainingJob.objects.filter(owner=owner).order_by("-created_at")[:limit]
+
+
+def training_get_for_user(*, user, job_id: int) -> TrainingJob | None:
+    """The run if it is ``user``'s own, or ``user`` is a superuser (anyone else: None, answered as 404)."""
+    if not getattr(user, "is_authenticated", False) or not 1 <= job_id <= MAX_ID:
+        return None
+    runs = TrainingJob.objects.all() if user.is_superuser else TrainingJob.objects.filter(owner=user)
+    return runs.filter(pk=job_id).first()
+
+
+def training_curves(series: dict) -> dict:
+    """{name: [[step, value], ...]} -> {"step": [every step], name: [value or None at each step]}: the API's
+    ``metrics`` (train_loss, valid_loss; the GAN's critic_loss, generator_loss and per-track measures, with the
+    training set's values as "train set: ..." at step 0)."""
+    steps = sorted({int(point[0]) for points in series.values() for point in points})
+    index = {step: i for i, step in enumerate(steps)}
+    curves: dict = {"step": steps, "train_loss": [None] * len(steps), "valid_loss": [None] * len(steps)}
+    for name, points in series.items():
+        row = curves.setdefault(name, [None] * len(steps))
+        for step, value in points:
+            row[index[int(step)]] = value
+    return curves
+
+
+def training_time_left(job: TrainingJob, now=None) -> float | None:
+    """Seconds left at the rate so far (None before the first report or once ended), capped by the wall-time limit."""
+    if job.status != TrainingJob.Status.RUNNING or not job.started_at or job.steps_done <= 0:
+        return None
+    from django.conf import settings
+    from django.utils import timezone
+
+    elapsed = ((now or timezone.now()) - job.started_at).total_seconds()
+    left = elapsed * (job.steps_total - job.steps_done) / job.steps_done
+    return round(max(0.0, min(left, settings.TRAINING_MAX_SECONDS - elapsed)), 1)
+
+
+def training_body(job: TrainingJob) -> dict:
+    """``GET /api/trainings/{id}/``: status, progress, the curves so far and, once done, the new model's id."""
+    return {
+        "id": job.pk, "status": job.status, "progress": job.progress, "error": job.error, "model": job.model_name,
+        "name": job.name, "params": job.params, "dataset": job.dataset, "files": job.files,
+        "steps_done": job.steps_done, "steps_total": job.steps_total, "cancel_requested": job.cancel_requested,
+        "seconds_left": training_time_left(job),
+        "metrics": training_curves(job.metrics or {}),
+        "checkpoint": job.checkpoint_id,
+        "created_at": job.created_at, "started_at": job.started_at, "finished_at": job.finished_at,
+    }
 
 
 def sample_list() -> list[dict]:

@@ -1,4 +1,5 @@
-"""Celery tasks of the studio: each takes an id and calls a service (queue ``generation``)."""
+"""Celery tasks of the studio: each takes an id and calls a service (queue ``generation``; users' training runs on
+``training``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from generation.services.running import job_run
+from generation.services.training_run import training_run
 
 
 @shared_task(name="generation.run_job", ignore_result=True, acks_late=True, reject_on_worker_lost=True,
@@ -14,3 +16,11 @@ def run_job(job_id: int) -> None:
     """Run one studio job (one variation). A copy of the message for a job no longer queued does nothing; a job
     whose worker died is failed by the reaper (generation.services.cleanup) with a reason."""
     job_run(job_id=job_id)
+
+
+@shared_task(name="generation.train_model", ignore_result=True, acks_late=True, reject_on_worker_lost=False,
+             soft_time_limit=settings.TRAINING_TASK_SOFT_TIME_LIMIT, time_limit=settings.TRAINING_TASK_TIME_LIMIT)
+def train_model(job_id: int) -> None:
+    """Run one user's training run. A copy of the message for a run no longer queued does nothing; a run whose
+    worker died is failed by the reaper (generation.services.cleanup.training_fail_stuck) with a reason."""
+    training_run(job_id=job_id)

@@ -82,10 +82,11 @@ def composition_list_for_owner(*, owner) -> QuerySet[Composition]:
     return Composition.objects.filter(owner=owner).order_by("-created_at")
 
 
-def challenge_list_open_for_compositions(*, now: datetime | None = None) -> QuerySet[Challenge]:
-    """Published Melody-Go-Round challenges open for entries now (the one-click submit of My compositions)."""
+def challenge_list_open_for_entries(*, kind: str, now: datetime | None = None) -> QuerySet[Challenge]:
+    """Published challenges of ``kind`` open for entries now (the one-click submit of My compositions: Melody-Go-Round;
+    of My models: Melody Harvest)."""
     now = now or timezone.now()
-    return Challenge.objects.filter(kind=Challenge.Kind.MELODY_GO_ROUND, published=True, opens_at__lte=now,
+    return Challenge.objects.filter(kind=kind, published=True, opens_at__lte=now,
                                     closes_at__gt=now).order_by("closes_at", "slug")
 
 

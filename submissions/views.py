@@ -10,12 +10,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from chartbusters.challenges.models import Challenge
 from chartbusters.ratelimit import RateLimitedError, rate_limit_request
 from submissions.forms import CheckpointEntryForm, CompositionEntryForm, CompositionUploadForm
 from submissions.models import Composition, Submission
 from submissions.selectors import (
     challenge_get_for_entry,
-    challenge_list_open_for_compositions,
+    challenge_list_open_for_entries,
     composition_list_for_owner,
     quota_usage_get,
 )
@@ -128,7 +129,7 @@ def composition_list_view(request: HttpRequest) -> HttpResponse:
 def _composition_page(request: HttpRequest, form=None, *, status: int = 200, error: str = "") -> HttpResponse:
     context = {
         "form": form or CompositionUploadForm(), "compositions": composition_list_for_owner(owner=request.user),
-        "open_challenges": challenge_list_open_for_compositions(), "error": error,
+        "open_challenges": challenge_list_open_for_entries(kind=Challenge.Kind.MELODY_GO_ROUND), "error": error,
     }
     return render(request, "submissions/composition_list.html", context, status=status)
 

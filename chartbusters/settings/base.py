@@ -208,12 +208,14 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "scoring"
-# training: long model training (a challenge's realness model) that must not hold up generation or audio
+# training: long model training (a challenge's realness model, users' own models from the Train page) that must not hold
+# up generation, scoring or audio
 CELERY_TASK_QUEUES_NAMES = ("generation", "scoring", "audio", "training")
 CELERY_TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in CELERY_TASK_QUEUES_NAMES)
 # Senders name the queue (chartbusters.dispatch.send_task); these routes cover tasks sent without one.
 CELERY_TASK_ROUTES = {
     "submissions.run_checkpoint_entry": {"queue": "generation"},
+    "generation.train_model": {"queue": "training"},
     "generation.*": {"queue": "generation"},
     "evaluation.render_submission_audio": {"queue": "audio"},
     "evaluation.train_realness_model": {"queue": "training"},
@@ -258,6 +260,18 @@ STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("STUDIO_JOB_QUEUED_ST
 STUDIO_JOB_KEEP_HOURS = float(os.environ.get("STUDIO_JOB_KEEP_HOURS", "24"))  # unsaved jobs, then deleted
 # wav renders in ~0.3 s for 8 bars (3 MB for 17 s); mp3 is 20x smaller but its encoder takes ~2 s on a busy 2-core box
 STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "wav")  # wav | mp3 | ogg
+# Training in the browser (the Train page, README "Train your own model"): per-job and per-user limits.
+TRAINING_MAX_FILES = int(os.environ.get("TRAINING_MAX_FILES", "200"))  # MIDI files in one upload (zip members too)
+TRAINING_MAX_UPLOAD_BYTES = int(os.environ.get("TRAINING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))  # all files
+TRAINING_MIN_FILES = int(os.environ.get("TRAINING_MIN_FILES", "3"))  # usable files needed, else the job is refused
+TRAINING_MAX_STEPS = int(os.environ.get("TRAINING_MAX_STEPS", "3000"))  # also bounded by each model's TRAIN_PARAMS
+TRAINING_MAX_SECONDS = float(os.environ.get("TRAINING_MAX_SECONDS", "900"))  # wall time: the run stops, keeps its best
+TRAINING_MAX_RUNNING_PER_USER = int(os.environ.get("TRAINING_MAX_RUNNING_PER_USER", "1"))  # queued or running
+TRAINING_TASK_SOFT_TIME_LIMIT = int(TRAINING_MAX_SECONDS) + 300  # loading data, the last validation, storing
+TRAINING_TASK_TIME_LIMIT = TRAINING_TASK_SOFT_TIME_LIMIT + 60
+TRAINING_STUCK_AFTER_SECONDS = int(os.environ.get("TRAINING_STUCK_AFTER_SECONDS", "600"))  # no progress report
+TRAINING_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("TRAINING_QUEUED_STUCK_AFTER_SECONDS", str(6 * 3600)))
+TRAINING_REPORT_SECONDS = float(os.environ.get("TRAINING_REPORT_SECONDS", "2"))  # curves written at most this often
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-jobs": {
         "task": "chartbusters.reap_stuck_jobs",

@@ -34,6 +34,7 @@ from generation.models import GenerationJob
 from generation.notes import midi_to_notes
 from generation.selectors import (
     checkpoint_list_own,
+    checkpoint_urls,
     job_get_for_user,
     job_list_own,
     job_urls,
@@ -71,7 +72,7 @@ class JsonTextField(serializers.Field):
         return value
 
 
-def _params(text: str | None) -> dict:
+def params_from_json(text: str | None) -> dict:
     if text is None or not text.strip():
         return {}
     try:
@@ -156,7 +157,7 @@ class GenerateApi(APIView):
         fields = data.validated_data
         try:
             jobs = job_create(
-                owner=request.user, model_name=fields["model"], params=_params(fields.get("params")),
+                owner=request.user, model_name=fields["model"], params=params_from_json(fields.get("params")),
                 input_midi=fields.get("input"), notes=fields.get("notes"), parent_id=fields.get("parent"),
                 checkpoint_id=fields.get("checkpoint"), variations=fields["variations"],
             )
@@ -297,6 +298,20 @@ class CheckpointSerializer(serializers.Serializer):
     name = serializers.CharField()
     architecture = serializers.CharField()
     created_at = serializers.DateTimeField()
+    source = serializers.SerializerMethodField(help_text="trained (on the Train page) or uploaded")
+    training = serializers.SerializerMethodField(help_text="The training run that made it (GET /api/trainings/{id}/)")
+    card = serializers.CharField(help_text="MODEL_CARD.md (trained models)")
+    urls = serializers.SerializerMethodField(help_text="download_url (zip), loss_plot_url, measures_plot_url")
+
+    def get_source(self, checkpoint) -> str:
+        return "trained" if self.get_training(checkpoint) is not None else "uploaded"
+
+    def get_training(self, checkpoint) -> int | None:
+        run = getattr(checkpoint, "training", None) if hasattr(checkpoint, "pk") else None
+        return run.pk if run is not None else None
+
+    def get_urls(self, checkpoint) -> dict:
+        return checkpoint_urls(checkpoint)
 
 
 class CheckpointListCreateApi(APIView):

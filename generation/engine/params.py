@@ -138,3 +138,47 @@ def describe_params(specs: Iterable[Spec]) -> list[dict[str, Any]]:
         default = list(spec.default) if isinstance(spec, ProgramsParam) else spec.default
         rows.append({"name": spec.name, "range": spec.range_text, "default": default, "help": spec.help})
     return rows
+
+
+# ----------------------------------------------------------------------------------------------- training params
+# The hyperparameters a model exposes to its users' training runs (``TRAIN_PARAMS`` in its spec; the studio's Train
+# page and POST /api/trainings/ show and check them). One builder, so every model names and explains them alike.
+START_SHIPPED, START_SCRATCH = "shipped", "scratch"
+SCRATCH_ONLY_MESSAGE = (
+    "Parameter '{name}' applies only when start is 'scratch': a model fine-tuned from the shipped one keeps its size."
+)
+
+
+def training_params(*, steps: tuple[int, int, int], learning_rate: tuple[float, float, float],
+                    batch_size: tuple[int, int, int], model_size: tuple[int, int, int, str],
+                    can_fine_tune: bool, step_text: str = "optimizer updates") -> tuple[Spec, ...]:
+    """(low, high, default) for steps, learning rate and batch size; (low, high, default, what it counts) for the
+    model size; ``can_fine_tune``: a ``start`` choice (shipped = fine-tune the shipped model on your music)."""
+    specs: list[Spec] = [
+        NumberParam("steps", *steps, True,
+                    f"{step_text}: more learns more and takes longer; the run stops at the platform's time limit "
+                    "and keeps its best weights"),
+        NumberParam("learning_rate", *learning_rate, False,
+                    "how big each update is: too high and the loss jumps or rises, too low and it barely falls"),
+        NumberParam("batch_size", *batch_size, True,
+                    "training windows per update: larger is smoother but slower per step"),
+    ]
+    if can_fine_tune:
+        specs.append(ChoiceParam("start", (START_SHIPPED, START_SCRATCH), START_SHIPPED,
+                                 "shipped: fine-tune the shipped model on your music (fast, keeps what it knows of "
+                                 "Bach); scratch: a new model that learns only from your music"))
+    low, high, default, counts = model_size
+    specs.append(NumberParam("model_size", low, high, None if can_fine_tune else default, True,
+                             f"{counts} (default {default}): bigger can learn more but trains and plays slower"
+                             + ("; from scratch only" if can_fine_tune else "")))
+    specs.append(NumberParam("seed", 0, SEED_MAX, 0, True, "random seed of the run: the same seed and data give the "
+                                                          "same model on the same machine"))
+    return tuple(specs)
+
+
+def validate_train_params(specs: Iterable[Spec], raw: dict[str, Any] | None, *, model: str) -> dict[str, Any]:
+    """validate_params for TRAIN_PARAMS, plus the one rule between them: ``model_size`` only from scratch."""
+    values = validate_params(specs, raw, model=model)
+    if values.get("start") == START_SHIPPED and values.get("model_size") is not None:
+        raise ParamError("param_conflict", SCRATCH_ONLY_MESSAGE.format(name="model_size"))
+    return values

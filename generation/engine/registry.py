@@ -29,6 +29,7 @@ PARTS = ("model", "sampler", "train")  # a model package's modules beside its sp
 UNKNOWN_ARCHITECTURE_MESSAGE = "Unknown architecture {name!r}; known architectures: {known}."
 NOT_AVAILABLE_MESSAGE = "The {name} model is not available yet; available models: {available}."
 NOT_A_GENERATOR_MESSAGE = "The {name} architecture does not generate music; models that do: {generators}."
+NOT_TRAINABLE_MESSAGE = "The {name} model cannot be trained from the studio; models that can: {names}."
 
 
 def known_names() -> list[str]:
@@ -37,6 +38,19 @@ def known_names() -> list[str]:
 
 def generator_names() -> list[str]:
     return sorted(name for name in SPEC_MODULES if get_spec(name).IS_GENERATOR)
+
+
+def trainable_names() -> list[str]:
+    """Generators a user can train from the studio's Train page: those whose spec lists TRAIN_PARAMS."""
+    return [name for name in generator_names() if getattr(get_spec(name), "TRAIN_PARAMS", None)]
+
+
+def get_trainable_spec(name: str) -> ModuleType:
+    """The spec of a generator users can train (TRAIN_PARAMS); ArchitectureUnavailableError names those that are."""
+    if name not in trainable_names():
+        raise ArchitectureUnavailableError(
+            "not_trainable", NOT_TRAINABLE_MESSAGE.format(name=name, names=", ".join(trainable_names())))
+    return get_spec(name)
 
 
 def get_spec(name: str) -> ModuleType:

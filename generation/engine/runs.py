@@ -1,8 +1,10 @@
-"""Training a registered model by name: what `manage.py train` (and later the studio's training jobs) call.
+"""Training a registered model by name: what `manage.py train` and the studio's training jobs call.
 
 The model's own ``train.py`` does the work; this adds what no model may do itself: a model that learns from other
 models' outputs (the realness discriminator, spec ``TRAINS_ON_GENERATED``) gets every registered generator's output
-passed in (``negatives.generated_families``) when it trains on the chorales.
+passed in (``negatives.generated_families``) when it trains on the chorales; a user's training parameters (spec
+``TRAIN_PARAMS``, the Train page's) are checked, and ``start=shipped`` becomes the shipped checkpoint's folder to
+fine-tune from (loading is a layer above the models).
 """
 
 from __future__ import annotations
@@ -10,19 +12,42 @@ from __future__ import annotations
 from pathlib import Path
 
 from generation.engine import loading, registry
-from generation.engine.training import ProgressCallback
+from generation.engine.params import START_SHIPPED, validate_train_params
+from generation.engine.training import MetricsCallback, ProgressCallback
+
+
+def train_options(name: str, params: dict | None) -> dict:
+    """``params`` (raw: strings or numbers) checked against ``name``'s TRAIN_PARAMS, defaults filled (ParamError,
+    ArchitectureUnavailableError name the problem)."""
+    spec = registry.get_trainable_spec(name)
+    return validate_train_params(spec.TRAIN_PARAMS, params, model=name)
 
 
 def train_model(name: str, *, data: str | Path | None = None, steps: int | None = None, out: str | Path | None = None,
-                device: str = "cpu", progress: bool = True, on_progress: ProgressCallback | None = None) -> dict:
+                device: str = "cpu", progress: bool = True, on_progress: ProgressCallback | None = None,
+                params: dict | None = None, on_metrics: MetricsCallback | None = None,
+                max_seconds: float | None = None) -> dict:
     """Train ``name`` on the chorales (or the MIDI folder ``data``) into ``out`` (default: the shipped checkpoint's
-    folder) and return the metrics its train function reports."""
+    folder) and return the metrics its train function reports. ``params``: training parameters (TRAIN_PARAMS;
+    ``steps`` overrides theirs); ``on_metrics`` gets the curves as they come in and may raise to stop the run;
+    ``max_seconds``: the run stops there and keeps its best weights."""
     spec = registry.get_spec(name)
     extra: dict = {}
     if getattr(spec, "TRAINS_ON_GENERATED", False) and data is None:
         from generation.engine.negatives import generated_families
 
         extra["generated"], extra["generated_from"] = generated_families()
+    if params is not None:
+        options = train_options(name, params)
+        if steps is not None:
+            options["steps"], steps = int(steps), None
+        extra["options"] = options
+        if options.get("start") == START_SHIPPED:
+            extra["init_from"] = loading.default_checkpoint_dir(name)
+    if on_metrics is not None:
+        extra["on_metrics"] = on_metrics
+    if max_seconds is not None:
+        extra["max_seconds"] = max_seconds
     train = registry.get_part(name, "train").train
     return train(data=data, steps=steps, out=Path(out) if out is not None else loading.default_checkpoint_dir(name),
                  device=device, progress=progress, on_progress=on_progress, **extra)

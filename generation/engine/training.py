@@ -16,6 +16,10 @@ from typing import Any
 import numpy as np
 
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
+# (step, {series: value}): the curves as they come in (the studio's training jobs draw them live). A callback may
+# raise to stop the run (a user's Cancel): the train functions let the exception through and write nothing more.
+MetricsCallback = Callable[[int, dict[str, float]], None]
+REPORT_EVERY = 10  # steps between two reports of the mean training loss (and between progress calls)
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,14 @@ def fit(
     on_progress: ProgressCallback | None = None,
     desc: str = "train",
     max_seconds: float | None = None,
+    on_metrics: MetricsCallback | None = None,
 ) -> FitResult:
     """Train ``model`` in place: AdamW + ``lr_scheduler``; ``batch_loss(step)`` returns the loss tensor of one batch;
     ``validate()`` (model in eval mode, no grad) every ``config.eval_every`` steps and at the end; the state at the
     best validation loss is kept. One code path for CPU and GPU (the caller puts batches on ``device``).
     ``max_seconds``: a safety stop on a shared machine; the step that passes it is the last (validated), and the
-    history shows how many were done."""
+    history shows how many were done. ``on_metrics`` gets the mean training loss every REPORT_EVERY steps and each
+    validation loss as it is measured."""
     import torch
     from tqdm import tqdm
 
@@ -110,13 +116,19 @@ def fit(
             model.train()
             history.valid_steps.append(step + 1)
             history.valid_loss.append(val)
+            if on_metrics is not None:
+                on_metrics(step + 1, {"valid_loss": val})
             if val < best[0]:
                 best = (val, step + 1, copy.deepcopy(model.state_dict()))
             bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}", valid=f"{val:.3f}", best=f"{best[0]:.3f}")
         elif step % 10 == 0:
             bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}")
-        if on_progress is not None and ((step + 1) % 10 == 0 or step + 1 == config.steps):
-            on_progress(step + 1, config.steps)
+        if (step + 1) % REPORT_EVERY == 0 or last:
+            if on_metrics is not None:
+                recent = history.train_loss[-((step % REPORT_EVERY) + 1):]
+                on_metrics(step + 1, {"train_loss": float(np.mean(recent))})
+            if on_progress is not None:
+                on_progress(step + 1, config.steps)
         if out_of_time:
             break
     if validate is None:
@@ -152,13 +164,18 @@ def plot_history(history: History, path: str | Path, *, title: str, ylabel: str,
     return Path(path)
 
 
-def reproduce_command(name: str, *, data: str | Path | None, steps: int | None) -> str:
-    """The command that retrains this checkpoint: the data folder and the ``--steps`` that were given, as given."""
+def reproduce_command(name: str, *, data: str | Path | None, steps: int | None,
+                      options: dict | None = None) -> str:
+    """The command that retrains this checkpoint: the data folder, the ``--steps`` and the training parameters
+    (``--param NAME=VALUE``, the Train page's) that were given, as given."""
     command = f"python manage.py train {name}"
     if data is not None:
         command += f" --data {data}"
     if steps is not None:
         command += f" --steps {steps}"
+    for key, value in (options or {}).items():
+        if value is not None:
+            command += f" --param {key}={value:g}" if isinstance(value, float) else f" --param {key}={value}"
     return command
 
 

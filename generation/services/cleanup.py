@@ -4,6 +4,9 @@
 - ``generation_job_fail_stuck``: a running job with no update for ``STUDIO_JOB_STUCK_AFTER_SECONDS`` (its worker
   died or hung past the task's hard limit) and a job no worker picked up within
   ``STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS`` fail with a sentence saying so.
+- ``training_fail_stuck``: a training run silent for ``TRAINING_STUCK_AFTER_SECONDS`` (its worker died: killed, out
+  of memory, machine gone) or queued for ``TRAINING_QUEUED_STUCK_AFTER_SECONDS`` fails with a sentence saying so,
+  and its uploaded files are deleted (a run is not started again: the user decides whether to spend the time).
 - ``generation_job_delete_expired``: jobs not saved are deleted with their files ``STUDIO_JOB_KEEP_HOURS`` after
   they were made (saved ones are kept: saving stores the piece as a composition and keeps its history).
 """
@@ -18,8 +21,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from generation.models import GenerationJob
+from generation.models import GenerationJob, TrainingJob
 from generation.services.running import job_mark_failed
+from generation.services.training import training_delete_data
+from generation.services.training_run import training_finish
 
 logger = logging.getLogger(__name__)
 Status = GenerationJob.Status
@@ -27,6 +32,11 @@ Status = GenerationJob.Status
 STUCK_RUNNING_MESSAGE = "The worker stopped responding while generating; please generate again."
 STUCK_QUEUED_MESSAGE = "No worker picked this generation up within {minutes} minutes; please generate again later."
 DELETE_BATCH = 500
+TRAINING_LOST_MESSAGE = (
+    "The training worker stopped responding (it was restarted or ran out of memory) after {done} of {total} steps; "
+    "nothing was kept. Start the training again, perhaps with fewer steps or a smaller model."
+)
+TRAINING_QUEUED_MESSAGE = "No training worker picked this run up within {hours:g} hours; please start it again later."
 
 
 def generation_job_fail_stuck(now: datetime | None = None) -> int:
@@ -73,3 +83,29 @@ def generation_job_delete_expired(now: datetime | None = None) -> int:
     if deleted:
         logger.info("Deleted %d unsaved studio job(s) older than %g hours", deleted, settings.STUDIO_JOB_KEEP_HOURS)
     return deleted
+
+
+def training_fail_stuck(now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    running_cutoff = now - timedelta(seconds=settings.TRAINING_STUCK_AFTER_SECONDS)
+    queued_cutoff = now - timedelta(seconds=settings.TRAINING_QUEUED_STUCK_AFTER_SECONDS)
+    stuck = (Q(status=TrainingJob.Status.RUNNING, updated_at__lt=running_cutoff)
+             | Q(status=TrainingJob.Status.QUEUED, created_at__lt=queued_cutoff))
+    failed = 0
+    for job in TrainingJob.objects.filter(stuck):
+        if job.status == TrainingJob.Status.RUNNING:
+            message = TRAINING_LOST_MESSAGE.format(done=job.steps_done, total=job.steps_total)
+        else:
+            message = TRAINING_QUEUED_MESSAGE.format(hours=settings.TRAINING_QUEUED_STUCK_AFTER_SECONDS / 3600)
+        with transaction.atomic():  # only if it is still as found (no progress report since the query)
+            current = TrainingJob.objects.select_for_update().filter(pk=job.pk, status=job.status,
+                                                                     updated_at=job.updated_at).first()
+            if current is None:
+                continue
+            ended = training_finish(job_id=job.pk, status=TrainingJob.Status.FAILED, error=message)
+        if ended:
+            training_delete_data(job)
+            failed += 1
+    if failed:
+        logger.warning("Reaper failed %d stuck training run(s)", failed)
+    return failed

@@ -15,12 +15,15 @@ from generation.models import GenerationJob, UserCheckpoint
 from generation.notes import NotesError, notes_to_midi_bytes
 from generation.services.errors import StudioError
 from generation.services.jobs import job_get_own, job_output_bytes
-from submissions.models import Composition
+from submissions.models import Composition, Submission
 from submissions.services.compositions import composition_create
 from submissions.services.errors import EntryRefusedError
-from submissions.services.intake import checkpoint_upload_check
+from submissions.services.intake import checkpoint_upload_check, submission_create_checkpoint
 
 NAME_REQUIRED_MESSAGE = "Give your model a name."
+MODEL_NOT_FOUND_MESSAGE = "You have no model #{id}."
+CHALLENGE_NOT_FOUND_MESSAGE = "There is no challenge {slug!r}."
+MODEL_IN_USE_MESSAGE = "Model #{id} is still training or generating; delete it when that has finished."
 SAVE_SOURCE_MESSAGE = "Save either a generation (`job`) or the piano roll's notes (`notes`)."
 CHECKPOINT_FILENAME = "model.safetensors"
 
@@ -84,3 +87,43 @@ def user_checkpoint_create(*, owner, name: str, weights: UploadedFile | None, co
         checkpoint.weights.storage.delete(checkpoint.weights.name)
         raise
     return checkpoint
+
+
+def user_checkpoint_get_own(*, owner, checkpoint_id: int) -> UserCheckpoint:
+    checkpoint = UserCheckpoint.objects.filter(owner=owner, pk=checkpoint_id).first()
+    if checkpoint is None:
+        raise StudioError("not_found", MODEL_NOT_FOUND_MESSAGE.format(id=checkpoint_id), status=404)
+    return checkpoint
+
+
+def user_checkpoint_submit(*, owner, checkpoint_id: int, challenge_slug: str, title: str, licence_accepted: bool,
+                           description: str = "") -> Submission:
+    """Enter ``owner``'s model in a Melody Harvest challenge in one click: its weights, config and card go through
+    the same intake as an uploaded entry (entry window, quota, kind, licence, checkpoint checks)."""
+    from chartbusters.challenges.models import Challenge
+
+    checkpoint = user_checkpoint_get_own(owner=owner, checkpoint_id=checkpoint_id)
+    challenge = Challenge.objects.filter(slug=challenge_slug).first()
+    if challenge is None:
+        raise StudioError("challenge_not_found", CHALLENGE_NOT_FOUND_MESSAGE.format(slug=challenge_slug), status=404)
+    card = checkpoint.card or (f"{checkpoint.name}: a {checkpoint.architecture} checkpoint uploaded to the "
+                               "Chartbusters studio by its owner, who has not written a model card for it.")
+    try:
+        with checkpoint.weights.open("rb") as weights:
+            return submission_create_checkpoint(
+                challenge=challenge, entrant=owner, title=title or checkpoint.name, description=description,
+                licence_accepted=licence_accepted, checkpoint_file=File(weights, name=CHECKPOINT_FILENAME),
+                config=dict(checkpoint.config), model_card=card)
+    except EntryRefusedError as exc:
+        raise _refused(exc) from exc
+
+
+def user_checkpoint_delete(*, owner, checkpoint_id: int) -> None:
+    """Delete ``owner``'s model and its files (not while a studio job is using it)."""
+    checkpoint = user_checkpoint_get_own(owner=owner, checkpoint_id=checkpoint_id)
+    if checkpoint.jobs.filter(status__in=(GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING)).exists():
+        raise StudioError("in_use", MODEL_IN_USE_MESSAGE.format(id=checkpoint_id), status=409)
+    names = [(f.storage, f.name) for f in checkpoint.stored_files]
+    checkpoint.delete()
+    for storage, name in names:
+        storage.delete(name)

@@ -1,5 +1,6 @@
-"""``manage.py train {gan|arcnn|transformer|discriminator} [--data DIR] [--steps N] [--out DIR]
-[--device cpu|cuda] [--json]``: dispatches to the architecture's train function through the registry."""
+"""``manage.py train {gan|arcnn|transformer|discriminator} [--data DIR] [--steps N] [--param NAME=VALUE ...]
+[--out DIR] [--device cpu|cuda] [--json]``: dispatches to the architecture's train function through the registry.
+``--param`` sets a training parameter of the model's TRAIN_PARAMS, the same the studio's Train page offers."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("model", help="gan | arcnn | transformer | discriminator")
         parser.add_argument("--data", type=Path, help="folder of MIDI files to train on instead of the chorales")
         parser.add_argument("--steps", type=int, help="training steps (default: the architecture's)")
+        parser.add_argument("--param", action="append", metavar="NAME=VALUE",
+                            help="a training parameter, as on the Train page (steps, learning_rate, batch_size, "
+                                 "start, model_size, seed); repeat for several")
         parser.add_argument("--out", type=Path, help="checkpoint folder (default: the shipped checkpoint's folder; "
                                                      "with --data: ./<model>-<folder>-checkpoint)")
         parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -29,8 +33,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         from generation.engine.errors import EngineError
+        from generation.engine.params import parse_param_args
         from generation.engine.registry import get_spec
-        from generation.engine.runs import train_model
+        from generation.engine.runs import train_model, train_options
 
         as_json, name = options["json"], options["model"]
         data: Path | None = options["data"]
@@ -40,6 +45,9 @@ class Command(BaseCommand):
             raise fail(self, as_json, "bad_steps", BAD_STEPS_MESSAGE.format(steps=options["steps"]))
         try:
             get_spec(name)
+            params = parse_param_args(options["param"]) if options["param"] else None
+            if params is not None:
+                train_options(name, params)  # refuse bad parameters before loading any data
         except EngineError as exc:
             raise fail(self, as_json, exc.code, exc.message) from exc
         out = options["out"]
@@ -52,7 +60,8 @@ class Command(BaseCommand):
                 raise fail(self, as_json, "no_cuda", NO_CUDA_MESSAGE)
         started = time.perf_counter()
         try:
-            metrics = train_model(name, data=data, steps=options["steps"], out=out, device=options["device"])
+            metrics = train_model(name, data=data, steps=options["steps"], out=out, device=options["device"],
+                                  params=params)
         except EngineError as exc:
             raise fail(self, as_json, exc.code, exc.message) from exc
         elapsed = time.perf_counter() - started

@@ -833,7 +833,12 @@
 
   // ---- start ------------------------------------------------------------------------------------------------
   buildKeyboard();
+  // /studio/?checkpoint=ID (My models' "Use in the studio"): that model, with its architecture chosen
+  const wanted = new URLSearchParams(window.location.search).get("checkpoint");
+  const own = config.checkpoints.find((c) => String(c.id) === wanted);
+  if (own) $("model").value = own.architecture;
   renderModel();
+  if (own) $("checkpoint").value = String(own.id);
   loadEarlier();
   drawRoll();
   $("roll-wrap").scrollTop = (HIGH - 79) * ROW;

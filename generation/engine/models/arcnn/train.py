@@ -288,8 +288,9 @@ def _card_facts(model_config: ARCNNConfig, cfg: TrainConfig, metrics: dict, trai
     ]
 
 
-def _fit(model: ARCNN, data: tuple, cfg: TrainConfig, device: str,
-         progress: bool, desc: str, on_progress: training.ProgressCallback | None = None) -> training.FitResult:
+def _fit(model: ARCNN, data: tuple, cfg: TrainConfig, device: str, progress: bool, desc: str,
+         on_progress: training.ProgressCallback | None = None, on_metrics: training.MetricsCallback | None = None,
+         max_seconds: float | None = None) -> training.FitResult:
     """Train `model` in place with `cfg` (seeded from cfg.seed) through the shared loop. data: (train single-voice,
     train merged, valid, train voice windows, valid voice windows)."""
     train_set, merged_set, valid_set, voice_set, voice_valid = data
@@ -313,7 +314,21 @@ def _fit(model: ARCNN, data: tuple, cfg: TrainConfig, device: str,
     return training.fit(model, config=cfg, batch_loss=batch_loss, device=device, progress=progress, desc=desc,
                         validate=lambda: validation_loss(model, voice_valid if _uses_edit_pairs(cfg) else valid_set,
                                                          n_steps, cfg, device),
-                        on_progress=on_progress)
+                        on_progress=on_progress, on_metrics=on_metrics, max_seconds=max_seconds)
+
+
+def recipe_for_options(options: dict, *, fine_tune: bool) -> tuple[ARCNNConfig | None, TrainConfig]:
+    """A user's TRAIN_PARAMS (spec.TRAIN_PARAMS, validated) as (model config, training recipe). Fine-tuning runs the
+    default recipe's second stage (make_edit_pairs) on the shipped weights; from scratch, one stage of the first
+    mixed recipe (cell-level corruption on single voices and merged rolls), which learns a usable editor fastest."""
+    steps = int(options["steps"])
+    common = {"steps": steps, "lr": float(options["learning_rate"]), "batch_size": int(options["batch_size"]),
+              "seed": int(options["seed"]), "eval_every": max(10, steps // 8), "warmup_steps": min(50, steps // 10)}
+    if fine_tune:
+        return None, replace(DEFAULT_RECIPE, pretrain_steps=0, **common)
+    size = options.get("model_size")
+    model_config = ARCNNConfig() if size is None else replace(ARCNNConfig(), base_channels=int(size))
+    return model_config, replace(PRETRAIN_RECIPE, **common)
 
 
 def scaled_to_steps(cfg: TrainConfig, total: int) -> TrainConfig:
@@ -337,13 +352,20 @@ def train(
     model_config: ARCNNConfig | None = None,
     train_config: TrainConfig | None = None,
     init_from: str | Path | None = None,
+    options: dict | None = None,
+    on_metrics: training.MetricsCallback | None = None,
+    max_seconds: float | None = None,
 ) -> dict:
     """Train an AR-CNN and write model.safetensors, config.json, loss.png and MODEL_CARD.md to `out`.
 
     The defaults (DEFAULT_RECIPE: PRETRAIN_RECIPE from scratch, then the fine-tuning recipe) reproduce the shipped
     checkpoint (generation/checkpoints/arcnn). `init_from` (a checkpoint folder) skips the pre-training stage and
-    starts from those weights instead. `steps` is the whole run's length (see scaled_to_steps). Returns the metrics.
+    starts from those weights instead. `steps` is the whole run's length (see scaled_to_steps). `options`: a user's
+    TRAIN_PARAMS (recipe_for_options; with `init_from` = fine-tuning). `on_metrics` gets the curves as they come in,
+    `max_seconds` stops the run early (its best weights are kept). Returns the metrics.
     """
+    if options is not None:
+        model_config, train_config = recipe_for_options(options, fine_tune=init_from is not None)
     model_config = model_config or ARCNNConfig()
     cfg = train_config or DEFAULT_RECIPE
     if steps is not None:
@@ -377,7 +399,7 @@ def train(
             model.load_state_dict(first.best_state)
             pretrain_seconds = first.seconds
             started_from = f"stage 1: PRETRAIN_RECIPE, {cfg.pretrain_steps} steps"
-    result = _fit(model, windows, cfg, device, progress, "train arcnn", on_progress)
+    result = _fit(model, windows, cfg, device, progress, "train arcnn", on_progress, on_metrics, max_seconds)
 
     model.load_state_dict(result.best_state)
     model.to("cpu").eval()
@@ -389,7 +411,8 @@ def train(
         "best_valid_loss": round(result.best_loss, 5),
         "best_step": result.best_step,
         "final_valid_loss": round(result.history.valid_loss[-1], 5),
-        "steps": cfg.steps,
+        "steps": len(result.history.train_steps),
+        "planned_steps": cfg.steps,
         "pretrain_steps": cfg.pretrain_steps if init_from is None else 0,
         "started_from": started_from,
         "pretrain_seconds": round(pretrain_seconds, 1),
@@ -410,7 +433,7 @@ def train(
     training.write_model_card(
         out, title=training.card_title("AR-CNN", data=data, default=default),
         summary="A U-Net that edits a piano roll, one voice or several merged (DeepComposer's AR-CNN task).",
-        command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps),
+        command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps, options=options),
         facts=_card_facts(model_config, cfg, metrics, trained_on),
     )
     return metrics

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from generation.engine.config_bounds import bounded_config_values, parameter_count
 from generation.engine.errors import CheckpointError
-from generation.engine.params import SEED, ProgramsParam
+from generation.engine.params import SEED, ProgramsParam, training_params
 
 ARCHITECTURE = "gan"
 DESCRIPTION = "GAN accompaniment: adds alto, tenor and bass tracks under a melody, in its key and meter"
@@ -25,6 +25,13 @@ PARAMS = (
     ProgramsParam("programs", N_VOICES, (0, 0, 0), "General MIDI programs of the alto, tenor and bass tracks"),
     SEED,
 )
+# A user's training run (the studio's Train page): always from scratch (a fresh critic would wreck the shipped
+# generator's weights before it learned anything). ~1.7 s a generator step (5 critic steps each) at batch 16 on
+# the demo machine: the default 150 steps take about 4-5 minutes; the shipped model's best came at step 500.
+TRAIN_PARAMS = training_params(steps=(1, 2000, 150), learning_rate=(1e-5, 1e-2, 5e-4), batch_size=(2, 64, 16),
+                               model_size=(16, 192, 96, "generator channels"), can_fine_tune=False,
+                               step_text="generator updates (5 critic updates each)")
+MIN_TRAINING_TRACKS = 2  # the highest track is the melody; the next three by pitch are the parts it learns to write
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import json
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -264,7 +264,7 @@ def measures_table(generated: dict, real: dict, real_label: str) -> list[str]:
 
 
 def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metrics: dict, trained_on: str, *,
-                     data: str | Path | None, steps: int | None) -> None:
+                     data: str | Path | None, steps: int | None, options: dict | None = None) -> None:
     """MODEL_CARD.md from the metrics (also rewritable later from config.json: everything comes from ``metrics``)."""
     interrupted = metrics["steps"] < metrics["planned_steps"]
     facts = [
@@ -290,17 +290,31 @@ def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metri
     ]
     table = ["## Validation measures of the kept weights (valid split, generated vs real parts)", "",
              *measures_table(metrics["valid_generated"], metrics["valid_real"], "real (valid)")]
-    default = data is None and steps is None
+    default = data is None and steps is None and cfg.steps == TrainConfig().steps and model_config == GANConfig()
     training.write_model_card(
         out, title=training.card_title("GAN accompaniment", data=data, default=default),
         summary="A conditional WGAN-GP generator: a melody in, alto, tenor and bass lines out (one pitch or rest a "
                 "sixteenth step each), 4-bar windows walked every 3 bars with the previous window's last bar as "
                 "context (DeepComposer's GAN task).",
-        command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps), facts=facts,
+        command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps, options=options), facts=facts,
         extra="\n".join(table))
 
 
 # ------------------------------------------------------------------------------------------------------ training
+def recipe_for_options(options: dict) -> tuple[GANConfig, TrainConfig]:
+    """A user's TRAIN_PARAMS (spec.TRAIN_PARAMS, validated) as (model config, training recipe); always from scratch."""
+    steps = int(options["steps"])
+    cfg = replace(TrainConfig(), steps=steps, lr=float(options["learning_rate"]),
+                  batch_size=int(options["batch_size"]), seed=int(options["seed"]), eval_every=max(10, steps // 6))
+    size = options.get("model_size")
+    return (GANConfig() if size is None else replace(GANConfig(), hidden=int(size))), cfg
+
+
+def flat_measures(measures: dict[str, dict[str, float]]) -> dict[str, float]:
+    """{track: {measure: value}} -> {"track measure": value}: one series per track and measure."""
+    return {f"{track} {name}": float(value) for track, row in measures.items() for name, value in row.items()}
+
+
 def fake_parts(gen: Generator, melody: torch.Tensor, meter: torch.Tensor, parts: torch.Tensor,
                mask: torch.Tensor) -> torch.Tensor:
     """The generator's soft parts (B, V, W, K) for a batch, the context steps (mask) taken from ``parts``."""
@@ -338,10 +352,16 @@ def generator_step(gen: Generator, critic: Critic, optimizer: torch.optim.Optimi
 
 def train(*, data: str | Path | None = None, steps: int | None = None, out: str | Path,
           device: str = "cpu", progress: bool = True, on_progress: training.ProgressCallback | None = None,
-          model_config: GANConfig | None = None, train_config: TrainConfig | None = None) -> dict:
+          model_config: GANConfig | None = None, train_config: TrainConfig | None = None,
+          options: dict | None = None, on_metrics: training.MetricsCallback | None = None,
+          max_seconds: float | None = None) -> dict:
     """Train the GAN and write model.safetensors, config.json, loss.png, measures.png and MODEL_CARD.md to ``out``
     (`manage.py train gan` passes the shipped checkpoint's folder: loading.default_checkpoint_dir). ``steps`` =
-    generator steps. Returns the metrics."""
+    generator steps. ``options``: a user's TRAIN_PARAMS (recipe_for_options); ``on_metrics`` gets the losses every
+    REPORT_EVERY steps and the per-track measures (with the training set's values at step 0) as they are measured;
+    ``max_seconds`` stops early, keeping the best weights. Returns the metrics."""
+    if options is not None:
+        model_config, train_config = recipe_for_options(options)
     mc = model_config or GANConfig()
     cfg = train_config or TrainConfig()
     if steps is not None:
@@ -354,6 +374,8 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     train_pieces, valid_pieces, trained_on = load_pieces(data)
     windows = WindowSampler([piece_lines(p, mc.melody_center) for p in train_pieces], mc, cfg, rng)
     train_real, valid_real = real_measures(train_pieces), real_measures(valid_pieces)
+    if on_metrics is not None:
+        on_metrics(0, {f"train set: {name}": value for name, value in flat_measures(train_real).items()})
 
     gen, critic = Generator(mc).to(device), Critic(mc).to(device)
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -376,8 +398,15 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
         history["critic_loss"].append(critic_loss)
         history["generator_loss"].append(generator_loss)
         history["wasserstein"].append(wasserstein)
-        if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
+        out_of_time = max_seconds is not None and time.perf_counter() - started > max_seconds
+        if on_metrics is not None and ((step + 1) % training.REPORT_EVERY == 0 or step + 1 == cfg.steps):
+            recent = slice(-((step % training.REPORT_EVERY) + 1), None)
+            on_metrics(step + 1, {"critic_loss": float(np.mean(history["critic_loss"][recent])),
+                                  "generator_loss": float(np.mean(history["generator_loss"][recent]))})
+        if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps or out_of_time:
             measured = generated_measures(gen, valid_pieces)
+            if on_metrics is not None:
+                on_metrics(step + 1, flat_measures(measured))
             gap = measures_gap(measured, valid_real)
             history["eval_steps"].append(step + 1)
             history["eval_measures"].append(measured)
@@ -387,7 +416,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
                 if step + 1 < cfg.steps:  # an interrupted run leaves the best weights so far
                     _write_outputs(out_dir, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
                                    time.perf_counter() - started, len(windows), len(valid_pieces), train_real,
-                                   valid_real)
+                                   valid_real, options=options)
             gen.train()
             if progress:
                 tqdm.write(f"step {step + 1}: gap {100 * gap:.1f} % " + json.dumps(
@@ -396,13 +425,17 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
                             best=f"{100 * best[0]:.1f}%@{best[1]}")
         if on_progress is not None:
             on_progress(step + 1, cfg.steps)
+        if out_of_time:
+            break
     return _write_outputs(out_dir, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
-                          time.perf_counter() - started, len(windows), len(valid_pieces), train_real, valid_real)
+                          time.perf_counter() - started, len(windows), len(valid_pieces), train_real, valid_real,
+                          options=options)
 
 
 def _write_outputs(out_dir: Path, data, steps_given: int | None, gen: Generator, critic: Critic, mc: GANConfig,
                    cfg: TrainConfig, history: dict, best: tuple, trained_on: str, device: str, train_seconds: float,
-                   n_windows: int, n_valid: int, train_real: dict, valid_real: dict) -> dict:
+                   n_windows: int, n_valid: int, train_real: dict, valid_real: dict,
+                   options: dict | None = None) -> dict:
     """Write the best weights so far, the plots and the card (after each improvement, so an interrupted run leaves
     a usable checkpoint, and at the end). Returns the metrics."""
     best_gen = Generator(mc)
@@ -429,5 +462,5 @@ def _write_outputs(out_dir: Path, data, steps_given: int | None, gen: Generator,
                     metrics=metrics)
     save_loss_plot(history, out_dir / "loss.png")
     save_measures_plot(history, train_real, out_dir / "measures.png")
-    write_model_card(out_dir, mc, cfg, metrics, trained_on, data=data, steps=steps_given)
+    write_model_card(out_dir, mc, cfg, metrics, trained_on, data=data, steps=steps_given, options=options)
     return metrics

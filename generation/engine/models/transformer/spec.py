@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from generation.engine.config_bounds import bounded_config_values, parameter_count
 from generation.engine.errors import CheckpointError
-from generation.engine.params import SEED, ChoiceParam, NumberParam
+from generation.engine.params import SEED, ChoiceParam, NumberParam, training_params
 
 ARCHITECTURE = "transformer"
 DESCRIPTION = "Transformer continuation: extends a track by up to 30 s of new music that follows on from its end"
@@ -36,6 +36,13 @@ PARAMS = (
     NumberParam("max_note_seconds", 0.05, 10, 3, False, "longest note allowed in the extension"),
     SEED,
 )
+
+# A user's training run (the studio's Train page): fine-tuning the shipped model by default. ~1 s a step at batch
+# 12 x 257 tokens on the demo machine: the default 200 steps take about 3-4 minutes.
+TRAIN_PARAMS = training_params(steps=(1, 3000, 200), learning_rate=(1e-5, 1e-2, 5e-4), batch_size=(1, 32, 12),
+                               model_size=(32, 256, 128, "model width (d_model; rounded to a multiple of 32)"),
+                               can_fine_tune=True)
+MIN_TRAINING_TRACKS = 1  # it learns the performance of whatever the files play, all tracks merged
 
 
 @dataclass(frozen=True)

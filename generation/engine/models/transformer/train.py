@@ -20,7 +20,7 @@ import math
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ import torch
 from torch.nn import functional
 
 from generation.engine import events, training
-from generation.engine.checkpoint import save_checkpoint
+from generation.engine.checkpoint import load_state_dict, read_checkpoint, save_checkpoint
 from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split
 from generation.engine.models.transformer import spec
 from generation.engine.models.transformer.model import Transformer
@@ -192,7 +192,7 @@ def _card_facts(model_config: TransformerConfig, cfg: TrainConfig, metrics: dict
         f"tokens: the Performance events of generation/engine/events.py ({model_config.vocab_size} tokens: <S>, "
         "<PAD>, 100 time shifts of 10 ms, 88 note-ons, 88 note-offs, 32 velocities), velocity 80",
         f"steps: {metrics['steps']}"
-        + (f" (of {metrics['steps_planned']} planned: stopped at the {cfg.max_minutes:g}-minute limit)"
+        + (f" (of {metrics['steps_planned']} planned: stopped at the time limit)"
            if metrics["steps"] < metrics["steps_planned"] else "")
         + f" at batch {cfg.batch_size} x {model_config.context + 1} tokens, AdamW lr "
         f"{cfg.lr:g} (warm-up {cfg.warmup_steps}, cosine), weight decay {cfg.weight_decay:g}; tokens seen "
@@ -207,6 +207,18 @@ def _card_facts(model_config: TransformerConfig, cfg: TrainConfig, metrics: dict
         f"parameters; config: `{json.dumps(asdict(model_config))}`",
         "speed: benchmarks/README.md, section Transformer (`benchmarks/transformer_speed.py`)",
     ]
+
+
+def recipe_for_options(options: dict) -> tuple[TransformerConfig | None, TrainConfig]:
+    """A user's TRAIN_PARAMS (spec.TRAIN_PARAMS, validated) as (model config or None, training recipe)."""
+    steps = int(options["steps"])
+    cfg = replace(TrainConfig(), steps=steps, lr=float(options["learning_rate"]),
+                  batch_size=int(options["batch_size"]), seed=int(options["seed"]), eval_every=max(10, steps // 8),
+                  warmup_steps=min(50, steps // 10), max_minutes=None)
+    size = options.get("model_size")
+    if size is None:
+        return None, cfg
+    return replace(TransformerConfig(), d_model=max(32, 32 * round(int(size) / 32))), cfg
 
 
 def machine_name(device: str) -> str:
@@ -230,11 +242,24 @@ def train(
     model_config: TransformerConfig | None = None,
     train_config: TrainConfig | None = None,
     machine: str | None = None,
+    init_from: str | Path | None = None,
+    options: dict | None = None,
+    on_metrics: training.MetricsCallback | None = None,
+    max_seconds: float | None = None,
 ) -> dict:
     """Train a Transformer and write model.safetensors, config.json, loss.png and MODEL_CARD.md to ``out``.
 
     The defaults reproduce the shipped checkpoint (generation/checkpoints/transformer); ``steps`` overrides the
-    run's length (the schedule follows it). ``machine`` names the computer in the card. Returns the metrics."""
+    run's length (the schedule follows it). ``machine`` names the computer in the card. ``init_from`` (a checkpoint
+    folder) starts from those weights (fine-tuning); ``options``: a user's TRAIN_PARAMS (recipe_for_options);
+    ``on_metrics`` gets the curves as they come in; ``max_seconds`` stops early, keeping the best weights.
+    Returns the metrics."""
+    if options is not None:
+        model_config, train_config = recipe_for_options(options)
+    initial_state = None
+    if init_from is not None:
+        info, _meta = read_checkpoint(init_from, spec=spec)
+        model_config, initial_state = info.config, load_state_dict(info)
     model_config = model_config or TransformerConfig()
     cfg = train_config or TrainConfig()
     if steps is not None:
@@ -254,7 +279,10 @@ def train(
     valid_windows = eval_windows(fixed_streams(valid_pieces), context, cfg.eval_stride)
     test_windows = eval_windows(fixed_streams(test_pieces), context, cfg.eval_stride)
 
-    model = Transformer(model_config).to(device)
+    model = Transformer(model_config)
+    if initial_state is not None:
+        model.load_state_dict(initial_state, strict=True)
+    model.to(device)
 
     def batch_loss(step: int) -> torch.Tensor:
         return model.loss(stream.batch(cfg.batch_size).to(device))
@@ -262,7 +290,9 @@ def train(
     result = training.fit(model, config=cfg, batch_loss=batch_loss, device=device, progress=progress,
                           desc="train transformer", on_progress=on_progress,
                           validate=lambda: nll_per_token(model, valid_windows, device),
-                          max_seconds=None if cfg.max_minutes is None else 60.0 * cfg.max_minutes)
+                          on_metrics=on_metrics,
+                          max_seconds=max_seconds if max_seconds is not None
+                          else None if cfg.max_minutes is None else 60.0 * cfg.max_minutes)
     model.load_state_dict(result.best_state)
     started = time.perf_counter()
     test_nll = nll_per_token(model, test_windows, device)
@@ -295,12 +325,13 @@ def train(
     save_checkpoint(model, spec=spec, config=asdict(model_config), out_dir=out, trained_on=trained_on,
                     metrics=metrics)
     training.plot_history(history, out / "loss.png", title="Transformer training", ylabel="NLL (nats/token)")
-    default = data is None and steps is None and train_config is None and model_config == TransformerConfig()
+    default = (data is None and steps is None and train_config is None and init_from is None
+               and model_config == TransformerConfig())
     training.write_model_card(
         out, title=training.card_title("Transformer", data=data, default=default),
         summary=("A decoder-only Transformer over Performance events that continues a track (DeepComposer's "
                  "Transformer task), sampled with a key/value cache."),
-        command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps),
+        command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps, options=options),
         facts=_card_facts(model_config, cfg, metrics, trained_on),
     )
     return metrics

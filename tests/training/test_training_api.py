@@ -1,0 +1,195 @@
+"""POST /api/trainings/ and its checks: the model, its TRAIN_PARAMS, the files (each checked as intake does; the
+unusable ones listed, the rest used, or the whole run refused), every limit (files, total size, steps, runs per
+user -> 429), nothing stored on a refusal; the run's body, cancel, the options, the access rules."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from generation.engine.registry import get_spec, trainable_names
+from generation.models import TrainingJob
+from tests.training.conftest import FOLK, TINY_PARAMS, folk_uploads, midi_bytes, params_json, stored_files, zip_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def post(api, who="entrant", **data):
+    return api(who).post("/api/trainings/", data, format="multipart")
+
+
+def test_a_run_is_stored_queued_on_the_training_queue_with_its_files(api, media_root, sent_trainings):
+    response = post(api, model="arcnn", files=folk_uploads(4), params=params_json(TINY_PARAMS), name="My reels")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    job = TrainingJob.objects.get(pk=body["id"])
+    assert body["status"] == "queued" and job.name == "My reels"
+    assert sent_trainings == [("generation.train_model", (job.pk,), "training")]
+    assert body["files"]["used"] == [p.name for p in FOLK[:4]] and body["files"]["refused"] == []
+    assert job.params["steps"] == 3 and job.params["learning_rate"] > 0  # defaults filled in
+    with job.data.open("rb") as fh, zipfile.ZipFile(fh) as archive:
+        assert sorted(archive.namelist()) == sorted(p.name for p in FOLK[:4])
+        assert archive.read(FOLK[0].name) == FOLK[0].read_bytes()
+
+
+def test_a_corrupt_file_is_listed_and_the_rest_used(api, media_root, sent_trainings):
+    broken = SimpleUploadedFile("broken.mid", b"MThd\x00\x00\x00\x06garbage", content_type="audio/midi")
+    text = SimpleUploadedFile("notes.txt", b"not music", content_type="text/plain")
+    response = post(api, model="arcnn", files=[*folk_uploads(3), broken, text], params=params_json(TINY_PARAMS))
+    assert response.status_code == 202, response.content
+    refused = {r["name"]: r["error"] for r in response.json()["files"]["refused"]}
+    assert set(refused) == {"broken.mid", "notes.txt"}
+    assert "not a readable Standard MIDI File" in refused["broken.mid"]
+    assert "not a MIDI file" in refused["notes.txt"]
+    assert len(response.json()["files"]["used"]) == 3
+
+
+def test_too_few_usable_files_refuse_the_run_and_name_them(api, media_root, sent_trainings):
+    broken = SimpleUploadedFile("broken.mid", b"garbage", content_type="audio/midi")
+    response = post(api, model="arcnn", files=[*folk_uploads(2), broken], params=params_json(TINY_PARAMS))
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "too_few_files" and "broken.mid" in error["message"] and "at least 3" in error["message"]
+    assert TrainingJob.objects.count() == 0 and stored_files(media_root) == [] and sent_trainings == []
+
+
+def test_a_zip_of_midi_files_is_opened_hidden_members_skipped(api, media_root, sent_trainings):
+    members = {f"tunes/{p.name}": p.read_bytes() for p in FOLK[:3]}
+    members["__MACOSX/._x.mid"] = b"junk"
+    members["tunes/readme.md"] = b"hello"
+    response = post(api, model="arcnn", files=[zip_upload(members)], params=params_json(TINY_PARAMS))
+    assert response.status_code == 202, response.content
+    files = response.json()["files"]
+    assert files["used"] == [p.name for p in FOLK[:3]]
+    assert [r["name"] for r in files["refused"]] == ["tunes/readme.md"]
+
+
+def test_a_damaged_zip_is_refused(api, media_root, sent_trainings):
+    bad = SimpleUploadedFile("tunes.zip", b"PK\x03\x04 not really", content_type="application/zip")
+    response = post(api, model="arcnn", files=[bad])
+    assert response.status_code == 422 and response.json()["error"]["code"] == "bad_zip"
+
+
+def test_the_gan_needs_files_with_accompaniment(api, media_root, sent_trainings):
+    response = post(api, model="gan", files=folk_uploads(3))
+    assert response.status_code == 422
+    assert "at least 2" in response.json()["error"]["message"]
+    assert get_spec("gan").MIN_TRAINING_TRACKS == 2
+
+
+@pytest.mark.parametrize("setting, value, files, code, status", [
+    ("TRAINING_MAX_FILES", 3, 4, "too_many_files", 413),
+    ("TRAINING_MAX_UPLOAD_BYTES", 1000, 4, "too_large", 413),
+])
+def test_file_limits(api, media_root, sent_trainings, settings, setting, value, files, code, status):
+    setattr(settings, setting, value)
+    response = post(api, model="arcnn", files=folk_uploads(files), params=params_json(TINY_PARAMS))
+    assert response.status_code == status and response.json()["error"]["code"] == code
+    assert TrainingJob.objects.count() == 0 and stored_files(media_root) == []
+
+
+def test_a_zip_that_would_unpack_past_the_limit_is_refused_before_unpacking(api, media_root, sent_trainings,
+                                                                            settings):
+    settings.TRAINING_MAX_UPLOAD_BYTES = 200_000
+    bomb = zip_upload({f"t{i}.mid": b"\0" * 100_000 for i in range(3)})  # compresses to a few hundred bytes
+    response = post(api, model="arcnn", files=[bomb])
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+
+
+def test_a_file_over_the_midi_size_limit_is_listed(api, media_root, sent_trainings):
+    huge = SimpleUploadedFile("huge.mid", b"MThd" + b"\0" * (2 * 1024 * 1024 + 10), content_type="audio/midi")
+    response = post(api, model="arcnn", files=[*folk_uploads(3), huge], params=params_json(TINY_PARAMS))
+    assert response.status_code == 202
+    assert response.json()["files"]["refused"][0]["name"] == "huge.mid"
+    assert "2 MiB" in response.json()["files"]["refused"][0]["error"]
+
+
+def test_steps_over_the_platform_limit_are_refused(api, media_root, sent_trainings, settings):
+    settings.TRAINING_MAX_STEPS = 50
+    response = post(api, model="arcnn", files=folk_uploads(3), params=params_json({"steps": 51}))
+    assert response.status_code == 422 and response.json()["error"]["code"] == "too_many_steps"
+    assert "at most 50 steps" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("params, code", [
+    ({"steps": 0}, "param_out_of_range"),
+    ({"learning_rate": "fast"}, "bad_param_value"),
+    ({"temperature": 1}, "unknown_param"),
+    ({"start": "shipped", "model_size": 6}, "param_conflict"),
+])
+def test_bad_training_parameters_name_the_problem(api, media_root, sent_trainings, params, code):
+    response = post(api, model="arcnn", files=folk_uploads(3), params=params_json(params))
+    assert response.status_code == 400 and response.json()["error"]["code"] == code
+    assert TrainingJob.objects.count() == 0 and stored_files(media_root) == []
+
+
+def test_models_that_cannot_be_trained_and_missing_data_are_refused(api, media_root, sent_trainings):
+    assert post(api, model="discriminator", dataset="chorales").json()["error"]["code"] == "unknown_model"
+    assert post(api, model="arcnn").json()["error"]["code"] == "no_source"
+    both = post(api, model="arcnn", dataset="chorales", files=folk_uploads(3))
+    assert both.status_code == 400 and both.json()["error"]["code"] == "one_source"
+    assert post(api, model="arcnn", dataset="essen").json()["error"]["code"] == "unknown_dataset"
+
+
+def test_one_run_at_a_time_per_user_then_429(api, media_root, sent_trainings, settings):
+    settings.TRAINING_MAX_RUNNING_PER_USER = 1
+    assert post(api, model="arcnn", dataset="chorales").status_code == 202
+    second = post(api, model="arcnn", files=folk_uploads(3))
+    assert second.status_code == 429 and second.json()["error"]["code"] == "too_many_running"
+    assert int(second["Retry-After"]) > 0
+    assert TrainingJob.objects.count() == 1 and len(stored_files(media_root)) == 0  # the chorales: no upload
+    assert post(api, "other", model="arcnn", dataset="chorales").status_code == 202  # another user is not limited
+
+
+def test_cancel_a_queued_run_deletes_its_files(api, media_root, sent_trainings):
+    job_id = post(api, model="arcnn", files=folk_uploads(3)).json()["id"]
+    assert stored_files(media_root)
+    response = api("entrant").post(f"/api/trainings/{job_id}/cancel/")
+    assert response.status_code == 202 and response.json()["status"] == "cancelled"
+    assert stored_files(media_root) == []
+    again = api("entrant").post(f"/api/trainings/{job_id}/cancel/")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "finished"
+
+
+def test_a_run_is_its_owners_only(api, media_root, sent_trainings):
+    job_id = post(api, model="arcnn", dataset="chorales").json()["id"]
+    assert api("other").get(f"/api/trainings/{job_id}/").status_code == 404
+    assert api("other").post(f"/api/trainings/{job_id}/cancel/").status_code == 404
+    assert api(None).get(f"/api/trainings/{job_id}/").status_code in (401, 403)
+    body = api("entrant").get(f"/api/trainings/{job_id}/").json()
+    assert body["status"] == "queued" and body["checkpoint"] is None
+    assert body["metrics"] == {"step": [], "train_loss": [], "valid_loss": []}
+    assert [r["id"] for r in api("entrant").get("/api/trainings/").json()["results"]] == [job_id]
+    assert api("other").get("/api/trainings/").json()["results"] == []
+
+
+def test_the_options_list_every_trainable_model_and_its_parameters(api):
+    models = api("entrant").get("/api/trainings/options/").json()["models"]
+    assert [m["name"] for m in models] == trainable_names()
+    for model in models:
+        names = [p["name"] for p in model["params"]]
+        assert names == [p.name for p in get_spec(model["name"]).TRAIN_PARAMS]
+        assert {"steps", "learning_rate", "batch_size", "model_size"} <= set(names)
+        assert all(p["help"] and p["range"] for p in model["params"])
+
+
+def test_uploading_through_the_train_page_form(client, users, media_root, sent_trainings):
+    client.force_login(users["entrant"])
+    page = client.get("/train/")
+    assert page.status_code == 200
+    for name in trainable_names():
+        assert f'value="{name}"' in page.content.decode()
+    response = client.post("/train/", {"model": "arcnn", "source": "files", "files": folk_uploads(3),
+                                       "param-arcnn-steps": "5", "param-arcnn-learning_rate": ""})
+    job = TrainingJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/train/{job.pk}/"
+    assert job.params["steps"] == 5
+    refused = client.post("/train/", {"model": "arcnn", "source": "files", "files": [midi_bytes_upload()]})
+    assert refused.status_code == 429  # one run at a time; the page says so
+    assert "at once" in refused.content.decode()
+
+
+def midi_bytes_upload():
+    return SimpleUploadedFile("one.mid", midi_bytes(), content_type="audio/midi")
