@@ -6,6 +6,8 @@ selectors do the work; a refusal is shown on the page with its message."""
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -77,7 +79,8 @@ def training_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = training_get_for_user(user=request.user, job_id=job_id)
     if job is None:
         raise Http404("There is no such training run of yours.")
-    return render(request, "generation/training.html", {"job": job, "body": training_body(job)})
+    return render(request, "generation/training.html", {
+        "job": job, "body": training_body(job), "params_text": json.dumps(job.params, sort_keys=True)})
 
 
 @login_required

@@ -164,7 +164,8 @@ def test_piano_roll_edits_with_mouse_and_keyboard(browser, live_server, make_use
 
 
 PHONE_PAGES = ["/challenges/", "/challenges/melody-go-round/", "/challenges/melody-go-round/leaderboard/",
-               "/submissions/mine/", "/compositions/", "/studio/", "/challenges/melody-go-round/submit/"]
+               "/submissions/mine/", "/compositions/", "/studio/", "/challenges/melody-go-round/submit/", "/train/",
+               "/models/"]
 
 
 def test_every_page_fits_a_phone(browser, live_server, make_user, artifacts):

@@ -311,8 +311,9 @@ def recipe_for_options(options: dict) -> tuple[GANConfig, TrainConfig]:
 
 
 def flat_measures(measures: dict[str, dict[str, float]]) -> dict[str, float]:
-    """{track: {measure: value}} -> {"track measure": value}: one series per track and measure."""
-    return {f"{track} {name}": float(value) for track, row in measures.items() for name, value in row.items()}
+    """{track: {measure: value}} -> {"alto in key rate": value, ...}: one series per track and measure."""
+    return {f"{track.lower()} {name.replace('_', ' ')}": float(value)
+            for track, row in measures.items() for name, value in row.items()}
 
 
 def fake_parts(gen: Generator, melody: torch.Tensor, meter: torch.Tensor, parts: torch.Tensor,
