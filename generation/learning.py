@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from generation.engine import registry
-from generation.engine.params import describe_params
+from generation.engine.params import NumberParam, describe_params
 
 STUDIO_PATH = "/studio/"
 TRAIN_PATH = "/train/"  # the Train page (built beside this one); a literal path, so this module does not depend on it
@@ -46,7 +46,8 @@ TOPICS: dict[str, dict[str, Any]] = {
         "model": "transformer",
         "summary": "Listens to the end of your track and keeps playing, up to 30 s more, one event at a time "
                    "(a note starts, a note stops, time moves on), each chosen from what it predicts comes next. "
-                   "Sounds like a chorale at first, and drifts away from the style after about 20 s.",
+                   "Sounds like a chorale at first and drifts away from the style the longer it plays: 20 s out, "
+                   "it seldom sounds like Bach.",
         "picture": "learn/transformer-before-after.png",
         "alt": "Piano roll of Amazing Grace before and after the Transformer: the tune unchanged and ten seconds "
                "of new melody after its end",
@@ -67,35 +68,33 @@ TOPICS: dict[str, dict[str, Any]] = {
 # range, default, one-line help) from the registry.
 PARAM_NOTES: dict[str, dict[str, str]] = {
     "arcnn": {
-        "max_remove_pct": "The most of your track's note cells (one pitch for one sixteenth) the model may delete. "
-                          "At 10 your tune stays: at least nine tenths of it is kept at any temperature, and at the "
-                          "defaults 99-100 % of a melody's notes come back whole. Raise it to let the model "
-                          "\"correct\" notes it finds un-Bach-like; at 100 it may rewrite the line.",
-        "max_add": "The most note cells it may add: a cap on how much harmony it writes. At 100 iterations it never "
-                   "binds (each edit adds at most one cell); lower it (50) for a sparser accompaniment.",
-        "iterations": "How many cells the model changes. Each added cell is held as a note up to your melody's next "
-                      "note (half a bar at most), so 100 edits write roughly 20-30 harmony notes under an 8-bar "
-                      "tune; at the defaults two or more notes sound together about half of the time. 0 returns "
-                      "your track unchanged; fewer iterations, lighter harmony.",
-        "temperature": "How far the model strays from its surest choices. Low values pick the most likely chord "
-                       "tones close to the melody; high values (2-6) pick more surprising notes, spread wider. At any "
-                       "temperature notes are only added inside the range the model was trained on (pitches 31-87) "
-                       "and in your melody's key (or on a pitch class your track already uses).",
+        "max_remove_pct": "A cell is one pitch for one sixteenth. At 10 your tune stays: at least nine tenths of it "
+                          "is kept at any temperature, and at the defaults 99-100 % of a melody's notes come back "
+                          "whole. Raise it to let the model \"correct\" notes it finds un-Bach-like; at 100 it may "
+                          "rewrite the line.",
+        "max_add": "At 100 iterations it never binds (each edit adds at most one cell); lower it (50) for a sparser "
+                   "accompaniment.",
+        "iterations": "Each added cell is held as a note up to your melody's next note (half a bar at most), so 100 "
+                      "edits write roughly 20-30 harmony notes under an 8-bar tune; at the defaults two or more "
+                      "notes sound together about half of the time. Fewer iterations, lighter harmony.",
+        "temperature": "Low values pick the most likely chord tones close to the melody; high values (2-6) pick "
+                       "more surprising notes, spread wider. At any temperature notes are only added inside the "
+                       "range the model was trained on (pitches 31-87) and in your melody's key (or on a pitch "
+                       "class your track already uses).",
     },
     "gan": {
-        "programs": "The instruments the three added parts are played on, as General MIDI program numbers for "
-                    "alto, tenor and bass: 0,0,0 is piano (the default), 48,48,48 strings, 52,52,52 choir, "
-                    "19,19,19 organ. It changes the sound, not the notes: the same seed writes the same parts.",
+        "programs": "0,0,0 is piano (the default), 48,48,48 strings, 52,52,52 choir, 19,19,19 organ. It changes "
+                    "the sound, not the notes: the same seed writes the same parts.",
     },
     "transformer": {
-        "sampling": "How the next event is drawn from the model's prediction. topk: among the k most likely events. "
-                    "nucleus (top-p): among the fewest most likely events that together hold probability p, so the "
+        "sampling": "How the next event is drawn from the model's prediction. topk: among the k most likely "
+                    "events; nucleus: among the fewest most likely events that together hold probability p, so the "
                     "choice is narrow where the model is sure (a cadence) and wide where it is not.",
-        "k": "Used with sampling=topk. 1 always takes the single most likely event (repetitive, can loop); 40 "
+        "k": "Only with sampling=topk. 1 always takes the single most likely event (repetitive, can loop); 40 "
              "(the default) leaves room for variety; very high values let unlikely events through (wrong notes).",
-        "p": "Used with sampling=nucleus. 0.95 (the default) cuts the unlikely tail; lower (0.8-0.9) plays safer, "
+        "p": "Only with sampling=nucleus. 0.95 (the default) cuts the unlikely tail; lower (0.8-0.9) plays safer, "
              "more chorale-like; 1 keeps every event, however unlikely.",
-        "temperature": "Sharpens (below 1) or flattens (above 1) the model's prediction before sampling. Low: "
+        "temperature": "Below 1 sharpens the model's prediction before the draw, above 1 flattens it. Low: "
                        "predictable lines, risk of repeating itself; high: more surprising, more chromatic, "
                        "further from the style.",
         "prompt_seconds": "Use it to make the continuation follow only your last phrase: the model hears just "
@@ -104,13 +103,11 @@ PARAM_NOTES: dict[str, dict[str, str]] = {
         "extension_seconds": "How much new music is added after your input. Shorter continuations stay closer to "
                              "the style: measured realness of the added music is 0.64 over 10 s and 0.34 over 20 s "
                              "(real chorales: 0.83-0.87).",
-        "max_rest_seconds": "The longest silence allowed in the new music: the model is not allowed to stop "
-                            "playing for longer than this.",
-        "max_note_seconds": "The longest any new note may last: keeps the model from holding one note for ever.",
+        "max_rest_seconds": "The model is not allowed to stop playing for longer than this.",
+        "max_note_seconds": "Keeps the model from holding one note for ever.",
     },
 }
-SEED_NOTE = "The same seed and the same input give the same output, so you can come back to a result you liked; " \
-            "leave it empty for a new one each time."
+SEED_NOTE = "Use it to come back to a result you liked; leave it empty for a new one each time."
 
 # Notes on training parameters (the spec's TRAIN_PARAMS, when a model has them), by common name.
 TRAIN_PARAM_NOTES: dict[str, str] = {
@@ -138,10 +135,18 @@ def _default_text(row: dict[str, Any]) -> str:
 def param_rows(specs, notes: dict[str, str]) -> list[dict[str, Any]]:
     """Table rows from a spec's parameters: name, range, default, one-line help (the registry's) and a note."""
     rows = []
-    for row in describe_params(specs):
+    for spec, row in zip(specs, describe_params(specs), strict=True):
         note = notes.get(row["name"], SEED_NOTE if row["name"] == "seed" else "")
-        rows.append({**row, "default_text": _default_text(row), "note": note})
+        rows.append({**row, "range": range_text(spec), "default_text": _default_text(row), "note": note})
     return rows
+
+
+def range_text(spec) -> str:
+    """The registry's range text, with whole-number ranges written out in full (the seed's 0-4294967295, where
+    the registry's short form says 4.29497e+09)."""
+    if isinstance(spec, NumberParam) and spec.integer:
+        return f"{int(spec.low)}-{int(spec.high)}"
+    return spec.range_text
 
 
 def model_params(name: str) -> list[dict[str, Any]]:
