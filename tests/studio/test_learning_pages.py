@@ -18,7 +18,6 @@ from django.utils.text import capfirst
 from generation import learning
 from generation.engine import registry
 from generation.engine.params import NumberParam
-from tests.studio.conftest import midi_bytes  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +50,14 @@ def param_table_names(html: str) -> list[str]:
     return re.findall(r'<tr id="param-[^"]+">\s*<td class="name">([^<]+)</td>', html)
 
 
+def _get(url: str, client=None) -> str:
+    from django.test import Client
+
+    response = (client or Client()).get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
 def test_every_generator_has_a_page_and_the_index_links_them_all():
     assert {t["model"] for t in learning.TOPICS.values() if t["model"]} == set(registry.generator_names())
     assert "training" in learning.TOPICS
@@ -59,14 +66,6 @@ def test_every_generator_has_a_page_and_the_index_links_them_all():
     hrefs = {attrs.get("href") for tag, attrs in tags(_get(index)) if tag == "a"}
     for slug in learning.TOPICS:
         assert reverse("generation:learn-topic", args=[slug]) in hrefs
-
-
-def _get(url: str, client=None) -> str:
-    from django.test import Client
-
-    response = (client or Client()).get(url)
-    assert response.status_code == 200, url
-    return response.content.decode()
 
 
 @pytest.mark.parametrize("url", ["/learn/", "/learn/arcnn/", "/learn/gan/", "/learn/transformer/",
