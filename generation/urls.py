@@ -3,6 +3,7 @@
 from django.urls import path
 
 from generation import training_views
+from generation.learning import learn_index, learn_topic
 from generation.views import studio_view
 
 app_name = "generation"
@@ -14,4 +15,6 @@ urlpatterns = [
     path("models/", training_views.models_view, name="models"),
     path("models/<int:checkpoint_id>/submit/", training_views.model_submit_view, name="model-submit"),
     path("models/<int:checkpoint_id>/delete/", training_views.model_delete_view, name="model-delete"),
+    path("learn/", learn_index, name="learn"),
+    path("learn/<slug:topic>/", learn_topic, name="learn-topic"),
 ]
