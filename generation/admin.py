@@ -1,8 +1,9 @@
-"""The studio's rows in the admin, for superusers only: jobs and users' checkpoints are private (README "Studio")."""
+"""The studio's rows in the admin, for superusers only: jobs, training runs and users' checkpoints are private
+(README "Studio", "Train your own model")."""
 
 from django.contrib import admin
 
-from generation.models import GenerationJob, UserCheckpoint
+from generation.models import GenerationJob, TrainingJob, UserCheckpoint
 
 
 class SuperuserOnlyAdmin(admin.ModelAdmin):
@@ -31,3 +32,11 @@ class GenerationJobAdmin(SuperuserOnlyAdmin):
 class UserCheckpointAdmin(SuperuserOnlyAdmin):
     list_display = ("id", "owner", "name", "architecture", "created_at")
     readonly_fields = [f.name for f in UserCheckpoint._meta.fields]
+
+
+@admin.register(TrainingJob)
+class TrainingJobAdmin(SuperuserOnlyAdmin):
+    list_display = ("id", "owner", "model_name", "dataset", "status", "steps_done", "steps_total", "created_at")
+    list_filter = ("status", "model_name", "dataset")
+    search_fields = ("owner__username",)
+    readonly_fields = [f.name for f in TrainingJob._meta.fields]

@@ -16,7 +16,7 @@ from generation.engine import registry
 from generation.engine.params import NumberParam, describe_params
 
 STUDIO_PATH = "/studio/"
-TRAIN_PATH = "/train/"  # the Train page (built beside this one); a literal path, so this module does not depend on it
+TRAIN_PATH = "/train/"  # the Train page (generation.training_views)
 
 # slug -> the page: its title, the registered model it explains (None: the training page), the index paragraph
 # and the picture that goes with it.
@@ -113,13 +113,17 @@ SEED_NOTE = "Use it to come back to a result you liked; leave it empty for a new
 TRAIN_PARAM_NOTES: dict[str, str] = {
     "steps": "How many updates training makes. More steps, lower training loss; whether the music gets better "
              "is what the validation loss tells you (see the training page).",
-    "lr": "The size of each update. Too high: the loss jumps about or blows up; too low: it falls very slowly.",
     "learning_rate": "The size of each update. Too high: the loss jumps about or blows up; too low: it falls very "
                      "slowly.",
     "batch_size": "How many examples each update looks at. Larger batches give a smoother loss curve and cost "
                   "more time per step.",
     "model_size": "How big the network is. A bigger model can learn more, needs more data and time, and "
                   "memorizes a small data set sooner.",
+    "start": "Fine-tuning the shipped model (shipped) keeps what it learned from the Bach chorales and bends it "
+             "toward your music in a few minutes; from scratch it knows only your files, so it needs more of "
+             "them and more steps.",
+    "seed": "Fixes the random draws of the run (which windows, in which order): the same seed, data and settings "
+            "give the same model on the same machine.",
 }
 
 

@@ -18,7 +18,9 @@ def run_job(job_id: int) -> None:
     job_run(job_id=job_id)
 
 
-@shared_task(name="generation.train_model", ignore_result=True, acks_late=True, reject_on_worker_lost=False,
+# Acknowledged when received (not late): a training run may outlast Redis's visibility timeout, and a run whose worker
+# died is failed by the reaper, never run again by a redelivery.
+@shared_task(name="generation.train_model", ignore_result=True, acks_late=False,
              soft_time_limit=settings.TRAINING_TASK_SOFT_TIME_LIMIT, time_limit=settings.TRAINING_TASK_TIME_LIMIT)
 def train_model(job_id: int) -> None:
     """Run one user's training run. A copy of the message for a run no longer queued does nothing; a run whose

@@ -11,7 +11,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from generation.engine.registry import get_spec, trainable_names
 from generation.models import TrainingJob
-from tests.training.conftest import FOLK, TINY_PARAMS, folk_uploads, midi_bytes, params_json, stored_files, zip_upload
+from tests.training.conftest import (
+    FOLK,
+    TINY_PARAMS,
+    folk_uploads,
+    midi_bytes,
+    params_json,
+    stored_files,
+    token_client,
+    zip_upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +202,21 @@ def test_uploading_through_the_train_page_form(client, users, media_root, sent_t
 
 def midi_bytes_upload():
     return SimpleUploadedFile("one.mid", midi_bytes(), content_type="audio/midi")
+
+
+def test_pages_are_their_owners_only_and_runs_in_the_admin_for_superusers(client, users, make_user, media_root,
+                                                                         sent_trainings):
+    from chartbusters.accounts.roles import Role
+
+    job_id = post(lambda who: token_client(users[who]), model="arcnn", dataset="chorales").json()["id"]
+    assert client.get("/train/").status_code == 302 and client.get("/models/").status_code == 302  # log in first
+    client.force_login(users["other"])
+    assert client.get(f"/train/{job_id}/").status_code == 404
+    client.force_login(users["entrant"])
+    page = client.get(f"/train/{job_id}/")
+    assert page.status_code == 200 and b"loss-chart" in page.content and b"/learn/training/" in page.content
+    assert b"No models yet" in client.get("/models/").content
+    client.force_login(make_user("orga", role=Role.ORGANIZER))
+    assert client.get("/admin/generation/trainingjob/").status_code == 403
+    client.force_login(make_user("root", is_superuser=True, is_staff=True))
+    assert client.get(f"/admin/generation/trainingjob/{job_id}/change/").status_code == 200

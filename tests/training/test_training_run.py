@@ -154,3 +154,25 @@ def test_deleting_a_model_deletes_its_files(api, users, media_root, sent_trainin
     assert api("entrant").delete(f"/api/models/{model_id}/").status_code == 204
     assert stored_files(media_root) == [] and not UserCheckpoint.objects.exists()
     assert TrainingJob.objects.get(pk=job.pk).checkpoint is None
+
+
+def test_my_models_page_shows_the_card_and_enters_the_model_from_its_form(client, users, media_root, sent_trainings,
+                                                                         monkeypatch):
+    monkeypatch.setattr("submissions.services.intake.send_task", lambda *a, **k: None)
+    ChallengeFactory(slug="harvest", title="Harvest Moon", kind=Challenge.Kind.MELODY_HARVEST)
+    ChallengeFactory(slug="go-round", title="Go Round", kind=Challenge.Kind.MELODY_GO_ROUND)
+    job = start(users)
+    training_run(job_id=job.pk)
+    model = TrainingJob.objects.get(pk=job.pk).checkpoint
+    client.force_login(users["entrant"])
+    page = client.get("/models/").content.decode()
+    assert model.name in page and "Harvest Moon" in page and "Go Round" not in page  # Melody Harvest only
+    assert f"/files/model-loss/{model.public_id}/" in page and f"/studio/?checkpoint={model.pk}" in page
+    assert "Trained in the Chartbusters studio" in page  # the card
+    refused = client.post(f"/models/{model.pk}/submit/", {"challenge": "harvest"}, follow=True)
+    assert "licence" in refused.content.decode() and not Submission.objects.exists()
+    client.post(f"/models/{model.pk}/submit/", {"challenge": "harvest", "licence_accepted": "on"})
+    assert Submission.objects.get().challenge.slug == "harvest"
+    client.force_login(users["other"])
+    client.post(f"/models/{model.pk}/delete/")
+    assert UserCheckpoint.objects.filter(pk=model.pk).exists()  # not theirs
