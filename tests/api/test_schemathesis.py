@@ -98,6 +98,7 @@ def _valid_studio_body(path: str, tiny_checkpoint) -> dict | None:
         "/api/studio/notes/": lambda: {"sample": "twinkle"},
         "/api/studio/save/": lambda: {"title": "A tune", "notes": STUDIO_NOTES},
         "/api/models/": lambda: {"name": "mine", **tiny_checkpoint},
+        "/api/trainings/": lambda: {"model": "arcnn", "dataset": "chorales", "params": "{}"},
     }.get(path, lambda: None)()
 
 

@@ -55,8 +55,8 @@ def test_train_watch_the_curve_then_use_the_model(browser, live_server, make_use
     _login(page, base, "learner")
     page.goto(f"{base}/train/")
     page.check("input[name=model][value=arcnn]")
-    assert page.is_visible("fieldset.params[data-model=arcnn]") and not page.is_visible(
-        "fieldset.params[data-model=gan]")
+    assert page.is_visible("fieldset.params[data-model=arcnn]")
+    assert not page.is_visible("fieldset.params[data-model=gan]")
     page.set_input_files("#files", [str(p) for p in FOLK[:6]])
     page.select_option("#param-arcnn-start", "scratch")
     page.fill("#param-arcnn-model_size", "4")
@@ -79,7 +79,8 @@ def test_train_watch_the_curve_then_use_the_model(browser, live_server, make_use
     if DOCS_SCREENSHOTS:
         page.screenshot(path=str(REPO_DOCS / "screenshot-train.png"), full_page=True)
     run.refresh_from_db()
-    assert run.status == "done" and run.checkpoint is not None
+    assert run.status == "done"
+    assert run.checkpoint is not None
     page.click("#use-model")
     page.wait_for_url(f"{base}/studio/?checkpoint={run.checkpoint_id}")
     page.wait_for_function("() => document.getElementById('checkpoint').value !== ''")

@@ -53,7 +53,8 @@ def test_every_trainable_model_exposes_the_same_kinds_of_parameters():
         assert {"steps", "learning_rate", "batch_size", "model_size", "seed"} <= set(params)
         assert all(p.help for p in params.values())
         defaults = validate_train_params(get_spec(name).TRAIN_PARAMS, {}, model=name)
-        assert defaults["steps"] >= 100 and 0 < defaults["learning_rate"] < 0.01
+        assert defaults["steps"] >= 100
+        assert 0 < defaults["learning_rate"] < 0.01
 
 
 def test_model_size_only_from_scratch():
@@ -82,19 +83,19 @@ def test_fit_reports_the_curves_and_a_raising_report_stops_it():
     assert [s for s, v in reports if "train_loss" in v] == [10, 20, 30]
     assert [s for s, v in reports if "valid_loss" in v] == [15, 30]
 
-    class Stop(Exception):
+    class StopError(Exception):
         pass
 
     def stop_at_20(step, values):
         if step >= 20:
-            raise Stop
+            raise StopError
 
-    with pytest.raises(Stop):
+    with pytest.raises(StopError):
         training.fit(model, config=config, batch_loss=lambda step: torch.nn.functional.mse_loss(model(x), y),
                      progress=False, on_metrics=stop_at_20)
 
 
-@pytest.mark.parametrize("name, params", [
+@pytest.mark.parametrize(("name", "params"), [
     ("arcnn", {"start": "scratch", "model_size": 4, "steps": 2, "batch_size": 2}),
     ("arcnn", {"start": "shipped", "steps": 2, "batch_size": 2}),
     ("gan", {"model_size": 16, "steps": 2, "batch_size": 2}),
@@ -115,12 +116,15 @@ def test_a_short_run_with_parameters_gives_a_model_the_pipeline_plays(name, para
         assert {"critic_loss", "generator_loss", "alto in key rate", "train set: alto in key rate"} <= set(reports)
         assert reports["train set: alto in key rate"] == [0]
     else:
-        assert reports["train_loss"] and reports["valid_loss"][-1] == 2
+        assert reports["train_loss"]
+        assert reports["valid_loss"][-1] == 2
     card = (out / "MODEL_CARD.md").read_text()
-    assert f"--data {four_voice_folder}" in card and "--param steps=2" in card
+    assert f"--data {four_voice_folder}" in card
+    assert "--param steps=2" in card
     assert "default checkpoint" not in card
     result = generate(name, chorale_like(99, bars=4), {"seed": 1}, model=model)
-    assert result.midi.instruments and sum(len(i.notes) for i in result.midi.instruments) > 0
+    assert result.midi.instruments
+    assert sum(len(i.notes) for i in result.midi.instruments) > 0
     assert metrics
 
 

@@ -34,10 +34,13 @@ def test_a_run_is_stored_queued_on_the_training_queue_with_its_files(api, media_
     assert response.status_code == 202, response.content
     body = response.json()
     job = TrainingJob.objects.get(pk=body["id"])
-    assert body["status"] == "queued" and job.name == "My reels"
+    assert body["status"] == "queued"
+    assert job.name == "My reels"
     assert sent_trainings == [("generation.train_model", (job.pk,), "training")]
-    assert body["files"]["used"] == [p.name for p in FOLK[:4]] and body["files"]["refused"] == []
-    assert job.params["steps"] == 3 and job.params["learning_rate"] > 0  # defaults filled in
+    assert body["files"]["used"] == [p.name for p in FOLK[:4]]
+    assert body["files"]["refused"] == []
+    assert job.params["steps"] == 3
+    assert job.params["learning_rate"] > 0  # defaults filled in
     with job.data.open("rb") as fh, zipfile.ZipFile(fh) as archive:
         assert sorted(archive.namelist()) == sorted(p.name for p in FOLK[:4])
         assert archive.read(FOLK[0].name) == FOLK[0].read_bytes()
@@ -60,8 +63,12 @@ def test_too_few_usable_files_refuse_the_run_and_name_them(api, media_root, sent
     response = post(api, model="arcnn", files=[*folk_uploads(2), broken], params=params_json(TINY_PARAMS))
     assert response.status_code == 422
     error = response.json()["error"]
-    assert error["code"] == "too_few_files" and "broken.mid" in error["message"] and "at least 3" in error["message"]
-    assert TrainingJob.objects.count() == 0 and stored_files(media_root) == [] and sent_trainings == []
+    assert error["code"] == "too_few_files"
+    assert "broken.mid" in error["message"]
+    assert "at least 3" in error["message"]
+    assert TrainingJob.objects.count() == 0
+    assert stored_files(media_root) == []
+    assert sent_trainings == []
 
 
 def test_a_zip_of_midi_files_is_opened_hidden_members_skipped(api, media_root, sent_trainings):
@@ -78,7 +85,8 @@ def test_a_zip_of_midi_files_is_opened_hidden_members_skipped(api, media_root, s
 def test_a_damaged_zip_is_refused(api, media_root, sent_trainings):
     bad = SimpleUploadedFile("tunes.zip", b"PK\x03\x04 not really", content_type="application/zip")
     response = post(api, model="arcnn", files=[bad])
-    assert response.status_code == 422 and response.json()["error"]["code"] == "bad_zip"
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "bad_zip"
 
 
 def test_the_gan_needs_files_with_accompaniment(api, media_root, sent_trainings):
@@ -88,15 +96,17 @@ def test_the_gan_needs_files_with_accompaniment(api, media_root, sent_trainings)
     assert get_spec("gan").MIN_TRAINING_TRACKS == 2
 
 
-@pytest.mark.parametrize("setting, value, files, code, status", [
+@pytest.mark.parametrize(("setting", "value", "files", "code", "status"), [
     ("TRAINING_MAX_FILES", 3, 4, "too_many_files", 413),
     ("TRAINING_MAX_UPLOAD_BYTES", 1000, 4, "too_large", 413),
 ])
 def test_file_limits(api, media_root, sent_trainings, settings, setting, value, files, code, status):
     setattr(settings, setting, value)
     response = post(api, model="arcnn", files=folk_uploads(files), params=params_json(TINY_PARAMS))
-    assert response.status_code == status and response.json()["error"]["code"] == code
-    assert TrainingJob.objects.count() == 0 and stored_files(media_root) == []
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert TrainingJob.objects.count() == 0
+    assert stored_files(media_root) == []
 
 
 def test_a_zip_that_would_unpack_past_the_limit_is_refused_before_unpacking(api, media_root, sent_trainings,
@@ -104,7 +114,8 @@ def test_a_zip_that_would_unpack_past_the_limit_is_refused_before_unpacking(api,
     settings.TRAINING_MAX_UPLOAD_BYTES = 200_000
     bomb = zip_upload({f"t{i}.mid": b"\0" * 100_000 for i in range(3)})  # compresses to a few hundred bytes
     response = post(api, model="arcnn", files=[bomb])
-    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
 
 
 def test_a_file_over_the_midi_size_limit_is_listed(api, media_root, sent_trainings):
@@ -118,11 +129,12 @@ def test_a_file_over_the_midi_size_limit_is_listed(api, media_root, sent_trainin
 def test_steps_over_the_platform_limit_are_refused(api, media_root, sent_trainings, settings):
     settings.TRAINING_MAX_STEPS = 50
     response = post(api, model="arcnn", files=folk_uploads(3), params=params_json({"steps": 51}))
-    assert response.status_code == 422 and response.json()["error"]["code"] == "too_many_steps"
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "too_many_steps"
     assert "at most 50 steps" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("params, code", [
+@pytest.mark.parametrize(("params", "code"), [
     ({"steps": 0}, "param_out_of_range"),
     ({"learning_rate": "fast"}, "bad_param_value"),
     ({"temperature": 1}, "unknown_param"),
@@ -130,15 +142,18 @@ def test_steps_over_the_platform_limit_are_refused(api, media_root, sent_trainin
 ])
 def test_bad_training_parameters_name_the_problem(api, media_root, sent_trainings, params, code):
     response = post(api, model="arcnn", files=folk_uploads(3), params=params_json(params))
-    assert response.status_code == 400 and response.json()["error"]["code"] == code
-    assert TrainingJob.objects.count() == 0 and stored_files(media_root) == []
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert TrainingJob.objects.count() == 0
+    assert stored_files(media_root) == []
 
 
 def test_models_that_cannot_be_trained_and_missing_data_are_refused(api, media_root, sent_trainings):
     assert post(api, model="discriminator", dataset="chorales").json()["error"]["code"] == "unknown_model"
     assert post(api, model="arcnn").json()["error"]["code"] == "no_source"
     both = post(api, model="arcnn", dataset="chorales", files=folk_uploads(3))
-    assert both.status_code == 400 and both.json()["error"]["code"] == "one_source"
+    assert both.status_code == 400
+    assert both.json()["error"]["code"] == "one_source"
     assert post(api, model="arcnn", dataset="essen").json()["error"]["code"] == "unknown_dataset"
 
 
@@ -146,9 +161,11 @@ def test_one_run_at_a_time_per_user_then_429(api, media_root, sent_trainings, se
     settings.TRAINING_MAX_RUNNING_PER_USER = 1
     assert post(api, model="arcnn", dataset="chorales").status_code == 202
     second = post(api, model="arcnn", files=folk_uploads(3))
-    assert second.status_code == 429 and second.json()["error"]["code"] == "too_many_running"
+    assert second.status_code == 429
+    assert second.json()["error"]["code"] == "too_many_running"
     assert int(second["Retry-After"]) > 0
-    assert TrainingJob.objects.count() == 1 and len(stored_files(media_root)) == 0  # the chorales: no upload
+    assert TrainingJob.objects.count() == 1
+    assert len(stored_files(media_root)) == 0  # the chorales: no upload
     assert post(api, "other", model="arcnn", dataset="chorales").status_code == 202  # another user is not limited
 
 
@@ -156,10 +173,12 @@ def test_cancel_a_queued_run_deletes_its_files(api, media_root, sent_trainings):
     job_id = post(api, model="arcnn", files=folk_uploads(3)).json()["id"]
     assert stored_files(media_root)
     response = api("entrant").post(f"/api/trainings/{job_id}/cancel/")
-    assert response.status_code == 202 and response.json()["status"] == "cancelled"
+    assert response.status_code == 202
+    assert response.json()["status"] == "cancelled"
     assert stored_files(media_root) == []
     again = api("entrant").post(f"/api/trainings/{job_id}/cancel/")
-    assert again.status_code == 409 and again.json()["error"]["code"] == "finished"
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "finished"
 
 
 def test_a_run_is_its_owners_only(api, media_root, sent_trainings):
@@ -168,7 +187,8 @@ def test_a_run_is_its_owners_only(api, media_root, sent_trainings):
     assert api("other").post(f"/api/trainings/{job_id}/cancel/").status_code == 404
     assert api(None).get(f"/api/trainings/{job_id}/").status_code in (401, 403)
     body = api("entrant").get(f"/api/trainings/{job_id}/").json()
-    assert body["status"] == "queued" and body["checkpoint"] is None
+    assert body["status"] == "queued"
+    assert body["checkpoint"] is None
     assert body["metrics"] == {"step": [], "train_loss": [], "valid_loss": []}
     assert [r["id"] for r in api("entrant").get("/api/trainings/").json()["results"]] == [job_id]
     assert api("other").get("/api/trainings/").json()["results"] == []
@@ -193,7 +213,8 @@ def test_uploading_through_the_train_page_form(client, users, media_root, sent_t
     response = client.post("/train/", {"model": "arcnn", "source": "files", "files": folk_uploads(3),
                                        "param-arcnn-steps": "5", "param-arcnn-learning_rate": ""})
     job = TrainingJob.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/train/{job.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/train/{job.pk}/"
     assert job.params["steps"] == 5
     refused = client.post("/train/", {"model": "arcnn", "source": "files", "files": [midi_bytes_upload()]})
     assert refused.status_code == 429  # one run at a time; the page says so
@@ -209,12 +230,15 @@ def test_pages_are_their_owners_only_and_runs_in_the_admin_for_superusers(client
     from chartbusters.accounts.roles import Role
 
     job_id = post(lambda who: token_client(users[who]), model="arcnn", dataset="chorales").json()["id"]
-    assert client.get("/train/").status_code == 302 and client.get("/models/").status_code == 302  # log in first
+    assert client.get("/train/").status_code == 302
+    assert client.get("/models/").status_code == 302  # log in first
     client.force_login(users["other"])
     assert client.get(f"/train/{job_id}/").status_code == 404
     client.force_login(users["entrant"])
     page = client.get(f"/train/{job_id}/")
-    assert page.status_code == 200 and b"loss-chart" in page.content and b"/learn/training/" in page.content
+    assert page.status_code == 200
+    assert b"loss-chart" in page.content
+    assert b"/learn/training/" in page.content
     assert b"No models yet" in client.get("/models/").content
     client.force_login(make_user("orga", role=Role.ORGANIZER))
     assert client.get("/admin/generation/trainingjob/").status_code == 403

@@ -46,18 +46,25 @@ def test_a_tiny_run_becomes_a_usable_model_with_its_card_and_curves(api, users, 
     training_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "done", job.error
-    assert job.progress == 100 and job.steps_done == 3 and not job.data
+    assert job.progress == 100
+    assert job.steps_done == 3
+    assert not job.data
     body = api("entrant").get(f"/api/trainings/{job.pk}/").json()
     assert body["checkpoint"] == job.checkpoint_id
     curves = body["metrics"]
-    assert curves["step"] and len(curves["train_loss"]) == len(curves["step"]) == len(curves["valid_loss"])
+    assert curves["step"]
+    assert len(curves["train_loss"]) == len(curves["step"]) == len(curves["valid_loss"])
     assert [v for v in curves["valid_loss"] if v is not None], "the validation loss was measured"
     checkpoint = UserCheckpoint.objects.get(pk=job.checkpoint_id)
-    assert checkpoint.architecture == "arcnn" and checkpoint.config["config"]["base_channels"] == 4
-    assert "4 uploaded MIDI file(s)" in checkpoint.card and "--param start=scratch" in checkpoint.card
+    assert checkpoint.architecture == "arcnn"
+    assert checkpoint.config["config"]["base_channels"] == 4
+    assert "4 uploaded MIDI file(s)" in checkpoint.card
+    assert "--param start=scratch" in checkpoint.card
     assert checkpoint.metrics["steps"] == 3
     listed = api("entrant").get("/api/models/").json()["results"]
-    assert listed[0]["id"] == checkpoint.pk and listed[0]["source"] == "trained" and listed[0]["training"] == job.pk
+    assert listed[0]["id"] == checkpoint.pk
+    assert listed[0]["source"] == "trained"
+    assert listed[0]["training"] == job.pk
     bundle = api("entrant").get(listed[0]["urls"]["download_url"])
     assert bundle.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(bundle.streaming_content))) as archive:
@@ -74,7 +81,8 @@ def test_the_wall_time_limit_stops_the_run_and_keeps_its_best_weights(users, med
     training_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "done", job.error
-    assert job.steps_done == 1 and job.steps_total == 50
+    assert job.steps_done == 1
+    assert job.steps_total == 50
     assert "1 in all" in job.checkpoint.card or "of 50" in json.dumps(job.checkpoint.metrics)
 
 
@@ -96,9 +104,11 @@ def test_a_cancelled_run_stops_at_its_next_report_and_keeps_nothing(api, users, 
     monkeypatch.setattr(Reporter, "write", write_then_cancel)
     training_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == "cancelled" and job.checkpoint is None
+    assert job.status == "cancelled"
+    assert job.checkpoint is None
     assert job.steps_done < 40
-    assert UserCheckpoint.objects.count() == 0 and stored_files(media_root) == []
+    assert UserCheckpoint.objects.count() == 0
+    assert stored_files(media_root) == []
 
 
 def test_a_run_whose_worker_died_is_failed_with_a_reason(users, media_root, sent_trainings, settings):
@@ -108,7 +118,9 @@ def test_a_run_whose_worker_died_is_failed_with_a_reason(users, media_root, sent
     later = timezone.now() + timedelta(seconds=settings.TRAINING_STUCK_AFTER_SECONDS + 5)
     assert training_fail_stuck(now=later) == 1
     job.refresh_from_db()
-    assert job.status == "failed" and "stopped responding" in job.error and "Start the training again" in job.error
+    assert job.status == "failed"
+    assert "stopped responding" in job.error
+    assert "Start the training again" in job.error
     assert stored_files(media_root) == []
     training_run(job_id=job.pk)  # a late copy of the message does nothing
     job.refresh_from_db()
@@ -127,7 +139,8 @@ def test_a_trained_model_enters_melody_harvest_in_one_click(api, users, media_ro
     model_id = TrainingJob.objects.get(pk=job.pk).checkpoint_id
     url = f"/api/models/{model_id}/submit/"
     no_licence = api("entrant").post(url, {"challenge": "harvest", "licence_accepted": False}, format="multipart")
-    assert no_licence.status_code == 422 and no_licence.json()["error"]["code"] == "licence_not_accepted"
+    assert no_licence.status_code == 422
+    assert no_licence.json()["error"]["code"] == "licence_not_accepted"
     assert api("entrant").post(url, {"challenge": "old-harvest", "licence_accepted": True},
                                format="multipart").status_code in (403, 409, 422)
     assert api("other").post(url, {"challenge": "harvest", "licence_accepted": True},
@@ -136,7 +149,9 @@ def test_a_trained_model_enters_melody_harvest_in_one_click(api, users, media_ro
                                   format="multipart")
     assert entered.status_code == 201, entered.content
     submission = Submission.objects.get(pk=entered.json()["id"])
-    assert submission.challenge == harvest and submission.kind == "checkpoint" and submission.title == "Reels"
+    assert submission.challenge == harvest
+    assert submission.kind == "checkpoint"
+    assert submission.title == "Reels"
     assert submission.checkpoint_config == UserCheckpoint.objects.get(pk=model_id).config
     assert "Trained in the Chartbusters studio" in submission.model_card
     assert sent == [("submissions.run_checkpoint_entry", "generation")]
@@ -152,7 +167,8 @@ def test_deleting_a_model_deletes_its_files(api, users, media_root, sent_trainin
     assert stored_files(media_root)
     assert api("other").delete(f"/api/models/{model_id}/").status_code == 404
     assert api("entrant").delete(f"/api/models/{model_id}/").status_code == 204
-    assert stored_files(media_root) == [] and not UserCheckpoint.objects.exists()
+    assert stored_files(media_root) == []
+    assert not UserCheckpoint.objects.exists()
     assert TrainingJob.objects.get(pk=job.pk).checkpoint is None
 
 
@@ -166,11 +182,15 @@ def test_my_models_page_shows_the_card_and_enters_the_model_from_its_form(client
     model = TrainingJob.objects.get(pk=job.pk).checkpoint
     client.force_login(users["entrant"])
     page = client.get("/models/").content.decode()
-    assert model.name in page and "Harvest Moon" in page and "Go Round" not in page  # Melody Harvest only
-    assert f"/files/model-loss/{model.public_id}/" in page and f"/studio/?checkpoint={model.pk}" in page
+    assert model.name in page
+    assert "Harvest Moon" in page
+    assert "Go Round" not in page  # Melody Harvest only
+    assert f"/files/model-loss/{model.public_id}/" in page
+    assert f"/studio/?checkpoint={model.pk}" in page
     assert "Trained in the Chartbusters studio" in page  # the card
     refused = client.post(f"/models/{model.pk}/submit/", {"challenge": "harvest"}, follow=True)
-    assert "licence" in refused.content.decode() and not Submission.objects.exists()
+    assert "licence" in refused.content.decode()
+    assert not Submission.objects.exists()
     client.post(f"/models/{model.pk}/submit/", {"challenge": "harvest", "licence_accepted": "on"})
     assert Submission.objects.get().challenge.slug == "harvest"
     client.force_login(users["other"])

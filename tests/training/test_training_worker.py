@@ -31,7 +31,8 @@ def test_upload_train_then_generate_with_the_new_model(celery_worker_process, ma
 
     body = celery_worker_process.wait_for(finished, timeout=240, message="the training run to finish")
     assert body["status"] == "done", f"{body['error']}\n{celery_worker_process.log_tail()}"
-    assert body["progress"] == 100 and body["checkpoint"] is not None
+    assert body["progress"] == 100
+    assert body["checkpoint"] is not None
     assert [v for v in body["metrics"]["train_loss"] if v is not None]
     assert [m["id"] for m in client.get("/api/models/").json()["results"]] == [body["checkpoint"]]
 
@@ -60,11 +61,15 @@ def test_cancel_a_run_while_it_trains(celery_worker_process, make_user, settings
     celery_worker_process.wait_for(lambda: TrainingJob.objects.get(pk=run_id).steps_done > 0, timeout=180,
                                    message="the run's first progress report")
     cancelled = client.post(f"/api/trainings/{run_id}/cancel/")
-    assert cancelled.status_code == 202 and cancelled.json()["cancel_requested"] is True
+    assert cancelled.status_code == 202
+    assert cancelled.json()["cancel_requested"] is True
     run = celery_worker_process.wait_for(
         lambda: (r := TrainingJob.objects.get(pk=run_id)).finished and r, timeout=60, message="the run to stop")
-    assert run.status == "cancelled" and run.checkpoint is None and run.steps_done < 3000
-    assert not run.data and not UserCheckpoint.objects.filter(owner=owner).exists()
+    assert run.status == "cancelled"
+    assert run.checkpoint is None
+    assert run.steps_done < 3000
+    assert not run.data
+    assert not UserCheckpoint.objects.filter(owner=owner).exists()
     from pathlib import Path
 
     assert not [p for p in stored_files(Path(settings.MEDIA_ROOT)) if "trainings" in p.parts]
