@@ -177,3 +177,24 @@ def test_params_and_refusals(tiny_model):
             validate_params(PARAMS, bad, model="transformer")
     with pytest.raises(MidiValidationError):
         generate("transformer", make_pm([[(36, 0, 1)]], drum_tracks=(0,)), {"seed": 0}, model=tiny_model)
+
+
+def test_the_last_moments_hold_what_sounds_instead_of_forcing_a_cluster_of_notes():
+    """Near the end (END_MARGIN) no note starts while one sounds and the last sounding note stays on, so a seed can
+    no longer close everything 10 ms before the end and then be forced to start notes there (16 at once, once)."""
+    from generation.engine.models.transformer.sampler import END_MARGIN
+
+    state = ExtensionState(end=500, max_note=600, max_rest=100, velocity=80)
+    for token in (events.NOTE_ON_OFFSET + 60 - events.MIN_PITCH, *[events.TIME_SHIFT_OFFSET + 99] * 4,
+                  events.TIME_SHIFT_OFFSET + 100 - END_MARGIN - 1):
+        assert state.allowed()[token]
+        state.step(token)
+    assert state.end - state.now == END_MARGIN and list(state.open) == [60]
+    allowed = state.allowed()
+    assert not allowed[events.NOTE_OFF_OFFSET + 60 - events.MIN_PITCH]  # the last note sounds to the end
+    assert not allowed[events.NOTE_ON_OFFSET:events.NOTE_OFF_OFFSET].any()  # nothing new starts under it
+    assert allowed[events.TIME_SHIFT_OFFSET + END_MARGIN - 1]  # time moves to the end
+    earlier = ExtensionState(end=500, max_note=300, max_rest=100, velocity=80, now=400)
+    earlier.step(events.NOTE_ON_OFFSET + 62 - events.MIN_PITCH)
+    earlier.step(events.TIME_SHIFT_OFFSET)
+    assert earlier.allowed()[events.NOTE_OFF_OFFSET + 62 - events.MIN_PITCH]  # before the margin: free as before

@@ -9,7 +9,9 @@ distribution is masked so that whatever is sampled keeps the guarantees:
 - time shifts never pass the extension's end, never hold an open note longer than `max_note_seconds`, and never
   stretch a silence past `max_rest_seconds` (the silence before the first new note counts, from the input's end);
 - silence cannot reach the end: the last new notes sound until the extension's end, where every open note is closed
-  (so the output lasts exactly input + extension);
+  (so the output lasts exactly input + extension); in the last END_MARGIN ticks no note starts while one sounds and
+  the last sounding note is not closed (unless it must be: its max_note_seconds), so the end is never filled with a
+  cluster of notes forced in at the last moment;
 - a NOTE_ON is only for a pitch not sounding (at most MAX_POLYPHONY at once, and beyond MAX_NOTES_PER_SECOND on
   average only when nothing sounds), a NOTE_OFF only for a note sounding since an earlier step, a VELOCITY only
   before a possible NOTE_ON and never twice in a row; <S> and <PAD> never.
@@ -38,6 +40,8 @@ MAX_NOTES_PER_SECOND = 32  # new notes a second, on average from the extension's
 #                            dense piano writing stays under it; it bounds a runaway model's output (an untrained one
 #                            at top-k 5 wrote 14,000 one-tick notes in 30 s: over the 20,000-note input limit at 45 s)
 TICKS = events.TICKS_PER_SECOND  # time steps of 10 ms per second
+END_MARGIN = 20  # ticks (200 ms): the extension's last moments hold what sounds (see the module's docstring); without
+#                  it a seed could close every note 10 ms before the end and then had to start 16 at once
 _TIME_SHIFTS = slice(events.TIME_SHIFT_OFFSET, events.NOTE_ON_OFFSET)
 _VELOCITIES = slice(events.VELOCITY_OFFSET, events.VOCAB_SIZE)
 
@@ -69,14 +73,16 @@ class ExtensionState:
         limit = max(0, min(limit, events.N_TIME_SHIFTS))
         mask[events.TIME_SHIFT_OFFSET:events.TIME_SHIFT_OFFSET + limit] = True  # shifts of 1..limit ticks
         over_rate = self.n_started >= MAX_POLYPHONY + MAX_NOTES_PER_SECOND * self.now / TICKS
-        if len(self.open) < MAX_POLYPHONY and not (over_rate and self.open):
+        near_end = self.end - self.now <= END_MARGIN
+        if len(self.open) < MAX_POLYPHONY and not ((over_rate or near_end) and self.open):
             mask[events.NOTE_ON_OFFSET:events.NOTE_OFF_OFFSET] = True
             for pitch in self.open:
                 mask[events.NOTE_ON_OFFSET + pitch - events.MIN_PITCH] = False
             if not self.last_was_velocity:
                 mask[_VELOCITIES] = True
+        keep_last = near_end and len(self.open) == 1 and limit > 0  # the last note sounds to the end if it may
         for pitch, (on, _vel) in self.open.items():
-            if on < self.now:
+            if on < self.now and not keep_last:
                 mask[events.NOTE_OFF_OFFSET + pitch - events.MIN_PITCH] = True
         return mask
 
