@@ -108,7 +108,8 @@ def test_a_short_run_with_parameters_gives_a_model_the_pipeline_plays(name, para
     metrics = train_model(name, data=four_voice_folder, out=out, params=params, progress=False,
                           on_metrics=lambda step, values: [reports.setdefault(k, []).append(step) for k in values])
     model, _meta = load_checkpoint(out, architecture=name)
-    if params.get("start") == "shipped":  # fine-tuned: the shipped model's weights' shapes
+    if params.get("start") == "shipped":  # fine-tuned: the shipped model's weights' shapes, its loss at step 0
+        assert reports["valid_loss"][0] == 0
         shipped, _ = load_checkpoint(Path("generation/checkpoints") / name, architecture=name)
         assert {k: v.shape for k, v in model.state_dict().items()} == \
             {k: v.shape for k, v in shipped.state_dict().items()}

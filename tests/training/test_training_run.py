@@ -196,3 +196,16 @@ def test_my_models_page_shows_the_card_and_enters_the_model_from_its_form(client
     client.force_login(users["other"])
     client.post(f"/models/{model.pk}/delete/")
     assert UserCheckpoint.objects.filter(pk=model.pk).exists()  # not theirs
+
+
+def test_a_failed_run_says_why_and_leaves_nothing(users, media_root, sent_trainings, private_tmp):
+    job = start(users)
+    job.data.storage.delete(job.data.name)  # the uploaded files are gone before the worker starts (a lost volume)
+    training_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "please start the training again" in job.error
+    assert job.checkpoint is None
+    assert not job.data
+    assert stored_files(media_root) == []
+    assert not list(private_tmp.glob("chartbusters-training-*"))

@@ -272,6 +272,8 @@ def _card_facts(model_config: ARCNNConfig, cfg: TrainConfig, metrics: dict, trai
         f"{metrics['steps']}) at batch {cfg.batch_size}, AdamW lr {cfg.lr:g} (warm-up + cosine); training time "
         f"{metrics['train_seconds']:.0f} s on {metrics['device']} (torch threads: {metrics['threads']})",
         f"best validation loss: {metrics['best_valid_loss']:.4f} at step {metrics['best_step']} "
+        + (f"(the starting weights: {metrics['initial_valid_loss']:.4f}) " if metrics.get("initial_valid_loss")
+           else "")
         + (f"(train windows {metrics['n_train_voice_windows']} merged, " if _uses_edit_pairs(cfg) else
            f"(train windows {metrics['n_train_windows']} single-voice + {metrics['n_train_merged_windows']} merged, ")
         + f"valid windows {metrics['n_valid_windows']}); loss curve: loss.png",
@@ -399,6 +401,13 @@ def train(
             model.load_state_dict(first.best_state)
             pretrain_seconds = first.seconds
             started_from = f"stage 1: PRETRAIN_RECIPE, {cfg.pretrain_steps} steps"
+    initial_valid_loss = None
+    if init_from is not None:  # where fine-tuning starts: the shipped weights on this data's validation windows
+        model.to(device).eval()
+        initial_valid_loss = float(validation_loss(model, windows[4] if _uses_edit_pairs(cfg) else valid_set,
+                                                   n_steps, cfg, device))
+        if on_metrics is not None:
+            on_metrics(0, {"valid_loss": initial_valid_loss})
     result = _fit(model, windows, cfg, device, progress, "train arcnn", on_progress, on_metrics, max_seconds)
 
     model.load_state_dict(result.best_state)
@@ -411,6 +420,7 @@ def train(
         "best_valid_loss": round(result.best_loss, 5),
         "best_step": result.best_step,
         "final_valid_loss": round(result.history.valid_loss[-1], 5),
+        "initial_valid_loss": None if initial_valid_loss is None else round(initial_valid_loss, 5),
         "steps": len(result.history.train_steps),
         "planned_steps": cfg.steps,
         "pretrain_steps": cfg.pretrain_steps if init_from is None else 0,

@@ -283,6 +283,12 @@ def train(
     if initial_state is not None:
         model.load_state_dict(initial_state, strict=True)
     model.to(device)
+    initial_nll = None
+    if initial_state is not None:  # where fine-tuning starts, on this data's validation pieces
+        model.eval()
+        initial_nll = float(nll_per_token(model, valid_windows, device))
+        if on_metrics is not None:
+            on_metrics(0, {"valid_loss": initial_nll})
 
     def batch_loss(step: int) -> torch.Tensor:
         return model.loss(stream.batch(cfg.batch_size).to(device))
@@ -303,6 +309,7 @@ def train(
         "test_nll": round(test_nll, 4),
         "reference_test_nll": REFERENCE_TEST_NLL,
         "best_valid_nll": round(result.best_loss, 4),
+        "initial_valid_nll": None if initial_nll is None else round(initial_nll, 4),
         "best_step": result.best_step,
         "valid_curve": [[s, round(v, 4)] for s, v in zip(history.valid_steps, history.valid_loss, strict=True)],
         "steps": len(history.train_steps),
