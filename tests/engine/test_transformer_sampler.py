@@ -189,7 +189,8 @@ def test_the_last_moments_hold_what_sounds_instead_of_forcing_a_cluster_of_notes
                   events.TIME_SHIFT_OFFSET + 100 - END_MARGIN - 1):
         assert state.allowed()[token]
         state.step(token)
-    assert state.end - state.now == END_MARGIN and list(state.open) == [60]
+    assert state.end - state.now == END_MARGIN
+    assert list(state.open) == [60]
     allowed = state.allowed()
     assert not allowed[events.NOTE_OFF_OFFSET + 60 - events.MIN_PITCH]  # the last note sounds to the end
     assert not allowed[events.NOTE_ON_OFFSET:events.NOTE_OFF_OFFSET].any()  # nothing new starts under it
