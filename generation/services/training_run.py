@@ -135,14 +135,18 @@ def _bundle(out: Path, card: str) -> bytes:
     return buffer.getvalue()
 
 
-def _store_model(*, job_id: int, out: Path, metrics: dict, seconds: float, reporter: Reporter) -> bool:
+def _store_model(*, job_id: int, out: Path, metrics: dict, seconds: float, reporter: Reporter,
+                 data: Path | None) -> bool:
     """The trained model as the owner's UserCheckpoint, on a run still running and not cancelled (files deleted if
     it is not, or if storing fails)."""
     with transaction.atomic():
         job = TrainingJob.objects.select_for_update().select_related("owner").filter(pk=job_id).first()
         if job is None or job.status != Status.RUNNING or job.cancel_requested:
             return False
-        card = _card(job, (out / "MODEL_CARD.md").read_text(), seconds)
+        card = (out / "MODEL_CARD.md").read_text()
+        if data is not None:  # the reproduce command names the folder, not the worker's temporary path
+            card = card.replace(str(data), DATA_FOLDER)
+        card = _card(job, card, seconds)
         checkpoint = UserCheckpoint(owner=job.owner, name=job.name, architecture=job.model_name,
                                     config=json.loads((out / "config.json").read_text()), card=card,
                                     metrics=json.loads(json.dumps(metrics, default=str)))
@@ -186,7 +190,7 @@ def training_run(*, job_id: int) -> None:
                                   max_seconds=settings.TRAINING_MAX_SECONDS)
             reporter.write(force=True)  # the last points; raises if the user cancelled meanwhile
             if not _store_model(job_id=job_id, out=out, metrics=metrics, seconds=time.perf_counter() - started,
-                                reporter=reporter):
+                                reporter=reporter, data=data):
                 training_finish(job_id=job_id, status=Status.CANCELLED)
     except TrainingStoppedError:
         training_finish(job_id=job_id, status=Status.CANCELLED)

@@ -60,6 +60,7 @@ def test_a_tiny_run_becomes_a_usable_model_with_its_card_and_curves(api, users, 
     assert checkpoint.config["config"]["base_channels"] == 4
     assert "4 uploaded MIDI file(s)" in checkpoint.card
     assert "--param start=scratch" in checkpoint.card
+    assert "--data your-midi --param" in checkpoint.card  # not the worker's temporary folder
     assert checkpoint.metrics["steps"] == 3
     listed = api("entrant").get("/api/models/").json()["results"]
     assert listed[0]["id"] == checkpoint.pk
