@@ -77,8 +77,8 @@ class TrainingJob(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     class Dataset(models.TextChoices):
-        UPLOAD = "upload", "Uploaded MIDI files"
-        CHORALES = "chorales", "The Bach chorales"
+        UPLOAD = "upload", "uploaded MIDI files"
+        CHORALES = "chorales", "the Bach chorales"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_jobs")

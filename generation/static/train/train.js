@@ -28,8 +28,8 @@
 
   function niceTime(seconds) {
     if (seconds === null || seconds === undefined) return "";
-    if (seconds < 60) return "about " + Math.max(1, Math.round(seconds)) + " s left";
-    return "about " + Math.round(seconds / 60) + " min left";
+    if (seconds < 60) return "· about " + Math.max(1, Math.round(seconds)) + " s left";
+    return "· about " + Math.round(seconds / 60) + " min left";
   }
 
   function extent(values) {
