@@ -34,7 +34,7 @@ PARAMS = (
 )
 
 # A user's training run (the studio's Train page, POST /api/trainings/): fine-tuning the shipped model by default.
-# ~0.17 s a step at batch 8 on the demo machine (2 CPU cores, both torch threads): 800 steps take about 2.5 minutes.
+# ~0.22 s a step at batch 8 on the demo machine (2 CPU cores, both torch threads): 800 steps take about 3 minutes.
 # 800 was chosen on 30 folk tunes against the valid split (benchmarks/train_in_browser.py): validation loss 1.28 at
 # its best step (600) against 1.39 after 200 steps; held-out tunes kept 88 % against 86 %.
 TRAIN_PARAMS = training_params(steps=(1, 3000, 800), learning_rate=(1e-5, 1e-2, 1e-3), batch_size=(1, 32, 8),

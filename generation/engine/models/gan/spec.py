@@ -26,9 +26,10 @@ PARAMS = (
     SEED,
 )
 # A user's training run (the studio's Train page): always from scratch (a fresh critic would wreck the shipped
-# generator's weights before it learned anything). ~1.7 s a generator step (5 critic steps each) at batch 16 on
-# the demo machine: the default 150 steps take about 4-5 minutes; the shipped model's best came at step 500.
-TRAIN_PARAMS = training_params(steps=(1, 2000, 150), learning_rate=(1e-5, 1e-2, 5e-4), batch_size=(2, 64, 16),
+# generator's weights before it learned anything). ~0.24 s a generator step (5 critic steps each) at batch 16 on the
+# demo machine (2 cores, both torch threads, quiet): the default 500 steps, where the shipped run's best weights came,
+# take about 2-3 minutes with the validation measures.
+TRAIN_PARAMS = training_params(steps=(1, 2000, 500), learning_rate=(1e-5, 1e-2, 5e-4), batch_size=(2, 64, 16),
                                model_size=(16, 192, 96, "generator channels"), can_fine_tune=False,
                                step_text="generator updates (5 critic updates each)")
 MIN_TRAINING_TRACKS = 2  # the highest track is the melody; the next three by pitch are the parts it learns to write
