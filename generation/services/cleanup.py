@@ -23,8 +23,7 @@ from django.utils import timezone
 
 from generation.models import GenerationJob, TrainingJob
 from generation.services.running import job_mark_failed
-from generation.services.training import training_delete_data
-from generation.services.training_run import training_finish
+from generation.services.training import training_delete_data, training_finish
 
 logger = logging.getLogger(__name__)
 Status = GenerationJob.Status

@@ -246,6 +246,18 @@ def training_delete_data(job: TrainingJob) -> None:
         TrainingJob.objects.filter(pk=job.pk).update(data="")
 
 
+@transaction.atomic
+def training_finish(*, job_id: int, status: str, error: str = "") -> bool:
+    """End a queued or running run as ``status`` (failed with ``error``, or cancelled); False if it had ended."""
+    job = TrainingJob.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.finished:
+        return False
+    job.status, job.error, job.finished_at = status, error, timezone.now()
+    job.full_clean(exclude=["data"])
+    job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    return True
+
+
 def training_cancel(*, owner, job_id: int) -> TrainingJob:
     """A queued run is cancelled at once; a running one is asked to stop (its worker stops at its next progress
     report, within a few steps, and keeps nothing)."""

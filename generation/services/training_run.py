@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from generation.engine.errors import EngineError
 from generation.models import TrainingJob, UserCheckpoint
-from generation.services.training import training_delete_data
+from generation.services.training import training_delete_data, training_finish
 
 logger = logging.getLogger(__name__)
 Status = TrainingJob.Status
@@ -81,18 +81,6 @@ def training_claim(*, job_id: int) -> TrainingJob | None:
     claimed = TrainingJob.objects.filter(pk=job_id, status=Status.QUEUED, cancel_requested=False).update(
         status=Status.RUNNING, started_at=now, updated_at=now)
     return TrainingJob.objects.get(pk=job_id) if claimed else None
-
-
-@transaction.atomic
-def training_finish(*, job_id: int, status: str, error: str = "") -> bool:
-    """End a queued or running run as ``status`` (failed with ``error``, or cancelled); False if it had ended."""
-    job = TrainingJob.objects.select_for_update().filter(pk=job_id).first()
-    if job is None or job.finished:
-        return False
-    job.status, job.error, job.finished_at = status, error, timezone.now()
-    job.full_clean(exclude=["data"])
-    job.save(update_fields=["status", "error", "finished_at", "updated_at"])
-    return True
 
 
 def _unpack(job: TrainingJob, folder: Path) -> Path | None:
