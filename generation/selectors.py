@@ -67,12 +67,17 @@ def job_list_own(*, owner, limit: int = 100) -> QuerySet[GenerationJob]:
     return GenerationJob.objects.filter(owner=owner).order_by("-created_at")[:limit]
 
 
-def job_get_for_user(*, user, job_id: int) -> GenerationJob | None:
-    """The job if it is ``user``'s own, or ``user`` is a superuser (anyone else: None, answered as 404)."""
-    if not getattr(user, "is_authenticated", False) or not 1 <= job_id <= MAX_ID:
+def _own_row(model, *, user, pk: int):
+    """Row ``pk`` of ``model`` if it is ``user``'s own, or ``user`` is a superuser (anyone else: None, answered as
+    404)."""
+    if not getattr(user, "is_authenticated", False) or not 1 <= pk <= MAX_ID:
         return None
-    jobs = GenerationJob.objects.all() if user.is_superuser else GenerationJob.objects.filter(owner=user)
-    return jobs.filter(pk=job_id).first()
+    rows = model.objects.all() if user.is_superuser else model.objects.filter(owner=user)
+    return rows.filter(pk=pk).first()
+
+
+def job_get_for_user(*, user, job_id: int) -> GenerationJob | None:
+    return _own_row(GenerationJob, user=user, pk=job_id)
 
 
 def job_urls(job: GenerationJob) -> dict:
@@ -101,11 +106,7 @@ def training_list_own(*, owner, limit: int = 50) -> QuerySet[TrainingJob]:
 
 
 def training_get_for_user(*, user, job_id: int) -> TrainingJob | None:
-    """The run if it is ``user``'s own, or ``user`` is a superuser (anyone else: None, answered as 404)."""
-    if not getattr(user, "is_authenticated", False) or not 1 <= job_id <= MAX_ID:
-        return None
-    runs = TrainingJob.objects.all() if user.is_superuser else TrainingJob.objects.filter(owner=user)
-    return runs.filter(pk=job_id).first()
+    return _own_row(TrainingJob, user=user, pk=job_id)
 
 
 def training_curves(series: dict) -> dict:

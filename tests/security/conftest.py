@@ -91,6 +91,7 @@ class World:
     composition: object  # the entrant's saved composition
     assignment: object = None  # the judge's review of the ranked entry (entry #1)
     job: object = None  # the entrant's finished studio job (input, output MIDI and audio)
+    training: object = None  # the entrant's finished training run and its model (weights, loss plot, zip)
 
     def values(self) -> dict:
         return {
@@ -103,6 +104,8 @@ class World:
             "input_uuid": self.input_melody.public_id, "reference_uuid": self.reference.public_id,
             "composition_uuid": self.composition.public_id, "composition_id": self.composition.pk,
             "assignment": self.assignment.pk, "job": self.job.pk, "job_uuid": self.job.public_id,
+            "training": self.training.pk, "model": self.training.checkpoint.pk,
+            "model_uuid": self.training.checkpoint.public_id,
         }
 
 
@@ -136,6 +139,7 @@ def world(db, media_root, cast) -> World:
         reference=reference_file_create(challenge, name=REFERENCE_NAME),
         composition=composition_create_for(entrant, original_filename=ORIGINAL_FILENAME),
         job=studio_job_create(entrant),
+        training=training_create_done(entrant),
     )
 
 
@@ -152,3 +156,21 @@ def studio_job_create(owner):
     job.audio.save("a.mp3", ContentFile(b"ID3 not really audio"), save=False)
     job.save()
     return job
+
+
+def training_create_done(owner):
+    """A finished training run of ``owner``'s, with its model: weights, loss plot and download zip stored."""
+    from django.core.files.base import ContentFile
+
+    from generation.models import TrainingJob, UserCheckpoint
+    from tests.factories import TINY_PNG, TINY_WEIGHTS
+
+    model = UserCheckpoint(owner=owner, name="My reels", architecture="arcnn", config={"architecture": "arcnn"},
+                           card="# AR-CNN trained on your-midi")
+    model.weights.save("model.safetensors", ContentFile(TINY_WEIGHTS), save=False)
+    model.loss_plot.save("loss.png", ContentFile(TINY_PNG), save=False)
+    model.bundle.save("model.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18), save=False)
+    model.save()
+    return TrainingJob.objects.create(owner=owner, name="My reels", model_name="arcnn", dataset="upload",
+                                      status="done", progress=100, steps_done=3, steps_total=3, checkpoint=model,
+                                      files={"used": ["a.mid", "b.mid", "c.mid"], "refused": []})

@@ -122,11 +122,28 @@ MATRIX = [
     ("studio input MIDI", "GET", "/files/job-input/{job_uuid}/", {"open": OWNER}),
     ("studio output MIDI", "GET", "/files/job-output/{job_uuid}/", {"open": OWNER}),
     ("studio audio", "GET", "/files/job-audio/{job_uuid}/", {"open": OWNER}),
+    # Training in the browser and My models (README "Train your own model"); the learning pages are public.
+    ("train page", "GET", "/train/", {"open": LOGGED_IN}),
+    ("training run page", "GET", "/train/{training}/", {"open": "302 200 404 404 404 404 200"}),
+    ("my models page", "GET", "/models/", {"open": LOGGED_IN}),
+    ("learn index", "GET", "/learn/", {"open": ALL}),
+    ("learn page", "GET", "/learn/arcnn/", {"open": ALL}),
+    ("API trainings", "GET", "/api/trainings/", {"open": API_LOGGED_IN}),
+    ("API training start", "POST", "/api/trainings/", {"open": API_BAD_FORM}),
+    ("API training options", "GET", "/api/trainings/options/", {"open": API_LOGGED_IN}),
+    ("API training", "GET", "/api/trainings/{training}/", {"open": API_OWNER}),
+    ("API training cancel", "POST", "/api/trainings/{training}/cancel/", {"open": "401 409 404 404 404 404 404"}),
+    ("API own model (DELETE only)", "GET", "/api/models/{model}/", {"open": "401 405 405 405 405 405 405"}),
+    ("API own model submit", "POST", "/api/models/{model}/submit/", {"open": API_BAD_FORM}),
+    ("model download", "GET", "/files/model/{model_uuid}/", {"open": OWNER}),
+    ("model loss plot", "GET", "/files/model-loss/{model_uuid}/", {"open": OWNER}),
+    ("model submit page", "POST", "/models/{model}/submit/", {"open": "302 302 302 302 302 302 302"}),
     # My compositions: only the owner's rename goes through (submit names no challenge here: 404 for all); the
     # delete comes last, as it removes the composition.
     ("rename composition", "POST", "/compositions/{composition_id}/rename/", {"open": "302 302 404 404 404 404 404"}),
     ("submit composition", "POST", "/compositions/{composition_id}/submit/", {"open": "302 404 404 404 404 404 404"}),
     ("delete composition", "POST", "/compositions/{composition_id}/delete/", {"open": "302 302 404 404 404 404 404"}),
+    ("delete model", "POST", "/models/{model}/delete/", {"open": "302 302 302 302 302 302 302"}),
 ]
 
 BLIND_SECRETS = (ENTRANT_NAME, ENTRANT_EMAIL, ORIGINAL_FILENAME)
@@ -195,6 +212,10 @@ def test_the_matrix_covers_every_route():
         "studio/", "api/generate/", "api/jobs/", "api/jobs/<int:job_id>/", "api/jobs/<int:job_id>/notes/",
         "api/studio/models/", "api/studio/notes/", "api/studio/save/", "api/models/",
         "compositions/<int:pk>/rename/", "compositions/<int:pk>/submit/", "compositions/<int:pk>/delete/",
+        "train/", "train/<int:job_id>/", "models/", "models/<int:checkpoint_id>/submit/",
+        "models/<int:checkpoint_id>/delete/", "learn/", "learn/<slug:topic>/", "api/trainings/",
+        "api/trainings/options/", "api/trainings/<int:job_id>/", "api/trainings/<int:job_id>/cancel/",
+        "api/models/<int:checkpoint_id>/", "api/models/<int:checkpoint_id>/submit/",
     }
     assert routes - out_of_scope == covered, "a new route: add it to MATRIX (and here)"
 
