@@ -89,5 +89,5 @@ def test_train_watch_the_curve_then_use_the_model(browser, live_server, make_use
     page.goto(f"{base}/models/")
     card = page.locator(f"#model-{run.checkpoint_id}")
     assert "Reels" in card.locator("h2").text_content()
-    assert page.evaluate(f"document.querySelector('#model-{run.checkpoint_id} img').naturalWidth") > 0
+    page.wait_for_function(f"() => document.querySelector('#model-{run.checkpoint_id} img').naturalWidth > 0")
     page.screenshot(path=str(artifacts / "my-models.png"), full_page=True)
