@@ -91,3 +91,35 @@ def test_train_watch_the_curve_then_use_the_model(browser, live_server, make_use
     assert "Reels" in card.locator("h2").text_content()
     page.wait_for_function(f"() => document.querySelector('#model-{run.checkpoint_id} img').naturalWidth > 0")
     page.screenshot(path=str(artifacts / "my-models.png"), full_page=True)
+
+
+def test_a_gan_run_shows_its_losses_and_each_measure_against_the_data(browser, live_server, make_user,
+                                                                      training_worker, artifacts, tmp_path):
+    from tests.engine.test_training_options import chorale_like
+
+    files = []
+    for i in range(5):
+        path = tmp_path / f"four-voices-{i}.mid"
+        chorale_like(i).write(str(path))
+        files.append(str(path))
+    make_user("ganner", role=Role.ENTRANT)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.set_default_timeout(TIMEOUT_MS)
+    _login(page, live_server.url, "ganner")
+    page.goto(f"{live_server.url}/train/")
+    page.check("input[name=model][value=gan]")
+    page.set_input_files("#files", files)
+    page.fill("#param-gan-steps", "12")
+    page.fill("#param-gan-model_size", "16")
+    page.fill("#param-gan-batch_size", "2")
+    page.click("#start")
+    page.wait_for_url(f"{live_server.url}/train/*/")
+    page.wait_for_function("() => document.getElementById('status').textContent === 'done'", timeout=180_000)
+    assert page.locator('#loss-chart polyline[data-series="critic loss"]').count() == 1
+    assert page.locator('#loss-chart polyline[data-series="generator loss"]').count() == 1
+    figures = page.locator("#measures-charts figure")
+    assert figures.count() == 4  # in key rate, pitches used, polyphony, empty bar rate
+    first = figures.first
+    assert first.locator("polyline").count() == 6  # alto, tenor, bass and the data's value of each
+    assert first.locator("polyline[stroke-dasharray='6 4']").count() == 3
+    page.screenshot(path=str(artifacts / "training-gan.png"), full_page=True)

@@ -104,18 +104,38 @@
     const lossNames = Object.keys(m).filter((k) => k.endsWith("_loss") && (m[k] || []).some((v) => v !== null));
     const xMax = Math.max(body.steps_total || 1, steps.length ? steps[steps.length - 1] : 1);
     drawChart($("loss-chart"), $("loss-legend"), lossNames.map((name) => ({name: name.replace("_", " "), points: series(name)})), xMax);
+    // the GAN: one chart per measure ("alto in key rate" -> measure "in key rate"), a line per part, the training
+    // set's value of each part dashed
     const measureNames = Object.keys(m).filter((k) => k !== "step" && !k.endsWith("_loss") && !k.startsWith("train set: "));
     if (measureNames.length) {
       $("measures-card").hidden = false;
-      const lines = [];
-      measureNames.forEach((name, i) => {
-        const color = COLORS[i % COLORS.length];
-        lines.push({name, points: series(name), color});
-        const ref = m["train set: " + name];
-        const value = ref ? ref.find((v) => v !== null) : undefined;
-        if (value !== undefined) lines.push({name: "train set: " + name, points: [[0, value], [xMax, value]], dashed: true, color});
-      });
-      drawChart($("measures-chart"), $("measures-legend"), lines, xMax);
+      const byMeasure = {};
+      for (const name of measureNames) {
+        const measure = name.split(" ").slice(1).join(" ");
+        (byMeasure[measure] = byMeasure[measure] || []).push(name);
+      }
+      const holder = $("measures-charts");
+      for (const [measure, names] of Object.entries(byMeasure)) {
+        const id = "measure-" + measure.replace(/[^a-z]+/g, "-");
+        let figure = document.getElementById(id);
+        if (!figure) {
+          figure = document.createElement("figure");
+          figure.id = id;
+          figure.innerHTML = '<h3></h3><svg class="chart" viewBox="0 0 640 300" role="img"></svg><div class="legend"></div>';
+          figure.querySelector("h3").textContent = measure;
+          figure.querySelector("svg").setAttribute("aria-label", measure + " of each part");
+          holder.appendChild(figure);
+        }
+        const lines = [];
+        names.forEach((name, i) => {
+          const color = COLORS[i % COLORS.length];
+          lines.push({name: name.split(" ")[0], points: series(name), color});
+          const ref = m["train set: " + name];
+          const value = ref ? ref.find((v) => v !== null) : undefined;
+          if (value !== undefined) lines.push({name: name.split(" ")[0] + " (your data)", points: [[0, value], [xMax, value]], dashed: true, color});
+        });
+        drawChart(figure.querySelector("svg"), figure.querySelector(".legend"), lines, xMax);
+      }
     }
   }
 
