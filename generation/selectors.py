@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from chartbusters.files import FileKind, file_url
 from generation.engine.params import ChoiceParam, NumberParam, ProgramsParam, describe_params
@@ -127,9 +129,6 @@ def training_time_left(job: TrainingJob, now=None) -> float | None:
     """Seconds left at the rate so far (None before the first report or once ended), capped by the wall-time limit."""
     if job.status != TrainingJob.Status.RUNNING or not job.started_at or job.steps_done <= 0:
         return None
-    from django.conf import settings
-    from django.utils import timezone
-
     elapsed = ((now or timezone.now()) - job.started_at).total_seconds()
     left = elapsed * (job.steps_total - job.steps_done) / job.steps_done
     return round(max(0.0, min(left, settings.TRAINING_MAX_SECONDS - elapsed)), 1)

@@ -36,6 +36,12 @@ class TrainConfig:
     seed: int = 0
 
 
+def schedule_for_steps(steps: int) -> dict:
+    """A user's run of ``steps`` (the Train page): validation about 8 times and a warm-up of a tenth (at most 50), so a
+    short run still shows a validation curve and is not all warm-up. TrainConfig fields, for ``replace``."""
+    return {"steps": steps, "eval_every": max(10, steps // 8), "warmup_steps": min(50, steps // 10)}
+
+
 def lr_scheduler(optimizer: Any, *, steps: int, warmup_steps: int, lr_floor: float = 0.05) -> Any:
     """Linear warm-up for ``warmup_steps``, then cosine decay to ``lr_floor`` x the peak over the rest (stepped once
     per update). Built from torch.optim.lr_scheduler (LinearLR, CosineAnnealingLR, SequentialLR)."""

@@ -11,6 +11,7 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from chartbusters.challenges.models import Challenge
 from generation.models import GenerationJob, UserCheckpoint
 from generation.notes import NotesError, notes_to_midi_bytes
 from generation.services.errors import StudioError
@@ -100,8 +101,6 @@ def user_checkpoint_submit(*, owner, checkpoint_id: int, challenge_slug: str, ti
                            description: str = "") -> Submission:
     """Enter ``owner``'s model in a Melody Harvest challenge in one click: its weights, config and card go through
     the same intake as an uploaded entry (entry window, quota, kind, licence, checkpoint checks)."""
-    from chartbusters.challenges.models import Challenge
-
     checkpoint = user_checkpoint_get_own(owner=owner, checkpoint_id=checkpoint_id)
     challenge = Challenge.objects.filter(slug=challenge_slug).first()
     if challenge is None:

@@ -272,8 +272,8 @@ def _card_facts(model_config: ARCNNConfig, cfg: TrainConfig, metrics: dict, trai
         f"{metrics['steps']}) at batch {cfg.batch_size}, AdamW lr {cfg.lr:g} (warm-up + cosine); training time "
         f"{metrics['train_seconds']:.0f} s on {metrics['device']} (torch threads: {metrics['threads']})",
         f"best validation loss: {metrics['best_valid_loss']:.4f} at step {metrics['best_step']} "
-        + (f"(the starting weights: {metrics['initial_valid_loss']:.4f}) " if metrics.get("initial_valid_loss")
-           else "")
+        + (f"(the starting weights: {metrics['initial_valid_loss']:.4f}) "
+           if metrics.get("initial_valid_loss") is not None else "")
         + (f"(train windows {metrics['n_train_voice_windows']} merged, " if _uses_edit_pairs(cfg) else
            f"(train windows {metrics['n_train_windows']} single-voice + {metrics['n_train_merged_windows']} merged, ")
         + f"valid windows {metrics['n_valid_windows']}); loss curve: loss.png",
@@ -323,9 +323,8 @@ def recipe_for_options(options: dict, *, fine_tune: bool) -> tuple[ARCNNConfig |
     """A user's TRAIN_PARAMS (spec.TRAIN_PARAMS, validated) as (model config, training recipe). Fine-tuning runs the
     default recipe's second stage (make_edit_pairs) on the shipped weights; from scratch, one stage of the first
     mixed recipe (cell-level corruption on single voices and merged rolls), which learns a usable editor fastest."""
-    steps = int(options["steps"])
-    common = {"steps": steps, "lr": float(options["learning_rate"]), "batch_size": int(options["batch_size"]),
-              "seed": int(options["seed"]), "eval_every": max(10, steps // 8), "warmup_steps": min(50, steps // 10)}
+    common = {**training.schedule_for_steps(int(options["steps"])), "lr": float(options["learning_rate"]),
+              "batch_size": int(options["batch_size"]), "seed": int(options["seed"])}
     if fine_tune:
         return None, replace(DEFAULT_RECIPE, pretrain_steps=0, **common)
     size = options.get("model_size")

@@ -211,10 +211,9 @@ def _card_facts(model_config: TransformerConfig, cfg: TrainConfig, metrics: dict
 
 def recipe_for_options(options: dict) -> tuple[TransformerConfig | None, TrainConfig]:
     """A user's TRAIN_PARAMS (spec.TRAIN_PARAMS, validated) as (model config or None, training recipe)."""
-    steps = int(options["steps"])
-    cfg = replace(TrainConfig(), steps=steps, lr=float(options["learning_rate"]),
-                  batch_size=int(options["batch_size"]), seed=int(options["seed"]), eval_every=max(10, steps // 8),
-                  warmup_steps=min(50, steps // 10), max_minutes=None)
+    cfg = replace(TrainConfig(), **training.schedule_for_steps(int(options["steps"])),
+                  lr=float(options["learning_rate"]), batch_size=int(options["batch_size"]),
+                  seed=int(options["seed"]), max_minutes=None)
     size = options.get("model_size")
     if size is None:
         return None, cfg
