@@ -91,13 +91,24 @@ def _challenge_upload_to(instance, filename: str) -> str:
 
 
 class InputMelody(models.Model):
-    """A hidden input melody of a Melody Harvest challenge; entrants' checkpoints run on each."""
+    """An input melody of a Melody Harvest challenge; entrants' checkpoints run on each.
+
+    Its role says who hears what and when: an *example* input is public (entrants hear their model on it while the
+    challenge is open); a *public* hidden input is scored and ranked while open, its outputs withheld until close; a
+    *private* hidden input is scored at close and ranks the final board.
+    """
+
+    class Role(models.TextChoices):
+        EXAMPLE = "example", "example (entrants hear their outputs)"
+        PUBLIC = "public", "hidden, public part (ranked while open)"
+        PRIVATE = "private", "hidden, private part (ranked at close)"
 
     folder = "inputs"
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Names its file URL.")
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="input_melodies")
     name = models.CharField(max_length=200)
     midi = models.FileField(upload_to=_challenge_upload_to)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.PUBLIC)
 
     class Meta:
         ordering = ["challenge", "name"]
