@@ -9,14 +9,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from chartbusters.challenges.admin import ChallengeAdmin
+from chartbusters.challenges.admin import ChallengeAdmin, OrganizedOnlyAdmin, organizes
 from chartbusters.challenges.models import Challenge
 from chartbusters.errors import ApplicationError
 from evaluation.models import REALNESS_NOT_READY_WARNING as NOT_READY_WARNING
 from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, Like, RealnessModel, Score
 from evaluation.services.judging import judging_assign, judging_judges_left, judging_publish
 from evaluation.services.score_store import score_clear_copy_flag
-from submissions.selectors import submission_list_for_organizer
 
 CLEARED_MESSAGE = "Cleared the copy flag of {n} entr{ies}: the penalty no longer applies."
 TRAINING_WARNING = ("The reference set changed: the challenge's realness model is being trained by a worker "
@@ -35,7 +34,26 @@ def _auc_summary(metrics: dict) -> str:
 admin.site.unregister(Challenge)
 
 
-class JudgingSettingsInline(admin.StackedInline):
+class _OwnChallengeInline:
+    """An inline of the challenge admin: acts only where the user organizes the challenge (``obj``)."""
+
+    def _mine(self, request, obj) -> bool:
+        return obj is None or organizes(request.user, obj)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) and self._mine(request, obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and self._mine(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self._mine(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self._mine(request, obj)
+
+
+class JudgingSettingsInline(_OwnChallengeInline, admin.StackedInline):
     """How the challenge is judged (README "Judging")."""
 
     model = JudgingSettings
@@ -46,7 +64,7 @@ class JudgingSettingsInline(admin.StackedInline):
     verbose_name_plural = "judging settings (the defaults apply until saved)"
 
 
-class JudgeConflictInline(admin.TabularInline):
+class JudgeConflictInline(_OwnChallengeInline, admin.TabularInline):
     """Judges who must not review an entrant's entries (a judge never reviews their own entries anyway)."""
 
     model = JudgeConflict
@@ -118,7 +136,7 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
 
 
 @admin.register(RealnessModel)
-class RealnessModelAdmin(admin.ModelAdmin):
+class RealnessModelAdmin(OrganizedOnlyAdmin):
     list_display = ("challenge", "status", "progress", "held_out_auc", "finished_at")
     exclude = ("model_card", "metrics", "config")
     readonly_fields = [*(f.name for f in RealnessModel._meta.fields if f.name not in ("model_card", "metrics",
@@ -138,7 +156,7 @@ class RealnessModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Score)
-class ScoreAdmin(admin.ModelAdmin):
+class ScoreAdmin(OrganizedOnlyAdmin):
     list_display = ("submission", "challenge", "automatic", "automatic_unpenalized", "copy_penalty", "flagged_copy",
                     "copy_cleared_by", "copy_cleared_at", "final")
     list_filter = ("flagged_copy", ("challenge", admin.RelatedOnlyFieldListFilter))
@@ -146,8 +164,7 @@ class ScoreAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Score._meta.fields]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Score]:
-        visible = submission_list_for_organizer(user=request.user).values("pk")
-        return super().get_queryset(request).filter(submission__in=visible).select_related("submission", "challenge")
+        return super().get_queryset(request).select_related("submission", "challenge")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -169,7 +186,7 @@ class ScoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(JudgeAssignment)
-class JudgeAssignmentAdmin(admin.ModelAdmin):
+class JudgeAssignmentAdmin(OrganizedOnlyAdmin):
     """Reviews, for the organizers (reassign from the judging overview, /judging/<slug>/)."""
 
     list_display = ("challenge", "round", "entry_number", "submission", "judge", "status", "originality", "balance",
@@ -178,8 +195,7 @@ class JudgeAssignmentAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in JudgeAssignment._meta.fields]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[JudgeAssignment]:
-        visible = submission_list_for_organizer(user=request.user).values("pk")
-        return super().get_queryset(request).filter(submission__in=visible).select_related("challenge", "judge")
+        return super().get_queryset(request).select_related("challenge", "judge")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -189,14 +205,10 @@ class JudgeAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Like)
-class LikeAdmin(admin.ModelAdmin):
+class LikeAdmin(OrganizedOnlyAdmin):
     list_display = ("submission", "challenge", "user", "created_at")
     list_filter = (("challenge", admin.RelatedOnlyFieldListFilter),)
     readonly_fields = [f.name for f in Like._meta.fields]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Like]:
-        visible = submission_list_for_organizer(user=request.user).values("pk")
-        return super().get_queryset(request).filter(submission__in=visible)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

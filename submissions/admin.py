@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from chartbusters.admin_files import file_link
+from chartbusters.challenges.admin import OrganizedOnlyAdmin
 from chartbusters.files import FileKind
 from submissions.models import Composition, Submission, SubmissionOutput
 from submissions.selectors import composition_list_for_organizer, submission_list_for_organizer
@@ -51,7 +52,7 @@ class SubmissionOutputInline(admin.TabularInline):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(OrganizedOnlyAdmin):
     list_display = ("id", "title", "challenge", "entrant", "kind", "status", "progress", "disqualified",
                     "counts_against_quota", "rerun_count", "created_at")
     list_filter = ("status", "kind", "disqualified", "counts_against_quota",
@@ -120,7 +121,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Composition)
-class CompositionAdmin(admin.ModelAdmin):
+class CompositionAdmin(OrganizedOnlyAdmin):
     list_display = ("id", "title", "owner", "source", "created_at")
     list_filter = ("source",)
     search_fields = ("title", "owner__username")
@@ -133,3 +134,7 @@ class CompositionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Composition]:
         return composition_list_for_organizer(user=request.user)
+
+    def _mine(self, request: HttpRequest, obj) -> bool:
+        # seen through the entries made of it, in the challenges the user organizes
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()

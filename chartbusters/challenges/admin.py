@@ -4,14 +4,62 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from chartbusters.accounts.roles import Role
 from chartbusters.challenges.forms import ChallengeAdminForm, InputMelodyForm, ReferenceFileForm
 from chartbusters.challenges.models import Challenge, InputMelody, ReferenceFile, WorkerPing
 from chartbusters.challenges.selectors import challenge_quota_text, status_q
+
+
+def organizes(user, challenge: Challenge | None) -> bool:
+    """Whether ``user`` may act on ``challenge`` in the admin: superusers on all, organizers on theirs only."""
+    if user.is_superuser:
+        return True
+    if challenge is None or challenge.pk is None:
+        return False
+    return challenge.organizers.filter(pk=user.pk).exists()
+
+
+class OrganizedOnlyAdmin(admin.ModelAdmin):
+    """An admin of a challenge or of a challenge's child: an organizer lists, opens and changes only the rows of the
+    challenges they organize; another challenge's row is a 404 (not the admin's "doesn't exist" redirect), whatever
+    the URL (change, delete, history). ``challenge_path`` is the lookup from the row to its challenge ("" for the
+    challenge itself)."""
+
+    challenge_path = "challenge"
+
+    def _challenge_of(self, obj) -> Challenge | None:
+        for part in filter(None, self.challenge_path.split("__")):
+            obj = getattr(obj, part, None)
+        return obj
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        lookup = f"{self.challenge_path}__organizers" if self.challenge_path else "organizers"
+        return qs.filter(**{lookup: request.user}).distinct()
+
+    def get_object(self, request: HttpRequest, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such row among the challenges you organize.")
+        return obj
+
+    def _mine(self, request: HttpRequest, obj) -> bool:
+        return obj is None or organizes(request.user, self._challenge_of(obj))
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_view_permission(request, obj) and self._mine(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self._mine(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self._mine(request, obj)
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -34,20 +82,27 @@ class _ChallengeUserInline(admin.TabularInline):
     extra = 1
     role: Role
 
-    def _can_change_challenge(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("challenges.change_challenge")
+    superuser_only = False  # organizers: only superusers add or remove a challenge's organizers
+
+    def _can_change_challenge(self, request: HttpRequest, obj) -> bool:
+        if self.superuser_only:
+            return request.user.is_superuser
+        return request.user.has_perm("challenges.change_challenge") and (obj is None or organizes(request.user, obj))
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("challenges.view_challenge") or self._can_change_challenge(request)
+        if self.superuser_only:
+            return request.user.is_superuser
+        may_view = request.user.has_perm("challenges.view_challenge") and (obj is None or organizes(request.user, obj))
+        return may_view or self._can_change_challenge(request, obj)
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return self._can_change_challenge(request)
+        return self._can_change_challenge(request, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return self._can_change_challenge(request)
+        return self._can_change_challenge(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return self._can_change_challenge(request)
+        return self._can_change_challenge(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
@@ -66,6 +121,7 @@ class JudgeInline(_ChallengeUserInline):
 class OrganizerInline(_ChallengeUserInline):
     model = Challenge.organizers.through
     role = Role.ORGANIZER
+    superuser_only = True
     verbose_name = "organizer"
     verbose_name_plural = "organizers (users with the Organizer role)"
 
@@ -85,7 +141,8 @@ class ReferenceFileInline(admin.TabularInline):
 
 
 @admin.register(Challenge)
-class ChallengeAdmin(admin.ModelAdmin):
+class ChallengeAdmin(OrganizedOnlyAdmin):
+    challenge_path = ""
     form = ChallengeAdminForm
     list_display = ["title", "slug", "kind", "status_display", "opens_at", "closes_at", "judging_ends_at",
                     "published"]
@@ -109,15 +166,31 @@ class ChallengeAdmin(admin.ModelAdmin):
     def status_display(self, obj: Challenge) -> str:
         return Challenge.Status(obj.status).label
 
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change and not request.user.is_superuser:
+            form.instance.organizers.add(request.user)  # who adds a challenge organizes it
+
     @admin.display(description="quota as entrants see it")
     def quota_text(self, obj: Challenge) -> str:
         return challenge_quota_text(obj) if obj.pk else "-"
 
 
 @admin.register(WorkerPing)
-class WorkerPingAdmin(admin.ModelAdmin):
+class WorkerPingAdmin(OrganizedOnlyAdmin):
+    """A ping names no challenge (everyone's health check) or one (seen by its organizers only)."""
+
     list_display = ["id", "created_at", "answered_at", "worker", "queue", "challenge_title"]
     readonly_fields = list_display
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(Q(challenge__isnull=True) | Q(challenge__organizers=request.user)).distinct()
+
+    def _mine(self, request: HttpRequest, obj) -> bool:
+        return obj is None or obj.challenge_id is None or organizes(request.user, obj.challenge)
 
 
 admin.site.site_header = "Chartbusters administration"

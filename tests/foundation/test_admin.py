@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chartbusters.accounts.roles import Role
@@ -53,8 +54,8 @@ def test_organizer_is_staff_with_challenge_permissions(make_user):
 
 
 def test_organizer_lists_filters_and_edits_challenges(client, make_user):
-    logged_in(client, make_user("olga", role=Role.ORGANIZER))
-    ChallengeFactory(slug="open-one", title="Open one")
+    olga = logged_in(client, make_user("olga", role=Role.ORGANIZER)) and get_user_model().objects.get(username="olga")
+    ChallengeFactory(slug="open-one", title="Open one").organizers.add(olga)  # organizers see their own only
     response = client.get("/admin/challenges/challenge/")
     assert response.status_code == 200
     assert b"Open one" in response.content
@@ -79,6 +80,7 @@ def test_organizer_adds_a_challenge_with_a_judge_and_an_input_melody(client, mak
     challenge = Challenge.objects.get(slug="spring-chorales")
     assert list(challenge.judges.all()) == [judge]
     assert challenge.input_melodies.get().name == "first"
+    assert [u.username for u in challenge.organizers.all()] == ["olga"]  # who adds a challenge organizes it
 
 
 def test_admin_shows_field_level_messages(client, make_user):

@@ -60,7 +60,7 @@ MATRIX = [
     ("disqualified entry page", "GET", "/submissions/{disqualified}/", {"open": FULL}),
     ("compositions page", "GET", "/compositions/", {"open": LOGGED_IN}),
     ("admin", "GET", "/admin/", {"open": "302 302 302 302 200 200 200"}),
-    ("admin entry", "GET", "/admin/submissions/submission/{failed}/change/", {"open": "302 302 302 302 200 302 200"}),
+    ("admin entry", "GET", "/admin/submissions/submission/{failed}/change/", {"open": "302 302 302 302 200 404 200"}),
     # API
     ("API challenges", "GET", "/api/challenges/", {"open": ALL}),
     ("API challenge", "GET", "/api/challenges/{slug}/", {"open": ALL}),
