@@ -31,7 +31,9 @@ class ChallengeFactory(factory.django.DjangoModelFactory):
 # scoring services, never through a worker. Every file is a few real bytes under the current MEDIA_ROOT.
 
 # The smallest Standard MIDI File: a header and one empty track.
-TINY_MIDI = b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60MTrk\x00\x00\x00\x04\x00\xff\x2f\x00"
+# one middle C, a beat long (a judge's copy is rendered from it)
+TINY_MIDI = (b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60MTrk\x00\x00\x00\x0c"
+             b"\x00\x90\x3c\x40\x60\x80\x3c\x40\x00\xff\x2f\x00")
 TINY_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 TINY_MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb" * 8
 TINY_WEIGHTS = b"\x08\x00\x00\x00\x00\x00\x00\x00{}      "

@@ -23,6 +23,7 @@ from evaluation.models import JudgeAssignment
 from evaluation.selectors.judging import judge_assignment_view, judge_review_file
 from evaluation.services.audience import like_add
 from evaluation.services.judging import judge_assignment_save
+from evaluation.services.review_copies import review_copy_get_or_make
 from evaluation.views.files import FILE_NOT_FOUND_MESSAGE, _FirstRenderer
 
 ASSIGNMENT_NOT_FOUND = "There is no assignment {id} of yours."
@@ -160,7 +161,7 @@ class ReviewFileApi(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request, assignment_id: int, name: str):
-        stored = judge_review_file(judge=request.user, assignment_id=assignment_id, name=name)
-        if stored is None:
+        source = judge_review_file(judge=request.user, assignment_id=assignment_id, name=name)
+        if source is None:
             raise ApiError("not_found", FILE_NOT_FOUND_MESSAGE, status=status.HTTP_404_NOT_FOUND)
-        return file_response(stored)
+        return file_response(review_copy_get_or_make(source=source))  # the judge's anonymized copy

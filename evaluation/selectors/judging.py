@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from chartbusters.challenges.models import Challenge
-from chartbusters.files import StoredFile
 from evaluation.judging import Agreement, agreement, standardize
 from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, LeaderboardEntry, Like, Rendering
 from submissions.models import Submission, SubmissionOutput
@@ -263,7 +261,20 @@ def _review_renderings(submission: Submission) -> list[tuple[str, Rendering | No
     return found
 
 
-def judge_review_file(*, judge, assignment_id: int, name: str) -> StoredFile | None:
+@dataclass(frozen=True)
+class ReviewSource:
+    """What a judge's file is made from: the entry's (or output's) MIDI, anonymized per judge by
+    ``evaluation.services.review_copies`` (never the stored public file itself)."""
+
+    assignment_id: int
+    challenge_id: int
+    entry_number: int
+    name: str  # midi, audio-<n> or pianoroll-<n>
+    kind: str  # midi, audio or pianoroll
+    midi_name: str  # the stored MIDI it is made from
+
+
+def judge_review_file(*, judge, assignment_id: int, name: str) -> ReviewSource | None:
     """A file of the judge's own review: ``midi``, ``audio-<n>`` or ``pianoroll-<n>`` (n from 0 as listed on the
     page); None when it is not theirs or not there."""
     a = JudgeAssignment.objects.select_related("submission").filter(
@@ -271,17 +282,41 @@ def judge_review_file(*, judge, assignment_id: int, name: str) -> StoredFile | N
     if a is None:
         return None
     if name == "midi":
-        stored = a.submission.midi.name
+        kind, stored = "midi", a.submission.midi.name
     else:
         kind, _, index = name.partition("-")
         renderings = _review_renderings(a.submission)
         if kind not in ("audio", "pianoroll") or not index.isdigit() or int(index) >= len(renderings):
             return None
         rendering = renderings[int(index)][1]
-        stored = getattr(rendering, kind).name if rendering is not None else ""
+        if rendering is None or not getattr(rendering, kind).name:
+            return None
+        midi = rendering.output.midi if rendering.output_id is not None else a.submission.midi
+        stored = midi.name
     if not stored:
         return None
-    return StoredFile(name=stored, download_name=f"entry-{a.entry_number}-{name}{PurePosixPath(stored).suffix}")
+    return ReviewSource(assignment_id=a.pk, challenge_id=a.challenge_id, entry_number=a.entry_number, name=name,
+                        kind=kind, midi_name=stored)
+
+
+def judging_public_file_sizes(*, challenge_id: int) -> frozenset[int]:
+    """Sizes of every file of the challenge that a public page can serve (entries' MIDI, outputs, audio, piano
+    rolls): a judge's copy is made to differ from each."""
+    from django.core.files.storage import default_storage
+
+    names = [*Submission.objects.filter(challenge_id=challenge_id).exclude(midi="").values_list("midi", flat=True),
+             *SubmissionOutput.objects.filter(submission__challenge_id=challenge_id).exclude(midi="")
+             .values_list("midi", flat=True)]
+    for audio, roll in Rendering.objects.filter(submission__challenge_id=challenge_id).values_list("audio",
+                                                                                                   "pianoroll"):
+        names += [audio, roll]
+    sizes = set()
+    for stored in filter(None, names):
+        try:
+            sizes.add(default_storage.size(stored))
+        except OSError:
+            continue
+    return frozenset(sizes)
 
 
 def judge_assignment_view(*, judge, assignment_id: int) -> JudgeEntryView | None:

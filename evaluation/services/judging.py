@@ -69,6 +69,7 @@ def _create_assignments(*, challenge: Challenge, round_number: int, plan: dict, 
         for submission_id, judge_ids in plan.items()
         for judge_id in judge_ids
     ]
+    random.shuffle(rows)  # ids in random order: an assignment's id says nothing of when the entry came in
     JudgeAssignment.objects.bulk_create(rows)
     return len(rows)
 
