@@ -217,6 +217,10 @@ class JudgingSettings(models.Model):
         RAW = "raw", "Raw marks"
         ADJUSTED = "adjusted", "Leniency-adjusted (each judge's marks standardized)"
 
+    class PublicBoard(models.TextChoices):
+        MUSIC = "music", "Music without names (entrants and titles hidden until the results are published)"
+        NAMES = "names", "Names without music (entries' files withheld until the results are published)"
+
     challenge = models.OneToOneField(Challenge, on_delete=models.CASCADE, primary_key=True, related_name="judging")
     judges_per_entry = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(20)], help_text="k: judges per entry."
@@ -230,6 +234,11 @@ class JudgingSettings(models.Model):
     judge_scores = models.CharField(max_length=10, choices=JudgeScores.choices, default=JudgeScores.RAW,
                                     help_text="Which judge score enters the final score.")
     two_rounds = models.BooleanField(default=False, help_text="A final round for the top N after the first.")
+    public_board = models.CharField(
+        max_length=10, choices=PublicBoard.choices, default=PublicBoard.MUSIC,
+        help_text="Blind until publication (judged challenges, alpha > 0): what the public sees before the results "
+                  "are published, so that nobody can tie an entry's music to its entrant or title.",
+    )
     final_round_top_n = models.PositiveIntegerField(
         default=5, validators=[MinValueValidator(1)], help_text="Finalists: the top N after the first round."
     )

@@ -3,7 +3,8 @@
 A judge must not be able to tie what they review to a public file (the leaderboard's MIDI, audio or piano roll), and
 so to its entrant or title. Each judge's copy therefore
 - keeps the notes but drops every meta text event (track and instrument names, copyright, text, markers, cue points,
-  lyrics, program and device names): names typed into a MIDI file never reach the judge;
+  lyrics, device names, and unnamed meta events such as program names): names typed into a MIDI file never reach
+  the judge;
 - starts a few milliseconds later and ends a little later (a random lead-in and tail pad, inaudible), so that its
   bytes, its size and its duration differ from the public file's, and from every other judge's copy;
 - is rendered anew (audio and piano roll from the anonymized MIDI), never copied.
@@ -20,9 +21,11 @@ import mido
 
 # Meta events that carry free text: stripped from every judge's copy.
 META_TEXT_TYPES = frozenset({
-    "text", "copyright", "track_name", "instrument_name", "lyrics", "marker", "cue_marker", "program_name",
-    "device_name",
+    "text", "copyright", "track_name", "instrument_name", "lyrics", "marker", "cue_marker", "device_name",
 })
+# Also stripped: meta events that mido does not name (program name 0x08 among them) and sequencer-specific data,
+# which may carry anything; nothing that sounds needs them.
+OTHER_STRIPPED = frozenset({"unknown_meta", "sequencer_specific"})
 LEAD_IN_MS = (20, 60)  # random lead-in: later than any public copy by at least 20 ms (one MP3 frame is ~26 ms)
 TAIL_MS = (40, 250)  # random silence after the last event
 
@@ -53,7 +56,7 @@ def anonymize_midi(data: bytes, *, rng: random.Random, avoid_sizes: frozenset[in
             new = mido.MidiTrack()
             carried = lead  # the lead-in goes before the first kept event; dropped events' time is kept
             for msg in track:
-                if msg.is_meta and msg.type in META_TEXT_TYPES:
+                if msg.is_meta and (msg.type in META_TEXT_TYPES or msg.type in OTHER_STRIPPED):
                     carried += msg.time
                     continue
                 if msg.type == "end_of_track":

@@ -26,6 +26,7 @@ from evaluation.selectors.access import (
     challenge_get_visible,
     entrant_names_hidden,
     leaderboard_row_shown,
+    music_withheld,
     user_organizes,
 )
 from evaluation.selectors.leaderboard import (
@@ -72,9 +73,9 @@ def _csv_or_error(*, request: Request, slug: str):
     return leaderboard_csv_response(challenge=challenge)
 
 
-def _public_row(row: dict | None, *, user, names_hidden: bool) -> dict | None:
+def _public_row(row: dict | None, *, user, names_hidden: bool, music_hidden: bool = False) -> dict | None:
     """The documented keys of a row (no entrant id); the entrant's name only where blind judging allows it."""
-    shown = leaderboard_row_shown(row, user=user, names_hidden=names_hidden)
+    shown = leaderboard_row_shown(row, user=user, names_hidden=names_hidden, music_hidden=music_hidden)
     return None if shown is None else {key: shown[key] for key in ROW_KEYS}
 
 
@@ -145,6 +146,7 @@ class LeaderboardApi(APIView):
         offset, limit = query.validated_data["offset"], query.validated_data["limit"]
         page = leaderboard_page_cached(challenge=challenge, offset=offset, limit=limit)
         hidden = entrant_names_hidden(user=request.user, challenge=challenge)
+        withheld = music_withheld(user=request.user, challenge=challenge)
         # Rows are plain JSON-able values from the selector, already in the shape LeaderboardRowSerializer documents
         # for the schema: running 100 rows through a DRF serializer costs more than the whole cached read.
         return Response({
@@ -153,10 +155,10 @@ class LeaderboardApi(APIView):
             "count": page["count"],
             "offset": offset,
             "limit": limit,
-            "rows": [_public_row(row, user=request.user, names_hidden=hidden) for row in page["rows"]],
-            "me": _public_row(
-                leaderboard_row_of(challenge=challenge, user=request.user), user=request.user, names_hidden=hidden
-            ),
+            "rows": [_public_row(row, user=request.user, names_hidden=hidden, music_hidden=withheld)
+                     for row in page["rows"]],
+            "me": _public_row(leaderboard_row_of(challenge=challenge, user=request.user), user=request.user,
+                              names_hidden=hidden, music_hidden=withheld),
         })
 
 

@@ -11,6 +11,11 @@ This module is the one place for these rules: the pages, the API and the file vi
 - Files follow their row: an entry's MIDI, audio and piano roll whoever sees the entry; its checkpoint FULL only;
   outputs as above; hidden input melodies and reference files the challenge's organizers and superusers only
   (workers read the disk); a saved composition its owner (and superusers) only.
+- Blind until publication (issue 24): a challenge with human judging (alpha > 0) is blind from its opening until
+  its results are final. Its organizers choose what the public board shows meanwhile (JudgingSettings.public_board):
+  music without names (nobody but the organizers sees who entered what, nor an entry's title, except each entrant
+  their own) or names without music (names and titles shown, but no entry's MIDI, audio or piano roll to anyone
+  but the entrant and organizers). Either way no public page, answer or file ties music to an entrant or title.
 - Blind judging: while a challenge is being judged (from its closing until the results are final: published, or
   judging ended with every ranked entry judged), nobody without organizer rights sees who entered what, except each
   entrant their own entries. The challenge's judges see no names from the start until then.
@@ -27,17 +32,19 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
+from evaluation.models import JudgingSettings
 from evaluation.selectors.leaderboard import leaderboard_is_provisional
 from submissions.models import Composition, Submission
 from submissions.selectors import user_organizes  # superusers and the challenge's own organizers
 
 __all__ = [
-    "HIDDEN_NAME", "Access", "challenge_files_visible", "challenge_get_visible", "checkpoint_visible",
-    "composition_visible", "entrant_name_shown", "entrant_names_hidden", "leaderboard_row_shown", "outputs_visible",
-    "submission_access", "user_organizes",
+    "HIDDEN_NAME", "HIDDEN_TITLE", "Access", "challenge_files_visible", "challenge_get_visible", "checkpoint_visible",
+    "composition_visible", "entrant_name_shown", "entrant_names_hidden", "leaderboard_row_shown", "music_withheld",
+    "outputs_visible", "submission_access", "user_organizes",
 ]
 
 HIDDEN_NAME = "(hidden during judging)"
+HIDDEN_TITLE = "(title hidden during judging)"
 
 
 class Access(StrEnum):
@@ -79,16 +86,44 @@ def _judges(*, user, challenge: Challenge) -> bool:
     return is_judge
 
 
+def _blind_until_final(*, challenge: Challenge, now: datetime) -> bool:
+    """A challenge with human judging (alpha > 0) is blind from its opening until its results are final."""
+    return challenge.alpha > 0 and leaderboard_is_provisional(challenge=challenge, now=now)
+
+
+def _public_board(challenge: Challenge) -> str:
+    board = getattr(challenge, "public_board", None)  # the pages may read it once per request
+    if board is None:
+        board = JudgingSettings.objects.filter(challenge_id=challenge.pk).values_list("public_board", flat=True)
+        board = board.first() or JudgingSettings.PublicBoard.MUSIC
+        challenge.public_board = board
+    return board
+
+
 def entrant_names_hidden(*, user, challenge: Challenge, now: datetime | None = None) -> bool:
     """Blind judging: whether ``user`` must not see who entered what in ``challenge`` (except their own entries,
-    see ``entrant_name_shown``). Hidden from everyone but the challenge's organizers and superusers while it is
-    being judged (closed for entries, results not final yet), and from its judges from the start until then."""
+    see ``entrant_name_shown``), nor the entries' titles. Hidden from everyone but the challenge's organizers and
+    superusers from the opening of a judged challenge whose public board shows music without names, and while any
+    challenge is being judged (closed for entries, results not final yet); from its judges from the start."""
     if challenge.results_published or _organizes(user=user, challenge=challenge):
         return False
     now = now or timezone.now()
+    is_judge = getattr(user, "is_authenticated", False) and _judges(user=user, challenge=challenge)
+    if _blind_until_final(challenge=challenge, now=now):
+        return is_judge or _public_board(challenge) == JudgingSettings.PublicBoard.MUSIC
     if now >= challenge.closes_at:
         return leaderboard_is_provisional(challenge=challenge, now=now)
-    return getattr(user, "is_authenticated", False) and _judges(user=user, challenge=challenge)
+    return is_judge
+
+
+def music_withheld(*, user, challenge: Challenge, access: Access | None = None, now: datetime | None = None) -> bool:
+    """Names without music: whether the entries' files (MIDI, audio, piano roll, outputs) are withheld from
+    ``user`` (everyone but the entrant, with FULL access, and the organizers) until the results are final."""
+    if access == Access.FULL or challenge.results_published or _organizes(user=user, challenge=challenge):
+        return False
+    now = now or timezone.now()
+    return _blind_until_final(challenge=challenge, now=now) and (
+        _public_board(challenge) == JudgingSettings.PublicBoard.NAMES)
 
 
 def entrant_name_shown(*, name: str, entrant_id: int, user, names_hidden: bool) -> str:
@@ -98,14 +133,20 @@ def entrant_name_shown(*, name: str, entrant_id: int, user, names_hidden: bool) 
     return name
 
 
-def leaderboard_row_shown(row: dict | None, *, user, names_hidden: bool) -> dict | None:
-    """A leaderboard row as ``user`` may see it: without the entrant's id, with their name only where blind judging
-    allows it (``names_hidden`` from ``entrant_names_hidden``, asked once per page)."""
+def leaderboard_row_shown(row: dict | None, *, user, names_hidden: bool, music_hidden: bool = False) -> dict | None:
+    """A leaderboard row as ``user`` may see it: without the entrant's id, with their name and the entry's title
+    only where blind judging allows it (``names_hidden`` from ``entrant_names_hidden``, asked once per page), without
+    audio where the music is withheld (``music_hidden`` from ``music_withheld``)."""
     if row is None:
         return None
+    own = row["entrant_id"] == getattr(user, "pk", None)
     shown = {key: value for key, value in row.items() if key != "entrant_id"}
     shown["entrant"] = entrant_name_shown(name=row["entrant"], entrant_id=row["entrant_id"], user=user,
                                           names_hidden=names_hidden)
+    if names_hidden and not own and "title" in shown:
+        shown["title"] = HIDDEN_TITLE
+    if music_hidden and not own and "audio_url" in shown:
+        shown["audio_url"] = None
     return shown
 
 
@@ -128,10 +169,12 @@ def submission_access(*, user, submission: Submission) -> Access:
 
 
 def outputs_visible(*, access: Access, challenge: Challenge) -> bool:
-    """Outputs come from hidden input melodies: others hear them only once entries are closed."""
+    """Outputs come from hidden input melodies: others hear them only once entries are closed (and not while the
+    music of a judged challenge is withheld)."""
     if access == Access.FULL:
         return True
-    return access == Access.PUBLIC and timezone.now() >= challenge.closes_at
+    return access == Access.PUBLIC and timezone.now() >= challenge.closes_at and not music_withheld(
+        user=None, challenge=challenge, access=access)
 
 
 def checkpoint_visible(*, access: Access) -> bool:

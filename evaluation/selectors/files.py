@@ -17,6 +17,7 @@ from evaluation.selectors.access import (
     challenge_files_visible,
     checkpoint_visible,
     composition_visible,
+    music_withheld,
     outputs_visible,
     submission_access,
 )
@@ -34,7 +35,8 @@ def _submission_file(*, user, kind: str, token: uuid.UUID) -> StoredFile | None:
     if submission is None:
         return None
     access = submission_access(user=user, submission=submission)
-    if kind == FileKind.ENTRY and access != Access.NONE:
+    if kind == FileKind.ENTRY and access != Access.NONE and not music_withheld(
+            user=user, challenge=submission.challenge, access=access):
         return _stored(submission.midi.name, stem="entry", token=token)
     if kind == FileKind.CHECKPOINT and checkpoint_visible(access=access):
         return _stored(submission.checkpoint.name, stem="checkpoint", token=token)
@@ -64,7 +66,8 @@ def _rendering_file(*, user, kind: str, token: uuid.UUID) -> StoredFile | None:
     if rendering.output_id is not None:  # made from a hidden input melody
         allowed = outputs_visible(access=access, challenge=rendering.submission.challenge)
     else:
-        allowed = access != Access.NONE
+        allowed = access != Access.NONE and not music_withheld(user=user, challenge=rendering.submission.challenge,
+                                                               access=access)
     if not allowed:
         return None
     field = rendering.audio if kind == FileKind.AUDIO else rendering.pianoroll

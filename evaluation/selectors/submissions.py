@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -11,10 +11,12 @@ from chartbusters.files import FileKind, file_url
 from evaluation.models import Rendering, Score
 from evaluation.selectors.access import (
     HIDDEN_NAME,
+    HIDDEN_TITLE,
     Access,
     checkpoint_visible,
     entrant_name_shown,
     entrant_names_hidden,
+    music_withheld,
     outputs_visible,
     submission_access,
     user_organizes,
@@ -190,10 +192,16 @@ def submission_get_for_viewer(*, user, submission_id: int) -> SubmissionView | N
     entrant = entrant_name_shown(
         name=submission.entrant.username, entrant_id=submission.entrant_id, user=user, names_hidden=hidden
     )
-    return submission_view(
+    view = submission_view(
         submission=submission, access=access, organizer=user_organizes(user=user, challenge=challenge),
         entrant=entrant,
     )
+    own = submission.entrant_id == getattr(user, "pk", None)
+    if hidden and not own:
+        view = replace(view, title=HIDDEN_TITLE)
+    if music_withheld(user=user, challenge=challenge, access=access):
+        view = replace(view, midi_url=None, audio_url=None, pianoroll_url=None, outputs=[])
+    return view
 
 
 def submission_list_mine(*, user, challenge_slug: str | None = None) -> QuerySet[Submission]:

@@ -11,6 +11,7 @@ from evaluation.selectors.access import (
     challenge_get_visible,
     entrant_names_hidden,
     leaderboard_row_shown,
+    music_withheld,
     user_organizes,
 )
 from evaluation.selectors.leaderboard import (
@@ -64,10 +65,11 @@ def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such challenge.")
     offset = _int_param(request, "offset", 0)
     hidden = entrant_names_hidden(user=request.user, challenge=challenge)
-    rows = [leaderboard_row_shown(row, user=request.user, names_hidden=hidden)
+    withheld = music_withheld(user=request.user, challenge=challenge)
+    rows = [leaderboard_row_shown(row, user=request.user, names_hidden=hidden, music_hidden=withheld)
             for row in leaderboard_rows(challenge=challenge, offset=offset, limit=MAX_LIMIT, with_parts=True)]
     me = leaderboard_row_shown(leaderboard_row_of(challenge=challenge, user=request.user, with_parts=True),
-                               user=request.user, names_hidden=hidden)
+                               user=request.user, names_hidden=hidden, music_hidden=withheld)
     count = leaderboard_count(challenge=challenge)
     return render(request, "evaluation/leaderboard.html", {
         "challenge": challenge,

@@ -52,6 +52,14 @@ def challenge(db, people):
     return challenge
 
 
+def automatic_only(challenge: Challenge) -> Challenge:
+    """No human judging (alpha 0): names and music are public while entries are open (README "Judging": a judged
+    challenge is blind until its results are published)."""
+    challenge.alpha = 0
+    challenge.save(update_fields=["alpha"])
+    return challenge
+
+
 def new_entry(challenge, entrant, *, minutes: float = 0.0, title: str = "entry") -> Submission:
     submission = Submission.objects.create(
         challenge=challenge, entrant=entrant, kind=Submission.Kind.COMPOSITION, title=title, licence="CC BY 4.0",

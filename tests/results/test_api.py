@@ -15,7 +15,7 @@ from evaluation.models import Rendering
 from evaluation.selectors.submissions import HIDDEN_NAME
 from submissions.models import SubmissionOutput
 from submissions.services.moderation import submission_disqualify
-from tests.results.conftest import failed_entry, new_entry, scored_entry
+from tests.results.conftest import automatic_only, failed_entry, new_entry, scored_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,7 @@ def client_for(user=None) -> APIClient:
 
 
 def test_leaderboard_body(challenge, people):
+    automatic_only(challenge)  # no human judging (alpha 0): the board is not blind while open
     first = scored_entry(challenge, people["other"], 81.25, minutes=1)
     scored_entry(challenge, people["entrant"], 64.0, minutes=2)
     rendering = Rendering.objects.create(submission=first, audio="renderings/1/entry.mp3",
@@ -160,6 +161,7 @@ def test_my_submissions_list_holds_only_mine(challenge, people):
 
 
 def test_cached_leaderboard_page_changes_as_soon_as_a_score_lands(challenge, people):
+    automatic_only(challenge)  # no human judging (alpha 0): the board is not blind while open
     url = f"/api/challenges/{challenge.slug}/leaderboard/"
     scored_entry(challenge, people["entrant"], 50.0, minutes=1)
     assert [r["entrant"] for r in client_for().get(url).json()["rows"]] == ["ada"]
@@ -172,6 +174,7 @@ def test_cached_leaderboard_page_changes_as_soon_as_a_score_lands(challenge, peo
 
 
 def test_judges_see_no_entrant_names_until_results_are_published(challenge, people):
+    automatic_only(challenge)  # no human judging (alpha 0): the board is not blind while open
     entry = scored_entry(challenge, people["entrant"], 70.0)
     url = f"/api/challenges/{challenge.slug}/leaderboard/"
     assert [r["entrant"] for r in client_for(people["judge"]).get(url).json()["rows"]] == [HIDDEN_NAME]

@@ -9,7 +9,7 @@ from django.test import Client
 
 from evaluation.models import Rendering
 from submissions.models import SubmissionOutput
-from tests.results.conftest import failed_entry, new_entry, scored_entry
+from tests.results.conftest import automatic_only, failed_entry, new_entry, scored_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ def client_for(user=None) -> Client:
 
 
 def test_leaderboard_page_ranks_highlights_and_explains(challenge, people):
+    automatic_only(challenge)  # no human judging (alpha 0): the board is not blind while open
     other = scored_entry(challenge, people["other"], 91.0, minutes=1, title="Fugue")
     scored_entry(challenge, people["entrant"], 55.0, minutes=2, title="Chorale")
     rendering = Rendering.objects.create(submission=other, audio="renderings/x/entry.mp3",
@@ -103,6 +104,7 @@ def test_submission_page_is_404_for_others_unless_ranked(challenge, people):
 
 
 def test_leaderboard_page_hides_names_from_the_challenges_judges(challenge, people):
+    automatic_only(challenge)  # no human judging (alpha 0): the board is not blind while open
     scored_entry(challenge, people["entrant"], 70.0, title="Chorale")
     judge_html = client_for(people["judge"]).get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
     assert "(hidden during judging)" in judge_html

@@ -15,7 +15,7 @@ from evaluation.models import LeaderboardEntry, Rendering, Score
 from evaluation.services.scoring import PLATFORM_FAULT_MESSAGE
 from evaluation.tasks import score_submission
 from submissions.models import Submission
-from tests.results.conftest import chorale_like_midi, new_entry
+from tests.results.conftest import automatic_only, chorale_like_midi, new_entry
 
 
 def empty_midi() -> bytes:
@@ -80,6 +80,7 @@ def test_scores_a_real_composition_with_every_part_and_ranks_it(challenge, peopl
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_full_flow_post_worker_scored_ranked_with_audio(celery_worker_process, challenge, people):
+    automatic_only(challenge)  # no human judging (alpha 0): the board is not blind while open
     client = APIClient()
     client.force_authenticate(people["entrant"])
     response = client.post(

@@ -155,11 +155,10 @@ def expected(statuses: dict, phase: str, role: str) -> int:
 
 
 def blind_for(role: str, phase: str) -> bool:
-    """Who must not see who entered what: everyone but the entrant and organizers while the challenge is judged;
-    the challenge's judges from the start."""
-    if role in ("entrant", "organizer", "superuser") or phase == "published":
-        return False
-    return phase == "judging" or role == "judge"
+    """Who must not see who entered what: everyone but the entrant and organizers from the opening of a challenge
+    with human judging (the world's, alpha 0.5, its public board showing music without names) until its results
+    are published (issue 24: a judge who logs out sees no more than logged in)."""
+    return role not in ("entrant", "organizer", "superuser") and phase != "published"
 
 
 def _send(client: Client, method: str, url: str):

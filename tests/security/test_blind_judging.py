@@ -61,8 +61,18 @@ def test_the_entrant_still_sees_their_own_entries(world, cast):
     assert f"<td>{HIDDEN_NAME}</td>" in html
 
 
-def test_judges_are_blind_from_the_opening_others_see_names_until_the_close(world, cast):
+def test_judged_challenge_is_blind_for_everyone_from_the_opening(world, cast):
+    """Issue 24 (a): a judge who logs out must not see what they could not see logged in."""
     set_phase(world.challenge, "open")
+    assert names(board(cast["judge"], world)) == [HIDDEN_NAME, HIDDEN_NAME]
+    assert names(board(None, world)) == [HIDDEN_NAME, HIDDEN_NAME]
+    assert names(board(cast["other"], world)) == [HIDDEN_NAME, "other_entrant"]
+
+
+def test_without_human_judging_only_judges_are_blind_while_open(world, cast):
+    set_phase(world.challenge, "open")
+    world.challenge.alpha = 0
+    world.challenge.save()
     assert names(board(cast["judge"], world)) == [HIDDEN_NAME, HIDDEN_NAME]
     assert names(board(None, world)) == [ENTRANT_NAME, "other_entrant"]
 
