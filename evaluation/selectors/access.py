@@ -8,6 +8,9 @@ This module is the one place for these rules: the pages, the API and the file vi
   superusers; everyone else (anonymous, other entrants, judges) sees a PUBLIC view only while it is ranked (scored, not
   disqualified, published challenge): its score, audio, piano roll and MIDI, never an error; a checkpoint entry's
   outputs (made from the hidden input melodies) only once the challenge is closed for entries. Otherwise: 404.
+- Hidden inputs stay with the organizers until the close (issue 24): a checkpoint entry's outputs made from hidden
+  inputs are withheld from everyone but the organizers until entries close, the entrant included; the entrant
+  hears their model on the challenge's example inputs (InputMelody.Role.EXAMPLE) at once.
 - Files follow their row: an entry's MIDI, audio and piano roll whoever sees the entry; its checkpoint FULL only;
   outputs as above; hidden input melodies and reference files the challenge's organizers and superusers only
   (workers read the disk); a saved composition its owner (and superusers) only.
@@ -31,7 +34,7 @@ from enum import StrEnum
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from chartbusters.challenges.models import Challenge
+from chartbusters.challenges.models import Challenge, InputMelody
 from evaluation.models import JudgingSettings
 from evaluation.selectors.leaderboard import leaderboard_is_provisional
 from submissions.models import Composition, Submission
@@ -39,8 +42,8 @@ from submissions.selectors import user_organizes  # superusers and the challenge
 
 __all__ = [
     "HIDDEN_NAME", "HIDDEN_TITLE", "Access", "challenge_files_visible", "challenge_get_visible", "checkpoint_visible",
-    "composition_visible", "entrant_name_shown", "entrant_names_hidden", "leaderboard_row_shown", "music_withheld",
-    "outputs_visible", "submission_access", "user_organizes",
+    "composition_visible", "entrant_name_shown", "entrant_names_hidden", "input_roles_of", "leaderboard_row_shown",
+    "music_withheld", "outputs_visible", "submission_access", "user_organizes",
 ]
 
 HIDDEN_NAME = "(hidden during judging)"
@@ -168,13 +171,25 @@ def submission_access(*, user, submission: Submission) -> Access:
     return Access.NONE
 
 
-def outputs_visible(*, access: Access, challenge: Challenge) -> bool:
-    """Outputs come from hidden input melodies: others hear them only once entries are closed (and not while the
-    music of a judged challenge is withheld)."""
-    if access == Access.FULL:
+def input_roles_of(*, challenge: Challenge) -> dict[str, str]:
+    """{input melody name: role} of the challenge's inputs (InputMelody.Role: example, public or private)."""
+    return dict(challenge.input_melodies.values_list("name", "role"))
+
+
+def outputs_visible(*, access: Access, challenge: Challenge, organizer: bool = False,
+                    input_role: str | None = None) -> bool:
+    """Whether a checkpoint entry's output made from an input of role ``input_role`` (None: a hidden one) is seen.
+
+    Outputs made from a hidden input (public or private part) would give the hidden melody away (the models keep
+    the melody): until entries close, nobody but the challenge's organizers hears them, the entrant included.
+    Outputs made from an example input are the entrant's at once (how they hear their model). Others hear outputs
+    only once entries are closed (and not while the music of a judged challenge is withheld)."""
+    if organizer:
         return True
-    return access == Access.PUBLIC and timezone.now() >= challenge.closes_at and not music_withheld(
-        user=None, challenge=challenge, access=access)
+    closed = timezone.now() >= challenge.closes_at
+    if access == Access.FULL:
+        return closed or input_role == InputMelody.Role.EXAMPLE
+    return access == Access.PUBLIC and closed and not music_withheld(user=None, challenge=challenge, access=access)
 
 
 def checkpoint_visible(*, access: Access) -> bool:

@@ -17,9 +17,11 @@ from evaluation.selectors.access import (
     challenge_files_visible,
     checkpoint_visible,
     composition_visible,
+    input_roles_of,
     music_withheld,
     outputs_visible,
     submission_access,
+    user_organizes,
 )
 from submissions.models import Composition, Submission, SubmissionOutput
 
@@ -43,6 +45,12 @@ def _submission_file(*, user, kind: str, token: uuid.UUID) -> StoredFile | None:
     return None
 
 
+def _output_visible(*, user, access: Access, output: SubmissionOutput) -> bool:
+    challenge = output.submission.challenge
+    return outputs_visible(access=access, challenge=challenge, organizer=user_organizes(user=user, challenge=challenge),
+                           input_role=input_roles_of(challenge=challenge).get(output.input_name))
+
+
 def _output_file(*, user, kind: str, token: uuid.UUID) -> StoredFile | None:
     output = SubmissionOutput.objects.select_related(
         *(f"submission__{name}" for name in _SUBMISSION)
@@ -50,7 +58,7 @@ def _output_file(*, user, kind: str, token: uuid.UUID) -> StoredFile | None:
     if output is None:
         return None
     access = submission_access(user=user, submission=output.submission)
-    if not outputs_visible(access=access, challenge=output.submission.challenge):
+    if not _output_visible(user=user, access=access, output=output):
         return None
     field = output.midi if kind == FileKind.OUTPUT else output.audio
     return _stored(field.name, stem=kind, token=token)
@@ -64,7 +72,7 @@ def _rendering_file(*, user, kind: str, token: uuid.UUID) -> StoredFile | None:
         return None
     access = submission_access(user=user, submission=rendering.submission)
     if rendering.output_id is not None:  # made from a hidden input melody
-        allowed = outputs_visible(access=access, challenge=rendering.submission.challenge)
+        allowed = _output_visible(user=user, access=access, output=rendering.output)
     else:
         allowed = access != Access.NONE and not music_withheld(user=user, challenge=rendering.submission.challenge,
                                                                access=access)

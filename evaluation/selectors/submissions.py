@@ -16,6 +16,7 @@ from evaluation.selectors.access import (
     checkpoint_visible,
     entrant_name_shown,
     entrant_names_hidden,
+    input_roles_of,
     music_withheld,
     outputs_visible,
     submission_access,
@@ -148,11 +149,13 @@ def submission_view(*, submission: Submission, access: Access, organizer: bool,
     rendering = submission.entry_renderings[0] if getattr(submission, "entry_renderings", None) else None
     full = access == Access.FULL
     score = getattr(submission, "score", None) if (full or submission.status == Submission.Status.SCORED) else None
-    outputs = (
-        [_output_view(o, position=i, organizer=organizer) for i, o in enumerate(submission.outputs.all(), start=1)]
-        if outputs_visible(access=access, challenge=submission.challenge)
-        else []
-    )
+    roles = input_roles_of(challenge=submission.challenge) if submission.kind == Submission.Kind.CHECKPOINT else {}
+    outputs = [
+        _output_view(o, position=i, organizer=organizer)
+        for i, o in enumerate(submission.outputs.all(), start=1)
+        if outputs_visible(access=access, challenge=submission.challenge, organizer=organizer,
+                           input_role=roles.get(o.input_name))
+    ]
     checkpoint = submission.checkpoint.name if checkpoint_visible(access=access) else None
     return SubmissionView(
         id=submission.pk,

@@ -34,7 +34,10 @@ def test_seed_demo_twice(monkeypatch, settings, tmp_path):
                                                                    "winter-judging": "judging"}
     harvest = Challenge.objects.get(slug="melody-harvest")
     assert harvest.kind == "melody-harvest"
-    assert 3 <= InputMelody.objects.filter(challenge=harvest).count() <= 4
+    hidden = InputMelody.objects.filter(challenge=harvest).exclude(role=InputMelody.Role.EXAMPLE)
+    assert 3 <= hidden.count() <= 4
+    examples = InputMelody.objects.filter(challenge=harvest, role=InputMelody.Role.EXAMPLE)
+    assert examples.count() == 2  # entrants hear their model on these while the challenge is open (issue 24)
     for username, role in {"entrant": Role.ENTRANT, "judge": Role.JUDGE, "organizer": Role.ORGANIZER}.items():
         user = authenticate(username=username, password="s3cret-demo")
         assert user is not None

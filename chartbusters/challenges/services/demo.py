@@ -11,15 +11,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from chartbusters.accounts.roles import Role
 from chartbusters.accounts.services import roles_ensure_groups, user_add_role
+from chartbusters.challenges.models import Challenge, InputMelody
 from chartbusters.challenges.services.bundles import BundleResult, bundle_parse, challenge_upsert_from_bundle
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_INPUTS = ["chorale-r010-soprano.mid", "chorale-r020-soprano.mid", "chorale-r030-soprano.mid"]
+# Public example inputs of the Melody Harvest challenge (entrants hear their model on these while it is open): a
+# G major waltz in 3/4 and a D dorian jig in 6/8, written note by note for the demo.
+DEMO_EXAMPLE_INPUTS = ["example-waltz-g-major-3-4.mid", "example-jig-d-dorian-6-8.mid"]
 DEMO_USERS = {"entrant": Role.ENTRANT, "judge": Role.JUDGE, "organizer": Role.ORGANIZER}
 DEFAULT_DEMO_PASSWORD = "chartbusters"
 
@@ -107,6 +112,14 @@ def _demo_challenges(now: datetime) -> list[dict]:
     ]
 
 
+def _add_example_inputs(challenge: Challenge) -> None:
+    """The bundle's inputs are hidden; the examples are added beside them (the bundle's file sync removes them)."""
+    for name in DEMO_EXAMPLE_INPUTS:
+        if not challenge.input_melodies.filter(name=name).exists():
+            InputMelody.objects.create(challenge=challenge, name=name, role=InputMelody.Role.EXAMPLE,
+                                       midi=ContentFile((DEMO_DIR / name).read_bytes(), name=name))
+
+
 @transaction.atomic
 def demo_seed(*, password: str = DEFAULT_DEMO_PASSWORD, now: datetime | None = None) -> DemoResult:
     """Create or refresh the demo users (one per role) and the two demo challenges, open now."""
@@ -121,4 +134,5 @@ def demo_seed(*, password: str = DEFAULT_DEMO_PASSWORD, now: datetime | None = N
         challenge_upsert_from_bundle(bundle=bundle_parse(data, base_dir=DEMO_DIR))
         for data in _demo_challenges(now or timezone.now())
     ]
+    _add_example_inputs(Challenge.objects.get(slug="melody-harvest"))
     return DemoResult(password=password, users=list(DEMO_USERS), challenges=results)
