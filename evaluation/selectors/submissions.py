@@ -149,7 +149,7 @@ def submission_view(*, submission: Submission, access: Access, organizer: bool,
     rendering = submission.entry_renderings[0] if getattr(submission, "entry_renderings", None) else None
     full = access == Access.FULL
     score = getattr(submission, "score", None) if (full or submission.status == Submission.Status.SCORED) else None
-    roles = input_roles_of(challenge=submission.challenge) if submission.kind == Submission.Kind.CHECKPOINT else {}
+    roles = input_roles_of(challenge=submission.challenge) if submission.outputs.all() else {}
     outputs = [
         _output_view(o, position=i, organizer=organizer)
         for i, o in enumerate(submission.outputs.all(), start=1)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from generation.engine.config_bounds import MAX_CONFIG_BYTES, config_json_loads, config_too_large
+from generation.engine.config_bounds import MAX_CONFIG_BYTES, _json_depth, config_json_loads, config_too_large
 from generation.engine.errors import CheckpointError
 
 MAX_CHECKPOINT_BYTES = 200 * 1024 * 1024
@@ -50,6 +50,13 @@ UNEXPECTED_TENSOR_MESSAGE = "The checkpoint holds tensor(s) the {architecture} c
 SHAPE_MESSAGE = "Tensor {name} has shape {found}; the {architecture} config needs {expected}."
 DTYPE_MESSAGE = "Tensor {name} is {found}; the {architecture} config needs {expected}."
 NOT_FINITE_MESSAGE = "Tensor {name} holds {count:,} non-finite value(s) (NaN or infinity)."
+# A trained model's weights are small (the shipped models' largest |value| is 3.5; batch-norm running variances of
+# piano rolls stay far below this): finite but absurd values (3e38) only make a model slow or its output noise.
+MAX_ABS_WEIGHT = 1e4
+TOO_LARGE_VALUES_MESSAGE = ("Tensor {name} holds {count:,} value(s) larger than {limit:g} in magnitude; a trained "
+                            "model's weights are far smaller.")
+MAX_HEADER_DEPTH = 4  # a safetensors header: {name: {"shape": [...]}}, three levels
+HEADER_TOO_DEEP = "the header is nested {depth:,} levels deep; a safetensors header has at most {limit}"
 ARCH_MISMATCH_MESSAGE = "The checkpoint is a {found} model; a {expected} model was asked for."
 
 
@@ -105,8 +112,12 @@ def read_safetensors_header(path: str | Path, *, max_bytes: int = MAX_CHECKPOINT
             raise _bad_header(f"it claims {n:,} header bytes in a {size:,}-byte file")
         raw = f.read(n)
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = raw.decode("utf-8")
+        depth = _json_depth(text)  # counted without recursion: json.loads would raise RecursionError
+        if depth > MAX_HEADER_DEPTH:
+            raise _bad_header(HEADER_TOO_DEEP.format(depth=depth, limit=MAX_HEADER_DEPTH))
+        header = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         kind = _pickle_kind(prefix)
         if kind:
             raise CheckpointError("pickle_refused", PICKLE_MESSAGE.format(kind=kind)) from exc
@@ -201,12 +212,16 @@ def _check_specs(entries: dict[str, TensorEntry], specs: dict[str, tuple[tuple[i
                 name=name, found=entry.dtype, expected=_normalize_dtype(dtype), architecture=arch))
 
 
-def _count_not_finite(data: np.ndarray, dtype: str) -> int:
-    """``data``: raw little-endian bytes (uint8) of one tensor chunk."""
-    if dtype == "bfloat16":  # numpy has no bfloat16: exponent bits all ones = inf or NaN
-        return int(np.count_nonzero((data.view("<u2") & 0x7F80) == 0x7F80))
-    values = data.view(np.dtype(dtype).newbyteorder("<"))
-    return int(values.size - np.count_nonzero(np.isfinite(values)))
+def _count_not_finite(data: np.ndarray, dtype: str) -> tuple[int, int]:
+    """(non-finite values, finite values above MAX_ABS_WEIGHT in magnitude) of ``data``, the raw little-endian
+    bytes (uint8) of one tensor chunk."""
+    if dtype == "bfloat16":  # numpy has no bfloat16: its bits are a float32's upper half
+        values = (data.view("<u2").astype(np.uint32) << 16).view(np.float32)
+    else:
+        values = data.view(np.dtype(dtype).newbyteorder("<"))
+    finite = np.isfinite(values)
+    too_large = np.count_nonzero(np.abs(values[finite]) > MAX_ABS_WEIGHT) if values.size else 0
+    return int(values.size - np.count_nonzero(finite)), int(too_large)
 
 
 def _check_finite(path: Path, entries: dict[str, TensorEntry]) -> None:
@@ -220,12 +235,16 @@ def _check_finite(path: Path, entries: dict[str, TensorEntry]) -> None:
         for entry in floats:
             itemsize = DTYPES_BY_NAME[entry.dtype]
             step = FINITE_CHUNK * itemsize
-            bad = 0
+            bad = large = 0
             for start in range(entry.begin, entry.end, step):
                 chunk = np.asarray(buffer[start:min(start + step, entry.end)])
-                bad += _count_not_finite(chunk, entry.dtype)
+                chunk_bad, chunk_large = _count_not_finite(chunk, entry.dtype)
+                bad, large = bad + chunk_bad, large + chunk_large
             if bad:
                 raise CheckpointError("not_finite", NOT_FINITE_MESSAGE.format(name=entry.name, count=bad))
+            if large:
+                raise CheckpointError("too_large_values", TOO_LARGE_VALUES_MESSAGE.format(
+                    name=entry.name, count=large, limit=MAX_ABS_WEIGHT))
     finally:
         del buffer
 

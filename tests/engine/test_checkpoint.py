@@ -130,6 +130,30 @@ def test_non_finite_weights_are_refused(tiny_checkpoint, tmp_path, bad):
     assert "out.weight" in error.message
 
 
+@pytest.mark.parametrize("huge", [3e38, -2e5])
+def test_finite_but_absurd_weights_are_refused(tiny_checkpoint, tmp_path, huge):
+    """Issue 24: a bias filled with 3e38 (finite) made every studio job run its full time limit."""
+    state = _state(tiny_checkpoint)
+    state["out.weight"][:] = huge
+    path = tmp_path / "huge.safetensors"
+    save_numpy(state, str(path))
+    error = _refusal(path, _meta(tiny_checkpoint))
+    assert error.code == "too_large_values"
+    assert "out.weight" in error.message
+    assert "10000" in error.message
+
+
+def test_a_header_nested_deep_is_refused_without_recursion(tmp_path):
+    """Issue 24: a header nested 100,001 deep raised RecursionError (a 500 on the API)."""
+    header = ("[" * 100_001 + "]" * 100_001).encode()
+    path = tmp_path / "deep.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(CheckpointError) as caught:
+        read_safetensors_header(path)
+    assert caught.value.code == "bad_header"
+    assert "nested 100,001 levels deep" in caught.value.message
+
+
 def _rewrite_header(source, target, edit):
     data = source.read_bytes()
     (n,) = struct.unpack("<Q", data[:8])

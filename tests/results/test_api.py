@@ -142,10 +142,13 @@ def test_checkpoint_outputs_are_hidden_from_others_until_entries_close(challenge
     entry = scored_entry(challenge, people["entrant"], 66.0)
     type(entry).objects.filter(pk=entry.pk).update(kind="checkpoint")
     SubmissionOutput.objects.create(submission=entry, input_name="hidden-1.mid", midi="submissions/outputs/x.mid")
-    assert len(client_for(people["entrant"]).get(f"/api/submissions/{entry.pk}/").json()["outputs"]) == 1
+    # made from a hidden input: the organizers' only until the close, the entrant's included (issue 24)
+    assert client_for(people["entrant"]).get(f"/api/submissions/{entry.pk}/").json()["outputs"] == []
+    assert len(client_for(people["organizer"]).get(f"/api/submissions/{entry.pk}/").json()["outputs"]) == 1
     assert client_for(people["other"]).get(f"/api/submissions/{entry.pk}/").json()["outputs"] == []
     challenge.closes_at = timezone.now() - timedelta(minutes=1)
     challenge.save()
+    assert len(client_for(people["entrant"]).get(f"/api/submissions/{entry.pk}/").json()["outputs"]) == 1
     outputs = client_for(people["other"]).get(f"/api/submissions/{entry.pk}/").json()["outputs"]
     assert [o["input_name"] for o in outputs] == ["input 1"]  # hidden inputs are never named to entrants
 

@@ -77,6 +77,8 @@ def test_submission_page_shows_chart_piano_roll_audio_and_outputs(challenge, peo
     entry = scored_entry(challenge, people["entrant"], 77.0, title="Chorale")
     rendering = Rendering.objects.create(submission=entry, audio="renderings/e/entry.mp3",
                                          pianoroll="renderings/e/entry.png")
+    # an example input: the entrant hears their model on it while the challenge is open (issue 24)
+    challenge.input_melodies.create(name="melody-1", role="example", midi="challenges/inputs/m.mid")
     output = SubmissionOutput.objects.create(submission=entry, input_name="melody-1", midi="submissions/outputs/o.mid")
     output_rendering = Rendering.objects.create(
         submission=entry, output=output, audio="renderings/e/o.mp3", pianoroll="renderings/e/o.png"

@@ -61,6 +61,21 @@ def _nan_weights(folder: Path, config: dict) -> bytes:
     return (folder / "nan.safetensors").read_bytes()
 
 
+def _huge_weights(folder: Path, config: dict) -> bytes:
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(folder / "model.safetensors"))
+    name = next(k for k in state if k.endswith("bias"))
+    state[name].fill_(3e38)  # finite: the attack
+    save_file(state, str(folder / "huge.safetensors"))
+    return (folder / "huge.safetensors").read_bytes()
+
+
+def _deep_header(folder: Path, config: dict) -> bytes:
+    header = b"[" * 100_001 + b"]" * 100_001
+    return len(header).to_bytes(8, "little") + header
+
+
 def _pickled_weights(folder: Path, config: dict) -> bytes:
     import torch
     from safetensors.torch import load_file
@@ -82,6 +97,8 @@ CASES = [
     ("garbage", lambda f, c: b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!", None, 422, "bad_header"),
     ("pickle", _pickled_weights, None, 422, "pickle_refused"),
     ("nan", _nan_weights, None, 422, "not_finite"),
+    ("huge", _huge_weights, None, 422, "too_large_values"),
+    ("deep-header", _deep_header, None, 422, "bad_header"),
     ("dtype", _wrong_dtype, None, 422, "dtype_mismatch"),
     ("shape", None, {"base_channels": 8, "max_channels": 8}, 422, "shape_mismatch"),
     ("bounds", None, {"levels": 9}, 422, "bad_config"),
