@@ -10,15 +10,18 @@ make -s --no-print-directory install
 mkdir -p var
 $BIN/python manage.py migrate --noinput
 $BIN/python manage.py seed_demo
-# Three workers, so that scoring never queues behind a checkpoint run or an audio render, nor audio behind a
+# Four workers, so that scoring never queues behind a checkpoint run or an audio render, nor audio behind a
 # challenge's realness-model training: one for scoring (with the periodic reaper, -B), one for generation and audio,
-# one for training. Each runs one task at a time (one torch thread each).
+# one for Melody Harvest entries (never behind studio jobs), one for training. Each runs one task at a time.
 WORKERS=()
 $BIN/celery -A chartbusters worker -B --schedule var/celerybeat-schedule -Q scoring \
   --concurrency 1 --hostname "demo-scoring@%h" --without-mingle --without-gossip --loglevel INFO &
 WORKERS+=($!)
 $BIN/celery -A chartbusters worker -Q generation,audio \
   --concurrency 1 --hostname "demo-generation@%h" --without-mingle --without-gossip --loglevel INFO &
+WORKERS+=($!)
+$BIN/celery -A chartbusters worker -Q entries \
+  --concurrency 1 --hostname "demo-entries@%h" --without-mingle --without-gossip --loglevel INFO &
 WORKERS+=($!)
 $BIN/celery -A chartbusters worker -Q training \
   --concurrency 1 --hostname "demo-training@%h" --without-mingle --without-gossip --loglevel INFO &

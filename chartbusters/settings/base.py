@@ -210,11 +210,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "scoring"
 # training: long model training (a challenge's realness model, users' own models from the Train page) that must not hold
 # up generation, scoring or audio
-CELERY_TASK_QUEUES_NAMES = ("generation", "scoring", "audio", "training")
+# entries: Melody Harvest entries (checkpoints run on the hidden inputs), never behind studio jobs (issue 24)
+CELERY_TASK_QUEUES_NAMES = ("generation", "scoring", "audio", "training", "entries")
 CELERY_TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in CELERY_TASK_QUEUES_NAMES)
 # Senders name the queue (chartbusters.dispatch.send_task); these routes cover tasks sent without one.
 CELERY_TASK_ROUTES = {
-    "submissions.run_checkpoint_entry": {"queue": "generation"},
+    "submissions.run_checkpoint_entry": {"queue": "entries"},
     "generation.train_model": {"queue": "training"},
     "generation.*": {"queue": "generation"},
     "evaluation.render_submission_audio": {"queue": "audio"},

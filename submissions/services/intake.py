@@ -238,4 +238,4 @@ def submission_create_checkpoint(
         return submission
 
     return _store(challenge=challenge, entrant=entrant, now=now, build=build,
-                  task="submissions.run_checkpoint_entry", queue="generation")
+                  task="submissions.run_checkpoint_entry", queue="entries")

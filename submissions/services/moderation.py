@@ -43,7 +43,7 @@ def _delete_outputs_on_commit(submission: Submission) -> None:
 def job_for(submission: Submission) -> tuple[str, str]:
     """The first task of an entry's pipeline and its queue."""
     if submission.kind == Submission.Kind.CHECKPOINT:
-        return "submissions.run_checkpoint_entry", "generation"
+        return "submissions.run_checkpoint_entry", "entries"
     return "evaluation.score_submission", "scoring"
 
 

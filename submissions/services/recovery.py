@@ -38,7 +38,7 @@ Kind = Submission.Kind
 
 # The task that runs each stage, and its queue.
 STAGE_TASKS = {
-    Status.GENERATING: ("submissions.run_checkpoint_entry", "generation"),
+    Status.GENERATING: ("submissions.run_checkpoint_entry", "entries"),
     Status.SCORING: ("evaluation.score_submission", "scoring"),
 }
 LOST_TWICE_MESSAGES = {

@@ -49,7 +49,7 @@ def test_valid_checkpoint_is_queued_for_generation(api, harvest, checkpoint, med
     assert submission.licence == harvest.entry_licence
     assert submission.checkpoint.read() == weights.read_bytes()
     assert sent == [("submissions.run_checkpoint_entry",
-                     {"args": (submission.pk,), "queue": "generation", "countdown": None})]
+                     {"args": (submission.pk,), "queue": "entries", "countdown": None})]
 
 
 def _nan_weights(folder: Path, config: dict) -> bytes:

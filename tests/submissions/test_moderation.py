@@ -51,7 +51,7 @@ def test_rerun_resets_to_queued_and_queues_the_right_task(users, mgr, harvest, m
     assert (rerun.rerun_count, rerun.last_rerun_by) == (1, users["organizer"])
     assert rerun.last_rerun_at is not None
     assert not SubmissionOutput.objects.filter(submission=checkpoint).exists()
-    assert sent == [("evaluation.score_submission", "scoring"), ("submissions.run_checkpoint_entry", "generation")]
+    assert sent == [("evaluation.score_submission", "scoring"), ("submissions.run_checkpoint_entry", "entries")]
     assert (composition.pk, "rerun") in events
     assert (checkpoint.pk, "rerun") in events
 

@@ -95,7 +95,7 @@ def test_a_lost_worker_s_entry_is_sent_again_once_then_failed(entry, sent, setti
     with django_capture_on_commit_callbacks(execute=True):
         assert submission_recover_lost() == 3
     assert sorted(sent) == [("evaluation.score_submission", "scoring"), ("evaluation.score_submission", "scoring"),
-                            ("submissions.run_checkpoint_entry", "generation")]
+                            ("submissions.run_checkpoint_entry", "entries")]
     statuses = {s.pk: (s.status, s.attempt, s.worker) for s in Submission.objects.all()}
     assert statuses[generating.pk] == (S.QUEUED, 2, "")
     assert statuses[scoring.pk] == (S.SCORING, 2, "")

@@ -155,7 +155,7 @@ def test_a_trained_model_enters_melody_harvest_in_one_click(api, users, media_ro
     assert submission.title == "Reels"
     assert submission.checkpoint_config == UserCheckpoint.objects.get(pk=model_id).config
     assert "Trained in the Chartbusters studio" in submission.model_card
-    assert sent == [("submissions.run_checkpoint_entry", "generation")]
+    assert sent == [("submissions.run_checkpoint_entry", "entries")]
     quota = api("entrant").post(url, {"challenge": "harvest", "licence_accepted": True}, format="multipart")
     assert quota.status_code == 429  # the daily quota of 1, as for an uploaded entry
     assert closed.pk != harvest.pk
