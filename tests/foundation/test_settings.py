@@ -49,6 +49,34 @@ def test_production_settings_need_a_secret_key(tmp_path):
     assert "SECRET_KEY must be set" in result.stderr
 
 
+PRODUCTION = {"DJANGO_SETTINGS_MODULE": "chartbusters.settings.production", "ALLOWED_HOSTS": "chartbusters.example.org",
+              "SECRET_KEY": "Zq7" + "v3-Kp9_wLm2xR8tYb4nC6hJd1sFg5aE0uQiOzWyXcVbNm-8Tr4",
+              "SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_PRELOAD": "1"}  # README "Running on PostgreSQL + Redis"
+
+
+def test_check_deploy_is_clean_with_the_readmes_production_settings(tmp_path):
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=REPO,
+                            env={**{k: v for k, v in os.environ.items() if k not in CLEAN_ENV_KEYS},
+                                 "CHARTBUSTERS_VAR_DIR": str(tmp_path / "var"), **PRODUCTION},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("key", ["x", "k" * 49, "ab" * 30])
+def test_production_refuses_a_short_or_plain_secret_key(tmp_path, key):
+    result = run_python("import django; django.setup()", tmp_path, **{**PRODUCTION, "SECRET_KEY": key})
+    assert result.returncode != 0
+    assert "at least 50 characters" in result.stderr
+
+
+def test_production_trusts_the_proxy_header_only_when_asked(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    assert run_python(code, tmp_path, **PRODUCTION).stdout.strip() == "None"
+    asked = run_python(code, tmp_path, **PRODUCTION, SECURE_PROXY_SSL_HEADER="1").stdout.strip()
+    assert asked == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
 DUMP = """
 import django, json; django.setup()
 from django.conf import settings
@@ -65,7 +93,8 @@ def test_embedded_default_with_nothing_set(tmp_path):
     var = tmp_path / "var"
     assert s == {"db": "django.db.backends.sqlite3", "name": str(var / "chartbusters.sqlite3"),
                  "broker": "filesystem://", "media": str(var / "media"), "debug": True,
-                 "hosts": ["localhost", "127.0.0.1"], "queues": ["generation", "scoring", "audio", "training", "entries"]}
+                 "hosts": ["localhost", "127.0.0.1"],
+                 "queues": ["generation", "scoring", "audio", "training", "entries"]}
     assert (var / "broker" / "out").is_dir()
 
 
