@@ -1,11 +1,12 @@
-"""Rate limits (issue 9): log-in, sign-up, uploads and generation, per user and per address, 429 + Retry-After.
+"""Rate limits (issues 9, 24): log-in, sign-up, password resets, uploads, generation and likes; 429 + Retry-After.
 
-One rule for every route: a scope (``login``, ``signup``, ``upload``, ``generate``) has a rate from settings
-(``RATE_LIMIT_LOGIN = "10/15m"``: 10 per 15 minutes; ``"off"`` disables it) and two counters per window, one for
-the user (for log-in: the username tried) and one for the client's address. A request is refused when either
-counter has reached the rate; ``RateLimitedError`` carries the seconds to wait. The API's exception handler turns
-it into 429 ``{"error": {"code": "rate_limited", ...}}`` with ``Retry-After``; pages show its message as a form
-error with the same status and header.
+One rule for every route: a scope (``login``, ``signup``, ``reset``, ``upload``, ``generate``, ``like``) has a rate
+from settings (``RATE_LIMIT_LOGIN = "10/15m"``: 10 per 15 minutes; ``"off"`` disables it) and two counters per
+window, one for the user (for log-in: the username tried from this address; for password resets: the e-mail
+address) and one for the client's address. Signed-in actions (uploads, generation, likes) count per user only,
+anonymous ones per address. A request is refused when either counter has reached the rate; ``RateLimitedError``
+carries the seconds to wait. The API's exception handler turns it into 429 ``{"error": {"code": "rate_limited",
+...}}`` with ``Retry-After``; pages show its message as a form error with the same status and header.
 
 Counters live in the ``RATE_LIMIT_CACHE`` cache alias (settings: the database cache, or Redis when the broker is
 Redis), so every web process and machine shares them. Windows are fixed (they start at multiples of their length
@@ -26,11 +27,12 @@ from django.core.cache import caches
 from django.http import HttpRequest
 
 SCOPES: dict[str, tuple[str, str]] = {  # scope -> (setting, what is counted, in a sentence)
-    "login": ("RATE_LIMIT_LOGIN", "failed log-ins for this account or from your address"),
+    "login": ("RATE_LIMIT_LOGIN", "failed log-ins for this account from your address, or from your address"),
     "signup": ("RATE_LIMIT_SIGNUP", "sign-up attempts from your address"),
-    "upload": ("RATE_LIMIT_UPLOAD", "uploads from your account or your address"),
-    "generate": ("RATE_LIMIT_GENERATE", "generation requests from your account or your address"),
-    "like": ("RATE_LIMIT_LIKE", "likes from your account or your address"),
+    "upload": ("RATE_LIMIT_UPLOAD", "uploads from your account"),
+    "generate": ("RATE_LIMIT_GENERATE", "generation requests from your account"),
+    "like": ("RATE_LIMIT_LIKE", "likes from your account"),
+    "reset": ("RATE_LIMIT_PASSWORD_RESET", "password reset requests for this address or from yours"),
 }
 RATE_LIMITED_MESSAGE = "Too many {what}; try again in {wait}."
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
@@ -131,20 +133,25 @@ def rate_limit_take(*, scope: str, user_key: str | None, address: str | None) ->
 
 
 def rate_limit_request(request: HttpRequest, *, scope: str) -> None:
-    """``rate_limit_take`` for a signed-in user's request: per user id and per client address."""
+    """``rate_limit_take`` for a request: a signed-in user's per user id only (a class entering from one school
+    address is many users), an anonymous one's per client address."""
     user = getattr(request, "user", None)
-    user_key = str(user.pk) if user is not None and user.is_authenticated else None
-    rate_limit_take(scope=scope, user_key=user_key, address=client_address(request))
+    if user is not None and user.is_authenticated:
+        rate_limit_take(scope=scope, user_key=str(user.pk), address=None)
+    else:
+        rate_limit_take(scope=scope, user_key=None, address=client_address(request))
 
 
 def authenticate_limited(request: HttpRequest, *, username: str, password: str):
-    """``authenticate`` behind the log-in limit: RateLimitedError while the username or the address has had too
-    many failed log-ins (even with the right password); a failed attempt counts, a success does not."""
+    """``authenticate`` behind the log-in limit: RateLimitedError while the (username, address) pair or the address
+    has had too many failed log-ins (even with the right password); a failed attempt counts, a success does not.
+    Counted per pair, not per account, so that nobody can lock a judge out from their own address."""
     address = client_address(request)
-    rate_limit_check(scope="login", user_key=username, address=address)
+    pair = f"{str(username).strip().lower()}|{address}"
+    rate_limit_check(scope="login", user_key=pair, address=address)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        rate_limit_hit(scope="login", user_key=username, address=address)
+        rate_limit_hit(scope="login", user_key=pair, address=address)
     return user
 
 

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from chartbusters.accounts.forms import LoginForm
-from chartbusters.accounts.views import sign_up_view
+from chartbusters.accounts.views import RateLimitedPasswordResetView, sign_up_view
 from chartbusters.ratelimit import with_rate_limit_status
 
 app_name = "accounts"
@@ -16,7 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        RateLimitedPasswordResetView.as_view(
             template_name="accounts/password_reset_form.html",
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -35,3 +36,20 @@ def sign_up_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, WELCOME_MESSAGE.format(username=user.username))
             return redirect("challenges:list")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+class RateLimitedPasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, behind RATE_LIMIT_PASSWORD_RESET: per e-mail address asked for and per client
+    address (15 resets for one account from one address sent 15 e-mails); over it, a form error and 429."""
+
+    def form_valid(self, form):
+        try:
+            rate_limit_take(scope="reset", user_key=form.cleaned_data["email"],
+                            address=client_address(self.request))
+        except RateLimitedError as exc:
+            form.add_error(None, exc.message)
+            response = self.form_invalid(form)
+            response.status_code = 429
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return super().form_valid(form)

@@ -22,6 +22,7 @@ LIKE_LOGIN = "Log in to like an entry."
 LIKE_NOT_FOUND = "There is no entry {id} that you may see."
 LIKE_OWN = "You cannot like your own entry."
 LIKE_JUDGE = "Judges of \u201c{challenge}\u201d cannot like its entries."
+LIKE_ORGANIZER = "Organizers of \u201c{challenge}\u201d cannot like its entries."
 LIKE_LISTEN_FIRST = "Listen to entry {id} before you like it."
 LIKE_TWICE = "You already like entry {id}; one like per entry."
 LIKE_NOT_RANKED = "Only ranked entries can be liked."
@@ -55,13 +56,15 @@ def like_add(*, user, submission_id: int, address: str | None = None) -> int:
         raise ApplicationError("own_entry", LIKE_OWN, status=403)
     if submission.status != Submission.Status.SCORED or submission.disqualified:
         raise ApplicationError("not_ranked", LIKE_NOT_RANKED, status=403)
+    if submission.challenge.organizers.filter(pk=user.pk).exists():
+        raise ApplicationError("organizer", LIKE_ORGANIZER.format(challenge=submission.challenge.title), status=403)
     if submission.challenge.judges.filter(pk=user.pk).exists():
         raise ApplicationError("judge", LIKE_JUDGE.format(challenge=submission.challenge.title), status=403)
     if not Listen.objects.filter(user_id=user.pk, submission_id=submission.pk).exists():
         raise ApplicationError("listen_first", LIKE_LISTEN_FIRST.format(id=submission.pk), status=403)
     if Like.objects.filter(user_id=user.pk, submission_id=submission.pk).exists():
         raise ApplicationError("already_liked", LIKE_TWICE.format(id=submission.pk), status=409)
-    rate_limit_take(scope="like", user_key=str(user.pk), address=address)
+    rate_limit_take(scope="like", user_key=str(user.pk), address=None)  # signed in: per user (issue 24)
     try:
         with transaction.atomic():
             Like.objects.create(user_id=user.pk, submission_id=submission.pk, challenge_id=submission.challenge_id)

@@ -26,6 +26,15 @@ from evaluation.services.audience import listen_record
 FILE_NOT_FOUND_MESSAGE = "There is no such file that you may read."
 
 
+
+def counts_as_listening(request) -> bool:
+    """A GET of the whole file (no Range, or an open range from the start, as players send): a HEAD or a request
+    for a few bytes is not a listen (issue 24)."""
+    if request.method != "GET":
+        return False
+    wanted = request.META.get("HTTP_RANGE", "").replace(" ", "").lower()
+    return wanted in ("", "bytes=0-")
+
 class _FirstRenderer(BaseContentNegotiation):
     def select_parser(self, request, parsers):
         return parsers[0]
@@ -52,5 +61,6 @@ class FileDownloadApi(APIView):
         stored = file_get_for_viewer(user=request.user, kind=kind, token=token)
         if stored is None:
             raise ApiError("not_found", FILE_NOT_FOUND_MESSAGE, status=status.HTTP_404_NOT_FOUND)
-        listen_record(user=request.user, kind=kind, token=token)  # audio fetched: the user may now like the entry
+        if counts_as_listening(request):  # audio fetched: the user may now like the entry
+            listen_record(user=request.user, kind=kind, token=token)
         return file_response(stored)

@@ -71,7 +71,8 @@ def test_30_wrong_passwords_then_the_right_one_is_429(make_user, route):
         assert "_auth_user_id" not in client.session
 
 
-def test_the_limit_is_per_account_and_per_address(make_user):
+def test_the_limit_is_per_account_and_address_and_per_address(make_user):
+    """Issue 24: ten wrong passwords locked the account from every address, so anyone could lock a judge out."""
     make_user("olga")
     make_user("otto")
     client = APIClient()
@@ -79,9 +80,10 @@ def test_the_limit_is_per_account_and_per_address(make_user):
         api_login(client, "olga", WRONG)
     # another account from another address is not affected
     assert api_login(APIClient(REMOTE_ADDR="10.0.0.2"), "otto", TEST_PASSWORD).status_code == 200
-    # the same account from another address is refused (per user) ...
-    assert api_login(APIClient(REMOTE_ADDR="10.0.0.3"), "olga", TEST_PASSWORD).status_code == 429
-    # ... and the same address is refused for another account (per address)
+    # the same account from its owner's address still logs in (per account and address, not per account) ...
+    assert api_login(APIClient(REMOTE_ADDR="10.0.0.3"), "olga", TEST_PASSWORD).status_code == 200
+    # ... and the attacker's address is refused, for that account and any other (per address)
+    assert api_login(client, "olga", TEST_PASSWORD).status_code == 429
     assert api_login(client, "otto", TEST_PASSWORD).status_code == 429
 
 
@@ -92,7 +94,29 @@ def test_the_three_routes_share_one_counter(make_user):
         page_login("/accounts/login/")(Client(), "olga", WRONG)
     page_login("/admin/login/")(Client(), "olga", WRONG)
     page_login("/admin/login/")(Client(), "olga", WRONG)
-    assert api_login(APIClient(REMOTE_ADDR="10.9.9.9"), "olga", TEST_PASSWORD).status_code == 429
+    assert api_login(APIClient(), "olga", TEST_PASSWORD).status_code == 429
+    assert api_login(APIClient(REMOTE_ADDR="10.9.9.9"), "olga", TEST_PASSWORD).status_code == 200
+
+
+def test_password_resets_are_limited_per_account_and_per_address(settings, make_user, mailoutbox):
+    """Issue 24: 15 resets for one account from one address all sent e-mail."""
+    settings.RATE_LIMIT_PASSWORD_RESET = "3/1h"
+    make_user("olga")
+    make_user("otto")
+    statuses = [Client().post("/accounts/password-reset/", {"email": "olga@example.com"}).status_code
+                for _ in range(15)]
+    assert statuses[:3] == [302] * 3
+    assert set(statuses[3:]) == {429}
+    assert len(mailoutbox) == 3
+    refused = Client(REMOTE_ADDR="10.1.1.1").post("/accounts/password-reset/", {"email": "olga@example.com"})
+    assert refused.status_code == 429  # per account, from any address
+    assert "Retry-After" in refused
+    assert b"Too many password reset requests" in refused.content
+    # per address: the first address is done for every account
+    assert Client().post("/accounts/password-reset/", {"email": "otto@example.com"}).status_code == 429
+    assert Client(REMOTE_ADDR="10.2.2.2").post("/accounts/password-reset/",
+                                               {"email": "otto@example.com"}).status_code == 302
+    assert len(mailoutbox) == 4
 
 
 def test_successful_log_ins_do_not_count(make_user):
@@ -162,7 +186,40 @@ def test_the_entry_page_shows_the_wait_as_a_form_error(settings, make_user, clie
     response = client.post("/challenges/mgr/submit/", {**data, "midi_file": SimpleUploadedFile("t.mid", b"x")})
     assert response.status_code == 429
     assert "Retry-After" in response
-    assert b"Too many uploads from your account or your address; try again in" in response.content
+    assert b"Too many uploads from your account; try again in" in response.content
+
+
+def test_signed_in_uploads_count_per_user_not_per_address(settings, make_user, tmp_path):
+    """Issue 24: a class of 30 entering from one school address could send two entries each an hour."""
+    settings.RATE_LIMIT_UPLOAD = "2/1h"
+    settings.MEDIA_ROOT = str(tmp_path)
+    ChallengeFactory(slug="mgr", kind="melody-go-round", daily_quota=50, total_quota=50)
+    from rest_framework.authtoken.models import Token
+
+    statuses = []
+    for i in range(5):
+        api = APIClient(REMOTE_ADDR="10.10.10.10")  # one school address
+        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user(f'pupil{i}')).key}")
+        for _ in range(2):
+            statuses.append(api.post("/api/challenges/mgr/submissions/", {
+                "title": "T", "accept_licence": "true", "composition": SimpleUploadedFile("t.mid", b"not midi"),
+            }, format="multipart").status_code)
+    assert set(statuses) == {422}  # every pupil's two uploads got past the limit (and were refused as not MIDI)
+
+
+def test_anonymous_actions_count_per_address(settings, rf):
+    from django.contrib.auth.models import AnonymousUser
+
+    settings.RATE_LIMIT_GENERATE = "2/1m"
+    request = rf.post("/api/generate/", REMOTE_ADDR="10.3.3.3")
+    request.user = AnonymousUser()
+    rate_limit_request(request, scope="generate")
+    rate_limit_request(request, scope="generate")
+    with pytest.raises(RateLimitedError):
+        rate_limit_request(request, scope="generate")
+    other = rf.post("/api/generate/", REMOTE_ADDR="10.4.4.4")
+    other.user = AnonymousUser()
+    rate_limit_request(other, scope="generate")
 
 
 def test_generation_has_its_own_limit(settings, rf, make_user):

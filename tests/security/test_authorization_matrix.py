@@ -105,9 +105,10 @@ MATRIX = [
     ("API score an assignment", "POST", "/api/judging/assignments/{assignment}/score/",
      {"open": API_JUDGE_ONLY, "published": "401 404 404 409 404 404 404"}),
     # Likes: everyone signed in fetched the entry's audio above (a listen), so the page's like (a redirect back
-    # with a message) counts for all but the entrant (own entry) and the judge; the API's second like is then 409.
+    # with a message) counts for all but the entrant (own entry), the judge and the organizers (their challenge,
+    # issue 24); the API's second like is then 409.
     ("like page", "POST", "/submissions/{ranked}/like/", {"open": "302 302 302 302 302 302 302"}),
-    ("API like", "POST", "/api/submissions/{ranked}/like/", {"open": "401 403 409 403 409 409 409"}),
+    ("API like", "POST", "/api/submissions/{ranked}/like/", {"open": "401 403 409 403 403 409 409"}),
     # The studio: a job and its files are its owner's (and superusers'); the forms here lack a model or a source
     # (400: past every permission).
     ("studio page", "GET", "/studio/", {"open": LOGGED_IN}),
