@@ -3,8 +3,12 @@
 Copies are made from the held-out (test split, r % 10 == 0) chorales, which are in the originality index like every
 chorale: verbatim, transposed (-5..+6 semitones), with every note value doubled (at the same tempo marking, and at a
 doubled one), re-voiced (the four voices on other tracks, moved by octaves; or all on one piano track, transposed),
-one voice copied into an otherwise original piece (three random-walk tracks); and two harder cases: only 4 bars of
-the soprano in such a piece, and humanized timing (the limit of exact rhythm ratios). Originals: Essen folk tunes of
+one voice copied into an otherwise original piece (three random-walk tracks); only 4 bars of the soprano in such a
+piece; humanized timing. Same-sound variants (Judge III): a 64/4 time signature at tick 0 then 4/4 at tick 1; a 15-bpm
+tempo marking with the audio kept (written to MIDI and read back); chords alternated between two tracks; every onset
+(all notes struck together) moved by up to +-60 ms; every other onset delayed by 60 ms; swung eighths (the off-beat
+eighth at 2/3 of the beat); a patchwork of 1.5-bar pieces of four other held-out chorales (each under the 2-bar
+threshold); the retrograde; the inversion. Originals: Essen folk tunes of
 the test split (left out of the commonplace table), 30-s excerpts of other composers' music from music21's corpus,
 and random-walk pieces. Each entry is checked as a challenge without reference set checks it (the chorale index,
 the default 2-bar threshold).
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from evaluation.originality import MIN_NOTES, originality_check, training_index
 from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.folk import load_folk
+from generation.engine.midi_io import load_midi, midi_to_bytes
 from tests.evaluation.music import one_track, random_walk_piece, variant, with_tracks
 
 COMPOSERS = ("mozart/k80/movement1", "mozart/k155/movement1", "beethoven/opus18no1/movement1",
@@ -36,9 +41,11 @@ COMPOSERS = ("mozart/k80/movement1", "mozart/k155/movement1", "beethoven/opus18n
 EXCERPT_S = 30.0
 SECONDS_PER_QUARTER = 0.5  # the composers' scores are rendered at 120 bpm
 HUMANIZE_S = 0.01
+JITTER_S = 0.06  # the issue's attack: onsets moved by up to 60 ms
 
 
-def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> dict[str, pretty_midi.PrettyMIDI]:
+def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int,
+           others: list[pretty_midi.PrettyMIDI]) -> dict[str, pretty_midi.PrettyMIDI]:
     n = len(pm.instruments)
     shift = int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6]))
     walk = random_walk_piece(seed, n_notes=int(pm.get_end_time() * 2), n_tracks=3)
@@ -52,7 +59,114 @@ def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> d
         "one voice in an original": with_tracks(variant(pm, order=[int(rng.integers(n))]), *walk.instruments),
         "4 bars of the soprano in an original": with_tracks(excerpt(variant(pm, order=[0]), 4.0), *walk.instruments),
         f"humanized (onsets +-{HUMANIZE_S * 1000:.0f} ms s.d.)": humanized(pm, np.random.default_rng(seed)),
+        "time signature 64/4, then 4/4 at tick 1": time_signature_changed(pm),
+        "tempo marking 15 bpm, same audio": tempo_marking_changed(pm, 15.0),
+        "chords alternated between 2 tracks": alternated(pm),
+        "onsets jittered up to +-60 ms": jittered(pm, np.random.default_rng(seed), JITTER_S),
+        "every other onset 60 ms late": every_other_late(pm, JITTER_S),
+        "swung eighths (2/3)": swung(pm),
+        "1.5-bar patchwork of 4 chorales": patchwork([pm, *others], 1.5),
+        "retrograde": retrograde(pm),
+        "inversion": inversion(pm),
     }
+
+
+def _rebuilt(pm: pretty_midi.PrettyMIDI, move) -> pretty_midi.PrettyMIDI:
+    """``pm`` with every note passed through ``move(note) -> (pitch, start, end)`` (seconds), tracks kept."""
+    out = variant(pm)
+    for inst in out.instruments:
+        inst.notes = [pretty_midi.Note(n.velocity, *move(n)) for n in inst.notes]
+        inst.notes.sort(key=lambda n: (n.start, n.pitch))
+    return out
+
+
+def _onset_map(pm: pretty_midi.PrettyMIDI, fn) -> pretty_midi.PrettyMIDI:
+    """Every distinct onset (all notes struck together) moved to fn(index, onset); each note keeps its length."""
+    onsets = sorted({round(n.start, 6) for inst in pm.instruments for n in inst.notes})
+    new = {t: max(0.0, fn(i, t)) for i, t in enumerate(onsets)}
+    return _rebuilt(pm, lambda n: (n.pitch, new[round(n.start, 6)], new[round(n.start, 6)] + n.end - n.start))
+
+
+def jittered(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, limit: float) -> pretty_midi.PrettyMIDI:
+    return _onset_map(pm, lambda i, t: t + float(rng.uniform(-limit, limit)))
+
+
+def every_other_late(pm: pretty_midi.PrettyMIDI, delay: float) -> pretty_midi.PrettyMIDI:
+    return _onset_map(pm, lambda i, t: t + delay * (i % 2))
+
+
+def _beat_s(pm: pretty_midi.PrettyMIDI) -> float:
+    _, tempi = pm.get_tempo_changes()
+    return 60.0 / float(tempi[0])
+
+
+def swung(pm: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
+    """Each off-beat eighth (an onset half-way through a beat) moved to 2/3 of the beat; the note before it on the
+    beat keeps its onset."""
+    beat = _beat_s(pm)
+
+    def move(i, t):
+        b, frac = divmod(t / beat, 1.0)
+        return (b + 2 / 3) * beat if abs(frac - 0.5) < 0.01 else t
+
+    return _onset_map(pm, move)
+
+
+def time_signature_changed(pm: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
+    out = variant(pm)
+    out.time_signature_changes = [pretty_midi.TimeSignature(64, 4, 0.0),
+                                  pretty_midi.TimeSignature(4, 4, out.tick_to_time(1))]
+    return load_midi(midi_to_bytes(out))
+
+
+def tempo_marking_changed(pm: pretty_midi.PrettyMIDI, bpm: float) -> pretty_midi.PrettyMIDI:
+    """The same notes in seconds written under another tempo marking (so other note values), read back."""
+    out = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+    out.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    for inst in pm.instruments:
+        copy = pretty_midi.Instrument(inst.program, name=inst.name)
+        copy.notes = [pretty_midi.Note(n.velocity, n.pitch, n.start, n.end) for n in inst.notes]
+        out.instruments.append(copy)
+    return load_midi(midi_to_bytes(out))
+
+
+def alternated(pm: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
+    """All notes pooled; the notes of the k-th onset go to track k % 2 (the same sound, no voice on one track)."""
+    notes = sorted((n for inst in pm.instruments for n in inst.notes), key=lambda n: (n.start, n.pitch))
+    onsets = sorted({round(n.start, 6) for n in notes})
+    index = {t: i for i, t in enumerate(onsets)}
+    out = variant(pm, order=[0, 1])
+    for k, inst in enumerate(out.instruments):
+        inst.notes = [pretty_midi.Note(n.velocity, n.pitch, n.start, n.end) for n in notes
+                      if index[round(n.start, 6)] % 2 == k]
+    return out
+
+
+def patchwork(pms: list[pretty_midi.PrettyMIDI], bars: float) -> pretty_midi.PrettyMIDI:
+    """Pieces of ``bars`` 4/4 bars taken in turn from each piece (from the same place in it), end to end."""
+    span = 4 * bars * _beat_s(pms[0])
+    length = min(pm.get_end_time() for pm in pms)
+    out = variant(pms[0])
+    for inst in out.instruments:
+        inst.notes = []
+    for k, start in enumerate(np.arange(0.0, length - span, span)):
+        src = pms[k % len(pms)]
+        for inst, src_inst in zip(out.instruments, src.instruments, strict=False):
+            inst.notes += [pretty_midi.Note(n.velocity, n.pitch, n.start, min(n.end, start + span))
+                           for n in src_inst.notes if start <= n.start < start + span]
+    return out
+
+
+def retrograde(pm: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
+    end = pm.get_end_time()
+    return _rebuilt(pm, lambda n: (n.pitch, end - n.end, end - n.start))
+
+
+def inversion(pm: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
+    """Every interval turned upside down around the piece's middle pitch (kept in the MIDI range)."""
+    pitches = [n.pitch for inst in pm.instruments for n in inst.notes]
+    axis = (min(pitches) + max(pitches)) // 2
+    return _rebuilt(pm, lambda n: (int(np.clip(2 * axis - n.pitch, 0, 127)), n.start, n.end))
 
 
 def humanized(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator) -> pretty_midi.PrettyMIDI:
@@ -110,8 +224,11 @@ def main() -> None:
     started = time.perf_counter()
     training_index()
     labelled: list[tuple[str, bool, str, pretty_midi.PrettyMIDI]] = []  # (kind, is a copy, true source, piece)
-    for i, chorale in enumerate(pieces_split(load_chorales(), "test")):
-        for kind, pm in copies(chorale.to_midi(), rng, 1000 + i).items():
+    held_out = pieces_split(load_chorales(), "test")
+    midis = [c.to_midi() for c in held_out]
+    for i, chorale in enumerate(held_out):
+        others = [midis[(i + k) % len(midis)] for k in (1, 2, 3)]  # the patchwork's other sources
+        for kind, pm in copies(midis[i], rng, 1000 + i, others).items():
             labelled.append((kind, True, chorale.name, pm))
     folk = [t for t in load_folk() if t.split == "test"][: args.folk]
     labelled += [("folk tune (Essen, held out)", False, "", t.to_midi()) for t in folk]

@@ -56,6 +56,7 @@ def score_store(
     flagged_copy: bool = False,
     copy_penalty: float = 1.0,
     automatic_unpenalized: float | None = None,
+    scorer_version: str = "",
 ) -> Score:
     """Create or replace (rerun) the score of a submission; judges' marks already given are kept, and so is an
     organizer's clearance of the copy flag (the penalty then does not apply)."""
@@ -81,6 +82,7 @@ def score_store(
             "realness": realness,
             "parts": stored_parts,
             "flagged_copy": flagged_copy,
+            "scorer_version": scorer_version,
         },
     )
     leaderboard_entry_refresh(challenge_id=submission.challenge_id, entrant_id=submission.entrant_id)
