@@ -47,6 +47,6 @@ def assign_judges_due() -> dict:
 def rescore_challenge(rescore_id: int) -> dict:
     """Queue "scoring": rescore every entry of a challenge with the current scorer, as one task (progress on its
     ChallengeRescore row); returns the report."""
-    from evaluation.services.rescoring import challenge_rescore_run
+    from evaluation.services.rescore_run import challenge_rescore_run
 
     return challenge_rescore_run(rescore_id=rescore_id)

@@ -20,7 +20,7 @@ from evaluation.models import ChallengeRescore, RealnessModel, Score
 from evaluation.reference import reference_files_digest
 from evaluation.scorer import current_scorer_version
 from evaluation.services.judging import judging_publish
-from evaluation.services.rescoring import challenge_rescore, challenge_rescore_run
+from evaluation.services.rescore_run import challenge_rescore, challenge_rescore_run
 from evaluation.services.scoring import submission_score
 from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.midi_io import midi_to_bytes

@@ -42,7 +42,7 @@ class Command(BaseCommand):
 
         from chartbusters.challenges.models import Challenge
         from chartbusters.errors import ApplicationError
-        from evaluation.services.rescoring import challenge_rescore
+        from evaluation.services.rescore_run import challenge_rescore
 
         challenge = Challenge.objects.filter(slug=slug).first()
         if challenge is None:
