@@ -140,11 +140,11 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         challenge = form.instance
         before = set(challenge.judges.values_list("pk", flat=True)) if change else set()
-        before_digest = reference_files_digest(challenge.reference_files.all()) if change else ""
+        before_digest = reference_files_digest(challenge.reference_files.all() if change else [])
         super().save_related(request, form, formsets, change)
         gone = before - set(challenge.judges.values_list("pk", flat=True))
         judging_judges_left(pairs=[(challenge.pk, judge_id) for judge_id in gone])  # the inline sends no m2m signal
-        if change and reference_files_digest(challenge.reference_files.all()) != before_digest:
+        if reference_files_digest(challenge.reference_files.all()) != before_digest:
             self.message_user(request, TRAINING_WARNING, messages.WARNING)  # the set's content really changed
 
 

@@ -152,3 +152,16 @@ def test_the_reference_digest_follows_content_not_saves(make_user):
     assert reference_files_digest(challenge.reference_files.all()) == digest
     a.midi.save("other.mid", ContentFile(midi_to_bytes(variant(pm, shift=2))), save=True)
     assert reference_files_digest(challenge.reference_files.all()) != digest
+
+
+def test_the_board_says_rescoring_until_it_is_done(client, make_user):
+    challenge, _ = _closed_challenge(make_user)
+    challenge.published = True
+    challenge.save()
+    api = f"/api/challenges/{challenge.slug}/leaderboard/"
+    assert client.get(api).json()["rescoring"] is False
+    row = ChallengeRescore.objects.create(challenge=challenge, reason="test")
+    assert client.get(api).json()["rescoring"] is True
+    assert b'id="rescoring"' in client.get(f"/challenges/{challenge.slug}/leaderboard/").content
+    ChallengeRescore.objects.filter(pk=row.pk).update(status=ChallengeRescore.Status.DONE)
+    assert client.get(api).json()["rescoring"] is False
