@@ -41,50 +41,61 @@ def _set(row_id: int, **fields) -> None:
     ChallengeRescore.objects.filter(pk=row_id).update(**fields)
 
 
-def challenge_rescore_run(*, rescore_id: int, on_progress: Callable[[int, int], None] | None = None) -> dict:
-    """Rescore every scored entry of the row's challenge; returns the report (also stored on the row)."""
+def challenge_rescore_run(*, rescore_id: int, on_progress: Callable[[int, int], None] | None = None,
+                          apply: bool | None = None) -> dict:
+    """Rescore every scored entry of the row's challenge; returns the report (also stored on the row). ``apply``
+    (default: unless the results are published) keeps the new scores; otherwise they are computed and compared in a
+    transaction that is rolled back, so that published results are verified, never changed."""
     row = ChallengeRescore.objects.select_related("challenge").get(pk=rescore_id)
     challenge = row.challenge
-    entries = list(Submission.objects.filter(challenge=challenge, status=Submission.Status.SCORED)
-                   .select_related("entrant").order_by("pk"))
-    before_board = _board(challenge.pk)
-    before = {s["submission_id"]: s for s in Score.objects.filter(challenge=challenge).values(
-        "submission_id", "automatic", "final", "scorer_version", "parts__scorer")}
-    _set(row.pk, status=ChallengeRescore.Status.RUNNING, started_at=timezone.now(), total=len(entries), done=0,
-         progress=0, error="")
-    kept: list[dict] = []
+    apply = not challenge.results_published if apply is None else apply
+    _set(row.pk, status=ChallengeRescore.Status.RUNNING, started_at=timezone.now(), done=0, progress=0, error="")
     try:
-        for i, submission in enumerate(entries):
-            try:
-                with local_copies(midi_files_of(submission)) as paths:
-                    pms = load_pieces(paths)
-                result = score_pieces(pms, challenge=challenge, exclude_submission_id=submission.pk)
-            except (ScoringError, NothingToScoreError) as exc:
-                kept.append({"submission": submission.pk, "entrant": submission.entrant.get_username(),
-                             "reason": exc.message})
-                continue
-            finally:
-                _set(row.pk, done=i + 1, progress=int(100 * (i + 1) / max(len(entries), 1)))
-                if on_progress is not None:
-                    on_progress(i + 1, len(entries))
-            with transaction.atomic():
-                score_store(submission_id=submission.pk, automatic=result.automatic, style=result.style,
-                            realness=result.realness, parts=result.parts, flagged_copy=result.flagged_copy,
-                            copy_penalty=result.copy_penalty, automatic_unpenalized=result.automatic_unpenalized,
-                            scorer_version=result.scorer_version)
-                originality_register(submission_id=submission.pk, pms=pms)
+        with transaction.atomic():
+            report = _rescore(challenge=challenge, row_id=row.pk, on_progress=on_progress)
+            report["applied"] = apply
+            if not apply:
+                transaction.set_rollback(True)
     except Exception as exc:
         logger.exception("Rescoring challenge %s failed", challenge.pk)
         _set(row.pk, status=ChallengeRescore.Status.FAILED, finished_at=timezone.now(),
              error=f"Rescoring stopped because of an internal error ({type(exc).__name__}); it has been logged.")
         leaderboard_version_bump(challenge_id=challenge.pk)
         raise
-    report = _report(challenge=challenge, before=before, before_board=before_board, kept=kept,
-                     version=current_scorer_version(challenge))
     _set(row.pk, status=ChallengeRescore.Status.DONE, finished_at=timezone.now(), progress=100,
-         scorer_version=report["scorer_version"], report=report)
+         total=report["entries"], done=report["entries"], scorer_version=report["scorer_version"], report=report)
     leaderboard_version_bump(challenge_id=challenge.pk)
     return report
+
+
+def _rescore(*, challenge, row_id: int, on_progress) -> dict:
+    entries = list(Submission.objects.filter(challenge=challenge, status=Submission.Status.SCORED)
+                   .select_related("entrant").order_by("pk"))
+    before_board = _board(challenge.pk)
+    before = {s["submission_id"]: s for s in Score.objects.filter(challenge=challenge).values(
+        "submission_id", "automatic", "final", "scorer_version", "parts__scorer")}
+    _set(row_id, total=len(entries))
+    kept: list[dict] = []
+    for i, submission in enumerate(entries):
+        try:
+            with local_copies(midi_files_of(submission)) as paths:
+                pms = load_pieces(paths)
+            result = score_pieces(pms, challenge=challenge, exclude_submission_id=submission.pk)
+        except (ScoringError, NothingToScoreError) as exc:
+            kept.append({"submission": submission.pk, "entrant": submission.entrant.get_username(),
+                         "reason": exc.message})
+            continue
+        finally:
+            _set(row_id, done=i + 1, progress=int(100 * (i + 1) / max(len(entries), 1)))
+            if on_progress is not None:
+                on_progress(i + 1, len(entries))
+        score_store(submission_id=submission.pk, automatic=result.automatic, style=result.style,
+                    realness=result.realness, parts=result.parts, flagged_copy=result.flagged_copy,
+                    copy_penalty=result.copy_penalty, automatic_unpenalized=result.automatic_unpenalized,
+                    scorer_version=result.scorer_version)
+        originality_register(submission_id=submission.pk, pms=pms)
+    return _report(challenge=challenge, before=before, before_board=before_board, kept=kept,
+                   version=current_scorer_version(challenge))
 
 
 def _report(*, challenge, before: dict, before_board: dict, kept: list[dict], version: str) -> dict:
@@ -111,7 +122,7 @@ def _report(*, challenge, before: dict, before_board: dict, kept: list[dict], ve
 
 
 def challenge_rescore(*, challenge_id: int, reason: str = MANUAL_REASON, by=None,
-                      on_progress: Callable[[int, int], None] | None = None) -> dict:
+                      on_progress: Callable[[int, int], None] | None = None, apply: bool | None = None) -> dict:
     """Rescore now, in this process (``manage.py rescore``): refused while another rescoring is queued or runs."""
     active = ChallengeRescore.objects.filter(challenge_id=challenge_id, status__in=ChallengeRescore.ACTIVE).first()
     if active is not None:
@@ -119,4 +130,4 @@ def challenge_rescore(*, challenge_id: int, reason: str = MANUAL_REASON, by=None
                                                                      status=active.status), status=409)
     row = ChallengeRescore.objects.create(challenge_id=challenge_id, reason=reason, requested_by=by,
                                           status=ChallengeRescore.Status.RUNNING)
-    return challenge_rescore_run(rescore_id=row.pk, on_progress=on_progress)
+    return challenge_rescore_run(rescore_id=row.pk, on_progress=on_progress, apply=apply)

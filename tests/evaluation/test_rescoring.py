@@ -165,3 +165,17 @@ def test_the_board_says_rescoring_until_it_is_done(client, make_user):
     assert b'id="rescoring"' in client.get(f"/challenges/{challenge.slug}/leaderboard/").content
     ChallengeRescore.objects.filter(pk=row.pk).update(status=ChallengeRescore.Status.DONE)
     assert client.get(api).json()["rescoring"] is False
+
+
+def test_a_published_challenge_is_verified_not_changed(make_user):
+    challenge, _ = _closed_challenge(make_user)
+    entries = _entries(challenge, make_user)
+    challenge.results_published = True
+    challenge.save()
+    Score.objects.filter(submission=entries[2]).update(final=99.0, automatic=99.0)
+    report = challenge_rescore(challenge_id=challenge.pk)
+    assert report["applied"] is False
+    assert [c["submission"] for c in report["changed"]] == [entries[2].pk]
+    assert Score.objects.get(submission=entries[2]).final == 99.0  # published results stay as published
+    assert challenge_rescore(challenge_id=challenge.pk, apply=True)["applied"] is True
+    assert Score.objects.get(submission=entries[2]).final < 99.0

@@ -15,6 +15,8 @@ def report_lines(report: dict) -> list[str]:
     that are not ranked and why."""
     lines = [f"{report['challenge']}: {report['entries']} scored entries, {report['ranked']} ranked; scorer "
              f"version {report['scorer_version']} (before: {', '.join(report['versions_before']) or '-'})"]
+    if not report.get("applied", True):
+        lines.append("(results published: the new scores were compared, not kept; --apply keeps them)")
     if report["no_change"]:
         lines.append("no change")
     for c in report["changed"]:
@@ -36,8 +38,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("slug")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print the report as JSON")
+        parser.add_argument("--apply", action="store_true",
+                            help="keep the new scores of a challenge whose results are published (by default they "
+                                 "are only compared: published results are verified, not changed)")
 
-    def handle(self, *args, slug: str, as_json: bool = False, **options) -> None:
+    def handle(self, *args, slug: str, as_json: bool = False, apply: bool = False, **options) -> None:
         from tqdm import tqdm
 
         from chartbusters.challenges.models import Challenge
@@ -54,7 +59,7 @@ class Command(BaseCommand):
             bar.update(done - bar.n)
 
         try:
-            report = challenge_rescore(challenge_id=challenge.pk, on_progress=progress)
+            report = challenge_rescore(challenge_id=challenge.pk, on_progress=progress, apply=True if apply else None)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         finally:
