@@ -3,8 +3,12 @@
 Copies are made from the held-out (test split, r % 10 == 0) chorales, which are in the originality index like every
 chorale: verbatim, transposed (-5..+6 semitones), with every note value doubled (at the same tempo marking, and at a
 doubled one), re-voiced (the four voices on other tracks, moved by octaves; or all on one piano track, transposed),
-one voice copied into an otherwise original piece (three random-walk tracks); and two harder cases: only 4 bars of
-the soprano in such a piece, and humanized timing (the limit of exact rhythm ratios). Originals: Essen folk tunes of
+one voice copied into an otherwise original piece (three random-walk tracks); only 4 bars of the soprano in such a
+piece; humanized timing. Same-sound variants (Judge III): a 64/4 time signature at tick 0 then 4/4 at tick 1; a 15-bpm
+tempo marking with the audio kept (written to MIDI and read back); chords alternated between two tracks; every onset
+(all notes struck together) moved by up to +-60 ms; every other onset delayed by 60 ms; swung eighths (the off-beat
+eighth at 2/3 of the beat); a patchwork of 1.5-bar pieces of four other held-out chorales (each under the 2-bar
+threshold); the retrograde; the inversion. Originals: Essen folk tunes of
 the test split (left out of the commonplace table), 30-s excerpts of other composers' music from music21's corpus,
 and random-walk pieces. Each entry is checked as a challenge without reference set checks it (the chorale index,
 the default 2-bar threshold).
@@ -29,16 +33,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from evaluation.originality import MIN_NOTES, originality_check, training_index
 from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.folk import load_folk
-from tests.evaluation.music import one_track, random_walk_piece, variant, with_tracks
+from tests.evaluation.music import (
+    alternated,
+    every_other_late,
+    inversion,
+    jittered,
+    one_track,
+    patchwork,
+    random_walk_piece,
+    retrograde,
+    swung,
+    tempo_marking_changed,
+    time_signature_changed,
+    variant,
+    with_tracks,
+)
 
 COMPOSERS = ("mozart/k80/movement1", "mozart/k155/movement1", "beethoven/opus18no1/movement1",
              "haydn/opus1no1/movement1", "haydn/opus74no1/movement1", "joplin/maple_leaf_rag")
 EXCERPT_S = 30.0
 SECONDS_PER_QUARTER = 0.5  # the composers' scores are rendered at 120 bpm
 HUMANIZE_S = 0.01
+JITTER_S = 0.06  # the issue's attack: onsets moved by up to 60 ms
 
 
-def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> dict[str, pretty_midi.PrettyMIDI]:
+def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int,
+           others: list[pretty_midi.PrettyMIDI]) -> dict[str, pretty_midi.PrettyMIDI]:
     n = len(pm.instruments)
     shift = int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6]))
     walk = random_walk_piece(seed, n_notes=int(pm.get_end_time() * 2), n_tracks=3)
@@ -52,6 +72,15 @@ def copies(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, seed: int) -> d
         "one voice in an original": with_tracks(variant(pm, order=[int(rng.integers(n))]), *walk.instruments),
         "4 bars of the soprano in an original": with_tracks(excerpt(variant(pm, order=[0]), 4.0), *walk.instruments),
         f"humanized (onsets +-{HUMANIZE_S * 1000:.0f} ms s.d.)": humanized(pm, np.random.default_rng(seed)),
+        "time signature 64/4, then 4/4 at tick 1": time_signature_changed(pm),
+        "tempo marking 15 bpm, same audio": tempo_marking_changed(pm, 15.0),
+        "chords alternated between 2 tracks": alternated(pm),
+        "onsets jittered up to +-60 ms": jittered(pm, np.random.default_rng(seed), JITTER_S),
+        "every other onset 60 ms late": every_other_late(pm, JITTER_S),
+        "swung eighths (2/3)": swung(pm),
+        "1.5-bar patchwork of 4 chorales": patchwork([pm, *others], 1.5),
+        "retrograde": retrograde(pm),
+        "inversion": inversion(pm),
     }
 
 
@@ -110,8 +139,11 @@ def main() -> None:
     started = time.perf_counter()
     training_index()
     labelled: list[tuple[str, bool, str, pretty_midi.PrettyMIDI]] = []  # (kind, is a copy, true source, piece)
-    for i, chorale in enumerate(pieces_split(load_chorales(), "test")):
-        for kind, pm in copies(chorale.to_midi(), rng, 1000 + i).items():
+    held_out = pieces_split(load_chorales(), "test")
+    midis = [c.to_midi() for c in held_out]
+    for i, chorale in enumerate(held_out):
+        others = [midis[(i + k) % len(midis)] for k in (1, 2, 3)]  # the patchwork's other sources
+        for kind, pm in copies(midis[i], rng, 1000 + i, others).items():
             labelled.append((kind, True, chorale.name, pm))
     folk = [t for t in load_folk() if t.split == "test"][: args.folk]
     labelled += [("folk tune (Essen, held out)", False, "", t.to_midi()) for t in folk]

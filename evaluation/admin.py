@@ -13,13 +13,25 @@ from chartbusters.challenges.admin import ChallengeAdmin, OrganizedOnlyAdmin, or
 from chartbusters.challenges.models import Challenge
 from chartbusters.errors import ApplicationError
 from evaluation.models import REALNESS_NOT_READY_WARNING as NOT_READY_WARNING
-from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, Like, RealnessModel, Score
+from evaluation.models import (
+    ChallengeRescore,
+    JudgeAssignment,
+    JudgeConflict,
+    JudgingSettings,
+    Like,
+    RealnessModel,
+    Score,
+)
+from evaluation.reference import reference_files_digest
 from evaluation.services.judging import judging_assign, judging_judges_left, judging_publish
+from evaluation.services.rescoring import MANUAL_REASON, challenge_rescore_request
 from evaluation.services.score_store import score_clear_copy_flag
 
 CLEARED_MESSAGE = "Cleared the copy flag of {n} entr{ies}: the penalty no longer applies."
 TRAINING_WARNING = ("The reference set changed: the challenge's realness model is being trained by a worker "
-                    "(progress below). " + NOT_READY_WARNING.format(status="not ready yet"))
+                    "(progress below), then every entry is rescored with it. " +
+                    NOT_READY_WARNING.format(status="not ready yet"))
+RESCORE_QUEUED = "{challenge}: every entry will be rescored by a worker (progress under \"Rescoring\")."
 
 
 def _auc_summary(metrics: dict) -> str:
@@ -80,12 +92,14 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
     trains (a read-only field, so the change form posts exactly what it did before); its judging settings,
     conflicts, a link to the judging overview and the actions "assign judges now" and "publish the results"."""
 
-    readonly_fields = [*ChallengeAdmin.readonly_fields, "realness_model_status", "judging_link"]
+    readonly_fields = [*ChallengeAdmin.readonly_fields, "realness_model_status", "rescoring_status", "judging_link"]
     fieldsets = [*ChallengeAdmin.fieldsets, ("Realness model (trained from the reference set)",
                                              {"fields": ["realness_model_status"]}),
+                 ("Rescoring (every entry by the current scorer)", {"fields": ["rescoring_status"]}),
                  ("Judging", {"fields": ["judging_link"]})]
     inlines = [*ChallengeAdmin.inlines, JudgingSettingsInline, JudgeConflictInline]
-    actions = [*(getattr(ChallengeAdmin, "actions", None) or []), "assign_judges", "publish_results"]
+    actions = [*(getattr(ChallengeAdmin, "actions", None) or []), "assign_judges", "publish_results",
+               "rescore_entries"]
 
     @admin.display(description="judging")
     def judging_link(self, obj: Challenge) -> str:
@@ -112,6 +126,23 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
     def publish_results(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._run(request, queryset, judging_publish, "{challenge}: results published, {n} entries judged.")
 
+    @admin.action(description="Rescore every entry with the current scorer", permissions=["change"])
+    def rescore_entries(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for challenge in queryset:
+            challenge_rescore_request(challenge_id=challenge.pk, reason=MANUAL_REASON, by=request.user)
+            self.message_user(request, RESCORE_QUEUED.format(challenge=challenge.title))
+
+    @admin.display(description="rescoring")
+    def rescoring_status(self, obj: Challenge) -> str:
+        row = ChallengeRescore.objects.filter(challenge=obj).order_by("-pk").first() if obj.pk else None
+        if row is None:
+            return "Never rescored: each entry was scored once, when it arrived."
+        report = row.report or {}
+        outcome = ("no change" if report.get("no_change") else
+                   f"{len(report.get('changed', []))} entries changed score or rank") if report else ""
+        return format_html("<strong>{}</strong> {} of {} entries ({} %). Why: {}. {} {}", row.get_status_display(),
+                           row.done, row.total, row.progress, row.reason, outcome, row.error)
+
     @admin.display(description="realness model")
     def realness_model_status(self, obj: Challenge) -> str:
         row = RealnessModel.objects.filter(challenge=obj).first() if obj.pk else None
@@ -127,12 +158,12 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         challenge = form.instance
         before = set(challenge.judges.values_list("pk", flat=True)) if change else set()
+        before_digest = reference_files_digest(challenge.reference_files.all() if change else [])
         super().save_related(request, form, formsets, change)
         gone = before - set(challenge.judges.values_list("pk", flat=True))
         judging_judges_left(pairs=[(challenge.pk, judge_id) for judge_id in gone])  # the inline sends no m2m signal
-        row = RealnessModel.objects.filter(challenge=form.instance).first()
-        if row is not None and row.status != RealnessModel.Status.READY:
-            self.message_user(request, TRAINING_WARNING, messages.WARNING)
+        if reference_files_digest(challenge.reference_files.all()) != before_digest:
+            self.message_user(request, TRAINING_WARNING, messages.WARNING)  # the set's content really changed
 
 
 @admin.register(RealnessModel)

@@ -21,6 +21,7 @@ from evaluation.metrics import METRIC_NAMES, MetricsError, compute_metrics
 from evaluation.originality import originality_check
 from evaluation.realness import realness_model_for, realness_of
 from evaluation.reference import ReferenceError, reference_stats_for
+from evaluation.scorer import scorer_parts, scorer_version
 from generation.engine.errors import EngineError
 from generation.engine.midi_io import load_midi
 
@@ -49,6 +50,7 @@ class AutomaticScore:
     flagged_copy: bool = False
     copy_penalty: float = 1.0  # the factor applied: 1 - the copied share of the notes when flagged
     automatic_unpenalized: float = 0.0  # 0-100, before the copy penalty
+    scorer_version: str = ""  # evaluation.scorer: what computed it (the parts are in parts["scorer"])
 
 
 def _chosen_metrics(challenge) -> list[str]:
@@ -121,6 +123,7 @@ def score_pieces(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
     except ReferenceError as exc:
         raise ScoringError(exc.code, exc.message) from exc
     ref = reference["metrics"]
+    versions = scorer_parts(challenge)  # read before the model is chosen: a model landing meanwhile rescores
     model, model_info = realness_model_for(challenge)
     outputs = [_score_one(pm, row, ref, metric_names, model, weights) for pm, row in zip(pms, rows, strict=True)]
     n = len(outputs)
@@ -156,10 +159,11 @@ def score_pieces(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
         "originality": originality,
         "n_outputs": n,
         "seconds": round(time.perf_counter() - started, 4),
+        "scorer": versions,
     }
     if n > 1:
         parts["outputs"] = [{"style": o["style"], "realness": o["realness"], "content": o["content"],
                              "automatic": o["automatic_unpenalized"]} for o in outputs]  # fmt: skip
     return AutomaticScore(automatic=automatic, style=style, realness=realness, parts=parts,
                           flagged_copy=bool(originality["flagged"]), copy_penalty=penalty,
-                          automatic_unpenalized=unpenalized)
+                          automatic_unpenalized=unpenalized, scorer_version=scorer_version(versions))

@@ -37,6 +37,11 @@ class Score(models.Model):
         help_text="The organizer who cleared the copy flag (the penalty no longer applies).",
     )
     copy_cleared_at = models.DateTimeField(null=True, blank=True)
+    scorer_version = models.CharField(
+        max_length=16, blank=True, default="",
+        help_text="evaluation.scorer: hash of the metrics, realness model, originality index and reference set used "
+                  "(their names in parts['scorer']); empty for scores stored before versions were recorded.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -188,6 +193,8 @@ class RealnessModel(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     weights = models.FileField(upload_to=_realness_upload_to, blank=True)
+    weights_sha256 = models.CharField(max_length=64, blank=True, default="",
+                                      help_text="sha256 of the weights file: the realness part of the scorer version.")
     config = models.JSONField(default=dict, blank=True, help_text="The checkpoint's config.json.")
     metrics = models.JSONField(default=dict, blank=True, help_text="Held-out AUC per family, realness, pieces.")
     model_card = models.TextField(blank=True)
@@ -380,3 +387,39 @@ class Like(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes {self.submission_id}"
+
+
+class ChallengeRescore(models.Model):
+    """One rescoring of every entry of a challenge with the current scorer (Judge III item 8, Rankings item 4):
+    queued when the challenge's realness model or reference set changes, or by an organizer (admin action,
+    ``manage.py rescore``). While one is queued or running the leaderboard says "rescoring" and the results cannot
+    be published. ``report`` says what changed (``evaluation.services.rescoring``)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="rescores")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    reason = models.CharField(max_length=200, help_text="Why: the realness model changed, an organizer asked, ...")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    progress = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0, help_text="Entries to rescore.")
+    done = models.PositiveIntegerField(default=0)
+    scorer_version = models.CharField(max_length=16, blank=True, help_text="The version the entries now carry.")
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["challenge", "status"], name="rescore_challenge_status_idx")]
+
+    def __str__(self) -> str:
+        return f"rescore of {self.challenge_id} ({self.status}, {self.progress} %)"

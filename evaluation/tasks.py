@@ -41,3 +41,12 @@ def assign_judges_due() -> dict:
     from evaluation.services.judging import judging_assign_due
 
     return judging_assign_due()
+
+
+@shared_task(name="evaluation.rescore_challenge", soft_time_limit=3600, time_limit=3700)
+def rescore_challenge(rescore_id: int) -> dict:
+    """Queue "scoring": rescore every entry of a challenge with the current scorer, as one task (progress on its
+    ChallengeRescore row); returns the report."""
+    from evaluation.services.rescore_run import challenge_rescore_run
+
+    return challenge_rescore_run(rescore_id=rescore_id)

@@ -71,6 +71,9 @@ class LeaderboardRowSerializer(serializers.Serializer):
 class LeaderboardSerializer(serializers.Serializer):
     challenge = serializers.CharField()
     provisional = serializers.BooleanField()
+    rescoring = serializers.BooleanField(
+        help_text="Every entry is being rescored (the scorer changed): scores may change until done."
+    )
     count = serializers.IntegerField(help_text="Ranked entrants in all.")
     offset = serializers.IntegerField()
     limit = serializers.IntegerField()

@@ -31,6 +31,7 @@ from evaluation.selectors.access import (
 )
 from evaluation.selectors.leaderboard import (
     leaderboard_is_provisional,
+    leaderboard_is_rescoring,
     leaderboard_page_cached,
     leaderboard_row_of,
 )
@@ -152,6 +153,7 @@ class LeaderboardApi(APIView):
         return Response({
             "challenge": challenge.slug,
             "provisional": leaderboard_is_provisional(challenge=challenge),
+            "rescoring": leaderboard_is_rescoring(challenge=challenge),
             "count": page["count"],
             "offset": offset,
             "limit": limit,

@@ -228,3 +228,13 @@ def leaderboard_is_provisional(*, challenge: Challenge, now: datetime | None = N
     if challenge.alpha == 0:
         return False
     return _entries(challenge_id=challenge.pk).filter(judged=False).exists()
+
+
+def leaderboard_is_rescoring(*, challenge: Challenge) -> bool:
+    """Its entries are being rescored (a ChallengeRescore queued or running) or its realness model trained (the
+    entries are rescored when it is ready): the board says "rescoring" until then. Two indexed EXISTS queries."""
+    from evaluation.models import ChallengeRescore, RealnessModel
+
+    return (ChallengeRescore.objects.filter(challenge_id=challenge.pk, status__in=ChallengeRescore.ACTIVE).exists()
+            or RealnessModel.objects.filter(challenge_id=challenge.pk, status__in=[
+                RealnessModel.Status.QUEUED, RealnessModel.Status.TRAINING]).exists())

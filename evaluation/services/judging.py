@@ -26,6 +26,7 @@ from evaluation.selectors.judging import (
     judging_results,
     judging_settings_of,
 )
+from evaluation.services.rescoring import challenge_check_one_scorer
 from evaluation.services.score_store import score_record_judging
 from submissions.models import Submission
 from submissions.selectors import user_organizes
@@ -320,6 +321,7 @@ def judging_publish(*, challenge_id: int, by, now: datetime | None = None) -> in
                                        status=409)
         if settings.two_rounds and not reviews.filter(round=2).exists():
             raise ApplicationError("final_round_missing", FINAL_ROUND_MISSING, status=409)
+    challenge_check_one_scorer(challenge=challenge)  # a board never mixes scorer versions (Judge III)
     results = judging_results(challenge=challenge)
     judged = 0
     for entry in results.entries:

@@ -9,6 +9,7 @@ that scoring only reads. Until the row is ready, scoring falls back to the defau
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import tempfile
@@ -22,6 +23,7 @@ from chartbusters.challenges.models import Challenge
 from chartbusters.dispatch import send_task
 from evaluation.models import RealnessModel
 from evaluation.reference import reference_files_digest, reference_stats_compute
+from evaluation.services.rescoring import challenge_rescore_request
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ TRAIN_QUEUE = "training"  # minutes of training: never holds up scoring, generat
 MIN_PIECES = 3  # two to train on and one to hold out at the least; 20 or more is recommended
 TOO_FEW_PIECES = ("The reference set has {n} usable piece(s); at least {minimum} are needed to train a realness model "
                   "(20 or more recommended).")
+MODEL_READY_REASON = "the challenge's realness model is ready (trained on its current reference set)"
 TRAIN_FAILED = "Training the realness model failed because of an internal error (it has been logged); {action}"
 
 
@@ -116,6 +119,7 @@ def realness_model_train(*, challenge_id: int) -> str:
         if row.weights:
             row.weights.delete(save=False)
         row.weights.save("model.safetensors", ContentFile(weights), save=False)
+        row.weights_sha256 = hashlib.sha256(weights).hexdigest()  # the realness part of the scorer version
         row.files_digest = digest  # the files it was trained on (a change meanwhile is queued below)
         row.config = meta
         row.metrics = {**meta.get("metrics", {}), "n_pieces": len(pieces)}
@@ -126,4 +130,6 @@ def realness_model_train(*, challenge_id: int) -> str:
         row.save()
     if reference_files_digest(challenge.reference_files.all()) != digest:
         realness_model_request(challenge_id=challenge_id)
+    else:  # entries scored meanwhile by the default model are rescored by this one, all at once
+        challenge_rescore_request(challenge_id=challenge_id, reason=MODEL_READY_REASON)
     return RealnessModel.Status.READY

@@ -56,6 +56,7 @@ def score_store(
     flagged_copy: bool = False,
     copy_penalty: float = 1.0,
     automatic_unpenalized: float | None = None,
+    scorer_version: str = "",
 ) -> Score:
     """Create or replace (rerun) the score of a submission; judges' marks already given are kept, and so is an
     organizer's clearance of the copy flag (the penalty then does not apply)."""
@@ -63,12 +64,14 @@ def score_store(
     submission = Submission.objects.select_related("challenge").get(pk=submission_id)
     previous = Score.objects.filter(submission_id=submission_id).values("parts", "copy_cleared_by",
                                                                          "copy_cleared_at").first()
-    judges = list(((previous or {}).get("parts") or {}).get("judges", []))
+    previous_parts = (previous or {}).get("parts") or {}
+    judges = list(previous_parts.get("judges", []))
+    judged = {k: previous_parts[k] for k in ("judge_score", "judge_scores") if k in previous_parts}
     unpenalized = automatic if automatic_unpenalized is None else automatic_unpenalized
     cleared = previous is not None and previous["copy_cleared_at"] is not None
     if cleared:
         automatic = unpenalized
-    stored_parts = {**parts, "judges": judges}
+    stored_parts = {**parts, **judged, "judges": judges}  # a rescore keeps the judges' part as it was
     score, _ = Score.objects.update_or_create(
         submission_id=submission_id,
         defaults={
@@ -81,6 +84,7 @@ def score_store(
             "realness": realness,
             "parts": stored_parts,
             "flagged_copy": flagged_copy,
+            "scorer_version": scorer_version,
         },
     )
     leaderboard_entry_refresh(challenge_id=submission.challenge_id, entrant_id=submission.entrant_id)

@@ -124,6 +124,7 @@ def submission_score_land(*, submission_id: int, result: AutomaticScore, pms: li
         flagged_copy=result.flagged_copy,
         copy_penalty=result.copy_penalty,
         automatic_unpenalized=result.automatic_unpenalized,
+        scorer_version=result.scorer_version,
     )
     if pms:
         originality_register(submission_id=submission_id, pms=pms)

@@ -18,6 +18,7 @@ from evaluation.selectors.leaderboard import (
     MAX_LIMIT,
     leaderboard_count,
     leaderboard_is_provisional,
+    leaderboard_is_rescoring,
     leaderboard_row_of,
     leaderboard_rows,
 )
@@ -74,6 +75,7 @@ def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "evaluation/leaderboard.html", {
         "challenge": challenge,
         "provisional": leaderboard_is_provisional(challenge=challenge),
+        "rescoring": leaderboard_is_rescoring(challenge=challenge),
         "rows": rows,
         # Drawn by a few lines of JS when a row is expanded: 100 server-rendered charts would weigh ~0.5 MB.
         "charts": {row["submission"]: [[b.label, b.fraction, b.text] for b in _bars(row)] for row in rows},

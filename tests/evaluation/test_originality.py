@@ -22,7 +22,23 @@ from evaluation.originality import (
 from generation.engine.dataset import load_chorales, pieces_split
 from generation.engine.folk import folk_file
 from generation.engine.midi_io import midi_to_bytes
-from tests.evaluation.music import C_MAJOR_SCALE, one_track, piece, random_walk_piece, variant, with_tracks
+from tests.evaluation.music import (
+    C_MAJOR_SCALE,
+    alternated,
+    every_other_late,
+    inversion,
+    jittered,
+    one_track,
+    patchwork,
+    piece,
+    random_walk_piece,
+    retrograde,
+    swung,
+    tempo_marking_changed,
+    time_signature_changed,
+    variant,
+    with_tracks,
+)
 from tests.factories import ChallengeFactory
 
 
@@ -57,11 +73,52 @@ def test_copies_of_a_chorale_are_found_and_cost_their_share(chorale, name):
     assert result["copy_penalty"] == pytest.approx(1 - result["copied_share"], abs=1e-3)
 
 
-def test_note_values_doubled_is_twice_as_many_of_the_entrys_bars(chorale):
+def test_passages_are_measured_in_sounded_bars_whatever_the_notation(chorale):
+    """Bars are 4 of the piece's typical inter-onset intervals, read from the sound: doubled note values (a uniform
+    scaling) or a 64/4 time signature measure the same."""
     same = originality_check([chorale.to_midi()])["longest"]
-    doubled = originality_check([variant(chorale.to_midi(), note_values=2.0)])["longest"]
-    assert doubled["notes"] == same["notes"]
-    assert doubled["bars"] == pytest.approx(2 * same["bars"], rel=0.02)
+    for other in (variant(chorale.to_midi(), note_values=2.0), time_signature_changed(chorale.to_midi())):
+        longest = originality_check([other])["longest"]
+        assert longest["notes"] == same["notes"]
+        assert longest["bars"] == pytest.approx(same["bars"], rel=0.02)
+
+
+SAME_SOUND = {
+    "time signature 64/4, then 4/4 at tick 1": time_signature_changed,
+    "tempo marking 15 bpm, same audio": lambda pm: tempo_marking_changed(pm, 15.0),
+    "chords alternated between two tracks": alternated,
+    "every other onset 60 ms late": lambda pm: every_other_late(pm, 0.06),
+    "onsets jittered up to 60 ms": lambda pm: jittered(pm, np.random.default_rng(0), 0.06),
+    "swung eighths": swung,
+}
+
+
+@pytest.mark.parametrize("name", list(SAME_SOUND))
+def test_the_same_sound_is_the_same_copy(chorale, name):
+    result = originality_check([SAME_SOUND[name](chorale.to_midi())])
+    assert result["flagged"] is True
+    assert result["longest"]["source"] == chorale.name
+    assert result["longest"]["transform"] == ""
+
+
+@pytest.mark.parametrize("transform", [retrograde, inversion])
+def test_retrograde_and_inverted_copies_are_flagged(chorale, transform):
+    result = originality_check([transform(chorale.to_midi())])
+    assert result["flagged"] is True
+    assert result["longest"]["source"] == chorale.name
+    assert result["longest"]["transform"] == transform.__name__
+    assert result["copied_share"] > 0.8
+
+
+def test_a_patchwork_counts_its_share_over_all_its_sources():
+    """1.5-bar pieces of four chorales in turn: no passage reaches the 2-bar threshold, together they do."""
+    held_out = [p.to_midi() for p in pieces_split(load_chorales(), "test")[:4]]
+    result = originality_check([patchwork(held_out, 1.5)])
+    assert result["flagged"] is True
+    assert result["patchwork"] is True
+    assert result["longest"]["bars"] <= result["threshold_bars"]
+    assert len(result["sources"]) >= 2
+    assert result["copy_penalty"] == pytest.approx(1 - result["copied_share"], abs=1e-3)
 
 
 def test_four_voices_on_one_keyboard_track(chorale):
@@ -96,12 +153,12 @@ def test_half_the_notes_copied_costs_about_half(chorale):
 
 @pytest.mark.parametrize(("n_notes", "flagged"), [(MIN_NOTES - 1, False), (MIN_NOTES, True)])
 def test_a_copy_needs_the_minimum_number_of_notes(chorale, n_notes, flagged):
-    """The soprano's first notes in whole notes: far longer than 2 bars either way; the number of notes decides."""
-    soprano = variant(chorale.to_midi(), order=[0], note_values=4.0)
+    """The soprano's first notes: longer than 2 sounded bars either way; the number of notes decides."""
+    soprano = variant(chorale.to_midi(), order=[0])
     soprano.instruments[0].notes = soprano.instruments[0].notes[:n_notes]
     result = originality_check([soprano])
     assert result["longest"]["source"] == chorale.name
-    assert result["longest"]["bars"] > 2 * result["threshold_bars"]
+    assert result["longest"]["bars"] > result["threshold_bars"]
     assert result["longest"]["notes"] == n_notes
     assert result["flagged"] is flagged
     assert (result["copy_penalty"] < 0.1) if flagged else (result["copy_penalty"] == 1.0)

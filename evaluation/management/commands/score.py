@@ -38,7 +38,8 @@ class Command(BaseCommand):
         if options["json"]:
             payload = {"automatic": result.automatic, "automatic_unpenalized": result.automatic_unpenalized,
                        "copy_penalty": result.copy_penalty, "style": result.style, "realness": result.realness,
-                       "flagged_copy": result.flagged_copy, "parts": result.parts}
+                       "flagged_copy": result.flagged_copy, "scorer_version": result.scorer_version,
+                       "parts": result.parts}
             self.stdout.write(json.dumps(payload, indent=2))
             return
         self._print(result)
@@ -73,4 +74,8 @@ class Command(BaseCommand):
                 f"{longest['source']} ({longest['source_track']}, bar {longest['source_bar']}) at bar "
                 f"{longest['entry_bar']} of {longest['entry_track']}; threshold {originality['threshold_bars']} "
                 f"bars: {flag}"
+                + (f" ({longest['transform']})" if longest.get("transform") else "")
+                + (" -- a patchwork of " + ", ".join(originality["sources"]) if originality.get("patchwork") else "")
             )
+        self.stdout.write(f"scorer version {result.scorer_version}: " + "; ".join(
+            f"{k} {v}" for k, v in parts.get("scorer", {}).items()))
