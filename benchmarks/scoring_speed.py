@@ -91,13 +91,16 @@ def challenge_with_entries(n: int):
     raise AssertionError("unreachable")
 
 
-def median_ms(fn, runs: int) -> float:
-    times = []
+def median_ms(fn, runs: int) -> tuple[float, float]:
+    """Median wall-clock and CPU (this process's) milliseconds: on a shared machine the CPU time is what the stage
+    costs, the wall time adds the wait for a core."""
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def main() -> None:
@@ -132,11 +135,12 @@ def main() -> None:
           f"index: {len(training_index())} lines; median of {args.runs} runs; load {os.getloadavg()[0]:.1f}; "
           f"realness: {windows} windows of {model.config.window_steps} steps x {model.config.n_pitches} pitches, "
           f"torch threads {torch.get_num_threads()}")
-    print(f"{'stage':<30}{'ms':>8}")
-    for name, ms in rows:
-        print(f"{name:<30}{ms:>8.1f}")
-    total = max(ms for name, ms in rows if "score_midi_paths" in name or "challenge" in name)
-    print(f"target <= {TARGET_MS:.0f} ms: {'met' if total <= TARGET_MS else 'NOT met'}")
+    print(f"{'stage':<32}{'wall ms':>9}{'CPU ms':>9}")
+    for name, (ms, cpu) in rows:
+        print(f"{name:<32}{ms:>9.1f}{cpu:>9.1f}")
+    total, total_cpu = max(v for name, v in rows if "score_midi_paths" in name or "challenge" in name)
+    print(f"target <= {TARGET_MS:.0f} ms: wall {'met' if total <= TARGET_MS else 'NOT met'}, "
+          f"CPU {'met' if total_cpu <= TARGET_MS else 'NOT met'}")
 
 
 if __name__ == "__main__":

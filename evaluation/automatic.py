@@ -24,6 +24,7 @@ from evaluation.realness import realness_model_for, realness_windows
 from evaluation.reference import ReferenceError, reference_stats_for
 from generation.engine.errors import EngineError
 from generation.engine.midi_io import load_midi
+from generation.engine.representation import sounded_rolls
 
 NO_MUSIC = "There is no MIDI file to score."
 UNKNOWN_METRICS = "The challenge's style metrics include unknown name(s) {names}; choose from {choices}."
@@ -146,11 +147,12 @@ def score_midi_paths(paths: list[Path], *, challenge=None, exclude_submission_id
 
 def _score_one(pm: pretty_midi.PrettyMIDI, row: dict, ref: dict, metric_names: list[str], model,
                weights: tuple[float, float]) -> dict:
-    content = content_check(pm)
+    rolls = sounded_rolls(pm)  # read once: the content check and realness both hear the piece on this grid
+    content = content_check(pm, rolls)
     closenesses = {n: closeness(row[n], ref[n]["mean"], ref[n]["std"]) for n in METRIC_NAMES}
     factor = content.repetition_factor  # a loop is neither the style's music nor real beyond its first pass
     style = style_score(closenesses, metric_names) * factor
-    probs, spans = realness_windows(pm, model)
+    probs, spans = realness_windows(pm, model, rolls)
     model_realness = float(probs.mean())
     realness = model_realness * factor
     unpenalized = automatic_score(style, realness, *weights) if content.ok else 0.0

@@ -5,13 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # after matplotlib.use: the backend must be chosen first
-from matplotlib.collections import PolyCollection
-from matplotlib.patches import Patch
-
 from generation.engine.midi_io import load_midi
 
 FIGSIZE = (10.0, 4.0)
@@ -19,12 +12,19 @@ DPI = 100
 # Where the plot lies in the image (left, bottom, width, height as shares of it): fixed, so that a page can mark a
 # span of seconds on the picture (evaluation.views.charts.passage_marks)
 AXES_BOX = (0.07, 0.12, 0.91, 0.84)
-COLOURS = plt.get_cmap("tab10").colors
 DRUM_COLOUR = (0.3, 0.3, 0.3)
 
 
 def render_pianoroll_png(midi_path: str | Path, out_path: str | Path) -> Path:
     """Write a PNG of every note of ``midi_path`` (drums in grey) and return its path."""
+    import matplotlib  # here, not at import: pages read AXES_BOX without loading matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt  # after matplotlib.use: the backend must be chosen first
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+
+    colours = plt.get_cmap("tab10").colors
     pm = load_midi(midi_path)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +33,7 @@ def render_pianoroll_png(midi_path: str | Path, out_path: str | Path) -> Path:
     handles = []
     low, high = 127, 0
     for index, inst in enumerate(i for i in pm.instruments if i.notes):
-        colour = DRUM_COLOUR if inst.is_drum else COLOURS[index % len(COLOURS)]
+        colour = DRUM_COLOUR if inst.is_drum else colours[index % len(colours)]
         boxes = [[(n.start, n.pitch - 0.4), (n.end, n.pitch - 0.4), (n.end, n.pitch + 0.4), (n.start, n.pitch + 0.4)]
                  for n in inst.notes]  # fmt: skip
         ax.add_collection(PolyCollection(boxes, facecolors=[colour], edgecolors="none"))

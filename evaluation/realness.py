@@ -88,13 +88,18 @@ def realness_of(pm: pretty_midi.PrettyMIDI, model=None) -> float:
     return float(realness_windows(pm, model)[0].mean())
 
 
-def realness_windows(pm: pretty_midi.PrettyMIDI, model=None) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """Each window's realness and its (start, end) in seconds; the piece's realness is their mean."""
+Rolls = tuple[np.ndarray, np.ndarray]
+
+
+def realness_windows(pm: pretty_midi.PrettyMIDI, model=None,
+                     rolls: Rolls | None = None) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Each window's realness and its (start, end) in seconds; the piece's realness is their mean. ``rolls``: the
+    piece's sounded_rolls when the caller has them already."""
     from generation.engine.models.discriminator.data import window_starts
     from generation.engine.models.discriminator.model import realness_by_window
 
     model = model or load_model()
-    tracks, onsets = sounded_rolls(pm)
+    tracks, onsets = rolls if rolls is not None else sounded_rolls(pm)
     probs = realness_by_window(model, tracks, onsets)
     n, steps = tracks.shape[1], model.config.window_steps
     spans = [(s / SOUNDED_STEPS_PER_SECOND, min(n, s + steps) / SOUNDED_STEPS_PER_SECOND)

@@ -186,3 +186,18 @@ def test_the_lowest_passages_are_named_and_placed_on_the_piano_roll():
     fine = realness_passages(np.array([0.9, 0.8]), [(0, 8), (4, 12)], 12.0)
     assert fine["lowest"] == []
     assert "Every passage" in fine["text"]
+
+
+def test_the_shipped_model_gives_the_same_realness_in_every_key(chorale):
+    from evaluation.realness import load_model, model_identity
+    from generation.engine.models.discriminator.model import realness
+
+    model = load_model()
+    assert model.config.n_pitches < 128  # read from each window's lowest note: no transposition averaging
+    base = realness(model, chorale.rolls, chorale.onsets)
+    for shift in (-6, -1, 4, 9):
+        assert realness(model, transpose(chorale.rolls, shift), transpose(chorale.onsets, shift)) == pytest.approx(
+            base, abs=1e-6
+        )
+    assert model_identity(model) == model_identity(model)
+    assert len(model_identity(model)) == 16

@@ -37,9 +37,13 @@ def remeasure(checkpoint_dir: str | Path, *, test: list[Piece], generated: dict[
     model.load_state_dict(load_state_dict(info), strict=True)
     families = family_corruptors(generated, corpus=corpus_sources(test))
     temperature = float(model.temperature)
-    metrics = {**meta.get("metrics", {}), **evaluate(piece_window_logits(model.eval(), test, families,
-                                                                         eval_seed + 1), temperature)}
-    metrics.update(temperature=temperature, families=list(families), generated_measured=dict(generated_from or {}))
+    old = meta.get("metrics", {})
+    new = evaluate(piece_window_logits(model.eval(), test, families, eval_seed + 1), temperature)
+    metrics = {**old, **new}
+    for key in ("auc", "mean_realness"):  # rows this run cannot rebuild (the training's hill-climbs) are kept
+        metrics[key] = {**new[key], **{k: v for k, v in old.get(key, {}).items() if k == "hill_climb"}}
+    metrics.update(temperature=temperature, families=[k for k in metrics["auc"] if k not in (generated or {})],
+                   generated_measured=dict(generated_from or {}), hop_steps=model.config.hop_steps)
     if write:
         meta["metrics"] = metrics
         (directory / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
