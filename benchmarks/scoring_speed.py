@@ -1,5 +1,6 @@
-"""Scoring speed (DESIGN section 8): one 30-s four-track piece, scored as a warm worker does (discriminator and
-originality index already loaded), median of --runs runs; target total <= 150 ms.
+"""Scoring speed (DESIGN section 8, issue 23 item 7): one 30-s four-track piece, scored as a warm worker does
+(discriminator and originality index already loaded, one torch thread), median of --runs runs; target total <= 30 ms
+(DESIGN's budget is 150 ms; issue 23 asks 30 so that entries are scored as they arrive).
 
 The piece is the first test chorale of at least 30 s (4 voices, 120 bpm), cut to 30 s. Stages: MIDI load and
 validation, the twelve muspy metrics, the discriminator's realness, the originality check against the whole
@@ -33,11 +34,11 @@ django.setup()
 from evaluation.automatic import score_midi_paths  # noqa: E402
 from evaluation.metrics import compute_metrics  # noqa: E402
 from evaluation.originality import originality_check, training_index  # noqa: E402
-from evaluation.realness import load_model, realness_of  # noqa: E402
+from evaluation.realness import load_model, realness_of, realness_windows  # noqa: E402
 from generation.engine.dataset import load_chorales, pieces_split  # noqa: E402
 from generation.engine.midi_io import load_midi, write_midi  # noqa: E402
 
-TARGET_MS = 150.0
+TARGET_MS = 30.0
 SECONDS = 30.0
 
 
@@ -90,13 +91,16 @@ def challenge_with_entries(n: int):
     raise AssertionError("unreachable")
 
 
-def median_ms(fn, runs: int) -> float:
-    times = []
+def median_ms(fn, runs: int) -> tuple[float, float]:
+    """Median wall-clock and CPU (this process's) milliseconds: on a shared machine the CPU time is what the stage
+    costs, the wall time adds the wait for a core."""
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def main() -> None:
@@ -123,13 +127,20 @@ def main() -> None:
             task_call = lambda: score_midi_paths([path], challenge=challenge, exclude_submission_id=sub.pk)  # noqa: E731
             task_call()
             rows.append((f"... + challenge, {args.entries} entries", median_ms(task_call, args.runs)))
+    import torch
+
+    model = load_model()
+    windows = len(realness_windows(pm, model)[1])
     print(f"piece: {pm.get_end_time():.1f} s, {len(pm.instruments)} tracks, {n_notes} notes; "
-          f"index: {len(training_index())} lines; median of {args.runs} runs; load {os.getloadavg()[0]:.1f}")
-    print(f"{'stage':<30}{'ms':>8}")
-    for name, ms in rows:
-        print(f"{name:<30}{ms:>8.1f}")
-    total = max(ms for name, ms in rows if "score_midi_paths" in name or "challenge" in name)
-    print(f"target <= {TARGET_MS:.0f} ms: {'met' if total <= TARGET_MS else 'NOT met'}")
+          f"index: {len(training_index())} lines; median of {args.runs} runs; load {os.getloadavg()[0]:.1f}; "
+          f"realness: {windows} windows of {model.config.window_steps} steps x {model.config.n_pitches} pitches, "
+          f"torch threads {torch.get_num_threads()}")
+    print(f"{'stage':<32}{'wall ms':>9}{'CPU ms':>9}")
+    for name, (ms, cpu) in rows:
+        print(f"{name:<32}{ms:>9.1f}{cpu:>9.1f}")
+    total, total_cpu = max(v for name, v in rows if "score_midi_paths" in name or "challenge" in name)
+    print(f"target <= {TARGET_MS:.0f} ms: wall {'met' if total <= TARGET_MS else 'NOT met'}, "
+          f"CPU {'met' if total_cpu <= TARGET_MS else 'NOT met'}")
 
 
 if __name__ == "__main__":

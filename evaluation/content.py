@@ -75,9 +75,10 @@ def repetition_factor(value: float) -> float:
     return float(max(0.0, 1.0 - (value - REPETITION_FREE) / (MAX_REPETITION - REPETITION_FREE)))
 
 
-def content_check(pm: pretty_midi.PrettyMIDI) -> ContentCheck:
-    """Measure the piece and say whether it can be judged (the first failed limit is the reason)."""
-    tracks, onsets = sounded_rolls(pm)
+def content_check(pm: pretty_midi.PrettyMIDI, rolls: tuple[np.ndarray, np.ndarray] | None = None) -> ContentCheck:
+    """Measure the piece and say whether it can be judged (the first failed limit is the reason). ``rolls``: the
+    piece's sounded_rolls when the caller has them already."""
+    tracks, onsets = rolls if rolls is not None else sounded_rolls(pm)
     pooled_onsets = onsets.any(axis=0) if len(onsets) else np.zeros((0, 128), dtype=bool)
     pitched = [n for inst in pm.instruments if not inst.is_drum for n in inst.notes]
     seconds = float(tracks.shape[1]) / SOUNDED_STEPS_PER_SECOND

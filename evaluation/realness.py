@@ -14,9 +14,10 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
 import pretty_midi
 
-from generation.engine.representation import sounded_rolls
+from generation.engine.representation import SOUNDED_STEPS_PER_SECOND, sounded_rolls
 
 TORCH_THREADS = 1  # a scoring worker scores one piece at a time; one thread leaves the other core to the next task
 DEFAULT_SOURCE = "default: Bach chorales (shipped)"
@@ -84,7 +85,36 @@ def realness_model_for(challenge=None) -> tuple[object, dict]:
 
 
 def realness_of(pm: pretty_midi.PrettyMIDI, model=None) -> float:
-    from generation.engine.models.discriminator.model import realness
+    return float(realness_windows(pm, model)[0].mean())
 
-    tracks, onsets = sounded_rolls(pm)
-    return realness(model or load_model(), tracks, onsets)
+
+Rolls = tuple[np.ndarray, np.ndarray]
+
+
+def realness_windows(pm: pretty_midi.PrettyMIDI, model=None,
+                     rolls: Rolls | None = None) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Each window's realness and its (start, end) in seconds; the piece's realness is their mean. ``rolls``: the
+    piece's sounded_rolls when the caller has them already."""
+    from generation.engine.models.discriminator.data import window_starts
+    from generation.engine.models.discriminator.model import realness_by_window
+
+    model = model or load_model()
+    tracks, onsets = rolls if rolls is not None else sounded_rolls(pm)
+    probs = realness_by_window(model, tracks, onsets)
+    n, steps = tracks.shape[1], model.config.window_steps
+    spans = [(s / SOUNDED_STEPS_PER_SECOND, min(n, s + steps) / SOUNDED_STEPS_PER_SECOND)
+             for s in window_starts(n, steps, model.config.hop_steps)]
+    return probs, spans
+
+
+def model_identity(model=None) -> str:
+    """A stable name for a realness model's weights (sha256 of its state, first 16 hex digits): a score can record
+    which model gave its realness (the default model unless one is passed)."""
+    import hashlib
+
+    model = model or load_model()
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]

@@ -1,4 +1,5 @@
-"""Reference statistics: the mean and standard deviation of each metric over a reference set (DESIGN section 5).
+"""Reference statistics: each metric's mean, standard deviation and 10th/90th percentiles over a reference set
+(DESIGN section 5).
 
 The default reference is the Bach train split; its figures ship in ``evaluation/data/bach_reference.json`` (rebuilt by
 ``build_bach_reference()``; scoring never parses music21). A challenge with its own reference files gets its figures
@@ -40,7 +41,8 @@ class ReferenceError(ValueError):
 
 
 def compute_reference_stats(pieces: Iterable[pretty_midi.PrettyMIDI]) -> dict:
-    """``{"metrics": {name: {"mean", "std"}}, "n_pieces", "n_refused"}`` over the pieces that can be measured."""
+    """``{"metrics": {name: {"mean", "std", "p10", "p90"}}, "n_pieces", "n_refused"}`` over the pieces that can be
+    measured (the 10th-90th percentiles are the range the entry page shows beside each metric)."""
     rows, refused = [], 0
     for pm in pieces:
         try:
@@ -52,7 +54,8 @@ def compute_reference_stats(pieces: Iterable[pretty_midi.PrettyMIDI]) -> dict:
     stats = {}
     for name in METRIC_NAMES:
         values = np.array([row[name] for row in rows], dtype=np.float64)
-        stats[name] = {"mean": float(values.mean()), "std": float(values.std())}
+        stats[name] = {"mean": float(values.mean()), "std": float(values.std()),
+                       "p10": float(np.percentile(values, 10)), "p90": float(np.percentile(values, 90))}
     return {"metrics": stats, "n_pieces": len(rows), "n_refused": refused}
 
 

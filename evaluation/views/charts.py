@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BAR_WIDTH_PX = 300
+DIRECTION_TEXT = {"below": "below the range", "within": "within it", "above": "above the range"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ def score_bars(*, style: float, realness: float, parts: dict) -> list[Bar]:
         if isinstance(metric, dict) and "closeness" in metric and metric.get("in_style", True):
             value = metric.get("value")
             shown = f"{metric['closeness']:.2f}" + (f" (value {value:.3g})" if isinstance(value, int | float) else "")
+            if isinstance(value, int | float) and "p10" in metric and "direction" in metric:
+                shown = (f"{metric['closeness']:.2f} (value {value:.3g}; reference 10-90 %: {metric['p10']:.3g}-"
+                         f"{metric['p90']:.3g}, {DIRECTION_TEXT.get(metric['direction'], metric['direction'])})")
             rows.append((name.replace("_", " "), metric["closeness"], shown))
     for i, judge in enumerate(parts.get("judges") or [], start=1):
         marks = [judge.get(k) for k in ("originality", "balance", "emotion") if isinstance(judge.get(k), int)]
@@ -47,3 +51,36 @@ def score_bars(*, style: float, realness: float, parts: dict) -> list[Bar]:
     return [
         Bar(label=label, fraction=_clamp(frac), text=text, y=4 + 22 * i) for i, (label, frac, text) in enumerate(rows)
     ]
+
+
+@dataclass(frozen=True)
+class PassageMark:
+    """A passage to mark on the piano roll: its place as percentages of the picture's width and height."""
+
+    left: float
+    width: float
+    top: float
+    height: float
+    label: str
+
+
+def passage_marks(parts: dict) -> list[PassageMark]:
+    """The lowest-realness passages of a one-piece entry (parts["realness_passages"]) placed on its piano roll
+    (evaluation.pianoroll draws seconds 0..duration across AXES_BOX)."""
+    from evaluation.pianoroll import AXES_BOX
+
+    passages = parts.get("realness_passages") or {}
+    duration = passages.get("duration") or 0
+    if not duration or parts.get("n_outputs", 1) != 1:
+        return []
+    left, bottom, width, height = AXES_BOX
+    marks = []
+    for w in passages.get("lowest") or []:
+        start, end = max(0.0, float(w["start"])), min(float(duration), float(w["end"]))
+        if end <= start:
+            continue
+        marks.append(PassageMark(left=round(100 * (left + width * start / duration), 2),
+                                 width=round(100 * width * (end - start) / duration, 2),
+                                 top=round(100 * (1 - bottom - height), 2), height=round(100 * height, 2),
+                                 label=f"realness {float(w['realness']):.2f}"))  # fmt: skip
+    return marks

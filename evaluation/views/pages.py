@@ -27,7 +27,7 @@ from evaluation.selectors.submissions import (
     submission_list_mine,
     submission_views_mine,
 )
-from evaluation.views.charts import score_bars
+from evaluation.views.charts import passage_marks, score_bars
 
 MY_SUBMISSIONS_PER_PAGE = 50
 
@@ -50,6 +50,7 @@ def submission_detail_view(request: HttpRequest, submission_id: int) -> HttpResp
     bars = score_bars(style=score.style, realness=score.realness, parts=score.parts) if score else []
     return render(request, "evaluation/submission_detail.html", {
         "submission": view, "bars": bars, "chart_height": 8 + 22 * len(bars),
+        "passage_marks": passage_marks(score.parts or {}) if score else [],
     })
 
 

@@ -1,10 +1,11 @@
-"""Generators' outputs as negatives for the realness discriminator (torch; workers and the command line only).
+"""Generators' outputs on real excerpts, to see how realness judges them (torch; workers and the command line only).
 
-Every registered generator is run the way a user runs it, through the one generation path (``pipeline.generate``),
-on a real excerpt (the melody alone for a model that adds parts; the voices in one track for one that edits or
-continues a track): its shipped checkpoint (when there is one) and an untrained copy of
-the same architecture. The discriminator's training and re-measuring receive these families as arguments, so no
-model imports another. A new generator joins the negatives by being registered.
+They are never the discriminator's negatives (DESIGN section 5: negatives are defined by what is musically wrong,
+never by who made a piece; a model whose music is good must be able to score well). Every registered generator is
+run the way a user runs it, through the one generation path (``pipeline.generate``), on a real excerpt (the melody
+alone for a model that adds parts; the voices in one track for one that edits or continues a track): its shipped
+checkpoint (when there is one) and an untrained copy of the same architecture. Re-measuring the card receives these
+families as arguments (rows without a target), so no model imports another.
 
     python -m generation.engine.negatives --remeasure   # re-measure the shipped discriminator's card, no retraining
 """
@@ -78,7 +79,7 @@ def weights_sha256(name: str) -> str | None:
 
 def generated_families(names: Iterable[str] | None = None, *, untrained: bool = True,
                        seed: int = 0) -> tuple[dict[str, Corruptor], dict[str, str]]:
-    """({family name: corruptor}, {family name: what made it}) for every registered generator (or ``names``): its
+    """({family name: output maker}, {family name: what made it}) for every registered generator (or ``names``): its
     shipped model as ``<name>`` and, with ``untrained``, a randomly initialised one as ``<name>_untrained``."""
     import torch
 
@@ -100,7 +101,7 @@ def generated_families(names: Iterable[str] | None = None, *, untrained: bool = 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Generators' outputs as realness negatives.")
+    parser = argparse.ArgumentParser(description="How realness judges the generators' outputs (never negatives).")
     parser.add_argument("--remeasure", action="store_true",
                         help="re-measure the shipped discriminator on the test chorales with today's generators")
     parser.add_argument("--dry-run", action="store_true", help="print the figures; leave the checkpoint as it is")

@@ -1,8 +1,6 @@
 """Training a registered model by name: what `manage.py train` and the studio's training jobs call.
 
-The model's own ``train.py`` does the work; this adds what no model may do itself: a model that learns from other
-models' outputs (the realness discriminator, spec ``TRAINS_ON_GENERATED``) gets every registered generator's output
-passed in (``negatives.generated_families``) when it trains on the chorales; a user's training parameters (spec
+The model's own ``train.py`` does the work; this adds what no model may do itself: a user's training parameters (spec
 ``TRAIN_PARAMS``, the Train page's) are checked, and ``start=shipped`` becomes the shipped checkpoint's folder to
 fine-tune from (loading is a layer above the models).
 """
@@ -31,12 +29,8 @@ def train_model(name: str, *, data: str | Path | None = None, steps: int | None 
     folder) and return the metrics its train function reports. ``params``: training parameters (TRAIN_PARAMS;
     ``steps`` overrides theirs); ``on_metrics`` gets the curves as they come in and may raise to stop the run;
     ``max_seconds``: the run stops there and keeps its best weights."""
-    spec = registry.get_spec(name)
+    registry.get_spec(name)  # an unknown name is refused here, before any work
     extra: dict = {}
-    if getattr(spec, "TRAINS_ON_GENERATED", False) and data is None:
-        from generation.engine.negatives import generated_families
-
-        extra["generated"], extra["generated_from"] = generated_families()
     if params is not None:
         options = train_options(name, params)
         if steps is not None:

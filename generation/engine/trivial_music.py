@@ -188,6 +188,51 @@ def random_notes(n_steps: int, rng: np.random.Generator):
     return tracks_from_notes(voices, n_steps)
 
 
+def _parallel_voices(degrees: np.ndarray, durations: np.ndarray, n_steps: int, rng: np.random.Generator):
+    """A line of scale ``degrees`` (top voice) and three voices moving with it in parallel thirds, sixths or octaves
+    below (diatonic: the intervals change size with the scale, as an entrant's harmonizer does)."""
+    tonic, mode = _scale(rng)
+    below = [(2, 5, 7), (2, 7, 9), (5, 7, 14), (2, 4, 7), (7, 9, 14)][int(rng.integers(5))]
+    starts = np.concatenate([[0], np.cumsum(durations)[:-1]])
+    keep = starts < n_steps
+    degrees, starts, ends = degrees[keep], starts[keep], np.minimum(starts[keep] + durations[keep], n_steps)
+    top = 7 + degrees  # around the octave above the tonic
+
+    def pitch(d):
+        return tonic + mode[d % 7] + 12 * (d // 7)
+
+    voices = [(pitch(top), starts, ends)] + [(pitch(top - b), starts, ends) for b in below]
+    return tracks_from_notes(voices, n_steps)
+
+
+def _durations(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Even quarters or eighths, or a chorale-like mix of eighths, quarters and halves."""
+    if rng.random() < 0.5:
+        return np.full(n, int(rng.choice([2, 4])))
+    return rng.choice([2, 4, 4, 4, 8], size=n)
+
+
+def parallel_scale(n_steps: int, rng: np.random.Generator):
+    """A scale in four voices moving in parallel thirds, sixths and octaves: up and down, or wandering by step."""
+    n = n_steps  # enough notes whatever the durations
+    if rng.random() < 0.5:
+        span = int(rng.integers(5, 10))
+        cycle = np.concatenate([np.arange(span), np.arange(span, 0, -1)])
+        degrees = np.resize(cycle, n) - span // 2
+    else:
+        degrees = np.clip(np.cumsum(rng.choice([-1, 1], size=n)), -5, 7)
+    return _parallel_voices(degrees, _durations(n, rng), n_steps, rng)
+
+
+def parallel_arpeggio(n_steps: int, rng: np.random.Generator):
+    """A broken chord (or chords I-IV-V-I in turn) in four voices moving in parallel."""
+    n = n_steps
+    shape = np.array([0, 2, 4, 7, 4, 2])
+    roots = np.repeat(np.resize([0, 3, 4, 0] if rng.random() < 0.5 else [0], n // 6 + 1), 6)[:n]
+    degrees = np.resize(shape, n) + roots - 3
+    return _parallel_voices(degrees, _durations(n, rng), n_steps, rng)
+
+
 # ------------------------------------------------------------------------------------------ from real music
 def rhythm_erased(tracks: np.ndarray, onsets: np.ndarray | None, rng: np.random.Generator):
     """Each voice's short notes merged into long ones: every note lasts until the next bar line (or 2 bars)."""
@@ -234,6 +279,8 @@ SCRATCH_FAMILIES: dict[str, Family] = {
     "two_pitches": two_pitches,
     "sparse_notes": sparse_notes,
     "random_notes": random_notes,
+    "parallel_scale": parallel_scale,
+    "parallel_arpeggio": parallel_arpeggio,
 }
 DERIVED_FAMILIES = {"rhythm_erased": rhythm_erased, "repeated_window": repeated_window}
 FAMILY_TEXT = {
@@ -247,6 +294,8 @@ FAMILY_TEXT = {
     "two_pitches": "two or three pitches in turn",
     "sparse_notes": "a short note every 2-5 s",
     "random_notes": "four voices of random pitches and durations",
+    "parallel_scale": "a scale in four voices moving in parallel thirds, sixths and octaves",
+    "parallel_arpeggio": "broken chords in four voices moving in parallel",
     "rhythm_erased": "a real piece with its short notes merged into bar-long ones",
     "repeated_window": "one or two real bars looped",
 }

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from generation.engine.models.discriminator.data import FAMILIES
 from generation.engine.models.discriminator.spec import DiscriminatorConfig, n_parameters
+from generation.engine.recombined_music import CORPUS, DERIVED
+from generation.engine.recombined_music import FAMILY_TEXT as RECOMBINED_TEXT
 from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES
 from generation.engine.trivial_music import FAMILY_TEXT as TRIVIAL_TEXT
 
@@ -16,10 +18,14 @@ FAMILY_TEXT = {
     "random_notes": "four voices of random pitches (each in its voice's range) and random durations",
     "shuffled_pitches": "a real test chorale whose notes' pitches are permuted within each voice (rhythm kept)",
     "shuffled_bars": "a real test chorale with its bars in a random order",
-    "untrained_generator": "the test chorale's soprano with alto/tenor/bass from a randomly initialised generator",
+    "untrained_generator": "the test chorale's soprano with alto/tenor/bass of random held notes",
     **{name: text for name, text in TRIVIAL_TEXT.items() if name != "random_notes"},
+    **RECOMBINED_TEXT,
+    "hill_climb": "the training's last hill-climbs (1,500 single-note changes from a parallel-harmony scale, kept "
+    "when realness did not drop) against this model",
 }
-TARGETED = (*FAMILIES, *SCRATCH_FAMILIES, *DERIVED_FAMILIES)  # every family but models' outputs has the AUC target
+# every family but models' outputs has the AUC target
+TARGETED = (*FAMILIES, *SCRATCH_FAMILIES, *DERIVED_FAMILIES, *DERIVED, *CORPUS, "hill_climb")
 
 
 def _generated_note(metrics: dict) -> str:
@@ -39,6 +45,14 @@ def _generated_note(metrics: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _pitch_text(config: DiscriminatorConfig) -> str:
+    if config.n_pitches >= 128:
+        return ("Each window is read in 8 transpositions (-4..+3 semitones: one period of the network's pitch stride) "
+                "and averaged.")
+    return (f"Each window's pitch axis is read from its lowest sounding pitch up ({config.n_pitches} rows; higher "
+            "notes fold into the top row), so the input, and realness, is the same in every key by construction.")
+
+
 def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, metrics: dict, trained_on: str) -> Path:
     rows = []
     for family, auc in metrics["auc"].items():
@@ -47,6 +61,7 @@ def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, m
         rows.append(f"| {family} | {what} | {auc:.3f} | "
                     f"{metrics['mean_realness'][family]:.3f} | {verdict} |")  # fmt: skip
     low, high = train_config.transpose_range
+    art_low, art_high = train_config.articulation_range
     arcnn_note = _generated_note(metrics)
     weights = ", ".join(f"{name} x{w}" for name, w in train_config.family_weights.items())
     weights = f", these more often: {weights}" if weights else ""
@@ -61,8 +76,7 @@ Any MIDI, read as it sounds: all pitched tracks are pooled into one roll on a gr
 at 120 bpm, whatever the file's tempo markings and note values say) and split back into four voices by rank
 (highest = soprano, lowest = bass); six planes (4 voices, pooled roll, onsets) x {config.window_steps} steps
 ({config.window_steps / 8:.0f} s) x 128 pitches per window, windows every {config.hop_steps} steps.
-Realness = mean calibrated probability over the piece's windows, each read in 8 transpositions (-4..+3 semitones:
-one period of the network's pitch stride, so realness does not change when a piece is transposed). Calibration:
+{_pitch_text(config)} Realness = mean calibrated probability over the piece's windows. Calibration:
 temperature scaling fitted on held-out pieces (temperature {metrics['temperature']:.3f}).
 
 ## Held-out figures ({metrics['n_test_pieces']} pieces the model never trained on; each family built per piece)
@@ -76,13 +90,17 @@ Piece-level expected calibration error (10 bins, real and corrupted pieces weigh
 temperature scaling, {metrics['ece_uncalibrated']:.3f} before.
 
 ## Training
-{train_config.steps} steps of {train_config.batch_size} windows (half real training windows transposed
-{low}..+{high} semitones and played {train_config.stretch_range[0]}-{train_config.stretch_range[1]}x as fast, half
-negative, one family after another{weights}), AdamW lr {train_config.lr} with cosine decay,
+{train_config.steps} steps of {train_config.batch_size} windows (half real training windows, half negative, one family
+after another{weights}; every window transposed {low}..+{high} semitones and performed: played
+{train_config.stretch_range[0]:.2f}-{train_config.stretch_range[1]:.2f}x as long, i.e. at 50-180 bpm, and
+{train_config.performed_share:.0%} of them with notes sounding {art_low:.0%}-{art_high:.0%} of their
+value and onsets moved up to +- {train_config.jitter_steps * 125:.0f} ms). {train_config.climbers} hill-climbs ran
+against the model as it trained ({train_config.climb_tries} single-note changes a step, each climb restarted from a new
+parallel-harmony scale after {train_config.climb_length}); their pieces were a negative family. No generator's
+output is a negative. AdamW lr {train_config.lr} with cosine decay,
 binary cross-entropy; final loss {metrics['final_loss']:.4f}; {metrics['train_seconds']:.0f} s on a shared 2-core CPU
 (one torch thread). Loss curve: loss.png. Reproduce:
-`python manage.py train discriminator --steps {train_config.steps}` (the generated families: every registered
-generator's output, shipped and untrained, made by `generation.engine.negatives`).
+`python manage.py train discriminator --steps {train_config.steps}`.
 
 | config field | value |
 |---|---|

@@ -44,17 +44,38 @@ def piece_features(tracks: np.ndarray, onsets: np.ndarray | None = None) -> np.n
     return out
 
 
-# The network halves the pitch axis three times (stride 2 in conv1-conv3) before pooling it, so it is almost
-# invariant to transpositions by multiples of 8 semitones; scoring averages its windows over one such period of
-# transpositions, which makes realness invariant to any transposition that keeps the notes in range.
+# A legacy model (n_pitches 128: absolute pitch, stride 2 on the pitch axis) is only nearly invariant to
+# transpositions by multiples of 8 semitones; scoring averages its windows over one such period of transpositions.
 TRANSPOSITIONS = tuple(range(-4, 4))
+LEGACY_PITCHES = 128
 
 
 def piece_windows(tracks: np.ndarray, onsets: np.ndarray | None, steps: int, hop: int,
-                  transpositions: tuple[int, ...] = TRANSPOSITIONS) -> np.ndarray:
-    """(N * len(transpositions), 6, steps, 128) feature windows of a piece, once per transposition."""
+                  transpositions: tuple[int, ...] = TRANSPOSITIONS, n_pitches: int = LEGACY_PITCHES) -> np.ndarray:
+    """The feature windows a model of ``n_pitches`` reads: (N, 6, steps, n_pitches) windows anchored at their
+    lowest sounding pitch (transposition-invariant by construction: ``anchored``), or for a legacy model
+    (n_pitches 128) (N * len(transpositions), 6, steps, 128) absolute windows, once per transposition."""
     features = piece_features(tracks, onsets)  # voices are split by pitch order, which transposing keeps
+    if n_pitches < LEGACY_PITCHES:
+        return anchored(feature_windows(features, steps, hop), n_pitches)
     return np.concatenate([feature_windows(transpose(features, s), steps, hop) for s in transpositions])
+
+
+def anchored(windows: np.ndarray, n_pitches: int) -> np.ndarray:
+    """(N, C, W, 128) -> (N, C, W, n_pitches): each window's pitch axis read from its lowest sounding pitch up
+    (row 0 = that pitch), so a window and any transposition of it give the same input. Notes more than
+    ``n_pitches - 1`` semitones above the lowest are folded into the top row (still heard, never dropped)."""
+    n, c, w, p = windows.shape
+    out = np.zeros((n, c, w, n_pitches), dtype=windows.dtype)
+    sounding = windows[:, 4].any(axis=1)  # (N, 128): pitches sounding anywhere in the window (pooled plane)
+    for i in range(n):
+        used = np.flatnonzero(sounding[i])
+        low = int(used[0]) if used.size else 0
+        high = min(p, low + n_pitches)
+        out[i, :, :, : high - low] = windows[i, :, :, low:high]
+        if low + n_pitches < p:
+            out[i, :, :, -1] = np.maximum(out[i, :, :, -1], windows[i, :, :, low + n_pitches - 1 :].max(axis=-1))
+    return out
 
 
 def feature_windows(features: np.ndarray, steps: int, hop: int) -> np.ndarray:
@@ -65,10 +86,18 @@ def feature_windows(features: np.ndarray, steps: int, hop: int) -> np.ndarray:
         padded = np.zeros((c, steps, p), dtype=features.dtype)
         padded[:, :t] = features
         return padded[None]
-    starts = list(range(0, t - steps + 1, hop))
-    if starts[-1] != t - steps:
-        starts.append(t - steps)
-    return np.stack([features[:, s : s + steps] for s in starts])
+    return np.stack([features[:, s : s + steps] for s in window_starts(t, steps, hop)])
+
+
+def window_starts(n_steps: int, steps: int, hop: int) -> list[int]:
+    """Where feature_windows' windows start: every ``hop`` steps, the last one flush with the end (one at 0 when the
+    piece is shorter than a window)."""
+    if n_steps <= steps:
+        return [0]
+    starts = list(range(0, n_steps - steps + 1, hop))
+    if starts[-1] != n_steps - steps:
+        starts.append(n_steps - steps)
+    return starts
 
 
 # ------------------------------------------------------------------------------------------------ corruptions
@@ -103,11 +132,25 @@ def shuffled_bars(tracks: np.ndarray, onsets: np.ndarray | None, steps_per_bar: 
 def stretch(tracks: np.ndarray, onsets: np.ndarray | None, factor: float, n_steps: int):
     """The same music ``factor`` times as long (slower when > 1), re-read on the grid and cut to ``n_steps``: tempo
     augmentation, so that realness does not depend on how fast real music is played."""
+    return performed(tracks, onsets, n_steps, factor=factor)
+
+
+def performed(tracks: np.ndarray, onsets: np.ndarray | None, n_steps: int, *, factor: float = 1.0,
+              articulation: float = 1.0, spread: float = 0.0, jitter_steps: float = 0.0,
+              rng: np.random.Generator | None = None):
+    """The music as a performer might play it, re-read on the grid and cut to ``n_steps``: ``factor`` times as long
+    (tempo), each note sounding ``articulation`` of its value (+- ``spread``, per note: staccato at 0.4), each onset
+    moved by up to +- ``jitter_steps`` (humanized timing). A sounded note lasts at least one step."""
+    rng = rng or np.random.default_rng(0)
     out = np.zeros((tracks.shape[0], n_steps, tracks.shape[2]), dtype=bool)
     out_onsets = np.zeros_like(out)
     for i in range(tracks.shape[0]):
         pitches, starts, ends = roll_to_notes(tracks[i], None if onsets is None else onsets[i])
-        new_starts = np.rint(starts * factor).astype(np.int64)
-        new_ends = np.maximum(np.rint(ends * factor).astype(np.int64), new_starts + 1)
+        n = len(pitches)
+        begin = starts * factor + (rng.uniform(-jitter_steps, jitter_steps, n) if jitter_steps else 0.0)
+        share = articulation + (rng.uniform(-spread, spread, n) if spread else 0.0)
+        length = (ends - starts) * factor * np.clip(share, 0.05, 1.0)
+        new_starts = np.maximum(np.rint(begin), 0).astype(np.int64)
+        new_ends = np.maximum(np.rint(begin + length).astype(np.int64), new_starts + 1)
         out[i], out_onsets[i] = notes_to_roll(pitches, new_starts, new_ends, n_steps)
     return out, out_onsets

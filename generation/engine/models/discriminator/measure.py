@@ -1,11 +1,10 @@
 """Re-measure a trained discriminator on held-out pieces without retraining (torch).
 
-The model card's figures depend on the shipped generators as well as on the discriminator: the generated families
-are their outputs, so when a generator's checkpoint is replaced the card's rows go stale. `remeasure` recomputes
-every family's ROC AUC, mean realness and the calibration error with the same seeds as training, then rewrites the
-metrics in config.json and MODEL_CARD.md; the weights, temperature included, are left as they are. The generated
-families are passed in (models never import each other): `python -m generation.engine.negatives --remeasure` runs
-it with every registered generator.
+`remeasure` recomputes every family's ROC AUC, mean realness and the calibration error with the same seeds as
+training, then rewrites the metrics in config.json and MODEL_CARD.md; the weights, temperature included, are left as
+they are. Generators' outputs are never negatives, but the card may show how the shipped models' outputs score (rows
+without a target): they are passed in (models never import each other), `python -m generation.engine.negatives
+--remeasure` runs it with every registered generator.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from generation.engine.models.discriminator.train import (
     family_corruptors,
     piece_window_logits,
 )
+from generation.engine.recombined_music import corpus_sources
 
 
 def remeasure(checkpoint_dir: str | Path, *, test: list[Piece], generated: dict[str, Corruptor] | None = None,
@@ -35,11 +35,15 @@ def remeasure(checkpoint_dir: str | Path, *, test: list[Piece], generated: dict[
     info, meta = read_checkpoint(directory, spec=spec)
     model = Discriminator(info.config)
     model.load_state_dict(load_state_dict(info), strict=True)
-    families = family_corruptors(generated)
+    families = family_corruptors(generated, corpus=corpus_sources(test))
     temperature = float(model.temperature)
-    metrics = {**meta.get("metrics", {}), **evaluate(piece_window_logits(model.eval(), test, families,
-                                                                         eval_seed + 1), temperature)}
-    metrics.update(temperature=temperature, families=list(families), generated_measured=dict(generated_from or {}))
+    old = meta.get("metrics", {})
+    new = evaluate(piece_window_logits(model.eval(), test, families, eval_seed + 1), temperature)
+    metrics = {**old, **new}
+    for key in ("auc", "mean_realness"):  # rows this run cannot rebuild (the training's hill-climbs) are kept
+        metrics[key] = {**new[key], **{k: v for k, v in old.get(key, {}).items() if k == "hill_climb"}}
+    metrics.update(temperature=temperature, families=[k for k in metrics["auc"] if k not in (generated or {})],
+                   generated_measured=dict(generated_from or {}), hop_steps=model.config.hop_steps)
     if write:
         meta["metrics"] = metrics
         (directory / "config.json").write_text(json.dumps(meta, indent=2) + "\n")

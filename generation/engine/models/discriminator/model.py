@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from generation.engine.models.discriminator.data import piece_windows
+from generation.engine.models.discriminator.data import LEGACY_PITCHES, TRANSPOSITIONS, piece_windows
 from generation.engine.models.discriminator.spec import (
     N_FEATURE_CHANNELS,
     DiscriminatorConfig,
@@ -35,10 +35,10 @@ class Discriminator(nn.Module):
         self.register_buffer("temperature", torch.ones(1))  # fitted after training (temperature scaling)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, 6, W, 128) float -> uncalibrated logits (B,)."""
-        x = functional.gelu(self.conv1(x))  # (B, c, W, 64)
-        x = functional.gelu(self.conv2(x))  # (B, 2c, W/2, 32)
-        x = functional.gelu(self.conv3(x))  # (B, 4c, W/4, 16)
+        """x: (B, 6, W, P) float (P = config.n_pitches) -> uncalibrated logits (B,)."""
+        x = functional.gelu(self.conv1(x))  # (B, c, W, P/2)
+        x = functional.gelu(self.conv2(x))  # (B, 2c, W/2, P/4)
+        x = functional.gelu(self.conv3(x))  # (B, 4c, W/4, P/8)
         x = torch.cat([x.amax(dim=3), x.mean(dim=3)], dim=1)  # pool the pitch axis: (B, 8c, W/4)
         x = functional.gelu(self.time_conv(x))  # (B, 4c, W/4)
         x = torch.cat([x.amax(dim=2), x.mean(dim=2)], dim=1)  # pool the time axis: (B, 8c)
@@ -58,7 +58,7 @@ def build_model(config: DiscriminatorConfig | dict | None = None) -> Discriminat
 
 @torch.no_grad()
 def window_probabilities(model: Discriminator, windows: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """(N, 6, W, 128) feature windows -> calibrated probabilities (N,)."""
+    """(N, 6, W, P) feature windows -> calibrated probabilities (N,)."""
     model.eval()
     device = next(model.parameters()).device
     out = []
@@ -68,8 +68,18 @@ def window_probabilities(model: Discriminator, windows: np.ndarray, batch_size: 
     return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
 
+def realness_by_window(model: Discriminator, tracks: np.ndarray, onsets: np.ndarray | None = None) -> np.ndarray:
+    """Calibrated probability of each of the piece's windows (in the order data.feature_windows makes them); a legacy
+    model's windows are each the mean over one period of transpositions (data.TRANSPOSITIONS)."""
+    cfg = model.config
+    windows = piece_windows(tracks, onsets, cfg.window_steps, cfg.hop_steps, n_pitches=cfg.n_pitches)
+    probs = window_probabilities(model, windows)
+    if cfg.n_pitches >= LEGACY_PITCHES:
+        probs = probs.reshape(len(TRANSPOSITIONS), -1).mean(axis=0)
+    return probs
+
+
 def realness(model: Discriminator, tracks: np.ndarray, onsets: np.ndarray | None = None) -> float:
     """Probability, in [0, 1], that (n_tracks, T, 128) pitched tracks are real music of the reference style: the mean
-    over the piece's windows, each in one period of transpositions (discriminator_data.TRANSPOSITIONS)."""
-    windows = piece_windows(tracks, onsets, model.config.window_steps, model.config.hop_steps)
-    return float(window_probabilities(model, windows).mean())
+    over the piece's windows."""
+    return float(realness_by_window(model, tracks, onsets).mean())

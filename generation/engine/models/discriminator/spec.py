@@ -15,13 +15,15 @@ from generation.engine.errors import CheckpointError
 ARCHITECTURE = "discriminator"
 DESCRIPTION = "realness discriminator used by scoring: how likely a piece is real music of the reference style"
 IS_GENERATOR = False
-TRAINS_ON_GENERATED = True  # runs.train_model passes every registered generator's output in as negatives
 N_FEATURE_CHANNELS = 6  # discriminator_data.piece_features: S, A, T, B voice planes, pooled roll, pooled onsets
 
 
 @dataclass(frozen=True)
 class DiscriminatorConfig:
-    n_pitches: int = 128  # the whole MIDI range: notes far outside the reference's register must be visible
+    # pitch rows each window is read in, from its lowest sounding pitch up (data.anchored): the same input in every
+    # key, so no transposition averaging (8x the work) is needed; 64 rows (five octaves and a third) hold a choir's
+    # or a piano piece's usual span, and higher notes fold into the top row. 128 = a legacy absolute-pitch model.
+    n_pitches: int = 64
     window_steps: int = 64  # 4 bars of 4/4 on the sixteenth grid: sees bar lines, cadences and voice leading
     hop_steps: int = 32  # windows overlap by half when a piece is scored; realness = mean probability over windows
     channels: int = 16  # first conv's channels; doubled twice (16-32-64): ~0.1 M parameters, a few ms per window
@@ -30,7 +32,7 @@ class DiscriminatorConfig:
 
 
 CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
-    "n_pitches": (128, 128),
+    "n_pitches": (32, 128),
     "window_steps": (16, 256),
     "hop_steps": (1, 256),
     "channels": (4, 128),

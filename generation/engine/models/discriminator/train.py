@@ -1,16 +1,22 @@
-"""Train a realness discriminator (torch): real windows of the reference style vs generated, corrupted and trivial ones.
+"""Train a realness discriminator (torch): real windows of the reference style vs musically wrong ones.
 
 Everything is read on the sounded grid (8 steps a second: representation.sounded_rolls), as scoring reads it.
-Positives: random 8-s windows of the reference's training pieces, transposed -6..+6 semitones and played 0.75-1.33x
-as fast (tempo augmentation: the same music faster or slower is still real). Negatives, in equal shares, one per
-family: the corruptions of `data.FAMILIES` (random notes, shuffled pitches, shuffled bars, an untrained generator's
-accompaniment), the trivial and degenerate families of `trivial_music` (held chords, long notes, scales, arpeggios,
-chord and cadence loops, repeated notes, two pitches, sparse notes, rhythm erased, one window repeated) and the
-generators' outputs passed in by the caller (``generated=``: `generation.engine.negatives` runs every registered
-generator, shipped and untrained, through the pipeline; models never import each other). After training, a
-temperature is fitted on held-out pieces (piece-level NLL), and every figure of the model card is measured on
-held-out pieces: ROC AUC per family (realness = mean window probability of the whole piece) and the calibration
-error.
+Negatives are defined by what is wrong with the music, never by who made it (no generator's output is a negative,
+so a model whose music is good can score well): corruptions (`data.FAMILIES`: random notes, shuffled pitches,
+shuffled bars, random held accompaniment), the trivial and degenerate families of `trivial_music` (held chords, long
+notes, scales and parallel-harmony scales and arpeggios, chord and cadence loops, repeated notes, sparse notes,
+rhythm erased, a window repeated ...), the recombinations of `recombined_music` (retrogrades, inversions, shifted
+voices; Markov chains over the training pieces' chords, patchworks, two pieces interleaved) and pieces optimized
+against the model itself (`ClimbPool`: hill-climbs from parallel-harmony scales that go on against the model as it
+trains; what they find is a negative family).
+
+Every window, real or not, is performed before the model sees it (`data.performed`): played at 50-180 bpm (the
+chorales' 120 bpm stretched 0.67-2.4x), half of them with each note sounding 40-100 % of its value (staccato to
+legato) and onsets moved up to +- 30 ms, so that real music played by a person keeps its score and no family is told
+apart by how it is played. Velocity is not an input (notes too quiet to hear are dropped before scoring reads a
+piece). After training, a temperature is fitted on held-out pieces (piece-level NLL), and every figure of the model
+card is measured on held-out pieces: ROC AUC per family (realness = mean window probability of the whole piece) and
+the calibration error.
 
 Two kinds of reference: the chorales (train / valid / test by Riemenschneider number) and a challenge's own
 reference set (`pieces=`, or `--data DIR`), of which a quarter (at least two pieces, chosen by a hash of the name) is
@@ -32,35 +38,37 @@ import torch
 from scipy.special import expit
 from torch import nn
 from torch.nn import functional
-from tqdm import tqdm
 
 from generation.engine import training
 from generation.engine.checkpoint import save_checkpoint
 from generation.engine.dataset import MIDI_SUFFIXES, Piece, load_chorales, pieces_split, transpose
 from generation.engine.errors import DatasetError, EngineError
+from generation.engine.hill_climb import Climber, start_piece
 from generation.engine.midi_io import load_midi
 from generation.engine.models.discriminator import spec
 from generation.engine.models.discriminator.card import write_model_card
 from generation.engine.models.discriminator.data import (
     FAMILIES,
     VOICE_RANGES,
+    anchored,
     feature_windows,
+    performed,
     piece_features,
     piece_windows,
     shuffled_bars,
     shuffled_pitches,
-    stretch,
 )
 from generation.engine.models.discriminator.model import Discriminator, build_model
 from generation.engine.models.discriminator.spec import DiscriminatorConfig, config_to_dict
+from generation.engine.recombined_music import CORPUS, DERIVED, Source, corpus_sources
 from generation.engine.representation import SOUNDED_STEPS_PER_SECOND, sounded_rolls
 from generation.engine.trivial_music import DERIVED_FAMILIES, SCRATCH_FAMILIES, STEPS_PER_BAR
 
 logger = logging.getLogger(__name__)
-GENERATED_POOL = 128  # outputs of each generator made before training (too slow to make per batch)
-# Negatives drawn more often than one share (none by default: weighting the families real music is nearest to,
-# shuffled bars and loops, x2-x4 lowered their held-out AUCs in two runs instead of raising them).
-FAMILY_WEIGHTS: dict[str, int] = {}
+# Negatives drawn more often than one share (weighting the families real music is nearest to, shuffled bars and
+# loops, x2-x4 lowered their held-out AUCs in two runs instead of raising them).
+# The hill-climbs are drawn twice as often: they are the one family that moves as the model learns.
+FAMILY_WEIGHTS: dict[str, int] = {"hill_climb": 2}
 HOLDOUT_SHARE = 0.25  # of a reference set: held out for the temperature and the model card's figures
 HOLDOUT_MIN = 2
 # A challenge's set trains the default size: at 8 channels, 120 folk tunes gave held-out AUC 0.30 for long notes
@@ -72,12 +80,18 @@ Corruptor = Callable[[Piece, np.random.Generator], tuple[np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class TrainConfig(training.TrainConfig):
-    steps: int = 3000  # ~10 min on one CPU thread; piece-level AUCs saturate before
+    steps: int = 3000  # ~30 min on one shared CPU thread (the climbs included); piece-level AUCs saturate before
     batch_size: int = 32  # 16 real + 16 negative windows, one per family in turn
     lr: float = 2e-3  # AdamW; cosine decay to 5 % of it
     warmup_steps: int = 0  # none: a small CNN on a balanced task trains stably from the first step
-    transpose_range: tuple[int, int] = (-6, 6)  # a fifth either way: scores must barely move under transposition
-    stretch_range: tuple[float, float] = (0.75, 1.33)  # tempo augmentation (log-uniform)
+    transpose_range: tuple[int, int] = (-6, 6)  # a fifth either way (a no-op for a model anchored at the lowest pitch)
+    stretch_range: tuple[float, float] = (120 / 180, 120 / 50)  # tempo: the chorales' 120 bpm played at 50-180 bpm
+    articulation_range: tuple[float, float] = (0.4, 1.0)  # each note sounds 40-100 % of its value (staccato-legato)
+    jitter_steps: float = 0.24  # onsets moved up to +- 30 ms (0.24 of a 125-ms step)
+    performed_share: float = 0.5  # of the windows get articulation and jitter (the rest are played as written)
+    climbers: int = 16  # hill-climbs going on against the model (ClimbPool); 0 = no optimized negatives
+    climb_tries: int = 4  # mutations tried per training step (each one forward pass over a 30-s piece)
+    climb_length: int = 1500  # mutations before a climber starts again from a new scale (the issue's attack)
     family_weights: dict[str, int] = field(default_factory=lambda: dict(FAMILY_WEIGHTS))
 
 
@@ -121,9 +135,12 @@ def _derived(family) -> Corruptor:
     return lambda piece, rng: family(piece.rolls, piece.onsets, rng)
 
 
-def family_corruptors(extra: dict[str, Corruptor] | None = None) -> dict[str, Corruptor]:
+def family_corruptors(extra: dict[str, Corruptor] | None = None,
+                      corpus: list[Source] | None = None) -> dict[str, Corruptor]:
     """Every negative family as ``fn(piece, rng) -> (tracks, onsets)`` of the piece's length: the corruptions of
-    FAMILIES first, then the trivial families, then ``extra`` (models' outputs)."""
+    FAMILIES first, then the trivial families, the recombinations (those that draw on several pieces only with a
+    ``corpus``: the training pieces when training, held-out ones when measuring), then ``extra`` (a climb pool while
+    training; models' outputs when re-measuring, as rows without a target)."""
     families: dict[str, Corruptor] = {
         "random_notes": _scratch(SCRATCH_FAMILIES["random_notes"]),
         "shuffled_pitches": lambda p, rng: shuffled_pitches(p.rolls, p.onsets, rng),
@@ -133,8 +150,15 @@ def family_corruptors(extra: dict[str, Corruptor] | None = None) -> dict[str, Co
     assert tuple(families) == FAMILIES
     families.update({name: _scratch(fn) for name, fn in SCRATCH_FAMILIES.items() if name not in families})
     families.update({name: _derived(fn) for name, fn in DERIVED_FAMILIES.items()})
+    families.update({name: _derived(fn) for name, fn in DERIVED.items()})
+    if corpus:
+        families.update({name: _from_corpus(fn, corpus) for name, fn in CORPUS.items()})
     families.update(extra or {})
     return families
+
+
+def _from_corpus(family, corpus: list[Source]) -> Corruptor:
+    return lambda piece, rng: family(corpus, piece.rolls.shape[1], rng)
 
 
 def sounded_piece(pm, name: str, split: str = "train") -> Piece | None:
@@ -176,42 +200,101 @@ def holdout_split(pieces: list[Piece], share: float = HOLDOUT_SHARE,
 
 
 # ------------------------------------------------------------------------------------------------------ batches
-def _crop(piece: Piece, steps: int, rng: np.random.Generator, shift: int, factor: float = 1.0) -> Piece:
-    """A bar-aligned excerpt that lasts ``steps`` steps once played ``factor`` times as long (the whole piece when
-    shorter), transposed by ``shift``."""
-    source_steps = max(1, round(steps / factor))
-    n_bars = max(1, (piece.rolls.shape[1] - source_steps) // piece.steps_per_bar + 1)
+def _crop(piece: Piece, steps: int, rng: np.random.Generator, shift: int) -> Piece:
+    """A bar-aligned excerpt of ``steps`` steps (the whole piece when shorter), transposed by ``shift``."""
+    n_bars = max(1, (piece.rolls.shape[1] - steps) // piece.steps_per_bar + 1)
     start = int(rng.integers(n_bars)) * piece.steps_per_bar
-    rolls = transpose(piece.rolls[:, start : start + source_steps], shift)
-    onsets = None if piece.onsets is None else transpose(piece.onsets[:, start : start + source_steps], shift)
-    if factor != 1.0:
-        rolls, onsets = stretch(rolls, onsets, factor, min(steps, round(rolls.shape[1] * factor)))
-    return Piece(piece.name, piece.split, rolls, piece.tempo_bpm, piece.time_signature,
-                 max(1, round(piece.steps_per_bar * factor)), onsets)
+    rolls = transpose(piece.rolls[:, start : start + steps], shift)
+    onsets = None if piece.onsets is None else transpose(piece.onsets[:, start : start + steps], shift)
+    return Piece(piece.name, piece.split, rolls, piece.tempo_bpm, piece.time_signature, piece.steps_per_bar, onsets)
+
+
+def perform(tracks: np.ndarray, onsets: np.ndarray | None, steps: int, factor: float, rng: np.random.Generator,
+            tc: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """A window as a performer plays it: ``factor`` times as long, and (``tc.performed_share`` of the time) with a
+    random articulation and onset jitter (TrainConfig's ranges)."""
+    if rng.random() < tc.performed_share:
+        articulation = float(rng.uniform(*tc.articulation_range))
+        return performed(tracks, onsets, steps, factor=factor, articulation=articulation, spread=0.1,
+                         jitter_steps=tc.jitter_steps if rng.random() < 0.5 else 0.0, rng=rng)
+    return performed(tracks, onsets, steps, factor=factor)
 
 
 def make_batch(pieces: list[Piece], families: dict[str, Corruptor], config: DiscriminatorConfig, batch_size: int,
-               rng: np.random.Generator, transpose_range: tuple[int, int],
-               stretch_range: tuple[float, float] = (1.0, 1.0),
-               weights: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(B, 6, W, 128) features and (B,) labels: half real windows, half negative ones (families in turn)."""
+               rng: np.random.Generator, tc: TrainConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(B, 6, W, P) features and (B,) labels: half real windows, half negative ones (families in turn), every one
+    made at the source's tempo, then performed (`perform`) into W steps."""
+    tc = tc or TrainConfig()
     w = config.window_steps
-    names = [name for name in families for _ in range((weights or {}).get(name, 1))]
+    names = [name for name in families for _ in range(tc.family_weights.get(name, 1))]
     offset = int(rng.integers(len(names)))  # every family in turn, from a random place: weights hold on average
-    log_low, log_high = np.log(stretch_range[0]), np.log(stretch_range[1])
+    log_low, log_high = np.log(tc.stretch_range[0]), np.log(tc.stretch_range[1])
     xs, ys = [], []
     for i in range(batch_size):
         piece = pieces[int(rng.integers(len(pieces)))]
-        shift = int(rng.integers(transpose_range[0], transpose_range[1] + 1))
-        excerpt = _crop(piece, w, rng, shift, float(np.exp(rng.uniform(log_low, log_high))))
+        shift = int(rng.integers(tc.transpose_range[0], tc.transpose_range[1] + 1))
+        factor = float(np.exp(rng.uniform(log_low, log_high)))
+        excerpt = _crop(piece, max(1, round(w / factor)), rng, shift)
         if i % 2 == 0:
             tracks, onsets, label = excerpt.rolls, excerpt.onsets, 1.0
         else:
             tracks, onsets = families[names[(offset + i // 2) % len(names)]](excerpt, rng)
             label = 0.0
+        tracks, onsets = perform(tracks, onsets, min(w, round(tracks.shape[1] * factor)), factor, rng, tc)
         xs.append(feature_windows(piece_features(tracks, onsets), w, w)[0])
         ys.append(label)
-    return np.stack(xs), np.array(ys, dtype=np.float32)
+    x = np.stack(xs)
+    return (anchored(x, config.n_pitches) if config.n_pitches < 128 else x), np.array(ys, dtype=np.float32)
+
+
+class ClimbPool:
+    """Hill-climbs (hill_climb.Climber) going on against the model while it trains: every training step tries
+    ``tries`` single-note mutations, kept when the model's realness of the whole piece does not drop; a climber
+    starts again from a new parallel-harmony scale after ``length`` mutations. As a negative family it gives a
+    window of a climber's current piece, so the model learns what the optimizer finds and the optimizer then climbs
+    the new model, round after round."""
+
+    SECONDS = 30
+
+    def __init__(self, model: Discriminator, n: int, tries: int, length: int, seed: int) -> None:
+        self.model, self.tries, self.length = model, tries, length
+        self.rng = np.random.default_rng(seed)
+        self.n_steps = self.SECONDS * 8
+        self.climbers = [self._new(staggered=True) for _ in range(n)]
+        self.finds: list[tuple[np.ndarray, np.ndarray]] = []  # finished climbs' pieces, as they were found
+
+    def _new(self, staggered: bool = False) -> Climber:
+        climber = Climber(start_piece(self.n_steps, self.rng), self.n_steps)
+        if staggered:  # climbs of every age at once (a climber's age only decides when it starts again)
+            climber.steps = int(self.rng.integers(self.length))
+        return climber
+
+    @torch.no_grad()
+    def objective(self, tracks: np.ndarray, onsets: np.ndarray) -> float:
+        cfg = self.model.config
+        x = piece_windows(tracks, onsets, cfg.window_steps, cfg.hop_steps, n_pitches=cfg.n_pitches)
+        return float(torch.sigmoid(self.model(torch.from_numpy(x))).mean())
+
+    def advance(self) -> None:
+        was_training = self.model.training
+        self.model.eval()
+        for _ in range(self.tries):
+            i = int(self.rng.integers(len(self.climbers)))
+            climber = self.climbers[i]
+            climber.score = -np.inf  # the model has changed since its last step: score the piece again
+            climber.step(self.objective, self.rng)
+            if climber.steps >= self.length:
+                self.finds.append(climber.piece())
+                self.climbers[i] = self._new()
+        self.model.train(was_training)
+
+    def __call__(self, piece: Piece, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """An excerpt of the piece's length from a climber's piece (or an earlier find)."""
+        k = int(rng.integers(len(self.climbers) + len(self.finds)))
+        tracks, onsets = self.climbers[k].piece() if k < len(self.climbers) else self.finds[k - len(self.climbers)]
+        n = piece.rolls.shape[1]
+        start = int(rng.integers(max(1, tracks.shape[1] - n + 1)))
+        return tracks[:, start : start + n], onsets[:, start : start + n]
 
 
 # --------------------------------------------------------------------------------------------------- evaluation
@@ -245,7 +328,7 @@ def piece_window_logits(model: Discriminator, pieces: list[Piece], families: dic
             variants = {"real": (piece.rolls, piece.onsets)}
             variants.update({name: fn(piece, rng) for name, fn in families.items()})
             for name, (tracks, onsets) in variants.items():
-                x = piece_windows(tracks, onsets, cfg.window_steps, cfg.hop_steps)
+                x = piece_windows(tracks, onsets, cfg.window_steps, cfg.hop_steps, n_pitches=cfg.n_pitches)
                 out[name].append(model(torch.from_numpy(x).to(next(model.parameters()).device)).cpu().numpy())
     return out
 
@@ -296,40 +379,37 @@ def evaluate(logits_by_kind: dict[str, list[np.ndarray]], temperature: float) ->
 # ------------------------------------------------------------------------------------------------------- train
 def train_model(pieces: list[Piece], config: DiscriminatorConfig, train_config: TrainConfig, device: str = "cpu",
                 progress: bool = True, on_progress: training.ProgressCallback | None = None,
-                generated: dict[str, Corruptor] | None = None) -> tuple[Discriminator, training.History]:
+                ) -> tuple[Discriminator, training.History, ClimbPool | None]:
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
     model = build_model(config)
-    families = family_corruptors(generated)
+    climbs = None
+    extra: dict[str, Corruptor] = {}
+    if train_config.climbers:
+        climbs = ClimbPool(model, train_config.climbers, train_config.climb_tries, train_config.climb_length,
+                           train_config.seed + 1)
+        extra["hill_climb"] = climbs
+    families = family_corruptors(extra, corpus=corpus_sources(pieces))
 
     def batch_loss(step: int) -> torch.Tensor:
-        x, y = make_batch(pieces, families, config, train_config.batch_size, rng, train_config.transpose_range,
-                          train_config.stretch_range, train_config.family_weights)
+        if climbs is not None:
+            climbs.advance()
+        x, y = make_batch(pieces, families, config, train_config.batch_size, rng, train_config)
         logits = model(torch.from_numpy(x).to(device))
         return functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y).to(device))
 
     result = training.fit(model, config=train_config, batch_loss=batch_loss, device=device, progress=progress,
                           on_progress=on_progress, desc="discriminator")
-    return model, result.history
-
-
-def _pool_family(corrupt: Corruptor, pieces: list[Piece], steps: int, size: int, seed: int) -> Corruptor:
-    """A slow family (a model's output) made once for ``size`` train excerpts; training draws from the pool."""
-    rng = np.random.default_rng(seed)
-    pool = [corrupt(_crop(pieces[int(rng.integers(len(pieces)))], steps, rng, 0), rng)
-            for _ in tqdm(range(size), desc="generated outputs", mininterval=5)]
-    return lambda piece, rng: pool[int(rng.integers(len(pool)))]
+    return model, result.history, climbs
 
 
 def train(*, data: str | Path | None = None, pieces: list[Piece] | None = None, steps: int | None = None,
-          out: str | Path, device: str = "cpu", progress: bool = True,
-          generated: dict[str, Corruptor] | None = None, generated_from: dict[str, str] | None = None,
-          config: DiscriminatorConfig | None = None, eval_seed: int = 1234, max_eval_pieces: int | None = None,
+          out: str | Path, device: str = "cpu", progress: bool = True, config: DiscriminatorConfig | None = None,
+          eval_seed: int = 1234, max_eval_pieces: int | None = None,
           trained_on: str | None = None, on_progress: training.ProgressCallback | None = None) -> dict:
     """Train on the chorales, or on a reference set (``pieces`` on the sounded grid, or the MIDI files of ``data``),
     fit the temperature on held-out pieces, measure them, and write the checkpoint, loss.png and MODEL_CARD.md into
-    ``out``. ``generated``: the generators' outputs as extra negative families (``negatives.generated_families``),
-    ``generated_from``: what made each (the card names it). Returns the metrics (also in config.json)."""
+    ``out``. Returns the metrics (also in config.json)."""
     started = time.time()
     if data is not None or pieces is not None:
         reference = pieces if pieces is not None else sounded_folder(data)
@@ -346,18 +426,24 @@ def train(*, data: str | Path | None = None, pieces: list[Piece] | None = None, 
         config = config or DiscriminatorConfig()
     valid, test = valid[:max_eval_pieces], test[:max_eval_pieces]  # None keeps all
     tc = TrainConfig() if steps is None else TrainConfig(steps=steps)
-    pools = {name: _pool_family(fn, train_pieces, config.window_steps, GENERATED_POOL, tc.seed)
-             for name, fn in (generated or {}).items()}
-    model, history = train_model(train_pieces, config, tc, device=device, progress=progress,
-                                 on_progress=on_progress, generated=pools)
-    families = family_corruptors(generated)
-    temperature = fit_temperature(piece_window_logits(model, valid or train_pieces[:20], families, eval_seed))
+    model, history, climbs = train_model(train_pieces, config, tc, device=device, progress=progress,
+                                         on_progress=on_progress)
+    # measured on held-out pieces: the corpus families draw on them, the climbs' finds are scored as they are
+    valid_families = family_corruptors(corpus=corpus_sources(valid or train_pieces[:20]))
+    temperature = fit_temperature(piece_window_logits(model, valid or train_pieces[:20], valid_families, eval_seed))
     model.temperature.fill_(temperature)
-    metrics = evaluate(piece_window_logits(model, test or valid, families, eval_seed + 1), temperature)
+    families = family_corruptors(corpus=corpus_sources(test or valid))
+    logits = piece_window_logits(model, test or valid, families, eval_seed + 1)
+    if climbs is not None and climbs.finds:
+        cfg = model.config
+        with torch.no_grad():
+            logits["hill_climb"] = [model(torch.from_numpy(piece_windows(t, o, cfg.window_steps, cfg.hop_steps,
+                                                                         n_pitches=cfg.n_pitches))).numpy()
+                                    for t, o in climbs.finds[-len(logits["real"]):]]  # fmt: skip
+    metrics = evaluate(logits, temperature)
     metrics.update(temperature=temperature, steps=tc.steps, final_loss=float(np.mean(history.train_loss[-100:])),
                    train_seconds=round(time.time() - started, 1), n_train_pieces=len(train_pieces),
-                   families=list(families), held_out=[p.name for p in test][:50],
-                   generated_trained=dict(generated_from or {}), generated_measured=dict(generated_from or {}))
+                   families=list(logits)[1:], held_out=[p.name for p in test][:50])
     out_dir = Path(out)
     save_checkpoint(model.cpu(), spec=spec, config=config_to_dict(model.config), out_dir=out_dir,
                     trained_on=trained_on, metrics=metrics)
