@@ -4,17 +4,30 @@ A submission is *ranked* when it is scored, has a Score and is not disqualified 
 an entrant is the highest final score; equal scores go to the earlier submission (then the lower id).
 Every refresh recomputes the entrant's row from SQL, so it is right whatever happened before (a new score, a rerun,
 a disqualification, a judged score). Refreshes of one challenge are serialised by a lock on its row.
+
+Issue 26: the row also carries the score's 95 % interval (from the judges' bootstrap interval and the audience
+rating's interval, through the one final-score formula), the audience rating, and the stored rank with its shared
+range (``rank_low``-``rank_high``: a run of neighbours whose intervals overlap), recomputed for the whole challenge
+by one SQL statement (``leaderboard_ranks_refresh``) whenever a row changes, so reads never rank in Python.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from chartbusters.challenges.models import Challenge
-from evaluation.models import JudgeAssignment, LeaderboardEntry, LeaderboardVersion, Score
+from evaluation.formula import final_score
+from evaluation.models import (
+    AudienceRating,
+    JudgeAssignment,
+    LeaderboardEntry,
+    LeaderboardVersion,
+    RankingSettings,
+    Score,
+)
 from submissions.models import Submission
 
 
@@ -67,19 +80,87 @@ def leaderboard_entry_refresh(*, challenge_id: int, entrant_id: int) -> Leaderbo
     if best is None:
         LeaderboardEntry.objects.filter(challenge_id=challenge_id, entrant_id=entrant_id).delete()
         return None
+    challenge = Challenge.objects.only("alpha").get(pk=challenge_id)
+    rating = AudienceRating.objects.filter(submission_id=best.submission_id).first()
     entry, _ = LeaderboardEntry.objects.update_or_create(
         challenge_id=challenge_id,
         entrant_id=entrant_id,
-        defaults={
-            "submission_id": best.submission_id,
-            "score": best.final,
-            "automatic": best.automatic,
-            "submitted_at": best.submission.created_at,
-            "judged": bool(best.parts.get("judges")),
-            "judge_score": best.parts.get("judge_score") if best.parts.get("judges") else None,
-        },
+        defaults=_row_values(best, alpha=challenge.alpha, beta=audience_weight_of(challenge_id=challenge_id),
+                             rating=rating),
     )
+    leaderboard_ranks_refresh(challenge_id=challenge_id)
     return entry
+
+
+def audience_weight_of(*, challenge_id: int) -> float:
+    """beta: the audience rating's share of the final score (RankingSettings; 0 without a row)."""
+    found = RankingSettings.objects.filter(challenge_id=challenge_id).values_list("audience_weight", flat=True).first()
+    return float(found or 0.0)
+
+
+def _row_values(best: Score, *, alpha: float, beta: float, rating: AudienceRating | None) -> dict:
+    """The row's columns from the entrant's best score and its audience rating. The score's interval: the final-score
+    formula at the low and at the high ends of the judges' interval (``parts["judge_interval"]``, a bootstrap over
+    judges and reviews) and of the audience rating's interval (when beta > 0); null when no part is uncertain."""
+    judged = bool(best.parts.get("judges"))
+    judge = best.parts.get("judge_score") if judged else None
+    judge_interval = best.parts.get("judge_interval") if judged else None
+    counted = rating is not None and beta > 0
+    low = high = None
+    if judge_interval or counted:
+        ends = []
+        for k in (0, 1):
+            j = judge_interval[k] if judge_interval else judge
+            u = (rating.low, rating.high)[k] if counted else None
+            ends.append(final_score(automatic=best.automatic, judge=j, audience=u, alpha=alpha, beta=beta))
+        low, high = min(ends), max(ends)
+    return {
+        "submission_id": best.submission_id,
+        "score": best.final,
+        "automatic": best.automatic,
+        "submitted_at": best.submission.created_at,
+        "judged": judged,
+        "judge_score": judge,
+        "score_low": low,
+        "score_high": high,
+        "audience": rating.rating if rating else None,
+        "audience_low": rating.low if rating else None,
+        "audience_high": rating.high if rating else None,
+        "audience_votes": rating.comparisons if rating else 0,
+    }
+
+
+def _ranks_sql() -> str:
+    """Rank every row of one challenge in the board's order (judged first, score desc, earlier entry, lower id) and
+    give each run of neighbours whose score intervals overlap one shared rank ``rank_low``-``rank_high`` (rows
+    without an interval never tie; judged and unjudged rows never tie). Only rows whose ranks change are written.
+    Portable SQL (window functions, UPDATE ... FROM): PostgreSQL and SQLite >= 3.33."""
+    table = LeaderboardEntry._meta.db_table
+    return f"""
+        WITH ordered AS (
+            SELECT id, judged, score_low, score_high,
+                   ROW_NUMBER() OVER w AS rn, LAG(score_low) OVER w AS prev_low, LAG(judged) OVER w AS prev_judged
+              FROM {table} WHERE challenge_id = %s
+            WINDOW w AS (ORDER BY judged DESC, score DESC, submitted_at ASC, submission_id ASC)
+        ), grouped AS (
+            SELECT id, rn, SUM(CASE WHEN score_high IS NOT NULL AND prev_low IS NOT NULL AND prev_judged = judged
+                                         AND score_high >= prev_low THEN 0 ELSE 1 END) OVER (ORDER BY rn) AS grp
+              FROM ordered
+        ), bounds AS (
+            SELECT id, rn, MIN(rn) OVER (PARTITION BY grp) AS lo, MAX(rn) OVER (PARTITION BY grp) AS hi FROM grouped
+        )
+        UPDATE {table} SET rank = bounds.rn, rank_low = bounds.lo, rank_high = bounds.hi
+          FROM bounds
+         WHERE {table}.id = bounds.id
+           AND ({table}.rank IS NULL OR {table}.rank <> bounds.rn OR {table}.rank_low <> bounds.lo
+                OR {table}.rank_high <> bounds.hi)
+    """
+
+
+def leaderboard_ranks_refresh(*, challenge_id: int) -> None:
+    """Recompute the stored ranks and shared ranks of a challenge's rows (one SQL statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ranks_sql(), [challenge_id])
 
 
 def leaderboard_refresh_submission(*, submission_id: int) -> LeaderboardEntry | None:
@@ -105,20 +186,18 @@ def leaderboard_rebuild(*, challenge_id: int) -> int:
     )
     for score in scores.iterator(chunk_size=2000):
         best_by_entrant.setdefault(score.submission.entrant_id, score)
+    alpha = Challenge.objects.values_list("alpha", flat=True).get(pk=challenge_id)
+    beta = audience_weight_of(challenge_id=challenge_id)
+    ratings = {r.submission_id: r for r in AudienceRating.objects.filter(challenge_id=challenge_id)}
     LeaderboardEntry.objects.bulk_create(
         [
             LeaderboardEntry(
-                challenge_id=challenge_id,
-                entrant_id=entrant_id,
-                submission_id=best.submission_id,
-                score=best.final,
-                automatic=best.automatic,
-                submitted_at=best.submission.created_at,
-                judged=bool(best.parts.get("judges")),
-                judge_score=best.parts.get("judge_score") if best.parts.get("judges") else None,
+                challenge_id=challenge_id, entrant_id=entrant_id,
+                **_row_values(best, alpha=alpha, beta=beta, rating=ratings.get(best.submission_id)),
             )
             for entrant_id, best in best_by_entrant.items()
         ],
         batch_size=1000,
     )
+    leaderboard_ranks_refresh(challenge_id=challenge_id)
     return len(best_by_entrant)
