@@ -31,6 +31,7 @@ SCOPES: dict[str, tuple[str, str]] = {  # scope -> (setting, what is counted, in
     "upload": ("RATE_LIMIT_UPLOAD", "uploads from your account or your address"),
     "generate": ("RATE_LIMIT_GENERATE", "generation requests from your account or your address"),
     "like": ("RATE_LIMIT_LIKE", "likes from your account or your address"),
+    "vote": ("RATE_LIMIT_VOTE", "pair votes from your account or your address"),
 }
 RATE_LIMITED_MESSAGE = "Too many {what}; try again in {wait}."
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")

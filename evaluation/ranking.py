@@ -61,16 +61,23 @@ def davidson_fit(votes: Iterable[tuple[Hashable, Hashable, float]]) -> Fit:
     nu = max(NU_FLOOR, ties / max(1.0, len(votes) - ties)) if ties else NU_FLOOR
     iterations = 0
     for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (reported)
-        grad, hess, expected_ties_over_nu = _derivatives(theta, nu, a, b, y, n)
+        grad, hess = _derivatives(theta, nu, a, b, y, n)
         step = np.linalg.solve(hess, grad)
         theta = theta + step
         theta -= theta.mean()
-        if ties:
-            _, _, expected_ties_over_nu = _derivatives(theta, nu, a, b, y, n)
-            nu = max(NU_FLOOR, ties / expected_ties_over_nu)
-        if np.max(np.abs(step)) < TOLERANCE:
+        nu_before = nu
+        if ties:  # the fixed point ties = nu * sum(sqrt(pa pb) / D), to convergence for these strengths
+            pa, pb = np.exp(theta[a]), np.exp(theta[b])
+            s = np.sqrt(pa * pb)
+            for _ in range(200):
+                updated = max(NU_FLOOR, ties / float(np.sum(s / (pa + pb + nu * s))))
+                done = abs(updated - nu) < TOLERANCE * max(1.0, nu)
+                nu = updated
+                if done:
+                    break
+        if np.max(np.abs(step)) < TOLERANCE and abs(nu - nu_before) < 1e-7 * max(1.0, nu):
             break
-    _, hess, _ = _derivatives(theta, nu, a, b, y, n)
+    _, hess = _derivatives(theta, nu, a, b, y, n)
     # The covariance of the centred strengths: the common shift (which the prior alone pins) says nothing.
     centre = np.eye(n) - 1.0 / n
     se = np.sqrt(np.clip(np.diag(centre @ np.linalg.inv(hess) @ centre), 0.0, None))
@@ -84,8 +91,7 @@ def davidson_fit(votes: Iterable[tuple[Hashable, Hashable, float]]) -> Fit:
 
 
 def _derivatives(theta, nu, a, b, y, n):
-    """Gradient of the penalized log-likelihood in theta, minus its Hessian (positive definite), and
-    sum over comparisons of sqrt(pi_a pi_b) / D (the expected number of ties is nu times it)."""
+    """Gradient of the penalized log-likelihood in theta and minus its Hessian (positive definite)."""
     pa, pb = np.exp(theta[a]), np.exp(theta[b])
     s = np.sqrt(pa * pb)
     d = pa + pb + nu * s
@@ -101,7 +107,7 @@ def _derivatives(theta, nu, a, b, y, n):
     np.add.at(hess, (a, b), -w)
     np.add.at(hess, (b, a), -w)
     hess[np.diag_indices(n)] += PRIOR_PRECISION
-    return grad, hess, float(np.sum(s / d))
+    return grad, hess
 
 
 def win_probability(theta_a: float, theta_b: float, nu: float = 0.0) -> float:

@@ -185,6 +185,7 @@ RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "10/1h")  # sign-up atte
 RATE_LIMIT_UPLOAD = os.environ.get("RATE_LIMIT_UPLOAD", "60/1h")  # entry and composition uploads
 RATE_LIMIT_GENERATE = os.environ.get("RATE_LIMIT_GENERATE", "60/1h")  # generation requests (studio / API)
 RATE_LIMIT_LIKE = os.environ.get("RATE_LIMIT_LIKE", "30/1h")  # audience likes (pages and API)
+RATE_LIMIT_VOTE = os.environ.get("RATE_LIMIT_VOTE", "60/1h")  # listening in pairs: a vote takes >= 60 s of music
 # Reverse proxies in front of the web processes that append the client to X-Forwarded-For (nginx: 1); 0 = none.
 RATE_LIMIT_PROXY_COUNT = int(os.environ.get("RATE_LIMIT_PROXY_COUNT", "0"))
 

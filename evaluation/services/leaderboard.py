@@ -75,21 +75,52 @@ def leaderboard_entry_refresh(*, challenge_id: int, entrant_id: int) -> Leaderbo
     # entrant in one statement): one lock order everywhere (challenge, then the version row), so refreshes of one
     # challenge run one after the other and never deadlock with a lifecycle change.
     list(Challenge.objects.select_for_update().filter(pk=challenge_id).values_list("pk", flat=True))
-    best = _best_score(challenge_id=challenge_id, entrant_id=entrant_id)
     leaderboard_version_bump(challenge_id=challenge_id)
+    entry = _entry_row_refresh(challenge_id=challenge_id, entrant_id=entrant_id)
+    leaderboard_ranks_refresh(challenge_id=challenge_id)
+    return entry
+
+
+def _entry_row_refresh(*, challenge_id: int, entrant_id: int) -> LeaderboardEntry | None:
+    best = _best_score(challenge_id=challenge_id, entrant_id=entrant_id)
     if best is None:
         LeaderboardEntry.objects.filter(challenge_id=challenge_id, entrant_id=entrant_id).delete()
         return None
-    challenge = Challenge.objects.only("alpha").get(pk=challenge_id)
+    alpha = Challenge.objects.values_list("alpha", flat=True).get(pk=challenge_id)
     rating = AudienceRating.objects.filter(submission_id=best.submission_id).first()
     entry, _ = LeaderboardEntry.objects.update_or_create(
         challenge_id=challenge_id,
         entrant_id=entrant_id,
-        defaults=_row_values(best, alpha=challenge.alpha, beta=audience_weight_of(challenge_id=challenge_id),
-                             rating=rating),
+        defaults=_row_values(best, alpha=alpha, beta=audience_weight_of(challenge_id=challenge_id), rating=rating),
     )
-    leaderboard_ranks_refresh(challenge_id=challenge_id)
     return entry
+
+
+@transaction.atomic
+def leaderboard_audience_refresh(*, challenge_id: int) -> int:
+    """The audience ratings changed (a vote): when they count (beta > 0) the final scores of the entries concerned
+    follow (evaluation.formula.final_score); the rows of the entrants concerned are recomputed and the challenge
+    re-ranked. Returns the rows refreshed."""
+    list(Challenge.objects.select_for_update().filter(pk=challenge_id).values_list("pk", flat=True))
+    leaderboard_version_bump(challenge_id=challenge_id)
+    alpha = Challenge.objects.values_list("alpha", flat=True).get(pk=challenge_id)
+    beta = audience_weight_of(challenge_id=challenge_id)
+    ratings = dict(AudienceRating.objects.filter(challenge_id=challenge_id).values_list("submission_id", "rating"))
+    shown = set(LeaderboardEntry.objects.filter(challenge_id=challenge_id, audience__isnull=False)
+                .values_list("submission_id", flat=True))
+    concerned = set(ratings) | shown
+    scores = list(Score.objects.filter(submission_id__in=concerned).select_related("submission"))
+    if beta > 0:
+        for score in scores:
+            judge = score.parts.get("judge_score") if score.parts.get("judges") else None
+            score.final = final_score(automatic=score.automatic, judge=judge,
+                                      audience=ratings.get(score.submission_id), alpha=alpha, beta=beta)
+        Score.objects.bulk_update(scores, ["final"], batch_size=500)
+    entrants = {score.submission.entrant_id for score in scores}
+    for entrant_id in entrants:
+        _entry_row_refresh(challenge_id=challenge_id, entrant_id=entrant_id)
+    leaderboard_ranks_refresh(challenge_id=challenge_id)
+    return len(entrants)
 
 
 def audience_weight_of(*, challenge_id: int) -> float:

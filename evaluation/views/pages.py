@@ -20,6 +20,7 @@ from evaluation.selectors.leaderboard import (
     leaderboard_row_of,
     leaderboard_rows,
 )
+from evaluation.selectors.ranking import ranking_explained
 from evaluation.selectors.submissions import (
     submission_get_for_viewer,
     submission_list_mine,
@@ -82,6 +83,8 @@ def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
         "previous_offset": max(0, offset - MAX_LIMIT) if offset else None,
         "next_offset": offset + MAX_LIMIT if offset + MAX_LIMIT < count else None,
         "is_organizer": user_organizes(user=request.user, challenge=challenge),
+        "how_ranked": ranking_explained(challenge=challenge),
+        "can_listen": not challenge.results_published,
     })
 
 
