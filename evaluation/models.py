@@ -97,6 +97,8 @@ class LeaderboardVersion(models.Model):
         Challenge, on_delete=models.CASCADE, primary_key=True, related_name="leaderboard_version"
     )
     token = models.CharField(max_length=32, help_text="A new random value on every change of the table.")
+    phase = models.CharField(max_length=10, blank=True, default="",
+                             help_text='Split Melody Harvest: the part the table ranks on ("public"/"private").')
 
     def __str__(self) -> str:
         return f"{self.challenge_id}: {self.token}"

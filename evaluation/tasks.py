@@ -41,3 +41,11 @@ def assign_judges_due() -> dict:
     from evaluation.services.judging import judging_assign_due
 
     return judging_assign_due()
+
+
+@shared_task(name="evaluation.leaderboard_phases_due", ignore_result=True)
+def leaderboard_phases_due() -> list:
+    """Beat: a split Melody Harvest challenge that closed ranks on its private inputs from then on (issue 26)."""
+    from evaluation.services.leaderboard import leaderboard_phases_due as due
+
+    return due()

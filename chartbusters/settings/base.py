@@ -285,6 +285,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"queue": "scoring", "expires": 60.0},
     },
+    # A split Melody Harvest challenge ranks on its private inputs once closed (evaluation.services.leaderboard).
+    "leaderboard-phases": {
+        "task": "evaluation.leaderboard_phases_due",
+        "schedule": 60.0,
+        "options": {"queue": "scoring", "expires": 60.0},
+    },
 }
 
 LOGGING = {

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from chartbusters.api.errors import ApiError
 from chartbusters.files import StoredFile, file_response
 from chartbusters.ratelimit import client_address
+from evaluation.services.input_split import final_choice_set
 from evaluation.services.pairs import EXCERPT_SECONDS, pair_excerpt, pair_issue, pair_played, pair_vote
 from evaluation.views.files import FILE_NOT_FOUND_MESSAGE, _FirstRenderer
 from evaluation.views.listening import pair_audio_url
@@ -106,3 +107,24 @@ class PairExcerptFileApi(APIView):
         if excerpt is None or not excerpt.audio:
             raise ApiError("not_found", FILE_NOT_FOUND_MESSAGE, status=status.HTTP_404_NOT_FOUND)
         return file_response(StoredFile(name=excerpt.audio.name, download_name=f"excerpt-{which}.mp3"))
+
+
+class FinalChoiceApi(APIView):
+    """POST {"final": true|false}: mark or unmark one's own entry as final (split Melody Harvest challenges: the
+    entries ranked on the private inputs after the close; at most N, set by the organizers)."""
+
+    permission_classes = [IsAuthenticated]
+    error_statuses = {"POST": (400, 401, 404, 409)}
+
+    class InputSerializer(serializers.Serializer):
+        final = serializers.BooleanField()
+
+    class OutputSerializer(serializers.Serializer):
+        final_entries = serializers.ListField(child=serializers.IntegerField())
+
+    @extend_schema(operation_id="submissions_final", request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request, submission_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        chosen = final_choice_set(user=request.user, submission_id=submission_id, final=data.validated_data["final"])
+        return Response({"final_entries": chosen})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from chartbusters.challenges.models import Challenge, InputMelody
-from evaluation.models import JudgingSettings, RankingSettings
+from evaluation.models import FinalChoice, JudgingSettings, RankingSettings
 from evaluation.ranking import BOOTSTRAP_SAMPLES
+from submissions.models import Submission
 
 
 def ranking_settings_of(*, challenge: Challenge) -> RankingSettings:
@@ -63,3 +66,18 @@ def ranking_explained(*, challenge: Challenge) -> str:
                      "overlap share a rank such as \u201c3\u20135\u201d, within which the order is by score, then the "
                      "earlier entry.")
     return " ".join(sentences)
+
+
+def final_choice_view(*, user, submission_id: int) -> dict | None:
+    """For the entrant's own scored entry in a split Melody Harvest challenge: whether it is marked final, how many
+    of theirs are, N, and whether entries are still open; None otherwise."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    submission = Submission.objects.select_related("challenge").filter(
+        pk=submission_id, entrant_id=user.pk, status=Submission.Status.SCORED).first()
+    if submission is None or not submission.challenge.input_melodies.filter(role=InputMelody.Role.PRIVATE).exists():
+        return None
+    mine = FinalChoice.objects.filter(challenge_id=submission.challenge_id, entrant_id=user.pk)
+    return {"marked": mine.filter(submission_id=submission_id).exists(), "count": mine.count(),
+            "n": ranking_settings_of(challenge=submission.challenge).final_entries,
+            "open": timezone.now() < submission.challenge.closes_at}

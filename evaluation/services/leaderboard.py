@@ -28,6 +28,7 @@ from evaluation.models import (
     RankingSettings,
     Score,
 )
+from evaluation.services.input_split import final_entries_of, private_scores, split_phase
 from submissions.models import Submission
 
 
@@ -60,11 +61,13 @@ def _best_score(*, challenge_id: int, entrant_id: int) -> Score | None:
     )
 
 
-def leaderboard_version_bump(*, challenge_id: int) -> str:
-    """A new cache token for the challenge's leaderboard pages (inside the caller's transaction)."""
+def leaderboard_version_bump(*, challenge_id: int, phase: str | None = None) -> str:
+    """A new cache token for the challenge's leaderboard pages (inside the caller's transaction); ``phase``: the
+    part a rebuilt table ranks on."""
     token = uuid.uuid4().hex
-    if not LeaderboardVersion.objects.filter(challenge_id=challenge_id).update(token=token):
-        LeaderboardVersion.objects.update_or_create(challenge_id=challenge_id, defaults={"token": token})
+    values = {"token": token} if phase is None else {"token": token, "phase": phase}
+    if not LeaderboardVersion.objects.filter(challenge_id=challenge_id).update(**values):
+        LeaderboardVersion.objects.update_or_create(challenge_id=challenge_id, defaults=values)
     return token
 
 
@@ -82,18 +85,59 @@ def leaderboard_entry_refresh(*, challenge_id: int, entrant_id: int) -> Leaderbo
 
 
 def _entry_row_refresh(*, challenge_id: int, entrant_id: int) -> LeaderboardEntry | None:
-    best = _best_score(challenge_id=challenge_id, entrant_id=entrant_id)
+    challenge = Challenge.objects.only("alpha", "closes_at").get(pk=challenge_id)
+    automatic = None
+    if split_phase(challenge=challenge) == "private":
+        best, automatic = _private_best(challenge_id=challenge_id, entrant_id=entrant_id)
+    else:
+        best = _best_score(challenge_id=challenge_id, entrant_id=entrant_id)
     if best is None:
         LeaderboardEntry.objects.filter(challenge_id=challenge_id, entrant_id=entrant_id).delete()
         return None
-    alpha = Challenge.objects.values_list("alpha", flat=True).get(pk=challenge_id)
     rating = AudienceRating.objects.filter(submission_id=best.submission_id).first()
     entry, _ = LeaderboardEntry.objects.update_or_create(
         challenge_id=challenge_id,
         entrant_id=entrant_id,
-        defaults=_row_values(best, alpha=alpha, beta=audience_weight_of(challenge_id=challenge_id), rating=rating),
+        defaults=_row_values(best, alpha=challenge.alpha, beta=audience_weight_of(challenge_id=challenge_id),
+                             rating=rating, automatic=automatic),
     )
     return entry
+
+
+def _private_best(*, challenge_id: int, entrant_id: int) -> tuple[Score | None, float | None]:
+    """After the close of a split challenge: the entrant's final entries (marked, else best N on the public part);
+    the one given to judges, else the best on the private inputs (then the earlier entry). (score, private mean)."""
+    ranked = list(
+        ranked_scores(challenge_id=challenge_id).filter(submission__entrant_id=entrant_id)
+        .annotate(in_judging=_in_judging()).select_related("submission")
+        .order_by("-automatic", "submission__created_at", "submission_id")
+    )
+    candidates = final_entries_of(challenge_id=challenge_id, entrant_id=entrant_id, ranked=ranked)
+    private = private_scores(submission_ids=[s.submission_id for s in candidates])
+    candidates = [s for s in candidates if s.submission_id in private]
+    if not candidates:
+        return None, None
+    best = min(candidates, key=lambda s: (not s.in_judging, -private[s.submission_id], s.submission.created_at,
+                                          s.submission_id))
+    return best, private[best.submission_id]
+
+
+def leaderboard_phase_sync(*, challenge_id: int) -> bool:
+    """A split Melody Harvest challenge ranks on its public inputs while open and on its private ones once closed:
+    rebuild its table when the part changed (the periodic task, and before judges are assigned). True if rebuilt."""
+    challenge = Challenge.objects.only("closes_at").get(pk=challenge_id)
+    phase = split_phase(challenge=challenge)
+    stored = LeaderboardVersion.objects.filter(challenge_id=challenge_id).values_list("phase", flat=True).first()
+    if phase == (stored or ""):
+        return False
+    leaderboard_rebuild(challenge_id=challenge_id)
+    return True
+
+
+def leaderboard_phases_due() -> list[str]:
+    """The periodic task: every split challenge whose table ranks on the wrong part is rebuilt; returns slugs."""
+    split = Challenge.objects.filter(input_melodies__role="private").distinct()
+    return [c.slug for c in split if leaderboard_phase_sync(challenge_id=c.pk)]
 
 
 @transaction.atomic
@@ -129,12 +173,19 @@ def audience_weight_of(*, challenge_id: int) -> float:
     return float(found or 0.0)
 
 
-def _row_values(best: Score, *, alpha: float, beta: float, rating: AudienceRating | None) -> dict:
+def _row_values(best: Score, *, alpha: float, beta: float, rating: AudienceRating | None,
+                automatic: float | None = None) -> dict:
     """The row's columns from the entrant's best score and its audience rating. The score's interval: the final-score
     formula at the low and at the high ends of the judges' interval (``parts["judge_interval"]``, a bootstrap over
     judges and reviews) and of the audience rating's interval (when beta > 0); null when no part is uncertain."""
     judged = bool(best.parts.get("judges"))
     judge = best.parts.get("judge_score") if judged else None
+    score = best.final
+    if automatic is None:
+        automatic = best.automatic
+    else:  # a split challenge after its close: the private inputs' score in the formula
+        score = final_score(automatic=automatic, judge=judge, audience=rating.rating if rating and beta > 0 else None,
+                            alpha=alpha, beta=beta)
     judge_interval = best.parts.get("judge_interval") if judged else None
     counted = rating is not None and beta > 0
     low = high = None
@@ -143,12 +194,12 @@ def _row_values(best: Score, *, alpha: float, beta: float, rating: AudienceRatin
         for k in (0, 1):
             j = judge_interval[k] if judge_interval else judge
             u = (rating.low, rating.high)[k] if counted else None
-            ends.append(final_score(automatic=best.automatic, judge=j, audience=u, alpha=alpha, beta=beta))
+            ends.append(final_score(automatic=automatic, judge=j, audience=u, alpha=alpha, beta=beta))
         low, high = min(ends), max(ends)
     return {
         "submission_id": best.submission_id,
-        "score": best.final,
-        "automatic": best.automatic,
+        "score": score,
+        "automatic": automatic,
         "submitted_at": best.submission.created_at,
         "judged": judged,
         "judge_score": judge,
@@ -205,8 +256,17 @@ def leaderboard_refresh_submission(*, submission_id: int) -> LeaderboardEntry | 
 @transaction.atomic
 def leaderboard_rebuild(*, challenge_id: int) -> int:
     """Rebuild a challenge's whole table from SQL (repair, or after bulk changes); returns the number of rows."""
-    leaderboard_version_bump(challenge_id=challenge_id)
+    list(Challenge.objects.select_for_update().filter(pk=challenge_id).values_list("pk", flat=True))
+    challenge = Challenge.objects.only("closes_at").get(pk=challenge_id)
+    phase = split_phase(challenge=challenge)
+    leaderboard_version_bump(challenge_id=challenge_id, phase=phase)
     LeaderboardEntry.objects.filter(challenge_id=challenge_id).delete()
+    if phase == "private":  # each entrant's final entries on the private inputs (a few thousand rows at most)
+        entrants = set(ranked_scores(challenge_id=challenge_id).values_list("submission__entrant_id", flat=True))
+        for entrant_id in entrants:
+            _entry_row_refresh(challenge_id=challenge_id, entrant_id=entrant_id)
+        leaderboard_ranks_refresh(challenge_id=challenge_id)
+        return LeaderboardEntry.objects.filter(challenge_id=challenge_id).count()
     best_by_entrant: dict[int, Score] = {}
     scores = (
         ranked_scores(challenge_id=challenge_id)

@@ -362,3 +362,116 @@ def test_overlapping_intervals_share_a_rank(make_contest, client):
     assert "20 % the audience rating" in text
     assert "the top 3 heard again by 3 judges" in text
     assert "leniency-adjusted" in text
+
+
+# ----------------------------------------------------------------------------------- public and private inputs
+@pytest.fixture
+def harvest(db, media, make_user):
+    """A split Melody Harvest challenge (open): inputs ex (example), p1, p2 (public), q1, q2 (private)."""
+    from chartbusters.challenges.models import Challenge, InputMelody
+    from tests.factories import ChallengeFactory, input_melody_create
+
+    challenge = ChallengeFactory(slug="harvest-split", kind=Challenge.Kind.MELODY_HARVEST, alpha=0.0)
+    for name, role in (("ex", "example"), ("p1", "public"), ("p2", "public"), ("q1", "private"), ("q2", "private")):
+        melody = input_melody_create(challenge, name=name)
+        InputMelody.objects.filter(pk=melody.pk).update(role=role)
+    challenge.entrants = [make_user(f"harvester{i}", role=Role.ENTRANT) for i in range(3)]
+    return challenge
+
+
+def _harvest_entry(challenge, entrant, per_input: dict[str, float]):
+    """A checkpoint entry scored through the scoring service's landing, with these per-input automatic scores."""
+    from evaluation.automatic import AutomaticScore
+    from evaluation.services.scoring import submission_score_land
+    from submissions.services.lifecycle import submission_mark_generating, submission_mark_scoring
+    from tests.factories import entry_create, output_create
+
+    entry = entry_create(challenge=challenge, entrant=entrant, kind="checkpoint")
+    submission_mark_generating(submission_id=entry.pk)
+    for name in sorted(per_input):
+        output_create(entry, input_name=name)
+    submission_mark_scoring(submission_id=entry.pk)
+    outputs = [{"style": v / 100, "realness": v / 100, "content": {"ok": True}, "automatic": v}
+               for _, v in sorted(per_input.items())]
+    mean = sum(per_input.values()) / len(per_input)
+    result = AutomaticScore(automatic=mean, style=mean / 100, realness=mean / 100, automatic_unpenalized=mean,
+                            parts={"outputs": outputs, "n_outputs": len(outputs)})
+    submission_score_land(submission_id=entry.pk, result=result)
+    entry.refresh_from_db()
+    return entry
+
+
+def test_split_ranks_on_public_while_open_and_private_after_close(harvest, client):
+    from chartbusters.errors import ApplicationError
+    from evaluation.models import InputScore, Score
+    from evaluation.services.input_split import final_choice_set
+    from evaluation.services.leaderboard import leaderboard_phase_sync
+
+    a, b, c = harvest.entrants
+    # a: public 90 / private 20 (fits the public inputs); b: two entries; c: one entry.
+    a1 = _harvest_entry(harvest, a, {"ex": 50, "p1": 90, "p2": 90, "q1": 20, "q2": 20})
+    b1 = _harvest_entry(harvest, b, {"ex": 50, "p1": 60, "p2": 60, "q1": 70, "q2": 70})
+    b2 = _harvest_entry(harvest, b, {"ex": 50, "p1": 80, "p2": 80, "q1": 40, "q2": 40})
+    b3 = _harvest_entry(harvest, b, {"ex": 50, "p1": 50, "p2": 50, "q1": 95, "q2": 95})
+    c1 = _harvest_entry(harvest, c, {"ex": 50, "p1": 70, "p2": 70, "q1": 60, "q2": 80})
+    # Per-input scores are stored with their role; what everyone sees while open is the public part alone.
+    assert InputScore.objects.filter(submission=a1).count() == 5
+    assert set(InputScore.objects.filter(submission=a1, role="private").values_list("input_name", flat=True)) == {
+        "q1", "q2"}
+    score = Score.objects.get(submission=a1)
+    assert score.automatic == pytest.approx(90.0)
+    assert len(score.parts["outputs"]) == 2  # only the public outputs' scores are in the parts
+    board = client.get(f"/api/challenges/{harvest.slug}/leaderboard/").json()
+    assert [(r["submission"], r["score"]) for r in board["rows"]] == [(a1.pk, 90.0), (b2.pk, 80.0), (c1.pk, 70.0)]
+    # b marks b1 and b3 as final; a third is refused (N = 2 by default); a marks nothing.
+    final_choice_set(user=b, submission_id=b1.pk, final=True)
+    final_choice_set(user=b, submission_id=b3.pk, final=True)
+    with pytest.raises(ApplicationError) as refused:
+        final_choice_set(user=b, submission_id=b2.pk, final=True)
+    assert refused.value.status == 409
+    with pytest.raises(ApplicationError):
+        final_choice_set(user=a, submission_id=b2.pk, final=True)  # not theirs: 404
+    # Entries close: the table ranks on the private inputs.
+    harvest.closes_at = timezone.now() - timedelta(minutes=1)
+    harvest.save()
+    assert leaderboard_phase_sync(challenge_id=harvest.pk) is True
+    assert leaderboard_phase_sync(challenge_id=harvest.pk) is False  # once
+    board = client.get(f"/api/challenges/{harvest.slug}/leaderboard/").json()
+    # b: best private of the marked b1 (70) and b3 (95) -> b3; c: 70; a: unmarked -> their best public one -> 20.
+    assert [(r["submission"], r["score"]) for r in board["rows"]] == [(b3.pk, 95.0), (c1.pk, 70.0), (a1.pk, 20.0)]
+    with pytest.raises(ApplicationError, match="closed"):
+        final_choice_set(user=b, submission_id=b1.pk, final=False)
+
+
+def test_without_marks_the_best_public_entries_are_taken(harvest):
+    from evaluation.models import RankingSettings
+    from evaluation.services.leaderboard import leaderboard_phase_sync
+
+    a = harvest.entrants[0]
+    RankingSettings.objects.create(challenge=harvest, final_entries=1)
+    best_public = _harvest_entry(harvest, a, {"p1": 80, "p2": 80, "q1": 30, "q2": 30})
+    _harvest_entry(harvest, a, {"p1": 40, "p2": 40, "q1": 99, "q2": 99})  # better privately, not chosen
+    harvest.closes_at = timezone.now() - timedelta(minutes=1)
+    harvest.save()
+    leaderboard_phase_sync(challenge_id=harvest.pk)
+    row = LeaderboardEntry.objects.get(challenge=harvest, entrant=a)
+    assert row.submission_id == best_public.pk
+    assert row.score == pytest.approx(30.0)
+
+
+def test_final_choice_by_page_and_api(harvest, client):
+    a = harvest.entrants[0]
+    entries = [_harvest_entry(harvest, a, {"p1": v, "q1": v}) for v in (50, 60, 70)]
+    client.force_login(a)
+    page = client.get(f"/submissions/{entries[0].pk}/").content.decode()
+    assert "Mark as final" in page
+    client.post(f"/submissions/{entries[0].pk}/final/", {"final": "1"})
+    assert "Marked final." in client.get(f"/submissions/{entries[0].pk}/").content.decode()
+    ok = client.post(f"/api/submissions/{entries[1].pk}/final/", {"final": True}, content_type="application/json")
+    assert ok.json() == {"final_entries": [entries[0].pk, entries[1].pk]}
+    third = client.post(f"/api/submissions/{entries[2].pk}/final/", {"final": True}, content_type="application/json")
+    assert third.status_code == 409
+    assert third.json()["error"]["code"] == "too_many"
+    client.force_login(harvest.entrants[1])
+    other = client.post(f"/api/submissions/{entries[2].pk}/final/", {"final": True}, content_type="application/json")
+    assert other.status_code == 404
