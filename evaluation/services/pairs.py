@@ -152,14 +152,25 @@ def pair_issue(*, slug: str, user, now: datetime | None = None, seed: int | None
     strength = {s: x for s, x, _ in ratings}
     comparisons = {s: n for s, _, n in ratings}
     rng = np.random.default_rng(seed)
-    pair = pair_pick(candidates=candidates, strength=strength, comparisons=comparisons, pair_counts=pair_counts,
-                     excluded_pairs=mine, rng=rng)
-    if pair is None:
-        raise ApplicationError("no_pair", NO_PAIR.format(challenge=challenge.title), status=409)
-    for submission_id in pair:
-        _excerpt_make(submission_id)
+    while True:
+        pair = pair_pick(candidates=candidates, strength=strength, comparisons=comparisons, pair_counts=pair_counts,
+                         excluded_pairs=mine, rng=rng)
+        if pair is None:
+            raise ApplicationError("no_pair", NO_PAIR.format(challenge=challenge.title), status=409)
+        broken = [submission_id for submission_id in pair if not _excerpt_ready(submission_id)]
+        if not broken:
+            break
+        candidates = [c for c in candidates if c not in broken]  # its audio cannot be cut: leave it out
     return PairIssue.objects.create(challenge=challenge, listener=user, first_id=pair[0], second_id=pair[1],
                                     issued_at=now)
+
+
+def _excerpt_ready(submission_id: int) -> bool:
+    try:
+        return _excerpt_make(submission_id) is not None
+    except Exception:  # an unreadable rendering must not stop listening: the entry is left out of pairs
+        logger.exception("Could not cut the excerpt of submission %s", submission_id)
+        return False
 
 
 def _own_issue(*, token, user, lock: bool = False) -> PairIssue:

@@ -30,6 +30,7 @@ from evaluation.ranking import bootstrap_interval, davidson_fit, pair_pick, shar
 from evaluation.selectors.ranking import ranking_explained
 from evaluation.services.pairs import EXCERPT_SECONDS, excerpt_start, pair_issue, pair_played, pair_vote
 from evaluation.services.score_store import score_record_judging
+from tests.conftest import TEST_PASSWORD
 
 
 # ---------------------------------------------------------------------------------------------- the model
@@ -475,3 +476,21 @@ def test_final_choice_by_page_and_api(harvest, client):
     client.force_login(harvest.entrants[1])
     other = client.post(f"/api/submissions/{entries[2].pk}/final/", {"final": True}, content_type="application/json")
     assert other.status_code == 404
+
+
+# ------------------------------------------------------------------------------------------------------ demo
+def test_demo_listeners_vote_on_the_judging_demo(listening, make_user):
+    from evaluation.services.demo_listening import LISTENERS, PAIRS_PER_LISTENER, demo_listening_seed
+
+    challenge = listening.challenge
+    challenge.slug = "winter-judging"
+    challenge.save()
+    assert demo_listening_seed(password=TEST_PASSWORD) == len(LISTENERS) * min(PAIRS_PER_LISTENER, 6)
+    assert demo_listening_seed(password=TEST_PASSWORD) == 0  # idempotent
+    rows = LeaderboardEntry.objects.filter(challenge=challenge)
+    assert all(r.audience is not None and r.audience_low < r.audience < r.audience_high for r in rows)
+    assert sum(r.audience_votes for r in rows) == 2 * PairVote.objects.count()
+    newcomer = make_user("newcomer", role=Role.ENTRANT)
+    issue = pair_issue(slug="winter-judging", user=newcomer, seed=0)
+    _vote(issue, newcomer, "same")
+    assert PairVote.objects.filter(listener=newcomer).count() == 1
