@@ -49,3 +49,11 @@ def leaderboard_phases_due() -> list:
     from evaluation.services.leaderboard import leaderboard_phases_due as due
 
     return due()
+
+
+@shared_task(name="evaluation.audience_ratings_refresh", ignore_result=True)
+def audience_ratings_refresh(challenge_id: int) -> int:
+    """Queue "scoring": refit a large challenge's audience ratings after a vote (issue 26)."""
+    from evaluation.services.pairs import audience_ratings_refresh as refresh
+
+    return refresh(challenge_id=challenge_id)

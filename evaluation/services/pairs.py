@@ -5,9 +5,10 @@ refitted on every vote (evaluation.ranking.davidson_fit), and the ratings go ont
 Rules: a signed-in listener who is not an organizer or judge of the challenge and entered neither entry; the pair
 is chosen where a vote tells most (evaluation.ranking.pair_pick); the vote counts only once the page reported both
 excerpts played to the end and at least both excerpts' length has passed since the pair was issued; one vote per
-pair and listener; votes are rate limited (RATE_LIMIT_VOTE). Blind: the excerpts are served by the pair's own
-opaque URLs (``/listen/pairs/<token>/<1|2>/``), re-encoded, every one exactly EXCERPT_SECONDS long, with no
-title, entrant or entry id anywhere on the page or in the API.
+pair and listener; votes are rate limited (RATE_LIMIT_VOTE). The refit runs in the vote's request for up to
+SYNC_REFIT_LIMIT rated entries, else in the "evaluation.audience_ratings_refresh" task. Blind: the excerpts are
+served by the pair's own opaque URLs (``/listen/pairs/<token>/<1|2>/``), re-encoded, every one exactly
+EXCERPT_SECONDS long, with no title, entrant or entry id anywhere on the page or in the API.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
+from chartbusters.dispatch import send_task
 from chartbusters.errors import ApplicationError
 from chartbusters.ratelimit import rate_limit_take
 from evaluation.formula import audience_points
@@ -38,6 +40,8 @@ EXCERPT_SECONDS = 30.0
 EXCERPT_START_SHARE = 0.25  # the passage rule: from a quarter of the piece, or the last 30 s when shorter than that
 ISSUE_REUSE = timedelta(hours=1)  # an unvoted pair is handed out again for an hour (no fishing for other pairs)
 END_SLACK_SECONDS = 1.0  # timer granularity between the browser and the server
+SYNC_REFIT_LIMIT = 300  # rated entries up to which a vote refits the ratings in the request (~50 ms)
+REFIT_TASK = "evaluation.audience_ratings_refresh"
 
 LOGIN = "Log in to compare entries."
 NOT_FOUND = "There is no challenge called \u201c{slug}\u201d."
@@ -246,7 +250,10 @@ def pair_vote(*, token, user, choice: str, address: str | None = None, now: date
         raise ApplicationError("already_voted", ALREADY_VOTED, status=409) from None
     issue.voted_at = now
     issue.save(update_fields=["voted_at"])
-    audience_ratings_refresh(challenge_id=issue.challenge_id)
+    if AudienceRating.objects.filter(challenge_id=issue.challenge_id).count() <= SYNC_REFIT_LIMIT:
+        audience_ratings_refresh(challenge_id=issue.challenge_id)  # at once: the next page shows it
+    else:  # thousands of rated entries: every row moves a little; a worker refits (seconds), after the commit
+        send_task(REFIT_TASK, args=(issue.challenge_id,), queue="scoring")
     return vote
 
 

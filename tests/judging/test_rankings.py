@@ -70,6 +70,20 @@ def test_hand_made_votes_order_and_intervals_shrink_with_votes():
     assert many.ratings[1].low > many.ratings[3].high
 
 
+def test_many_entries_use_conjugate_gradients_with_the_same_answer(monkeypatch):
+    import evaluation.ranking as ranking
+
+    rng = np.random.default_rng(3)
+    votes = [(int(i), int(j), float(rng.choice([0.0, 1.0, 0.5]))) for i, j in
+             (rng.choice(40, 2, replace=False) for _ in range(600))]
+    dense = davidson_fit(votes)
+    monkeypatch.setattr(ranking, "DENSE_LIMIT", 10)
+    sparse = davidson_fit(votes)
+    for k, r in dense.ratings.items():
+        assert sparse.ratings[k].strength == pytest.approx(r.strength, abs=1e-8)
+        assert sparse.ratings[k].high - sparse.ratings[k].low == pytest.approx(r.high - r.low, rel=0.1)
+
+
 def test_an_entry_that_won_everything_stays_finite():
     fit = davidson_fit(_votes("a", "b", 5, 0))
     assert math.isfinite(fit.ratings["a"].strength)
