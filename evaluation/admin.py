@@ -13,7 +13,15 @@ from chartbusters.challenges.admin import ChallengeAdmin
 from chartbusters.challenges.models import Challenge
 from chartbusters.errors import ApplicationError
 from evaluation.models import REALNESS_NOT_READY_WARNING as NOT_READY_WARNING
-from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, Like, RealnessModel, Score
+from evaluation.models import (
+    JudgeAssignment,
+    JudgeConflict,
+    JudgingSettings,
+    Like,
+    RankingSettings,
+    RealnessModel,
+    Score,
+)
 from evaluation.services.judging import judging_assign, judging_judges_left, judging_publish
 from evaluation.services.score_store import score_clear_copy_flag
 from submissions.selectors import submission_list_for_organizer
@@ -46,6 +54,16 @@ class JudgingSettingsInline(admin.StackedInline):
     verbose_name_plural = "judging settings (the defaults apply until saved)"
 
 
+class RankingSettingsInline(admin.StackedInline):
+    """The audience's share of the final score and, for Melody Harvest, the final entries per entrant (issue 26)."""
+
+    model = RankingSettings
+    can_delete = False
+    extra = 1
+    max_num = 1
+    verbose_name_plural = "ranking settings (audience weight beta, final entries; the defaults apply until saved)"
+
+
 class JudgeConflictInline(admin.TabularInline):
     """Judges who must not review an entrant's entries (a judge never reviews their own entries anyway)."""
 
@@ -66,7 +84,7 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
     fieldsets = [*ChallengeAdmin.fieldsets, ("Realness model (trained from the reference set)",
                                              {"fields": ["realness_model_status"]}),
                  ("Judging", {"fields": ["judging_link"]})]
-    inlines = [*ChallengeAdmin.inlines, JudgingSettingsInline, JudgeConflictInline]
+    inlines = [*ChallengeAdmin.inlines, JudgingSettingsInline, RankingSettingsInline, JudgeConflictInline]
     actions = [*(getattr(ChallengeAdmin, "actions", None) or []), "assign_judges", "publish_results"]
 
     @admin.display(description="judging")

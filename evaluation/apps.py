@@ -28,6 +28,11 @@ class EvaluationConfig(AppConfig):
         # is replaced in their open reviews.
         m2m_changed.connect(on_judges_changed, sender=Challenge.judges.through, dispatch_uid="evaluation-judge-left")
 
+        from evaluation.listeners import on_ranking_settings_saved
+        from evaluation.models import RankingSettings
+
+        post_save.connect(on_ranking_settings_saved, sender=RankingSettings, dispatch_uid="evaluation-ranking-saved")
+
         from chartbusters.challenges.services.demo import register_demo_extra
 
         register_demo_extra("judging", _demo_judging)

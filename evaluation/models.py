@@ -413,6 +413,14 @@ class RankingSettings(models.Model):
     def __str__(self) -> str:
         return f"ranking of {self.challenge_id}"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        alpha = Challenge.objects.filter(pk=self.challenge_id).values_list("alpha", flat=True).first() or 0.0
+        if self.audience_weight is not None and alpha + self.audience_weight > 1.0 + 1e-9:
+            raise ValidationError({"audience_weight": f"The judges' share alpha is {alpha:g}; the audience's share "
+                                                      f"can be at most {1 - alpha:g} (alpha + beta <= 1)."})
+
 
 def _excerpt_upload_to(instance, filename: str) -> str:
     return random_name("excerpts", filename)

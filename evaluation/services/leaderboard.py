@@ -141,10 +141,11 @@ def leaderboard_phases_due() -> list[str]:
 
 
 @transaction.atomic
-def leaderboard_audience_refresh(*, challenge_id: int) -> int:
+def leaderboard_audience_refresh(*, challenge_id: int, everything: bool = False) -> int:
     """The audience ratings changed (a vote): when they count (beta > 0) the final scores of the entries concerned
     follow (evaluation.formula.final_score); the rows of the entrants concerned are recomputed and the challenge
-    re-ranked. Returns the rows refreshed."""
+    re-ranked. ``everything``: beta changed, so every rated entry's final score is recomputed whatever beta is now
+    (the ratings may have been counted before). Returns the rows refreshed."""
     list(Challenge.objects.select_for_update().filter(pk=challenge_id).values_list("pk", flat=True))
     leaderboard_version_bump(challenge_id=challenge_id)
     alpha = Challenge.objects.values_list("alpha", flat=True).get(pk=challenge_id)
@@ -153,13 +154,17 @@ def leaderboard_audience_refresh(*, challenge_id: int) -> int:
     shown = set(LeaderboardEntry.objects.filter(challenge_id=challenge_id, audience__isnull=False)
                 .values_list("submission_id", flat=True))
     concerned = set(ratings) | shown
+    if everything:
+        concerned |= set(Score.objects.filter(challenge_id=challenge_id).values_list("submission_id", flat=True))
     scores = list(Score.objects.filter(submission_id__in=concerned).select_related("submission"))
-    if beta > 0:
+    if beta > 0 or everything:
         for score in scores:
             judge = score.parts.get("judge_score") if score.parts.get("judges") else None
             score.final = final_score(automatic=score.automatic, judge=judge,
                                       audience=ratings.get(score.submission_id), alpha=alpha, beta=beta)
         Score.objects.bulk_update(scores, ["final"], batch_size=500)
+    if everything:  # every row may move: one bulk rebuild
+        return leaderboard_rebuild(challenge_id=challenge_id)
     entrants = {score.submission.entrant_id for score in scores}
     for entrant_id in entrants:
         _entry_row_refresh(challenge_id=challenge_id, entrant_id=entrant_id)

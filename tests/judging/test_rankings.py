@@ -508,3 +508,30 @@ def test_demo_listeners_vote_on_the_judging_demo(listening, make_user):
     issue = pair_issue(slug="winter-judging", user=newcomer, seed=0)
     _vote(issue, newcomer, "same")
     assert PairVote.objects.filter(listener=newcomer).count() == 1
+
+
+def test_changing_beta_moves_final_scores_and_is_bounded_by_alpha(listening):
+    from django.core.exceptions import ValidationError
+
+    from evaluation.services.leaderboard import leaderboard_audience_refresh
+
+    challenge = listening.challenge
+    user = listening.listeners[0]
+    issue = pair_issue(slug=challenge.slug, user=user, seed=5)
+    _vote(issue, user, "first")
+    row = LeaderboardEntry.objects.get(submission_id=issue.first_id)
+    assert row.score == pytest.approx(listening.automatic[issue.first_id])  # beta 0: shown, not counted
+    assert row.score_low is None
+    settings_row = RankingSettings(challenge=challenge, audience_weight=0.6)  # alpha is 0.5
+    with pytest.raises(ValidationError, match=r"at most 0\.5"):
+        settings_row.full_clean()
+    settings_row.audience_weight = 0.5
+    settings_row.save()
+    leaderboard_audience_refresh(challenge_id=challenge.pk, everything=True)  # what the save triggers on commit
+    row = LeaderboardEntry.objects.get(submission_id=issue.first_id)  # rebuilt
+    rating = AudienceRating.objects.get(submission_id=issue.first_id).rating
+    assert row.score == pytest.approx(rating)  # alpha 0.5 + beta 0.5, not judged: the audience part alone
+    RankingSettings.objects.filter(challenge=challenge).update(audience_weight=0.0)
+    leaderboard_audience_refresh(challenge_id=challenge.pk, everything=True)
+    row = LeaderboardEntry.objects.get(submission_id=issue.first_id)
+    assert row.score == pytest.approx(listening.automatic[issue.first_id])
