@@ -137,21 +137,24 @@ def add_rankings(challenge_id: int) -> None:
     """Issue 26 on every row: each entrant's best entry judged by three judges (a bootstrap interval of their
     scores), an audience rating with its interval from 20,000 pair votes (fitted once here), the audience counted
     with beta = 0.2; so rows carry intervals, shared ranks (many: intervals ~10 points wide) and ratings."""
+    from django.contrib.auth import get_user_model
     from django.db import transaction
 
     from evaluation.formula import audience_points, final_score
-    from evaluation.models import AudienceRating, LeaderboardEntry, RankingSettings, Score
+    from evaluation.models import AudienceRating, JudgeAssignment, LeaderboardEntry, RankingSettings, Score
     from evaluation.ranking import davidson_fit
     from evaluation.services.score_store import judge_interval, judge_score
 
-    if AudienceRating.objects.filter(challenge_id=challenge_id).exists():
+    if JudgeAssignment.objects.filter(challenge_id=challenge_id).exists():
         return
+    AudienceRating.objects.filter(challenge_id=challenge_id).delete()
     rng = random.Random(26)
     best = list(LeaderboardEntry.objects.filter(challenge_id=challenge_id).values_list("submission_id", "entrant_id"))
     t = time.perf_counter()
     with transaction.atomic():
         RankingSettings.objects.update_or_create(challenge_id=challenge_id, defaults={"audience_weight": 0.2})
-        judges = list(range(3))
+        judge_users = [get_user_model().objects.get_or_create(username=f"bench-judge-{k}")[0] for k in range(3)]
+        judges = [u.pk for u in judge_users]
         scores = list(Score.objects.filter(submission_id__in=[s for s, _ in best]))
         votes, ids = [], [s for s, _ in best]
         for _ in range(20_000):
@@ -177,6 +180,13 @@ def add_rankings(challenge_id: int) -> None:
                                       audience=audience_points(rating.strength) if rating else None,
                                       alpha=0.5, beta=0.2)
         Score.objects.bulk_update(scores, ["parts", "final"], batch_size=1000)
+        # The judged entry stays its entrant's row (as after a real judging round): three reviews each.
+        JudgeAssignment.objects.bulk_create([
+            JudgeAssignment(challenge_id=challenge_id, submission_id=score.submission_id, judge_id=mark["judge"],
+                            round=1, entry_number=i, status="submitted", originality=mark["originality"],
+                            balance=mark["balance"], emotion=mark["emotion"])
+            for i, score in enumerate(scores, start=1) for mark in score.parts["judges"]
+        ], batch_size=2000)
     print(f"judged {len(scores)} best entries, fitted {len(ratings)} audience ratings from {len(votes)} votes "
           f"(fit {fit.iterations} iterations) in {time.perf_counter() - t:.1f} s")
 
@@ -187,6 +197,8 @@ def rebuild_and_analyze(challenge_id: int) -> None:
     from evaluation.models import LeaderboardEntry
     from evaluation.services.leaderboard import leaderboard_rebuild
 
+    if not LeaderboardEntry.objects.filter(challenge_id=challenge_id).exists():
+        leaderboard_rebuild(challenge_id=challenge_id)  # the best entries, to judge and rate
     add_rankings(challenge_id)
     t = time.perf_counter()
     rows = leaderboard_rebuild(challenge_id=challenge_id)

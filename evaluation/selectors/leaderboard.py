@@ -174,7 +174,11 @@ def leaderboard_page_cached(*, challenge: Challenge, offset: int = 0, limit: int
 
 
 def leaderboard_count(*, challenge: Challenge) -> int:
-    return _entries(challenge_id=challenge.pk).count()
+    """Rows of the table: the highest stored rank (ranks are 1..n), one backward step on the (challenge, rank)
+    index instead of counting 5,000 index entries."""
+    last = _entries(challenge_id=challenge.pk).filter(rank__isnull=False).order_by("-rank").values_list(
+        "rank", flat=True).first()
+    return last or 0
 
 
 def _own_row_sql() -> str:
