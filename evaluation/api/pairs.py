@@ -48,7 +48,7 @@ class PairApi(APIView):
     """GET: the pair this listener is to compare in the challenge (the same one until they vote, for an hour)."""
 
     permission_classes = [IsAuthenticated]
-    error_statuses = {"GET": (401, 403, 404, 409)}
+    error_statuses = {"GET": (400, 401, 403, 404, 409)}
 
     @extend_schema(operation_id="challenges_pair", responses={200: PairSerializer})
     def get(self, request: Request, slug: str) -> Response:
