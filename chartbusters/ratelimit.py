@@ -33,6 +33,7 @@ SCOPES: dict[str, tuple[str, str]] = {  # scope -> (setting, what is counted, in
     "generate": ("RATE_LIMIT_GENERATE", "generation requests from your account"),
     "like": ("RATE_LIMIT_LIKE", "likes from your account"),
     "reset": ("RATE_LIMIT_PASSWORD_RESET", "password reset requests for this address or from yours"),
+    "vote": ("RATE_LIMIT_VOTE", "pair votes from your account"),
 }
 RATE_LIMITED_MESSAGE = "Too many {what}; try again in {wait}."
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")

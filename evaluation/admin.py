@@ -19,6 +19,7 @@ from evaluation.models import (
     JudgeConflict,
     JudgingSettings,
     Like,
+    RankingSettings,
     RealnessModel,
     Score,
 )
@@ -76,6 +77,16 @@ class JudgingSettingsInline(_OwnChallengeInline, admin.StackedInline):
     verbose_name_plural = "judging settings (the defaults apply until saved)"
 
 
+class RankingSettingsInline(_OwnChallengeInline, admin.StackedInline):
+    """The audience's share of the final score and, for Melody Harvest, the final entries per entrant (issue 26)."""
+
+    model = RankingSettings
+    can_delete = False
+    extra = 1
+    max_num = 1
+    verbose_name_plural = "ranking settings (audience weight beta, final entries; the defaults apply until saved)"
+
+
 class JudgeConflictInline(_OwnChallengeInline, admin.TabularInline):
     """Judges who must not review an entrant's entries (a judge never reviews their own entries anyway)."""
 
@@ -97,7 +108,7 @@ class ChallengeWithRealnessAdmin(ChallengeAdmin):
                                              {"fields": ["realness_model_status"]}),
                  ("Rescoring (every entry by the current scorer)", {"fields": ["rescoring_status"]}),
                  ("Judging", {"fields": ["judging_link"]})]
-    inlines = [*ChallengeAdmin.inlines, JudgingSettingsInline, JudgeConflictInline]
+    inlines = [*ChallengeAdmin.inlines, JudgingSettingsInline, RankingSettingsInline, JudgeConflictInline]
     actions = [*(getattr(ChallengeAdmin, "actions", None) or []), "assign_judges", "publish_results",
                "rescore_entries"]
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from evaluation.api.judging import SubmissionLikeApi
+from evaluation.api.pairs import FinalChoiceApi, PairApi, PairPlayedApi, PairVoteApi
 from evaluation.api.views import LeaderboardApi, LeaderboardCsvApi, SubmissionDetailApi, SubmissionListApi
 
 app_name = "results-api"
@@ -13,4 +14,8 @@ urlpatterns = [
     path("submissions/<int:submission_id>/like/", SubmissionLikeApi.as_view(), name="submission-like"),
     path("challenges/<slug:slug>/leaderboard/", LeaderboardApi.as_view(), name="leaderboard"),
     path("challenges/<slug:slug>/leaderboard.csv", LeaderboardCsvApi.as_view(), name="leaderboard-csv"),
+    path("challenges/<slug:slug>/pair/", PairApi.as_view(), name="pair"),
+    path("submissions/<int:submission_id>/final/", FinalChoiceApi.as_view(), name="submission-final"),
+    path("pairs/<uuid:token>/played/", PairPlayedApi.as_view(), name="pair-played"),
+    path("pairs/<uuid:token>/vote/", PairVoteApi.as_view(), name="pair-vote"),
 ]

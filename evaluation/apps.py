@@ -28,9 +28,15 @@ class EvaluationConfig(AppConfig):
         # is replaced in their open reviews.
         m2m_changed.connect(on_judges_changed, sender=Challenge.judges.through, dispatch_uid="evaluation-judge-left")
 
+        from evaluation.listeners import on_ranking_settings_saved
+        from evaluation.models import RankingSettings
+
+        post_save.connect(on_ranking_settings_saved, sender=RankingSettings, dispatch_uid="evaluation-ranking-saved")
+
         from chartbusters.challenges.services.demo import register_demo_extra
 
         register_demo_extra("judging", _demo_judging)
+        register_demo_extra("listening", _demo_listening)  # after the judging demo: votes on its entries
 
 
 def _demo_judging(*, password: str) -> str:
@@ -38,3 +44,10 @@ def _demo_judging(*, password: str) -> str:
     from evaluation.services.demo_judging import demo_judging_extra
 
     return demo_judging_extra(password=password)
+
+
+def _demo_listening(*, password: str) -> str:
+    """seed_demo's audience: demo listeners' pair votes on the judging demo (issue 26)."""
+    from evaluation.services.demo_listening import demo_listening_extra
+
+    return demo_listening_extra(password=password)

@@ -37,3 +37,38 @@ def automatic_score(style: float, realness: float, weight_style: float, weight_r
 def copy_penalized(unpenalized: float, copy_penalty: float) -> float:
     """The automatic score after the copy penalty (1 - the copied share of the notes; 1 when not flagged)."""
     return float(unpenalized) * min(1.0, max(0.0, float(copy_penalty)))
+
+
+# ------------------------------------------------------------------------------------- the final score (issue 26)
+BAD_SHARES = ("The judges' share (alpha {alpha}) and the audience's share (beta {beta}) must be in [0, 1] "
+              "with a sum of at most 1.")
+
+
+def final_score(*, automatic: float, judge: float | None, audience: float | None, alpha: float,
+                beta: float = 0.0) -> float:
+    """The one final-score formula (DESIGN section 5, README "Judging"):
+
+        final = ((1 - alpha - beta) * automatic + alpha * judge + beta * audience) / (the weights of the parts given)
+
+    ``judge``: the mean judge score (None until the results are published); ``audience``: the audience rating from
+    listening in pairs, 0-100 (None when the entry has no comparisons yet or beta is 0). A missing part drops out
+    and the others are re-weighted, so with beta = 0 this is DESIGN's (1 - alpha) * automatic + alpha * judge, and the
+    automatic score until judged. Monotone in every part: applied to the ends of the parts' intervals it gives the
+    final score's interval."""
+    if not (0.0 <= alpha <= 1.0 and 0.0 <= beta <= 1.0 and alpha + beta <= 1.0 + 1e-9):
+        raise ValueError(BAD_SHARES.format(alpha=alpha, beta=beta))
+    parts = [(max(0.0, 1.0 - alpha - beta), automatic)]
+    if judge is not None:
+        parts.append((alpha, judge))
+    if audience is not None and beta > 0:
+        parts.append((beta, audience))
+    weight = sum(w for w, _ in parts)
+    if weight <= 0:  # alpha = 1 (judges only) before judging, or beta = 1 before any vote: the automatic score
+        return float(automatic)
+    return sum(w * float(x) for w, x in parts) / weight
+
+
+def audience_points(strength: float) -> float:
+    """An audience strength (Bradley-Terry log-strength, centred on the challenge's mean) on the 0-100 scale: 100 x
+    the chance of being preferred to an entry of average strength (ties aside): 50 is average."""
+    return 100.0 / (1.0 + math.exp(-float(strength)))

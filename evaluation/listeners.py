@@ -48,3 +48,12 @@ def judges_left(*, pairs) -> None:
     from evaluation.services.judging import judging_judges_left
 
     judging_judges_left(pairs=pairs)
+
+
+def on_ranking_settings_saved(sender, instance, **kwargs) -> None:
+    """The audience's share (beta) changed: final scores and the board follow, after the commit."""
+    from django.db import transaction
+
+    from evaluation.services.leaderboard import leaderboard_audience_refresh
+
+    transaction.on_commit(lambda: leaderboard_audience_refresh(challenge_id=instance.challenge_id, everything=True))

@@ -68,6 +68,16 @@ class LeaderboardEntry(models.Model):
     submitted_at = models.DateTimeField(help_text="Submission.created_at: the earlier entry wins a tie.")
     judged = models.BooleanField(default=False, help_text="The judges' rubric is in the score.")
     judge_score = models.FloatField(null=True, blank=True, help_text="The mean judge score, once published.")
+    # Issue 26, all precomputed when a score or a vote lands (evaluation.services.leaderboard), never per request.
+    score_low = models.FloatField(null=True, blank=True, help_text="95 % interval of the score; null: exact.")
+    score_high = models.FloatField(null=True, blank=True)
+    audience = models.FloatField(null=True, blank=True, help_text="Audience rating 0-100 (listening in pairs).")
+    audience_low = models.FloatField(null=True, blank=True)
+    audience_high = models.FloatField(null=True, blank=True)
+    audience_votes = models.PositiveIntegerField(default=0, help_text="Pair comparisons the entry was in.")
+    rank = models.PositiveIntegerField(null=True, blank=True, help_text="Position in the board's order.")
+    rank_low = models.PositiveIntegerField(null=True, blank=True, help_text="Shared rank: first of the tied run.")
+    rank_high = models.PositiveIntegerField(null=True, blank=True, help_text="Shared rank: last of the tied run.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -78,6 +88,7 @@ class LeaderboardEntry(models.Model):
             models.Index(
                 fields=["challenge", "-score", "submitted_at", "submission"], name="leaderboard_rank_idx"
             ),
+            models.Index(fields=["challenge", "rank"], name="leaderboard_stored_rank_idx"),
         ]
 
     def __str__(self) -> str:
@@ -91,6 +102,8 @@ class LeaderboardVersion(models.Model):
         Challenge, on_delete=models.CASCADE, primary_key=True, related_name="leaderboard_version"
     )
     token = models.CharField(max_length=32, help_text="A new random value on every change of the table.")
+    phase = models.CharField(max_length=10, blank=True, default="",
+                             help_text='Split Melody Harvest: the part the table ranks on ("public"/"private").')
 
     def __str__(self) -> str:
         return f"{self.challenge_id}: {self.token}"
@@ -423,3 +436,144 @@ class ChallengeRescore(models.Model):
 
     def __str__(self) -> str:
         return f"rescore of {self.challenge_id} ({self.status}, {self.progress} %)"
+# ------------------------------------------------------------------------------------ rankings (issue 26)
+class RankingSettings(models.Model):
+    """How a challenge's final rank is made beyond DESIGN's alpha (README "Judging"): the audience's share of the
+    final score and, for Melody Harvest, how many entries each entrant may mark as final. Defaults without a row."""
+
+    challenge = models.OneToOneField(Challenge, on_delete=models.CASCADE, primary_key=True, related_name="ranking")
+    audience_weight = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="beta: the audience rating's share of the final score (0: shown, not counted); alpha + beta <= 1.",
+    )
+    final_entries = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Melody Harvest: entries each entrant may mark as final (ranked on the private inputs).",
+    )
+
+    class Meta:
+        verbose_name = "ranking settings"
+        verbose_name_plural = "ranking settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(audience_weight__gte=0, audience_weight__lte=1),
+                                   name="ranking_audience_weight_0_1"),
+            models.CheckConstraint(condition=models.Q(final_entries__gte=1), name="ranking_final_entries_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ranking of {self.challenge_id}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        alpha = Challenge.objects.filter(pk=self.challenge_id).values_list("alpha", flat=True).first() or 0.0
+        if self.audience_weight is not None and alpha + self.audience_weight > 1.0 + 1e-9:
+            raise ValidationError({"audience_weight": f"The judges' share alpha is {alpha:g}; the audience's share "
+                                                      f"can be at most {1 - alpha:g} (alpha + beta <= 1)."})
+
+
+def _excerpt_upload_to(instance, filename: str) -> str:
+    return random_name("excerpts", filename)
+
+
+class Excerpt(models.Model):
+    """The 30-s passage of an entry's audio that listeners compare (the same rule for every entry; shorter pieces
+    padded with silence, so the length says nothing). Served only through a pair's own URLs."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="excerpt")
+    audio = models.FileField(upload_to=_excerpt_upload_to)
+    start_seconds = models.FloatField()
+    seconds = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"excerpt of {self.submission_id}"
+
+
+class PairIssue(models.Model):
+    """A pair handed to a listener: both excerpts must be played to the end before the vote counts."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Names the pair's URLs.")
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="+")
+    listener = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    issued_at = models.DateTimeField()
+    first_ended_at = models.DateTimeField(null=True, blank=True)
+    second_ended_at = models.DateTimeField(null=True, blank=True)
+    voted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["listener", "challenge", "voted_at"], name="pair_issue_listener_idx")]
+
+    def __str__(self) -> str:
+        return f"pair {self.first_id}/{self.second_id} for {self.listener_id}"
+
+
+class PairVote(models.Model):
+    """One listener's verdict on one pair (``low`` < ``high`` by submission id): which they preferred, or about
+    the same (``preferred`` null). One per pair and listener."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="pair_votes")
+    listener = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    low = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    preferred = models.ForeignKey(Submission, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["listener", "low", "high"], name="one_pair_vote_per_listener"),
+            models.CheckConstraint(condition=models.Q(low__lt=models.F("high")), name="pair_vote_low_below_high"),
+        ]
+        indexes = [models.Index(fields=["challenge"], name="pair_vote_challenge_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.listener_id}: {self.low_id} vs {self.high_id} -> {self.preferred_id}"
+
+
+class AudienceRating(models.Model):
+    """The Bradley-Terry (Davidson) rating of an entry from the challenge's pair votes, refitted on every vote."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="audience_rating")
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="+")
+    strength = models.FloatField(help_text="log-strength, centred on the challenge's mean")
+    rating = models.FloatField(help_text="0-100: the chance of being preferred to an average entry")
+    low = models.FloatField()
+    high = models.FloatField()
+    comparisons = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}: {self.rating:.1f}"
+
+
+class InputScore(models.Model):
+    """The automatic score of one output of a Melody Harvest entry (one hidden input), so that the public and
+    the private inputs rank apart."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="input_scores")
+    input_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=10, help_text="InputMelody.role when scored: example, public or private.")
+    automatic = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["submission", "input_name"], name="one_score_per_input")]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}/{self.input_name}: {self.automatic:.1f}"
+
+
+class FinalChoice(models.Model):
+    """An entrant marked this Melody Harvest entry as one of their final entries (ranked on the private inputs)."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="final_choice")
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="+")
+    entrant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["challenge", "entrant"], name="final_choice_entrant_idx")]
+
+    def __str__(self) -> str:
+        return f"final: {self.submission_id}"

@@ -50,3 +50,17 @@ def rescore_challenge(rescore_id: int) -> dict:
     from evaluation.services.rescore_run import challenge_rescore_run
 
     return challenge_rescore_run(rescore_id=rescore_id)
+@shared_task(name="evaluation.leaderboard_phases_due", ignore_result=True)
+def leaderboard_phases_due() -> list:
+    """Beat: a split Melody Harvest challenge that closed ranks on its private inputs from then on (issue 26)."""
+    from evaluation.services.leaderboard import leaderboard_phases_due as due
+
+    return due()
+
+
+@shared_task(name="evaluation.audience_ratings_refresh", ignore_result=True)
+def audience_ratings_refresh(challenge_id: int) -> int:
+    """Queue "scoring": refit a large challenge's audience ratings after a vote (issue 26)."""
+    from evaluation.services.pairs import audience_ratings_refresh as refresh
+
+    return refresh(challenge_id=challenge_id)

@@ -186,6 +186,7 @@ RATE_LIMIT_UPLOAD = os.environ.get("RATE_LIMIT_UPLOAD", "60/1h")  # entry and co
 RATE_LIMIT_GENERATE = os.environ.get("RATE_LIMIT_GENERATE", "60/1h")  # generation requests (studio / API)
 RATE_LIMIT_LIKE = os.environ.get("RATE_LIMIT_LIKE", "30/1h")  # audience likes (pages and API)
 RATE_LIMIT_PASSWORD_RESET = os.environ.get("RATE_LIMIT_PASSWORD_RESET", "3/1h")  # per e-mail address and per address
+RATE_LIMIT_VOTE = os.environ.get("RATE_LIMIT_VOTE", "60/1h")  # listening in pairs: a vote takes >= 60 s of music
 # Reverse proxies in front of the web processes that append the client to X-Forwarded-For (nginx: 1); 0 = none.
 RATE_LIMIT_PROXY_COUNT = int(os.environ.get("RATE_LIMIT_PROXY_COUNT", "0"))
 
@@ -283,6 +284,12 @@ CELERY_BEAT_SCHEDULE = {
     # Judges are assigned when a challenge's entries close (evaluation.services.judging.judging_assign_due).
     "assign-judges": {
         "task": "evaluation.assign_judges_due",
+        "schedule": 60.0,
+        "options": {"queue": "scoring", "expires": 60.0},
+    },
+    # A split Melody Harvest challenge ranks on its private inputs once closed (evaluation.services.leaderboard).
+    "leaderboard-phases": {
+        "task": "evaluation.leaderboard_phases_due",
         "schedule": 60.0,
         "options": {"queue": "scoring", "expires": 60.0},
     },

@@ -25,6 +25,12 @@ CSV_COLUMNS = [
     ("judged", "judged"),
     ("flagged_copy", "submission__score__flagged_copy"),
     ("submitted_at", "submitted_at"),
+    ("rank_low", "rank_low"),  # issue 26: the shared rank, the score's 95 % interval, the audience rating
+    ("rank_high", "rank_high"),
+    ("score_low", "score_low"),
+    ("score_high", "score_high"),
+    ("audience", "audience"),
+    ("audience_votes", "audience_votes"),
 ]
 
 

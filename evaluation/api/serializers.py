@@ -66,6 +66,15 @@ class LeaderboardRowSerializer(serializers.Serializer):
     likes = serializers.IntegerField(help_text="Audience likes.")
     submitted_at = serializers.DateTimeField()
     audio_url = serializers.CharField(allow_null=True)
+    shared_rank = serializers.CharField(help_text='"3", or "3–5" when neighbours\' score intervals overlap.')
+    rank_low = serializers.IntegerField(allow_null=True, help_text="First rank of the tied run this row is in.")
+    rank_high = serializers.IntegerField(allow_null=True, help_text="Last rank of the tied run this row is in.")
+    score_low = serializers.FloatField(allow_null=True, help_text="95 % interval of the score; null when exact.")
+    score_high = serializers.FloatField(allow_null=True)
+    audience = serializers.FloatField(allow_null=True, help_text="Audience rating 0-100 from listening in pairs.")
+    audience_low = serializers.FloatField(allow_null=True, help_text="95 % interval of the audience rating.")
+    audience_high = serializers.FloatField(allow_null=True)
+    audience_votes = serializers.IntegerField(help_text="Pair comparisons the entry was in.")
 
 
 class LeaderboardSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from chartbusters.challenges.models import Challenge
+from evaluation.formula import final_score
 from evaluation.judging import Agreement, agreement, standardize
 from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, LeaderboardEntry, Like, Rendering
 from submissions.models import Submission, SubmissionOutput
@@ -152,7 +153,8 @@ def judging_results(*, challenge: Challenge) -> JudgingResults:
             entry.spread_low, entry.spread_high = min(r.raw for r in counted), max(r.raw for r in counted)
             entry.adjusted_mean = sum(r.adjusted for r in counted) / len(counted)
             entry.judge_score = entry.adjusted_mean if use_adjusted else entry.raw_mean
-            entry.final = (1.0 - challenge.alpha) * entry.automatic + challenge.alpha * entry.judge_score
+            entry.final = final_score(automatic=entry.automatic, judge=entry.judge_score, audience=None,
+                                      alpha=challenge.alpha)
             entry.judges_for_score = [
                 {"judge": r.judge_id, "round": r.round, "originality": r.originality, "balance": r.balance,
                  "emotion": r.emotion, "comment": r.comment, "raw": r.raw, "adjusted": r.adjusted,

@@ -26,6 +26,7 @@ from evaluation.selectors.judging import (
     judging_results,
     judging_settings_of,
 )
+from evaluation.services.leaderboard import leaderboard_phase_sync
 from evaluation.services.rescoring import challenge_check_one_scorer
 from evaluation.services.score_store import score_record_judging
 from submissions.models import Submission
@@ -101,6 +102,7 @@ def judging_assign(*, challenge_id: int, by=None, now: datetime | None = None, s
     if busy:
         raise ApplicationError("entries_in_progress", IN_PROGRESS.format(n=busy, challenge=challenge.title),
                                status=409)
+    leaderboard_phase_sync(challenge_id=challenge.pk)  # a split challenge's rows rank on its private inputs now
     settings = judging_settings_of(challenge=challenge)
     submissions = judging_entries_to_judge(challenge=challenge, settings=settings)
     if not submissions:

@@ -8,8 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluation.formula import copy_penalized
-from evaluation.models import Score
-from evaluation.services.leaderboard import leaderboard_entry_refresh
+from evaluation.formula import final_score as final_formula
+from evaluation.models import AudienceRating, Score
+from evaluation.ranking import bootstrap_interval
+from evaluation.services.leaderboard import audience_weight_of, leaderboard_entry_refresh
 from submissions.models import Submission
 
 RUBRIC = ("originality", "balance", "emotion")
@@ -19,25 +21,42 @@ NO_SCORE_TO_JUDGE = "Submission {submission_id} has no automatic score yet, so i
 NOT_FLAGGED = "Submission {submission_id} is not flagged as a copy, so there is no flag to clear."
 
 
+def _per_judge(judges: list[dict]) -> list[float]:
+    return [
+        float(j["score"]) if j.get("score") is not None else 20.0 * sum(j[name] for name in RUBRIC) / len(RUBRIC)
+        for j in judges
+    ]
+
+
 def judge_score(judges: list[dict]) -> float | None:
     """Mean judge score: each judge's score averaged over judges; None when nobody judged. A judge's score is
     ``"score"`` when given (raw or leniency-adjusted, as the organizers chose: evaluation.selectors.judging), else
     20 * their mean rubric mark (the raw score)."""
     if not judges:
         return None
-    per_judge = [
-        float(j["score"]) if j.get("score") is not None else 20.0 * sum(j[name] for name in RUBRIC) / len(RUBRIC)
-        for j in judges
-    ]
+    per_judge = _per_judge(judges)
     return sum(per_judge) / len(per_judge)
 
 
-def final_score(*, automatic: float, judges: list[dict], alpha: float) -> float:
-    """(1 - alpha) * automatic + alpha * mean judge score; the automatic score until someone judged."""
-    judged = judge_score(judges)
-    if judged is None:
-        return automatic
-    return (1.0 - alpha) * automatic + alpha * judged
+def judge_interval(judges: list[dict], *, seed: int = 0) -> list[float] | None:
+    """95 % bootstrap interval of the mean judge score, resampling the entry's reviews (its judges) with
+    replacement; None when nobody judged."""
+    if not judges:
+        return None
+    return list(bootstrap_interval(_per_judge(judges), seed=seed))
+
+
+def final_score(*, automatic: float, judges: list[dict], alpha: float, submission_id: int | None = None,
+                challenge_id: int | None = None) -> float:
+    """evaluation.formula.final_score with the entry's judges and, when the challenge counts the audience (beta >
+    0), its audience rating."""
+    audience, beta = None, 0.0
+    if challenge_id is not None and submission_id is not None:
+        beta = audience_weight_of(challenge_id=challenge_id)
+        if beta > 0:
+            audience = AudienceRating.objects.filter(submission_id=submission_id).values_list("rating",
+                                                                                             flat=True).first()
+    return final_formula(automatic=automatic, judge=judge_score(judges), audience=audience, alpha=alpha, beta=beta)
 
 
 def _check_automatic(value: float) -> None:
@@ -79,7 +98,8 @@ def score_store(
             "automatic": automatic,
             "automatic_unpenalized": unpenalized,
             "copy_penalty": 1.0 if cleared else copy_penalty,
-            "final": final_score(automatic=automatic, judges=judges, alpha=submission.challenge.alpha),
+            "final": final_score(automatic=automatic, judges=judges, alpha=submission.challenge.alpha,
+                                 submission_id=submission_id, challenge_id=submission.challenge_id),
             "style": style,
             "realness": realness,
             "parts": stored_parts,
@@ -108,7 +128,8 @@ def score_clear_copy_flag(*, submission_id: int, cleared_by) -> Score:
     score.parts = {**score.parts, "copy_penalty": 1.0, "automatic": score.automatic,
                    "copy_cleared": {"by": cleared_by.get_username(), "at": score.copy_cleared_at.isoformat()}}
     score.final = final_score(automatic=score.automatic, judges=score.parts.get("judges", []),
-                              alpha=score.submission.challenge.alpha)
+                              alpha=score.submission.challenge.alpha, submission_id=submission_id,
+                              challenge_id=score.challenge_id)
     score.save()
     leaderboard_entry_refresh(challenge_id=score.challenge_id, entrant_id=score.submission.entrant_id)
     return score
@@ -129,9 +150,11 @@ def score_record_judging(*, submission_id: int, judges: list[dict], mode: str = 
     ).first()
     if score is None:
         raise ValueError(NO_SCORE_TO_JUDGE.format(submission_id=submission_id))
-    score.parts = {**score.parts, "judges": list(judges), "judge_score": judge_score(judges), "judge_scores": mode}
+    score.parts = {**score.parts, "judges": list(judges), "judge_score": judge_score(judges), "judge_scores": mode,
+                   "judge_interval": judge_interval(judges, seed=submission_id)}
     score.final = final_score(
-        automatic=score.automatic, judges=judges, alpha=score.submission.challenge.alpha
+        automatic=score.automatic, judges=judges, alpha=score.submission.challenge.alpha,
+        submission_id=submission_id, challenge_id=score.challenge_id,
     )
     score.save(update_fields=["parts", "final", "updated_at"])
     leaderboard_entry_refresh(challenge_id=score.challenge_id, entrant_id=score.submission.entrant_id)

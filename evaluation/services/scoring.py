@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models.fields.files import FieldFile
 
 from chartbusters.dispatch import send_task
+from evaluation.services.input_split import input_scores_apply
 from evaluation.services.score_store import score_store
 from submissions.models import Submission
 from submissions.services.lifecycle import (
@@ -114,7 +115,8 @@ def submission_score_land(*, submission_id: int, result: AutomaticScore, pms: li
 
     # Take the lifecycle's locks first (submission, challenge, entrant in one statement), so that this transaction
     # locks in the same order as every lifecycle change: no deadlock with another landing score or the reaper.
-    Submission.objects.select_for_update().select_related("challenge", "entrant").get(pk=submission_id)
+    submission = Submission.objects.select_for_update().select_related("challenge", "entrant").get(pk=submission_id)
+    result = input_scores_apply(submission=submission, result=result)  # public / private inputs (issue 26)
     score_store(
         submission_id=submission_id,
         automatic=result.automatic,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
+from chartbusters.errors import ApplicationError
 from evaluation.selectors.access import (
     challenge_get_visible,
     entrant_names_hidden,
@@ -22,11 +25,13 @@ from evaluation.selectors.leaderboard import (
     leaderboard_row_of,
     leaderboard_rows,
 )
+from evaluation.selectors.ranking import final_choice_view, ranking_explained
 from evaluation.selectors.submissions import (
     submission_get_for_viewer,
     submission_list_mine,
     submission_views_mine,
 )
+from evaluation.services.input_split import final_choice_set
 from evaluation.views.charts import passage_marks, score_bars
 
 MY_SUBMISSIONS_PER_PAGE = 50
@@ -51,7 +56,22 @@ def submission_detail_view(request: HttpRequest, submission_id: int) -> HttpResp
     return render(request, "evaluation/submission_detail.html", {
         "submission": view, "bars": bars, "chart_height": 8 + 22 * len(bars),
         "passage_marks": passage_marks(score.parts or {}) if score else [],
+        "final_choice": final_choice_view(user=request.user, submission_id=submission_id),
     })
+
+
+@require_POST
+def final_choice_page(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """Mark (final=1) or unmark (final=0) one's own entry as final (split Melody Harvest challenges)."""
+    if not request.user.is_authenticated:
+        return redirect(f"/accounts/login/?next=/submissions/{submission_id}/")
+    try:
+        final_choice_set(user=request.user, submission_id=submission_id, final=request.POST.get("final") == "1")
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from None
+        messages.error(request, exc.message)
+    return redirect(f"/submissions/{submission_id}/")
 
 
 def _int_param(request: HttpRequest, name: str, default: int) -> int:
@@ -87,6 +107,8 @@ def leaderboard_view(request: HttpRequest, slug: str) -> HttpResponse:
         "previous_offset": max(0, offset - MAX_LIMIT) if offset else None,
         "next_offset": offset + MAX_LIMIT if offset + MAX_LIMIT < count else None,
         "is_organizer": user_organizes(user=request.user, challenge=challenge),
+        "how_ranked": ranking_explained(challenge=challenge),
+        "can_listen": not challenge.results_published,
     })
 
 
