@@ -259,7 +259,7 @@ STUDIO_JOB_STUCK_AFTER_SECONDS = STUDIO_TASK_TIME_LIMIT + 60  # the reaper fails
 STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS", "900"))
 STUDIO_JOB_KEEP_HOURS = float(os.environ.get("STUDIO_JOB_KEEP_HOURS", "24"))  # unsaved jobs, then deleted
 # wav renders in ~0.3 s for 8 bars (3 MB for 17 s); mp3 is 20x smaller but its encoder takes ~2 s on a busy 2-core box
-STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "wav")  # wav | mp3 | ogg
+STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "mp3")  # mp3 | ogg | wav (MP3: ~1/19 of WAV, plays everywhere)
 # Training in the browser (the Train page, README "Train your own model"): per-job and per-user limits.
 TRAINING_MAX_FILES = int(os.environ.get("TRAINING_MAX_FILES", "200"))  # MIDI files in one upload (zip members too)
 TRAINING_MAX_UPLOAD_BYTES = int(os.environ.get("TRAINING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))  # all files

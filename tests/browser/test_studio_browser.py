@@ -22,6 +22,28 @@ DOCS_SCREENSHOTS = os.environ.get("STUDIO_DOCS_SCREENSHOTS") == "1"  # also writ
 REPO_DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
+# Counts every Web Audio source that starts (oscillators of the page's synthesizer, buffer sources), and every
+# AnalyserNode: "sound starts" is a started source, whatever the headless browser's output device does.
+SOUND_SPY = """
+window.__sources = 0;
+const start = AudioScheduledSourceNode.prototype.start;
+AudioScheduledSourceNode.prototype.start = function (...args) { window.__sources++; return start.apply(this, args); };
+"""
+
+
+def _watch(page) -> list[str]:
+    """Page errors and console errors (a failed resource, an uncaught exception) of ``page``, collected."""
+    problems: list[str] = []
+    page.add_init_script(SOUND_SPY)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    return problems
+
+
+def _sources(page) -> int:
+    return page.evaluate("window.__sources")
+
+
 def _login(page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", username)
@@ -56,8 +78,7 @@ def test_compose_generate_listen_chain_go_back_save_submit(browser, live_server,
     base = live_server.url
     context = browser.new_context(viewport={"width": 1200, "height": 1000})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = _watch(page)
     _login(page, base, "newcomer")
     page.goto(f"{base}/studio/")
     page.wait_for_selector("#studio:not([hidden])")
@@ -77,6 +98,16 @@ def test_compose_generate_listen_chain_go_back_save_submit(browser, live_server,
     assert len(notes) >= 6, notes
     assert all(isinstance(n[1], int) and n[2] >= 1 for n in notes)  # on the sixteenth grid
     page.screenshot(path=str(artifacts / "studio-1-played.png"), full_page=True)
+    assert errors == []
+
+    # hear it: ▶ Play starts one source per note at once, and becomes ■ Stop until it ends
+    before = _sources(page)
+    page.click("#play-roll")
+    assert _sources(page) - before >= len(notes)
+    assert page.locator("#play-roll").inner_text() == "■ Stop"
+    page.click("#play-roll")
+    assert page.locator("#play-roll").inner_text() == "▶ Play"
+    assert errors == []
 
     # generate with every registered model (each hears its audio)
     models = generator_names()
@@ -85,13 +116,25 @@ def test_compose_generate_listen_chain_go_back_save_submit(browser, live_server,
             page.click("#history li:first-child .make-current")  # back to the melody for the next model
         duration = _generate(page, model, versions_after=index + 1)
         assert duration > 0, model
+        assert errors == [], model
     page.screenshot(path=str(artifacts / "studio-2-generated.png"), full_page=True)
+
+    # every version has a player: the melody you played (v0) by the page's synthesizer, the others their audio
+    items = page.locator("#history li")
+    assert "v0 · your melody" in items.first.inner_text()
+    before = _sources(page)
+    items.first.locator(".play-version").click()
+    page.wait_for_function("(n) => window.__sources > n", arg=before, timeout=5_000)
+    items.first.locator(".play-version").click()  # stop
+    for i in range(1, items.count()):
+        assert items.nth(i).locator("audio").count() == 1
+    assert errors == []
 
     # chain: apply a model to the current result; every version stays listed
     before = page.locator("#history li").count()
     _generate(page, models[-1], versions_after=before + 1)
     assert page.locator("#history li").count() == before + 1
-    chained = page.evaluate("window.studio.versions[window.studio.versions.length - 1].label")
+    chained = page.locator("#history li").last.locator("strong").inner_text()
     assert " on v" in chained
 
     # go back a version, compare two side by side
@@ -127,6 +170,8 @@ def test_compose_generate_listen_chain_go_back_save_submit(browser, live_server,
     assert "earlier" in page.locator("#history li").first.inner_text()
     page.locator("#history li").first.locator(".make-current").click()
     page.wait_for_function("window.studio.song.tracks.some((t) => t.notes.length > 0)", timeout=10_000)
+    labels = [items.nth(i).locator("strong").inner_text() for i in range(items.count())]
+    assert all(label.startswith(f"v{i} · ") for i, label in enumerate(labels)), labels  # one naming, no "#N"
     assert errors == []
     context.close()
 
@@ -135,6 +180,7 @@ def test_piano_roll_edits_with_mouse_and_keyboard(browser, live_server, make_use
     make_user("editor", role=Role.ENTRANT)
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     page = context.new_page()
+    errors = _watch(page)
     _login(page, live_server.url, "editor")
     page.goto(f"{live_server.url}/studio/")
     page.select_option("#sample", "twinkle")
@@ -143,10 +189,27 @@ def test_piano_roll_edits_with_mouse_and_keyboard(browser, live_server, make_use
     assert page.locator("#track").input_value() == "0"  # new notes go to the tune's track
     roll = page.locator("#roll")
     box = page.locator("#roll-wrap").bounding_box()
-    # add a note by clicking an empty cell (the top visible row is above the tune), then undo it
-    page.mouse.click(box["x"] + 36 + 14 * 2 + 3, box["y"] + 4)
+    # add a note by clicking an empty cell (the top visible row is above the tune): added, drawn and heard at
+    # once (one click), then undo it (button), redo it (Ctrl+Shift+Z), undo again (Ctrl+Z)
+    x, y = box["x"] + 36 + 14 * 2 + 3, box["y"] + 4
+    blank = page.evaluate("""([x, y]) => { const r = document.getElementById('roll').getBoundingClientRect();
+        return Array.from(document.elementFromPoint(x, y) && document.getElementById('roll').getContext('2d')
+          .getImageData((x - r.left + 4) * devicePixelRatio, (y - r.top) * devicePixelRatio, 1, 1).data); }""",
+                          [x, y])
+    before = _sources(page)
+    page.mouse.click(x, y)
     assert page.evaluate("window.studio.song.tracks[0].notes.length") == count + 1
+    assert _sources(page) == before + 1
+    drawn = page.evaluate("""([x, y]) => { const r = document.getElementById('roll').getBoundingClientRect();
+        return Array.from(document.getElementById('roll').getContext('2d')
+          .getImageData((x - r.left + 4) * devicePixelRatio, (y - r.top) * devicePixelRatio, 1, 1).data); }""",
+                          [x, y])
+    assert drawn != blank  # the note is on the roll
     page.click("#undo")
+    assert page.evaluate("window.studio.song.tracks[0].notes.length") == count
+    page.keyboard.press("Control+Shift+Z")
+    assert page.evaluate("window.studio.song.tracks[0].notes.length") == count + 1
+    page.keyboard.press("Control+Z")
     assert page.evaluate("window.studio.song.tracks[0].notes.length") == count
     # keyboard: focus the roll, Enter adds a note at the cursor, Shift+Right lengthens it, Delete removes it
     roll.focus()
@@ -160,6 +223,7 @@ def test_piano_roll_edits_with_mouse_and_keyboard(browser, live_server, make_use
     assert page.evaluate("window.studio.song.tracks[0].notes.length") == count
     page.click("#clear")
     assert page.evaluate("window.studio.song.tracks[0].notes.length") == 0
+    assert errors == []
     context.close()
 
 

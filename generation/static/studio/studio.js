@@ -19,9 +19,10 @@
 
   // ---- state ----------------------------------------------------------------------------------------------
   let song = emptySong();
-  let undoStack = [];
-  let versions = [];           // {key, label, jobId, song (null until loaded), notesUrl, audioUrl, midiUrl, model}
-  let versionNumber = 0;       // this visit's versions are v0, v1, ...; earlier ones are named by their job
+  let undoStack = [], redoStack = [];  // {song (JSON), current, edited}: edits and generations, Ctrl+Z / Ctrl+Shift+Z
+  // {key, jobId, song (null until loaded), notesUrl, audioUrl, midiUrl, model, fromKey, editedFromKey, earlier}
+  // named "v<position>" in the list (versionLabel), earlier visits' versions first, so a reload names them alike
+  let versions = [];
   let current = null;          // the version shown (its key), null: not from a version
   let edited = false;          // the piano roll differs from the current version's music
   let selected = null;         // {track, index}
@@ -66,10 +67,24 @@
     sel.dataset.tracks = wanted;
   }
   function activeTrackFallback() { const i = song.tracks.findIndex((t) => !t.is_drum); return i < 0 ? 0 : i; }
+  function state() { return {song: JSON.stringify(song), current, edited}; }
   function snapshot() {
-    undoStack.push(JSON.stringify(song));
+    undoStack.push(state());
     if (undoStack.length > 200) undoStack.shift();
+    redoStack = [];
+    updateUndoButtons();
   }
+  function restore(from, to) {
+    if (!from.length) return;
+    to.push(state());
+    const st = from.pop();
+    stopSong();
+    song = JSON.parse(st.song); current = st.current; edited = st.edited; selected = null;
+    drawRoll(); updateVersionLabel(); renderHistory(); updateUndoButtons();
+  }
+  function undo() { restore(undoStack, redoStack); }
+  function redo() { restore(redoStack, undoStack); }
+  function updateUndoButtons() { $("undo").disabled = !undoStack.length; $("redo").disabled = !redoStack.length; }
   function changed() { edited = true; drawRoll(); updateVersionLabel(); }
 
   // ---- HTTP -------------------------------------------------------------------------------------------------
@@ -86,10 +101,17 @@
     }
     return body;
   }
+  const STATUS_LINES = ["rec-status", "generate-status", "save-status", "checkpoint-status"];
   function say(id, text, isError) {
     const el = $(id);
     el.textContent = text;
     el.classList.toggle("error", !!isError);
+    if (!isError) {  // something worked: an older error elsewhere no longer describes the page
+      for (const other of STATUS_LINES) {
+        const o = $(other);
+        if (other !== id && o.classList.contains("error")) { o.textContent = ""; o.classList.remove("error"); }
+      }
+    }
   }
 
   // ---- sound (previews; generated pieces play their rendered MP3) -----------------------------------------
@@ -111,12 +133,12 @@
     const t0 = Math.max(ac.currentTime, when || ac.currentTime);
     amp.gain.setValueAtTime(0, t0);
     amp.gain.linearRampToValueAtTime(gain || 0.2, t0 + 0.01);
+    osc.connect(amp).connect(ac.destination);
+    osc.start(t0);  // start before any stop(): stop() on a source not started yet throws InvalidStateError
     if (seconds) {
       amp.gain.setTargetAtTime(0, t0 + seconds, 0.05);
       osc.stop(t0 + seconds + 0.4);
     }
-    osc.connect(amp).connect(ac.destination);
-    osc.start(t0);
     return {osc, amp};
   }
   function release(voice) {
@@ -137,34 +159,40 @@
     osc.stop(when + 0.06);
   }
 
-  let playback = null;
-  function playSong() {
-    if (playback) { stopSong(); return; }
+  // One synthesized playback at a time: the piano roll's (▶ Play, with a playhead) or a version's (its ▶ button).
+  let playback = null;         // {start, total, timer, button, onRoll}
+  function playNotes(s, button, onRoll) {
     const ac = ctx();
-    if (!ac || !noteCount(song)) return;
-    const start = ac.currentTime + 0.1, sec = stepSeconds(song);
-    for (const t of song.tracks) {
+    if (!ac || !noteCount(s)) return;
+    const start = ac.currentTime + 0.1, sec = stepSeconds(s);
+    for (const t of s.tracks) {
       if (t.is_drum) continue;
       for (const n of t.notes) tone(n[0], start + n[1] * sec, n[2] * sec, 0.12 * n[3] / 100);
     }
-    const total = songEnd(song) * sec;
-    playback = {start, total, timer: null};
-    $("play-roll").textContent = "■ Stop";
+    const total = songEnd(s) * sec;
+    playback = {start, total, timer: null, button, label: button.textContent, onRoll};
+    button.textContent = "■ Stop";
     const tick = () => {
       if (!playback) return;
-      const at = (ac.currentTime - playback.start) / sec;
-      drawRoll(at);
+      if (onRoll) drawRoll((ac.currentTime - playback.start) / sec);
       if (ac.currentTime - playback.start > total + 0.2) stopSong();
       else playback.timer = requestAnimationFrame(tick);
     };
     tick();
   }
+  function playSong() {
+    const wasRoll = playback && playback.onRoll;
+    stopSong();
+    if (!wasRoll) playNotes(song, $("play-roll"), true);
+  }
   function stopSong() {
-    if (playback && playback.timer) cancelAnimationFrame(playback.timer);
+    if (!playback) return;
+    if (playback.timer) cancelAnimationFrame(playback.timer);
+    playback.button.textContent = playback.label;
+    const onRoll = playback.onRoll;
     playback = null;
     if (audioCtx) { audioCtx.close(); audioCtx = null; }  // silences every scheduled note
-    $("play-roll").textContent = "▶ Play";
-    drawRoll();
+    if (onRoll) drawRoll();
   }
 
   // ---- keyboard input, recording --------------------------------------------------------------------------
@@ -492,7 +520,7 @@
   }
   function updateVersionLabel() {
     const v = versions.find((x) => x.key === current);
-    $("version-label").textContent = v ? "(" + v.label + (edited ? ", edited" : "") + ")" : (noteCount(song) ? "(your melody)" : "");
+    $("version-label").textContent = v ? "(" + versionLabel(v) + (edited ? ", edited" : "") + ")" : (noteCount(song) ? "(your melody)" : "");
   }
 
   // ---- input: upload, samples ---------------------------------------------------------------------------------
@@ -516,9 +544,14 @@
     loadNotes(form, $("sample").selectedOptions[0].textContent);
   });
   $("record").addEventListener("click", () => (recording ? stopRecording() : startRecording()));
-  $("undo").addEventListener("click", () => {
-    if (!undoStack.length) return;
-    song = JSON.parse(undoStack.pop()); selected = null; changed();
+  $("undo").addEventListener("click", undo);
+  $("redo").addEventListener("click", redo);
+  document.addEventListener("keydown", (e) => {  // Ctrl+Z undo, Ctrl+Shift+Z (or Ctrl+Y) redo; not while typing
+    const t = e.target;
+    if (!(e.ctrlKey || e.metaKey) || e.altKey || (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA"))) return;
+    const k = e.key.toLowerCase();
+    if (k === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
+    else if ((k === "z" && e.shiftKey) || k === "y") { e.preventDefault(); redo(); }
   });
   $("clear").addEventListener("click", () => {
     snapshot();
@@ -616,7 +649,7 @@
       const body = await api("POST", "/api/generate/", form);
       say("generate-status", "Queued " + body.jobs.length + " variation(s).");
       showBatch(body.jobs, m.name, started, {parentKey: v && !edited ? v.key : null,
-                                             editedFrom: v && edited ? v.label.split(" ")[0] : null,
+                                             editedFromKey: v && edited ? v.key : null,
                                              song: JSON.parse(JSON.stringify(song))});
     } catch (err) {
       say("generate-status", err.message, true);
@@ -707,15 +740,30 @@
     const inputKey = "input-" + b.jobData.batch;
     if (!from && !(from = versions.find((x) => x.key === inputKey))) {
       from = {key: inputKey, jobId: null, song: b.origin.song, audioUrl: null, midiUrl: b.jobData.input_midi_url,
-              model: null, label: "v" + (versionNumber++) + " · " + (b.origin.editedFrom ? b.origin.editedFrom + " edited" : "your melody")};
+              model: null, editedFromKey: b.origin.editedFromKey};
       versions.push(from);
     }
     const version = {key: "job-" + b.job.id, jobId: b.job.id, song: b.notes, audioUrl: b.jobData.audio_url,
-                     midiUrl: b.jobData.output_midi_url, model: modelName,
-                     label: "v" + (versionNumber++) + " · " + modelName + (from ? " on " + from.label.split(" ")[0] : "")};
+                     midiUrl: b.jobData.output_midi_url, model: modelName, fromKey: from ? from.key : null};
     versions.push(version);
     b.card.querySelector(".keep").textContent = "Kept";
     makeCurrent(version.key);
+  }
+  function versionName(key) {
+    const i = versions.findIndex((x) => x.key === key);
+    return i < 0 ? null : "v" + i;
+  }
+  function versionLabel(v) {
+    let what;
+    if (v.model) {
+      const from = v.fromKey && versionName(v.fromKey);
+      what = v.model + (from ? " on " + from : (v.parentJob ? " on #" + v.parentJob : ""));
+    } else {
+      const from = v.editedFromKey && versionName(v.editedFromKey);
+      what = from ? from + " edited" : "your melody";
+    }
+    return versionName(v.key) + " · " + what + (v.earlier ? " · earlier (" + v.earlier + " UTC)" : "")
+           + (v.saved ? " · saved" : "");
   }
   async function ensureSong(v) {
     if (!v.song && v.notesUrl) v.song = (await api("GET", v.notesUrl)).output;
@@ -729,37 +777,64 @@
     setSong(v.song, v.key);
     renderHistory();
   }
+  async function playVersion(v, button) {
+    const same = playback && playback.button === button;
+    stopSong();
+    if (same) return;
+    try { await ensureSong(v); } catch (err) { say("generate-status", err.message, true); return; }
+    playNotes(v.song, button, false);
+  }
+  // Each version's list item is built once and then only relabelled: its audio element keeps what it loaded, so
+  // "Make current" or a new version downloads no audio again (the URLs are immutable and cached for a year).
+  const historyItems = new Map();  // key -> {li, title, make}
+  function historyItem(v) {
+    const li = document.createElement("li");
+    li.dataset.key = v.key;
+    const title = document.createElement("strong");
+    li.appendChild(title);
+    const row = document.createElement("div");
+    row.className = "row";
+    if (v.audioUrl) {
+      const audio = document.createElement("audio");
+      audio.controls = true; audio.preload = "none"; audio.src = v.audioUrl;  // fetched when first played
+      audio.className = "version-audio";
+      row.appendChild(audio);
+    } else {  // a melody of yours (v0): played by the page's synthesizer, as the piano roll's ▶ Play
+      const play = document.createElement("button");
+      play.type = "button"; play.className = "button secondary play-version"; play.textContent = "▶ Play";
+      play.addEventListener("click", () => playVersion(v, play));
+      row.appendChild(play);
+    }
+    const make = document.createElement("button");
+    make.type = "button"; make.className = "button secondary make-current"; make.textContent = "Make current";
+    make.addEventListener("click", () => makeCurrent(v.key));
+    row.appendChild(make);
+    if (v.midiUrl) {
+      const midi = document.createElement("a");
+      midi.className = "button secondary"; midi.href = v.midiUrl; midi.download = ""; midi.textContent = "MIDI";
+      midi.setAttribute("aria-label", "Download this version as MIDI");
+      row.appendChild(midi);
+    }
+    const cmp = document.createElement("label");
+    cmp.className = "inline-label";
+    cmp.innerHTML = '<input type="checkbox" class="compare-box"> Compare';
+    cmp.firstChild.addEventListener("change", renderCompare);
+    cmp.firstChild.value = v.key;
+    row.appendChild(cmp);
+    li.appendChild(row);
+    return {li, title, make};
+  }
   function renderHistory() {
     const list = $("history");
-    list.textContent = "";
-    for (const v of versions) {
-      const li = document.createElement("li");
-      li.className = v.key === current ? "current" : "";
-      li.dataset.key = v.key;
-      const title = document.createElement("strong");
-      title.textContent = v.label + (v.key === current ? " (current)" : "");
-      li.appendChild(title);
-      const row = document.createElement("div");
-      row.className = "row";
-      if (v.audioUrl) {
-        const audio = document.createElement("audio");
-        audio.controls = true; audio.preload = "metadata"; audio.src = v.audioUrl;
-        row.appendChild(audio);
-      }
-      const make = document.createElement("button");
-      make.type = "button"; make.className = "button secondary make-current"; make.textContent = "Make current";
-      make.disabled = v.key === current;
-      make.addEventListener("click", () => makeCurrent(v.key));
-      row.appendChild(make);
-      const cmp = document.createElement("label");
-      cmp.className = "inline-label";
-      cmp.innerHTML = '<input type="checkbox" class="compare-box"> Compare';
-      cmp.firstChild.addEventListener("change", renderCompare);
-      cmp.firstChild.value = v.key;
-      row.appendChild(cmp);
-      li.appendChild(row);
-      list.appendChild(li);
-    }
+    versions.forEach((v, i) => {
+      let item = historyItems.get(v.key);
+      if (!item) { item = historyItem(v); historyItems.set(v.key, item); }
+      if (list.children[i] !== item.li) list.insertBefore(item.li, list.children[i] || null);
+      item.li.className = v.key === current ? "current" : "";
+      item.title.textContent = versionLabel(v) + (v.key === current ? " (current)" : "");
+      item.make.disabled = v.key === current;
+    });
+    updateVersionLabel();
   }
   async function renderCompare() {
     const keys = Array.from(document.querySelectorAll(".compare-box:checked")).map((b) => b.value).slice(-2);
@@ -774,13 +849,16 @@
       const v = versions.find((x) => x.key === key);
       const col = document.createElement("div");
       col.className = "compare-col";
-      const h = document.createElement("h3"); h.textContent = v.label; col.appendChild(h);
+      const h = document.createElement("h3"); h.textContent = versionLabel(v); col.appendChild(h);
       const cv = document.createElement("canvas");
-      cv.setAttribute("role", "img"); cv.setAttribute("aria-label", "Piano roll of " + v.label);
+      cv.setAttribute("role", "img"); cv.setAttribute("aria-label", "Piano roll of " + versionLabel(v));
       const wrap = document.createElement("div"); wrap.className = "mini-wrap"; wrap.appendChild(cv);
       col.appendChild(wrap);
       drawRollOn(cv, v.song, miniOpts(v.song));
-      if (v.audioUrl) { const a = document.createElement("audio"); a.controls = true; a.src = v.audioUrl; col.appendChild(a); }
+      if (v.audioUrl) {
+        const a = document.createElement("audio"); a.controls = true; a.preload = "none"; a.src = v.audioUrl;
+        col.appendChild(a);
+      }
       box.appendChild(col);
     }
   }
@@ -820,13 +898,15 @@
     try {
       const body = await api("GET", "/api/jobs/");
       const done = body.results.filter((j) => j.status === "done").slice(0, 20).reverse();
+      const earlier = [];
       for (const j of done) {
         if (versions.find((v) => v.jobId === j.id)) continue;
-        versions.push({key: "job-" + j.id, jobId: j.id, song: null, notesUrl: j.notes_url, audioUrl: j.audio_url,
-                       midiUrl: j.output_midi_url, model: j.model,
-                       label: "#" + j.id + " · " + j.model + (j.parent ? " on #" + j.parent : "") + " · earlier ("
-                              + j.created_at.slice(0, 16).replace("T", " ") + " UTC)" + (j.saved ? " · saved" : "")});
+        earlier.push({key: "job-" + j.id, jobId: j.id, song: null, notesUrl: j.notes_url, audioUrl: j.audio_url,
+                      midiUrl: j.output_midi_url, model: j.model, parentJob: j.parent,
+                      fromKey: j.parent ? "job-" + j.parent : null, saved: j.saved,
+                      earlier: j.created_at.slice(0, 16).replace("T", " ")});
       }
+      versions = earlier.concat(versions);  // older first: the list reads v0, v1, ... in the order they were made
       renderHistory();
     } catch (err) { /* the page works without them */ }
   }
@@ -840,6 +920,7 @@
   renderModel();
   if (own) $("checkpoint").value = String(own.id);
   loadEarlier();
+  updateUndoButtons();
   drawRoll();
   $("roll-wrap").scrollTop = (HIGH - 79) * ROW;
   window.studio = {get song() { return song; }, get versions() { return versions; }, setSong, makeCurrent};
