@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from pretty_midi.constants import INSTRUMENT_MAP
 
 from chartbusters.files import FileKind, file_url
 from generation.engine.params import ChoiceParam, NumberParam, ProgramsParam, describe_params
@@ -35,8 +36,8 @@ def _field(param) -> dict:
         return {"kind": "number", "min": param.low, "max": param.high, "step": 1 if param.integer else "any"}
     if isinstance(param, ChoiceParam):
         return {"kind": "choice", "choices": list(param.choices)}
-    if isinstance(param, ProgramsParam):
-        return {"kind": "programs", "count": param.count}
+    if isinstance(param, ProgramsParam):  # a select of named instruments per part; the API takes the numbers
+        return {"kind": "programs", "count": param.count, "instruments": list(INSTRUMENT_MAP)}
     return {"kind": "text"}
 
 
@@ -63,6 +64,15 @@ def trainable_catalog() -> list[dict]:
         models.append({"name": name, "description": spec.DESCRIPTION, "params": params,
                        "min_tracks": getattr(spec, "MIN_TRAINING_TRACKS", 1)})
     return models
+
+
+def submission_get_own(*, owner, submission_id: int):
+    """``owner``'s entry ``submission_id`` (with its challenge), or None: My models links the one just entered."""
+    from submissions.models import Submission
+
+    if not 0 < submission_id <= MAX_ID:
+        return None
+    return Submission.objects.select_related("challenge").filter(pk=submission_id, entrant=owner).first()
 
 
 def job_list_own(*, owner, limit: int = 100) -> QuerySet[GenerationJob]:

@@ -56,7 +56,8 @@ def test_the_seeded_texts_name_only_what_exists(settings, tmp_path):
         assert text_problems(text) == [], slug
     # the texts send a newcomer to the studio, the Train page and My models
     assert "/studio/" in texts["melody-go-round"]
-    assert "/train/" in texts["melody-harvest"] and "/models/" in texts["melody-harvest"]
+    assert "/train/" in texts["melody-harvest"]
+    assert "/models/" in texts["melody-harvest"]
 
 
 def test_the_check_fails_on_a_missing_command_or_page():

@@ -172,6 +172,12 @@ def test_model_catalog_lists_every_registered_generator_with_its_parameters(api)
     assert temperature["kind"] == "number"
     assert temperature["min"] == 0.5
     assert temperature["max"] == 6
+    seed = next(p for p in arcnn["params"] if p["name"] == "seed")
+    assert seed["range"] == "0-4294967295"  # whole numbers in full, not 0-4.29497e+09
+    programs = next(p for m in models for p in m["params"] if p["kind"] == "programs")
+    assert programs["instruments"][0] == "Acoustic Grand Piano"  # named General MIDI instruments for the form
+    assert programs["instruments"][48] == "String Ensemble 1"
+    assert len(programs["instruments"]) == 128
 
 
 def test_a_newly_registered_model_appears_with_no_studio_change(api, media_root, sent):

@@ -1,5 +1,6 @@
 """The task ``generation.run_job`` through the real pipeline (the shipped AR-CNN) on a short melody: done with a
-MIDI result and audio (MP3 by default, WAV when set), served with long-lived caching headers; a duplicate delivery does nothing; failures say why."""
+MIDI result and audio (MP3 by default, WAV when set), served with long-lived caching headers; a
+duplicate delivery does nothing; failures say why."""
 
 from __future__ import annotations
 

@@ -216,6 +216,11 @@ def test_uploading_through_the_train_page_form(client, users, media_root, sent_t
     assert response.status_code == 302
     assert response["Location"] == f"/train/{job.pk}/"
     assert job.params["steps"] == 5
+    run_page = client.get(response["Location"]).content.decode()
+    settings_line = run_page.split('id="settings">')[1].split("</span>")[0]
+    assert "steps 5" in settings_line  # readable text, not JSON
+    assert not set(settings_line) & set('{}"'), settings_line
+    assert "&quot;" not in settings_line
     refused = client.post("/train/", {"model": "arcnn", "source": "files", "files": [midi_bytes_upload()]})
     assert refused.status_code == 429  # one run at a time; the page says so
     assert "at once" in refused.content.decode()

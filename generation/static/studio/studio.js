@@ -587,7 +587,25 @@
       label.htmlFor = id;
       label.textContent = p.name.replace(/_/g, " ");
       let input;
-      if (p.kind === "choice") {
+      if (p.kind === "programs") {  // one select of named General MIDI instruments per part
+        input = document.createElement("span");
+        input.className = "programs";
+        input.setAttribute("role", "group");
+        input.setAttribute("aria-labelledby", id + "-label");
+        label.id = id + "-label";
+        label.textContent = "instruments";
+        const defaults = Array.isArray(p.default) ? p.default : [];
+        for (let i = 0; i < p.count; i++) {
+          const sel = document.createElement("select");
+          sel.className = "program";
+          sel.setAttribute("aria-label", "Instrument of part " + (i + 1));
+          p.instruments.forEach((name, n) => {
+            const o = document.createElement("option"); o.value = String(n); o.textContent = name; sel.appendChild(o);
+          });
+          sel.value = String(defaults[i] || 0);
+          input.appendChild(sel);
+        }
+      } else if (p.kind === "choice") {
         input = document.createElement("select");
         for (const c of p.choices) { const o = document.createElement("option"); o.value = o.textContent = c; input.appendChild(o); }
         input.value = p.default;
@@ -599,9 +617,12 @@
       }
       input.id = id;
       input.dataset.param = p.name;
+      input.dataset.kind = p.kind;
       const help = document.createElement("small");
       help.id = id + "-help";
-      help.textContent = p.help + " (" + p.range + "; default " + (Array.isArray(p.default) ? p.default.join(",") : p.default) + ")";
+      const shown = (v) => (p.kind === "programs" ? p.instruments[v] : v);
+      help.textContent = p.help + (p.kind === "programs" ? "" : " (" + p.range + ")") + "; default "
+        + (Array.isArray(p.default) ? p.default.map(shown).join(", ") : p.default);
       input.setAttribute("aria-describedby", help.id);
       wrap.append(label, input, help);
       box.appendChild(wrap);
@@ -619,7 +640,8 @@
   function collectParams() {
     const params = {};
     document.querySelectorAll("#params [data-param]").forEach((el) => {
-      if (el.value !== "") params[el.dataset.param] = el.type === "number" ? Number(el.value) : el.value;
+      if (el.dataset.kind === "programs") params[el.dataset.param] = Array.from(el.querySelectorAll("select"), (s) => Number(s.value));
+      else if (el.value !== "") params[el.dataset.param] = el.type === "number" ? Number(el.value) : el.value;
     });
     if ($("seed").value !== "") params.seed = Number($("seed").value);
     return params;
