@@ -14,7 +14,7 @@ from chartbusters.accounts.roles import Role
 from chartbusters.challenges.models import Challenge
 from generation.engine.registry import generator_names
 from tests.conftest import TEST_PASSWORD
-from tests.factories import ChallengeFactory, entry_create, entry_score
+from tests.factories import ChallengeFactory, entry_create, entry_score, rendering_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 TIMEOUT_MS = 60_000
@@ -229,7 +229,32 @@ def test_piano_roll_edits_with_mouse_and_keyboard(browser, live_server, make_use
 
 PHONE_PAGES = ["/challenges/", "/challenges/melody-go-round/", "/challenges/melody-go-round/leaderboard/",
                "/submissions/mine/", "/compositions/", "/studio/", "/challenges/melody-go-round/submit/", "/train/",
-               "/models/"]
+               "/models/", "/learn/", "/learn/arcnn/", "/learn/gan/", "/learn/transformer/", "/learn/training/"]
+MIN_LABEL_PX = 11  # the smallest text a table or chart may show on a phone
+
+# Tables and score charts at the phone's width: the tables that overflow their box (sideways scrolling), the text of
+# tables and charts drawn under MIN_LABEL_PX (an SVG's text counts at its scaled size), the visible header cells
+READABILITY = """(minPx) => {
+  const shown = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const wide = Array.from(document.querySelectorAll('table')).filter((t) => {
+    const box = t.parentElement;
+    return t.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+      || box.scrollWidth > box.clientWidth + 1;
+  }).map((t) => t.id || t.className || 'table');
+  const texts = Array.from(document.querySelectorAll(
+      'th, td, .score-chart .bar-label, .score-chart .bar-text, svg text')).filter(shown);
+  const small = texts.map((e) => {
+    const scale = e instanceof SVGElement && e.ownerSVGElement ? e.ownerSVGElement.getScreenCTM().a : 1;
+    return [e.textContent.trim().slice(0, 30), parseFloat(getComputedStyle(e).fontSize) * scale];
+  }).filter(([text, px]) => text && px < minPx);
+  const headers = Array.from(document.querySelectorAll('#leaderboard th')).filter(shown)
+    .map((e) => e.textContent.trim());
+  // a cell with a sentence in it squeezed into a column a few words wide is not readable either
+  const narrow = Array.from(document.querySelectorAll('td')).filter(shown).filter((e) =>
+    e.textContent.trim().length > 40 && e.getBoundingClientRect().width < 120)
+    .map((e) => e.textContent.trim().slice(0, 30));
+  return {wide, small, headers, narrow};
+}"""
 
 
 def test_every_page_fits_a_phone(browser, live_server, make_user, artifacts):
@@ -239,9 +264,11 @@ def test_every_page_fits_a_phone(browser, live_server, make_user, artifacts):
                                  title="A rather long challenge title that has to wrap on a phone screen")
     entry = entry_create(challenge=challenge, entrant=entrant, title="An entry with a long title to wrap")
     entry_score(entry, automatic=72.5)
+    rendering_create(entry)  # its Listen player
     entry_score(entry_create(challenge=challenge, entrant=other, title="Rival"), automatic=60.0)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
+    errors = _watch(page)
     _login(page, live_server.url, "phone")
     for path in [*PHONE_PAGES, f"/submissions/{entry.pk}/", "/accounts/login/"]:
         page.goto(f"{live_server.url}{path}")
@@ -264,10 +291,24 @@ def test_every_page_fits_a_phone(browser, live_server, make_user, artifacts):
             }).map((a) => a.textContent.trim());
         }""")
         assert outside == [], f"{path}: header links outside the header: {outside}"
-        spilled = page.evaluate("""() => Array.from(document.querySelectorAll('svg.score-chart')).filter((svg) => {
-              const card = svg.closest('.card, section, main').getBoundingClientRect();
-              const r = svg.getBoundingClientRect();
+        spilled = page.evaluate("""() => Array.from(document.querySelectorAll('.score-chart')).filter((chart) => {
+              const card = chart.closest('.card, section, main, td').getBoundingClientRect();
+              const r = chart.getBoundingClientRect();
               return r.width && r.right > card.right + 1;
             }).length""")
         assert spilled == 0, f"{path}: a score chart spills out of its card"
+        if path.endswith("/leaderboard/"):  # open the first row's score chart
+            page.evaluate("document.querySelector('#leaderboard details').open = true")
+            page.wait_for_selector("#leaderboard .score-chart .bar-label")
+        seen = page.evaluate(READABILITY, MIN_LABEL_PX)
+        assert seen["wide"] == [], f"{path}: tables need sideways scrolling at 390 px: {seen['wide']}"
+        assert seen["small"] == [], f"{path}: text under {MIN_LABEL_PX} px: {seen['small'][:5]}"
+        assert seen["narrow"] == [], f"{path}: sentences squeezed into narrow columns: {seen['narrow'][:5]}"
+        if path.endswith("/leaderboard/"):
+            assert seen["headers"] == ["Rank", "Entrant", "Entry and score", "Listen"], seen["headers"]
+            chart_px = page.evaluate("parseFloat(getComputedStyle(document.querySelector("
+                                     "'#leaderboard .score-chart .bar-label')).fontSize)")
+            assert chart_px >= MIN_LABEL_PX
+            page.screenshot(path=str(artifacts / "phone-leaderboard-chart-open.png"), full_page=True)
+    assert errors == []
     context.close()

@@ -89,7 +89,8 @@ def test_a_model_page_names_every_parameter_of_its_model_in_its_table(client, na
     for spec in specs:  # its range and one-line help as the registry gives them
         row = re.search(rf'<tr id="param-{spec.name}">(.*?)</tr>', html, re.S).group(1)
         whole = isinstance(spec, NumberParam) and spec.integer
-        assert (f"<td>{int(spec.low)}-{int(spec.high)}</td>" if whole else f"<td>{escape(spec.range_text)}</td>") in row
+        shown = f"{int(spec.low)}-{int(spec.high)}" if whole else escape(spec.range_text)
+        assert f'<td data-label="range">{shown}</td>' in row
         assert escape(capfirst(spec.help)) in row
 
 
