@@ -151,10 +151,27 @@ def training_body(job: TrainingJob) -> dict:
         "name": job.name, "params": job.params, "dataset": job.dataset, "files": job.files,
         "steps_done": job.steps_done, "steps_total": job.steps_total, "cancel_requested": job.cancel_requested,
         "seconds_left": training_time_left(job),
+        "waiting_for": training_wait_text(job),
         "metrics": training_curves(job.metrics or {}),
         "checkpoint": job.checkpoint_id,
         "created_at": job.created_at, "started_at": job.started_at, "finished_at": job.finished_at,
     }
+
+
+WAIT_NO_ONE_AHEAD = ("Waiting for a training worker to pick it up: no run is ahead of yours (users' runs have "
+                     "workers of their own, so a challenge's realness training never comes first).")
+WAIT_RUNS_AHEAD = ("Waiting for a training worker: {n} run{s} of users ahead of yours (running or queued earlier); "
+                   "yours starts when one finishes.")
+
+
+def training_wait_text(job: TrainingJob) -> str:
+    """What a queued run waits for (empty once it runs): the users' runs ahead of it on the user-training queue."""
+    if job.status != TrainingJob.Status.QUEUED:
+        return ""
+    ahead = TrainingJob.objects.filter(
+        status__in=(TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING), created_at__lt=job.created_at
+    ).exclude(pk=job.pk).count()
+    return WAIT_RUNS_AHEAD.format(n=ahead, s="" if ahead == 1 else "s") if ahead else WAIT_NO_ONE_AHEAD
 
 
 def sample_list() -> list[dict]:

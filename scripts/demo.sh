@@ -10,9 +10,10 @@ make -s --no-print-directory install
 mkdir -p var
 $BIN/python manage.py migrate --noinput
 $BIN/python manage.py seed_demo
-# Three workers, so that scoring never queues behind a checkpoint run or an audio render, nor audio behind a
-# challenge's realness-model training: one for scoring (with the periodic reaper, -B), one for generation and audio,
-# one for training. Each runs one task at a time (one torch thread each).
+# Four workers, so that scoring never queues behind a checkpoint run or an audio render, nor audio behind a
+# challenge's realness-model training, nor a user's training run behind a realness model: one for scoring (with the
+# periodic reaper, -B), one for generation and audio, one for realness training, one for users' training runs. Each
+# runs one task at a time (one torch thread each).
 WORKERS=()
 $BIN/celery -A chartbusters worker -B --schedule var/celerybeat-schedule -Q scoring \
   --concurrency 1 --hostname "demo-scoring@%h" --without-mingle --without-gossip --loglevel INFO &
@@ -22,6 +23,9 @@ $BIN/celery -A chartbusters worker -Q generation,audio \
 WORKERS+=($!)
 $BIN/celery -A chartbusters worker -Q training \
   --concurrency 1 --hostname "demo-training@%h" --without-mingle --without-gossip --loglevel INFO &
+WORKERS+=($!)
+$BIN/celery -A chartbusters worker -Q user-training \
+  --concurrency 1 --hostname "demo-user-training@%h" --without-mingle --without-gossip --loglevel INFO &
 WORKERS+=($!)
 stop() {
   kill -TERM "${WORKERS[@]}" 2>/dev/null || true

@@ -65,7 +65,8 @@ def test_embedded_default_with_nothing_set(tmp_path):
     var = tmp_path / "var"
     assert s == {"db": "django.db.backends.sqlite3", "name": str(var / "chartbusters.sqlite3"),
                  "broker": "filesystem://", "media": str(var / "media"), "debug": True,
-                 "hosts": ["localhost", "127.0.0.1"], "queues": ["generation", "scoring", "audio", "training"]}
+                 "hosts": ["localhost", "127.0.0.1"], "queues": ["generation", "scoring", "audio", "training",
+                                                                     "user-training"]}
     assert (var / "broker" / "out").is_dir()
 
 

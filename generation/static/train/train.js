@@ -99,6 +99,8 @@
       + (body.cancel_requested && body.status === "running" ? " (stopping…)" : "");
     $("time-left").textContent = body.status === "running" ? niceTime(body.seconds_left) : "";
     $("progress").value = body.progress;
+    $("waiting").hidden = !body.waiting_for;  // a queued run says what it waits for
+    $("waiting").textContent = body.waiting_for || "";
     $("error").hidden = !body.error;
     $("error").textContent = body.error || "";
     $("cancel").hidden = FINISHED.includes(body.status) || body.cancel_requested;
