@@ -14,6 +14,7 @@ from chartbusters.challenges.models import Challenge
 from chartbusters.errors import ApplicationError
 from evaluation.models import REALNESS_NOT_READY_WARNING as NOT_READY_WARNING
 from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, Like, RealnessModel, Score
+from evaluation.realness_card import weak_families_warning
 from evaluation.services.judging import judging_assign, judging_judges_left, judging_publish
 from evaluation.services.score_store import score_clear_copy_flag
 from submissions.selectors import submission_list_for_organizer
@@ -28,8 +29,12 @@ def _auc_summary(metrics: dict) -> str:
     if not auc:
         return "-"
     worst = min(auc, key=auc.get)
-    return f"min {auc[worst]:.3f} ({worst}) over {len(auc)} families; real held-out realness " \
-           f"{metrics.get('mean_realness', {}).get('real', 0):.2f} on {metrics.get('n_test_pieces', '?')} pieces"
+    summary = format_html(
+        "min {} ({}) over {} families; real held-out realness {} on {} pieces", f"{auc[worst]:.3f}", worst, len(auc),
+        f"{metrics.get('mean_realness', {}).get('real', 0):.2f}", metrics.get("n_test_pieces", "?"))
+    weak = weak_families_warning(metrics)  # families under 0.7 flagged, in red
+    return format_html("{}<br><strong class='errornote' style='color: #ba2121'>{}</strong>", summary, weak) \
+        if weak else summary
 
 
 admin.site.unregister(Challenge)
@@ -131,7 +136,11 @@ class RealnessModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="model card")
     def card(self, obj: RealnessModel) -> str:
-        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", obj.model_card or "-")
+        weak = weak_families_warning(obj.metrics)  # also for a card stored before the warning was written into it
+        card = obj.model_card or "-"
+        if weak and weak not in card:
+            card = f"{weak}\n\n{card}"
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", card)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
