@@ -367,6 +367,10 @@
       if (p % 12 === 0 && left) { g.fillStyle = "#495057"; g.font = "9px system-ui, sans-serif"; g.fillText("C" + (p / 12 - 1), 2, y + row - 1); }
     }
     const bar = stepsPerBar(s);
+    if (opts.bars) {  // the bars chosen for "only bars": shaded
+      g.fillStyle = "rgba(250, 176, 5, 0.18)";
+      g.fillRect(left + opts.bars.from * sw, 0, (opts.bars.to - opts.bars.from) * sw, h);
+    }
     for (let st = 0; st <= steps; st++) {
       g.fillStyle = st % bar === 0 ? "#868e96" : (st % 4 === 0 ? "#dee2e6" : "#f8f9fa");
       if (st % 4 === 0 || sw >= 10) g.fillRect(left + st * sw, 0, 1, h);
@@ -393,7 +397,8 @@
     }
   }
   function drawRoll(playhead) {
-    drawRollOn(canvas, song, {selected, cursor: document.activeElement === canvas ? cursor : null, playhead});
+    drawRollOn(canvas, song, {selected, cursor: document.activeElement === canvas ? cursor : null, playhead,
+                              bars: chosenBars()});
     renderTrackChoice();
     const legend = $("legend");
     legend.textContent = "";
@@ -524,11 +529,18 @@
   }
 
   // ---- input: upload, samples ---------------------------------------------------------------------------------
-  async function loadNotes(form, label) {
+  let imports = 0;
+  async function loadNotes(form, label, asVersion) {
     try {
       const notes = await api("POST", "/api/studio/notes/", form);
       snapshot();
-      setSong(notes, null);
+      if (asVersion) {  // an imported MIDI file is a version of its own: listed, playable, comparable
+        const v = {key: "import-" + (++imports), jobId: null, song: notes, audioUrl: null, midiUrl: null, model: null,
+                   imported: label};
+        versions.push(v);
+        setSong(notes, v.key);
+        renderHistory();
+      } else setSong(notes, null);
       say("rec-status", label + ": " + noteCount(song) + " notes.");
     } catch (err) { say("rec-status", err.message, true); }
   }
@@ -536,7 +548,7 @@
     const file = $("upload").files[0];
     if (!file) return;
     const form = new FormData(); form.append("input", file);
-    loadNotes(form, file.name);
+    loadNotes(form, file.name, true);
   });
   $("sample").addEventListener("change", () => {
     if (!$("sample").value) return;
@@ -659,7 +671,15 @@
     form.append("variations", $("variations").value || "1");
     if ($("checkpoint").value) form.append("checkpoint", $("checkpoint").value);
     const v = versions.find((x) => x.key === current);
-    if (v && v.jobId && !edited) form.append("parent", String(v.jobId));
+    const bars = chosenBars();
+    if (bars && bars.from >= Math.max(songEnd(song), 1)) {
+      say("generate-status", "Bar " + (bars.from / stepsPerBar(song) + 1) + " is after the end of the music.", true);
+      return;
+    }
+    if (bars && m.name === "transformer") {  // it continues the music from the first chosen bar
+      form.append("notes", JSON.stringify(notesBefore(song, bars.from)));
+      if (v && v.jobId) form.append("parent", String(v.jobId));
+    } else if (v && v.jobId && !edited) form.append("parent", String(v.jobId));
     else {
       form.append("notes", JSON.stringify(song));
       if (v && v.jobId) form.append("parent", String(v.jobId));  // lineage: edited from that version
@@ -672,7 +692,7 @@
       say("generate-status", "Queued " + body.jobs.length + " variation(s).");
       showBatch(body.jobs, m.name, started, {parentKey: v && !edited ? v.key : null,
                                              editedFromKey: v && edited ? v.key : null,
-                                             song: JSON.parse(JSON.stringify(song))});
+                                             song: JSON.parse(JSON.stringify(song)), bars});
     } catch (err) {
       say("generate-status", err.message, true);
       $("generate").disabled = false;
@@ -755,7 +775,8 @@
   }
 
   function keepVariation(b, modelName) {
-    if (versions.find((v) => v.jobId === b.job.id)) { makeCurrent("job-" + b.job.id); return; }
+    const existing = versions.find((v) => v.key === "job-" + b.job.id || v.key === "bars-" + b.job.id);
+    if (existing) { makeCurrent(existing.key); return; }
     // what it was made from: a version, unless the melody was new or edited (then that melody becomes a version
     // too, so that it stays listenable and comparable; one per batch)
     let from = b.origin.parentKey ? versions.find((x) => x.key === b.origin.parentKey) : null;
@@ -765,12 +786,46 @@
               model: null, editedFromKey: b.origin.editedFromKey};
       versions.push(from);
     }
-    const version = {key: "job-" + b.job.id, jobId: b.job.id, song: b.notes, audioUrl: b.jobData.audio_url,
-                     midiUrl: b.jobData.output_midi_url, model: modelName, fromKey: from ? from.key : null};
+    let version = {key: "job-" + b.job.id, jobId: b.job.id, song: b.notes, audioUrl: b.jobData.audio_url,
+                   midiUrl: b.jobData.output_midi_url, model: modelName, fromKey: from ? from.key : null};
+    if (b.origin.bars) {  // only the chosen bars change: a version of its own, played by the page's synthesizer
+      const bars = b.origin.bars, spb = stepsPerBar(b.origin.song);
+      version = {key: "bars-" + b.job.id, jobId: null, song: mergeBars(b.origin.song, b.notes, bars.from, bars.to),
+                 audioUrl: null, midiUrl: null, model: modelName, fromKey: from ? from.key : null,
+                 bars: "bars " + (bars.from / spb + 1) + "–" + bars.to / spb};
+    }
     versions.push(version);
     b.card.querySelector(".keep").textContent = "Kept";
     makeCurrent(version.key);
   }
+  // ---- only some bars ------------------------------------------------------------------------------------------
+  function chosenBars() {  // {from, to} in steps when "only bars" is chosen, else null
+    if (!$("scope-bars").checked) return null;
+    const spb = stepsPerBar(song);
+    const a = Math.max(1, Math.round(Number($("bar-from").value) || 1));
+    const z = Math.max(a, Math.round(Number($("bar-to").value) || a));
+    return {from: (a - 1) * spb, to: z * spb};
+  }
+  function notesBefore(s, step) {  // the music before ``step``: what the Transformer continues
+    const out = JSON.parse(JSON.stringify(s));
+    out.tracks.forEach((t) => { t.notes = t.notes.filter((n) => n[1] < step).map((n) => [n[0], n[1], Math.min(n[2], step - n[1]), n[3]]); });
+    return out;
+  }
+  // The original outside [from, to) note for note, the model's notes that start inside it (cut at its end).
+  function mergeBars(original, result, from, to) {
+    const out = JSON.parse(JSON.stringify(original));
+    out.tracks.forEach((t) => { t.notes = t.notes.filter((n) => n[1] < from || n[1] >= to); });
+    for (const rt of result.tracks) {
+      let t = out.tracks.find((x) => x.name === rt.name && x.is_drum === rt.is_drum);
+      if (!t) { t = {name: rt.name, program: rt.program, is_drum: rt.is_drum, notes: []}; out.tracks.push(t); }
+      for (const n of rt.notes) if (n[1] >= from && n[1] < to) t.notes.push([n[0], n[1], Math.min(n[2], to - n[1]), n[3]]);
+    }
+    out.tracks.forEach((t) => t.notes.sort((p, q) => p[1] - q[1] || p[0] - q[0]));
+    return out;
+  }
+  ["bar-from", "bar-to"].forEach((id) => $(id).addEventListener("input", () => { $("scope-bars").checked = true; drawRoll(); }));
+  document.querySelectorAll("input[name=scope]").forEach((r) => r.addEventListener("change", () => drawRoll()));
+
   function versionName(key) {
     const i = versions.findIndex((x) => x.key === key);
     return i < 0 ? null : "v" + i;
@@ -779,10 +834,10 @@
     let what;
     if (v.model) {
       const from = v.fromKey && versionName(v.fromKey);
-      what = v.model + (from ? " on " + from : (v.parentJob ? " on #" + v.parentJob : ""));
+      what = v.model + (v.bars ? " (" + v.bars + ")" : "") + (from ? " on " + from : (v.parentJob ? " on #" + v.parentJob : ""));
     } else {
       const from = v.editedFromKey && versionName(v.editedFromKey);
-      what = from ? from + " edited" : "your melody";
+      what = v.imported ? "imported " + v.imported : (from ? from + " edited" : "your melody");
     }
     return versionName(v.key) + " · " + what + (v.earlier ? " · earlier (" + v.earlier + " UTC)" : "")
            + (v.saved ? " · saved" : "");
