@@ -357,6 +357,11 @@ def test_regenerate_bars_3_and_4_with_the_gan_hear_it_undo_it(browser, live_serv
     page.locator("#history li.current .play-version").click()  # hear the new version
     page.wait_for_function("(n) => window.__sources > n", arg=before, timeout=5_000)
     page.locator("#history li.current .play-version").click()
+    with page.expect_download() as download:  # its MIDI file, though no job wrote it
+        page.locator("#history li.current .midi").click()
+    assert download.value.suggested_filename == "v1.mid"
+    with open(download.value.path(), "rb") as fh:
+        assert fh.read(4) == b"MThd"
     page.keyboard.press("Control+Z")  # undo the generation: back to the melody as it was
     assert page.evaluate("window.studio.song") == original
     page.keyboard.press("Control+Shift+Z")  # and redo it

@@ -888,8 +888,14 @@
     row.appendChild(make);
     if (v.midiUrl) {
       const midi = document.createElement("a");
-      midi.className = "button secondary"; midi.href = v.midiUrl; midi.download = ""; midi.textContent = "MIDI";
+      midi.className = "button secondary midi"; midi.href = v.midiUrl; midi.download = ""; midi.textContent = "MIDI";
       midi.setAttribute("aria-label", "Download this version as MIDI");
+      row.appendChild(midi);
+    } else {  // no job wrote it (an edit, only some bars regenerated, an import): the server writes its notes as MIDI
+      const midi = document.createElement("button");
+      midi.type = "button"; midi.className = "button secondary midi"; midi.textContent = "MIDI";
+      midi.setAttribute("aria-label", "Download this version as MIDI");
+      midi.addEventListener("click", () => downloadMidi(v));
       row.appendChild(midi);
     }
     const cmp = document.createElement("label");
@@ -900,6 +906,19 @@
     row.appendChild(cmp);
     li.appendChild(row);
     return {li, title, make};
+  }
+  async function downloadMidi(v) {
+    const form = new FormData();
+    form.append("notes", JSON.stringify(v.song));
+    form.append("title", versionLabel(v).split(" · ")[0]);
+    const response = await fetch("/api/studio/midi/", {method: "POST", body: form, credentials: "same-origin",
+                                                       headers: {"X-CSRFToken": csrf}});
+    if (!response.ok) { say("generate-status", "The MIDI file could not be written.", true); return; }
+    const url = URL.createObjectURL(await response.blob());
+    const a = document.createElement("a");
+    a.href = url; a.download = versionLabel(v).split(" · ")[0] + ".mid";
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
   function renderHistory() {
     const list = $("history");
