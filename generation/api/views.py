@@ -260,6 +260,7 @@ class NotesToMidiApi(APIView):
 
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
+    error_statuses = {"POST": (400, 401, 403, 413, 415)}
 
     class InputSerializer(serializers.Serializer):
         notes = JsonTextField(help_text="The piano roll's notes (JSON).")
