@@ -330,6 +330,8 @@ def test_regenerate_bars_3_and_4_with_the_gan_hear_it_undo_it(browser, live_serv
     page.goto(f"{live_server.url}/studio/")
     page.select_option("#sample", "twinkle")
     page.wait_for_function("window.studio.song.tracks[0].notes.length > 10", timeout=10_000)
+    page.fill("#tempo", "132")  # a tempo of your own: the models keep it
+    page.dispatch_event("#tempo", "change")
     before = _sources(page)
     page.click("#play-roll")  # hear it
     assert _sources(page) > before
@@ -343,6 +345,11 @@ def test_regenerate_bars_3_and_4_with_the_gan_hear_it_undo_it(browser, live_serv
     page.wait_for_function("window.studio.versions.some((v) => v.key.startsWith('bars-'))", timeout=TIMEOUT_MS)
     page.wait_for_function("window.studio.song.tracks.length === 4", timeout=10_000)
     result = page.evaluate("window.studio.song")
+    assert original["tempo"] == 132
+    job = page.evaluate("window.studio.versions.find((v) => v.key.startsWith('bars-')).key.slice(5)")
+    written = page.evaluate("(id) => fetch(`/api/jobs/${id}/notes/`).then((r) => r.json())", job)["output"]
+    assert round(written["tempo"]) == 132  # what the model wrote keeps your tempo
+    assert result["tempo"] == 132
     start, end = 2 * 16, 4 * 16  # bars 3-4 of 4/4 in sixteenths
     kept = _outside(result, start, end)
     assert kept["melody"] == _outside(original, start, end)["melody"]  # the rest, note for note
