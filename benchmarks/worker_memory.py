@@ -69,7 +69,8 @@ SETUP = """
 from chartbusters.challenges.models import Challenge
 from django.contrib.auth import get_user_model
 Challenge.objects.update(daily_quota=100000, total_quota=100000)
-Challenge.objects.filter(slug="melody-harvest").update(generation_params={{"iterations": {iterations}, "seed": 1}})
+params = {{"arcnn": {{"iterations": {iterations}, "seed": 1}}}}
+Challenge.objects.filter(slug="melody-harvest").update(generation_params=params)
 user = get_user_model().objects.get(username="entrant")
 user.set_password("{password}")
 user.save()

@@ -66,6 +66,7 @@ CONTENT_TYPES = {
     ".safetensors": "application/octet-stream",
     ".zip": "application/zip",
 }
+IMMUTABLE_MAX_AGE_SECONDS = 365 * 24 * 3600
 MISSING_FILE_MESSAGE = "The file is no longer stored."
 INLINE_TYPES = ("audio/mpeg", "audio/ogg", "audio/wav", "image/png")  # played or shown in the page
 
@@ -87,6 +88,7 @@ class StoredFile:
 
     name: str
     download_name: str
+    immutable: bool = False  # the bytes behind this URL never change: browsers may keep them (a year, private)
 
     @property
     def content_type(self) -> str:
@@ -147,6 +149,9 @@ def file_response(stored: StoredFile) -> HttpResponse:
         else:
             response["X-Sendfile"] = default_storage.path(stored.name)
     response["Content-Disposition"] = _content_disposition(stored)
-    response["Cache-Control"] = "private, no-cache"  # access depends on the viewer and on the challenge's phase
+    if stored.immutable:  # written once (a studio job's files): fetched once per browser, never revalidated
+        response["Cache-Control"] = f"private, max-age={IMMUTABLE_MAX_AGE_SECONDS}, immutable"
+    else:
+        response["Cache-Control"] = "private, no-cache"  # access depends on the viewer and on the challenge's phase
     response["X-Content-Type-Options"] = "nosniff"
     return response

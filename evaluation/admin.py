@@ -23,6 +23,7 @@ from evaluation.models import (
     RealnessModel,
     Score,
 )
+from evaluation.realness_card import weak_families_warning
 from evaluation.reference import reference_files_digest
 from evaluation.services.judging import judging_assign, judging_judges_left, judging_publish
 from evaluation.services.rescoring import MANUAL_REASON, challenge_rescore_request
@@ -40,8 +41,12 @@ def _auc_summary(metrics: dict) -> str:
     if not auc:
         return "-"
     worst = min(auc, key=auc.get)
-    return f"min {auc[worst]:.3f} ({worst}) over {len(auc)} families; real held-out realness " \
-           f"{metrics.get('mean_realness', {}).get('real', 0):.2f} on {metrics.get('n_test_pieces', '?')} pieces"
+    summary = format_html(
+        "min {} ({}) over {} families; real held-out realness {} on {} pieces", f"{auc[worst]:.3f}", worst, len(auc),
+        f"{metrics.get('mean_realness', {}).get('real', 0):.2f}", metrics.get("n_test_pieces", "?"))
+    weak = weak_families_warning(metrics)  # families under 0.7 flagged, in red
+    return format_html("{}<br><strong class='errornote' style='color: #ba2121'>{}</strong>", summary, weak) \
+        if weak else summary
 
 
 admin.site.unregister(Challenge)
@@ -191,7 +196,11 @@ class RealnessModelAdmin(OrganizedOnlyAdmin):
 
     @admin.display(description="model card")
     def card(self, obj: RealnessModel) -> str:
-        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", obj.model_card or "-")
+        weak = weak_families_warning(obj.metrics)  # also for a card stored before the warning was written into it
+        card = obj.model_card or "-"
+        if weak and weak not in card:
+            card = f"{weak}\n\n{card}"
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", card)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -18,6 +18,7 @@ from generation.api.views import (
     JobNotesApi,
     ModelCatalogApi,
     NotesFromMidiApi,
+    NotesToMidiApi,
     SaveApi,
 )
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/notes/", JobNotesApi.as_view(), name="job-notes"),
     path("studio/models/", ModelCatalogApi.as_view(), name="studio-models"),
     path("studio/notes/", NotesFromMidiApi.as_view(), name="studio-notes"),
+    path("studio/midi/", NotesToMidiApi.as_view(), name="studio-midi"),
     path("studio/save/", SaveApi.as_view(), name="studio-save"),
     path("models/", CheckpointListCreateApi.as_view(), name="models"),
     path("models/<int:checkpoint_id>/", CheckpointDetailApi.as_view(), name="model"),

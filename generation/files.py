@@ -30,7 +30,11 @@ def owner_file(*, user, kind: str, token: uuid.UUID) -> StoredFile | None:
     if row is None or not (row.owner_id == user.pk or user.is_superuser):
         return None
     name = getattr(row, field).name
-    return StoredFile(name=name, download_name=download_name(stem, token, name)) if name else None
+    if not name:
+        return None
+    # a job's files are written once (input when queued, result and audio when done): cached by the browser
+    immutable = model is GenerationJob
+    return StoredFile(name=name, download_name=download_name(stem, token, name), immutable=immutable)
 
 
 def register() -> None:

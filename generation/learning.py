@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from generation.engine import registry
-from generation.engine.params import NumberParam, describe_params
+from generation.engine.params import describe_params
 
 STUDIO_PATH = "/studio/"
 TRAIN_PATH = "/train/"  # the Train page (generation.training_views)
@@ -35,7 +35,7 @@ TOPICS: dict[str, dict[str, Any]] = {
         "title": "GAN: the accompanist",
         "model": "gan",
         "summary": "Writes alto, tenor and bass under your melody, four bars at a time, while a second network (the "
-                   "critic) learned to tell its parts from Bach's. The parts sit in the right registers and "
+                   "discriminator) learned to tell its parts from Bach's. The parts sit in the right registers and "
                    "mostly in key, but they are restless: short notes where Bach holds a chord.",
         "picture": "learn/gan-before-after.png",
         "alt": "Piano roll of Amazing Grace before and after the GAN: three added parts, alto, tenor and bass, "
@@ -77,14 +77,14 @@ PARAM_NOTES: dict[str, dict[str, str]] = {
         "iterations": "Each added cell is held as a note up to your melody's next note (half a bar at most), so 100 "
                       "edits write roughly 20-30 harmony notes under an 8-bar tune; at the defaults two or more "
                       "notes sound together about half of the time. Fewer iterations, lighter harmony.",
-        "temperature": "Low values pick the most likely chord tones close to the melody; high values (2-6) pick "
-                       "more surprising notes, spread wider. At any temperature notes are only added inside the "
-                       "range the model was trained on (pitches 31-87) and in your melody's key (or on a pitch "
-                       "class your track already uses).",
+        "temperature": "At 2-6 the added notes also spread wider from the melody. At any temperature notes are "
+                       "only added inside the range the model was trained on (pitches 31-87) and in your "
+                       "melody's key (or on a pitch class your track already uses).",
     },
     "gan": {
-        "programs": "0,0,0 is piano (the default), 48,48,48 strings, 52,52,52 choir, 19,19,19 organ. It changes "
-                    "the sound, not the notes: the same seed writes the same parts.",
+        "programs": "The studio lists the 128 General MIDI instruments by name (the API takes their numbers): "
+                    "0 Acoustic Grand Piano (the default), 48 String Ensemble 1, 52 Choir Aahs, 19 Church Organ. "
+                    "It changes the sound, not the notes: the same seed writes the same parts.",
     },
     "transformer": {
         "sampling": "How the next event is drawn from the model's prediction. topk: among the k most likely "
@@ -100,30 +100,71 @@ PARAM_NOTES: dict[str, dict[str, str]] = {
         "prompt_seconds": "Use it to make the continuation follow only your last phrase: the model hears just "
                           "that much of your track's end. The model attends to about 18 s of chorale at once "
                           "anyway.",
-        "extension_seconds": "How much new music is added after your input. Shorter continuations stay closer to "
-                             "the style: measured realness of the added music is 0.64 over 10 s and 0.34 over 20 s "
+        "extension_seconds": "Shorter continuations stay closer to the style: measured realness of the added music "
+                             "is 0.64 over 10 s and 0.34 over 20 s "
                              "(real chorales: 0.83-0.87).",
         "max_rest_seconds": "The model is not allowed to stop playing for longer than this.",
         "max_note_seconds": "Keeps the model from holding one note for ever.",
     },
 }
+# Check your understanding: a few questions at the end of each page, as DeepComposer's learning capsules had, each
+# with its answer behind a click. (question, answer)
+QUESTIONS: dict[str, list[tuple[str, str]]] = {
+    "arcnn": [
+        ("You want the AR-CNN to keep your tune exactly and only add notes under it. Which parameter do you lower?",
+         "max_remove_pct: at 0 it may not take away any of your notes; it can still add up to max_add cells."),
+        ("Why does a second run with a new seed give a different accompaniment for the same melody?",
+         "Each edit is drawn from the model's prediction of which cell to flip; the seed fixes those draws. The "
+         "same seed and input give the same output."),
+        ("You asked for 10 iterations and got almost nothing new. Why?",
+         "Each iteration adds or removes one cell (one pitch for one sixteenth): 10 edits are two or three short "
+         "notes. Around 100 iterations write a light harmony under an 8-bar tune."),
+    ],
+    "gan": [
+        ("The GAN has two networks. Which one does the studio run, and what was the other one for?",
+         "The studio runs the generator, which writes alto, tenor and bass. The discriminator only served in "
+         "training: it learned to tell Bach's parts from the generator's, and the generator learned to fool it."),
+        ("While a GAN trains, its generator loss goes up and down instead of falling. Is the training broken?",
+         "Not necessarily: the two networks play against each other, so neither loss has to fall. Judge the run by "
+         "the music instead: the per-part measures (notes in key, pitches used) against your data's values."),
+        ("You like the parts but want them played by strings. What do you change, and do the notes change?",
+         "The instruments (programs), e.g. String Ensemble 1 for each part. Only the sound changes: the same seed "
+         "writes the same notes."),
+    ],
+    "transformer": [
+        ("What does the Transformer predict at each step?",
+         "The next event: a note starting, a note stopping, or time moving on, given everything before it (your "
+         "track's end and what it has written so far)."),
+        ("Your continuation drifts away from the chorale style after a while. Which settings help?",
+         "A shorter extension_seconds (the added music stays closer to the style over 10 s than over 20 s), and a "
+         "lower temperature or a nucleus p of 0.8-0.9 for safer choices."),
+        ("With sampling=topk and k=1 the music loops. Why?",
+         "k=1 always takes the single most likely event, so once a pattern is likely it keeps repeating; a larger "
+         "k (40) or nucleus sampling leaves room for variety."),
+    ],
+    "training": [
+        ("The training loss keeps falling but the validation loss has started to rise. What is happening, and "
+         "which weights should you keep?",
+         "The model has started to memorize your training pieces. Keep the weights from where the validation loss "
+         "was lowest; more steps will not help."),
+        ("Your loss curve jumps about and rises in the first hundred steps. What do you change?",
+         "Lower the learning rate: each update is too big."),
+        ("Why does fine-tuning the shipped model need fewer of your files than training from scratch?",
+         "The shipped model already knows Bach's chorales; fine-tuning only bends it toward your music, while a "
+         "model from scratch knows only your files."),
+    ],
+}
+
 SEED_NOTE = "Use it to come back to a result you liked; leave it empty for a new one each time."
 
 # Notes on training parameters (the spec's TRAIN_PARAMS, when a model has them), by common name.
-TRAIN_PARAM_NOTES: dict[str, str] = {
-    "steps": "How many updates training makes. More steps, lower training loss; whether the music gets better "
-             "is what the validation loss tells you (see the training page).",
-    "learning_rate": "The size of each update. Too high: the loss jumps about or blows up; too low: it falls very "
-                     "slowly.",
-    "batch_size": "How many examples each update looks at. Larger batches give a smoother loss curve and cost "
-                  "more time per step.",
-    "model_size": "How big the network is. A bigger model can learn more, needs more data and time, and "
-                  "memorizes a small data set sooner.",
-    "start": "Fine-tuning the shipped model (shipped) keeps what it learned from the Bach chorales and bends it "
-             "toward your music in a few minutes; from scratch it knows only your files, so it needs more of "
-             "them and more steps.",
-    "seed": "Fixes the random draws of the run (which windows, in which order): the same seed, data and settings "
-            "give the same model on the same machine.",
+TRAIN_PARAM_NOTES: dict[str, str] = {  # only what the one-line help (the spec's) does not already say
+    "steps": "Whether the music gets better is what the validation loss tells you (see the training page).",
+    "learning_rate": "Watch the first hundred steps of the loss curve: a jagged or rising line means lower it.",
+    "batch_size": "Each example is a window of a few bars cut from your files.",
+    "model_size": "A bigger network also needs more data, and memorizes a small data set sooner.",
+    "start": "Without the shipped weights it needs more files and more steps before it writes anything useful.",
+    "seed": "It fixes which windows are drawn, and in which order.",
 }
 
 
@@ -139,18 +180,10 @@ def _default_text(row: dict[str, Any]) -> str:
 def param_rows(specs, notes: dict[str, str]) -> list[dict[str, Any]]:
     """Table rows from a spec's parameters: name, range, default, one-line help (the registry's) and a note."""
     rows = []
-    for spec, row in zip(specs, describe_params(specs), strict=True):
+    for row in describe_params(specs):
         note = notes.get(row["name"], SEED_NOTE if row["name"] == "seed" else "")
-        rows.append({**row, "range": range_text(spec), "default_text": _default_text(row), "note": note})
+        rows.append({**row, "default_text": _default_text(row), "note": note})
     return rows
-
-
-def range_text(spec) -> str:
-    """The registry's range text, with whole-number ranges written out in full (the seed's 0-4294967295, where
-    the registry's short form says 4.29497e+09)."""
-    if isinstance(spec, NumberParam) and spec.integer:
-        return f"{int(spec.low)}-{int(spec.high)}"
-    return spec.range_text
 
 
 def model_params(name: str) -> list[dict[str, Any]]:
@@ -179,6 +212,7 @@ def learn_topic(request: HttpRequest, topic: str) -> HttpResponse:
     page = TOPICS[topic]
     context: dict[str, Any] = {
         "topic": {"slug": topic, **page}, "nav": _nav(), "studio_path": STUDIO_PATH, "train_path": TRAIN_PATH,
+        "questions": QUESTIONS.get(topic, []),
     }
     if page["model"]:
         spec = registry.get_generator_spec(page["model"])

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from pretty_midi.constants import INSTRUMENT_MAP
 
 from chartbusters.files import FileKind, file_url
 from generation.engine.params import ChoiceParam, NumberParam, ProgramsParam, describe_params
@@ -35,8 +36,8 @@ def _field(param) -> dict:
         return {"kind": "number", "min": param.low, "max": param.high, "step": 1 if param.integer else "any"}
     if isinstance(param, ChoiceParam):
         return {"kind": "choice", "choices": list(param.choices)}
-    if isinstance(param, ProgramsParam):
-        return {"kind": "programs", "count": param.count}
+    if isinstance(param, ProgramsParam):  # a select of named instruments per part; the API takes the numbers
+        return {"kind": "programs", "count": param.count, "instruments": list(INSTRUMENT_MAP)}
     return {"kind": "text"}
 
 
@@ -63,6 +64,15 @@ def trainable_catalog() -> list[dict]:
         models.append({"name": name, "description": spec.DESCRIPTION, "params": params,
                        "min_tracks": getattr(spec, "MIN_TRAINING_TRACKS", 1)})
     return models
+
+
+def submission_get_own(*, owner, submission_id: int):
+    """``owner``'s entry ``submission_id`` (with its challenge), or None: My models links the one just entered."""
+    from submissions.models import Submission
+
+    if not 0 < submission_id <= MAX_ID:
+        return None
+    return Submission.objects.select_related("challenge").filter(pk=submission_id, entrant=owner).first()
 
 
 def job_list_own(*, owner, limit: int = 100) -> QuerySet[GenerationJob]:
@@ -141,10 +151,27 @@ def training_body(job: TrainingJob) -> dict:
         "name": job.name, "params": job.params, "dataset": job.dataset, "files": job.files,
         "steps_done": job.steps_done, "steps_total": job.steps_total, "cancel_requested": job.cancel_requested,
         "seconds_left": training_time_left(job),
+        "waiting_for": training_wait_text(job),
         "metrics": training_curves(job.metrics or {}),
         "checkpoint": job.checkpoint_id,
         "created_at": job.created_at, "started_at": job.started_at, "finished_at": job.finished_at,
     }
+
+
+WAIT_NO_ONE_AHEAD = ("Waiting for a training worker to pick it up: no run is ahead of yours (users' runs have "
+                     "workers of their own, so a challenge's realness training never comes first).")
+WAIT_RUNS_AHEAD = ("Waiting for a training worker: {n} run{s} of users ahead of yours (running or queued earlier); "
+                   "yours starts when one finishes.")
+
+
+def training_wait_text(job: TrainingJob) -> str:
+    """What a queued run waits for (empty once it runs): the users' runs ahead of it on the user-training queue."""
+    if job.status != TrainingJob.Status.QUEUED:
+        return ""
+    ahead = TrainingJob.objects.filter(
+        status__in=(TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING), created_at__lt=job.created_at
+    ).exclude(pk=job.pk).count()
+    return WAIT_RUNS_AHEAD.format(n=ahead, s="" if ahead == 1 else "s") if ahead else WAIT_NO_ONE_AHEAD
 
 
 def sample_list() -> list[dict]:

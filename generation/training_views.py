@@ -6,13 +6,12 @@ selectors do the work; a refusal is shown on the page with its message."""
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from chartbusters.challenges.models import Challenge
@@ -20,6 +19,7 @@ from chartbusters.ratelimit import RateLimitedError, rate_limit_request
 from generation.selectors import (
     checkpoint_list_own,
     checkpoint_urls,
+    submission_get_own,
     trainable_catalog,
     training_body,
     training_get_for_user,
@@ -80,15 +80,29 @@ def training_view(request: HttpRequest, job_id: int) -> HttpResponse:
     if job is None:
         raise Http404("There is no such training run of yours.")
     return render(request, "generation/training.html", {
-        "job": job, "body": training_body(job), "params_text": json.dumps(job.params, sort_keys=True)})
+        "job": job, "body": training_body(job), "params_text": settings_text(job.params)})
+
+
+def settings_text(params: dict) -> str:
+    """A run's settings as a person writes them: "batch size 8 · learning rate 0.001 · steps 800"."""
+    def value(v) -> str:
+        if isinstance(v, list | tuple):
+            return ", ".join(value(x) for x in v)
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    return " · ".join(f"{name.replace('_', ' ')} {value(v)}" for name, v in sorted((params or {}).items())) or \
+        "the model's defaults"
 
 
 @login_required
 def models_view(request: HttpRequest) -> HttpResponse:
     rows = [{"checkpoint": c, "urls": checkpoint_urls(c), "training": getattr(c, "training", None)}
             for c in checkpoint_list_own(owner=request.user)]
+    entered = request.GET.get("entry", "")
+    entry = submission_get_own(owner=request.user, submission_id=int(entered)) if entered.isdigit() else None
     return render(request, "generation/models.html", {
-        "rows": rows, "open_challenges": challenge_list_open_for_entries(kind=Challenge.Kind.MELODY_HARVEST)})
+        "rows": rows, "open_challenges": challenge_list_open_for_entries(kind=Challenge.Kind.MELODY_HARVEST),
+        "entry": entry})
 
 
 @login_required
@@ -101,9 +115,10 @@ def model_submit_view(request: HttpRequest, checkpoint_id: int) -> HttpResponse:
             title=request.POST.get("title", ""), licence_accepted=request.POST.get("licence_accepted") == "on")
     except (StudioError, RateLimitedError) as exc:
         messages.error(request, getattr(exc, "message", str(exc)))
-    else:
+    else:  # the page then links the entry (?entry=): its outputs, listening and score appear there
         messages.success(request, f"Entered in {submission.challenge.title}: the platform now runs your model on the "
                                   "challenge's hidden melodies and scores the results.")
+        return redirect(f"{reverse('generation:models')}?entry={submission.pk}#entered")
     return redirect("generation:models")
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo on the embedded default (SQLite + filesystem broker, nothing else to install or start): creates
 # .venv and installs (first run), migrates, seeds the demo data, then runs the web server on 127.0.0.1:8000
-# and two Celery workers (scoring with the periodic reaper; generation and audio). Ctrl-C stops all three.
+# and five Celery workers (queues below). Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -10,9 +10,10 @@ make -s --no-print-directory install
 mkdir -p var
 $BIN/python manage.py migrate --noinput
 $BIN/python manage.py seed_demo
-# Four workers, so that scoring never queues behind a checkpoint run or an audio render, nor audio behind a
-# challenge's realness-model training: one for scoring (with the periodic reaper, -B), one for generation and audio,
-# one for Melody Harvest entries (never behind studio jobs), one for training. Each runs one task at a time.
+# Five workers, so that scoring never queues behind a checkpoint run or an audio render, nor audio behind a
+# challenge's realness-model training, nor a user's training run behind a realness model: one for scoring (with the
+# periodic reaper, -B), one for generation and audio, one for Melody Harvest entries (never behind studio jobs), one
+# for realness training, one for users' training runs. Each runs one task at a time.
 WORKERS=()
 $BIN/celery -A chartbusters worker -B --schedule var/celerybeat-schedule -Q scoring \
   --concurrency 1 --hostname "demo-scoring@%h" --without-mingle --without-gossip --loglevel INFO &
@@ -25,6 +26,9 @@ $BIN/celery -A chartbusters worker -Q entries \
 WORKERS+=($!)
 $BIN/celery -A chartbusters worker -Q training \
   --concurrency 1 --hostname "demo-training@%h" --without-mingle --without-gossip --loglevel INFO &
+WORKERS+=($!)
+$BIN/celery -A chartbusters worker -Q user-training \
+  --concurrency 1 --hostname "demo-user-training@%h" --without-mingle --without-gossip --loglevel INFO &
 WORKERS+=($!)
 stop() {
   kill -TERM "${WORKERS[@]}" 2>/dev/null || true

@@ -21,7 +21,7 @@ from typing import TypeVar
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORKER_QUEUES = ("generation", "scoring", "audio", "training", "entries")
+WORKER_QUEUES = ("generation", "scoring", "audio", "training", "entries", "user-training")
 READY_TIMEOUT_SECONDS = float(os.environ.get("CHARTBUSTERS_TEST_WORKER_READY_TIMEOUT", "120"))
 T = TypeVar("T")
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from chartbusters.accounts.roles import Role
 from chartbusters.challenges.forms import ChallengeAdminForm, InputMelodyForm, ReferenceFileForm
 from chartbusters.challenges.models import Challenge, InputMelody, ReferenceFile, WorkerPing
+from chartbusters.challenges.reference_upload import reference_files_add
 from chartbusters.challenges.selectors import challenge_quota_text, status_q
 
 
@@ -159,6 +160,7 @@ class ChallengeAdmin(OrganizedOnlyAdmin):
         ("Scoring", {"fields": ["weight_style", "weight_realness", "metrics", "alpha",
                                 "originality_threshold_bars"]}),
         ("Melody Harvest", {"fields": ["generation_params", "generation_time_limit_seconds"]}),
+        ("Reference set", {"fields": ["reference_upload"]}),
         (None, {"fields": ["entry_licence", "created_at", "updated_at"]}),
     ]
 
@@ -170,6 +172,10 @@ class ChallengeAdmin(OrganizedOnlyAdmin):
         super().save_related(request, form, formsets, change)
         if not change and not request.user.is_superuser:
             form.instance.organizers.add(request.user)  # who adds a challenge organizes it
+        pieces = getattr(form, "reference_pieces", [])
+        if pieces:
+            reference_files_add(challenge=form.instance, pieces=pieces)
+            self.message_user(request, f"Added {len(pieces)} piece(s) to the reference set.")
 
     @admin.display(description="quota as entrants see it")
     def quota_text(self, obj: Challenge) -> str:

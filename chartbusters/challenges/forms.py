@@ -6,13 +6,37 @@ from django import forms
 
 from chartbusters.admin_files import FileLinkWidget
 from chartbusters.challenges.models import ALL_METRICS, Challenge, InputMelody, ReferenceFile, default_metrics
+from chartbusters.challenges.reference_upload import reference_upload_check
 from chartbusters.challenges.validation import challenge_field_errors
 from chartbusters.files import FileKind
 from generation.engine.errors import MidiValidationError
 from generation.engine.midi_io import MAX_MIDI_BYTES, validate_midi_bytes
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe): a list of uploads."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".mid,.midi,.zip"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
 class ChallengeAdminForm(forms.ModelForm):
+    reference_upload = MultipleFileField(
+        required=False, label="Add reference files",
+        help_text="Several MIDI files at once (select many), or one zip of them: each becomes a piece of the "
+                  "reference set below, named after its file; every file is checked before any is stored.",
+    )
     metrics = forms.MultipleChoiceField(
         choices=[(m, m) for m in ALL_METRICS], required=False, widget=forms.CheckboxSelectMultiple,
         initial=default_metrics, help_text="Metrics that make up the style score (a new challenge starts with all).",
@@ -25,6 +49,14 @@ class ChallengeAdminForm(forms.ModelForm):
                   "judging_ends_at", "daily_quota", "total_quota", "weight_style", "weight_realness", "metrics",
                   "alpha", "originality_threshold_bars", "generation_params", "generation_time_limit_seconds",
                   "entry_licence"]
+
+    def clean_reference_upload(self):
+        pieces, problems = reference_upload_check(self.cleaned_data.get("reference_upload") or [],
+                                                  challenge=self.instance)
+        if problems:
+            raise forms.ValidationError(problems)
+        self.reference_pieces = pieces  # stored by the admin once the challenge is saved
+        return pieces
 
     def clean(self) -> dict:
         cleaned = super().clean()

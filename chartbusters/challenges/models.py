@@ -52,7 +52,9 @@ class Challenge(models.Model):
     )
     generation_params = models.JSONField(
         default=default_generation_params, blank=True,
-        help_text="Melody Harvest: parameters the platform uses to run entrants' checkpoints.",
+        help_text='Melody Harvest: the parameters the platform runs entrants\' checkpoints with, per '
+                  'architecture, e.g. {"arcnn": {"iterations": 60}, "gan": {"seed": 1}}; each checked '
+                  "against that model's parameters.",
     )
     generation_time_limit_seconds = models.PositiveIntegerField(
         default=60, help_text="Melody Harvest: time limit for one checkpoint on one hidden input."

@@ -17,7 +17,11 @@ METRICS_NOT_A_LIST = "Metrics must be a list of metric names."
 METRICS_EMPTY = "Choose at least one metric when the style weight is above zero."
 UNKNOWN_METRIC = "Unknown metric {name!r}; choose from: {choices}."
 TIME_LIMIT_BELOW_ONE = "The generation time limit must be at least 1 second."
-GENERATION_PARAMS_NOT_A_MAPPING = "Generation parameters must be a mapping of parameter names to values."
+GENERATION_PARAMS_NOT_A_MAPPING = (
+    'Generation parameters are keyed by architecture, e.g. {"arcnn": {"iterations": 60}, "gan": {"seed": 1}}.'
+)
+UNKNOWN_ARCHITECTURE = "Unknown architecture {name!r} in the generation parameters; architectures: {choices}."
+ARCHITECTURE_PARAMS_NOT_A_MAPPING = "The generation parameters of {name} must be a mapping of its parameters to values."
 
 
 def _number(value: Any) -> float | None:
@@ -59,10 +63,33 @@ def challenge_field_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
     limit = _number(values.get("generation_time_limit_seconds"))
     if limit is not None and limit < 1:
         add("generation_time_limit_seconds", TIME_LIMIT_BELOW_ONE)
-    params = values.get("generation_params")
-    if params is not None and not isinstance(params, Mapping):
-        add("generation_params", GENERATION_PARAMS_NOT_A_MAPPING)
+    if values.get("generation_params") is not None:
+        for message in generation_params_errors(values["generation_params"]):
+            add("generation_params", message)
     return errors
+
+
+def generation_params_errors(params: Any) -> list[str]:
+    """Melody Harvest's parameters, one mapping per architecture, each checked against that model's own parameters
+    (its spec's PARAMS: an unknown name is refused with the model's list, a value out of range with its range)."""
+    from generation.engine.errors import ParamError
+    from generation.engine.params import validate_params
+    from generation.engine.registry import generator_names, get_generator_spec
+
+    if not isinstance(params, Mapping):
+        return [GENERATION_PARAMS_NOT_A_MAPPING]
+    messages = []
+    for name, values in params.items():
+        if name not in generator_names():
+            messages.append(UNKNOWN_ARCHITECTURE.format(name=name, choices=", ".join(generator_names())))
+        elif not isinstance(values, Mapping):
+            messages.append(ARCHITECTURE_PARAMS_NOT_A_MAPPING.format(name=name))
+        else:
+            try:
+                validate_params(get_generator_spec(name).PARAMS, dict(values), model=name)
+            except ParamError as exc:
+                messages.append(exc.message)
+    return messages
 
 
 def _check_metrics(metrics: Any, weight_style: float | None, add) -> None:

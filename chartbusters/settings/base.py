@@ -210,15 +210,16 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "scoring"
-# training: long model training (a challenge's realness model, users' own models from the Train page) that must not hold
-# up generation, scoring or audio
+# training: a challenge's realness model, minutes of training that must not hold up generation, scoring or audio;
+# user-training: users' own models from the Train page, on a queue of their own so that they never wait behind a
+# challenge's realness training (and a realness model never waits behind users' runs)
 # entries: Melody Harvest entries (checkpoints run on the hidden inputs), never behind studio jobs (issue 24)
-CELERY_TASK_QUEUES_NAMES = ("generation", "scoring", "audio", "training", "entries")
+CELERY_TASK_QUEUES_NAMES = ("generation", "scoring", "audio", "training", "entries", "user-training")
 CELERY_TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in CELERY_TASK_QUEUES_NAMES)
 # Senders name the queue (chartbusters.dispatch.send_task); these routes cover tasks sent without one.
 CELERY_TASK_ROUTES = {
     "submissions.run_checkpoint_entry": {"queue": "entries"},
-    "generation.train_model": {"queue": "training"},
+    "generation.train_model": {"queue": "user-training"},
     "generation.*": {"queue": "generation"},
     "evaluation.render_submission_audio": {"queue": "audio"},
     "evaluation.train_realness_model": {"queue": "training"},
@@ -261,8 +262,9 @@ STUDIO_TASK_TIME_LIMIT = STUDIO_TASK_SOFT_TIME_LIMIT + 30
 STUDIO_JOB_STUCK_AFTER_SECONDS = STUDIO_TASK_TIME_LIMIT + 60  # the reaper fails a running job silent this long
 STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS", "900"))
 STUDIO_JOB_KEEP_HOURS = float(os.environ.get("STUDIO_JOB_KEEP_HOURS", "24"))  # unsaved jobs, then deleted
-# wav renders in ~0.3 s for 8 bars (3 MB for 17 s); mp3 is 20x smaller but its encoder takes ~2 s on a busy 2-core box
-STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "wav")  # wav | mp3 | ogg
+# mp3 | ogg | wav. MP3 (the default): 0.18 MB for 17 s of music where WAV is 3.3 MB, and every browser plays it; its
+# encoder takes ~0.4 s for 8 bars on an idle core (WAV 0.1 s, OGG 0.2 s): benchmarks/README.md "Studio II"
+STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "mp3")
 # Training in the browser (the Train page, README "Train your own model"): per-job and per-user limits.
 TRAINING_MAX_FILES = int(os.environ.get("TRAINING_MAX_FILES", "200"))  # MIDI files in one upload (zip members too)
 TRAINING_MAX_UPLOAD_BYTES = int(os.environ.get("TRAINING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))  # all files

@@ -23,7 +23,7 @@ from typing import TypedDict
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -81,10 +81,13 @@ def _ranked_entries(*, challenge_id: int):
 
 
 def _entry_audio():
-    """The public_id of the entry's rendering when it has audio (its file URL names it)."""
+    """The public_id of the entry's rendering when it has audio (its file URL names it). A checkpoint entry (Melody
+    Harvest) has no MIDI of its own: its first output's rendering, once entries are closed (outputs come from
+    hidden melodies; the file view's rule, access.outputs_visible)."""
+    shown = Q(output__isnull=True) | Q(submission__challenge__closes_at__lte=timezone.now())
     return Subquery(
-        Rendering.objects.filter(submission_id=OuterRef("submission_id"), output__isnull=True)
-        .exclude(audio="").values("public_id")[:1]
+        Rendering.objects.filter(shown, submission_id=OuterRef("submission_id"))
+        .exclude(audio="").order_by(F("output_id").asc(nulls_first=True), "pk").values("public_id")[:1]
     )
 
 

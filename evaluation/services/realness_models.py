@@ -22,6 +22,7 @@ from django.utils import timezone
 from chartbusters.challenges.models import Challenge
 from chartbusters.dispatch import send_task
 from evaluation.models import RealnessModel
+from evaluation.realness_card import weak_families_card
 from evaluation.reference import reference_files_digest, reference_stats_compute
 from evaluation.services.rescoring import challenge_rescore_request
 
@@ -123,7 +124,7 @@ def realness_model_train(*, challenge_id: int) -> str:
         row.files_digest = digest  # the files it was trained on (a change meanwhile is queued below)
         row.config = meta
         row.metrics = {**meta.get("metrics", {}), "n_pieces": len(pieces)}
-        row.model_card = card
+        row.model_card = weak_families_card(card, row.metrics)
         row.status = RealnessModel.Status.READY
         row.progress = 100
         row.finished_at = timezone.now()
@@ -133,3 +134,4 @@ def realness_model_train(*, challenge_id: int) -> str:
     else:  # entries scored meanwhile by the default model are rescored by this one, all at once
         challenge_rescore_request(challenge_id=challenge_id, reason=MODEL_READY_REASON)
     return RealnessModel.Status.READY
+

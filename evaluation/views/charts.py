@@ -1,4 +1,5 @@
-"""The score breakdown as bars (0-1) for the inline SVG chart of the submission and leaderboard pages."""
+"""The score breakdown as bars (0-1) for the chart of the submission and leaderboard pages (HTML bars: their labels
+keep their size on a phone, where a scaled SVG shrank them to 6 px)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ class Bar:
     @property
     def text_x(self) -> float:
         return 170 + BAR_WIDTH_PX + 8
+
+    @property
+    def percent(self) -> float:
+        """The bar's length in the HTML chart (templates/evaluation/_score_chart.html), 0-100."""
+        return round(100 * self.fraction, 1)
 
 
 def _clamp(value) -> float:

@@ -49,6 +49,8 @@ class TrainingSerializer(serializers.Serializer):
     steps_total = serializers.IntegerField()
     cancel_requested = serializers.BooleanField()
     seconds_left = serializers.FloatField(allow_null=True, help_text="At the rate so far; null when not running.")
+    waiting_for = serializers.CharField(allow_blank=True, help_text="While queued, what the run waits for (the "
+                                                                    "users' runs ahead of it); empty once it runs.")
     metrics = serializers.DictField(help_text='{"step": [...], "train_loss": [...], "valid_loss": [...], ...}: '
                                               "one list per curve, null where a curve has no point at that step")
     checkpoint = serializers.IntegerField(allow_null=True, help_text="The new model's id (GET /api/models/), usable "

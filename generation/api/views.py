@@ -15,7 +15,9 @@ Errors: ``{"error": {"code", "message"}}``; 429 carries ``Retry-After``. A job t
 from __future__ import annotations
 
 import json
+import re
 
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -31,7 +33,7 @@ from chartbusters.ratelimit import rate_limit_request
 from generation.engine.errors import MidiValidationError
 from generation.engine.midi_io import load_midi
 from generation.models import GenerationJob
-from generation.notes import midi_to_notes
+from generation.notes import NotesError, midi_to_notes, notes_to_midi_bytes
 from generation.selectors import (
     checkpoint_list_own,
     checkpoint_urls,
@@ -250,6 +252,33 @@ class NotesFromMidiApi(APIView):
             except StudioError as exc:
                 raise studio_error(exc) from exc
         return Response(midi_to_notes(load_midi(raw)))
+
+
+class NotesToMidiApi(APIView):
+    """The piano roll's notes as a MIDI file (a version of the studio that no job wrote: your melody, an edit, only
+    some bars regenerated); nothing is stored."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    error_statuses = {"POST": (400, 401, 403, 413, 415)}
+
+    class InputSerializer(serializers.Serializer):
+        notes = JsonTextField(help_text="The piano roll's notes (JSON).")
+        title = serializers.CharField(required=False, max_length=80, help_text="Names the downloaded file.")
+
+    @extend_schema(operation_id="studio_midi", request={"multipart/form-data": InputSerializer},
+                   responses={(200, "audio/midi"): OpenApiTypes.BINARY})
+    def post(self, request: Request) -> HttpResponse:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            midi = notes_to_midi_bytes(data.validated_data["notes"])
+        except NotesError as exc:
+            raise ApiError(exc.code, exc.message, status=status.HTTP_400_BAD_REQUEST) from exc
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", data.validated_data.get("title") or "studio").strip("-") or "studio"
+        response = HttpResponse(midi, content_type="audio/midi")
+        response["Content-Disposition"] = f'attachment; filename="{stem}.mid"'
+        return response
 
 
 class ModelCatalogApi(APIView):

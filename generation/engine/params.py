@@ -35,6 +35,8 @@ class NumberParam:
 
     @property
     def range_text(self) -> str:
+        if self.integer:  # whole numbers in full: the seed's 0-4294967295, not 0-4.29497e+09
+            return f"{int(self.low)}-{int(self.high)}"
         return f"{_fmt(self.low)}-{_fmt(self.high)}"
 
     def cast(self, value: Any) -> float | int:

@@ -33,9 +33,14 @@ from generation.services.errors import StudioError
 
 Status = TrainingJob.Status
 IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
-TRAIN_TASK = ("generation.train_model", "training")
+TRAIN_TASK = "generation.train_model"  # its queue: settings.CELERY_TASK_ROUTES (user-training)
 MIDI_SUFFIXES = (".mid", ".midi")
 CHORALES = TrainingJob.Dataset.CHORALES
+
+def train_queue() -> str:
+    """The queue of users' training runs, from the one queue map (settings.CELERY_TASK_ROUTES)."""
+    return settings.CELERY_TASK_ROUTES[TRAIN_TASK]["queue"]
+
 
 UNKNOWN_MODEL_MESSAGE = "Choose a model to train: {models}."
 ONE_SOURCE_MESSAGE = "Send either MIDI files (`files`, or one zip) or `dataset=chorales`, not both."
@@ -224,7 +229,7 @@ def training_create(*, owner, model_name: str, params: dict | None = None, files
                 stored = job.data
             job.full_clean(exclude=["data"])
             job.save()
-            send_task(TRAIN_TASK[0], args=(job.pk,), queue=TRAIN_TASK[1])
+            send_task(TRAIN_TASK, args=(job.pk,), queue=train_queue())
     except BaseException:
         if stored is not None:
             stored.storage.delete(stored.name)

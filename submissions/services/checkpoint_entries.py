@@ -90,7 +90,8 @@ def _params(submission: Submission, architecture: str) -> tuple[dict, int]:
     from generation.engine.pipeline import model_params
 
     try:
-        params = model_params(architecture, dict(submission.challenge.generation_params or {}))
+        by_architecture = submission.challenge.generation_params or {}  # {"arcnn": {...}, "gan": {...}}
+        params = model_params(architecture, dict(by_architecture.get(architecture) or {}))
     except ParamError as exc:
         raise PlatformFaultError(BAD_PARAMS_MESSAGE.format(detail=exc.message)) from exc
     seed = params.get("seed")

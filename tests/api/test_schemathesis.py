@@ -97,6 +97,7 @@ def _valid_studio_body(path: str, tiny_checkpoint) -> dict | None:
         "/api/generate/": lambda: {"model": "arcnn", "notes": STUDIO_NOTES, "params": "{}"},
         "/api/studio/notes/": lambda: {"sample": "twinkle"},
         "/api/studio/save/": lambda: {"title": "A tune", "notes": STUDIO_NOTES},
+        "/api/studio/midi/": lambda: {"title": "v1", "notes": STUDIO_NOTES},
         "/api/models/": lambda: {"name": "mine", **tiny_checkpoint},
         "/api/trainings/": lambda: {"model": "arcnn", "dataset": "chorales", "params": "{}"},
     }.get(path, lambda: None)()

@@ -68,13 +68,13 @@ def test_train_watch_the_curve_then_use_the_model(browser, live_server, make_use
     run = TrainingJob.objects.get()
     # while it trains: a curve with points, a progress bar that moves
     page.wait_for_function("""() => {
-        const line = document.querySelector('#loss-chart polyline[data-series="train loss"]');
+        const line = document.querySelector('#loss-chart polyline[data-series="training loss"]');
         return line && line.getAttribute('points').trim().split(' ').length >= 2; }""")
     page.screenshot(path=str(artifacts / "training-live.png"), full_page=True)
-    assert page.locator("#loss-legend span").first.text_content() in ("train loss", "valid loss")
+    assert page.locator("#loss-legend span").first.text_content() in ("training loss", "validation loss")
     page.wait_for_function("() => document.getElementById('status').textContent === 'done'", timeout=180_000)
     assert page.evaluate("document.getElementById('progress').value") == 100
-    assert page.locator('#loss-chart polyline[data-series="valid loss"]').count() == 1
+    assert page.locator('#loss-chart polyline[data-series="validation loss"]').count() == 1
     assert page.is_hidden("#cancel")
     if DOCS_SCREENSHOTS:
         page.screenshot(path=str(REPO_DOCS / "screenshot-train.png"), full_page=True)
@@ -115,11 +115,19 @@ def test_a_gan_run_shows_its_losses_and_each_measure_against_the_data(browser, l
     page.click("#start")
     page.wait_for_url(f"{live_server.url}/train/*/")
     page.wait_for_function("() => document.getElementById('status').textContent === 'done'", timeout=180_000)
-    assert page.locator('#loss-chart polyline[data-series="critic loss"]').count() == 1
+    # DeepComposer's words: generator loss and discriminator loss
+    assert page.locator('#loss-chart polyline[data-series="discriminator loss"]').count() == 1
     assert page.locator('#loss-chart polyline[data-series="generator loss"]').count() == 1
+    ticks = page.locator("svg.chart text").all_text_contents()
+    assert not [t for t in ticks if "." in t and t.endswith("0")], ticks  # "-0.05", never "-0.0500"
+    assert page.is_hidden("#waiting")  # it no longer waits
+    settings_text = page.locator("#settings").text_content()
+    assert "steps 12" in settings_text  # readable, not JSON
+    assert "{" not in settings_text
     figures = page.locator("#measures-charts figure")
     assert figures.count() == 4  # in key rate, pitches used, polyphony, empty bar rate
     first = figures.first
     assert first.locator("polyline").count() == 6  # alto, tenor, bass and the data's value of each
     assert first.locator("polyline[stroke-dasharray='6 4']").count() == 3
+    assert first.locator(".legend span.dashed").count() == 3  # the data's values keyed as dashed lines too
     page.screenshot(path=str(artifacts / "training-gan.png"), full_page=True)

@@ -187,3 +187,73 @@ def test_organizer_sees_worker_pings_as_readme_says(client, make_user):
     assert client.get("/admin/challenges/workerping/").status_code == 200
     assert client.get(f"/admin/challenges/workerping/{ping.pk}/change/").status_code == 200
     assert client.post(f"/admin/challenges/workerping/{ping.pk}/delete/").status_code == 403
+
+
+def _midi(name: str, path: Path = DEMO_MIDI) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, path.read_bytes(), content_type="audio/midi")
+
+
+def test_organizer_adds_several_reference_files_in_one_upload_or_a_zip(client, make_user, settings, tmp_path):
+    import io
+    import zipfile
+
+    from chartbusters.challenges.models import ReferenceFile
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    demo = DEMO_MIDI.parent
+    logged_in(client, make_user("olga", role=Role.ORGANIZER))
+    # three MIDI files in one input, a broken one among them: refused with its name, nothing stored
+    bad = SimpleUploadedFile("broken.mid", b"MThd not really", content_type="audio/midi")
+    response = client.post("/admin/challenges/challenge/add/", add_form(
+        reference_upload=[_midi("a.mid"), bad, _midi("b.mid", demo / "chorale-r020-soprano.mid")]))
+    assert response.status_code == 200
+    assert "broken.mid:" in response.content.decode()
+    assert not Challenge.objects.exists()
+    assert not ReferenceFile.objects.exists()
+    # the same without it: both stored, named after their files
+    response = client.post("/admin/challenges/challenge/add/", add_form(
+        reference_upload=[_midi("a.mid"), _midi("b.mid", demo / "chorale-r020-soprano.mid")]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    challenge = Challenge.objects.get(slug="spring-chorales")
+    assert sorted(challenge.reference_files.values_list("name", flat=True)) == ["a", "b"]
+    # then a zip of two more (folders and macOS litter ignored); a name already in the set is refused
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("set/c.mid", (demo / "chorale-r030-soprano.mid").read_bytes())
+        archive.writestr("set/d.midi", DEMO_MIDI.read_bytes())
+        archive.writestr("__MACOSX/set/._c.mid", b"x")
+    change = {**add_form(**inline_management("reference_files")), "reference_upload": SimpleUploadedFile(
+        "set.zip", buffer.getvalue(), content_type="application/zip")}
+    change["reference_files-INITIAL_FORMS"] = "0"
+    url = f"/admin/challenges/challenge/{challenge.pk}/change/"
+    response = client.post(url, change)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert sorted(challenge.reference_files.values_list("name", flat=True)) == ["a", "b", "c", "d"]
+    again = client.post(url, {**change, "reference_upload": _midi("a.mid")})
+    assert "a.mid: the reference set already has a piece of that name" in again.content.decode()
+
+
+def test_weak_held_out_families_are_flagged_on_the_card_and_in_the_admin(client, make_user):
+    from evaluation.models import RealnessModel
+    from evaluation.realness_card import weak_families_card
+
+    metrics = {"auc": {"random_notes": 0.99, "shuffled_bars": 0.40, "shuffled_pitches": 0.69},
+               "mean_realness": {"real": 0.8}, "n_test_pieces": 5}
+    card = weak_families_card("# Realness discriminator\n\nA small CNN.", metrics)
+    assert card.startswith("# Realness discriminator\n\n> **Weak: shuffled_bars 0.40, shuffled_pitches 0.69")
+    assert weak_families_card("# Card", {"auc": {"random_notes": 0.99}}) == "# Card"  # nothing weak: unchanged
+    organizer = make_user("olga", role=Role.ORGANIZER)
+    challenge = ChallengeFactory()
+    challenge.organizers.add(organizer)
+    row = RealnessModel.objects.create(challenge=challenge, status=RealnessModel.Status.READY, progress=100,
+                                       metrics=metrics, model_card="# Realness discriminator\n(stored before)")
+    logged_in(client, organizer)
+    page = client.get(f"/admin/challenges/challenge/{challenge.pk}/change/").content.decode()
+    assert "Weak: shuffled_bars 0.40, shuffled_pitches 0.69 (held-out ROC AUC under 0.7)" in page
+    assert "random_notes 0.99" not in page
+    admin_user = make_user("admin", role=Role.ORGANIZER)
+    admin_user.is_superuser = True
+    admin_user.save()
+    logged_in(client, admin_user)
+    card_page = client.get(f"/admin/evaluation/realnessmodel/{row.pk}/change/").content.decode()
+    assert "Weak: shuffled_bars 0.40" in card_page

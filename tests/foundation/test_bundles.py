@@ -42,7 +42,7 @@ def bundle_data(**overrides) -> dict:
         "slug": "autumn-harvest", "title": "Autumn Harvest", "kind": "melody-harvest",
         "description": "## Rules\nBe kind.", "opens_at": "2026-09-01T00:00:00Z", "closes_at": "2026-10-01T00:00:00Z",
         "judging_ends_at": "2026-10-15T00:00:00Z", "daily_quota": 3, "total_quota": 10, "alpha": 0.25,
-        "metrics": ["pitch_range", "polyphony"], "generation_params": {"temperature": 0.9},
+        "metrics": ["pitch_range", "polyphony"], "generation_params": {"arcnn": {"temperature": 0.9}},
         "input_melodies": ["inputs/chorale-r010-soprano.mid", "inputs/chorale-r020-soprano.mid"],
         "reference_set": ["refs/ref.mid"],
     }
@@ -71,7 +71,7 @@ def test_round_trip_create_reload_update(bundle_dir, make_user):
     challenge = Challenge.objects.get(slug="autumn-harvest")
     assert challenge.opens_at == datetime(2026, 9, 1, tzinfo=UTC)
     assert (challenge.alpha, challenge.daily_quota, challenge.metrics) == (0.25, 3, ["pitch_range", "polyphony"])
-    assert challenge.generation_params == {"temperature": 0.9}
+    assert challenge.generation_params == {"arcnn": {"temperature": 0.9}}
     assert [u.username for u in challenge.judges.all()] == ["jules"]
     assert user_has_role(challenge.judges.get(), Role.JUDGE)
     stored = challenge.input_melodies.get(name="chorale-r010-soprano.mid")

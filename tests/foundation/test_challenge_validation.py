@@ -89,3 +89,40 @@ def test_admin_form_puts_each_message_on_its_field():
     assert form.errors["alpha"] == [v.ALPHA_OUT_OF_RANGE]
     assert form.errors["daily_quota"] == [v.QUOTA_BELOW_ONE]
     assert form.errors["weight_style"] == [v.WEIGHTS_ALL_ZERO]
+
+
+def test_generation_params_are_keyed_by_architecture_and_checked_against_each_model():
+    """The organizer's trap: one flat mapping applied to every architecture ({"iterations": 60} made every GAN entry
+    fail). Now each architecture has its own mapping, checked against that model's parameters when saved."""
+    from generation.engine.registry import generator_names, get_generator_spec
+
+    errors = v.challenge_field_errors(valid_values(generation_params={"iterations": 60}))["generation_params"]
+    assert errors == [v.UNKNOWN_ARCHITECTURE.format(name="iterations", choices=", ".join(generator_names()))]
+    errors = v.challenge_field_errors(valid_values(generation_params={"gan": {"iterations": 60}}))["generation_params"]
+    assert "'iterations'" in errors[0]
+    assert all(spec.name in errors[0] for spec in get_generator_spec("gan").PARAMS)  # the list of the GAN's own
+    errors = v.challenge_field_errors(valid_values(generation_params={"arcnn": {"iterations": 1000}}))
+    assert "iterations" in errors["generation_params"][0]  # out of range, with its range
+    assert v.challenge_field_errors(valid_values(generation_params={"arcnn": 60}))["generation_params"] == [
+        v.ARCHITECTURE_PARAMS_NOT_A_MAPPING.format(name="arcnn")]
+    fine = {"arcnn": {"iterations": 60, "seed": 1}, "gan": {"seed": 1}, "transformer": {"temperature": 0.9}}
+    assert v.challenge_field_errors(valid_values(generation_params=fine)) == {}
+
+
+@pytest.mark.django_db
+def test_the_admin_form_refuses_an_unknown_parameter_with_the_list():
+    form = ChallengeAdminForm(data=admin_form_data(kind="melody-harvest",
+                                                   generation_params='{"gan": {"iterations": 60}}'))
+    assert not form.is_valid()
+    assert "Unknown parameter 'iterations' for gan; known parameters:" in form.errors["generation_params"][0]
+
+
+def test_stored_flat_params_move_under_the_architectures_that_have_them():
+    import importlib
+
+    migration = importlib.import_module("chartbusters.challenges.migrations.0005_generation_params_by_architecture")
+    assert migration.by_architecture({"iterations": 60}) == {"arcnn": {"iterations": 60}}
+    assert set(migration.by_architecture({"seed": 1})) == {"arcnn", "gan", "transformer"}
+    assert migration.by_architecture({}) == {}
+    keyed = {"arcnn": {"iterations": 60}}
+    assert migration.by_architecture(keyed) == keyed

@@ -94,7 +94,7 @@ def test_embedded_default_with_nothing_set(tmp_path):
     assert s == {"db": "django.db.backends.sqlite3", "name": str(var / "chartbusters.sqlite3"),
                  "broker": "filesystem://", "media": str(var / "media"), "debug": True,
                  "hosts": ["localhost", "127.0.0.1"],
-                 "queues": ["generation", "scoring", "audio", "training", "entries"]}
+                 "queues": ["generation", "scoring", "audio", "training", "entries", "user-training"]}
     assert (var / "broker" / "out").is_dir()
 
 

@@ -194,3 +194,29 @@ def test_scores_landing_at_once_all_rank_without_deadlock(challenge, people, mak
     # Each entrant's best is their later entry (i + 4 scores higher); ranks follow the scores.
     assert board(challenge) == [(1, "racer3", 17.0), (2, "racer2", 16.0), (3, "racer1", 15.0), (4, "racer0", 14.0)]
     assert sorted(args[0] for _, args in sent) == sorted(e.pk for e in entries)
+
+
+def test_a_checkpoint_entry_is_listenable_once_entries_close(make_user, settings, tmp_path):
+    """A Melody Harvest entry has no MIDI of its own: its row plays its first output, once the hidden melodies'
+    outputs are public (entries closed), and the file view serves that audio to anyone then."""
+    from django.test import Client
+
+    from chartbusters.challenges.models import Challenge
+    from tests.factories import ChallengeFactory, entry_create, entry_score, output_create, rendering_create
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    harvest = ChallengeFactory(slug="harvest", kind=Challenge.Kind.MELODY_HARVEST)
+    entry = entry_create(challenge=harvest, entrant=make_user("hana", role=Role.ENTRANT), kind="checkpoint")
+    first = rendering_create(entry, output=output_create(entry, input_name="r010"))
+    rendering_create(entry, output=output_create(entry, input_name="r020"))
+    entry_score(entry)
+    assert leaderboard_rows(challenge=harvest)[0]["audio_url"] is None  # open: the outputs are still hidden
+    harvest.closes_at = timezone.now() - timedelta(minutes=1)
+    harvest.judging_ends_at = timezone.now() + timedelta(days=1)
+    harvest.save()
+    url = leaderboard_rows(challenge=harvest)[0]["audio_url"]
+    assert url == f"/files/audio/{first.public_id}/"
+    listener = make_user("listener", role=Role.ENTRANT)
+    client = Client()
+    client.force_login(listener)
+    assert client.get(url).status_code == 200

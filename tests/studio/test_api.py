@@ -172,6 +172,12 @@ def test_model_catalog_lists_every_registered_generator_with_its_parameters(api)
     assert temperature["kind"] == "number"
     assert temperature["min"] == 0.5
     assert temperature["max"] == 6
+    seed = next(p for p in arcnn["params"] if p["name"] == "seed")
+    assert seed["range"] == "0-4294967295"  # whole numbers in full, not 0-4.29497e+09
+    programs = next(p for m in models for p in m["params"] if p["kind"] == "programs")
+    assert programs["instruments"][0] == "Acoustic Grand Piano"  # named General MIDI instruments for the form
+    assert programs["instruments"][48] == "String Ensemble 1"
+    assert len(programs["instruments"]) == 128
 
 
 def test_a_newly_registered_model_appears_with_no_studio_change(api, media_root, sent):
@@ -196,3 +202,22 @@ def test_notes_endpoint_reads_uploads_and_samples(api, media_root):
     bad = api("entrant").post("/api/studio/notes/", {"input": midi_upload(b"junk")}, format="multipart")
     assert bad.status_code == 422
     assert stored_files(media_root) == []
+
+
+def test_any_versions_notes_come_back_as_a_midi_file(api):
+    from generation.engine.midi_io import load_midi
+    from generation.notes import midi_to_notes
+
+    notes = notes_json(8, tempo=90)
+    response = api("entrant").post("/api/studio/midi/", {"notes": notes, "title": "v3 my tune!"},
+                                   format="multipart")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "audio/midi"
+    assert response["Content-Disposition"] == 'attachment; filename="v3-my-tune.mid"'
+    back = midi_to_notes(load_midi(response.content))
+    assert back["tracks"][0]["notes"] == json.loads(notes)["tracks"][0]["notes"]  # note for note
+    assert round(back["tempo"]) == 90
+    bad = api("entrant").post("/api/studio/midi/", {"notes": '{"tempo": 0}'}, format="multipart")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["message"]
+    assert api(None).post("/api/studio/midi/", {"notes": notes}, format="multipart").status_code in (401, 403)

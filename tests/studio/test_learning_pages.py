@@ -89,7 +89,8 @@ def test_a_model_page_names_every_parameter_of_its_model_in_its_table(client, na
     for spec in specs:  # its range and one-line help as the registry gives them
         row = re.search(rf'<tr id="param-{spec.name}">(.*?)</tr>', html, re.S).group(1)
         whole = isinstance(spec, NumberParam) and spec.integer
-        assert (f"<td>{int(spec.low)}-{int(spec.high)}</td>" if whole else f"<td>{escape(spec.range_text)}</td>") in row
+        shown = f"{int(spec.low)}-{int(spec.high)}" if whole else escape(spec.range_text)
+        assert f'<td data-label="range">{shown}</td>' in row
         assert escape(capfirst(spec.help)) in row
 
 
@@ -166,3 +167,35 @@ def test_the_pages_fit_a_phone(client):
         for style in re.findall(r"<style>(.*?)</style>", html, re.S):
             assert not re.search(r"(?<!max-)width:\s*\d{3,}px", style), url  # no fixed page widths
         assert html.count("<table") == html.count('<div class="table-wrap">'), url  # wide tables scroll
+
+
+@pytest.mark.parametrize("slug", list(learning.TOPICS))
+def test_each_topic_ends_with_questions_and_their_answers(client, slug):
+    html = _get(reverse("generation:learn-topic", args=[slug]), client)
+    section = html.split('id="check-your-understanding"')[1]
+    assert len(re.findall(r"<details><summary>Answer</summary>", section)) >= 3
+    assert "Every parameter" not in section  # at the end of the page, after its tables
+
+
+def test_the_gan_page_uses_deepcomposers_words_and_sends_you_to_what_the_run_page_draws(client):
+    html = _get("/learn/gan/", client)
+    assert "discriminator loss" in html
+    assert "generator loss" in html
+    assert "is the one to watch" not in html  # the Wasserstein line, which no run page draws
+    prose = html.split('id="parameters"')[0]  # (the tables quote the spec's own help)
+    assert prose.count("critic") <= 1  # named once, as what WGAN papers call the discriminator
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3}
+
+
+@pytest.mark.parametrize("name", registry.generator_names())
+def test_no_note_says_its_help_again(name):
+    """A row's note adds to the one-line help instead of repeating it in other words."""
+    for row in [*learning.model_params(name), *learning.model_train_params(name)]:
+        if not row["note"]:
+            continue
+        first_sentence = row["note"].split(". ")[0]
+        shared = _words(first_sentence) & _words(row["help"])
+        assert len(shared) <= max(2, len(_words(first_sentence)) // 3), (row["name"], shared)

@@ -1,5 +1,6 @@
 """The task ``generation.run_job`` through the real pipeline (the shipped AR-CNN) on a short melody: done with a
-MIDI result and audio (WAV by default, MP3 when set); a duplicate delivery does nothing; failures say why."""
+MIDI result and audio (MP3 by default, WAV when set), served with long-lived caching headers; a
+duplicate delivery does nothing; failures say why."""
 
 from __future__ import annotations
 
@@ -38,9 +39,12 @@ def test_the_shipped_arcnn_runs_a_job_to_done_with_midi_and_audio(users, media_r
     assert detail["status"] == "done"
     assert detail["output_midi_url"]
     assert detail["audio_url"]
+    assert job.audio.name.endswith(".mp3")  # the default: a compressed format (about 1/19 of WAV's bytes)
     for url in (detail["output_midi_url"], detail["audio_url"]):
         response = api("entrant").get(url)
         assert response.status_code == 200
+        # a job's files never change: the browser keeps them (only for this user) and never asks again
+        assert response["Cache-Control"] == "private, max-age=31536000, immutable"
         assert api("other").get(url).status_code == 404
         assert api(None).get(url).status_code == 404
     notes = api("entrant").get(detail["notes_url"]).json()
@@ -48,15 +52,20 @@ def test_the_shipped_arcnn_runs_a_job_to_done_with_midi_and_audio(users, media_r
     assert notes["output"]["tracks"][0]["notes"]
 
 
-def test_mp3_when_set(users, media_root, sent, settings):
-    settings.STUDIO_AUDIO_FORMAT = "mp3"
-    job = job_create(owner=users["entrant"], model_name="arcnn", notes=notes_json(8), params={"iterations": 2})[0]
-    job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.audio.name.endswith(".mp3")
-    with job.audio.open("rb") as fh:
-        head = fh.read(3)
-    assert head == b"ID3" or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
+def test_mp3_by_default_and_wav_when_set(users, media_root, sent, settings):
+    heads = {}
+    for fmt in ("mp3", "wav"):
+        settings.STUDIO_AUDIO_FORMAT = fmt
+        job = job_create(owner=users["entrant"], model_name="arcnn", notes=notes_json(8),
+                         params={"iterations": 2})[0]
+        job_run(job_id=job.pk)
+        job.refresh_from_db()
+        assert job.audio.name.endswith("." + fmt)
+        with job.audio.open("rb") as fh:
+            heads[fmt] = (fh.read(4), job.audio.size)
+    assert heads["mp3"][0][:3] == b"ID3" or heads["mp3"][0][:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
+    assert heads["wav"][0] == b"RIFF"
+    assert heads["mp3"][1] * 8 < heads["wav"][1]
 
 
 def test_the_same_seed_gives_the_same_result(users, media_root, sent):

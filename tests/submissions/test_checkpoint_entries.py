@@ -26,7 +26,7 @@ S = Submission.Status
 @pytest.fixture
 def entry(users, harvest, media_root, tmp_path):
     """A queued checkpoint entry holding a tiny untrained arcnn; the challenge has 2 hidden inputs."""
-    harvest.generation_params = {"iterations": 3, "seed": 7}
+    harvest.generation_params = {"arcnn": {"iterations": 3, "seed": 7}}
     harvest.save()
     input_melodies(harvest, 2)
     weights, config = tiny_arcnn_checkpoint(tmp_path / "ckpt")
@@ -108,7 +108,7 @@ def test_challenge_without_inputs_is_a_platform_fault(entry, sent):
 
 
 def test_bad_challenge_params_are_a_platform_fault(entry, sent):
-    entry.challenge.generation_params = {"iterations": 1000}
+    entry.challenge.generation_params = {"arcnn": {"iterations": 1000}}
     entry.challenge.save()
     submission_run_checkpoint_entry(submission_id=entry.pk)
     failed = Submission.objects.get(pk=entry.pk)

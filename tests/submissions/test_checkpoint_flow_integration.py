@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(t
 
 
 def test_checkpoint_entry_is_generated_and_scored_by_a_real_worker(celery_worker_process, api, harvest, tmp_path):
-    harvest.generation_params = {"iterations": 3, "seed": 1}
+    harvest.generation_params = {"arcnn": {"iterations": 3, "seed": 1}}
     harvest.save()
     input_melodies(harvest, 2)
     weights, config = tiny_arcnn_checkpoint(tmp_path / "ckpt")

@@ -35,7 +35,7 @@ def fast_limits(settings):
 
 def submit_checkpoint_entry(api, harvest, tmp_path) -> int:
     """A tiny AR-CNN entry run on 8 hidden inputs at 100 iterations: a couple of seconds of generation to kill."""
-    harvest.generation_params = {"iterations": 100, "seed": 1}
+    harvest.generation_params = {"arcnn": {"iterations": 100, "seed": 1}}
     harvest.save()
     input_melodies(harvest, 8)
     weights, config = tiny_arcnn_checkpoint(tmp_path / "ckpt")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from generation.engine.registry import get_spec, trainable_names
@@ -36,7 +37,15 @@ def test_a_run_is_stored_queued_on_the_training_queue_with_its_files(api, media_
     job = TrainingJob.objects.get(pk=body["id"])
     assert body["status"] == "queued"
     assert job.name == "My reels"
-    assert sent_trainings == [("generation.train_model", (job.pk,), "training")]
+    # users' runs have a queue of their own: they never wait behind a challenge's realness training ("training")
+    assert sent_trainings == [("generation.train_model", (job.pk,), "user-training")]
+    assert "user-training" in settings.CELERY_TASK_QUEUES_NAMES
+    # a queued run says what it waits for
+    waiting = api("entrant").get(f"/api/trainings/{job.pk}/").json()["waiting_for"]
+    assert waiting.startswith("Waiting for a training worker to pick it up: no run is ahead")
+    second = post(api, "other", model="arcnn", dataset="chorales", params=params_json(TINY_PARAMS)).json()
+    waiting = api("other").get(f"/api/trainings/{second['id']}/").json()["waiting_for"]
+    assert waiting.startswith("Waiting for a training worker: 1 run of users ahead of yours")
     assert body["files"]["used"] == [p.name for p in FOLK[:4]]
     assert body["files"]["refused"] == []
     assert job.params["steps"] == 3
@@ -216,6 +225,11 @@ def test_uploading_through_the_train_page_form(client, users, media_root, sent_t
     assert response.status_code == 302
     assert response["Location"] == f"/train/{job.pk}/"
     assert job.params["steps"] == 5
+    run_page = client.get(response["Location"]).content.decode()
+    settings_line = run_page.split('id="settings">')[1].split("</span>")[0]
+    assert "steps 5" in settings_line  # readable text, not JSON
+    assert not set(settings_line) & set('{}"'), settings_line
+    assert "&quot;" not in settings_line
     refused = client.post("/train/", {"model": "arcnn", "source": "files", "files": [midi_bytes_upload()]})
     assert refused.status_code == 429  # one run at a time; the page says so
     assert "at once" in refused.content.decode()

@@ -192,9 +192,13 @@ def test_my_models_page_shows_the_card_and_enters_the_model_from_its_form(client
     refused = client.post(f"/models/{model.pk}/submit/", {"challenge": "harvest"}, follow=True)
     assert "licence" in refused.content.decode()
     assert not Submission.objects.exists()
-    client.post(f"/models/{model.pk}/submit/", {"challenge": "harvest", "licence_accepted": "on"})
-    assert Submission.objects.get().challenge.slug == "harvest"
+    entered = client.post(f"/models/{model.pk}/submit/", {"challenge": "harvest", "licence_accepted": "on"},
+                          follow=True)
+    entry = Submission.objects.get()
+    assert entry.challenge.slug == "harvest"
+    assert f'href="/submissions/{entry.pk}/"' in entered.content.decode()  # a link to the entry just made
     client.force_login(users["other"])
+    assert f"/submissions/{entry.pk}/" not in client.get(f"/models/?entry={entry.pk}").content.decode()  # theirs only
     client.post(f"/models/{model.pk}/delete/")
     assert UserCheckpoint.objects.filter(pk=model.pk).exists()  # not theirs
 

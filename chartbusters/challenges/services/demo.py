@@ -29,18 +29,22 @@ DEMO_USERS = {"entrant": Role.ENTRANT, "judge": Role.JUDGE, "organizer": Role.OR
 DEFAULT_DEMO_PASSWORD = "chartbusters"
 
 MELODY_GO_ROUND_DESCRIPTION = """\
-Write a four-part chorale in the style of J. S. Bach, or edit one with the platform's models, and submit it
+Write a four-part chorale in the style of J. S. Bach, or make one with the platform's models, and submit it
 as a MIDI file.
 
 ## How it works
-1. Compose in your own tools, or start from a melody and let the AR-CNN edit it
-   (`python manage.py generate arcnn melody.mid -o edited.mid`; the GAN, the Transformer and the in-browser
-   studio are next on the roadmap).
-2. Submit it here. Each entry is scored automatically within a minute: a **style** score (how close its
-   musical statistics are to the reference chorales) and a **realness** score (how real a trained
-   discriminator thinks it is).
+1. Open the [studio](/studio/): play a melody on the on-screen or computer keyboard (or upload a MIDI file, or
+   pick a sample), hear it, and let a model work on it: the **AR-CNN** fills in and edits notes, the **GAN**
+   writes an accompaniment, the **Transformer** continues your melody. Listen to every version, keep the one you
+   like and save it to [My compositions](/compositions/). New to the models? [Learn how they work](/learn/).
+2. Submit it from My compositions in one click (or upload a MIDI file on this page). Each entry is scored
+   automatically within a minute: a **style** score (how close its musical statistics are to the reference
+   chorales) and a **realness** score (how real a trained discriminator thinks it is).
 3. After the challenge closes, the judges listen to the best entries and score them blind; the final score
    mixes their scores with the automatic one.
+
+Prefer the command line? `python manage.py generate arcnn melody.mid -o edited.mid` (or `gan`, `transformer`)
+does what the studio does.
 
 ## Rules
 - Entries are MIDI files of at most 2 MiB, 10 minutes and 20,000 notes.
@@ -50,19 +54,22 @@ as a MIDI file.
 """
 
 MELODY_HARVEST_DESCRIPTION = """\
-Train a model that rewrites a melody, and submit its **checkpoint**. The platform runs your model on
+Train a model that writes music around a melody, and submit its **checkpoint**. The platform runs your model on
 three hidden soprano melodies and scores what it writes.
 
 ## How it works
-1. Train a model with `python manage.py train arcnn --data MY_MIDI_FOLDER` on music of your own (or start from
-   the shipped `generation/checkpoints/arcnn/`); the GAN and the Transformer are next on the roadmap.
-2. Submit the checkpoint (`model.safetensors` and its `config.json`). It is checked before anything runs:
-   only safetensors files whose tensors match the declared architecture are accepted.
-3. Your model rewrites each hidden melody with the challenge's parameters, within one minute each. The
+1. Train a model on the [Train](/train/) page: choose the AR-CNN, the GAN or the Transformer, upload MIDI files
+   of your own (or use the Bach chorales), and watch its losses while it learns. [Learn](/learn/) explains what
+   the curves mean. (`python manage.py train arcnn --data MY_MIDI_FOLDER` does the same from the command line.)
+2. Submit it from [My models](/models/) in one click (or upload `model.safetensors` and its `config.json` on
+   this page). It is checked before anything runs: only safetensors files whose tensors match the declared
+   architecture are accepted.
+3. Your model works on each hidden melody with the challenge's parameters, within one minute each. The
    outputs are scored like Melody-Go-Round entries and your score is their mean; you can listen to them.
 
 ## Rules
-- One checkpoint at most 200 MiB; the architecture is one of the platform's generators (today `arcnn`).
+- One checkpoint at most 200 MiB; the architecture is one of the platform's generators (`arcnn`, `gan`,
+  `transformer`).
 - The hidden melodies stay hidden until the challenge closes.
 - A checkpoint that fails to run on the platform's side does not count against your quota.
 """

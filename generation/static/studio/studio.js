@@ -19,9 +19,10 @@
 
   // ---- state ----------------------------------------------------------------------------------------------
   let song = emptySong();
-  let undoStack = [];
-  let versions = [];           // {key, label, jobId, song (null until loaded), notesUrl, audioUrl, midiUrl, model}
-  let versionNumber = 0;       // this visit's versions are v0, v1, ...; earlier ones are named by their job
+  let undoStack = [], redoStack = [];  // {song (JSON), current, edited}: edits and generations, Ctrl+Z / Ctrl+Shift+Z
+  // {key, jobId, song (null until loaded), notesUrl, audioUrl, midiUrl, model, fromKey, editedFromKey, earlier}
+  // named "v<position>" in the list (versionLabel), earlier visits' versions first, so a reload names them alike
+  let versions = [];
   let current = null;          // the version shown (its key), null: not from a version
   let edited = false;          // the piano roll differs from the current version's music
   let selected = null;         // {track, index}
@@ -66,10 +67,24 @@
     sel.dataset.tracks = wanted;
   }
   function activeTrackFallback() { const i = song.tracks.findIndex((t) => !t.is_drum); return i < 0 ? 0 : i; }
+  function state() { return {song: JSON.stringify(song), current, edited}; }
   function snapshot() {
-    undoStack.push(JSON.stringify(song));
+    undoStack.push(state());
     if (undoStack.length > 200) undoStack.shift();
+    redoStack = [];
+    updateUndoButtons();
   }
+  function restore(from, to) {
+    if (!from.length) return;
+    to.push(state());
+    const st = from.pop();
+    stopSong();
+    song = JSON.parse(st.song); current = st.current; edited = st.edited; selected = null;
+    drawRoll(); updateVersionLabel(); renderHistory(); updateUndoButtons();
+  }
+  function undo() { restore(undoStack, redoStack); }
+  function redo() { restore(redoStack, undoStack); }
+  function updateUndoButtons() { $("undo").disabled = !undoStack.length; $("redo").disabled = !redoStack.length; }
   function changed() { edited = true; drawRoll(); updateVersionLabel(); }
 
   // ---- HTTP -------------------------------------------------------------------------------------------------
@@ -86,10 +101,17 @@
     }
     return body;
   }
+  const STATUS_LINES = ["rec-status", "generate-status", "save-status", "checkpoint-status"];
   function say(id, text, isError) {
     const el = $(id);
     el.textContent = text;
     el.classList.toggle("error", !!isError);
+    if (!isError) {  // something worked: an older error elsewhere no longer describes the page
+      for (const other of STATUS_LINES) {
+        const o = $(other);
+        if (other !== id && o.classList.contains("error")) { o.textContent = ""; o.classList.remove("error"); }
+      }
+    }
   }
 
   // ---- sound (previews; generated pieces play their rendered MP3) -----------------------------------------
@@ -111,12 +133,12 @@
     const t0 = Math.max(ac.currentTime, when || ac.currentTime);
     amp.gain.setValueAtTime(0, t0);
     amp.gain.linearRampToValueAtTime(gain || 0.2, t0 + 0.01);
+    osc.connect(amp).connect(ac.destination);
+    osc.start(t0);  // start before any stop(): stop() on a source not started yet throws InvalidStateError
     if (seconds) {
       amp.gain.setTargetAtTime(0, t0 + seconds, 0.05);
       osc.stop(t0 + seconds + 0.4);
     }
-    osc.connect(amp).connect(ac.destination);
-    osc.start(t0);
     return {osc, amp};
   }
   function release(voice) {
@@ -137,34 +159,40 @@
     osc.stop(when + 0.06);
   }
 
-  let playback = null;
-  function playSong() {
-    if (playback) { stopSong(); return; }
+  // One synthesized playback at a time: the piano roll's (▶ Play, with a playhead) or a version's (its ▶ button).
+  let playback = null;         // {start, total, timer, button, onRoll}
+  function playNotes(s, button, onRoll) {
     const ac = ctx();
-    if (!ac || !noteCount(song)) return;
-    const start = ac.currentTime + 0.1, sec = stepSeconds(song);
-    for (const t of song.tracks) {
+    if (!ac || !noteCount(s)) return;
+    const start = ac.currentTime + 0.1, sec = stepSeconds(s);
+    for (const t of s.tracks) {
       if (t.is_drum) continue;
       for (const n of t.notes) tone(n[0], start + n[1] * sec, n[2] * sec, 0.12 * n[3] / 100);
     }
-    const total = songEnd(song) * sec;
-    playback = {start, total, timer: null};
-    $("play-roll").textContent = "■ Stop";
+    const total = songEnd(s) * sec;
+    playback = {start, total, timer: null, button, label: button.textContent, onRoll};
+    button.textContent = "■ Stop";
     const tick = () => {
       if (!playback) return;
-      const at = (ac.currentTime - playback.start) / sec;
-      drawRoll(at);
+      if (onRoll) drawRoll((ac.currentTime - playback.start) / sec);
       if (ac.currentTime - playback.start > total + 0.2) stopSong();
       else playback.timer = requestAnimationFrame(tick);
     };
     tick();
   }
+  function playSong() {
+    const wasRoll = playback && playback.onRoll;
+    stopSong();
+    if (!wasRoll) playNotes(song, $("play-roll"), true);
+  }
   function stopSong() {
-    if (playback && playback.timer) cancelAnimationFrame(playback.timer);
+    if (!playback) return;
+    if (playback.timer) cancelAnimationFrame(playback.timer);
+    playback.button.textContent = playback.label;
+    const onRoll = playback.onRoll;
     playback = null;
     if (audioCtx) { audioCtx.close(); audioCtx = null; }  // silences every scheduled note
-    $("play-roll").textContent = "▶ Play";
-    drawRoll();
+    if (onRoll) drawRoll();
   }
 
   // ---- keyboard input, recording --------------------------------------------------------------------------
@@ -339,6 +367,10 @@
       if (p % 12 === 0 && left) { g.fillStyle = "#495057"; g.font = "9px system-ui, sans-serif"; g.fillText("C" + (p / 12 - 1), 2, y + row - 1); }
     }
     const bar = stepsPerBar(s);
+    if (opts.bars) {  // the bars chosen for "only bars": shaded
+      g.fillStyle = "rgba(250, 176, 5, 0.18)";
+      g.fillRect(left + opts.bars.from * sw, 0, (opts.bars.to - opts.bars.from) * sw, h);
+    }
     for (let st = 0; st <= steps; st++) {
       g.fillStyle = st % bar === 0 ? "#868e96" : (st % 4 === 0 ? "#dee2e6" : "#f8f9fa");
       if (st % 4 === 0 || sw >= 10) g.fillRect(left + st * sw, 0, 1, h);
@@ -365,7 +397,8 @@
     }
   }
   function drawRoll(playhead) {
-    drawRollOn(canvas, song, {selected, cursor: document.activeElement === canvas ? cursor : null, playhead});
+    drawRollOn(canvas, song, {selected, cursor: document.activeElement === canvas ? cursor : null, playhead,
+                              bars: chosenBars()});
     renderTrackChoice();
     const legend = $("legend");
     legend.textContent = "";
@@ -492,15 +525,22 @@
   }
   function updateVersionLabel() {
     const v = versions.find((x) => x.key === current);
-    $("version-label").textContent = v ? "(" + v.label + (edited ? ", edited" : "") + ")" : (noteCount(song) ? "(your melody)" : "");
+    $("version-label").textContent = v ? "(" + versionLabel(v) + (edited ? ", edited" : "") + ")" : (noteCount(song) ? "(your melody)" : "");
   }
 
   // ---- input: upload, samples ---------------------------------------------------------------------------------
-  async function loadNotes(form, label) {
+  let imports = 0;
+  async function loadNotes(form, label, asVersion) {
     try {
       const notes = await api("POST", "/api/studio/notes/", form);
       snapshot();
-      setSong(notes, null);
+      if (asVersion) {  // an imported MIDI file is a version of its own: listed, playable, comparable
+        const v = {key: "import-" + (++imports), jobId: null, song: notes, audioUrl: null, midiUrl: null, model: null,
+                   imported: label};
+        versions.push(v);
+        setSong(notes, v.key);
+        renderHistory();
+      } else setSong(notes, null);
       say("rec-status", label + ": " + noteCount(song) + " notes.");
     } catch (err) { say("rec-status", err.message, true); }
   }
@@ -508,7 +548,7 @@
     const file = $("upload").files[0];
     if (!file) return;
     const form = new FormData(); form.append("input", file);
-    loadNotes(form, file.name);
+    loadNotes(form, file.name, true);
   });
   $("sample").addEventListener("change", () => {
     if (!$("sample").value) return;
@@ -516,9 +556,14 @@
     loadNotes(form, $("sample").selectedOptions[0].textContent);
   });
   $("record").addEventListener("click", () => (recording ? stopRecording() : startRecording()));
-  $("undo").addEventListener("click", () => {
-    if (!undoStack.length) return;
-    song = JSON.parse(undoStack.pop()); selected = null; changed();
+  $("undo").addEventListener("click", undo);
+  $("redo").addEventListener("click", redo);
+  document.addEventListener("keydown", (e) => {  // Ctrl+Z undo, Ctrl+Shift+Z (or Ctrl+Y) redo; not while typing
+    const t = e.target;
+    if (!(e.ctrlKey || e.metaKey) || e.altKey || (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA"))) return;
+    const k = e.key.toLowerCase();
+    if (k === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
+    else if ((k === "z" && e.shiftKey) || k === "y") { e.preventDefault(); redo(); }
   });
   $("clear").addEventListener("click", () => {
     snapshot();
@@ -554,7 +599,25 @@
       label.htmlFor = id;
       label.textContent = p.name.replace(/_/g, " ");
       let input;
-      if (p.kind === "choice") {
+      if (p.kind === "programs") {  // one select of named General MIDI instruments per part
+        input = document.createElement("span");
+        input.className = "programs";
+        input.setAttribute("role", "group");
+        input.setAttribute("aria-labelledby", id + "-label");
+        label.id = id + "-label";
+        label.textContent = "instruments";
+        const defaults = Array.isArray(p.default) ? p.default : [];
+        for (let i = 0; i < p.count; i++) {
+          const sel = document.createElement("select");
+          sel.className = "program";
+          sel.setAttribute("aria-label", "Instrument of part " + (i + 1));
+          p.instruments.forEach((name, n) => {
+            const o = document.createElement("option"); o.value = String(n); o.textContent = name; sel.appendChild(o);
+          });
+          sel.value = String(defaults[i] || 0);
+          input.appendChild(sel);
+        }
+      } else if (p.kind === "choice") {
         input = document.createElement("select");
         for (const c of p.choices) { const o = document.createElement("option"); o.value = o.textContent = c; input.appendChild(o); }
         input.value = p.default;
@@ -566,9 +629,12 @@
       }
       input.id = id;
       input.dataset.param = p.name;
+      input.dataset.kind = p.kind;
       const help = document.createElement("small");
       help.id = id + "-help";
-      help.textContent = p.help + " (" + p.range + "; default " + (Array.isArray(p.default) ? p.default.join(",") : p.default) + ")";
+      const shown = (v) => (p.kind === "programs" ? p.instruments[v] : v);
+      help.textContent = p.help + (p.kind === "programs" ? "" : " (" + p.range + ")") + "; default "
+        + (Array.isArray(p.default) ? p.default.map(shown).join(", ") : p.default);
       input.setAttribute("aria-describedby", help.id);
       wrap.append(label, input, help);
       box.appendChild(wrap);
@@ -586,7 +652,8 @@
   function collectParams() {
     const params = {};
     document.querySelectorAll("#params [data-param]").forEach((el) => {
-      if (el.value !== "") params[el.dataset.param] = el.type === "number" ? Number(el.value) : el.value;
+      if (el.dataset.kind === "programs") params[el.dataset.param] = Array.from(el.querySelectorAll("select"), (s) => Number(s.value));
+      else if (el.value !== "") params[el.dataset.param] = el.type === "number" ? Number(el.value) : el.value;
     });
     if ($("seed").value !== "") params.seed = Number($("seed").value);
     return params;
@@ -604,7 +671,15 @@
     form.append("variations", $("variations").value || "1");
     if ($("checkpoint").value) form.append("checkpoint", $("checkpoint").value);
     const v = versions.find((x) => x.key === current);
-    if (v && v.jobId && !edited) form.append("parent", String(v.jobId));
+    const bars = chosenBars();
+    if (bars && bars.from >= Math.max(songEnd(song), 1)) {
+      say("generate-status", "Bar " + (bars.from / stepsPerBar(song) + 1) + " is after the end of the music.", true);
+      return;
+    }
+    if (bars && m.name === "transformer") {  // it continues the music from the first chosen bar
+      form.append("notes", JSON.stringify(notesBefore(song, bars.from)));
+      if (v && v.jobId) form.append("parent", String(v.jobId));
+    } else if (v && v.jobId && !edited) form.append("parent", String(v.jobId));
     else {
       form.append("notes", JSON.stringify(song));
       if (v && v.jobId) form.append("parent", String(v.jobId));  // lineage: edited from that version
@@ -616,8 +691,8 @@
       const body = await api("POST", "/api/generate/", form);
       say("generate-status", "Queued " + body.jobs.length + " variation(s).");
       showBatch(body.jobs, m.name, started, {parentKey: v && !edited ? v.key : null,
-                                             editedFrom: v && edited ? v.label.split(" ")[0] : null,
-                                             song: JSON.parse(JSON.stringify(song))});
+                                             editedFromKey: v && edited ? v.key : null,
+                                             song: JSON.parse(JSON.stringify(song)), bars});
     } catch (err) {
       say("generate-status", err.message, true);
       $("generate").disabled = false;
@@ -700,22 +775,72 @@
   }
 
   function keepVariation(b, modelName) {
-    if (versions.find((v) => v.jobId === b.job.id)) { makeCurrent("job-" + b.job.id); return; }
+    const existing = versions.find((v) => v.key === "job-" + b.job.id || v.key === "bars-" + b.job.id);
+    if (existing) { makeCurrent(existing.key); return; }
     // what it was made from: a version, unless the melody was new or edited (then that melody becomes a version
     // too, so that it stays listenable and comparable; one per batch)
     let from = b.origin.parentKey ? versions.find((x) => x.key === b.origin.parentKey) : null;
     const inputKey = "input-" + b.jobData.batch;
     if (!from && !(from = versions.find((x) => x.key === inputKey))) {
       from = {key: inputKey, jobId: null, song: b.origin.song, audioUrl: null, midiUrl: b.jobData.input_midi_url,
-              model: null, label: "v" + (versionNumber++) + " · " + (b.origin.editedFrom ? b.origin.editedFrom + " edited" : "your melody")};
+              model: null, editedFromKey: b.origin.editedFromKey};
       versions.push(from);
     }
-    const version = {key: "job-" + b.job.id, jobId: b.job.id, song: b.notes, audioUrl: b.jobData.audio_url,
-                     midiUrl: b.jobData.output_midi_url, model: modelName,
-                     label: "v" + (versionNumber++) + " · " + modelName + (from ? " on " + from.label.split(" ")[0] : "")};
+    let version = {key: "job-" + b.job.id, jobId: b.job.id, song: b.notes, audioUrl: b.jobData.audio_url,
+                   midiUrl: b.jobData.output_midi_url, model: modelName, fromKey: from ? from.key : null};
+    if (b.origin.bars) {  // only the chosen bars change: a version of its own, played by the page's synthesizer
+      const bars = b.origin.bars, spb = stepsPerBar(b.origin.song);
+      version = {key: "bars-" + b.job.id, jobId: null, song: mergeBars(b.origin.song, b.notes, bars.from, bars.to),
+                 audioUrl: null, midiUrl: null, model: modelName, fromKey: from ? from.key : null,
+                 bars: "bars " + (bars.from / spb + 1) + "–" + bars.to / spb};
+    }
     versions.push(version);
     b.card.querySelector(".keep").textContent = "Kept";
     makeCurrent(version.key);
+  }
+  // ---- only some bars ------------------------------------------------------------------------------------------
+  function chosenBars() {  // {from, to} in steps when "only bars" is chosen, else null
+    if (!$("scope-bars").checked) return null;
+    const spb = stepsPerBar(song);
+    const a = Math.max(1, Math.round(Number($("bar-from").value) || 1));
+    const z = Math.max(a, Math.round(Number($("bar-to").value) || a));
+    return {from: (a - 1) * spb, to: z * spb};
+  }
+  function notesBefore(s, step) {  // the music before ``step``: what the Transformer continues
+    const out = JSON.parse(JSON.stringify(s));
+    out.tracks.forEach((t) => { t.notes = t.notes.filter((n) => n[1] < step).map((n) => [n[0], n[1], Math.min(n[2], step - n[1]), n[3]]); });
+    return out;
+  }
+  // The original outside [from, to) note for note, the model's notes that start inside it (cut at its end).
+  function mergeBars(original, result, from, to) {
+    const out = JSON.parse(JSON.stringify(original));
+    out.tracks.forEach((t) => { t.notes = t.notes.filter((n) => n[1] < from || n[1] >= to); });
+    for (const rt of result.tracks) {
+      let t = out.tracks.find((x) => x.name === rt.name && x.is_drum === rt.is_drum);
+      if (!t) { t = {name: rt.name, program: rt.program, is_drum: rt.is_drum, notes: []}; out.tracks.push(t); }
+      for (const n of rt.notes) if (n[1] >= from && n[1] < to) t.notes.push([n[0], n[1], Math.min(n[2], to - n[1]), n[3]]);
+    }
+    out.tracks.forEach((t) => t.notes.sort((p, q) => p[1] - q[1] || p[0] - q[0]));
+    return out;
+  }
+  ["bar-from", "bar-to"].forEach((id) => $(id).addEventListener("input", () => { $("scope-bars").checked = true; drawRoll(); }));
+  document.querySelectorAll("input[name=scope]").forEach((r) => r.addEventListener("change", () => drawRoll()));
+
+  function versionName(key) {
+    const i = versions.findIndex((x) => x.key === key);
+    return i < 0 ? null : "v" + i;
+  }
+  function versionLabel(v) {
+    let what;
+    if (v.model) {
+      const from = v.fromKey && versionName(v.fromKey);
+      what = v.model + (v.bars ? " (" + v.bars + ")" : "") + (from ? " on " + from : (v.parentJob ? " on #" + v.parentJob : ""));
+    } else {
+      const from = v.editedFromKey && versionName(v.editedFromKey);
+      what = v.imported ? "imported " + v.imported : (from ? from + " edited" : "your melody");
+    }
+    return versionName(v.key) + " · " + what + (v.earlier ? " · earlier (" + v.earlier + " UTC)" : "")
+           + (v.saved ? " · saved" : "");
   }
   async function ensureSong(v) {
     if (!v.song && v.notesUrl) v.song = (await api("GET", v.notesUrl)).output;
@@ -729,37 +854,83 @@
     setSong(v.song, v.key);
     renderHistory();
   }
+  async function playVersion(v, button) {
+    const same = playback && playback.button === button;
+    stopSong();
+    if (same) return;
+    try { await ensureSong(v); } catch (err) { say("generate-status", err.message, true); return; }
+    playNotes(v.song, button, false);
+  }
+  // Each version's list item is built once and then only relabelled: its audio element keeps what it loaded, so
+  // "Make current" or a new version downloads no audio again (the URLs are immutable and cached for a year).
+  const historyItems = new Map();  // key -> {li, title, make}
+  function historyItem(v) {
+    const li = document.createElement("li");
+    li.dataset.key = v.key;
+    const title = document.createElement("strong");
+    li.appendChild(title);
+    const row = document.createElement("div");
+    row.className = "row";
+    if (v.audioUrl) {
+      const audio = document.createElement("audio");
+      audio.controls = true; audio.preload = "none"; audio.src = v.audioUrl;  // fetched when first played
+      audio.className = "version-audio";
+      row.appendChild(audio);
+    } else {  // a melody of yours (v0): played by the page's synthesizer, as the piano roll's ▶ Play
+      const play = document.createElement("button");
+      play.type = "button"; play.className = "button secondary play-version"; play.textContent = "▶ Play";
+      play.addEventListener("click", () => playVersion(v, play));
+      row.appendChild(play);
+    }
+    const make = document.createElement("button");
+    make.type = "button"; make.className = "button secondary make-current"; make.textContent = "Make current";
+    make.addEventListener("click", () => makeCurrent(v.key));
+    row.appendChild(make);
+    if (v.midiUrl) {
+      const midi = document.createElement("a");
+      midi.className = "button secondary midi"; midi.href = v.midiUrl; midi.download = ""; midi.textContent = "MIDI";
+      midi.setAttribute("aria-label", "Download this version as MIDI");
+      row.appendChild(midi);
+    } else {  // no job wrote it (an edit, only some bars regenerated, an import): the server writes its notes as MIDI
+      const midi = document.createElement("button");
+      midi.type = "button"; midi.className = "button secondary midi"; midi.textContent = "MIDI";
+      midi.setAttribute("aria-label", "Download this version as MIDI");
+      midi.addEventListener("click", () => downloadMidi(v));
+      row.appendChild(midi);
+    }
+    const cmp = document.createElement("label");
+    cmp.className = "inline-label";
+    cmp.innerHTML = '<input type="checkbox" class="compare-box"> Compare';
+    cmp.firstChild.addEventListener("change", renderCompare);
+    cmp.firstChild.value = v.key;
+    row.appendChild(cmp);
+    li.appendChild(row);
+    return {li, title, make};
+  }
+  async function downloadMidi(v) {
+    const form = new FormData();
+    form.append("notes", JSON.stringify(v.song));
+    form.append("title", versionLabel(v).split(" · ")[0]);
+    const response = await fetch("/api/studio/midi/", {method: "POST", body: form, credentials: "same-origin",
+                                                       headers: {"X-CSRFToken": csrf}});
+    if (!response.ok) { say("generate-status", "The MIDI file could not be written.", true); return; }
+    const url = URL.createObjectURL(await response.blob());
+    const a = document.createElement("a");
+    a.href = url; a.download = versionLabel(v).split(" · ")[0] + ".mid";
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
   function renderHistory() {
     const list = $("history");
-    list.textContent = "";
-    for (const v of versions) {
-      const li = document.createElement("li");
-      li.className = v.key === current ? "current" : "";
-      li.dataset.key = v.key;
-      const title = document.createElement("strong");
-      title.textContent = v.label + (v.key === current ? " (current)" : "");
-      li.appendChild(title);
-      const row = document.createElement("div");
-      row.className = "row";
-      if (v.audioUrl) {
-        const audio = document.createElement("audio");
-        audio.controls = true; audio.preload = "metadata"; audio.src = v.audioUrl;
-        row.appendChild(audio);
-      }
-      const make = document.createElement("button");
-      make.type = "button"; make.className = "button secondary make-current"; make.textContent = "Make current";
-      make.disabled = v.key === current;
-      make.addEventListener("click", () => makeCurrent(v.key));
-      row.appendChild(make);
-      const cmp = document.createElement("label");
-      cmp.className = "inline-label";
-      cmp.innerHTML = '<input type="checkbox" class="compare-box"> Compare';
-      cmp.firstChild.addEventListener("change", renderCompare);
-      cmp.firstChild.value = v.key;
-      row.appendChild(cmp);
-      li.appendChild(row);
-      list.appendChild(li);
-    }
+    versions.forEach((v, i) => {
+      let item = historyItems.get(v.key);
+      if (!item) { item = historyItem(v); historyItems.set(v.key, item); }
+      if (list.children[i] !== item.li) list.insertBefore(item.li, list.children[i] || null);
+      item.li.className = v.key === current ? "current" : "";
+      item.title.textContent = versionLabel(v) + (v.key === current ? " (current)" : "");
+      item.make.disabled = v.key === current;
+    });
+    updateVersionLabel();
   }
   async function renderCompare() {
     const keys = Array.from(document.querySelectorAll(".compare-box:checked")).map((b) => b.value).slice(-2);
@@ -774,13 +945,16 @@
       const v = versions.find((x) => x.key === key);
       const col = document.createElement("div");
       col.className = "compare-col";
-      const h = document.createElement("h3"); h.textContent = v.label; col.appendChild(h);
+      const h = document.createElement("h3"); h.textContent = versionLabel(v); col.appendChild(h);
       const cv = document.createElement("canvas");
-      cv.setAttribute("role", "img"); cv.setAttribute("aria-label", "Piano roll of " + v.label);
+      cv.setAttribute("role", "img"); cv.setAttribute("aria-label", "Piano roll of " + versionLabel(v));
       const wrap = document.createElement("div"); wrap.className = "mini-wrap"; wrap.appendChild(cv);
       col.appendChild(wrap);
       drawRollOn(cv, v.song, miniOpts(v.song));
-      if (v.audioUrl) { const a = document.createElement("audio"); a.controls = true; a.src = v.audioUrl; col.appendChild(a); }
+      if (v.audioUrl) {
+        const a = document.createElement("audio"); a.controls = true; a.preload = "none"; a.src = v.audioUrl;
+        col.appendChild(a);
+      }
       box.appendChild(col);
     }
   }
@@ -820,13 +994,15 @@
     try {
       const body = await api("GET", "/api/jobs/");
       const done = body.results.filter((j) => j.status === "done").slice(0, 20).reverse();
+      const earlier = [];
       for (const j of done) {
         if (versions.find((v) => v.jobId === j.id)) continue;
-        versions.push({key: "job-" + j.id, jobId: j.id, song: null, notesUrl: j.notes_url, audioUrl: j.audio_url,
-                       midiUrl: j.output_midi_url, model: j.model,
-                       label: "#" + j.id + " · " + j.model + (j.parent ? " on #" + j.parent : "") + " · earlier ("
-                              + j.created_at.slice(0, 16).replace("T", " ") + " UTC)" + (j.saved ? " · saved" : "")});
+        earlier.push({key: "job-" + j.id, jobId: j.id, song: null, notesUrl: j.notes_url, audioUrl: j.audio_url,
+                      midiUrl: j.output_midi_url, model: j.model, parentJob: j.parent,
+                      fromKey: j.parent ? "job-" + j.parent : null, saved: j.saved,
+                      earlier: j.created_at.slice(0, 16).replace("T", " ")});
       }
+      versions = earlier.concat(versions);  // older first: the list reads v0, v1, ... in the order they were made
       renderHistory();
     } catch (err) { /* the page works without them */ }
   }
@@ -840,6 +1016,7 @@
   renderModel();
   if (own) $("checkpoint").value = String(own.id);
   loadEarlier();
+  updateUndoButtons();
   drawRoll();
   $("roll-wrap").scrollTop = (HIGH - 79) * ROW;
   window.studio = {get song() { return song; }, get versions() { return versions; }, setSong, makeCurrent};

@@ -32,6 +32,13 @@
     return "· about " + Math.round(seconds / 60) + " min left";
   }
 
+  // DeepComposer's words for the GAN's two losses (the engine calls its discriminator a critic: WGAN-GP)
+  const LOSS_NAMES = {critic_loss: "discriminator loss", generator_loss: "generator loss", train_loss: "training loss",
+                      valid_loss: "validation loss"};
+  function lossName(key) { return LOSS_NAMES[key] || key.replace(/_/g, " "); }
+  // a tick label: at most 3 significant digits and no trailing zeros ("-0.05", not "-0.0500")
+  function tick(v) { return Math.abs(v) < 1e-12 ? "0" : String(Number(v.toPrecision(3))); }
+
   function extent(values) {
     let lo = Infinity, hi = -Infinity;
     for (const v of values) if (v !== null && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
@@ -61,7 +68,7 @@
     el("line", {x1: L, y1: T, x2: L, y2: H - B, stroke: "#999"});
     for (let i = 0; i <= 4; i++) {
       const y = y0 + (y1 - y0) * i / 4;
-      el("text", {x: L - 6, y: sy(y) + 4, "text-anchor": "end"}, y.toPrecision(3));
+      el("text", {x: L - 6, y: sy(y) + 4, "text-anchor": "end"}, tick(y));
       el("line", {x1: L, y1: sy(y), x2: W - R, y2: sy(y), stroke: "#eee"});
       const x = Math.round(x1 * i / 4);
       el("text", {x: sx(x), y: H - B + 16, "text-anchor": "middle"}, String(x));
@@ -79,6 +86,7 @@
       if (!line.dashed) pts.forEach((p) => el("circle", {cx: sx(p[0]), cy: sy(p[1]), r: pts.length > 40 ? 1.2 : 2.5, fill: color}));
       const key = document.createElement("span");
       key.style.setProperty("--c", color);
+      if (line.dashed) key.className = "dashed";  // the data's value: a dashed key, as its line
       key.textContent = line.name;
       legend.appendChild(key);
     });
@@ -91,6 +99,8 @@
       + (body.cancel_requested && body.status === "running" ? " (stopping…)" : "");
     $("time-left").textContent = body.status === "running" ? niceTime(body.seconds_left) : "";
     $("progress").value = body.progress;
+    $("waiting").hidden = !body.waiting_for;  // a queued run says what it waits for
+    $("waiting").textContent = body.waiting_for || "";
     $("error").hidden = !body.error;
     $("error").textContent = body.error || "";
     $("cancel").hidden = FINISHED.includes(body.status) || body.cancel_requested;
@@ -103,7 +113,7 @@
     const series = (name) => steps.map((s, i) => [s, m[name] ? m[name][i] : null]);
     const lossNames = Object.keys(m).filter((k) => k.endsWith("_loss") && (m[k] || []).some((v) => v !== null));
     const xMax = Math.max(body.steps_total || 1, steps.length ? steps[steps.length - 1] : 1);
-    drawChart($("loss-chart"), $("loss-legend"), lossNames.map((name) => ({name: name.replace("_", " "), points: series(name)})), xMax);
+    drawChart($("loss-chart"), $("loss-legend"), lossNames.map((name) => ({name: lossName(name), points: series(name)})), xMax);
     // the GAN: one chart per measure ("alto in key rate" -> measure "in key rate"), a line per part, the training
     // set's value of each part dashed
     const measureNames = Object.keys(m).filter((k) => k !== "step" && !k.endsWith("_loss") && !k.startsWith("train set: "));
