@@ -196,7 +196,38 @@ def test_model_shift_moves_a_melody_into_c_major_near_the_center():
     shift = model_shift(d_major, 71)
     assert shift % 12 == 10  # D -> C: down 2 semitones (or up 10)
     assert abs(np.median(d_major[d_major >= 0] + shift) - 71) <= 6
+    # a key signature overrides the estimate: read as B minor, the line moves to A minor (down 2 or up 10 too),
+    # read as G major, to C major (up 5 or down 7)
+    from generation.engine.models.gan.encoding import key_of_signature
+
+    assert key_of_signature(23) == (11, "minor")
+    assert key_of_signature(7) == (7, "major")
+    assert model_shift(d_major, 71, key_of_signature(23)) % 12 == 10
+    assert model_shift(d_major, 71, key_of_signature(7)) % 12 == 5
     for semitones in (-7, 5, 12):  # the same tune in another key lands on the same line
         moved = np.where(d_major >= 0, d_major + semitones, REST)
         assert np.array_equal(np.where(moved >= 0, moved + model_shift(moved, 71), REST),
                               np.where(d_major >= 0, d_major + shift, REST))
+
+
+def test_musician_measures_on_a_hand_written_cadence():
+    from generation.engine.models.gan.musician import parallel_moves, piece_counts, ratio
+
+    # four beats, quarter notes: C major (C5 / G4 E4 C3), F major (C5 / A4 F4 F3), G7 (B4 / G4 F4 G2: a tritone
+    # B-F against the melody), then D5 over G4, C#4 and C3 (a minor ninth and a ninth: no chord)
+    melody = [72, 72, 71, 74]
+    alto, tenor, bass = [67, 69, 67, 67], [64, 65, 65, 61], [48, 53, 43, 48]
+    lines = np.repeat(np.array([melody, alto, tenor, bass]), 4, axis=1)  # (4, 16)
+    onsets = np.zeros_like(lines, dtype=bool)
+    onsets[:, ::4] = True
+    c = piece_counts(lines, onsets, key=(0, "major"), ranges=[(57, 72), (52, 66), (38, 60)])
+    assert ratio(c["consonant_beats"]) == 0.5  # the tritone of beat 3, the ninths of beat 4
+    assert ratio(c["second_seventh_beats"]) == 0.25  # only beat 4 (a tritone is neither)
+    assert ratio(c["chord_beats"]) == 0.75
+    assert ratio(c["note_beats"]) == 1.0
+    assert ratio(c["in_key"]) == 11 / 12  # the C#
+    assert ratio(c["in_range"]) == 1.0
+    assert ratio(c["bass_leaps"]) == 0.0
+    # C-G up to D-A: parallel fifths; C-G to D-B: not
+    assert parallel_moves(np.array([67, 69]), np.array([60, 62])) == (1, 1)
+    assert parallel_moves(np.array([67, 71]), np.array([60, 62])) == (0, 1)
