@@ -115,7 +115,7 @@ def test_a_gan_run_shows_its_losses_and_each_measure_against_the_data(browser, l
     page.click("#start")
     page.wait_for_url(f"{live_server.url}/train/*/")
     page.wait_for_function("() => document.getElementById('status').textContent === 'done'", timeout=180_000)
-    assert page.locator('#loss-chart polyline[data-series="critic loss"]').count() == 1
+    assert page.locator('#loss-chart polyline[data-series="discriminator loss"]').count() == 1
     assert page.locator('#loss-chart polyline[data-series="generator loss"]').count() == 1
     figures = page.locator("#measures-charts figure")
     assert figures.count() == 4  # in key rate, pitches used, polyphony, empty bar rate

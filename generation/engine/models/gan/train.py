@@ -231,7 +231,7 @@ def save_loss_plot(history: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     steps = np.asarray(history["steps"])
     k = max(1, len(steps) // 100)
-    for key, label in (("critic_loss", "discriminator loss (real -> 1, generated -> 0)"),
+    for key, label in (("discriminator_loss", "discriminator loss (real -> 1, generated -> 0)"),
                        ("generator_loss", "generator loss (reconstruction + adversarial + mode seeking)"),
                        ("reconstruction", "reconstruction cross-entropy (training)")):
         values = np.convolve(history[key], np.ones(k) / k, mode="valid")
@@ -446,7 +446,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     schedulers = [training.lr_scheduler(opt, steps=cfg.steps, warmup_steps=0, lr_floor=cfg.lr_floor)
                   for opt in (opt_g, opt_c)]
 
-    history: dict[str, list] = {"steps": [], "critic_loss": [], "generator_loss": [], "reconstruction": [],
+    history: dict[str, list] = {"steps": [], "discriminator_loss": [], "generator_loss": [], "reconstruction": [],
                                 "adversarial": [], "mode_seeking": [], "eval_steps": [], "eval_measures": [],
                                 "eval_gap": []}
     best = (math.inf, 0, copy.deepcopy(gen.state_dict()), None)
@@ -457,19 +457,19 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
         for scheduler in schedulers:
             scheduler.step()
         history["steps"].append(step + 1)
-        history["critic_loss"].append(losses["discriminator"])
+        history["discriminator_loss"].append(losses["discriminator"])
         for key in ("generator", "reconstruction", "adversarial", "mode_seeking"):
             history[key if key != "generator" else "generator_loss"].append(losses[key])
         out_of_time = max_seconds is not None and time.perf_counter() - started > max_seconds
         if on_metrics is not None and ((step + 1) % training.REPORT_EVERY == 0 or step + 1 == cfg.steps):
             recent = slice(-((step % training.REPORT_EVERY) + 1), None)
-            on_metrics(step + 1, {"critic_loss": float(np.mean(history["critic_loss"][recent])),
+            on_metrics(step + 1, {"discriminator_loss": float(np.mean(history["discriminator_loss"][recent])),
                                   "generator_loss": float(np.mean(history["generator_loss"][recent]))})
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps or out_of_time:
             valid_ce = validation_loss(gen, valid_windows, device)
             measured = generated_measures(gen, valid_pieces)
-            if on_metrics is not None:
-                on_metrics(step + 1, flat_measures(measured))
+            if on_metrics is not None:  # the validation cross-entropy: the studio's "when to stop" line
+                on_metrics(step + 1, {"valid_loss": valid_ce, **flat_measures(measured)})
             history["eval_steps"].append(step + 1)
             history["eval_measures"].append(measured)
             history["eval_gap"].append(valid_ce)
