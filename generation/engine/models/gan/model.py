@@ -285,7 +285,7 @@ def decide_steps(logp: np.ndarray, gumbel: np.ndarray | None, melody: np.ndarray
 
 
 def build_model(config: GANConfig | dict | None = None) -> Generator:
-    """The checkpoint's module: a fresh generator from a config or its dict (the critic is built by train.py)."""
+    """The checkpoint's module: a fresh generator from a config or its dict (the discriminator is built by train.py)."""
     from generation.engine.models.gan.spec import config_from_dict
 
     if config is None:
