@@ -1,26 +1,32 @@
-"""GAN accompaniment quality (DESIGN section 8, issue 11): generated vs real alto, tenor and bass on the test split.
+"""GAN accompaniment quality as a musician checks it (issue 20, DESIGN section 8), per style.
 
-Every test-split chorale (r % 10 == 0): its soprano alone, as a one-track MIDI file, goes through the one generation
-path, `pipeline.generate` (what a user gets: the transposition into the model's range and back, the window walk, the
-decoding) with the default parameters and seed --seed + the piece's index. The generated and the real parts are
-then measured the same way, from their rolls:
+Two input sets, each melody alone as a one-track MIDI file through the one generation path (`pipeline.generate`,
+what a user gets), seeds --seed and --seed + 1:
+- the chorale test split's sopranos (r % 10 == 0): the model's parts beside Bach's own, a rule baseline and a
+  random-in-key baseline;
+- 40 held-out Essen folk melodies (the folk test split, every k-th by name so that several collections and meters
+  come in): no real parts exist, so the Bach-chord row is not measured.
+The key is the file's key signature, else estimated from the melody (Krumhansl-Schmuckler); the cached corpora carry
+no key signature, so here it is estimated, as the sampler does for such a file.
+Baselines: "rule" puts I, IV or V (the first of the previous chord, I, V, IV that holds the melody note) under each
+beat in close position below the melody, root in the bass; "random" draws, each beat and voice, a random note of the
+key inside the voice's range. The measures are `generation.engine.models.gan.musician` (one place):
 
-- per track, issue 11's four measures (mean over pieces): in-key rate (share of notes in the key the soprano gives,
-  Krumhansl-Schmuckler), pitches used, polyphony (mean pitches sounding where any sounds), empty-bar rate; the
-  relative difference generated vs real per track and measure (target <= 15 %, aim 10 %);
-- what a music teacher checks, each for generated and real parts:
-  voice ranges -- share of each part's notes inside that voice's real range (the 1st-99th percentile of its pitches
-  in the train split);
-  voice crossings -- share of steps, with both voices sounding, where a lower voice of an adjacent pair (S-A, A-T,
-  T-B) is above the upper one;
-  parallel fifths and octaves -- per 100 moves where both voices of an adjacent pair change pitch in the same
-  direction, the moves from a perfect fifth (or octave/unison) to the same interval class;
-  harmony -- share of beats (melody sounding, at least two parts sounding) whose four pitch classes all belong to one
-  major or minor triad or dominant seventh chord: the parts' chord contains the melody note as a chord tone;
-  rhythm -- each part's mean note length in sixteenth steps.
+    consonant beats      every sounding part consonant with the melody (3rds, 6ths, 4th, 5th, 8ve)   >= 75 %
+    2nd/7th beats        a part a second or seventh from the melody                                 <= 20 %
+    chord beats          melody + parts form a triad or seventh chord (>= 2 parts sounding)         >= 85 %
+    Bach-chord notes     part notes whose pitch class sounds in Bach's chord at their start         >= 55 %
+    note length          mean part note, in beats                                                    >= 0.7
+    crossing beats       a lower voice above the one over it (S-A, A-T, T-B)                         <= 8 %
+    bass leaps           bass moves over an octave                                                  <= 2 %
+    in range             part notes inside the voice's real range (1st-99th percentile, train)     >= 97 %
+    parallels /100       parallel 5ths/8ves per 100 moves where both voices move, any two voices    <= 1
+    in key               part notes in the key (minor: natural + raised 6th and 7th)                >= 92 %
+    seeds differ         part notes of seed s not in seed s + 1 (voice, start, pitch)                >= 25 %
+    worst input          the lowest consonant-beat share and highest 2nd/7th share of one input    >= 65 % / <= 30 %
 
-    .venv/bin/python benchmarks/gan_quality.py [--checkpoint DIR] [--seed 0] [--threads 1] [--json]
-        [--png FILE] [--card MODEL_CARD.md]
+    .venv/bin/python benchmarks/gan_quality.py [--style chorale] [--checkpoint DIR] [--seed 0] [--threads 1]
+        [--json] [--card MODEL_CARD.md]
 """
 
 from __future__ import annotations
@@ -39,201 +45,198 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generation.engine.dataset import Piece, load_chorales, pieces_split
-from generation.engine.loading import load_checkpoint
-from generation.engine.models.gan.encoding import (
-    TRACK_MEASURES,
-    estimate_key,
-    mean_measures,
-    relative_difference,
-    top_line,
-    track_measures,
+from generation.engine.folk import load_folk
+from generation.engine.loading import default_checkpoint_dir, load_checkpoint
+from generation.engine.models.gan.encoding import REST, key_of_histogram, key_of_signature, top_line
+from generation.engine.models.gan.musician import (
+    key_pitch_classes,
+    notes_differing,
+    piece_counts,
+    pooled,
+    ratio,
 )
-from generation.engine.models.gan.spec import VOICE_NAMES
 from generation.engine.pipeline import generate
-from generation.engine.representation import midi_to_rolls, roll_to_notes
+from generation.engine.representation import STEPS_PER_BEAT, midi_to_rolls
 
-TARGET, AIM = 0.15, 0.10
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "generation" / "checkpoints" / "gan"
+N_FOLK = 40
 CARD_START, CARD_END = "<!-- gan_quality:start -->", "<!-- gan_quality:end -->"
-VOICES4 = ("Soprano", *VOICE_NAMES)
+# (measure, label, target, "min" | "max")
+TARGETS = (
+    ("consonant_beats", "consonant beats", 0.75, "min"),
+    ("second_seventh_beats", "2nd/7th beats", 0.20, "max"),
+    ("chord_beats", "triad/seventh beats", 0.85, "min"),
+    ("bach_chord_notes", "notes in Bach's chord", 0.55, "min"),
+    ("note_beats", "mean note (beats)", 0.70, "min"),
+    ("crossing_beats", "crossing beats", 0.08, "max"),
+    ("bass_leaps", "bass leaps > 8ve", 0.02, "max"),
+    ("in_range", "notes in voice range", 0.97, "min"),
+    ("parallels_per_100", "parallel 5ths/8ves /100 moves", 1.0, "max"),
+    ("in_key", "notes in key", 0.92, "min"),
+    ("seeds_differ", "seeds differ (notes)", 0.25, "min"),
+    ("worst_consonant", "worst input: consonant beats", 0.65, "min"),
+    ("worst_clash", "worst input: 2nd/7th beats", 0.30, "max"),
+)
+PERCENT = {m for m, *_ in TARGETS} - {"note_beats", "parallels_per_100"}
 
-# chord templates (pitch-class sets, root 0): major, minor, dominant seventh; every transposition
-_TEMPLATES = [frozenset((root + d) % 12 for d in chord) for root in range(12)
-              for chord in ((0, 4, 7), (0, 3, 7), (0, 4, 7, 10))]
+
+# ------------------------------------------------------------------------------------------------------ inputs
+class Input:
+    """One melody: lines on the grid, its MIDI file, key, and (chorales) the real four lines."""
+
+    def __init__(self, name: str, pm: pretty_midi.PrettyMIDI, real: tuple[np.ndarray, np.ndarray] | None):
+        self.name, self.pm, self.real = name, pm, real
+        rolls = midi_to_rolls(pm)
+        self.steps_per_bar = rolls.steps_per_bar
+        self.melody = top_line(rolls.tracks[0], rolls.onsets[0])
+        sounding = self.melody[0][self.melody[0] >= 0]
+        self.key = (key_of_signature(pm.key_signature_changes[0].key_number) if pm.key_signature_changes
+                    else key_of_histogram(np.bincount(sounding % 12, minlength=12).astype(np.float64)))
 
 
-def soprano_midi(piece: Piece) -> pretty_midi.PrettyMIDI:
-    pm = piece.to_midi()
-    pm.instruments = pm.instruments[:1]
-    return pm
+def chorale_inputs() -> list[Input]:
+    out = []
+    for piece in pieces_split(load_chorales(), "test"):
+        pm = piece.to_midi()
+        pm.instruments = pm.instruments[:1]
+        lines = [top_line(piece.rolls[v], piece.onsets[v]) for v in range(4)]
+        out.append(Input(piece.name, pm, (np.stack([p for p, _ in lines]), np.stack([o for _, o in lines]))))
+    return out
 
 
-def generated_rolls(model, piece: Piece, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(4, T, 128) rolls and onsets of the soprano + generated parts, on the piece's grid."""
-    out = generate("gan", soprano_midi(piece), {"programs": "0,0,0", "seed": seed}, model=model).midi
-    rolls = midi_to_rolls(out, min_steps=piece.rolls.shape[1])
-    t = piece.rolls.shape[1]
-    return rolls.tracks[:, :t], rolls.onsets[:, :t]
+def folk_inputs(n: int = N_FOLK) -> list[Input]:
+    tunes = sorted((t for t in load_folk() if t.split == "test"), key=lambda t: t.name)
+    step = max(1, len(tunes) // n)
+    return [Input(t.name, t.to_midi(), None) for t in tunes[::step][:n]]
 
 
 def voice_ranges(train: list[Piece]) -> list[tuple[int, int]]:
-    """Each voice's real range: 1st-99th percentile of its sounding pitches over the train split."""
+    """Alto, tenor and bass real ranges: 1st-99th percentile of their sounding pitches over the train split."""
     out = []
-    for v in range(4):
+    for v in range(1, 4):
         pitches = np.concatenate([np.nonzero(p.rolls[v])[1] for p in train])
         out.append((int(np.percentile(pitches, 1)), int(np.percentile(pitches, 99))))
     return out
 
 
-def teacher_counts(rolls: np.ndarray, onsets: np.ndarray, ranges: list[tuple[int, int]]) -> dict[str, np.ndarray]:
-    """Counts for the teacher's checks on one piece's four tracks (numerators and denominators, summed later)."""
-    lines = [top_line(rolls[v], onsets[v])[0] for v in range(4)]  # (T,) each, -1 = rest
-    c: dict[str, np.ndarray] = {}
-    in_range = np.zeros((3, 2))
-    for v in range(1, 4):
-        pitch, onset = top_line(rolls[v], onsets[v])
-        notes = pitch[onset]
-        low, high = ranges[v]
-        in_range[v - 1] = (((notes >= low) & (notes <= high)).sum(), len(notes))
-    c["in_range"] = in_range
-    lengths = np.zeros((3, 2))
-    for v in range(1, 4):
-        _pitches, starts, ends = roll_to_notes(rolls[v], onsets[v])
-        lengths[v - 1] = ((ends - starts).sum(), len(starts))
-    c["note_length"] = lengths
-    crossings = np.zeros((3, 2))
-    parallels = np.zeros((3, 2))
-    for k in range(3):
-        upper, lower = lines[k], lines[k + 1]
-        both = (upper >= 0) & (lower >= 0)
-        crossings[k] = ((lower > upper)[both].sum(), both.sum())
-        pairs = np.stack([upper[both], lower[both]], axis=1)
-        if len(pairs) > 1:
-            change = np.any(pairs[1:] != pairs[:-1], axis=1)
-            seq = np.concatenate([pairs[:1], pairs[1:][change]])
-            a, b = seq[:-1], seq[1:]
-            moves_u, moves_l = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
-            similar = (moves_u != 0) & (moves_l != 0) & (np.sign(moves_u) == np.sign(moves_l))
-            ia, ib = (a[:, 0] - a[:, 1]) % 12, (b[:, 0] - b[:, 1]) % 12
-            perfect = similar & (ia == ib) & ((ia == 7) | (ia == 0))
-            parallels[k] = (perfect.sum(), similar.sum())
-    c["crossings"], c["parallels"] = crossings, parallels
-    beats = np.arange(0, rolls.shape[1], 4)
-    harmonic = 0
-    counted = 0
-    for t in beats:
-        if lines[0][t] < 0:
+# ------------------------------------------------------------------------------------------------------ writers
+def model_writer(model):
+    def write(item: Input, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        out = generate("gan", item.pm, {"programs": "0,0,0", "seed": seed}, model=model).midi
+        rolls = midi_to_rolls(out, min_steps=len(item.melody[0]))
+        t = len(item.melody[0])
+        lines = [top_line(rolls.tracks[v][:t], rolls.onsets[v][:t]) for v in range(4)]
+        return np.stack([p for p, _ in lines]), np.stack([o for _, o in lines])
+    return write
+
+
+def bach_writer(item: Input, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    return item.real
+
+
+def _beat_lines(item: Input, choose) -> tuple[np.ndarray, np.ndarray]:
+    """Parts that change at most once a beat: choose(beat index, melody pitch at the beat, previous (3,) pitches)
+    -> (3,) pitches (REST allowed); a pitch equal to the previous beat's is held."""
+    pitch, _ = item.melody
+    t = len(pitch)
+    parts = np.full((3, t), REST)
+    onsets = np.zeros((3, t), dtype=bool)
+    previous = np.full(3, REST)
+    for b, start in enumerate(range(0, t, STEPS_PER_BEAT)):
+        span = pitch[start:start + STEPS_PER_BEAT]
+        if (span < 0).all():
+            previous = np.full(3, REST)
             continue
-        parts = [lines[v][t] for v in range(1, 4) if lines[v][t] >= 0]
-        if len(parts) < 2:
-            continue
-        classes = frozenset(p % 12 for p in [lines[0][t], *parts])
-        counted += 1
-        harmonic += any(classes <= chord for chord in _TEMPLATES)
-    c["harmony"] = np.array([harmonic, counted])
-    return c
+        m = span[span >= 0][0]
+        now = np.asarray(choose(b, int(m), previous))
+        parts[:, start:start + STEPS_PER_BEAT] = now[:, None]
+        onsets[:, start] = (now >= 0) & (now != previous)
+        previous = now
+    return np.concatenate([pitch[None], parts]), np.concatenate([item.melody[1][None], onsets])
 
 
-def _sum_counts(rows: list[dict]) -> dict[str, np.ndarray]:
-    return {key: np.sum([r[key] for r in rows], axis=0) for key in rows[0]}
+def rule_writer(item: Input, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """I, IV or V under each beat: the previous chord if it holds the melody note, else the first of I, V, IV that
+    does (else the previous); alto and tenor the next chord tones below the melody, the root in the bass."""
+    root, mode = item.key
+    third = 4 if mode == "major" else 3
+    chords = {"I": (0, third, 7), "V": (7, 11, 2), "IV": (5, 5 + third, 0)}
+    state = {"chord": "I"}
+
+    def choose(_b: int, m: int, previous: np.ndarray) -> np.ndarray:
+        pc = (m - root) % 12
+        for name in (state["chord"], "I", "V", "IV"):
+            if pc in chords[name]:
+                state["chord"] = name
+                break
+        tones = {(root + d) % 12 for d in chords[state["chord"]]}
+        below = [p for p in range(m - 1, m - 25, -1) if p % 12 in tones]
+        bass_root = (root + chords[state["chord"]][0]) % 12
+        bass = min((p for p in range(36, 56) if p % 12 == bass_root), key=lambda p: abs(p - 46))
+        return np.array([below[0], below[1], bass])
+
+    return _beat_lines(item, choose)
 
 
-def _ratio(pair: np.ndarray) -> float:
-    return float(pair[..., 0].sum() / max(pair[..., 1].sum(), 1))
+def random_writer(ranges: list[tuple[int, int]]):
+    def write(item: Input, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        scale = key_pitch_classes(*item.key)
+        pools = [np.array([p for p in range(lo, hi + 1) if scale[p % 12]]) for lo, hi in ranges]
+        return _beat_lines(item, lambda _b, _m, _prev: np.array([rng.choice(pool) for pool in pools]))
+    return write
 
 
-def measure(model, seed: int) -> dict:
-    pieces = load_chorales()
-    test, train = pieces_split(pieces, "test"), pieces_split(pieces, "train")
-    ranges = voice_ranges(train)
-    gen_rows: dict[str, list] = {n: [] for n in VOICE_NAMES}
-    real_rows: dict[str, list] = {n: [] for n in VOICE_NAMES}
-    gen_counts, real_counts, seconds = [], [], []
-    for i, piece in enumerate(test):
-        started = time.perf_counter()
-        rolls, onsets = generated_rolls(model, piece, seed + i)
-        seconds.append(time.perf_counter() - started)
-        key = estimate_key(piece.rolls[0])
-        for v, name in enumerate(VOICE_NAMES):
-            gen_rows[name].append(track_measures(rolls[1 + v], onsets[1 + v], key, piece.steps_per_bar))
-            real_rows[name].append(track_measures(piece.rolls[1 + v], piece.onsets[1 + v], key, piece.steps_per_bar))
-        gen_counts.append(teacher_counts(rolls, onsets, ranges))
-        real_counts.append(teacher_counts(piece.rolls, piece.onsets, ranges))
-    gen = {n: mean_measures(r) for n, r in gen_rows.items()}
-    real = {n: mean_measures(r) for n, r in real_rows.items()}
-    g, r = _sum_counts(gen_counts), _sum_counts(real_counts)
-    pair_names = [f"{VOICES4[k]}-{VOICES4[k + 1]}" for k in range(3)]
-    teacher = {
-        "voice_range": {VOICE_NAMES[v]: (_ratio(g["in_range"][v]), _ratio(r["in_range"][v])) for v in range(3)},
-        "voice_crossings": {pair_names[k]: (_ratio(g["crossings"][k]), _ratio(r["crossings"][k])) for k in range(3)},
-        "parallels_per_100_moves": {pair_names[k]: (100 * _ratio(g["parallels"][k]), 100 * _ratio(r["parallels"][k]))
-                                    for k in range(3)},
-        "harmony": (_ratio(g["harmony"]), _ratio(r["harmony"])),
-        "note_length": {VOICE_NAMES[v]: (_ratio(g["note_length"][v]), _ratio(r["note_length"][v])) for v in range(3)},
-    }
-    return {"n_pieces": len(test), "ranges": {VOICES4[v]: ranges[v] for v in range(4)}, "generated": gen,
-            "real": real, "teacher": teacher, "median_generate_ms": 1000 * float(np.median(seconds))}
+# ------------------------------------------------------------------------------------------------------ measuring
+def measure(write, inputs: list[Input], ranges, seed: int) -> dict[str, float]:
+    rows, differ, worst_cons, worst_clash = [], [0.0, 0.0], 1.0, 0.0
+    for i, item in enumerate(inputs):
+        first = write(item, seed + 2 * i)
+        second = write(item, seed + 2 * i + 1)
+        real = None if item.real is None else item.real[0]
+        counts = piece_counts(*first, key=item.key, ranges=ranges, real=real)
+        rows.append(counts)
+        d = notes_differing(first, second)
+        differ = [differ[0] + d[0], differ[1] + d[1]]
+        if counts["consonant_beats"][1]:
+            worst_cons = min(worst_cons, ratio(counts["consonant_beats"]))
+            worst_clash = max(worst_clash, ratio(counts["second_seventh_beats"]))
+    out = pooled(rows)
+    out.update(seeds_differ=ratio(tuple(differ)), worst_consonant=worst_cons, worst_clash=worst_clash)
+    return out
 
 
-def tables(result: dict) -> list[str]:
-    lines = ["| track | measure | generated | real (test) | relative difference | target <= 15 % |",
-             "|---|---|---:|---:|---:|---|"]
-    worst = 0.0
-    for name in VOICE_NAMES:
-        for m in TRACK_MEASURES:
-            g, r = result["generated"][name][m], result["real"][name][m]
-            rel = relative_difference(g, r)
-            worst = max(worst, rel)
-            verdict = "met" if rel <= TARGET else "missed"
-            lines.append(f"| {name} | {m} | {g:.3f} | {r:.3f} | {100 * rel:.1f} % | {verdict} |")
-    lines += ["", f"Worst relative difference: {100 * worst:.1f} %.", "",
-              "| teacher's check | generated | real (test) |", "|---|---:|---:|"]
-    t = result["teacher"]
-    for name, (g, r) in t["voice_range"].items():
-        lo, hi = result["ranges"][name]
-        lines.append(f"| {name} notes inside the real {name.lower()} range ({lo}-{hi}) | {100 * g:.1f} % | "
-                     f"{100 * r:.1f} % |")
-    for pair, (g, r) in t["voice_crossings"].items():
-        lines.append(f"| {pair} crossings (share of steps) | {100 * g:.2f} % | {100 * r:.2f} % |")
-    for pair, (g, r) in t["parallels_per_100_moves"].items():
-        lines.append(f"| {pair} parallel fifths/octaves per 100 similar moves | {g:.1f} | {r:.1f} |")
-    g, r = t["harmony"]
-    lines.append(f"| beats whose chord holds the melody note (triad or V7) | {100 * g:.1f} % | {100 * r:.1f} % |")
-    for name, (g, r) in t["note_length"].items():
-        lines.append(f"| {name} mean note length (sixteenths; rhythm) | {g:.2f} | {r:.2f} |")
+def verdict(value: float, target: float, kind: str) -> str:
+    if value != value:  # NaN
+        return "-"
+    return "met" if (value >= target if kind == "min" else value <= target) else "MISSED"
+
+
+def fmt(measure_name: str, value: float) -> str:
+    if value != value:
+        return "-"
+    return f"{100 * value:.1f} %" if measure_name in PERCENT else f"{value:.2f}"
+
+
+def table(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    """results[input set][writer] -> measures; one row a measure, the model's verdict per input set."""
+    sets = list(results)
+    writers = {s: list(results[s]) for s in sets}
+    head = ["measure", "target"]
+    for s in sets:
+        head += [f"{w} ({s})" for w in writers[s]] + [f"verdict ({s})"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m, label, target, kind in TARGETS:
+        cells = [label, ("≥ " if kind == "min" else "≤ ") + fmt(m, target)]
+        for s in sets:
+            cells += [fmt(m, results[s][w].get(m, float("nan"))) for w in writers[s]]
+            cells.append(verdict(results[s]["model"].get(m, float("nan")), target, kind))
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
-def save_png(model, seed: int, path: Path) -> None:
-    """Piano roll of the first test chorale: real parts above, generated below (soprano in black)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    piece = pieces_split(load_chorales(), "test")[0]
-    rolls, _ = generated_rolls(model, piece, seed)
-    fig, axes = plt.subplots(2, 1, figsize=(14, 7), sharex=True)
-    colours = ("black", "C0", "C1", "C2")
-    for ax, source, title in ((axes[0], piece.rolls, "real"), (axes[1], rolls, "generated")):
-        for v in range(4):
-            t, p = np.nonzero(source[v])
-            ax.scatter(t, p, s=6, marker="s", color=colours[v], label=VOICES4[v])
-        ax.set_title(f"{piece.name}: {title} alto, tenor, bass under the soprano")
-        ax.set_ylabel("MIDI pitch")
-        ax.grid(alpha=0.3)
-        for bar in range(0, source.shape[1], piece.steps_per_bar):
-            ax.axvline(bar, color="grey", linewidth=0.3)
-    axes[0].legend(loc="upper right", fontsize=7)
-    axes[1].set_xlabel("step (sixteenth notes)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
-def write_card(card: Path, lines: list[str], command: str) -> None:
+def write_card(card: Path, lines: list[str], header: str) -> None:
     text = card.read_text()
-    block = "\n".join([CARD_START, "## Quality on the test split (benchmarks/gan_quality.py)", "", f"    {command}", "",
+    block = "\n".join([CARD_START, "## Quality as a musician checks it (benchmarks/gan_quality.py)", "", header, "",
                        *lines, CARD_END])
     if CARD_START in text:
         head, _, rest = text.partition(CARD_START)
@@ -245,28 +248,43 @@ def write_card(card: Path, lines: list[str], command: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    parser.add_argument("--style", default="chorale", choices=["chorale"])
+    parser.add_argument("--checkpoint", help="checkpoint folder (default: the style's shipped one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--png", help="write a piano roll of the first test chorale, real vs generated")
-    parser.add_argument("--card", help="write the tables into this model card (between markers)")
+    parser.add_argument("--card", help="write the table into this model card (between markers)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model, _meta = load_checkpoint(args.checkpoint, architecture="gan")
-    result = measure(model, args.seed)
+    model, _meta = load_checkpoint(args.checkpoint or default_checkpoint_dir("gan"), architecture="gan")
+    ranges = voice_ranges(pieces_split(load_chorales(), "train"))
+    started = time.perf_counter()
+    chorales, folk = chorale_inputs(), folk_inputs()
+    results = {
+        "chorales": {"Bach": measure(bach_writer, chorales, ranges, args.seed),
+                     "rule I-IV-V": measure(rule_writer, chorales, ranges, args.seed),
+                     "random in key": measure(random_writer(ranges), chorales, ranges, args.seed),
+                     "model": measure(model_writer(model), chorales, ranges, args.seed)},
+        "folk": {"rule I-IV-V": measure(rule_writer, folk, ranges, args.seed),
+                 "random in key": measure(random_writer(ranges), folk, ranges, args.seed),
+                 "model": measure(model_writer(model), folk, ranges, args.seed)},
+    }
+    elapsed = time.perf_counter() - started
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(results, indent=2))
         return
-    lines = tables(result)
-    print(f"{result['n_pieces']} test chorales, seed {args.seed}, {platform.machine()}, torch threads {args.threads};"
-          f" median generate {result['median_generate_ms']:.1f} ms a chorale")
+    meters = sorted({f"{i.pm.time_signature_changes[0].numerator}/{i.pm.time_signature_changes[0].denominator}"
+                     for i in folk if i.pm.time_signature_changes})
+    header = (f"Style {args.style}: {len(chorales)} test-split chorale sopranos and {len(folk)} held-out Essen folk "
+              f"tunes (meters {', '.join(meters)}), seeds {args.seed} and {args.seed + 1} (seeds differ: each input "
+              f"with both); {platform.machine()} CPU, torch threads {args.threads}, {elapsed:.0f} s in all. "
+              "Voice ranges (alto, tenor, bass): " + ", ".join(f"{lo}-{hi}" for lo, hi in ranges) + ".")
+    lines = table(results)
+    print(header)
     print("\n".join(lines))
-    if args.png:
-        save_png(model, args.seed, Path(args.png))
     if args.card:
-        write_card(Path(args.card), lines, f".venv/bin/python benchmarks/gan_quality.py --seed {args.seed} "
-                                           f"--threads {args.threads}")
+        write_card(Path(args.card), lines, header + f"\n\n    .venv/bin/python benchmarks/gan_quality.py --style "
+                                                   f"{args.style} --seed {args.seed} --threads {args.threads}")
 
 
 if __name__ == "__main__":

@@ -34,12 +34,12 @@ TOPICS: dict[str, dict[str, Any]] = {
     "gan": {
         "title": "GAN: the accompanist",
         "model": "gan",
-        "summary": "Writes alto, tenor and bass under your melody, four bars at a time, while a second network (the "
-                   "discriminator) learned to tell its parts from Bach's. The parts sit in the right registers and "
-                   "mostly in key, but they are restless: short notes where Bach holds a chord.",
+        "summary": "Writes alto, tenor and bass under your melody, four bars at a time: a generator trained on "
+                   "Bach's parts while a second network (the discriminator) learned to tell its parts from Bach's. "
+                   "Held chords that fit the tune, a chord on every beat; each seed a different accompaniment.",
         "picture": "learn/gan-before-after.png",
         "alt": "Piano roll of Amazing Grace before and after the GAN: three added parts, alto, tenor and bass, "
-               "in short notes under the melody",
+               "in held notes under the melody",
     },
     "transformer": {
         "title": "Transformer: the continuer",

@@ -123,7 +123,7 @@ def training_get_for_user(*, user, job_id: int) -> TrainingJob | None:
 
 def training_curves(series: dict) -> dict:
     """{name: [[step, value], ...]} -> {"step": [every step], name: [value or None at each step]}: the API's
-    ``metrics`` (train_loss, valid_loss; the GAN's critic_loss, generator_loss and per-track measures, with the
+    ``metrics`` (train_loss, valid_loss; the GAN's discriminator_loss, generator_loss and per-track measures, with the
     training set's values as "train set: ..." at step 0)."""
     steps = sorted({int(point[0]) for points in series.values() for point in points})
     index = {step: i for i, step in enumerate(steps)}

@@ -40,3 +40,39 @@ def test_generate_gan_with_the_shipped_checkpoint(tmp_path):
     assert in_key >= 0.8, in_key
     assert np.median(pitches[0]) > np.median(pitches[1]) > np.median(pitches[2])  # alto over tenor over bass
     assert np.median(pitches[0]) < 71  # under the melody
+
+
+@pytest.mark.slow
+def test_the_shipped_checkpoint_harmonizes_test_chorales_and_seeds_differ():
+    """Two test-split chorale sopranos through the shipped GAN, seeds 0 and 1: the parts sound with the melody as
+    issue 20 asks (pooled over both), notes are held, and the two seeds give different accompaniments."""
+    from generation.engine.dataset import load_chorales, pieces_split
+    from generation.engine.loading import load_default_model
+    from generation.engine.models.gan.encoding import top_line
+    from generation.engine.models.gan.musician import notes_differing, piece_counts, pooled, ratio
+    from generation.engine.models.gan.sampler import generate
+    from generation.engine.representation import midi_to_rolls
+
+    model, _meta = load_default_model("gan")
+    ranges = [(57, 72), (52, 66), (38, 60)]  # the chorales' alto, tenor, bass (1st-99th percentile, train split)
+    rows, differing = [], []
+    for piece in pieces_split(load_chorales(), "test")[:2]:
+        pm = piece.to_midi()
+        pm.instruments = pm.instruments[:1]
+        t = piece.rolls.shape[1]
+        outs = []
+        for seed in (0, 1):
+            rolls = midi_to_rolls(generate(model, pm, {}, seed=seed), min_steps=t)
+            lines = [top_line(rolls.tracks[v][:t], rolls.onsets[v][:t]) for v in range(4)]
+            outs.append((np.stack([p for p, _ in lines]), np.stack([o for _, o in lines])))
+        real = np.stack([top_line(piece.rolls[v], piece.onsets[v])[0] for v in range(4)])
+        rows.append(piece_counts(*outs[0], key=(0, "major"), ranges=ranges, real=real))
+        differing.append(notes_differing(*outs))
+    measured = pooled(rows)
+    assert measured["consonant_beats"] >= 0.75, measured
+    assert measured["second_seventh_beats"] <= 0.2, measured
+    assert measured["chord_beats"] >= 0.85, measured
+    assert measured["bach_chord_notes"] >= 0.5, measured
+    assert measured["note_beats"] >= 0.7, measured
+    assert measured["parallels_per_100"] <= 1.5, measured
+    assert ratio((sum(d[0] for d in differing), sum(d[1] for d in differing))) >= 0.25

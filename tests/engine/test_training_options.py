@@ -114,7 +114,8 @@ def test_a_short_run_with_parameters_gives_a_model_the_pipeline_plays(name, para
         assert {k: v.shape for k, v in model.state_dict().items()} == \
             {k: v.shape for k, v in shipped.state_dict().items()}
     if name == "gan":
-        assert {"critic_loss", "generator_loss", "alto in key rate", "train set: alto in key rate"} <= set(reports)
+        assert {"discriminator_loss", "generator_loss", "valid_loss", "alto in key rate",
+                "train set: alto in key rate"} <= set(reports)
         assert reports["train set: alto in key rate"] == [0]
     else:
         assert reports["train_loss"]

@@ -2,6 +2,9 @@
 meter flags, the one-hot tracks the networks read, and the per-track measures training plots and benchmarks report.
 
 A line is ``pitch`` (T,) int (``REST`` = -1 where the voice is silent) and ``onset`` (T,) bool (a note starts).
+The generator writes a part as *events*, one class a step out of n_pitches + 2: ``p - lowest_pitch`` (a note of pitch
+p starts), ``n_pitches`` (HOLD: the sounding note goes on) or ``n_pitches + 1`` (a rest), so a held note is one
+decision, not a pitch chosen again every sixteenth.
 """
 
 from __future__ import annotations
@@ -51,23 +54,29 @@ def fold_into_range(pitch: np.ndarray, low: int, high: int) -> np.ndarray:
     return pitch
 
 
-def model_shift(pitch: np.ndarray, center: int) -> int:
-    """Semitones that move a melody line into the model's key and register: its estimated key (Krumhansl-Schmuckler
-    on the line, durations weighted) to C major or A minor, then by whole octaves so its median pitch is nearest
-    ``center``. Training pieces and the sampler's melodies are moved alike, so the model sees one key."""
+def model_shift(pitch: np.ndarray, center: int, key: tuple[int, str] | None = None) -> int:
+    """Semitones that move a melody line into the model's key and register: its key (``key`` when the file states
+    one, else estimated: Krumhansl-Schmuckler on the line, durations weighted) to C major or A minor, then by whole
+    octaves so its median pitch is nearest ``center``. Training pieces and the sampler's melodies are moved alike,
+    so the model sees one key."""
     sounding = pitch[pitch >= 0]
     if not len(sounding):
         return 0
-    root, mode = key_of_histogram(np.bincount(sounding % 12, minlength=12).astype(np.float64))
+    root, mode = key or key_of_histogram(np.bincount(sounding % 12, minlength=12).astype(np.float64))
     to_c = ((0 if mode == "major" else 9) - root) % 12  # 0..11 semitones up to C major / A minor
     median = float(np.median(sounding))
     return min((to_c + 12 * k for k in range(-11, 12)), key=lambda s: (abs(median + s - center), abs(s)))
 
 
-def melody_for_model(pitch: np.ndarray, config) -> tuple[np.ndarray, int]:
+def key_of_signature(key_number: int) -> tuple[int, str]:
+    """A MIDI file's key signature (pretty_midi's key_number: 0-11 major, 12-23 minor) as (root, mode)."""
+    return key_number % 12, "major" if key_number < 12 else "minor"
+
+
+def melody_for_model(pitch: np.ndarray, config, key: tuple[int, str] | None = None) -> tuple[np.ndarray, int]:
     """A melody line moved by ``model_shift`` (to C major / A minor, median near ``config.melody_center``), then
     folded into the model's range (``lowest_pitch``, ``n_pitches``): (the line the model reads, the shift)."""
-    shift = model_shift(pitch, config.melody_center)
+    shift = model_shift(pitch, config.melody_center, key)
     moved = np.where(pitch >= 0, pitch + shift, REST)
     return fold_into_range(moved, config.lowest_pitch, config.lowest_pitch + config.n_pitches - 1), shift
 
@@ -89,6 +98,32 @@ def one_hot(pitch: np.ndarray, onset: np.ndarray, lowest_pitch: int, n_pitches: 
     np.put_along_axis(out, index[..., None], 1.0, axis=-1)
     out[..., -1] = np.asarray(onset, dtype=np.float32) * (pitch >= 0)
     return out
+
+
+def part_events(pitch: np.ndarray, onset: np.ndarray, lowest_pitch: int, n_pitches: int) -> np.ndarray:
+    """Lines (..., T) -> event classes (..., T) int64: onset of a pitch (its index), HOLD (n_pitches) or rest
+    (n_pitches + 1). A sounding step without an onset after a rest (or at the start) counts as an onset. Pitches must
+    be in range (``fold_into_range`` first)."""
+    pitch, onset = np.asarray(pitch), np.asarray(onset, dtype=bool)
+    previous = np.concatenate([np.full((*pitch.shape[:-1], 1), REST), pitch[..., :-1]], axis=-1)
+    starts = (pitch >= 0) & (onset | (pitch != previous))
+    index = pitch - lowest_pitch
+    if ((pitch >= 0) & ((index < 0) | (index >= n_pitches))).any():
+        raise ValueError("pitch outside the model's range")
+    return np.where(pitch < 0, n_pitches + 1, np.where(starts, index, n_pitches)).astype(np.int64)
+
+
+def events_to_lines(events: np.ndarray, lowest_pitch: int, n_pitches: int) -> tuple[np.ndarray, np.ndarray]:
+    """Event classes (..., T) -> lines (pitch, onset); a HOLD with nothing sounding before it is a rest."""
+    events = np.asarray(events)
+    pitch = np.full(events.shape, REST, dtype=np.int64)
+    onset = events < n_pitches
+    current = np.full(events.shape[:-1], REST, dtype=np.int64)
+    for t in range(events.shape[-1]):
+        e = events[..., t]
+        current = np.where(e < n_pitches, e + lowest_pitch, np.where(e == n_pitches, current, REST))
+        pitch[..., t] = current
+    return pitch, onset
 
 
 # ------------------------------------------------------------------------------------------------------ measures

@@ -1,20 +1,26 @@
-"""GAN accompaniment: a generator that writes alto, tenor and bass under a melody, and the critic that trains it.
+"""GAN accompaniment: a generator that writes alto, tenor and bass under a melody, and the discriminator that
+trains it.
 
 DeepComposer's GAN (reference: aws-deepcomposer-samples/gan) is a U-Net over a 2-bar, 128-pitch roll, conditioned on
-the melody, with noise at the bottleneck, trained as a WGAN-GP against a critic that sees the four tracks. Ours keeps
-the recipe (U-Net with noise at the bottleneck, critic on accompaniment + melody, WGAN-GP with lambda = 10, 5 critic
-steps per generator step, Adam(1e-3, 0.5, 0.9)) and changes the representation, each for a reason:
-- a voice is one pitch (or a rest) a step, not a free 128-pitch roll: SATB voices sing one note at a time, so the
-  generator outputs a softmax over n_pitches + rest per voice and step (the critic sees the probabilities, as in
-  WGAN-GP for text) plus an onset probability (a repeated pitch is struck again, not tied);
-- 1-D convolutions over time with the pitches as channels (64 of them, the chorale voices' range under
-  transposition): ~10x cheaper than 2-D convs over a 128-pitch image, so it trains in 25 min on one CPU thread and
-  accompanies 8 bars in a few milliseconds;
+the melody, with noise at the bottleneck, trained as a WGAN-GP whose generator never sees what the real parts were.
+Ours keeps the U-Net with noise at the bottleneck and the generator/discriminator pair trained in alternating steps,
+and is trained in the pix2pix manner (train.py): the generator's loss is a cross-entropy against the real parts of
+the same melody (annealed) plus the adversarial term of a discriminator that sees melody + parts, plus a
+mode-seeking term so that the noise changes the parts. What changes from the reference, each for a reason:
+- a part is one *event* a step (encoding.part_events): the onset of a pitch, HOLD or a rest, a softmax over
+  n_pitches + 2 classes per voice and step; a held note is one decision, so notes last as long as a singer's;
+- everything is in C major / A minor (the sampler moves a melody there and the parts back), so the model learns
+  one key instead of twelve;
+- 1-D convolutions over time with the pitches as channels (64 of them, the chorale voices' range): ~10x cheaper than
+  2-D convs over a 128-pitch image, so it trains in minutes on one CPU thread and accompanies 8 bars in milliseconds;
+- the sampler draws each event from the predicted distribution at a temperature, step by step, and keeps what a
+  singer keeps (no parallel fifths or octaves, no crossing): different seeds give different parts;
 - 4-bar windows whose first bar can be given (the end of the previous window): the sampler walks a melody window by
   window and the parts continue across the edges; beat and bar flags tell the model the meter.
 
-Shapes: B batch, T steps (window_steps), P = n_pitches, K = P + 2 channels per track (P pitches, rest, onset),
-V = 3 voices, H hidden channels. Tracks are (B, T, K) for the melody and (B, V, T, K) for the accompaniment.
+Shapes: B batch, T steps (window_steps), P = n_pitches, K = P + 2 channels per track (melody and context tracks:
+P pitches, rest, onset; generated parts: P onsets, HOLD, rest), V = 3 voices, H hidden channels. Tracks are
+(B, T, K) for the melody and (B, V, T, K) for the parts.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from generation.engine.models.gan.encoding import REST, meter_flags, one_hot
+from generation.engine.models.gan.musician import CHORD_MASKS, CONSONANT
 from generation.engine.models.gan.spec import (
     N_VOICES,
     GANConfig,
@@ -32,8 +39,9 @@ from generation.engine.models.gan.spec import (
     generator_in_channels,
     track_channels,
 )
+from generation.engine.representation import STEPS_PER_BEAT
 
-__all__ = ["Critic", "GANConfig", "Generator", "accompany", "build_model", "gradient_penalty"]
+__all__ = ["Critic", "GANConfig", "Generator", "accompany", "build_model"]
 
 
 class TimeConv(nn.Conv2d):
@@ -117,19 +125,16 @@ class Generator(nn.Module):
         return logits.reshape(b, N_VOICES, -1, t).transpose(2, 3)  # (B, V, T, K)
 
 
-def soft_tracks(logits: torch.Tensor) -> torch.Tensor:
-    """Logits (B, V, T, K) -> tracks (B, V, T, K): softmax over the P pitches + rest, sigmoid for the onset."""
-    return torch.cat([logits[..., :-1].softmax(dim=-1), logits[..., -1:].sigmoid()], dim=-1)
-
-
-def with_context(tracks: torch.Tensor, context: torch.Tensor, context_mask: torch.Tensor) -> torch.Tensor:
-    """The given context replaces the generated tracks on its steps: (B, V, T, K) each, mask (B, T)."""
+def with_context(parts: torch.Tensor, context: torch.Tensor, context_mask: torch.Tensor) -> torch.Tensor:
+    """The given context replaces the generated parts on its steps: (B, V, T, K) each, mask (B, T)."""
     m = context_mask[:, None, :, None]
-    return tracks * (1 - m) + context * m
+    return parts * (1 - m) + context * m
 
 
 class Critic(nn.Module):
-    """Melody (B, T, K) + meter (B, T, 2) + accompaniment (B, V, T, K) -> a score (B,); higher = more real."""
+    """The discriminator: melody (B, T, K) + meter (B, T, 2) + parts as event one-hots (B, V, T, K) -> a realness
+    logit (B,). It sees the melody and the three parts together, so what it can tell apart is how they sound
+    against each other (intervals, chords, rhythm), not only each line."""
 
     def __init__(self, config: GANConfig) -> None:
         super().__init__()
@@ -138,34 +143,47 @@ class Critic(nn.Module):
         self.body = nn.ModuleList(TimeConv(h, h, 4, stride=2, padding=1) for _ in range(3))  # T -> T / 8
         self.head = nn.Linear(h * (config.window_steps // 8), 1)
 
-    def forward(self, melody: torch.Tensor, meter: torch.Tensor, voices: torch.Tensor) -> torch.Tensor:
+    def forward(self, melody: torch.Tensor, meter: torch.Tensor, parts: torch.Tensor) -> torch.Tensor:
         b, t, _ = melody.shape
-        x = torch.cat([melody, meter, voices.permute(0, 2, 1, 3).reshape(b, t, -1)], dim=-1).transpose(1, 2)
-        x = F.leaky_relu(self.inp(x), 0.2)  # (B, Hc, T); no normalization: the gradient penalty is per sample
+        x = torch.cat([melody, meter, parts.permute(0, 2, 1, 3).reshape(b, t, -1)], dim=-1).transpose(1, 2)
+        x = F.leaky_relu(self.inp(x), 0.2)  # (B, Hc, T)
         for conv in self.body:
             x = F.leaky_relu(conv(x), 0.2)  # halves T
         return self.head(x.flatten(1)).squeeze(1)  # (B,)
 
 
-def gradient_penalty(score, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """WGAN-GP: mean over the batch of (||grad score(x_hat)|| - 1)^2 at x_hat = alpha * real + (1 - alpha) * fake.
-
-    score: a function (B, ...) -> (B,) (the critic with the conditioning bound); alpha: (B,) in [0, 1].
-    """
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    x_hat = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(score(x_hat).sum(), x_hat, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
-
-
 # ------------------------------------------------------------------------------------------------ the window walk
+SAMPLING_TEMPERATURE = 1.0  # events are drawn from the predicted distribution (truncated by MIN_P) at this heat
+MIN_P = 0.3  # only events at least this share as likely as the likeliest are drawn (min-p truncation): the seed picks
+#              among the voicings the model finds plausible, never a long-shot clash
+PARALLEL_PENALTY = 8.0  # nats off an onset that makes parallel fifths or octaves with a voice already decided
+CROSSING_PENALTY = 4.0  # nats off a note above the voice over it (the melody for the alto)
+SONORITY_PENALTY = 3.0  # nats off a note that, on a beat, leaves the melody and the voices decided so far outside
+#                         every triad and seventh chord (musician.CHORD_MASKS); passing notes between beats are free
+DISSONANCE_PENALTY = 1.0  # nats off a note that, on a beat, is dissonant with the melody (not in
+#                           musician.CONSONANT: a second, seventh or tritone)
+
+
+def _chord_fit_table() -> np.ndarray:
+    """bool (4096, 12): whether adding pitch class c to the pitch-class set m (a 12-bit mask) stays inside a chord."""
+    masks = np.arange(4096)[:, None] | (1 << np.arange(12))[None, :]  # (4096, 12)
+    return ((masks[..., None] & ~CHORD_MASKS[None, None, :]) == 0).any(axis=-1)
+
+
+CHORD_FIT = _chord_fit_table()
+_CONSONANT = np.isin(np.arange(12), sorted(CONSONANT))  # bool (12,) by interval class
+
+
 @torch.inference_mode()
 def accompany(model: Generator, melody_pitch: np.ndarray, melody_onset: np.ndarray, steps_per_bar: np.ndarray | int,
-              generator: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+              generator: torch.Generator, temperature: float = SAMPLING_TEMPERATURE
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Accompany a batch of melody lines, window by window.
 
     melody_pitch (B, T) int in the model's range or REST, melody_onset (B, T) bool, steps_per_bar (B,) or an int
-    -> voices' pitch (B, V, T) (REST where silent) and onset (B, V, T) bool.
+    -> voices' pitch (B, V, T) (REST where silent) and onset (B, V, T) bool. Each window's first ``context_steps``
+    hold the end of the previous window's decided parts; the rest is decided step by step (``decide_steps``);
+    temperature 0 takes the likeliest event.
     """
     model.eval()
     cfg = model.config
@@ -180,33 +198,94 @@ def accompany(model: Generator, melody_pitch: np.ndarray, melody_onset: np.ndarr
     device = next(model.parameters()).device
     melody = torch.from_numpy(one_hot(pitch, onset, cfg.lowest_pitch, cfg.n_pitches)).to(device)  # (B, T', K)
     meter = torch.from_numpy(np.stack([meter_flags(total, int(b)) for b in bars])).to(device)  # (B, T', 2)
-    k = cfg.n_pitches + 2
-    out = torch.zeros((batch, N_VOICES, total, k), device=device)  # one-hot parts as they are decided
+    voices = np.full((batch, N_VOICES, total), REST, dtype=np.int64)  # decided parts, as lines
+    voice_onsets = np.zeros((batch, N_VOICES, total), dtype=bool)
     mask = torch.zeros((batch, w), device=device)
     for i in range(n_windows):
         start = i * (w - c)
         window = slice(start, start + w)
-        mask[:, :c] = 1.0 if i > 0 else 0.0  # the first window has no context
-        cond = generator_input(melody[:, window], meter[:, window], out[:, :, window], mask)  # (B, C_in, W)
+        given = 0 if i == 0 else c  # the first window has no context
+        mask[:, :given] = 1.0
+        context = torch.from_numpy(one_hot(voices[:, :, window], voice_onsets[:, :, window], cfg.lowest_pitch,
+                                           cfg.n_pitches)).to(device)  # (B, V, W, K)
+        cond = generator_input(melody[:, window], meter[:, window], context, mask)  # (B, C_in, W)
         noise = torch.randn(model.noise_shape(batch, w), generator=generator).to(device)
-        tracks = with_context(soft_tracks(model(cond, noise)), out[:, :, window], mask)  # (B, V, W, K)
-        out[:, :, window] = decide(tracks)
-    choice = out[..., :-1].argmax(dim=-1).cpu().numpy()  # (B, V, T')
-    voice_pitch = np.where(choice == cfg.n_pitches, REST, choice + cfg.lowest_pitch)[:, :, :n_steps]
-    voice_onset = (out[..., -1] > 0.5).cpu().numpy()[:, :, :n_steps] & (voice_pitch >= 0)
-    return voice_pitch, voice_onset
+        logp = model(cond, noise).float().cpu().log_softmax(-1)  # (B, V, W, K)
+        uniform = torch.rand(logp.shape, generator=generator).clamp(1e-9, 1 - 1e-9)
+        gumbel = -torch.log(-torch.log(uniform)).numpy() if temperature > 0 else None
+        decide_steps(logp.numpy(), gumbel, pitch, voices, voice_onsets, start + given, start + w, start, cfg,
+                     temperature)
+    return voices[:, :, :n_steps], voice_onsets[:, :, :n_steps] & (voices[:, :, :n_steps] >= 0)
 
 
-def decide(tracks: torch.Tensor) -> torch.Tensor:
-    """Soft tracks (B, V, T, K) -> one-hot tracks: the most likely pitch or rest a step, onset when p > 0.5."""
-    out = torch.zeros_like(tracks)
-    out.scatter_(-1, tracks[..., :-1].argmax(dim=-1, keepdim=True), 1.0)
-    out[..., -1] = (tracks[..., -1] > 0.5).float() * (1.0 - out[..., -2])  # no onset on a rest
-    return out
+def decide_steps(logp: np.ndarray, gumbel: np.ndarray | None, melody: np.ndarray, voices: np.ndarray,
+                 onsets: np.ndarray, first: int, stop: int, offset: int, cfg: GANConfig, temperature: float) -> None:
+    """Decide steps first..stop-1 of every voice in place, one step at a time, alto then tenor then bass.
+
+    logp (B, V, W, K): the model's log-probabilities for the window starting at ``offset``; gumbel: noise of the
+    same shape (None: take the best); melody (B, T'); voices (B, V, T') and onsets (B, V, T') are written. Rules a
+    singer keeps, as penalties on the log-probabilities: a HOLD needs a sounding note; an onset that makes parallel
+    fifths or octaves with the melody or a voice already decided at this step loses PARALLEL_PENALTY; a note above
+    the voice over it loses CROSSING_PENALTY; on a beat, a note outside every chord with what already sounds loses
+    SONORITY_PENALTY and one dissonant with the melody DISSONANCE_PENALTY. Then events below MIN_P of the best are
+    dropped and one is drawn at ``temperature``."""
+    p = cfg.n_pitches
+    candidates = cfg.lowest_pitch + np.arange(p)  # (P,)
+    rows = np.arange(len(melody))
+    floor = np.log(MIN_P)
+    none = np.full(len(melody), REST)
+    others = np.delete(logp, p, axis=-1).max(axis=-1)  # (B, V, W): the best event other than HOLD
+    # where HOLD is so likely that min-p truncation (or the argmax) leaves nothing else, and no rule can apply to a
+    # hold (off the beat, under the voice above), the note simply goes on: the common step, decided without the rules
+    sure_hold = logp[..., p] + (floor if gumbel is not None else 0.0) > others
+    for t in range(first, stop):
+        lines = [(melody[:, t - 1] if t > 0 else none, melody[:, t])]  # (at t - 1, at t) of each voice decided
+        on_beat = t % STEPS_PER_BEAT == 0
+        for v in range(N_VOICES):
+            prev = voices[:, v, t - 1] if t > 0 else none
+            if not on_beat and sure_hold[:, v, t - offset].all() and (prev >= 0).all():
+                upper = lines[-1][1]
+                if ((upper < 0) | (prev <= upper)).all():
+                    voices[:, v, t] = prev
+                    lines.append((prev, prev))
+                    continue
+            s = logp[:, v, t - offset].copy()  # (B, K)
+            s[prev < 0, p] = -np.inf  # nothing to hold
+            for before, now in lines:  # the melody and the voices above, decided at t
+                interval = (before - prev) % 12
+                perfect = (before >= 0) & (now >= 0) & (prev >= 0) & (now != before) & ((interval == 0)
+                                                                                         | (interval == 7))
+                if perfect.any():  # rare: only then the (B, P) check
+                    same_way = np.sign(candidates[None, :] - prev[:, None]) == np.sign(now - before)[:, None]
+                    parallel = (perfect[:, None] & (candidates[None, :] != prev[:, None]) & same_way
+                                & (((now[:, None] - candidates[None, :]) % 12) == interval[:, None]))
+                    s[:, :p] -= PARALLEL_PENALTY * parallel
+            upper = lines[-1][1]  # the voice directly above, at t
+            s[:, :p] -= CROSSING_PENALTY * ((upper[:, None] >= 0) & (candidates[None, :] > upper[:, None]))
+            s[(upper >= 0) & (prev > upper), p] -= CROSSING_PENALTY
+            if on_beat:
+                sounding_now = np.zeros(len(melody), dtype=np.int64)  # pitch-class mask of what sounds at t
+                for _before, now in lines:
+                    sounding_now |= np.where(now >= 0, 1 << (np.maximum(now, 0) % 12), 0)
+                fits = CHORD_FIT[sounding_now]  # (B, 12)
+                s[:, :p] -= SONORITY_PENALTY * ~fits[:, candidates % 12]
+                s[:, p] -= SONORITY_PENALTY * ((prev >= 0) & ~fits[rows, np.maximum(prev, 0) % 12])
+                tune = lines[0][1]  # the melody at t
+                clash = ~_CONSONANT[(tune[:, None] - candidates[None, :]) % 12] & (tune[:, None] >= 0)  # (B, P)
+                s[:, :p] -= DISSONANCE_PENALTY * clash
+                s[:, p] -= DISSONANCE_PENALTY * ((prev >= 0) & (tune >= 0) & ~_CONSONANT[(tune - prev) % 12])
+            if gumbel is not None:
+                allowed = s >= s.max(axis=1, keepdims=True) + floor
+                s = np.where(allowed, s / max(temperature, 1e-6) + gumbel[:, v, t - offset], -np.inf)
+            choice = s.argmax(axis=1)  # (B,)
+            now = np.where(choice < p, candidates[np.minimum(choice, p - 1)], np.where(choice == p, prev, REST))
+            voices[rows, v, t] = now
+            onsets[rows, v, t] = choice < p
+            lines.append((prev, now))
 
 
 def build_model(config: GANConfig | dict | None = None) -> Generator:
-    """The checkpoint's module: a fresh generator from a config or its dict (the critic is built by train.py)."""
+    """The checkpoint's module: a fresh generator from a config or its dict (the discriminator is built by train.py)."""
     from generation.engine.models.gan.spec import config_from_dict
 
     if config is None:

@@ -3,11 +3,13 @@
 `generate(model, pm, params, seed)` (the pipeline calls it):
 1. the melody is the highest non-drum track (by mean pitch) with notes; every input track comes back verbatim and
    the three parts are added after them (spec EDITS = "none": the pipeline keeps the input's tracks);
-2. its top line (one pitch a step) is transposed so that its median pitch is the model's `melody_center` (the
-   model was trained around there, in every key), and any note still outside the model's range is moved by octaves
-   for the model's eyes only;
+2. its top line (one pitch a step) is transposed from its key (the file's first key signature, else estimated from
+   the melody) to C major / A minor, and by octaves so that its median pitch is near the model's `melody_center`
+   (the model learned one key, around there); any note still outside the model's range is moved by octaves for the
+   model's eyes only;
 3. `model.accompany` walks 4-bar windows every 3 bars: each window's first bar holds the end of the previous window's
-   parts, so voices continue across the edges; one noise draw a beat, from the seed;
+   parts, so voices continue across the edges; one noise draw a beat, and each event drawn from the predicted
+   distribution at a temperature, from the seed, keeping clear of parallel fifths, octaves and crossings;
 4. the parts are transposed back (by whole octaves more when that is needed to stay within MIDI's 0..127) and
    written as three tracks with the `programs` asked for, the input's tempo and time signature.
 
@@ -29,7 +31,7 @@ import pretty_midi
 import torch
 
 from generation.engine.errors import MidiValidationError
-from generation.engine.models.gan.encoding import REST, line_to_roll, melody_for_model, top_line
+from generation.engine.models.gan.encoding import REST, key_of_signature, line_to_roll, melody_for_model, top_line
 from generation.engine.models.gan.model import Generator, accompany
 from generation.engine.models.gan.spec import N_VOICES, VOICE_NAMES
 from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, steps_to_seconds
@@ -75,7 +77,8 @@ def generate(model: Generator, pm: pretty_midi.PrettyMIDI, params: dict, seed: i
                            f"{MAX_BARS} bars")
     pitch, onset = pitch[:n_steps], onset[:n_steps]
 
-    folded, shift = melody_for_model(pitch, cfg)
+    key = key_of_signature(pm.key_signature_changes[0].key_number) if pm.key_signature_changes else None
+    folded, shift = melody_for_model(pitch, cfg, key)
     if abs(shift) > 12:
         adjustments.append(f"the melody (median pitch {cfg.melody_center - shift}) was transposed by {shift:+d} "
                            "semitones for the model, and the parts back")

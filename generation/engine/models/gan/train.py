@@ -7,14 +7,19 @@ so the melody sits near `melody_center` (`encoding.model_shift`, what the sample
 model learns one key. Training windows are `window_steps` long and start every bar. Half of the windows get their
 first bar of real accompaniment as context (the sampler's later windows), half none (its first window).
 
-WGAN-GP as DeepComposer: 5 critic steps per generator step, gradient penalty weight 10, Adam with betas (0.5, 0.9);
-`lr_floor` < 1 lets both learning rates decay on a cosine (the training toolkit's `lr_scheduler`); the default keeps
-them constant, as the reference does.
-Every `eval_every` steps the generator accompanies every validation soprano exactly as the sampler does, and the four
-per-track measures (in-key rate, pitches used, polyphony, empty-bar rate) are recorded against the real validation
-and training parts; the weights whose measures are closest to the real validation parts (mean relative difference)
-are the ones saved. Files: model.safetensors + config.json, loss.png (critic and generator losses), measures.png
-(the measures over training against the training set's values), MODEL_CARD.md.
+A conditional GAN in the pix2pix manner, generator and discriminator updated in alternating steps:
+- discriminator loss: binary cross-entropy, real parts (event one-hots) -> 1, generated parts -> 0, both with the
+  melody and meter beside them;
+- generator loss: the reconstruction cross-entropy of the real parts' events (weight annealed on a cosine from 1 to
+  `recon_floor`) + `adv_weight` x the adversarial term (the discriminator's BCE on generated parts, drawn as hard
+  one-hots with the straight-through Gumbel-softmax, so it judges parts as the sampler would draw them) +
+  `mode_seeking_weight` x the mode-seeking term (two noise draws for the same melody should give parts that differ:
+  1 / (total variation between p1 and p2 / mean |z1 - z2| + eps), MSGAN).
+Every `eval_every` steps the validation cross-entropy is measured on every validation window (the kept weights are the
+ones where it is lowest: the "when to stop") and the generator accompanies every validation soprano exactly as the
+sampler does, for the four per-track measures against the real parts. Files: model.safetensors + config.json,
+loss.png (generator loss, discriminator loss, validation cross-entropy), measures.png (the measures over training
+against the training set's values), MODEL_CARD.md.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F  # noqa: N812
 from tqdm import tqdm
 
 from generation.engine import training
@@ -46,6 +52,7 @@ from generation.engine.models.gan.encoding import (
     meter_flags,
     model_shift,
     one_hot,
+    part_events,
     relative_difference,
     top_line,
     track_measures,
@@ -55,8 +62,6 @@ from generation.engine.models.gan.model import (
     Generator,
     accompany,
     generator_input,
-    gradient_penalty,
-    soft_tracks,
     with_context,
 )
 from generation.engine.models.gan.spec import ARCHITECTURE, N_VOICES, VOICE_NAMES, GANConfig, n_parameters
@@ -64,22 +69,26 @@ from generation.engine.models.gan.spec import ARCHITECTURE, N_VOICES, VOICE_NAME
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 1200  # generator steps (x5 critic steps): ~30 min on one thread of the shared 2-core CPU; the best
-    #                    validation gap came at step 500 (7.1 %), later steps drifted (12-23 %)
-    batch_size: int = 16  # a quarter of the reference's 64: the CPU budget buys updates rather than samples
-    critic_steps: int = 5  # critic updates per generator update (WGAN-GP's and the reference's)
-    gp_weight: float = 10.0  # lambda of the gradient penalty (WGAN-GP's and the reference's)
-    lr: float = 5e-4  # Adam for both nets; the reference's 1e-3 with batch 64, halved with the batch
-    betas: tuple[float, float] = (0.5, 0.9)  # the reference's
-    lr_floor: float = 1.0  # cosine decay (training.lr_scheduler, per generator step) to this share of lr; 1.0 keeps lr
-    #                        constant, as the reference and the shipped run. A decay to 0.05 over 1,000 steps was
-    #                        tried: validation gap 18.3 % at best (step 200) against the constant lr's 7.1 % (step 500)
+    steps: int = 2000  # steps (one discriminator and one generator update each): ~37 min on one thread of the
+    #                    2-core CPU shared with ~8 jobs (1.1 s a step)
+    batch_size: int = 16  # windows a step (the generator sees each twice, once per noise draw)
+    lr: float = 1e-3  # Adam for both nets
+    betas: tuple[float, float] = (0.5, 0.999)  # pix2pix's
+    lr_floor: float = 0.1  # cosine decay (training.lr_scheduler, per step) to this share of lr
+    recon_floor: float = 0.5  # the reconstruction weight anneals from 1 to this on a cosine: the real parts teach
+    #                           harmony first, the discriminator's say grows relatively later
+    adv_weight: float = 0.05  # the adversarial term: small, so that it shapes but never outvotes the real parts
+    mode_seeking_weight: float = 0.002  # the mode-seeking term (at most 1 / eps = 20, so <= 0.04 here): a nudge
+    #                                     to use the noise, small beside the reconstruction (~1 nat)
     context_fraction: float = 0.5  # share of windows whose first bar of real parts is given (later sampler windows)
     hop: int = 16  # training windows start every 16 steps (a 4/4 bar)
     transpose_range: int = 0  # train-only augmentation: shift by -r..+r semitones after the key normalization (the
     #                           sampler normalizes each melody's key the same way, so 0: one key to learn)
-    eval_every: int = 100  # measure the validation accompaniment every this many generator steps (and at the end)
+    eval_every: int = 250  # measure validation every this many steps (and at the end)
     seed: int = 0
+
+
+MODE_SEEKING_EPS = 0.05  # keeps the mode-seeking term bounded (<= 20) when the noise is ignored
 
 
 @dataclass
@@ -138,13 +147,27 @@ class WindowSampler:
         return len(self.index)
 
     def batch(self, device: str) -> tuple[torch.Tensor, ...]:
-        mc, cfg, w = self.mc, self.cfg, self.mc.window_steps
-        b = cfg.batch_size
+        """A random batch: melody (B, W, K), meter (B, W, 2), parts as lines one-hot (B, V, W, K) (the context the
+        generator reads), context mask (B, W), the parts' events (B, V, W) int64 (what it learns to write)."""
+        b = self.cfg.batch_size
+        shifts = self.rng.integers(-self.cfg.transpose_range, self.cfg.transpose_range + 1, b)
+        mask = self.rng.random(b) < self.cfg.context_fraction
+        return self._windows(self.rng.integers(0, len(self.index), b), shifts, mask, device)
+
+    def every(self, device: str, batch_size: int = 256):
+        """Every window once, in order, no context and no transposition (validation): batches as ``batch``."""
+        for first in range(0, len(self.index), batch_size):
+            rows = np.arange(first, min(first + batch_size, len(self.index)))
+            yield self._windows(rows, np.zeros(len(rows), dtype=np.int64), np.zeros(len(rows), dtype=bool), device)
+
+    def _windows(self, rows: np.ndarray, shifts: np.ndarray, with_context: np.ndarray,
+                 device: str) -> tuple[torch.Tensor, ...]:
+        mc, w = self.mc, self.mc.window_steps
+        b = len(rows)
         pitch = np.full((b, 1 + N_VOICES, w), REST)
         onset = np.zeros((b, 1 + N_VOICES, w), dtype=bool)
         meter = np.zeros((b, w, 2), dtype=np.float32)
-        shifts = self.rng.integers(-cfg.transpose_range, cfg.transpose_range + 1, b)
-        for k, row in enumerate(self.rng.integers(0, len(self.index), b)):
+        for k, row in enumerate(rows):
             i, start = self.index[row]
             piece = self.lines[i]
             part = piece.pitch[:, start:start + w]
@@ -153,11 +176,13 @@ class WindowSampler:
             onset[k, :, :n] = piece.onset[:, start:start + w]
             meter[k, :n] = piece.meter[start:start + w]
         low, high = mc.lowest_pitch, mc.lowest_pitch + mc.n_pitches - 1
-        tracks = torch.from_numpy(one_hot(fold_into_range(pitch, low, high), onset, low, mc.n_pitches))
+        pitch = fold_into_range(pitch, low, high)
+        tracks = torch.from_numpy(one_hot(pitch, onset, low, mc.n_pitches))
+        events = torch.from_numpy(part_events(pitch[:, 1:], onset[:, 1:], low, mc.n_pitches))
         mask = torch.zeros((b, w))
-        mask[torch.from_numpy(self.rng.random(b) < cfg.context_fraction), : mc.context_steps] = 1.0
+        mask[torch.from_numpy(with_context), : mc.context_steps] = 1.0
         return (tracks[:, 0].to(device), torch.from_numpy(meter).to(device), tracks[:, 1:].to(device),
-                mask.to(device))
+                mask.to(device), events.to(device))
 
 
 def real_measures(pieces: list[Piece]) -> dict[str, dict[str, float]]:
@@ -194,19 +219,10 @@ def generated_measures(model: Generator, pieces: list[Piece], seed: int = 0) -> 
     return {name: mean_measures(r) for name, r in rows.items()}
 
 
-SELECTION_FLOOR = 0.05  # rates below this (the chorales' empty-bar rate is ~0.003) are compared on this scale
-
-
-def measures_gap(generated: dict, real: dict) -> float:
-    """Mean relative difference over tracks and measures, each capped at 1, a real value below SELECTION_FLOOR
-    counting as the floor (one empty bar more or less must not outweigh the rest): the weight-selection criterion."""
-    gaps = [min(1.0, abs(generated[t][m] - real[t][m]) / max(abs(real[t][m]), SELECTION_FLOOR))
-            for t in VOICE_NAMES for m in TRACK_MEASURES if not math.isnan(generated[t][m])]
-    return float(np.mean(gaps)) if gaps else 1.0
-
-
 # ------------------------------------------------------------------------------------------------------ plots, card
 def save_loss_plot(history: dict, path: Path) -> None:
+    """Generator loss and discriminator loss per step (moving mean), the reconstruction cross-entropy inside the
+    generator loss, and the validation cross-entropy at each evaluation (the lowest point: when to stop)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -215,15 +231,21 @@ def save_loss_plot(history: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     steps = np.asarray(history["steps"])
     k = max(1, len(steps) // 100)
-    for key, label in (("critic_loss", "critic (fake - real + GP)"), ("generator_loss", "generator (-critic(fake))"),
-                       ("wasserstein", "Wasserstein estimate (real - fake)")):
+    for key, label in (("discriminator_loss", "discriminator loss (real -> 1, generated -> 0)"),
+                       ("generator_loss", "generator loss (reconstruction + adversarial + mode seeking)"),
+                       ("reconstruction", "reconstruction cross-entropy (training)")):
         values = np.convolve(history[key], np.ones(k) / k, mode="valid")
         ax.plot(steps[k - 1:], values, label=label)
-    ax.set_xlabel("generator step")
+    if history["eval_steps"]:
+        ax.plot(history["eval_steps"], history["eval_gap"], "ko-", markersize=3,
+                label="validation cross-entropy (kept weights: its lowest)")
+        best = int(np.argmin(history["eval_gap"]))
+        ax.axvline(history["eval_steps"][best], color="grey", linestyle=":", label="when to stop")
+    ax.set_xlabel("step (one discriminator and one generator update)")
     ax.set_ylabel(f"loss (moving mean of {k})")
-    ax.set_title("GAN accompaniment training (WGAN-GP)")
+    ax.set_title("GAN accompaniment training (conditional GAN, pix2pix manner)")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -276,26 +298,29 @@ def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metri
         f"valid split (r % 10 == 1 for the chorales), {metrics['n_valid_pieces']} pieces, accompanied whole as the "
         "sampler does",
         f"steps: {metrics['steps']}" + (f" (interrupted; {metrics['planned_steps']} planned)" if interrupted else "")
-        + f" generator steps x {cfg.critic_steps} critic steps at batch {cfg.batch_size}, Adam lr {cfg.lr:g} betas "
-        f"{tuple(cfg.betas)}" + (f" (cosine decay to {cfg.lr_floor:g} x lr)" if cfg.lr_floor < 1 else " (constant)")
-        + f", gradient penalty {cfg.gp_weight:g}",
+        + f" steps (one discriminator and one generator update each) at batch {cfg.batch_size}, Adam lr {cfg.lr:g} "
+        f"betas {tuple(cfg.betas)}" + (f" (cosine decay to {cfg.lr_floor:g} x lr)" if cfg.lr_floor < 1 else
+                                       " (constant)")
+        + f"; generator loss = reconstruction cross-entropy (weight 1 -> {cfg.recon_floor:g}, cosine) + "
+        f"{cfg.adv_weight:g} x adversarial + {cfg.mode_seeking_weight:g} x mode seeking",
         f"time: {metrics['train_seconds'] / 60:.1f} min on {metrics['machine']} (device {metrics['device']}, torch "
         f"threads {metrics['threads']}; a 2-core CPU shared with other training runs)",
-        f"kept weights: step {metrics['best_step']} (validation measures' mean relative difference "
-        f"{100 * metrics['best_gap']:.1f} %, checked every {cfg.eval_every} steps)",
-        f"model: generator {metrics['n_parameters']:,} parameters (the checkpoint); critic "
+        f"kept weights: step {metrics['best_step']} (lowest validation cross-entropy, "
+        f"{metrics['best_valid_loss']:.3f} nats per voice and step, checked every {cfg.eval_every} steps)",
+        f"model: generator {metrics['n_parameters']:,} parameters (the checkpoint); discriminator "
         f"{metrics['n_critic_parameters']:,} (training only); config: `{json.dumps(asdict(model_config))}`",
-        "files: loss.png (critic and generator losses, Wasserstein estimate), measures.png (per-track measures of "
-        "the validation accompaniment over training against the training set's values)",
+        "files: loss.png (generator loss, discriminator loss, validation cross-entropy: when to stop), "
+        "measures.png (per-track measures of the validation accompaniment over training against the training "
+        "set's values)",
     ]
     table = ["## Validation measures of the kept weights (valid split, generated vs real parts)", "",
              *measures_table(metrics["valid_generated"], metrics["valid_real"], "real (valid)")]
     default = data is None and steps is None and cfg.steps == TrainConfig().steps and model_config == GANConfig()
     training.write_model_card(
         out, title=training.card_title("GAN accompaniment", data=data, default=default),
-        summary="A conditional WGAN-GP generator: a melody in, alto, tenor and bass lines out (one pitch or rest a "
-                "sixteenth step each), 4-bar windows walked every 3 bars with the previous window's last bar as "
-                "context (DeepComposer's GAN task).",
+        summary="A conditional GAN in the pix2pix manner: a melody in, alto, tenor and bass lines out (one event a "
+                "sixteenth step each: a note starts, is held, or a rest), 4-bar windows walked every 3 bars with "
+                "the previous window's last bar as context (DeepComposer's GAN task).",
         command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps, options=options), facts=facts,
         extra="\n".join(table))
 
@@ -316,39 +341,75 @@ def flat_measures(measures: dict[str, dict[str, float]]) -> dict[str, float]:
             for track, row in measures.items() for name, value in row.items()}
 
 
-def fake_parts(gen: Generator, melody: torch.Tensor, meter: torch.Tensor, parts: torch.Tensor,
-               mask: torch.Tensor) -> torch.Tensor:
-    """The generator's soft parts (B, V, W, K) for a batch, the context steps (mask) taken from ``parts``."""
-    noise = torch.randn(gen.noise_shape(len(melody), melody.shape[1]), device=melody.device)
-    return with_context(soft_tracks(gen(generator_input(melody, meter, parts, mask), noise)), parts, mask)
+def generator_logits(gen: Generator, batch: tuple[torch.Tensor, ...], draws: int = 1) -> torch.Tensor:
+    """The generator's event logits (draws * B, V, W, K) for a batch, one noise draw per copy of the batch."""
+    melody, meter, parts, mask, _events = batch
+    cond = generator_input(melody, meter, parts, mask).repeat(draws, 1, 1)
+    noise = torch.randn(gen.noise_shape(len(cond), melody.shape[1]), device=melody.device)
+    return gen(cond, noise), noise
 
 
-def critic_step(gen: Generator, critic: Critic, optimizer: torch.optim.Optimizer, batch: tuple[torch.Tensor, ...],
-                gp_weight: float) -> tuple[float, float]:
-    """One WGAN-GP critic update: loss = critic(fake) - critic(real) + gp_weight * GP. Returns (loss, the
-    Wasserstein estimate critic(real) - critic(fake))."""
-    melody, meter, real, mask = batch
-    with torch.no_grad():
-        fake = fake_parts(gen, melody, meter, real, mask)
-    d_real, d_fake = critic(melody, meter, real), critic(melody, meter, fake)
-    alpha = torch.rand(len(real), device=real.device)
-    gp = gradient_penalty(lambda v: critic(melody, meter, v), real, fake, alpha)
-    loss = d_fake.mean() - d_real.mean() + gp_weight * gp
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return loss.item(), (d_real.mean() - d_fake.mean()).item()
+def reconstruction_loss(logits: torch.Tensor, events: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the real events (B, V, W) under logits (B, V, W, K), over the steps not given as context."""
+    free = (1 - mask)[:, None, :].expand_as(events)  # (B, V, W)
+    ce = F.cross_entropy(logits.flatten(0, 2), events.flatten(), reduction="none")
+    return (ce * free.flatten()).sum() / free.sum().clamp(min=1)
 
 
-def generator_step(gen: Generator, critic: Critic, optimizer: torch.optim.Optimizer,
-                   batch: tuple[torch.Tensor, ...]) -> float:
-    """One generator update: loss = -critic(fake). Returns the loss."""
-    melody, meter, real, mask = batch
-    loss = -critic(melody, meter, fake_parts(gen, melody, meter, real, mask)).mean()
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+def event_one_hots(events: torch.Tensor, k: int) -> torch.Tensor:
+    return F.one_hot(events, k).float()  # (B, V, W) -> (B, V, W, K)
+
+
+def train_step(gen: Generator, critic: Critic, opt_g: torch.optim.Optimizer, opt_c: torch.optim.Optimizer,
+               batch: tuple[torch.Tensor, ...], cfg: TrainConfig, recon_weight: float) -> dict[str, float]:
+    """One discriminator update then one generator update on the same batch (see the module docstring).
+    Returns the losses: discriminator, generator (its whole loss), reconstruction, adversarial, mode seeking."""
+    melody, meter, _parts, mask, events = batch
+    b, k = len(melody), gen.config.n_pitches + 2
+    real = event_one_hots(events, k)  # (B, V, W, K)
+    logits, noise = generator_logits(gen, batch, draws=2)  # (2B, V, W, K), noise (2B, Z, W')
+    fake = with_context(F.gumbel_softmax(logits[:b], tau=1.0, hard=True), real, mask)  # straight-through one-hots
+
+    d_real, d_fake = critic(melody, meter, real), critic(melody, meter, fake.detach())
+    d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+              + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+    opt_c.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_c.step()
+
+    d_gen = critic(melody, meter, fake)
+    adversarial = F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
+    recon = reconstruction_loss(logits, events.repeat(2, 1, 1), mask.repeat(2, 1))
+    probs = logits.softmax(-1)
+    spread = 0.5 * (probs[:b] - probs[b:]).abs().sum(-1).mean() / (noise[:b] - noise[b:]).abs().mean()  # TV / |dz|
+    mode_seeking = 1.0 / (spread + MODE_SEEKING_EPS)
+    g_loss = recon_weight * recon + cfg.adv_weight * adversarial + cfg.mode_seeking_weight * mode_seeking
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    return {"discriminator": d_loss.item(), "generator": g_loss.item(), "reconstruction": recon.item(),
+            "adversarial": adversarial.item(), "mode_seeking": mode_seeking.item()}
+
+
+@torch.no_grad()
+def validation_loss(gen: Generator, windows: WindowSampler, device: str) -> float:
+    """Mean reconstruction cross-entropy (nats per voice-step) over every validation window, noise drawn."""
+    gen.eval()
+    total, count = 0.0, 0
+    state = torch.get_rng_state()
+    torch.manual_seed(0)  # the same noise at every evaluation
+    for batch in windows.every(device):
+        logits, _ = generator_logits(gen, batch)
+        total += reconstruction_loss(logits, batch[4], batch[3]).item() * len(logits)
+        count += len(logits)
+    torch.set_rng_state(state)
+    gen.train()
+    return total / max(count, 1)
+
+
+def recon_weight_at(step: int, cfg: TrainConfig) -> float:
+    """The reconstruction weight: 1 at step 0, cosine down to ``recon_floor`` at the last step."""
+    return cfg.recon_floor + (1 - cfg.recon_floor) * 0.5 * (1 + math.cos(math.pi * step / max(cfg.steps, 1)))
 
 
 def train(*, data: str | Path | None = None, steps: int | None = None, out: str | Path,
@@ -374,6 +435,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
 
     train_pieces, valid_pieces, trained_on = load_pieces(data)
     windows = WindowSampler([piece_lines(p, mc.melody_center) for p in train_pieces], mc, cfg, rng)
+    valid_windows = WindowSampler([piece_lines(p, mc.melody_center) for p in valid_pieces], mc, cfg, rng)
     train_real, valid_real = real_measures(train_pieces), real_measures(valid_pieces)
     if on_metrics is not None:
         on_metrics(0, {f"train set: {name}": value for name, value in flat_measures(train_real).items()})
@@ -384,46 +446,45 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     schedulers = [training.lr_scheduler(opt, steps=cfg.steps, warmup_steps=0, lr_floor=cfg.lr_floor)
                   for opt in (opt_g, opt_c)]
 
-    history: dict[str, list] = {"steps": [], "critic_loss": [], "generator_loss": [], "wasserstein": [],
-                                "eval_steps": [], "eval_measures": [], "eval_gap": []}
+    history: dict[str, list] = {"steps": [], "discriminator_loss": [], "generator_loss": [], "reconstruction": [],
+                                "adversarial": [], "mode_seeking": [], "eval_steps": [], "eval_measures": [],
+                                "eval_gap": []}
     best = (math.inf, 0, copy.deepcopy(gen.state_dict()), None)
     started = time.perf_counter()
     bar = tqdm(range(cfg.steps), desc="train gan", unit="step", disable=not progress)
     for step in bar:
-        for _ in range(cfg.critic_steps):
-            critic_loss, wasserstein = critic_step(gen, critic, opt_c, windows.batch(device), cfg.gp_weight)
-        generator_loss = generator_step(gen, critic, opt_g, windows.batch(device))
+        losses = train_step(gen, critic, opt_g, opt_c, windows.batch(device), cfg, recon_weight_at(step, cfg))
         for scheduler in schedulers:
             scheduler.step()
         history["steps"].append(step + 1)
-        history["critic_loss"].append(critic_loss)
-        history["generator_loss"].append(generator_loss)
-        history["wasserstein"].append(wasserstein)
+        history["discriminator_loss"].append(losses["discriminator"])
+        for key in ("generator", "reconstruction", "adversarial", "mode_seeking"):
+            history[key if key != "generator" else "generator_loss"].append(losses[key])
         out_of_time = max_seconds is not None and time.perf_counter() - started > max_seconds
         if on_metrics is not None and ((step + 1) % training.REPORT_EVERY == 0 or step + 1 == cfg.steps):
             recent = slice(-((step % training.REPORT_EVERY) + 1), None)
-            on_metrics(step + 1, {"critic_loss": float(np.mean(history["critic_loss"][recent])),
+            on_metrics(step + 1, {"discriminator_loss": float(np.mean(history["discriminator_loss"][recent])),
                                   "generator_loss": float(np.mean(history["generator_loss"][recent]))})
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps or out_of_time:
+            valid_ce = validation_loss(gen, valid_windows, device)
             measured = generated_measures(gen, valid_pieces)
-            if on_metrics is not None:
-                on_metrics(step + 1, flat_measures(measured))
-            gap = measures_gap(measured, valid_real)
+            if on_metrics is not None:  # the validation cross-entropy: the studio's "when to stop" line
+                on_metrics(step + 1, {"valid_loss": valid_ce, **flat_measures(measured)})
             history["eval_steps"].append(step + 1)
             history["eval_measures"].append(measured)
-            history["eval_gap"].append(gap)
-            if gap < best[0]:
-                best = (gap, step + 1, copy.deepcopy(gen.state_dict()), measured)
+            history["eval_gap"].append(valid_ce)
+            if valid_ce < best[0]:
+                best = (valid_ce, step + 1, copy.deepcopy(gen.state_dict()), measured)
                 if step + 1 < cfg.steps:  # an interrupted run leaves the best weights so far
                     _write_outputs(out_dir, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
                                    time.perf_counter() - started, len(windows), len(valid_pieces), train_real,
                                    valid_real, options=options)
             gen.train()
             if progress:
-                tqdm.write(f"step {step + 1}: gap {100 * gap:.1f} % " + json.dumps(
+                tqdm.write(f"step {step + 1}: validation cross-entropy {valid_ce:.3f} " + json.dumps(
                     {t: {m: round(v, 3) for m, v in row.items()} for t, row in measured.items()}))
-            bar.set_postfix(critic=f"{critic_loss:.2f}", gap=f"{100 * gap:.1f}%",
-                            best=f"{100 * best[0]:.1f}%@{best[1]}")
+            bar.set_postfix(d=f"{losses['discriminator']:.2f}", ce=f"{valid_ce:.3f}",
+                            best=f"{best[0]:.3f}@{best[1]}")
         if on_progress is not None:
             on_progress(step + 1, cfg.steps)
         if out_of_time:
@@ -445,7 +506,7 @@ def _write_outputs(out_dir: Path, data, steps_given: int | None, gen: Generator,
         "steps": history["steps"][-1] if history["steps"] else 0,
         "planned_steps": cfg.steps,
         "best_step": best[1],
-        "best_gap": round(best[0], 4),
+        "best_valid_loss": round(best[0], 4),
         "valid_generated": best[3],
         "valid_real": valid_real,
         "train_real": train_real,
