@@ -177,3 +177,31 @@ def test_the_tempo_is_estimated_when_the_file_has_none_that_fits():
     perf = performance_of(fast)
     assert perf.tempo_estimated
     assert perf.tempo_bpm == pytest.approx(150, abs=1)
+
+
+def test_note_starts_keep_to_the_inputs_pace():
+    """After a first chord, a note may start only while the extension is behind the prompt's pace (x PACE_SLACK)."""
+    from generation.engine import events
+    from generation.engine.models.transformer.sampler import ExtensionState
+
+    state = ExtensionState(end=1000, max_note=300, max_rest=200, velocity=80, chord=1, max_open=1, rate=1 / 50)
+    on, off = events.NOTE_ON_OFFSET + 60 - events.MIN_PITCH, events.NOTE_OFF_OFFSET + 60 - events.MIN_PITCH
+    for _ in range(2):  # two notes in 20 ticks: ahead of 1 + one every 50 ticks
+        assert state.allowed()[on]
+        state.step(on)
+        state.step(events.TIME_SHIFT_OFFSET + 9)
+        state.step(off)
+    assert not state.allowed()[events.NOTE_ON_OFFSET : events.NOTE_OFF_OFFSET].any()
+    state.step(events.TIME_SHIFT_OFFSET + 29)  # tick 50: 1 + 50 / 50 = 2 starts allowed, 2 made
+    assert not state.allowed()[on]
+    state.step(events.TIME_SHIFT_OFFSET + 9)  # tick 60: behind again
+    assert state.allowed()[on]
+
+
+def test_a_melody_keeps_its_pace(shipped):
+    source = tune_midi("g_major_4_4_120")
+    notes = source.instruments[0].notes
+    pace = len(notes) / notes[-1].end
+    for seed in (1, 2, 3):
+        out = generate("transformer", source, {"seed": seed, "extension_seconds": 12}, model=shipped).midi
+        assert len(_new(source, out)) <= 1 + 1.2 * pace * 12

@@ -14,7 +14,9 @@ At each step the next-token distribution is masked so that whatever is sampled k
 - a note that must end (it reached ``max_note_seconds``) is closed before anything else: only its NOTE_OFF is
   allowed, so the leftover probability can never go to note starts;
 - at most the input's largest chord of note starts in any 100 ms, at most its most notes sounding at once (a
-  melody stays a melody), no note shorter than its shortest (unless ``max_note_seconds`` is shorter);
+  melody stays a melody), no note shorter than its shortest (unless ``max_note_seconds`` is shorter), and on
+  average no more note starts a second than the prompt has, times PACE_SLACK (after a first chord; a silence that
+  must end may start one anyway);
 - time shifts land on the input's grid (note starts and ends on it; off it only where a limit leaves no grid point),
   never pass the extension's end, never hold a note longer than ``max_note_seconds``, never stretch a silence past
   ``max_rest_seconds`` (the silence before the first new note counts, from the input's end);
@@ -77,6 +79,7 @@ class ExtensionState:
     grid: int = 0  # ticks between grid points (0: no grid)
     phase: int = 0  # a grid point's tick
     ticks_per_second: float = TICKS  # model ticks in one second of the output
+    rate: float = math.inf  # note starts a tick the input's pace allows on average (after a first `chord`)
     now: int = 0
     rest_start: int | None = 0  # tick at which the current silence began (None while a note sounds)
     n_started: int = 0  # notes started in the extension
@@ -142,8 +145,10 @@ class ExtensionState:
         seconds = self.now / self.ticks_per_second
         over_rate = self.n_started >= MAX_POLYPHONY + MAX_NOTES_PER_SECOND * seconds
         near_end = remaining <= margin
+        must_start = not self.open and limit == 0  # a silence that cannot go on
+        too_busy = self.n_started >= self.chord + self.rate * self.now  # ahead of the input's pace
         may_start = (len(self.open) < self.max_open and self._starts_in_window() < self.chord
-                     and (self._on_grid(self.now) or (not self.open and limit == 0)))
+                     and (self._on_grid(self.now) or must_start) and (not too_busy or must_start))
         if self.open:
             may_start = may_start and not (over_rate or near_end)
         if may_start:
@@ -267,6 +272,8 @@ def sample_extension(
 
 
 WINDOW_SECONDS = 0.1  # a "chord": the note starts within 100 ms
+PACE_SLACK = 1.2  # the extension may start notes 20 % faster than the prompt does on average (a melody prompt drew
+#                   ~1.5x its pace from a model trained mostly on four merged voices: benchmarks/README.md)
 GRID_TOLERANCE = 0.025  # seconds: an onset this close to a grid point is on it
 GRID_SHARE = 0.85  # the input's onsets on its eighth grid needed to continue on eighths (else sixteenths)
 QUARTER_GRID_SHARE = 0.98  # on its quarter grid needed to continue in quarters (a hymn in block chords)
@@ -421,13 +428,15 @@ def generate(model: Transformer, pm: pretty_midi.PrettyMIDI, params: dict, seed:
     transpose = 12 * round((centre - float(np.mean([n.pitch for n in notes]))) / 12)
     prompt, velocity = prompt_tokens(notes, input_end=perf.end, prompt_seconds=float(prompt_seconds),
                                      stretch=stretch, transpose=transpose)
+    heard = [n for n in notes if n.start >= perf.end - float(prompt_seconds) - 1e-9] or notes  # the prompt's notes
+    pace = len(heard) / max(perf.end - min(n.start for n in heard), 1.0)  # note starts a second
     ticks_per_second = TICKS * stretch  # model ticks in one input second
     grid = round(perf.grid_unit * ticks_per_second)  # 60, 30 or 15 ticks (quarters .. sixteenths) at the training tempo
     phase = round((perf.origin - perf.end) * ticks_per_second) % grid
     max_note = float(params.get("max_note_seconds", 3))
     limits = {"min_note": max(1, math.ceil(perf.shortest * ticks_per_second - 1e-6)), "max_open": perf.max_open,
               "chord": perf.chord, "window": WINDOW_SECONDS * ticks_per_second, "grid": grid, "phase": phase,
-              "ticks_per_second": ticks_per_second}
+              "ticks_per_second": ticks_per_second, "rate": PACE_SLACK * pace / ticks_per_second}
     scale = scale_pitch_classes(*perf.key)
     out_of_key = np.array([(p - transpose) % 12 not in scale for p in range(events.MIN_PITCH, events.MAX_PITCH + 1)])
     generator = torch.Generator().manual_seed(int(seed) if seed is not None else secrets.randbits(63))
