@@ -14,9 +14,11 @@ At each step the next-token distribution is masked so that whatever is sampled k
 - a note that must end (it reached ``max_note_seconds``) is closed before anything else: only its NOTE_OFF is
   allowed, so the leftover probability can never go to note starts;
 - at most the input's largest chord of note starts in any 100 ms, at most its most notes sounding at once (a
-  melody stays a melody), no note shorter than its shortest (unless ``max_note_seconds`` is shorter), and on
-  average no more note starts a second than the prompt has, times PACE_SLACK (after a first chord; a silence that
-  must end may start one anyway);
+  melody stays a melody), no note shorter than its shortest (unless ``max_note_seconds`` is shorter), and for a
+  melody on average no more note starts a second than the prompt has, times PACE_SLACK (after a first note; a
+  silence that must end may start one anyway): trained mostly on four merged voices, the model writes a lone line
+  at a four-voice pace (~1.5x a folk tune's); with several voices it keeps its own pace (capping it there cost the
+  chorale halves' realness 0.98 -> 0.71, benchmarks/README.md);
 - time shifts land on the input's grid (note starts and ends on it; off it only where a limit leaves no grid point),
   never pass the extension's end, never hold a note longer than ``max_note_seconds``, never stretch a silence past
   ``max_rest_seconds`` (the silence before the first new note counts, from the input's end);
@@ -272,8 +274,7 @@ def sample_extension(
 
 
 WINDOW_SECONDS = 0.1  # a "chord": the note starts within 100 ms
-PACE_SLACK = 1.2  # the extension may start notes 20 % faster than the prompt does on average (a melody prompt drew
-#                   ~1.5x its pace from a model trained mostly on four merged voices: benchmarks/README.md)
+PACE_SLACK = 1.2  # a melody's extension may start notes 20 % faster than its prompt does on average
 GRID_TOLERANCE = 0.025  # seconds: an onset this close to a grid point is on it
 GRID_SHARE = 0.85  # the input's onsets on its eighth grid needed to continue on eighths (else sixteenths)
 QUARTER_GRID_SHARE = 0.98  # on its quarter grid needed to continue in quarters (a hymn in block chords)
@@ -436,7 +437,8 @@ def generate(model: Transformer, pm: pretty_midi.PrettyMIDI, params: dict, seed:
     max_note = float(params.get("max_note_seconds", 3))
     limits = {"min_note": max(1, math.ceil(perf.shortest * ticks_per_second - 1e-6)), "max_open": perf.max_open,
               "chord": perf.chord, "window": WINDOW_SECONDS * ticks_per_second, "grid": grid, "phase": phase,
-              "ticks_per_second": ticks_per_second, "rate": PACE_SLACK * pace / ticks_per_second}
+              "ticks_per_second": ticks_per_second,
+              "rate": PACE_SLACK * pace / ticks_per_second if perf.max_open == 1 else math.inf}
     scale = scale_pitch_classes(*perf.key)
     out_of_key = np.array([(p - transpose) % 12 not in scale for p in range(events.MIN_PITCH, events.MAX_PITCH + 1)])
     generator = torch.Generator().manual_seed(int(seed) if seed is not None else secrets.randbits(63))
