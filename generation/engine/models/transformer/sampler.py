@@ -16,17 +16,18 @@ At each step the next-token distribution is masked so that whatever is sampled k
 - at most the input's largest chord of note starts in any 100 ms, at most its most notes sounding at once (a
   melody stays a melody), no note shorter than its shortest (unless ``max_note_seconds`` is shorter), and for a
   melody on average no more note starts a second than the prompt has, times PACE_SLACK (after a first note; a
-  silence that must end may start one anyway): trained mostly on four merged voices, the model writes a lone line
-  at a four-voice pace (~1.5x a folk tune's); with several voices it keeps its own pace (capping it there cost the
-  chorale halves' realness 0.98 -> 0.71, benchmarks/README.md);
+  silence that must end may start one anyway; a melody ahead of its pace holds its note rather than rest): trained
+  mostly on four merged voices, the model writes a lone line at a four-voice pace (~1.5x a folk tune's); with
+  several voices it keeps its own pace (capping it there cost the chorale halves' realness 0.98 -> 0.71,
+  benchmarks/README.md);
 - time shifts land on the input's grid (note starts and ends on it; off it only where a limit leaves no grid point),
   never pass the extension's end, never hold a note longer than ``max_note_seconds``, never stretch a silence past
   ``max_rest_seconds`` (the silence before the first new note counts, from the input's end);
 - silence cannot reach the end: in the last moments (END_MARGIN, or the shortest note if longer) no note starts
   while one sounds and the last sounding note is not closed, and every open note closes at the extension's end;
-- a NOTE_ON only for a pitch not sounding (beyond MAX_NOTES_PER_SECOND on average only when nothing sounds), a
-  NOTE_OFF only for a sounding note, a VELOCITY only before a possible NOTE_ON and never twice in a row; <S>, <PAD>
-  never.
+- a NOTE_ON only within the input's range widened by RANGE_MARGIN and for a pitch not sounding (beyond
+  MAX_NOTES_PER_SECOND on average only when nothing sounds), a NOTE_OFF only for a sounding note, a VELOCITY only
+  before a possible NOTE_ON and never twice in a row; <S>, <PAD> never.
 NOTE_ONs outside the input's key get KEY_PENALTY nats less (a penalty, not a ban: chromatic notes stay possible).
 Some token is always allowed (with notes open, time can move or a note must end; in a silence that must end, a
 note starts even past the chord cap: a user's max_rest of 0 outranks it), so the loop always reaches the end. Then
@@ -82,6 +83,8 @@ class ExtensionState:
     phase: int = 0  # a grid point's tick
     ticks_per_second: float = TICKS  # model ticks in one second of the output
     rate: float = math.inf  # note starts a tick the input's pace allows on average (after a first `chord`)
+    low: int = events.MIN_PITCH  # the pitches a note may start on (the input's range, widened)
+    high: int = events.MAX_PITCH
     now: int = 0
     rest_start: int | None = 0  # tick at which the current silence began (None while a note sounds)
     n_started: int = 0  # notes started in the extension
@@ -154,19 +157,26 @@ class ExtensionState:
         if self.open:
             may_start = may_start and not (over_rate or near_end)
         if may_start:
-            mask[events.NOTE_ON_OFFSET:events.NOTE_OFF_OFFSET] = True
-            for pitch in self.open:
-                mask[events.NOTE_ON_OFFSET + pitch - events.MIN_PITCH] = False
+            self._allow_starts(mask)
             if not self.last_was_velocity:
                 mask[_VELOCITIES] = True
-        keep_last = near_end and len(self.open) == 1 and limit > 0  # the last note sounds to the end if it may
+        # the last note sounds to the end if it may; and a melody ahead of its pace holds its note (rather than rest
+        # and be made to start one, of any pitch, when the rest runs out)
+        keep_last = (near_end or (too_busy and self.max_open == 1)) and len(self.open) == 1 and limit > 0
         for pitch, (on, _vel) in self.open.items():
             if self.now - on >= max(1, min(self.min_note, self.max_note)) and not keep_last:
                 mask[events.NOTE_OFF_OFFSET + pitch - events.MIN_PITCH] = True
         if not mask.any():  # silence that must end now while the chord cap forbids a start (max_rest 0 and
             #                 notes shorter than the input's chords allow): the user's max_rest wins
-            mask[events.NOTE_ON_OFFSET:events.NOTE_OFF_OFFSET] = True
+            self._allow_starts(mask)
         return mask
+
+    def _allow_starts(self, mask: np.ndarray) -> None:
+        """NOTE_ONs of the pitches in range that are not sounding."""
+        mask[events.NOTE_ON_OFFSET + self.low - events.MIN_PITCH:events.NOTE_ON_OFFSET + self.high - events.MIN_PITCH
+             + 1] = True
+        for pitch in self.open:
+            mask[events.NOTE_ON_OFFSET + pitch - events.MIN_PITCH] = False
 
     def step(self, token: int) -> None:
         self.tokens.append(token)
@@ -274,6 +284,7 @@ def sample_extension(
 
 
 WINDOW_SECONDS = 0.1  # a "chord": the note starts within 100 ms
+RANGE_MARGIN = 5  # semitones: new notes start within the input's lowest and highest notes, widened by a fourth
 PACE_SLACK = 1.2  # a melody's extension may start notes 20 % faster than its prompt does on average
 GRID_TOLERANCE = 0.025  # seconds: an onset this close to a grid point is on it
 GRID_SHARE = 0.85  # the input's onsets on its eighth grid needed to continue on eighths (else sixteenths)
@@ -438,7 +449,9 @@ def generate(model: Transformer, pm: pretty_midi.PrettyMIDI, params: dict, seed:
     limits = {"min_note": max(1, math.ceil(perf.shortest * ticks_per_second - 1e-6)), "max_open": perf.max_open,
               "chord": perf.chord, "window": WINDOW_SECONDS * ticks_per_second, "grid": grid, "phase": phase,
               "ticks_per_second": ticks_per_second,
-              "rate": PACE_SLACK * pace / ticks_per_second if perf.max_open == 1 else math.inf}
+              "rate": PACE_SLACK * pace / ticks_per_second if perf.max_open == 1 else math.inf,
+              "low": max(events.MIN_PITCH, min(n.pitch for n in notes) + transpose - RANGE_MARGIN),
+              "high": min(events.MAX_PITCH, max(n.pitch for n in notes) + transpose + RANGE_MARGIN)}
     scale = scale_pitch_classes(*perf.key)
     out_of_key = np.array([(p - transpose) % 12 not in scale for p in range(events.MIN_PITCH, events.MAX_PITCH + 1)])
     generator = torch.Generator().manual_seed(int(seed) if seed is not None else secrets.randbits(63))
