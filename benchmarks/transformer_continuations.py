@@ -1,10 +1,11 @@
 """Transformer continuations as the same piece going on (issue 22): held-out folk tunes and chorale halves.
 
-Inputs: test-split Essen folk tunes (hash split, never trained on) of several meters, each at a tempo of its own
-(the Essen files carry none: tempos cycle through ♩ = 72, 96, 120, 144, 176, 200 by tune), their first --bars bars as
-the prompt (one melody track, with key signature: none, so keys are estimated); and test-split chorales (r % 10 == 0)
-at 100 bpm, their first half as the prompt in four tracks (soprano, alto, tenor, bass). The shipped Transformer adds
---seconds through the one generation path (`pipeline.generate`, default sampling, seeds 1 and 2).
+Inputs: test-split Essen folk tunes (hash split, never trained on) of the five commonest meters in turn (4/4, 2/4,
+3/4, 6/8, 3/8), each at a tempo of its own (the Essen files carry none: tempos cycle through ♩ = 72, 96, 120, 144,
+176, 200 by tune), their first --bars bars as the prompt (one melody track, no key signature: keys are estimated);
+and test-split chorales (r % 10 == 0) at 100 bpm, their first half as the prompt in four tracks (soprano, alto,
+tenor, bass). The shipped Transformer adds --seconds through the one generation path (`pipeline.generate`, default
+sampling, seeds 1 and 2).
 
 On the added part, against the input: clusters (runs with more note starts in 100 ms than the input's largest chord,
 or a note shorter than the input's shortest), onsets on the input's eighth grid, notes in the input's key
@@ -13,12 +14,13 @@ within their voice's range +-4 semitones), pitches used and notes a second (over
 discriminator's realness. Beside it: the piece's real next --seconds ("real") and random notes ("random": the
 prompt's notes a second, uniform onsets, pitches uniform over the prompt's range, every voice).
 
-    .venv/bin/python benchmarks/transformer_continuations.py [--tunes 24] [--chorales 12] [--seconds 12]
+    .venv/bin/python benchmarks/transformer_continuations.py [--tunes 25] [--chorales 12] [--seconds 12]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import sys
@@ -31,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chartbusters.settings.local")
 
 TEMPI = (72, 96, 120, 144, 176, 200)
+METERS = 5  # the test split's commonest meters (4/4, 2/4, 3/4, 6/8, 3/8), taken in turn
 SEEDS = (1, 2)
 
 
@@ -101,7 +104,7 @@ def _measures(part, prompt, perf, realness_of) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tunes", type=int, default=24, help="held-out folk tunes")
+    parser.add_argument("--tunes", type=int, default=25, help="held-out folk tunes")
     parser.add_argument("--chorales", type=int, default=12, help="test chorales")
     parser.add_argument("--bars", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=12.0)
@@ -128,12 +131,15 @@ def main() -> None:
 
     inputs = []  # (kind, name, full piece, prompt end in s, tempo)
     by_meter: dict[tuple[int, int], int] = {}
+    candidates: dict[tuple[int, int], list] = {}  # long enough for a real continuation, by meter
     for tune in load_folk():
-        if tune.split != "test" or len([t for t in inputs if t[0] == "folk"]) >= args.tunes:
-            continue
         bar = tune.time_signature[0] * 4 / tune.time_signature[1]
-        if tune.onset[-1] < 2 * args.bars * bar or by_meter.get(tune.time_signature, 0) >= args.tunes // 3:
-            continue  # long enough for a real continuation; no meter more than a third of the tunes
+        if tune.split == "test" and tune.onset[-1] >= 2 * args.bars * bar:
+            candidates.setdefault(tune.time_signature, []).append(tune)
+    meters = sorted(candidates, key=lambda m: -len(candidates[m]))[:METERS]  # the commonest meters, in turn
+    chosen = [tune for group in itertools.zip_longest(*(candidates[m] for m in meters)) for tune in group if tune]
+    for tune in chosen[: args.tunes]:
+        bar = tune.time_signature[0] * 4 / tune.time_signature[1]
         by_meter[tune.time_signature] = by_meter.get(tune.time_signature, 0) + 1
         tempo = TEMPI[len(inputs) % len(TEMPI)]
         pm = tune.to_midi(tempo=tempo)
