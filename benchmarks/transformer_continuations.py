@@ -2,7 +2,7 @@
 
 Inputs: test-split Essen folk tunes (hash split, never trained on) of the five commonest meters in turn (4/4, 2/4,
 3/4, 6/8, 3/8), each at a tempo of its own (the Essen files carry none: tempos cycle through ♩ = 72, 96, 120, 144,
-176, 200 by tune), their first --bars bars as the prompt (one melody track, no key signature: keys are estimated);
+176, 200 by tune), their first --bars bars (or first half, if shorter) as the prompt (one track, keys estimated);
 and test-split chorales (r % 10 == 0) at 100 bpm, their first half as the prompt in four tracks (soprano, alto,
 tenor, bass). The shipped Transformer adds --seconds through the one generation path (`pipeline.generate`, default
 sampling, seeds 1 and 2).
@@ -134,7 +134,7 @@ def main() -> None:
     candidates: dict[tuple[int, int], list] = {}  # long enough for a real continuation, by meter
     for tune in load_folk():
         bar = tune.time_signature[0] * 4 / tune.time_signature[1]
-        if tune.split == "test" and tune.onset[-1] >= 2 * args.bars * bar:
+        if tune.split == "test" and tune.onset[-1] >= args.bars * bar:  # a prompt of at least half --bars
             candidates.setdefault(tune.time_signature, []).append(tune)
     meters = sorted(candidates, key=lambda m: -len(candidates[m]))[:METERS]  # the commonest meters, in turn
     chosen = [tune for group in itertools.zip_longest(*(candidates[m] for m in meters)) for tune in group if tune]
@@ -143,8 +143,9 @@ def main() -> None:
         by_meter[tune.time_signature] = by_meter.get(tune.time_signature, 0) + 1
         tempo = TEMPI[len(inputs) % len(TEMPI)]
         pm = tune.to_midi(tempo=tempo)
+        bars = min(args.bars, int(tune.onset[-1] / bar / 2))  # --bars, or the first half of a shorter tune
         inputs.append(("folk", f"{tune.name} {tune.time_signature[0]}/{tune.time_signature[1]} ♩{tempo}", pm,
-                       args.bars * bar * 60.0 / tempo, float(tempo)))
+                       bars * bar * 60.0 / tempo, float(tempo)))
     for piece in pieces_split(load_chorales(), "test")[: args.chorales]:
         pm = piece.to_midi()
         tempo = 100.0
@@ -184,7 +185,7 @@ def main() -> None:
     n_chorale = len(inputs) - n_folk
     meters = ", ".join(f"{a}/{b}: {c}" for (a, b), c in sorted(by_meter.items()))
     print(f"Transformer continuations: {n_folk} held-out folk tunes ({meters}; ♩ {TEMPI[0]}-{TEMPI[-1]}), first "
-          f"{args.bars} bars as the prompt; {n_chorale} test chorale halves in four tracks at 100 bpm; "
+          f"{args.bars} bars (or half) as the prompt; {n_chorale} test chorale halves in four tracks at 100 bpm; "
           f"{args.seconds:g} s added, seeds {SEEDS}; {platform.machine()}, {os.cpu_count()} cores, "
           f"{args.threads} torch thread(s); median {np.median(seconds_taken):.2f} s a run")
     columns = [(kind, source) for kind in ("folk", "chorale") for source in ("generated", "real", "random")]
