@@ -47,14 +47,17 @@ def eight_bar_input() -> pretty_midi.PrettyMIDI:
     return pm
 
 
-def time_runs(fn, runs: int) -> list[float]:
+def time_runs(fn, runs: int) -> tuple[list[float], list[float]]:
+    """(wall seconds, this process's CPU seconds) of each run after a warm-up: on a shared machine the CPU time is
+    what the run costs unloaded (one thread: CPU time <= wall time), the wall time what it took under the load."""
     fn()  # warm-up
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - started)
-    return times
+        cpu.append(time.process_time() - started_cpu)
+    return times, cpu
 
 
 def main() -> None:
@@ -73,7 +76,7 @@ def main() -> None:
                                    architecture="transformer")
     pm = eight_bar_input()
     params = {"extension_seconds": EXTENSION_SECONDS, "seed": 0}
-    prompt, velocity = prompt_tokens(pm.instruments[0], input_end=pm.get_end_time(), prompt_seconds=30)
+    prompt, velocity = prompt_tokens(pm.instruments[0].notes, input_end=pm.get_end_time(), prompt_seconds=30)
 
     def core(use_cache: bool):
         return lambda: sample_extension(model, prompt, extension_seconds=EXTENSION_SECONDS, max_rest_seconds=2,
@@ -85,18 +88,22 @@ def main() -> None:
             ("sampler core, cached", time_runs(core(True), args.runs)),
             ("sampler core, without cache", time_runs(core(False), args.uncached_runs))]
     state = core(True)()
+    out = generate("transformer", pm, params, model=model).midi
     print(f"Transformer speed: 30-s extension of 8 bars ({pm.get_end_time():.1f} s at {TEMPO_BPM:g} bpm, "
           f"{len(pm.instruments[0].notes)} notes, prompt {len(prompt)} tokens) on {platform.machine()}, "
           f"{args.threads} thread(s), median of {args.runs} runs; model {n_parameters(model.config):,} parameters, "
           f"context {model.config.context}")
-    print(f"extension: {len(state.tokens)} tokens sampled, {len(state.notes)} notes")
-    print(f"{'run':<34}{'runs':>5}{'median s':>10}{'min s':>8}{'ms/token':>10}")
-    for name, times in rows:
-        med = statistics.median(times)
-        print(f"{name:<34}{len(times):>5}{med:>10.3f}{min(times):>8.3f}{1000 * med / max(len(state.tokens), 1):>10.2f}")
-    ratio = statistics.median(rows[2][1]) / statistics.median(rows[1][1])
-    verdict = "met" if statistics.median(rows[0][1]) <= TARGET_SECONDS else "NOT met"
-    print(f"cache speed-up: {ratio:.1f}x; target <= {TARGET_SECONDS:g} s (generate end to end): {verdict}")
+    print(f"sampler core (no input limits): {len(state.tokens)} tokens sampled, {len(state.notes)} notes; "
+          f"generate(): {sum(len(i.notes) for i in out.instruments) - len(pm.instruments[0].notes)} notes")
+    print(f"{'run':<34}{'runs':>5}{'median s':>10}{'min s':>8}{'CPU s':>8}")
+    for name, (times, cpu) in rows:
+        print(f"{name:<34}{len(times):>5}{statistics.median(times):>10.3f}{min(times):>8.3f}"
+              f"{statistics.median(cpu):>8.3f}")
+    ratio = statistics.median(rows[2][1][1]) / statistics.median(rows[1][1][1])
+    wall, cpu = statistics.median(rows[0][1][0]), statistics.median(rows[0][1][1])
+    print(f"cache speed-up (CPU s): {ratio:.1f}x; target <= {TARGET_SECONDS:g} s (generate end to end): "
+          f"{'met' if wall <= TARGET_SECONDS else 'NOT met'} in wall time, "
+          f"{'met' if cpu <= TARGET_SECONDS else 'NOT met'} in CPU time")
 
 
 if __name__ == "__main__":

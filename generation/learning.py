@@ -44,13 +44,12 @@ TOPICS: dict[str, dict[str, Any]] = {
     "transformer": {
         "title": "Transformer: the continuer",
         "model": "transformer",
-        "summary": "Listens to the end of your track and keeps playing, up to 30 s more, one event at a time "
-                   "(a note starts, a note stops, time moves on), each chosen from what it predicts comes next. "
-                   "Sounds like a chorale at first and drifts away from the style the longer it plays: 20 s out, "
-                   "it seldom sounds like Bach.",
+        "summary": "Listens to the end of your music and keeps playing, up to 30 s more, in your tempo, key and "
+                   "voices, one event at a time (a note starts, a note stops, time moves on), each chosen from what "
+                   "it predicts comes next. A melody goes on as a melody, a four-voice chorale in four voices.",
         "picture": "learn/transformer-before-after.png",
         "alt": "Piano roll of Amazing Grace before and after the Transformer: the tune unchanged and ten seconds "
-               "of new melody after its end",
+               "of new melody in G major on the tune's beat after its end",
     },
     "training": {
         "title": "Training: reading a loss curve",

@@ -11,6 +11,7 @@ is one float per tick (its own 10-million-tick check refused music21's 10,080-ti
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import warnings
@@ -217,6 +218,26 @@ def melody_track(pm: pretty_midi.PrettyMIDI) -> int:
         if not inst.is_drum and inst.notes:
             return i
     raise MidiValidationError("no_notes", NO_MELODY_MESSAGE)
+
+
+def last_note_end(pm: pretty_midi.PrettyMIDI) -> float:
+    """Where the input's music ends: the end of its last sounding note (any track), whatever text follows."""
+    return max((n.end for inst in pm.instruments for n in inst.notes), default=0.0)
+
+
+def cut_at_last_note(pm: pretty_midi.PrettyMIDI) -> tuple[pretty_midi.PrettyMIDI, list[str]]:
+    """A copy of ``pm`` without the text and lyric events after its last note (they would make get_end_time(), and a
+    continuation, start after seconds of silence), and a sentence saying what was dropped (none: nothing was)."""
+    end = last_note_end(pm)
+    late = [e for e in (*pm.lyrics, *pm.text_events) if e.time > end + 1e-6]
+    if not late:
+        return pm, []
+    out = copy.deepcopy(pm)
+    out.lyrics = [e for e in out.lyrics if e.time <= end + 1e-6]
+    out.text_events = [e for e in out.text_events if e.time <= end + 1e-6]
+    last = max(e.time for e in late)
+    return out, [f"The input ends with its last note at {end:.2f} s: {len(late)} text or lyric event"
+                 f"{'s' if len(late) > 1 else ''} after it (up to {last:.2f} s) dropped."]
 
 
 def first_tempo(pm: pretty_midi.PrettyMIDI) -> float:

@@ -3,8 +3,10 @@
 One run: find the model in the registry, validate the parameters against its spec, load the model (a given one, a
 checkpoint folder, or the shipped checkpoint kept once per process), run its sampler under the time limit, then
 restore what the model must not change: the input's tempo, time signature and key signature, and every track the
-model does not edit (spec ``EDITS``: ``"melody"``, the first pitched track, or ``"none"``: input tracks are kept and
-the model only adds tracks). Samplers are called from here only (a test holds that).
+model does not edit (spec ``EDITS``: ``"melody"``, the first pitched track; ``"all"``: the model may change every
+track; or ``"none"``: input tracks are kept and the model only adds tracks). A model that continues (spec
+``CONTINUES``) gets the input cut at its last sounding note: text and lyric events after it are dropped, and the
+result's ``adjustments`` says so. Samplers are called from here only (a test holds that).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ import pretty_midi
 from generation.engine import registry
 from generation.engine.errors import GenerationTimeoutError
 from generation.engine.loading import load_checkpoint, load_default_model
-from generation.engine.midi_io import first_tempo, melody_track
+from generation.engine.midi_io import cut_at_last_note, first_tempo, melody_track
 from generation.engine.params import SEED_MAX, describe_params, validate_params
 
 TIME_LIMIT_MESSAGE = "Generation took longer than the limit of {limit:g} s (stopped after {elapsed:.1f} s)."
@@ -37,6 +39,7 @@ class GenerationResult:
     params: dict[str, Any]  # validated, defaults filled
     seed: int  # the seed used (drawn at random when none was given, so the run can be repeated)
     seconds: float  # wall time of the sampler
+    adjustments: list[str] = field(default_factory=list)  # what was changed in the input before the model ran
 
 
 def model_params(model_name: str, raw: dict[str, Any] | None) -> dict[str, Any]:
@@ -91,7 +94,8 @@ def restore(source: pretty_midi.PrettyMIDI, out: pretty_midi.PrettyMIDI, edits: 
         out.time_signature_changes = copy.deepcopy(source.time_signature_changes)
     if source.key_signature_changes and not out.key_signature_changes:
         out.key_signature_changes = copy.deepcopy(source.key_signature_changes)
-    edited = {melody_track(source)} if edits == "melody" else set()
+    edited = ({melody_track(source)} if edits == "melody" else set(range(len(source.instruments))) if edits == "all"
+              else set())
     for i, instrument in enumerate(source.instruments):
         if i in edited:
             continue
@@ -125,6 +129,9 @@ def generate(
         model, _meta = load_default_model(model_name, device=device)
     sampler = registry.get_part(model_name, "sampler")
     melody_track(pm)  # an input with nothing to work on is refused before the model runs
+    adjustments: list[str] = []
+    if getattr(spec, "CONTINUES", False):
+        pm, adjustments = cut_at_last_note(pm)
     started = time.perf_counter()
     try:
         with time_limit(time_limit_seconds):
@@ -138,4 +145,5 @@ def generate(
     if time_limit_seconds is not None and elapsed > time_limit_seconds:
         raise GenerationTimeoutError("time_limit", TIME_LIMIT_MESSAGE.format(limit=time_limit_seconds,
                                                                              elapsed=elapsed))
-    return GenerationResult(midi=restore(pm, out, spec.EDITS), params=params, seed=seed, seconds=elapsed)
+    return GenerationResult(midi=restore(pm, out, spec.EDITS), params=params, seed=seed, seconds=elapsed,
+                            adjustments=adjustments)

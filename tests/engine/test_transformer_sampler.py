@@ -41,15 +41,24 @@ def _input():
     return make_pm([melody, bass, drums], tempo=TEMPO, time_signature=(3, 4), drum_tracks=(2,))
 
 
-def _check_extension(source, out, params):
-    """Every guarantee of the sampler's docstring, checked on the output file."""
+def _new_notes(source, out, tracks):
+    """The notes the extension added to ``tracks`` (the input's notes checked unchanged)."""
+    new = []
+    for track in tracks:
+        n_old = len(source.instruments[track].notes)
+        old = out.instruments[track].notes[:n_old]
+        assert [(n.pitch, n.start, n.end) for n in old] == [(n.pitch, n.start, n.end)
+                                                            for n in source.instruments[track].notes]
+        new += out.instruments[track].notes[n_old:]
+    return new
+
+
+def _check_extension(source, out, params, tracks=(0, 1)):
+    """Every guarantee of the sampler's docstring, checked on the output file (``tracks``: the pitched ones)."""
     input_end = source.get_end_time()
     target = input_end + params["extension_seconds"]
     assert out.get_end_time() == pytest.approx(target, abs=0.01)  # exactly the extension, within one time step
-    melody = out.instruments[0]
-    old = melody.notes[: len(source.instruments[0].notes)]
-    assert [(n.pitch, n.start, n.end) for n in old] == [(n.pitch, n.start, n.end) for n in source.instruments[0].notes]
-    new = melody.notes[len(source.instruments[0].notes):]
+    new = _new_notes(source, out, tracks)
     assert new, "the extension has notes"
     for note in new:
         assert events.MIN_PITCH <= note.pitch <= events.MAX_PITCH
@@ -86,15 +95,14 @@ def test_guarantees_hold_through_the_generation_path(tiny_model, raw, seed):
     assert result.midi.get_tempo_changes()[1][0] == pytest.approx(TEMPO, abs=1e-3)
     ts = result.midi.time_signature_changes[0]
     assert (ts.numerator, ts.denominator) == (3, 4)
-    for track in (1, 2):  # the bass and the drums are kept as they were
-        assert note_tuples(result.midi, track, beat=BEAT) == note_tuples(source, track, beat=BEAT)
+    assert note_tuples(result.midi, 2, beat=BEAT) == note_tuples(source, 2, beat=BEAT)  # the drums are kept
     assert len(new) >= 1
 
 
 def test_the_same_seed_gives_the_same_output(tiny_model):
     def notes(seed):
         out = generate("transformer", _input(), {"seed": seed, "temperature": 2}, model=tiny_model).midi
-        return [(n.pitch, n.start, n.end, n.velocity) for n in out.instruments[0].notes]
+        return [(n.pitch, n.start, n.end, n.velocity) for track in (0, 1) for n in out.instruments[track].notes]
 
     assert notes(7) == notes(7)
     assert notes(7) != notes(8)
@@ -105,7 +113,7 @@ def test_greedy_controls_ignore_the_seed(tiny_model):
     for seed, raw in ((1, {"sampling": "topk", "k": 1}), (2, {"sampling": "topk", "k": 1}),
                       (3, {"sampling": "nucleus", "p": 0.0})):
         out = generate("transformer", _input(), {**raw, "seed": seed, "extension_seconds": 5}, model=tiny_model)
-        outs.append([(n.pitch, n.start, n.end) for n in out.midi.instruments[0].notes])
+        outs.append([(n.pitch, n.start, n.end) for track in (0, 1) for n in out.midi.instruments[track].notes])
     assert outs[0] == outs[1] == outs[2]
 
 
@@ -148,18 +156,24 @@ def test_every_sampled_token_was_allowed(tiny_model):
     assert not mask[events.PAD]
 
 
-def test_prompt_is_the_end_of_the_track_up_to_the_input_end():
+def test_prompt_is_the_end_of_the_input_up_to_its_end():
     source = _input()
-    tokens, velocity = prompt_tokens(source.instruments[0], input_end=source.get_end_time(), prompt_seconds=3)
+    notes = [n for track in (0, 1) for n in source.instruments[track].notes]
+    tokens, velocity = prompt_tokens(notes, input_end=source.get_end_time(), prompt_seconds=3)
     assert tokens[0] == events.START
     assert events.velocity_to_bin(velocity) == events.velocity_to_bin(80)
     decoded = events.decode(tokens).instruments[0].notes
-    # the last 3 s of a 16-beat piece at 90 bpm: beats 11.5..16; notes starting there: 72 (beat 12), 74 (12..14)
-    assert [n.pitch for n in decoded] == [74]
+    # the last 3 s of a 16-beat piece at 90 bpm: beats 11.5..16; notes starting there: 74 (12..14), 43 (12..16)
+    assert sorted(n.pitch for n in decoded) == [43, 74]
     shifts = sum(t - events.TIME_SHIFT_OFFSET + 1 for t in tokens if events.TIME_SHIFT_OFFSET <= t
                  < events.NOTE_ON_OFFSET)
-    assert shifts == 300  # the prompt's time runs to the input's end (the bass's last beats included)
-    assert prompt_tokens(source.instruments[0], input_end=source.get_end_time(), prompt_seconds=0)[0] == [0]
+    assert shifts == 300  # the prompt's time runs to the input's end
+    assert prompt_tokens(notes, input_end=source.get_end_time(), prompt_seconds=0)[0] == [0]
+    # played at another tempo and moved an octave: times scaled, pitches moved
+    slow, _ = prompt_tokens(notes, input_end=source.get_end_time(), prompt_seconds=3, stretch=0.5, transpose=12)
+    assert sorted(n.pitch for n in events.decode(slow).instruments[0].notes) == [55, 86]
+    assert sum(t - events.TIME_SHIFT_OFFSET + 1 for t in slow
+               if events.TIME_SHIFT_OFFSET <= t < events.NOTE_ON_OFFSET) == 150
 
 
 def test_params_and_refusals(tiny_model):

@@ -15,11 +15,13 @@ from generation.engine.errors import CheckpointError
 from generation.engine.params import SEED, ChoiceParam, NumberParam, training_params
 
 ARCHITECTURE = "transformer"
-DESCRIPTION = "Transformer continuation: extends a track by up to 30 s of new music that follows on from its end"
+DESCRIPTION = "Transformer continuation: continues the input by up to 30 s in its own tempo, key and voices"
 IS_GENERATOR = True
 CONTINUES = True  # it adds music after the input (negatives.py prompts it with a piece's first half)
-EDITS = "melody"  # the continued track (the first pitched one) gets the extension; every other track is kept as is
+EDITS = "all"  # every pitched track is continued in its own voice (the sampler leaves drum tracks as they are)
 
+TRAINING_TEMPO_BPM = 100.0  # the chorales are tokenized at this fixed tempo (train.py); the sampler plays every
+#                              prompt at it (its beat made this one) and scales the continuation back
 MAX_PROMPT_SECONDS = 30.0  # DESIGN section 4: the prompt is the whole input, at most 30 s
 MAX_EXTENSION_SECONDS = 30.0
 

@@ -36,7 +36,7 @@ from generation.engine.models.transformer.model import Transformer
 from generation.engine.models.transformer.spec import ARCHITECTURE, TransformerConfig, n_parameters
 from generation.engine.representation import DEFAULT_VELOCITY, STEPS_PER_BEAT, roll_to_notes
 
-CHORALE_TEMPO_BPM = 100.0  # fixed tempo of the chorales when tokenized (the issue's measured baseline used it too)
+CHORALE_TEMPO_BPM = spec.TRAINING_TEMPO_BPM  # the chorales' fixed tempo when tokenized (prompts are played at it)
 REFERENCE_TEST_NLL = 0.968  # DeepComposer's Transformer-XL on the JSB chorales, test split (DESIGN section 4)
 
 
