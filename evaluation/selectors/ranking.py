@@ -61,10 +61,13 @@ def ranking_explained(*, challenge: Challenge) -> str:
         sentences.append(f"Automatic scores are the mean over the hidden inputs: while entries are open over the "
                          f"public part, after the close over the private part, for each entrant's entries marked "
                          f"final (at most {ranking.final_entries}; else their best on the public part).")
-    sentences.append(f"Each score carries a 95 % interval (a bootstrap of {BOOTSTRAP_SAMPLES} resamples over the "
-                     "judges' reviews, and the audience rating's interval from its fit); neighbours whose intervals "
-                     "overlap share a rank such as \u201c3\u20135\u201d, within which the order is by score, then the "
-                     "earlier entry.")
+    sources = [f"a bootstrap of {BOOTSTRAP_SAMPLES} resamples over the judges' reviews"] if alpha > 0 else []
+    if beta > 0:
+        sources.append("the audience rating's interval from its fit")
+    if sources:
+        sentences.append(f"Each score carries a 95 % interval ({' and '.join(sources)}); neighbours whose intervals "
+                         "overlap share a rank such as \u201c3\u20135\u201d, within which the order is by score, "
+                         "then the earlier entry.")
     return " ".join(sentences)
 
 
