@@ -28,7 +28,7 @@ ORGANIZER_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     "evaluation": {
         "score": ["change", "view"], "realnessmodel": ["view"],
         "judgingsettings": ["add", "change", "view"], "judgeconflict": ["add", "change", "delete", "view"],
-        "judgeassignment": ["view"], "like": ["view"],
+        "judgeassignment": ["view"], "like": ["view"], "rankingsettings": ["add", "change", "view"],
     },
 }
 

@@ -38,7 +38,7 @@ def add_form(**overrides) -> dict:
         "generation_params": "{}", "generation_time_limit_seconds": "60", "entry_licence": "CC BY 4.0",
         **inline_management("Challenge_judges"), **inline_management("Challenge_organizers"),
         **inline_management("input_melodies"), **inline_management("reference_files"),
-        **inline_management("judging"), **inline_management("judge_conflicts"),
+        **inline_management("judging"), **inline_management("judge_conflicts"), **inline_management("ranking"),
     }
     data.update(overrides)
     return data

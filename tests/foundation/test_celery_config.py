@@ -12,7 +12,7 @@ from chartbusters.celery import app
 
 def test_queues_and_task_defaults():
     conf = app.conf
-    assert [q.name for q in conf.task_queues] == ["generation", "scoring", "audio", "training", "entries"]
+    assert [q.name for q in conf.task_queues] == ["generation", "scoring", "audio", "training", "entries", "user-training"]
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
