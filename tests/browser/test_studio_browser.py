@@ -183,17 +183,21 @@ def test_piano_roll_edits_with_mouse_and_keyboard(browser, live_server, make_use
     errors = _watch(page)
     _login(page, live_server.url, "editor")
     page.goto(f"{live_server.url}/studio/")
+    page.click("#generate")  # nothing to work on yet: an error in the status line...
+    assert "no notes yet" in page.locator("#generate-status").inner_text()
     page.select_option("#sample", "twinkle")
     page.wait_for_function("window.studio.song.tracks[0].notes.length > 10", timeout=10_000)
+    assert page.locator("#generate-status").inner_text() == ""  # ...gone once something worked
     count = page.evaluate("window.studio.song.tracks[0].notes.length")
     assert page.locator("#track").input_value() == "0"  # new notes go to the tune's track
     roll = page.locator("#roll")
+    page.locator("#roll-wrap").evaluate("(e) => e.scrollIntoView({block: 'start'})")  # its top row on screen
     box = page.locator("#roll-wrap").bounding_box()
     # add a note by clicking an empty cell (the top visible row is above the tune): added, drawn and heard at
     # once (one click), then undo it (button), redo it (Ctrl+Shift+Z), undo again (Ctrl+Z)
     x, y = box["x"] + 36 + 14 * 2 + 3, box["y"] + 4
     blank = page.evaluate("""([x, y]) => { const r = document.getElementById('roll').getBoundingClientRect();
-        return Array.from(document.elementFromPoint(x, y) && document.getElementById('roll').getContext('2d')
+        return Array.from(document.getElementById('roll').getContext('2d')
           .getImageData((x - r.left + 4) * devicePixelRatio, (y - r.top) * devicePixelRatio, 1, 1).data); }""",
                           [x, y])
     before = _sources(page)
@@ -338,9 +342,18 @@ def test_regenerate_bars_3_and_4_with_the_gan_hear_it_undo_it(browser, live_serv
     page.click("#play-roll")
     original = page.evaluate("window.studio.song")
     page.select_option("#model", "gan")
-    page.check("#scope-bars")
-    page.fill("#bar-from", "3")
-    page.fill("#bar-to", "4")
+    # choose bars 3-4 on the roll: Shift+drag from a step of bar 3 to a step of bar 4 (14 px a sixteenth)
+    box = page.locator("#roll").bounding_box()
+    y = page.locator("#roll-wrap").bounding_box()["y"] + 20
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + 36 + 14 * 34, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 36 + 14 * 60, y, steps=5)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    assert page.is_checked("#scope-bars")
+    assert (page.input_value("#bar-from"), page.input_value("#bar-to")) == ("3", "4")
+    assert page.evaluate("window.studio.song") == original  # choosing bars changes no note
     page.click("#generate")
     page.wait_for_function("window.studio.versions.some((v) => v.key.startsWith('bars-'))", timeout=TIMEOUT_MS)
     page.wait_for_function("window.studio.song.tracks.length === 4", timeout=10_000)

@@ -12,7 +12,8 @@ from chartbusters.celery import app
 
 def test_queues_and_task_defaults():
     conf = app.conf
-    assert [q.name for q in conf.task_queues] == ["generation", "scoring", "audio", "training", "entries", "user-training"]
+    assert [q.name for q in conf.task_queues] == [
+        "generation", "scoring", "audio", "training", "entries", "user-training"]
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
@@ -24,6 +25,7 @@ def test_queues_and_task_defaults():
     ("evaluation.score_submission", "scoring"),
     ("evaluation.render_submission_audio", "audio"),
     ("evaluation.train_realness_model", "training"),
+    ("generation.train_model", "user-training"),  # users' runs never wait behind a realness model
     ("chartbusters.reap_stuck_jobs", "scoring"),
 ])
 def test_routes(task, queue):

@@ -422,6 +422,13 @@
     const c = cellOf(e);
     if (tool === "scroll" || c.step < 0 || c.pitch < LOW || c.pitch > HIGH) return;
     canvas.focus({preventScroll: true});
+    if (e.shiftKey) {  // Shift+drag selects whole bars for "only bars"
+      canvas.setPointerCapture(e.pointerId);
+      const bar = Math.floor(c.step / stepsPerBar(song)) + 1;
+      drag = {mode: "bars", first: bar};
+      selectBars(bar, bar);
+      return;
+    }
     const hit = noteAt(c.step, c.pitch);
     cursor = {step: c.step, pitch: c.pitch};
     if (tool === "erase" || e.button === 2) {
@@ -450,6 +457,11 @@
   canvas.addEventListener("pointermove", (e) => {
     if (!drag) return;
     const c = cellOf(e);
+    if (drag.mode === "bars") {
+      const bar = Math.max(1, Math.floor(Math.max(0, c.step) / stepsPerBar(song)) + 1);
+      selectBars(Math.min(drag.first, bar), Math.max(drag.first, bar));
+      return;
+    }
     const n = song.tracks[drag.hit.track].notes[drag.hit.index];
     if (!n) return;
     const dStep = c.step - drag.origin.step, dPitch = c.pitch - drag.origin.pitch;
@@ -805,6 +817,10 @@
     const a = Math.max(1, Math.round(Number($("bar-from").value) || 1));
     const z = Math.max(a, Math.round(Number($("bar-to").value) || a));
     return {from: (a - 1) * spb, to: z * spb};
+  }
+  function selectBars(a, z) {
+    $("bar-from").value = String(a); $("bar-to").value = String(z); $("scope-bars").checked = true;
+    drawRoll();
   }
   function notesBefore(s, step) {  // the music before ``step``: what the Transformer continues
     const out = JSON.parse(JSON.stringify(s));
