@@ -66,7 +66,8 @@ PATCH_MIN_NOTES = 36  # ... and at least this many notes (3 x MIN_NOTES) ...
 PATCH_MIN_PASSAGES = 4  # ... in at least this many places: a patchwork. On benchmarks/originality_copies.py (chosen
 #                         there, so not held out): 34 of 37 1.5-bar patchworks, 3 of 385 real originals; at 0.3 33
 #                         and 2, at 0.2 34 and 8, with 24 notes 35 and 5
-TOKEN_VERSION = 2  # 2: inter-onset intervals quantized to the line's grid before their ratio is taken
+TOKEN_VERSION = 3  # 2: inter-onset intervals quantized to the line's grid before their ratio is taken; 3: the
+#                   grid from the mean of the typical intervals
 DEFAULT_THRESHOLD_BARS = 2.0
 MAX_HITS_PER_GRAM = 200  # bounds the cost of a query; an n-gram this frequent in one index is no evidence
 INDEX_VERSION = 3  # 3: lines read from the sounded notes, pooled and quantized (Judge III)
@@ -152,7 +153,9 @@ def typical_ioi(iois: np.ndarray) -> float:
     if len(iois) == 0:
         return 1.0
     cum = np.cumsum(iois)
-    return float(iois[np.searchsorted(cum, cum[-1] / 2)])
+    median = iois[np.searchsorted(cum, cum[-1] / 2)]
+    near = iois[(iois > 0.7 * median) & (iois < 1.4 * median)]  # the intervals of that kind averaged: a performed
+    return float(near.mean())  # (jittered) line gives its grid to a few per cent, not one jittered sample
 
 
 @dataclass

@@ -36,8 +36,11 @@ RUNNING_ELSEWHERE = "A rescoring of {challenge} is already {status}; wait for it
 def challenge_rescore_request(*, challenge_id: int, reason: str, by=None) -> ChallengeRescore:
     """Queue a rescoring of the challenge (one queued at a time: a second request joins the queued one). The
     leaderboard says "rescoring" from now on."""
-    queued = ChallengeRescore.objects.select_for_update().filter(
-        challenge_id=challenge_id, status=ChallengeRescore.Status.QUEUED).first()
+    queued = (
+        ChallengeRescore.objects.select_for_update()
+        .filter(challenge_id=challenge_id, status=ChallengeRescore.Status.QUEUED)
+        .first()
+    )
     if queued is not None:
         return queued
     row = ChallengeRescore.objects.create(challenge_id=challenge_id, reason=reason, requested_by=by)
@@ -52,10 +55,15 @@ def challenge_is_rescoring(*, challenge_id: int) -> bool:
 
     return leaderboard_is_rescoring(challenge=Challenge(pk=challenge_id))
 
-RESCORING_REFUSAL = ("The entries of {challenge} are being rescored (or its realness model trained); publish once "
-                     "that is done, so that every result comes from one scorer.")
-OLD_VERSION_REFUSAL = ("{n} scored entr{ies} of {challenge} carry an older scorer version than the current one "
-                       "({version}); rescore the challenge (admin action or manage.py rescore) before publishing.")
+
+RESCORING_REFUSAL = (
+    "The entries of {challenge} are being rescored (or its realness model trained); publish once "
+    "that is done, so that every result comes from one scorer."
+)
+OLD_VERSION_REFUSAL = (
+    "{n} scored entr{ies} of {challenge} carry an older scorer version than the current one "
+    "({version}); rescore the challenge (admin action or manage.py rescore) before publishing."
+)
 
 
 def challenge_check_one_scorer(*, challenge) -> None:
@@ -67,9 +75,17 @@ def challenge_check_one_scorer(*, challenge) -> None:
     if challenge_is_rescoring(challenge_id=challenge.pk):
         raise ApplicationError("rescoring", RESCORING_REFUSAL.format(challenge=challenge.title), status=409)
     version = current_scorer_version(challenge)
-    n = (Score.objects.filter(challenge=challenge, submission__status=Submission.Status.SCORED,
-                              submission__disqualified=False)
-         .exclude(scorer_version="").exclude(scorer_version=version).count())
+    n = (
+        Score.objects.filter(
+            challenge=challenge, submission__status=Submission.Status.SCORED, submission__disqualified=False
+        )
+        .exclude(scorer_version="")
+        .exclude(scorer_version=version)
+        .count()
+    )
     if n:
-        raise ApplicationError("scorer_version", OLD_VERSION_REFUSAL.format(
-            n=n, ies="y" if n == 1 else "ies", challenge=challenge.title, version=version), status=409)
+        raise ApplicationError(
+            "scorer_version",
+            OLD_VERSION_REFUSAL.format(n=n, ies="y" if n == 1 else "ies", challenge=challenge.title, version=version),
+            status=409,
+        )

@@ -34,16 +34,27 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]  # the real discriminator
 def _closed_challenge(make_user, **fields):
     """A closed challenge without judges (alpha 0), and its organizer."""
     now = timezone.now()
-    challenge = ChallengeFactory(opens_at=now - timedelta(days=3), closes_at=now - timedelta(days=1),
-                                 judging_ends_at=now + timedelta(days=1), alpha=0.0, **fields)
+    challenge = ChallengeFactory(
+        opens_at=now - timedelta(days=3),
+        closes_at=now - timedelta(days=1),
+        judging_ends_at=now + timedelta(days=1),
+        alpha=0.0,
+        **fields,
+    )
     organizer = make_user("org", role=Role.ORGANIZER)
     challenge.organizers.add(organizer)
     return challenge, organizer
 
 
 def _scored_entry(challenge, user, pm) -> Submission:
-    sub = Submission.objects.create(challenge=challenge, entrant=user, kind="composition", title=user.username,
-                                    licence="CC BY 4.0", midi=ContentFile(midi_to_bytes(pm), name="e.mid"))
+    sub = Submission.objects.create(
+        challenge=challenge,
+        entrant=user,
+        kind="composition",
+        title=user.username,
+        licence="CC BY 4.0",
+        midi=ContentFile(midi_to_bytes(pm), name="e.mid"),
+    )
     assert submission_score(submission_id=sub.pk) == Submission.Status.SCORED
     return sub
 
@@ -59,8 +70,9 @@ def test_results_are_rescored_with_the_challenges_own_model_before_publication(m
     monkeypatch.setattr(realness_models, "steps_for", lambda n: 20)  # a test-sized run
     challenge, organizer = _closed_challenge(make_user)
     for p in pieces_split(load_chorales(), "valid")[:5]:  # saving them queues the challenge's own model
-        ReferenceFile.objects.create(challenge=challenge, name=p.name,
-                                     midi=ContentFile(midi_to_bytes(p.to_midi()), name=f"{p.name}.mid"))
+        ReferenceFile.objects.create(
+            challenge=challenge, name=p.name, midi=ContentFile(midi_to_bytes(p.to_midi()), name=f"{p.name}.mid")
+        )
     assert RealnessModel.objects.get(challenge=challenge).status == RealnessModel.Status.QUEUED
     entries = _entries(challenge, make_user)  # scored while the model trains: the default model's realness
     default_versions = set(Score.objects.filter(challenge=challenge).values_list("scorer_version", flat=True))
@@ -111,21 +123,28 @@ def test_publication_is_refused_while_an_entry_carries_an_older_version(make_use
 def test_a_rescore_of_an_unchanged_challenge_changes_nothing(make_user):
     challenge, _ = _closed_challenge(make_user)
     entries = _entries(challenge, make_user)
-    copy = _scored_entry(challenge, make_user("copier"), variant(random_walk_piece(31, n_notes=60, n_tracks=3),
-                                                                 shift=5))  # e0's piece: a copy of an earlier entry
-    failed = Submission.objects.create(challenge=challenge, entrant=make_user("f"), kind="composition", title="f",
-                                       licence="CC BY 4.0", status=Submission.Status.FAILED,
-                                       error="The piece has no notes; add some.")
-    before = {s.submission_id: (s.automatic, s.final, s.flagged_copy)
-              for s in Score.objects.filter(challenge=challenge)}
+    copy = _scored_entry(
+        challenge, make_user("copier"), variant(random_walk_piece(31, n_notes=60, n_tracks=3), shift=5)
+    )  # e0's piece: a copy of an earlier entry
+    failed = Submission.objects.create(
+        challenge=challenge,
+        entrant=make_user("f"),
+        kind="composition",
+        title="f",
+        licence="CC BY 4.0",
+        status=Submission.Status.FAILED,
+        error="The piece has no notes; add some.",
+    )
+    before = {
+        s.submission_id: (s.automatic, s.final, s.flagged_copy) for s in Score.objects.filter(challenge=challenge)
+    }
     assert before[copy.pk][2] is True
     out = io.StringIO()
     call_command("rescore", challenge.slug, stdout=out, stderr=io.StringIO())
     text = out.getvalue()
     assert "no change" in text
     assert f"submission {failed.pk} (f, failed): The piece has no notes; add some." in text
-    after = {s.submission_id: (s.automatic, s.final, s.flagged_copy)
-             for s in Score.objects.filter(challenge=challenge)}
+    after = {s.submission_id: (s.automatic, s.final, s.flagged_copy) for s in Score.objects.filter(challenge=challenge)}
     assert after.keys() == before.keys()
     for sid, (automatic, final, flagged) in before.items():
         assert after[sid][0] == pytest.approx(automatic, abs=1e-9)
