@@ -264,6 +264,9 @@ STUDIO_JOB_KEEP_HOURS = float(os.environ.get("STUDIO_JOB_KEEP_HOURS", "24"))  # 
 STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "wav")  # wav | mp3 | ogg
 # Training in the browser (the Train page, README "Train your own model"): per-job and per-user limits.
 TRAINING_MAX_FILES = int(os.environ.get("TRAINING_MAX_FILES", "200"))  # MIDI files in one upload (zip members too)
+# Django refuses a request with more files than this before any view runs: above the training limit, so that 101-200
+# files are accepted and a few more get the training limit's own message (issue 24).
+DATA_UPLOAD_MAX_NUMBER_FILES = 2 * TRAINING_MAX_FILES
 TRAINING_MAX_UPLOAD_BYTES = int(os.environ.get("TRAINING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))  # all files
 TRAINING_MIN_FILES = int(os.environ.get("TRAINING_MIN_FILES", "3"))  # usable files needed, else the job is refused
 TRAINING_MAX_STEPS = int(os.environ.get("TRAINING_MAX_STEPS", "3000"))  # also bounded by each model's TRAIN_PARAMS
