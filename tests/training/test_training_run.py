@@ -210,3 +210,18 @@ def test_a_failed_run_says_why_and_leaves_nothing(users, media_root, sent_traini
     assert not job.data
     assert stored_files(media_root) == []
     assert not list(private_tmp.glob("chartbusters-training-*"))
+
+
+def test_no_server_path_on_a_trained_models_card(tmp_path):
+    """Issue 24: a fine-tuned model's card said "started from: /srv/.../generation/checkpoints/arcnn"."""
+    from generation.engine.dataset import REPO_ROOT
+    from generation.services.training_run import scrub_server_paths
+
+    data, out = tmp_path / "data", tmp_path / "out"
+    card = (f"Reproduce:\n    python manage.py train arcnn --data {data} --steps 3\n"
+            f"- started from: {REPO_ROOT / 'generation/checkpoints/arcnn'}\n- written to {out}\n")
+    scrubbed = scrub_server_paths(card, data=data, out=out)
+    assert str(REPO_ROOT) not in scrubbed
+    assert str(tmp_path) not in scrubbed
+    assert "--data your-midi" in scrubbed
+    assert "started from: generation/checkpoints/arcnn" in scrubbed
