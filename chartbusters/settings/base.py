@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "chartbusters.api.middleware.ApiNotFoundJsonMiddleware",  # JSON 404s under /api/ with DEBUG on too
 ]
 
 ROOT_URLCONF = "chartbusters.urls"
