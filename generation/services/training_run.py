@@ -167,6 +167,30 @@ def _store_model(*, job_id: int, out: Path, metrics: dict, seconds: float, repor
     return True
 
 
+TEMP_PREFIX = "chartbusters-training-"  # + the job id + "-": a killed run's folder is known by its job
+
+
+def training_sweep_temp() -> int:
+    """Remove this machine's temporary folders of training runs no longer running (their worker was killed, so the
+    ``with`` that would have removed them never ended: the user's MIDI files stayed); returns how many."""
+    import shutil
+
+    root = Path(tempfile.gettempdir())
+    folders = {}
+    for folder in root.glob(f"{TEMP_PREFIX}*-*"):
+        job_id = folder.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if folder.is_dir() and job_id.isdigit():
+            folders[folder] = int(job_id)
+    running = set(TrainingJob.objects.filter(pk__in=set(folders.values()), status=Status.RUNNING)
+                  .values_list("pk", flat=True))
+    removed = 0
+    for folder, job_id in folders.items():
+        if job_id not in running:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def training_run(*, job_id: int) -> None:
     """queued -> running -> done | failed (with the reason) | cancelled; the uploaded files are deleted after."""
     from generation.engine.runs import train_model
@@ -178,7 +202,8 @@ def training_run(*, job_id: int) -> None:
     reporter = Reporter(job_id, job.steps_total)
     started = time.perf_counter()
     try:
-        with tempfile.TemporaryDirectory(prefix="chartbusters-training-") as tmp:
+        training_sweep_temp()  # a run killed on this machine left its files: remove them
+        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{job_id}-") as tmp:
             folder = Path(tmp)
             data = _unpack(job, folder)
             out = folder / "out"
