@@ -255,6 +255,8 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # The studio (generation app, README "Studio"): per-user limits, time limits, and how long unsaved jobs are kept.
 STUDIO_JOBS_PER_HOUR = int(os.environ.get("STUDIO_JOBS_PER_HOUR", "60"))  # each variation is a job
 STUDIO_MAX_RUNNING_JOBS = int(os.environ.get("STUDIO_MAX_RUNNING_JOBS", "4"))  # queued or running at once
+# worker time per user and hour (issue 24): 60 jobs of 60 s would be an hour of a worker's time per hour
+STUDIO_MODEL_SECONDS_PER_HOUR = float(os.environ.get("STUDIO_MODEL_SECONDS_PER_HOUR", "600"))
 STUDIO_GENERATION_TIME_LIMIT_SECONDS = float(os.environ.get("STUDIO_GENERATION_TIME_LIMIT_SECONDS", "60"))
 STUDIO_TASK_SOFT_TIME_LIMIT = int(STUDIO_GENERATION_TIME_LIMIT_SECONDS) + 30  # model + audio + storing
 STUDIO_TASK_TIME_LIMIT = STUDIO_TASK_SOFT_TIME_LIMIT + 30
