@@ -24,3 +24,22 @@ def test_pages_keep_their_html_404(settings):
     response = Client().get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_empty_format_is_refused(db):
+    """Issue 24 (schemathesis): ``?format=`` was accepted although the schema allows only named formats."""
+    from tests.factories import ChallengeFactory
+
+    ChallengeFactory(slug="fmt")
+    response = Client().get("/api/challenges/fmt/leaderboard/?format=")
+    assert response.status_code == 400
+    assert "format is empty" in response.json()["error"]["message"]
+    assert Client().get("/api/challenges/fmt/leaderboard/?format=json").status_code == 200
+
+
+def test_file_fields_are_never_empty_in_the_schema(db):
+    schema = Client().get("/api/schema/?format=json").json()
+    props = schema["components"]["schemas"]["SubmissionCreateApiInput"]["properties"]
+    assert props["composition"]["minLength"] == 1
+    cancel = schema["paths"]["/api/trainings/{job_id}/cancel/"]["post"]["responses"]
+    assert "409" in cancel  # documented: the run has already ended
