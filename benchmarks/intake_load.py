@@ -13,6 +13,8 @@
    (POST /api/challenges/<slug>/submissions/, token auth) at once; the latency of each request to its 202 is
    timed. Afterwards the rows are counted: every 202 must be a new row, and nothing may be lost.
 Prints one line per run and the median run. Target: all 202, rows == uploads, p95 <= 300 ms.
+The rate limits are the defaults (RATE_LIMIT_UPLOAD 60/1h): signed-in uploads count per user, not per address
+(issue 24), so 200 entrants sending from one address are 200 users, as a class behind one school address is.
 """
 
 from __future__ import annotations

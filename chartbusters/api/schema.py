@@ -46,6 +46,12 @@ class AutoSchema(SpectacularAutoSchema):
             return qualname.rsplit(".", 1)[0].replace(".", "") + name
         return name
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.FileField) and schema.get("type") == "string":
+            schema["minLength"] = 1  # an empty string is no file: the API refuses it, so the schema says so (issue 24)
+        return schema
+
     def _error_statuses(self) -> tuple[int, ...]:
         declared = getattr(self.view, "error_statuses", None) or {}
         return declared.get(self.method, DEFAULT_ERROR_STATUSES.get(self.method, (400, 401, 403, 404)))

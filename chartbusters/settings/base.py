@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "chartbusters.api.middleware.ApiNotFoundJsonMiddleware",  # JSON 404s under /api/ with DEBUG on too
 ]
 
 ROOT_URLCONF = "chartbusters.urls"
@@ -256,6 +257,8 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # The studio (generation app, README "Studio"): per-user limits, time limits, and how long unsaved jobs are kept.
 STUDIO_JOBS_PER_HOUR = int(os.environ.get("STUDIO_JOBS_PER_HOUR", "60"))  # each variation is a job
 STUDIO_MAX_RUNNING_JOBS = int(os.environ.get("STUDIO_MAX_RUNNING_JOBS", "4"))  # queued or running at once
+# worker time per user and hour (issue 24): 60 jobs of 60 s would be an hour of a worker's time per hour
+STUDIO_MODEL_SECONDS_PER_HOUR = float(os.environ.get("STUDIO_MODEL_SECONDS_PER_HOUR", "600"))
 STUDIO_GENERATION_TIME_LIMIT_SECONDS = float(os.environ.get("STUDIO_GENERATION_TIME_LIMIT_SECONDS", "60"))
 STUDIO_TASK_SOFT_TIME_LIMIT = int(STUDIO_GENERATION_TIME_LIMIT_SECONDS) + 30  # model + audio + storing
 STUDIO_TASK_TIME_LIMIT = STUDIO_TASK_SOFT_TIME_LIMIT + 30
@@ -267,6 +270,9 @@ STUDIO_JOB_KEEP_HOURS = float(os.environ.get("STUDIO_JOB_KEEP_HOURS", "24"))  # 
 STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "mp3")
 # Training in the browser (the Train page, README "Train your own model"): per-job and per-user limits.
 TRAINING_MAX_FILES = int(os.environ.get("TRAINING_MAX_FILES", "200"))  # MIDI files in one upload (zip members too)
+# Django refuses a request with more files than this before any view runs: above the training limit, so that 101-200
+# files are accepted and a few more get the training limit's own message (issue 24).
+DATA_UPLOAD_MAX_NUMBER_FILES = 2 * TRAINING_MAX_FILES
 TRAINING_MAX_UPLOAD_BYTES = int(os.environ.get("TRAINING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))  # all files
 TRAINING_MIN_FILES = int(os.environ.get("TRAINING_MIN_FILES", "3"))  # usable files needed, else the job is refused
 TRAINING_MAX_STEPS = int(os.environ.get("TRAINING_MAX_STEPS", "3000"))  # also bounded by each model's TRAIN_PARAMS
@@ -274,7 +280,7 @@ TRAINING_MAX_SECONDS = float(os.environ.get("TRAINING_MAX_SECONDS", "900"))  # w
 TRAINING_MAX_RUNNING_PER_USER = int(os.environ.get("TRAINING_MAX_RUNNING_PER_USER", "1"))  # queued or running
 TRAINING_TASK_SOFT_TIME_LIMIT = int(TRAINING_MAX_SECONDS) + 300  # loading data, the last validation, storing
 TRAINING_TASK_TIME_LIMIT = TRAINING_TASK_SOFT_TIME_LIMIT + 60
-TRAINING_STUCK_AFTER_SECONDS = int(os.environ.get("TRAINING_STUCK_AFTER_SECONDS", "600"))  # no progress report
+TRAINING_STUCK_AFTER_SECONDS = int(os.environ.get("TRAINING_STUCK_AFTER_SECONDS", "180"))  # no progress report
 TRAINING_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("TRAINING_QUEUED_STUCK_AFTER_SECONDS", str(6 * 3600)))
 TRAINING_REPORT_SECONDS = float(os.environ.get("TRAINING_REPORT_SECONDS", "2"))  # curves written at most this often
 CELERY_BEAT_SCHEDULE = {

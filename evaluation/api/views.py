@@ -45,6 +45,7 @@ SUBMISSION_NOT_FOUND_MESSAGE = "There is no submission {id} that you may see."
 CHALLENGE_NOT_FOUND_MESSAGE = "There is no challenge called \u201c{slug}\u201d."
 CSV_ORGANIZERS_ONLY_MESSAGE = "Only the organizers of this challenge can export its leaderboard as CSV."
 ROW_KEYS = tuple(LeaderboardRowSerializer().fields)
+EMPTY_FORMAT_MESSAGE = "format is empty: leave it out, or give json or csv."
 CSV_LOGIN_MESSAGE = "Log in as an organizer of this challenge to export its leaderboard as CSV."
 
 
@@ -139,6 +140,8 @@ class LeaderboardApi(APIView):
 
     @extend_schema(parameters=[LeaderboardQuerySerializer], responses={200: LeaderboardSerializer})
     def get(self, request: Request, slug: str) -> Response:
+        if "format" in request.query_params and not request.query_params["format"]:  # ?format= (issue 24)
+            raise ApiError("invalid", EMPTY_FORMAT_MESSAGE, status=status.HTTP_400_BAD_REQUEST)
         if request.accepted_renderer.format == "csv":
             return _csv_or_error(request=request, slug=slug)
         query = LeaderboardQuerySerializer(data=request.query_params)

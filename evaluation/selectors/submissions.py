@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
 
 from chartbusters.files import FileKind, file_url
 from evaluation.models import Rendering, Score
@@ -28,6 +29,7 @@ __all__ = ["HIDDEN_NAME", "OutputView", "ScoreView", "SubmissionView", "submissi
            "submission_list_mine", "submission_view", "submission_views_mine"]
 
 REFERENCE_SOURCE = "a piece of the challenge's reference set"
+ENTRY_SOURCE = "an earlier entry of this challenge"  # which one: the organizers' only while entries are open
 INPUT_LABEL = "input {n}"  # outputs are named by position: hidden inputs' names are the organizers' only
 IN_PROGRESS = (Submission.Status.QUEUED, Submission.Status.GENERATING, Submission.Status.SCORING)
 
@@ -106,7 +108,8 @@ def _queryset() -> QuerySet[Submission]:
     )
 
 
-def _score_view(score: Score | None, *, organizer: bool, own: bool = False) -> ScoreView | None:
+def _score_view(score: Score | None, *, organizer: bool, own: bool = False,
+                entries_open: bool = False) -> ScoreView | None:
     if score is None:
         return None
     parts = dict(score.parts)
@@ -117,6 +120,11 @@ def _score_view(score: Score | None, *, organizer: bool, own: bool = False) -> S
     if not organizer and isinstance(longest, dict) and longest.get("kind") == "reference":
         # Reference files, like hidden inputs, are the organizers' only: their names too.
         parts["originality"] = {**parts["originality"], "longest": {**longest, "source": REFERENCE_SOURCE}}
+    if not organizer and entries_open and isinstance(longest, dict) and longest.get("kind") == "entry":
+        # Issue 24: while entries are open the matched entry is not named (nor its track and bar): an entrant could
+        # otherwise find, and study, the entry that theirs resembles.
+        parts["originality"] = {**parts["originality"], "longest": {
+            **longest, "source": ENTRY_SOURCE, "source_track": "", "source_bar": None}}
     return ScoreView(
         automatic=score.automatic,
         final=score.final,
@@ -168,7 +176,8 @@ def submission_view(*, submission: Submission, access: Access, organizer: bool,
         progress=submission.progress,
         error=submission.error if full else "",
         disqualified=submission.disqualified,
-        score=_score_view(score, organizer=organizer, own=full),
+        score=_score_view(score, organizer=organizer, own=full,
+                          entries_open=timezone.now() < submission.challenge.closes_at),
         midi_url=_url(FileKind.ENTRY, submission, submission.midi.name),
         audio_url=_audio_url(rendering),
         pianoroll_url=_pianoroll_url(rendering),

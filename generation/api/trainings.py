@@ -118,6 +118,7 @@ class TrainingDetailApi(APIView):
 
 class TrainingCancelApi(APIView):
     permission_classes = [IsAuthenticated]
+    error_statuses = {"POST": (400, 401, 403, 404, 409, 429)}  # 409: the run has already ended
 
     @extend_schema(operation_id="trainings_cancel", request=None, responses={202: TrainingSerializer})
     def post(self, request: Request, job_id: int) -> Response:

@@ -107,4 +107,7 @@ def training_fail_stuck(now: datetime | None = None) -> int:
             failed += 1
     if failed:
         logger.warning("Reaper failed %d stuck training run(s)", failed)
+        from generation.services.training_run import training_sweep_temp
+
+        training_sweep_temp()  # the dead run's files, where the reaper runs on the same machine as its worker
     return failed

@@ -37,6 +37,10 @@ MAX_VARIATIONS = 4
 RUN_TASK = ("generation.run_job", "generation")
 
 UNKNOWN_MODEL_MESSAGE = "Choose a model: {models}."
+MODEL_SECONDS_MESSAGE = (
+    "Your generations used {used:.0f} s of model time in the last hour; each account has {limit:.0f} s an hour, so "
+    "that everyone's music gets made. Try again in {wait}."
+)
 VARIATIONS_MESSAGE = "Ask for 1 to {limit} variations; got {value!r}."
 ONE_INPUT_MESSAGE = (
     "Send the music to work on as one of `input` (a MIDI file), `notes` (the piano roll's JSON) or `parent` "
@@ -119,6 +123,7 @@ def input_bytes(*, owner, input_midi: UploadedFile | None = None, notes=None,
 
 def _limits_check(*, owner, variations: int, now: datetime) -> None:
     """Per-user limits, counted while the caller holds the lock on the user's row (race-free)."""
+    _model_seconds_check(owner=owner, now=now)
     running = GenerationJob.objects.filter(owner=owner, status__in=IN_PROGRESS).count()
     limit = settings.STUDIO_MAX_RUNNING_JOBS
     if running + variations > limit:
@@ -135,6 +140,23 @@ def _limits_check(*, owner, variations: int, now: datetime) -> None:
         retry_after = max(1, int((recent[index] + timedelta(hours=1) - now).total_seconds()) + 1) if recent else 3600
         raise StudioError("too_many_per_hour", TOO_MANY_PER_HOUR_MESSAGE.format(
             count=len(recent), limit=per_hour, wait=wait_text(retry_after)), status=429, retry_after=retry_after)
+
+
+def _model_seconds_check(*, owner, now: datetime) -> None:
+    """Issue 24: a budget of worker time (seconds from start to end, running jobs to now) per user and hour, so
+    that one account cannot keep the model workers busy: STUDIO_MODEL_SECONDS_PER_HOUR."""
+    budget = settings.STUDIO_MODEL_SECONDS_PER_HOUR
+    if budget <= 0:
+        return
+    since = now - timedelta(hours=1)
+    spans = list(GenerationJob.objects.filter(owner=owner, started_at__isnull=False)
+                 .exclude(finished_at__lt=since).order_by("started_at").values_list("started_at", "finished_at"))
+    used = sum(((end or now) - max(start, since)).total_seconds() for start, end in spans)
+    if used >= budget:
+        # the hour's first job leaves the window first: retry once enough of its time has aged out
+        retry_after = max(1, int(used - budget + 1)) if spans else 3600
+        raise StudioError("model_time_budget", MODEL_SECONDS_MESSAGE.format(
+            used=used, limit=budget, wait=wait_text(retry_after)), status=429, retry_after=retry_after)
 
 
 def _seeds(seed: int | None, variations: int) -> list[int]:

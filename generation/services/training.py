@@ -12,6 +12,7 @@ A refusal raises ``StudioError`` and leaves nothing stored.
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from pathlib import PurePosixPath
 
@@ -47,6 +48,9 @@ ONE_SOURCE_MESSAGE = "Send either MIDI files (`files`, or one zip) or `dataset=c
 NO_SOURCE_MESSAGE = "Send the music to learn from: MIDI files (`files`, several or one zip) or `dataset=chorales`."
 UNKNOWN_DATASET_MESSAGE = "The only shipped dataset is `chorales`; got {value!r}."
 TOO_MANY_FILES_MESSAGE = "You sent {count} files; a training run takes at most {limit}."
+TOO_MANY_MEMBERS_MESSAGE = ("Your zip holds {count:,} members (hidden ones and folders included); a training zip may "
+                            "hold at most {limit:,}.")
+ZIP_MEMBERS_PER_FILE = 3  # a zip made on a Mac holds each file twice (__MACOSX) and its folders: room for those
 TOO_LARGE_UPLOAD_MESSAGE = "Your files come to {found:,} bytes; a training run takes at most {limit:,} bytes."
 BAD_ZIP_MESSAGE = "{name} is not a readable zip file."
 ZIP_AND_FILES_MESSAGE = "Send one zip, or MIDI files, not both."
@@ -100,7 +104,12 @@ def _members(files: list[UploadedFile]) -> list[tuple[str, bytes | None, str | N
     upload = zips[0]
     try:
         upload.seek(0)
-        archive = zipfile.ZipFile(io.BytesIO(upload.read(limit_bytes + 1)))
+        data = upload.read(limit_bytes + 1)
+        declared = zip_member_count(data)  # every member, hidden ones too, read from the end record: cheap
+        if declared is not None and declared > ZIP_MEMBERS_PER_FILE * limit_files:
+            raise StudioError("too_many_files", TOO_MANY_MEMBERS_MESSAGE.format(
+                count=declared, limit=ZIP_MEMBERS_PER_FILE * limit_files), status=413)
+        archive = zipfile.ZipFile(io.BytesIO(data))
         entries = [i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)]
     except (zipfile.BadZipFile, ValueError, OSError):
         raise StudioError("bad_zip", BAD_ZIP_MESSAGE.format(name=PurePosixPath(upload.name or "").name),
@@ -126,6 +135,25 @@ def _members(files: list[UploadedFile]) -> list[tuple[str, bytes | None, str | N
             except (zipfile.BadZipFile, RuntimeError, OSError, NotImplementedError):
                 out.append((name, None, "could not be unpacked (damaged or encrypted)"))
     return out
+
+
+def zip_member_count(data: bytes) -> int | None:
+    """How many members the zip ``data`` declares (its end-of-central-directory record, Zip64 included), read
+    before ``zipfile`` parses every member's header (200,000 members cost seconds and 100+ MB); None if not found."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 22 > len(data):
+        return None
+    (count,) = struct.unpack("<H", data[end + 10:end + 12])
+    if count != 0xFFFF:
+        return count
+    locator = end - 20  # Zip64: the locator just before the end record points at the Zip64 end record
+    if locator < 0 or data[locator:locator + 4] != b"PK\x06\x07":
+        return None
+    (offset,) = struct.unpack("<Q", data[locator + 8:locator + 16])
+    if data[offset:offset + 4] != b"PK\x06\x06":
+        return None
+    (count64,) = struct.unpack("<Q", data[offset + 32:offset + 40])
+    return count64
 
 
 def _hidden(name: str) -> bool:

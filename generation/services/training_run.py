@@ -123,6 +123,17 @@ def _bundle(out: Path, card: str) -> bytes:
     return buffer.getvalue()
 
 
+def scrub_server_paths(text: str, *, data: Path | None, out: Path) -> str:
+    """``text`` (a card, metrics) without the server's paths (issue 24): the uploaded data is "your-midi", the
+    worker's temporary folder ".", and the shipped checkpoints a path from the repository root."""
+    from generation.engine.dataset import REPO_ROOT
+
+    if data is not None:  # the reproduce command names the folder, not the worker's temporary path
+        text = text.replace(str(data), DATA_FOLDER)
+    text = text.replace(str(out.parent), ".")
+    return text.replace(f"{REPO_ROOT}/", "").replace(str(REPO_ROOT), ".")
+
+
 def _store_model(*, job_id: int, out: Path, metrics: dict, seconds: float, reporter: Reporter,
                  data: Path | None) -> bool:
     """The trained model as the owner's UserCheckpoint, on a run still running and not cancelled (files deleted if
@@ -131,13 +142,11 @@ def _store_model(*, job_id: int, out: Path, metrics: dict, seconds: float, repor
         job = TrainingJob.objects.select_for_update().select_related("owner").filter(pk=job_id).first()
         if job is None or job.status != Status.RUNNING or job.cancel_requested:
             return False
-        card = (out / "MODEL_CARD.md").read_text()
-        if data is not None:  # the reproduce command names the folder, not the worker's temporary path
-            card = card.replace(str(data), DATA_FOLDER)
-        card = _card(job, card, seconds)
+        card = _card(job, scrub_server_paths((out / "MODEL_CARD.md").read_text(), data=data, out=out), seconds)
         checkpoint = UserCheckpoint(owner=job.owner, name=job.name, architecture=job.model_name,
                                     config=json.loads((out / "config.json").read_text()), card=card,
-                                    metrics=json.loads(json.dumps(metrics, default=str)))
+                                    metrics=json.loads(scrub_server_paths(json.dumps(metrics, default=str),
+                                                                          data=data, out=out)))
         try:
             checkpoint.weights.save("model.safetensors", ContentFile((out / "model.safetensors").read_bytes()),
                                     save=False)
@@ -158,6 +167,30 @@ def _store_model(*, job_id: int, out: Path, metrics: dict, seconds: float, repor
     return True
 
 
+TEMP_PREFIX = "chartbusters-training-"  # + the job id + "-": a killed run's folder is known by its job
+
+
+def training_sweep_temp() -> int:
+    """Remove this machine's temporary folders of training runs no longer running (their worker was killed, so the
+    ``with`` that would have removed them never ended: the user's MIDI files stayed); returns how many."""
+    import shutil
+
+    root = Path(tempfile.gettempdir())
+    folders = {}
+    for folder in root.glob(f"{TEMP_PREFIX}*-*"):
+        job_id = folder.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if folder.is_dir() and job_id.isdigit():
+            folders[folder] = int(job_id)
+    running = set(TrainingJob.objects.filter(pk__in=set(folders.values()), status=Status.RUNNING)
+                  .values_list("pk", flat=True))
+    removed = 0
+    for folder, job_id in folders.items():
+        if job_id not in running:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def training_run(*, job_id: int) -> None:
     """queued -> running -> done | failed (with the reason) | cancelled; the uploaded files are deleted after."""
     from generation.engine.runs import train_model
@@ -169,7 +202,8 @@ def training_run(*, job_id: int) -> None:
     reporter = Reporter(job_id, job.steps_total)
     started = time.perf_counter()
     try:
-        with tempfile.TemporaryDirectory(prefix="chartbusters-training-") as tmp:
+        training_sweep_temp()  # a run killed on this machine left its files: remove them
+        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{job_id}-") as tmp:
             folder = Path(tmp)
             data = _unpack(job, folder)
             out = folder / "out"

@@ -221,3 +221,23 @@ def test_any_versions_notes_come_back_as_a_midi_file(api):
     assert bad.status_code == 400
     assert bad.json()["error"]["message"]
     assert api(None).post("/api/studio/midi/", {"notes": notes}, format="multipart").status_code in (401, 403)
+
+
+def test_each_account_has_a_budget_of_model_seconds_per_hour(api, media_root, sent, settings):
+    """Issue 24: four variations of a slow checkpoint each ran the full 60 s; 60 jobs an hour were an hour of a
+    worker's time. Now each account has STUDIO_MODEL_SECONDS_PER_HOUR of worker time an hour."""
+    settings.STUDIO_MODEL_SECONDS_PER_HOUR = 120
+    settings.STUDIO_MAX_RUNNING_JOBS = 10
+    assert _post(api("entrant"), notes=notes_json(), variations=2).status_code == 202
+    now = timezone.now()
+    GenerationJob.objects.update(status="done", started_at=now - timedelta(seconds=70), finished_at=now)
+    response = _post(api("entrant"), notes=notes_json())
+    assert response.status_code == 429
+    body = response.json()["error"]
+    assert body["code"] == "model_time_budget"
+    assert "140 s of model time in the last hour" in body["message"]
+    assert "120 s an hour" in body["message"]
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert _post(api("other"), notes=notes_json()).status_code == 202  # per account
+    GenerationJob.objects.update(started_at=now - timedelta(hours=2), finished_at=now - timedelta(minutes=61))
+    assert _post(api("entrant"), notes=notes_json()).status_code == 202

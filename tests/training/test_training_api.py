@@ -258,3 +258,51 @@ def test_pages_are_their_owners_only_and_runs_in_the_admin_for_superusers(client
     assert client.get("/admin/generation/trainingjob/").status_code == 403
     client.force_login(make_user("root", is_superuser=True, is_staff=True))
     assert client.get(f"/admin/generation/trainingjob/{job_id}/change/").status_code == 200
+
+
+def test_a_zip_of_many_hidden_members_is_refused_before_it_is_parsed(api, media_root, sent_trainings):
+    """Issue 24: 200,000 dot-named members cost 4.5 s and 127 MB per request, counted only after they were
+    dropped. Every member counts now, read from the zip's end record before zipfile parses any member."""
+    import io
+    import time
+
+    from generation.services.training import zip_member_count
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for i in range(20_000):
+            archive.writestr(f".{i}", b"")
+    data = buffer.getvalue()
+    assert zip_member_count(data) == 20_000
+    started = time.perf_counter()
+    response = post(api, model="arcnn", files=[SimpleUploadedFile("tunes.zip", data, content_type="application/zip")],
+                    params=params_json(TINY_PARAMS))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_many_files"
+    assert "20,000 members" in response.json()["error"]["message"]
+    assert time.perf_counter() - started < 5  # the refusal does not parse the members
+
+
+def test_zip64_member_counts_are_read_too():
+    import io
+
+    from generation.services.training import zip_member_count
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(70_000):  # more than 65,535: the end record says 0xFFFF and Zip64 holds the count
+            archive.writestr(f"{i}", b"")
+    assert zip_member_count(buffer.getvalue()) == 70_000
+
+
+def test_up_to_200_training_files_pass_django_upload_count(api, media_root, sent_trainings, settings):
+    """Issue 24: 101-200 files got Django's "DATA_UPLOAD_MAX_NUMBER_FILES exceeded" although the limit says 200."""
+    def files(n):
+        return [SimpleUploadedFile(f"f{i}.txt", b"x", content_type="text/plain") for i in range(n)]
+
+    response = post(api, model="arcnn", files=files(settings.TRAINING_MAX_FILES), params=params_json(TINY_PARAMS))
+    assert response.status_code == 422  # past Django's count: every file refused as not MIDI, by the service
+    assert response.json()["error"]["code"] == "too_few_files"
+    response = post(api, model="arcnn", files=files(settings.TRAINING_MAX_FILES + 1), params=params_json(TINY_PARAMS))
+    assert response.status_code == 413, response.content
+    assert response.json()["error"]["code"] == "too_many_files"

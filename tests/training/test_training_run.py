@@ -214,3 +214,41 @@ def test_a_failed_run_says_why_and_leaves_nothing(users, media_root, sent_traini
     assert not job.data
     assert stored_files(media_root) == []
     assert not list(private_tmp.glob("chartbusters-training-*"))
+
+
+def test_no_server_path_on_a_trained_models_card(tmp_path):
+    """Issue 24: a fine-tuned model's card said "started from: /srv/.../generation/checkpoints/arcnn"."""
+    from generation.engine.dataset import REPO_ROOT
+    from generation.services.training_run import scrub_server_paths
+
+    data, out = tmp_path / "data", tmp_path / "out"
+    card = (f"Reproduce:\n    python manage.py train arcnn --data {data} --steps 3\n"
+            f"- started from: {REPO_ROOT / 'generation/checkpoints/arcnn'}\n- written to {out}\n")
+    scrubbed = scrub_server_paths(card, data=data, out=out)
+    assert str(REPO_ROOT) not in scrubbed
+    assert str(tmp_path) not in scrubbed
+    assert "--data your-midi" in scrubbed
+    assert "started from: generation/checkpoints/arcnn" in scrubbed
+
+
+def test_a_killed_runs_slot_and_temporary_files_are_freed(users, media_root, sent_trainings, settings):
+    """Issue 24: a killed run held the user's slot for 10 minutes and left their MIDI files in the worker's
+    temporary folder. Now the slot is free after TRAINING_STUCK_AFTER_SECONDS (3 min) of silence, and the dead
+    run's folder goes at the reaper or the next run on that machine."""
+    import tempfile
+    from pathlib import Path
+
+    from generation.services.training_run import TEMP_PREFIX, training_sweep_temp
+
+    assert settings.TRAINING_STUCK_AFTER_SECONDS <= 180
+    job = start(users)
+    TrainingJob.objects.filter(pk=job.pk).update(status="running")
+    dead = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{job.pk}-"))  # what the killed worker left
+    (dead / "your-midi").mkdir()
+    (dead / "your-midi" / "tune.mid").write_bytes(b"MThd")
+    assert training_sweep_temp() == 0  # still running: kept
+    assert dead.exists()
+    later = timezone.now() + timedelta(seconds=settings.TRAINING_STUCK_AFTER_SECONDS + 5)
+    assert training_fail_stuck(now=later) == 1
+    assert not dead.exists()
+    assert start(users).status == "queued"  # the slot is free again
