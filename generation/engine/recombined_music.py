@@ -11,6 +11,7 @@ families rework one piece: ``fn(tracks, onsets, rng)`` at its length. ``CORPUS``
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections import defaultdict
 
 import numpy as np
@@ -98,16 +99,19 @@ def chord_states(tracks: np.ndarray, onsets: np.ndarray) -> list[tuple[tuple[int
     return states
 
 
-_CHORDS: dict[int, list] = {}  # id of a source's tracks -> its chord states in C (sources live as long as a run)
+_CHORDS: dict[int, tuple[weakref.ref, list]] = {}  # id of a source's tracks -> (that array, its chord states in C)
 
 
 def _chords_in_c(tracks: np.ndarray, onsets: np.ndarray) -> list:
-    key = id(tracks)
-    if key not in _CHORDS:
-        if len(_CHORDS) > 4096:
-            _CHORDS.clear()
-        _CHORDS[key] = chord_states(*_shifted(tracks, onsets, _tonic_shift(tracks)))
-    return _CHORDS[key]
+    """chord_states of the piece moved to C, computed once per source array while it lives."""
+    cached = _CHORDS.get(id(tracks))
+    if cached is not None and cached[0]() is tracks:
+        return cached[1]
+    if len(_CHORDS) > 4096:
+        _CHORDS.clear()
+    states = chord_states(*_shifted(tracks, onsets, _tonic_shift(tracks)))
+    _CHORDS[id(tracks)] = (weakref.ref(tracks), states)
+    return states
 
 
 def markov_chords(corpus: list[Source], n_steps: int, rng: np.random.Generator, order: int | None = None):

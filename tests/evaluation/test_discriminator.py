@@ -153,7 +153,7 @@ def test_remeasure_updates_the_card_and_keeps_the_weights(tmp_path):
     assert (tmp_path / "model.safetensors").read_bytes() == weights
     meta = json.loads((tmp_path / "config.json").read_text())
     assert meta["metrics"] == json.loads(json.dumps(metrics))
-    assert set(meta["metrics"]["auc"]) == {*FAMILIES, *SCRATCH_FAMILIES, *DERIVED_FAMILIES, "arcnn"}
+    assert set(meta["metrics"]["auc"]) == {*FAMILIES, *SCRATCH_FAMILIES, *DERIVED_FAMILIES, *DERIVED, *CORPUS, "arcnn"}
     assert 0.0 <= meta["metrics"]["auc"]["arcnn"] <= 1.0
     card = (tmp_path / "MODEL_CARD.md").read_text()
     assert "a tiny untrained AR-CNN (test) (training saw none of it)" in card

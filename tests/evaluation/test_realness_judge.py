@@ -201,3 +201,16 @@ def test_the_shipped_model_gives_the_same_realness_in_every_key(chorale):
         )
     assert model_identity(model) == model_identity(model)
     assert len(model_identity(model)) == 16
+
+
+def test_a_legacy_absolute_pitch_model_still_scores_one_figure_per_window(chorale):
+    """Challenge models trained before the anchored input (n_pitches 128) load and score as before: each window
+    averaged over the 8 transpositions, one figure per window."""
+    from generation.engine.models.discriminator.data import window_starts
+    from generation.engine.models.discriminator.model import build_model, realness_by_window
+    from generation.engine.models.discriminator.spec import config_from_dict
+
+    model = build_model(config_from_dict({"n_pitches": 128, "channels": 4, "pitch_kernel": 5}))
+    probs = realness_by_window(model, chorale.rolls, chorale.onsets)
+    assert len(probs) == len(window_starts(chorale.rolls.shape[1], 64, 32))
+    assert ((probs >= 0) & (probs <= 1)).all()

@@ -113,3 +113,27 @@ def test_leaderboard_page_hides_names_from_the_challenges_judges(challenge, peop
     assert "<td>ada</td>" not in judge_html
     other_html = client_for(people["other"]).get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
     assert "<td>ada</td>" in other_html
+
+
+def test_submission_page_explains_metrics_by_the_reference_range_and_marks_the_least_real_passages(challenge, people):
+    """Issue 23 item 6: the parts the scorer stores (reference 10th-90th percentiles, the lowest realness windows)
+    show on the entry page: each metric's range and direction, the sentence, the marks on the piano roll."""
+    from evaluation.automatic import realness_passages
+    from evaluation.services.score_store import score_store
+    from submissions.services.lifecycle import submission_mark_scored, submission_mark_scoring
+
+    entry = new_entry(challenge, people["entrant"], title="Marked")
+    submission_mark_scoring(submission_id=entry.pk)
+    passages = realness_passages([0.9, 0.04, 0.8, 0.85], [(0, 8), (4, 12), (8, 16), (12, 20)], 20.0)
+    metric = {"value": 3.0, "mean": 14.0, "std": 4.0, "closeness": 0.2, "p10": 9.0, "p90": 19.0, "direction": "below"}
+    score_store(submission_id=entry.pk, automatic=40.0, style=0.4, realness=0.4,
+                parts={"metrics": {"pitch_range": metric}, "realness_passages": passages, "n_outputs": 1,
+                       "weights": {"style": 1.0, "realness": 1.0}})  # fmt: skip
+    submission_mark_scored(submission_id=entry.pk)
+    Rendering.objects.create(submission=entry, audio="renderings/e/m.mp3", pianoroll="renderings/e/m.png")
+
+    html = client_for(people["entrant"]).get(f"/submissions/{entry.pk}/").content.decode()
+    assert "reference 10-90 %: 9-19, below the range" in html
+    assert "The passages least like the style are 0:04-0:12 (realness 0.04)" in html
+    assert html.count('class="passage-mark"') == 1
+    assert "left:25.2%" in html  # 7 % margin + 91 % x 4/20 s

@@ -47,11 +47,12 @@ class Command(BaseCommand):
     def _print(self, result) -> None:
         parts = result.parts
         self.stdout.write(f"reference: {parts['reference']['source']} ({parts['reference']['n_pieces']} pieces)")
-        self.stdout.write(f"{'metric':<22}{'value':>10}{'mean':>10}{'std':>10}{'closeness':>11}")
+        self.stdout.write(f"{'metric':<22}{'value':>10}{'mean':>10}{'std':>10}{'closeness':>11}  reference 10-90 %")
         for name, m in parts["metrics"].items():
             mark = "" if m["in_style"] else "  (not in style)"
+            where = f"  {m['p10']:.3f}-{m['p90']:.3f} ({m['direction']})" if "p10" in m else ""
             self.stdout.write(f"{name:<22}{m['value']:>10.3f}{m['mean']:>10.3f}{m['std']:>10.3f}"
-                              f"{m['closeness']:>11.3f}{mark}")  # fmt: skip
+                              f"{m['closeness']:>11.3f}{where}{mark}")  # fmt: skip
         content = parts["content"]
         self.stdout.write(f"content    {'ok' if content['ok'] else 'REFUSED: ' + content['reason']} "
                           f"(repetition {content.get('repetition', 0):.2f})")  # fmt: skip
@@ -59,6 +60,8 @@ class Command(BaseCommand):
         model = parts["realness_model"]
         warning = f" -- {model['warning']}" if model.get("warning") else ""
         self.stdout.write(f"realness   {result.realness:.3f}  ({model['source']}{warning})")
+        if (parts.get("realness_passages") or {}).get("text"):
+            self.stdout.write(f"           {parts['realness_passages']['text']}")
         weights = parts["weights"]
         self.stdout.write(f"automatic  {result.automatic:.1f} / 100  (before the copy penalty "
                           f"{result.automatic_unpenalized:.1f}, penalty x{result.copy_penalty:.2f}; weights: style "

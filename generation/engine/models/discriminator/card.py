@@ -75,7 +75,7 @@ reference style, used by the automatic score (DESIGN section 5: realness). Train
 Any MIDI, read as it sounds: all pitched tracks are pooled into one roll on a grid of 8 steps a second (a sixteenth
 at 120 bpm, whatever the file's tempo markings and note values say) and split back into four voices by rank
 (highest = soprano, lowest = bass); six planes (4 voices, pooled roll, onsets) x {config.window_steps} steps
-({config.window_steps / 8:.0f} s) x 128 pitches per window, windows every {config.hop_steps} steps.
+({config.window_steps / 8:.0f} s) x {config.n_pitches} pitch rows per window, windows every {config.hop_steps} steps.
 {_pitch_text(config)} Realness = mean calibrated probability over the piece's windows. Calibration:
 temperature scaling fitted on held-out pieces (temperature {metrics['temperature']:.3f}).
 
@@ -109,7 +109,11 @@ binary cross-entropy; final loss {metrics['final_loss']:.4f}; {metrics['train_se
 ## Limits
 It knows one style (the one it was trained on): music far from it scores low however good it is, which is why a
 challenge with its own reference set gets its own model. It sees 8-s windows only, so structure beyond them (form,
-repetition) does not count here; the style score's repetition factor covers loops.
+repetition) does not count here; the style score's repetition factor covers loops. Real chords or bars put in another
+order (Markov chains over chords, patchworks, shuffled bars) are mostly real music inside one window, which is why
+their AUCs are the lowest; the originality check, not realness, is what catches pieces stitched from known music. A
+long enough hill-climb against the whole automatic score can still find pieces it rates as real
+(benchmarks/scoring_gaming.py, Table 1b).
 """
     path = out_dir / "MODEL_CARD.md"
     path.write_text(text)

@@ -129,12 +129,6 @@ def shuffled_bars(tracks: np.ndarray, onsets: np.ndarray | None, steps_per_bar: 
     return out, out_onsets & out
 
 
-def stretch(tracks: np.ndarray, onsets: np.ndarray | None, factor: float, n_steps: int):
-    """The same music ``factor`` times as long (slower when > 1), re-read on the grid and cut to ``n_steps``: tempo
-    augmentation, so that realness does not depend on how fast real music is played."""
-    return performed(tracks, onsets, n_steps, factor=factor)
-
-
 def performed(tracks: np.ndarray, onsets: np.ndarray | None, n_steps: int, *, factor: float = 1.0,
               articulation: float = 1.0, spread: float = 0.0, jitter_steps: float = 0.0,
               rng: np.random.Generator | None = None):
