@@ -1,0 +1,83 @@
+"""The key of a piece: from the file's key signature when it has one, else estimated from all its pitched tracks.
+
+No torch, no Django. One place for the rule every model that needs a key uses (AR-CNN's key mask; GAN and
+Transformer may call it too):
+
+    key_of(pm) -> (tonic pitch class 0..11, "major" | "minor")
+    key_pitch_classes((tonic, mode)) -> the scale's pitch classes (major, or natural minor + the leading tone)
+    estimate_key(roll) -> the Krumhansl-Schmuckler estimate of a (T, 128) roll (a window without a file)
+
+The estimate weights each pitch class by how long it sounds, over every non-drum track (a melody alone misleads:
+a C-major tune that starts and dwells on E correlates best with E minor), and counts the last sounding notes once
+more (tunes end on their tonic chord), so a tune whose file carries no key signature is still read in its key.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pretty_midi
+
+MAJOR, MINOR = "major", "minor"
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor + the leading tone (harmonic minor's raised 7th)
+# Krumhansl-Kessler key profiles, C major and C minor
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+FINAL_WEIGHT = 0.25  # the last sounding notes count this share of the whole duration again (the tonic at the end)
+
+
+def key_from_weights(weights: np.ndarray) -> tuple[int, str]:
+    """(tonic, mode) of 12 pitch-class weights: the Krumhansl-Kessler profile best correlated with them (C major
+    when they are empty or all equal)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.std() == 0:
+        return 0, MAJOR
+    best = (-np.inf, 0, MAJOR)
+    for tonic in range(12):
+        for mode, profile in ((MAJOR, KK_MAJOR), (MINOR, KK_MINOR)):
+            r = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
+            if r > best[0]:
+                best = (r, tonic, mode)
+    return best[1], best[2]
+
+
+def _final_weights(pitches: np.ndarray, ends: np.ndarray, durations: np.ndarray) -> np.ndarray:
+    """FINAL_WEIGHT of the total duration, shared by the pitch classes sounding at the very end."""
+    weights = np.zeros(12)
+    if len(pitches) == 0:
+        return weights
+    last = pitches[ends >= ends.max() - 1e-6] % 12
+    np.add.at(weights, last, FINAL_WEIGHT * durations.sum() / len(last))
+    return weights
+
+
+def estimate_key(roll: np.ndarray) -> tuple[int, str]:
+    """(tonic, mode) of a (T, P) roll, or of rolls (..., T, P) with their tracks together: duration-weighted pitch
+    classes plus the last sounding step's pitch classes counted FINAL_WEIGHT of the total again."""
+    roll = np.asarray(roll, dtype=bool).reshape(-1, *np.shape(roll)[-2:]).any(axis=0)  # (T, P)
+    weights = np.bincount(np.arange(roll.shape[-1]) % 12, weights=roll.sum(axis=0), minlength=12)
+    sounding = np.flatnonzero(roll.any(axis=1))
+    if len(sounding):
+        last = np.flatnonzero(roll[sounding[-1]]) % 12
+        np.add.at(weights, last, FINAL_WEIGHT * weights.sum() / len(last))
+    return key_from_weights(weights)
+
+
+def key_of(pm: pretty_midi.PrettyMIDI) -> tuple[int, str]:
+    """(tonic pitch class, "major" | "minor") of a PrettyMIDI: its first key signature when the file has one, else
+    the estimate from every non-drum track's notes (duration-weighted, final notes counted again)."""
+    if pm.key_signature_changes:
+        number = int(min(pm.key_signature_changes, key=lambda k: k.time).key_number)  # 0-11 major, 12-23 minor
+        return number % 12, MAJOR if number < 12 else MINOR
+    notes = [n for inst in pm.instruments if not inst.is_drum for n in inst.notes]
+    pitches = np.array([n.pitch for n in notes], dtype=np.int64)
+    ends = np.array([n.end for n in notes], dtype=np.float64)
+    durations = np.array([n.end - n.start for n in notes], dtype=np.float64)
+    weights = np.bincount(pitches % 12, weights=durations, minlength=12) if len(notes) else np.zeros(12)
+    return key_from_weights(weights + _final_weights(pitches, ends, durations))
+
+
+def key_pitch_classes(key: tuple[int, str]) -> set[int]:
+    """The pitch classes of a key: its major scale, or its natural minor + the leading tone."""
+    tonic, mode = key
+    return {(tonic + step) % 12 for step in (MAJOR_SCALE if mode == MAJOR else MINOR_SCALE)}
