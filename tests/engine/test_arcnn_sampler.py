@@ -251,3 +251,87 @@ def test_an_added_note_is_held_within_the_inputs_note():
         assert (ends - starts).max() > 1  # notes, not only sixteenths
         spans = zip(starts.tolist(), ends.tolist(), strict=True)
         assert all(s // 8 == (e - 1) // 8 for s, e in spans)  # no onset of the input crossed
+
+
+# ---------------------------------------------------------------- each parameter does what README says (shipped model)
+# A C-major tune of my own (8 bars of 4/4, quarter and half notes, ending on C), and the same tune with six wrong
+# notes laid over it: sixteenth and eighth notes a semitone off the key, between its notes.
+TUNE = [(64, 0, 1), (67, 1, 2), (72, 2, 4), (71, 4, 5), (69, 5, 6), (67, 6, 8), (65, 8, 9), (64, 9, 10), (62, 10, 12),
+        (64, 12, 13), (65, 13, 14), (67, 14, 16), (69, 16, 17), (71, 17, 18), (72, 18, 20), (74, 20, 21), (72, 21, 22),
+        (71, 22, 24), (69, 24, 25), (67, 25, 26), (65, 26, 27), (64, 27, 28), (62, 28, 30), (60, 30, 32)]
+WRONG = [(61, 3, 3.25), (66, 7, 7.5), (70, 11, 11.25), (63, 15, 15.5), (68, 23, 23.25), (73, 29, 29.5)]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_default_model("arcnn")[0]
+
+
+def _tune(notes) -> "pretty_midi.PrettyMIDI":  # noqa: F821
+    import pretty_midi
+
+    pm = make_pm([notes], tempo=100.0)
+    pm.key_signature_changes.append(pretty_midi.KeySignature(0, 0.0))  # C major, as the file says
+    return pm
+
+
+def _kept_and_added(pm, out) -> tuple[int, int, int]:
+    """(input notes kept, input notes removed, cells added) of an edit."""
+    beat = 60.0 / 100.0
+    before, after = set(note_tuples(pm, 0, beat=beat)), set(note_tuples(out, 0, beat=beat))
+    added_cells = sum(round((e - s) * 4) for p, s, e in after - before)
+    return len(before & after), len(before - after), added_cells
+
+
+@pytest.mark.slow
+def test_max_remove_pct_lets_removals_happen_on_a_melody_with_wrong_notes(shipped):
+    pm = _tune(sorted(TUNE + WRONG, key=lambda n: n[1]))
+    beat = 60.0 / 100.0
+    before = set(note_tuples(pm, 0, beat=beat))
+    wrong = set(note_tuples(_tune(WRONG), 0, beat=beat))
+    for seed in (0, 1, 3):
+        gone = {pct: before - set(note_tuples(generate(shipped, pm, {"max_remove_pct": pct}, seed=seed), 0,
+                                               beat=beat))
+                for pct in (0, 5, 100)}
+        assert not gone[0]  # 0: nothing of yours goes
+        assert len(gone[5]) <= 1  # 5 % of 30 notes: one at most
+        assert len(gone[100]) >= 2  # the model deletes wrong notes when it may ...
+        assert gone[100] <= wrong  # ... and only those
+
+
+@pytest.mark.slow
+def test_max_add_caps_additions_and_never_removes_input_notes(shipped):
+    pm = _tune(TUNE)
+    for max_add in (50, 500):
+        kept, removed, added = _kept_and_added(pm, generate(shipped, pm, {"max_add": max_add}, seed=1))
+        assert added <= max_add
+        assert removed == 0 and kept == len(TUNE)
+    assert _kept_and_added(pm, generate(shipped, pm, {"max_add": 50}, seed=1))[2] >= 40  # the cap binds
+
+
+@pytest.mark.slow
+def test_temperature_changes_the_sampling(shipped):
+    pm = _tune(TUNE)
+    outs = [note_tuples(generate(shipped, pm, {"temperature": t}, seed=5), 0, beat=0.6) for t in (0.5, 1.0, 6.0)]
+    assert outs[0] != outs[1] != outs[2] != outs[0]
+
+
+@pytest.mark.slow
+def test_iterations_is_a_maximum_and_the_sampler_stops_when_done(shipped):
+    pm = _tune(TUNE)
+    n_notes = [len(generate(shipped, pm, {"iterations": k}, seed=2).instruments[0].notes) - len(TUNE)
+               for k in (0, 5, 100)]
+    assert n_notes[0] == 0
+    assert 1 <= n_notes[1] <= 5
+    assert n_notes[1] < n_notes[2] <= 100
+    # a whole chorale (all four voices in the edited track) has little left to change: it stops long before 100
+    from generation.engine.dataset import load_chorales, pieces_split
+
+    piece = pieces_split(load_chorales(), "test")[1]
+    merged = torch.from_numpy(piece.rolls.any(axis=0)[:128].copy()).unsqueeze(0)
+    edited = edit_rolls(shipped, merged, iterations=100, temperature=1.0, max_add=500, max_remove_pct=10,
+                        generator=torch.Generator().manual_seed(0))
+    alone = torch.from_numpy(piece.rolls[0][:128].copy()).unsqueeze(0)
+    harmonized = edit_rolls(shipped, alone, iterations=100, temperature=1.0, max_add=500, max_remove_pct=10,
+                            generator=torch.Generator().manual_seed(0))
+    assert int((edited ^ merged).sum()) < int((harmonized ^ alone).sum()) / 3

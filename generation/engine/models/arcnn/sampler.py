@@ -183,14 +183,12 @@ def edit_rolls(
     active = np.full(batch, iterations > 0)
     while active.any():
         flat = torch.from_numpy(roll_np.reshape(batch, -1))  # (B, N)
-        logits = model(torch.from_numpy(roll_np)).reshape(batch, -1)
-        if add_bias:
-            logits = logits + add_bias * (~flat).float()  # the model's prior for turning cells on
-        logits = logits.masked_fill(~editable, -math.inf)
+        raw = model(torch.from_numpy(roll_np)).reshape(batch, -1).masked_fill(~editable, -math.inf)
         if stop:  # log odds of each flip against the model's "nothing to change" outcome (logit 0)
-            odds = logits
+            odds = raw
         else:  # older checkpoints: against a uniform pick
-            odds = logits - (torch.logsumexp(logits, dim=1, keepdim=True) - torch.log(n_editable)[:, None])
+            odds = raw - (torch.logsumexp(raw, dim=1, keepdim=True) - torch.log(n_editable)[:, None])
+        logits = raw + add_bias * (~flat).float() if add_bias else raw  # the sampling prior for turning cells on
         blocked = ~editable | (odds < threshold) | torch.from_numpy(~active[:, None] | dead)
         blocked |= ~flat & torch.from_numpy(added >= max_add)[:, None]
         blocked |= flat & orig_flat & torch.from_numpy(removed >= max_remove)[:, None]

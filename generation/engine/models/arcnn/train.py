@@ -78,7 +78,7 @@ FLIPS_PER_PASS = 2  # flips per network pass (100 edits = at most 50 passes)
 SUSTAIN_STEPS = 8  # an added cell is held as a note up to the input's next onset, 8 steps (half a bar) at most
 KEY_MASK = True  # notes are added only in the input's key (or at pitch classes it uses)
 STOP_LOGIT = True  # the model learns a "nothing to change" outcome (uncorrupted rows, clean_fraction)
-CONFIDENCE = 0.0  # the sampler flips only cells whose logit beats the stop outcome's by this (log odds): chosen on
+CONFIDENCE = -3.0  # the sampler flips only cells whose logit beats the stop outcome's by this (log odds): chosen on
 #                   the valid split (benchmarks/arcnn_quality.py --split valid --confidence X)
 
 
@@ -359,7 +359,7 @@ def recipe_for_options(options: dict, *, fine_tune: bool) -> tuple[ARCNNConfig |
 
 def scaled_to_steps(cfg: TrainConfig, total: int) -> TrainConfig:
     """`train --steps N` is the whole run: with a pre-training stage, both stages keep the recipe's proportions
-    (DEFAULT_RECIPE: 3,000 + 1,800 steps; --steps 80 gives 50 + 30)."""
+    (DEFAULT_RECIPE: 3,000 + 900 steps; --steps 78 gives 60 + 18)."""
     if cfg.pretrain_steps <= 0 or total < 2:
         return TrainConfig(**{**asdict(cfg), "steps": max(total, 1), "pretrain_steps": 0})
     pre = round(total * cfg.pretrain_steps / (cfg.pretrain_steps + cfg.steps))
