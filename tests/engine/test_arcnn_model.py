@@ -128,7 +128,8 @@ def test_clean_rows_have_an_empty_target():
     rows = ~t2.any(dim=(1, 2))
     assert 16 <= int(rows.sum()) <= 48
     assert torch.equal(c2[rows], (corrupted ^ target)[rows])  # the clean roll itself
-    assert torch.equal(c2[~rows], corrupted[~rows]) and torch.equal(t2[~rows], target[~rows])
+    assert torch.equal(c2[~rows], corrupted[~rows])
+    assert torch.equal(t2[~rows], target[~rows])
 
 
 def _melody_rolls(n: int, steps: int = 128, seed: int = 0) -> torch.Tensor:

@@ -305,7 +305,8 @@ def test_max_add_caps_additions_and_never_removes_input_notes(shipped):
     for max_add in (50, 500):
         kept, removed, added = _kept_and_added(pm, generate(shipped, pm, {"max_add": max_add}, seed=1))
         assert added <= max_add
-        assert removed == 0 and kept == len(TUNE)
+        assert removed == 0
+        assert kept == len(TUNE)
     assert _kept_and_added(pm, generate(shipped, pm, {"max_add": 50}, seed=1))[2] >= 40  # the cap binds
 
 

@@ -184,10 +184,10 @@ def edit_rolls(
     while active.any():
         flat = torch.from_numpy(roll_np.reshape(batch, -1))  # (B, N)
         raw = model(torch.from_numpy(roll_np)).reshape(batch, -1).masked_fill(~editable, -math.inf)
-        if stop:  # log odds of each flip against the model's "nothing to change" outcome (logit 0)
-            odds = raw
-        else:  # older checkpoints: against a uniform pick
-            odds = raw - (torch.logsumexp(raw, dim=1, keepdim=True) - torch.log(n_editable)[:, None])
+        # log odds of each flip against the model's "nothing to change" outcome (logit 0); older checkpoints:
+        # against a uniform pick
+        uniform = torch.logsumexp(raw, dim=1, keepdim=True) - torch.log(n_editable)[:, None]
+        odds = raw if stop else raw - uniform
         logits = raw + add_bias * (~flat).float() if add_bias else raw  # the sampling prior for turning cells on
         blocked = ~editable | (odds < threshold) | torch.from_numpy(~active[:, None] | dead)
         blocked |= ~flat & torch.from_numpy(added >= max_add)[:, None]
