@@ -273,8 +273,9 @@ def _edit_recipe_facts(cfg: TrainConfig, trained_on: str) -> list[str]:
         f"uniform in {cfg.remove_pct[0]:g}-{cfg.remove_pct[1]:g} %) plus short random notes (1-4 steps) on "
         f"{cfg.add_pct[0]:g}-{cfg.add_pct[1]:g} % of the empty cells within the pitch span; {voices:.0f} % the "
         f"melody (top voice) kept and each other voice kept with probability {cfg.keep_voice:g}, the rest removed "
-        f"(a tune to harmonize), plus up to half as many random notes; {cells:.0f} % the reference's cell-level "
-        f"corruption (random cells within the span); target = XOR; loss = per-sample KL",
+        f"(a tune to harmonize; a removed voice goes over a random span of at least a bar with probability "
+        f"{cfg.voice_span:g}, else whole), plus up to half as many random notes; {cells:.0f} % the reference's "
+        f"cell-level corruption (random cells within the span); target = XOR; loss = per-sample KL",
     ]
 
 
@@ -306,6 +307,9 @@ def _card_facts(model_config: ARCNNConfig, cfg: TrainConfig, metrics: dict, trai
         + f"; {model_config.flips_per_pass} cells sampled per network pass (Gumbel top-k, without replacement)"
         + (f"; an added cell is held as a note up to the input's next onset, {model_config.sustain_steps} steps at "
            "most" if model_config.sustain_steps > 1 else ""),
+        f"stopping: a 'nothing to change' outcome (logit 0) learned on {100 * cfg.clean_fraction:g} % uncorrupted "
+        f"rows; the sampler edits only cells whose logit is at least {model_config.confidence:g} (log odds against "
+        "it, chosen on the valid split) and stops when none is",
         f"sampling prior add_logit_bias = {model_config.add_logit_bias:g} (a config default, not trained: added to "
         "the logits of empty cells at inference, chosen on the valid split)",
         "quality and speed: benchmarks/README.md, section AR-CNN (`benchmarks/arcnn_quality.py`, "
