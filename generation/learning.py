@@ -24,12 +24,13 @@ TOPICS: dict[str, dict[str, Any]] = {
     "arcnn": {
         "title": "AR-CNN: the editor",
         "model": "arcnn",
-        "summary": "Keeps your tune and writes lines under it, one grid cell at a time: a U-Net looks at the whole "
-                   "piano roll and says which cell to flip, add a note or take one away, then looks again "
-                   "(DeepComposer's AR-CNN). In key and fast; a thin accompaniment, not four-part Bach.",
+        "summary": "Keeps your tune and writes held notes under it: a U-Net looks at the whole piano roll and "
+                   "says which note to add or take away, then looks again, and stops when it has nothing it is "
+                   "sure of left to change (DeepComposer's AR-CNN). In key and fast; a thin accompaniment, not "
+                   "four-part Bach.",
         "picture": "learn/arcnn-before-after.png",
-        "alt": "Piano roll of Amazing Grace before and after the AR-CNN: the tune is kept and a few lower notes "
-               "are added under it",
+        "alt": "Piano roll of Amazing Grace before and after the AR-CNN: the tune is kept and held notes are "
+               "added under it",
     },
     "gan": {
         "title": "GAN: the accompanist",

@@ -1,10 +1,19 @@
-"""The key of a piece: from its key signature, else estimated (Krumhansl-Schmuckler). No torch, no Django.
+"""The key of a piece: from the file's key signature when it has one, else estimated from all its pitched tracks.
 
-``key_of(pm) -> (tonic_pc, mode)`` with mode "major" or "minor"; ``scale_pitch_classes(tonic, mode)`` is the set of
-pitch classes counted as "in the key" (minor: natural minor plus the raised 6th and 7th of melodic/harmonic minor,
-as chorales and tunes in minor use them). A modal tune written with its signature (D dorian with no sharps or flats)
-reads as that signature's major key, whose notes are the mode's. (The AR-CNN's issue writes a helper of the same
-contract; the lead unifies them at merge.)
+No torch, no Django. The one place for the rule every model and benchmark that needs a key uses (the AR-CNN's key
+mask, the Transformer's key penalty, the measures of "in key"):
+
+    key_of(pm) -> (tonic pitch class 0..11, "major" | "minor")
+    estimate_key(roll) -> the estimate for a (T, 128) roll, or rolls (..., T, 128) together (a window, no file)
+    scale_pitch_classes(tonic, mode) / key_pitch_classes((tonic, mode)) -> the pitch classes counted "in the key"
+    in_key_share(pitches, key) -> the share of pitches in the key
+
+The estimate weights each pitch class by how long it sounds, over every non-drum track (a melody alone misleads: a
+C-major tune that starts and dwells on E correlates best with E minor), counts the last sounding notes once more
+(tunes end on their tonic chord), then picks among the keys whose scale holds the most of that weight (within 3 %)
+the one best correlated with the Krumhansl-Kessler profiles: the scale first, so a dorian tune that rarely sounds
+its third reads as minor, not as the major key its tonic and fifth suggest. A modal tune written with its signature
+(D dorian with no sharps or flats) reads as that signature's major key, whose notes are the mode's.
 """
 
 from __future__ import annotations
@@ -13,50 +22,77 @@ import numpy as np
 import pretty_midi
 
 MAJOR, MINOR = "major", "minor"
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 9, 10, 11)  # natural minor + the raised 6th and 7th (melodic and harmonic minor)
 # Krumhansl-Kessler probe-tone profiles, tonic first
-_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-_MAJOR_STEPS = (0, 2, 4, 5, 7, 9, 11)
-_MINOR_STEPS = (0, 2, 3, 5, 7, 8, 9, 10, 11)  # natural minor + raised 6th and 7th
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+FINAL_WEIGHT = 0.25  # the last sounding notes count this share of the whole duration again (the tonic at the end)
+FIT_STEP = 0.03  # scale fits within this share of the weight count as equal; the profile correlation decides
 
 
-def estimate_key(pitches: np.ndarray, weights: np.ndarray | None = None) -> tuple[int, str]:
-    """(tonic pitch class, mode) whose scale holds the most of the duration-weighted pitch-class histogram (within
-    3 %), then best correlated with it (Krumhansl-Schmuckler): the scale first, so a dorian tune that rarely sounds
-    its third reads as minor, not as the major key its tonic and fifth suggest."""
-    pitches = np.asarray(pitches, dtype=np.int64)
-    if len(pitches) == 0:
+def key_from_weights(weights: np.ndarray) -> tuple[int, str]:
+    """(tonic, mode) of 12 pitch-class weights: among the keys whose scale holds the most weight (within FIT_STEP),
+    the one whose Krumhansl-Kessler profile correlates best (C major when the weights are empty or all equal)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.sum() <= 0 or weights.std() == 0:
         return 0, MAJOR
-    weights = np.ones(len(pitches)) if weights is None else np.asarray(weights, dtype=np.float64)
-    histogram = np.bincount(pitches % 12, weights=weights, minlength=12)
-    if not histogram.any():
-        return 0, MAJOR
-    histogram = histogram / histogram.sum()
+    histogram = weights / weights.sum()
     best = (-1, -2.0, 0, MAJOR)
     for tonic in range(12):
-        rotated = np.roll(histogram, -tonic)
-        for mode, profile, steps in ((MAJOR, _MAJOR_PROFILE, _MAJOR_STEPS), (MINOR, _MINOR_PROFILE, _MINOR_STEPS)):
-            fit = round(rotated[list(steps)].sum() / 0.03)
-            r = float(np.corrcoef(rotated, profile)[0, 1]) if rotated.std() > 0 else -1.0
+        rotated = np.roll(histogram, -tonic)  # index 0 = the candidate tonic
+        for mode, profile, steps in ((MAJOR, KK_MAJOR, MAJOR_SCALE), (MINOR, KK_MINOR, MINOR_SCALE)):
+            fit = round(rotated[list(steps)].sum() / FIT_STEP)
+            r = float(np.corrcoef(rotated, profile)[0, 1])
             if (fit, r) > best[:2]:
                 best = (fit, r, tonic, mode)
     return best[2], best[3]
 
 
+def _final_weights(pitches: np.ndarray, ends: np.ndarray, durations: np.ndarray) -> np.ndarray:
+    """FINAL_WEIGHT of the total duration, shared by the pitch classes sounding at the very end."""
+    weights = np.zeros(12)
+    if len(pitches) == 0:
+        return weights
+    last = pitches[ends >= ends.max() - 1e-6] % 12
+    np.add.at(weights, last, FINAL_WEIGHT * durations.sum() / len(last))
+    return weights
+
+
+def estimate_key(roll: np.ndarray) -> tuple[int, str]:
+    """(tonic, mode) of a (T, P) roll, or of rolls (..., T, P) with their tracks together: duration-weighted pitch
+    classes plus the last sounding step's pitch classes counted FINAL_WEIGHT of the total again."""
+    roll = np.asarray(roll, dtype=bool).reshape(-1, *np.shape(roll)[-2:]).any(axis=0)  # (T, P)
+    weights = np.bincount(np.arange(roll.shape[-1]) % 12, weights=roll.sum(axis=0), minlength=12)
+    sounding = np.flatnonzero(roll.any(axis=1))
+    if len(sounding):
+        last = np.flatnonzero(roll[sounding[-1]]) % 12
+        np.add.at(weights, last, FINAL_WEIGHT * weights.sum() / len(last))
+    return key_from_weights(weights)
+
+
 def key_of(pm: pretty_midi.PrettyMIDI) -> tuple[int, str]:
-    """The first key signature's key, else the one estimated from the pitched notes (durations as weights)."""
+    """(tonic pitch class, "major" | "minor") of a PrettyMIDI: its first key signature when the file has one, else
+    the estimate from every non-drum track's notes (duration-weighted, final notes counted again)."""
     if pm.key_signature_changes:
-        number = int(pm.key_signature_changes[0].key_number)
+        number = int(min(pm.key_signature_changes, key=lambda k: k.time).key_number)  # 0-11 major, 12-23 minor
         return number % 12, MAJOR if number < 12 else MINOR
     notes = [n for inst in pm.instruments if not inst.is_drum for n in inst.notes]
-    return estimate_key(
-        np.array([n.pitch for n in notes], dtype=np.int64), np.array([max(n.end - n.start, 1e-3) for n in notes])
-    )
+    pitches = np.array([n.pitch for n in notes], dtype=np.int64)
+    ends = np.array([n.end for n in notes], dtype=np.float64)
+    durations = np.array([max(n.end - n.start, 1e-3) for n in notes], dtype=np.float64)
+    weights = np.bincount(pitches % 12, weights=durations, minlength=12) if len(notes) else np.zeros(12)
+    return key_from_weights(weights + _final_weights(pitches, ends, durations))
 
 
 def scale_pitch_classes(tonic: int, mode: str) -> frozenset[int]:
-    steps = _MAJOR_STEPS if mode == MAJOR else _MINOR_STEPS
-    return frozenset((tonic + s) % 12 for s in steps)
+    """The pitch classes of a key: its major scale, or natural minor + the raised 6th and 7th."""
+    return frozenset((tonic + step) % 12 for step in (MAJOR_SCALE if mode == MAJOR else MINOR_SCALE))
+
+
+def key_pitch_classes(key: tuple[int, str]) -> frozenset[int]:
+    """scale_pitch_classes of a (tonic, mode) pair."""
+    return scale_pitch_classes(*key)
 
 
 def in_key_share(pitches, key: tuple[int, str]) -> float:

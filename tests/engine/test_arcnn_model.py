@@ -88,6 +88,50 @@ def test_empty_target_contributes_zero():
     assert arcnn_loss(logits, torch.zeros(1, 16, 128)).item() == 0.0
 
 
+def test_the_stop_outcome_is_the_target_of_an_untouched_roll():
+    logits = torch.full((2, 16, 128), -3.0)
+    target = torch.zeros(2, 16, 128)
+    target[1, 0, 60] = 1.0
+    loss = arcnn_loss(logits, target, stop=True)
+    n = 16 * 128
+    log_z = torch.logsumexp(torch.tensor([-3.0] * n + [0.0]), dim=0)
+    expected = ((log_z - 0.0) + (log_z + 3.0)) / 2  # -log q(stop) for the clean roll, -log q(cell) for the other
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert arcnn_loss(logits[:1] - 5.0, target[:1], stop=True) < arcnn_loss(logits[:1], target[:1], stop=True)
+
+
+def test_voices_removed_over_spans_keep_the_rest_of_the_voice():
+    from generation.engine.models.arcnn.model import VOICES, make_edit_pairs
+
+    voices, onsets = _voices(batch=8, seed=2)
+    kinds = torch.full((8,), VOICES)
+    whole, _ = make_edit_pairs(voices, onsets, kinds, add_pct=(0.0, 0.0), keep_voice=0.0, voice_span=0.0,
+                               generator=torch.Generator().manual_seed(0))
+    assert torch.equal(whole, voices[:, 0])  # every lower voice gone whole: the melody alone
+    spans, target = make_edit_pairs(voices, onsets, kinds, add_pct=(0.0, 0.0), keep_voice=0.0, voice_span=1.0,
+                                    generator=torch.Generator().manual_seed(0))
+    lower = voices[:, 1:].any(dim=1) & ~voices[:, 0]
+    assert torch.equal(spans & voices[:, 0], voices[:, 0])  # the melody stays
+    assert (spans & lower).any()  # parts of the lower voices stay ...
+    assert (target & lower).any()  # ... and their real notes elsewhere are the target
+    gone_steps = (target.any(dim=2)).sum(dim=1)
+    assert (gone_steps >= 16).all()  # at least a bar of each window lost its harmony
+
+
+def test_clean_rows_have_an_empty_target():
+    from generation.engine.models.arcnn.train import TrainConfig, _keep_clean
+
+    corrupted = torch.rand(64, 8, 128) < 0.3
+    target = torch.rand(64, 8, 128) < 0.1
+    cfg = TrainConfig(clean_fraction=0.5)
+    c2, t2 = _keep_clean(corrupted, target, cfg, np.random.default_rng(0))
+    rows = ~t2.any(dim=(1, 2))
+    assert 16 <= int(rows.sum()) <= 48
+    assert torch.equal(c2[rows], (corrupted ^ target)[rows])  # the clean roll itself
+    assert torch.equal(c2[~rows], corrupted[~rows])
+    assert torch.equal(t2[~rows], target[~rows])
+
+
 def _melody_rolls(n: int, steps: int = 128, seed: int = 0) -> torch.Tensor:
     """Random one-voice melodies: notes of 1-8 steps on pitches 60-79."""
     rng = np.random.default_rng(seed)

@@ -106,25 +106,41 @@ def test_oracle_is_bounded_by_its_edits():
 
 
 def test_melody_metrics_on_a_hand_built_melody():
-    # C major melody of four quarter notes and four sixteenths; the edit removes one note, adds a G under two notes
-    # (in key) and an F# (out of key)
+    # C major melody of four quarter notes and four sixteenths over Bach-like lower voices (C major, then G major);
+    # the edit removes one note and adds a G under two notes (in key, in the chord), an F# a seventh under the
+    # melody's E (out of key and chord) and a sixteenth A a seventh under its G (in key, not in the chord)
     melody = [(72, 0, 4), (76, 4, 8), (79, 8, 12), (72, 12, 16), (74, 16, 17), (76, 17, 18), (77, 18, 19),
               (79, 19, 20)]
     x, o = _roll(melody)
+    bach = np.zeros((1, 4, *x.shape), bool)
+    bach[0, 0] = x
+    for voice, (first, second) in enumerate([(67, 71), (64, 67), (48, 43)], start=1):
+        bach[0, voice, 0:16, first] = True
+        bach[0, voice, 16:20, second] = True
     y = x.copy()
     y[12:16, 72] = False  # one of 8 notes lost
     y[0:8, 55] = True  # a G under the first two notes: 8 steps with two notes
-    y[16:18, 66] = True  # F#, 2 steps with two notes
-    m = bench.melody_metrics(x[None], o[None], y[None], [20], (40, 90))
+    y[17:19, 66] = True  # F#, 2 steps with two notes
+    y[19:20, 57] = True  # A, a sixteenth
+    m = bench.melody_metrics(x[None], o[None], y[None], [20], (40, 90), [(0, "major")], [20 / 16], bach)
     assert m["notes_kept"] == pytest.approx(7 / 8)
-    assert m["time_two_plus"] == pytest.approx(10 / 20)
-    assert m["added_notes"] == 2
-    assert m["added_in_key"] == pytest.approx(1 / 2)
+    assert m["time_two_plus"] == pytest.approx(11 / 20)
+    assert m["added_notes"] == 3
+    assert m["added_per_bar"] == pytest.approx(3 / 1.25)
+    assert m["added_in_key"] == pytest.approx(2 / 3)
+    assert m["added_in_chord"] == pytest.approx(1 / 3)
+    assert m["random_in_key_in_chord"] == pytest.approx((3 + 3 + 2) / 21)  # the key's 7 notes inside each chord
+    assert m["added_dissonant"] == pytest.approx(2 / 3)
+    assert m["added_sixteenths"] == pytest.approx(1 / 3)
+    assert m["bach_per_bar"] == pytest.approx(6 / 1.25)
+    assert m["bach_dissonant"] == 0
+    assert m["bach_sixteenths"] == 0
     assert (m["added_pitch_min"], m["added_pitch_max"]) == (55, 66)
     assert m["added_outside_range"] == 0
     assert m["short_before"] == pytest.approx(4 / 8)
-    assert m["short_after"] == pytest.approx(5 / 9)  # 7 kept, G (8 steps), F# (2 steps): 4 + 1 short of 9
-    assert bench.melody_metrics(x[None], o[None], y[None], [20], (60, 90))["added_outside_range"] == 1
+    assert m["short_after"] == pytest.approx(6 / 10)  # 7 kept (4 short), G (8 steps), F# (2), A (1)
+    assert bench.melody_metrics(x[None], o[None], y[None], [20], (60, 90), [(0, "major")],
+                                [1.25])["added_outside_range"] == 2
 
 
 def test_key_estimate_finds_major_and_minor():

@@ -77,15 +77,20 @@ class ARCNN(nn.Module):
         return self.head(x).squeeze(1)  # (B, T, P)
 
 
-def arcnn_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def arcnn_loss(logits: torch.Tensor, target: torch.Tensor, stop: bool = False) -> torch.Tensor:
     """Mean over samples of KL(target / sum(target) || softmax(logits)), each softmax over ONE sample's whole roll.
 
-    logits (B, T, P); target (B, T, P) 0/1 (the cells to flip). A sample with an empty target contributes 0.
-    KL = sum_i p_i (log p_i - log q_i), with 0 log 0 = 0.
+    logits (B, T, P); target (B, T, P) 0/1 (the cells to flip). KL = sum_i p_i (log p_i - log q_i), 0 log 0 = 0.
+    stop: the softmax also holds a "nothing to change" outcome with logit 0, the whole target of a sample whose
+    target is empty; without it, such a sample contributes 0.
     """
     batch = logits.shape[0]
-    log_q = F.log_softmax(logits.reshape(batch, -1).float(), dim=1)  # (B, T*P)
+    flat = logits.reshape(batch, -1).float()
     t = target.reshape(batch, -1).float()
+    if stop:
+        flat = torch.cat([flat, flat.new_zeros(batch, 1)], dim=1)  # (B, T*P + 1)
+        t = torch.cat([t, (t.sum(dim=1, keepdim=True) == 0).float()], dim=1)
+    log_q = F.log_softmax(flat, dim=1)
     counts = t.sum(dim=1, keepdim=True)  # (B, 1)
     p = t / counts.clamp(min=1.0)
     log_p = torch.log(p.clamp(min=1e-30))
@@ -207,6 +212,7 @@ def make_edit_pairs(
     remove_pct: tuple[float, float] = (0.0, 100.0),
     add_pct: tuple[float, float] = (0.5, 1.5),
     keep_voice: float = 0.3,
+    voice_span: float = 0.0,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Training pairs on merged rolls, the corruptions a user's input resembles. Returns (corrupted, target), both
@@ -217,7 +223,9 @@ def make_edit_pairs(
       on a fraction uniform in add_pct (%) of the empty cells within the pitch span (the note-level benchmark's
       corruption, at every strength);
     - VOICES: the melody kept, each other voice kept with probability `keep_voice`, the rest removed (a tune whose
-      harmony is missing), then short random notes on up to half of add_pct;
+      harmony is missing) whole or, with probability `voice_span`, over a random span of at least a bar (a tune
+      harmonized in places), then short random notes on up to half of add_pct; the target holds the real notes
+      of the removed voices, so the model learns to add what Bach wrote under that melody;
     - CELLS: the reference's cell-level corruption (make_training_pairs, random cells within the span): states with
       notes cut short, as the sampler passes through while it writes a note cell by cell.
     """
@@ -233,7 +241,16 @@ def make_edit_pairs(
     additions = uniform(add_pct) / 100.0
     kept = torch.rand(voices.shape[:2], generator=generator, device=device) < keep_voice  # (B, V)
     kept[:, 0] = True
-    melody_only = (voices & kept[:, :, None, None]).any(dim=1)
+    # a removed voice goes whole, or (with probability voice_span) only over a random span of at least a bar
+    n_steps = voices.shape[2]
+    span_len = torch.randint(16, max(n_steps, 17), voices.shape[:2], generator=generator, device=device)
+    span_start = (torch.rand(voices.shape[:2], generator=generator, device=device)
+                  * (n_steps - span_len).clamp(min=0)).long()
+    whole = torch.rand(voices.shape[:2], generator=generator, device=device) >= voice_span
+    step = torch.arange(n_steps, device=device)
+    gone = (step >= span_start[:, :, None]) & (step < (span_start + span_len)[:, :, None])  # (B, V, T)
+    gone = (gone | whole[:, :, None]) & ~kept[:, :, None]
+    melody_only = (voices & ~gone[:, :, :, None]).any(dim=1)
     corrupted = torch.where((kinds == VOICES)[:, None, None], melody_only,
                             remove_whole_notes(clean, merged_onsets, removal, generator))
     additions = torch.where(kinds == VOICES, additions * torch.rand(batch, generator=generator, device=device) / 2,

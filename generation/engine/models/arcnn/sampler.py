@@ -1,10 +1,12 @@
 """AR-CNN sampler: DeepComposer's iterative editing with its four parameters (DESIGN section 4).
 
-Each iteration runs the network once over the whole roll (fully convolutional over time, so up to 32 bars is one
-pass), turns the logits into a distribution softmax(logits / temperature) over the roll's cells, masks out flips
-that would break a budget, samples one cell and flips it. Budgets are counted in note cells (sixteenth-note steps of
-one pitch) against the input roll: `max_add` cells that were off may be on at the end, and at most
-`max_remove_pct` % of the cells that were on may be off. Flipping a cell back to its input value is always allowed.
+Each network pass scores every cell of the roll (fully convolutional over time, so up to 32 bars is one pass). The
+sampler edits only where the model is confident (a flip's softmax probability times the number of editable cells
+at least config.confidence, a threshold chosen on the valid split) and stops when nothing is left that it is sure
+of, or after `iterations` edits (a maximum, not a quota). An edit is a whole note, added or removed; among the
+confident flips, `temperature` sets how the next ones are sampled. Budgets: at most `max_add` note cells (sixteenths
+of one pitch) added, at most `max_remove_pct` % of the input's notes removed; neither turns into the other.
+Added notes are in the key (keys.key_of: the file's key signature, else estimated from all its tracks).
 
 `generate(model, pm, params, seed)` edits the melody track of a PrettyMIDI (the first non-drum track with notes) and
 keeps every other track, the tempo and the time signature unchanged.
@@ -20,6 +22,7 @@ import numpy as np
 import pretty_midi
 import torch
 
+from generation.engine.keys import estimate_key, key_of, key_pitch_classes
 from generation.engine.midi_io import melody_track
 from generation.engine.models.arcnn.model import ARCNN
 from generation.engine.representation import (
@@ -46,37 +49,10 @@ def _gumbel(shape: torch.Size, generator: torch.Generator) -> torch.Tensor:
     return -torch.log(-torch.log(u))
 
 
-MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
-MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor + the leading tone (harmonic minor's raised 7th)
-# Krumhansl-Kessler key profiles, C major and C minor
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-
-
-def estimate_key(roll: np.ndarray) -> tuple[int, str]:
-    """(tonic pitch class, "major" | "minor") of a (T, P) roll: Krumhansl-Schmuckler, the key profile best
-    correlated with the roll's duration-weighted pitch classes (C major for an empty or one-pitch-class roll)."""
-    weights = np.bincount(np.arange(roll.shape[-1]) % 12, weights=np.asarray(roll).sum(axis=0), minlength=12)
-    best = (-np.inf, 0, "major")
-    if weights.std() == 0:
-        return 0, "major"
-    for tonic in range(12):
-        for mode, profile in (("major", KK_MAJOR), ("minor", KK_MINOR)):
-            r = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
-            if r > best[0]:
-                best = (r, tonic, mode)
-    return best[1], best[2]
-
-
-def key_pitch_classes(roll: np.ndarray) -> set[int]:
-    """The pitch classes of the roll's estimated key (major scale, or natural minor + leading tone)."""
-    tonic, mode = estimate_key(roll)
-    return {(tonic + step) % 12 for step in (MAJOR_SCALE if mode == "major" else MINOR_SCALE)}
-
-
-def addable_pitches(model: ARCNN, rolls: torch.Tensor) -> torch.Tensor:
+def addable_pitches(model: ARCNN, rolls: torch.Tensor, key_classes: torch.Tensor | None = None) -> torch.Tensor:
     """(B, P) bool: where the sampler may turn cells on for each input roll (B, T, P): the model's training range
-    (config pitch_low..pitch_high) and, with config key_mask, the input's key or a pitch class the input uses."""
+    (config pitch_low..pitch_high) and, with config key_mask, the key (key_classes (B, 12) bool, else each roll's
+    estimated key, keys.estimate_key) or a pitch class the input uses."""
     n_pitches = rolls.shape[-1]
     pitch = torch.arange(n_pitches)
     allowed = ((pitch >= model.config.pitch_low) & (pitch <= model.config.pitch_high)).expand(rolls.shape[0], -1)
@@ -84,10 +60,70 @@ def addable_pitches(model: ARCNN, rolls: torch.Tensor) -> torch.Tensor:
         return allowed.clone()
     classes = torch.zeros(rolls.shape[0], 12, dtype=torch.bool)
     for b, roll in enumerate(rolls.bool().numpy()):
-        classes[b, sorted(key_pitch_classes(roll))] = True
+        if key_classes is not None:
+            classes[b] = key_classes[b]
+        else:
+            classes[b, sorted(key_pitch_classes(estimate_key(roll)))] = True
         classes[b] |= torch.from_numpy(np.bincount(np.arange(n_pitches) % 12, weights=roll.any(axis=0),
                                                    minlength=12) > 0)
     return allowed & classes[:, pitch % 12]
+
+
+def _note_span(roll: np.ndarray, starts: np.ndarray, step: int, pitch: int) -> tuple[int, int]:
+    """[start, end) of the note holding cell (step, pitch) of a (T, P) roll: its run of on cells, split at `starts`
+    ((T, P) bool, the input's note starts)."""
+    lo = step
+    while lo > 0 and roll[lo - 1, pitch] and not starts[lo, pitch]:
+        lo -= 1
+    hi = step + 1
+    while hi < roll.shape[0] and roll[hi, pitch] and not starts[hi, pitch]:
+        hi += 1
+    return lo, hi
+
+
+def _new_note_span(roll: np.ndarray, boundaries: np.ndarray, step: int, pitch: int, hold: int,
+                   addable: np.ndarray) -> tuple[int, int]:
+    """[start, end) of the note to add at cell (step, pitch) of a (T, P) roll: the input's segment around `step`
+    (between two of its note starts or ends, `boundaries` (T,) bool) cut into blocks of `hold` steps, the block
+    holding `step`; in it, the run of empty addable cells around `step`, kept one step apart from any sounding note
+    of that pitch (a new note never merges into another). hold <= 1: the one cell."""
+    n = roll.shape[0]
+    if hold <= 1:
+        lo, hi = step, step + 1
+    else:
+        seg_lo = step
+        while seg_lo > 0 and not boundaries[seg_lo]:
+            seg_lo -= 1
+        seg_hi = step + 1
+        while seg_hi < n and not boundaries[seg_hi]:
+            seg_hi += 1
+        lo = seg_lo + ((step - seg_lo) // hold) * hold
+        hi = min(seg_hi, lo + hold)
+    free = ~roll[:, pitch] & addable[:, pitch]
+    a = step
+    while a > lo and free[a - 1]:
+        a -= 1
+    b = step + 1
+    while b < hi and free[b]:
+        b += 1
+    if a > 0 and roll[a - 1, pitch]:
+        a += 1
+    if b < n and roll[b, pitch]:
+        b -= 1
+    return a, max(a, b)
+
+
+def _input_notes(original: np.ndarray, onsets: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(note starts, boundaries) of (B, T, P) input rolls: starts (B, T, P) bool; boundaries (B, T) bool, the steps
+    where a note of the input starts or the step after one ends (the input's segments)."""
+    previous = np.zeros_like(original)
+    previous[:, 1:] = original[:, :-1]
+    starts = original & ~previous
+    if onsets is not None:
+        starts |= original & onsets
+    ends = np.zeros_like(original)  # a note of the input ended just before this step
+    ends[:, 1:] = original[:, :-1] & (~original[:, 1:] | starts[:, 1:])
+    return starts, (starts | ends).any(axis=2)
 
 
 @torch.inference_mode()
@@ -100,74 +136,92 @@ def edit_rolls(
     max_add: int,
     max_remove_pct: float,
     generator: torch.Generator,
+    onsets: torch.Tensor | None = None,
+    key_classes: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Edit a batch of one-track rolls independently. rolls (B, T, P) bool -> edited (B, T, P) bool.
 
-    `iterations` cells are flipped in all (each flip is one edit), `model.config.flips_per_pass` of them sampled per
-    network pass: the k highest of logits / temperature + Gumbel noise, which samples k distinct cells without
-    replacement from softmax(logits / temperature) (exact and seedable). Each sample gets its own budgets
-    (max_remove = floor(pct / 100 * its input note cells)), checked flip by flip, and its own softmax. With config
-    sustain_steps > 1, a cell turned on is held as a note: the cells after it at the same pitch are turned on too, up
-    to the input's next note start and sustain_steps cells in all (each cell is one edit, with no network pass of its
-    own). A cell may only be turned on at a pitch inside the model's training range (config pitch_low..pitch_high),
-    and with config key_mask in the input's key, whatever the temperature; input notes outside them may stay, and may
-    be restored after a removal.
+    Each network pass scores every cell. Only flips the model is sure of are candidates: a cell's logit must beat
+    the model's "nothing to change" outcome (config stop_logit; older checkpoints: a uniform pick) by
+    config.confidence (log odds, chosen on the valid split; -100 = every flip). Among them `config.flips_per_pass`
+    are sampled without replacement from softmax(logits / temperature) (Gumbel top-k, seedable). A sample stops
+    when it has no candidate left (nothing the model is sure of to change) or after `iterations` edits (a maximum).
+    An edit is a whole note:
+    - a cell that is off becomes a note: the cells around it at that pitch within the input's segment (between two
+      of its note starts or ends), in blocks of config.sustain_steps (> 1; else the one cell), never merging with a
+      neighbouring note; at most `max_add` cells are added in all (a note is cut to the budget left);
+    - a cell that is on removes its whole note: an input note counts against the removal budget,
+      floor(max_remove_pct / 100 * the input's notes); an added note may always go again.
+    The add budget never turns into removals. Cells are added only at pitches inside the model's training range
+    (config pitch_low..pitch_high) and, with config key_mask, in the key (key_classes (B, 12) bool, e.g. from
+    keys.key_of; else estimated per roll) or a pitch class the input uses, whatever the temperature.
+    onsets (B, T, P) bool: the input's note starts (a re-struck note stays apart); None = each run is one note.
     """
     model.eval()
     model.to(memory_format=torch.channels_last)  # in place, idempotent: ~1.5x faster 3x3 convs on CPU (oneDNN)
     original = rolls.bool()
-    batch, steps, _ = original.shape
-    current = _pad_time(original.clone(), 2**model.config.levels)  # (B, T', P)
-    original_padded = _pad_time(original, 2**model.config.levels)
-    flat_original = original_padded.reshape(batch, -1)  # (B, N)
-    valid = torch.zeros_like(current)
-    valid[:, :steps] = True  # padded steps are never flipped
-    valid = valid.reshape(batch, -1)
-    addable = addable_pitches(model, original)[:, None, :].expand(current.shape).reshape(batch, -1)  # (B, N)
-    never = ~valid | (~flat_original & ~addable)  # padding; adding outside the training range (or the key)
-    max_remove = torch.floor(flat_original.sum(dim=1) * (max_remove_pct / 100.0) + 1e-9).long()  # (B,)
-    rows = torch.arange(batch)
+    batch, steps, n_pitches = original.shape
+    multiple = 2**model.config.levels
+    orig_np = _pad_time(original, multiple).numpy()  # (B, T', P)
+    starts_np, boundaries = _input_notes(
+        orig_np, None if onsets is None else _pad_time(onsets.bool() & original, multiple).numpy())
+    addable = np.zeros_like(orig_np)
+    addable[:, :steps] = addable_pitches(model, original, key_classes).numpy()[:, None, :]
+    editable = torch.from_numpy(addable | orig_np).reshape(batch, -1)  # (B, N): padding is never edited
+    n_editable = editable.sum(dim=1).clamp(min=1).float()  # (B,)
+    orig_flat = torch.from_numpy(orig_np.reshape(batch, -1))
+    max_remove = np.floor(starts_np.sum(axis=(1, 2)) * (max_remove_pct / 100.0) + 1e-9).astype(np.int64)
+    threshold, stop = float(model.config.confidence), bool(model.config.stop_logit)
     add_bias = float(model.config.add_logit_bias)
     per_pass = max(1, int(model.config.flips_per_pass))
-    sustain = int(model.config.sustain_steps)
-    n_pitches_ = current.shape[2]
-    padded_steps = current.shape[1]
-    previous = torch.zeros_like(original_padded)
-    previous[:, 1:] = original_padded[:, :-1]
-    onset_steps = (original_padded & ~previous).any(dim=2)  # (B, T'): a note of the input starts here
-    done = torch.zeros(batch, dtype=torch.long)  # edits (cells flipped) so far, per sample
-    while bool((done < iterations).any()):
-        flat = current.reshape(batch, -1)
-        logits = model(current).reshape(batch, -1)  # (B, N)
-        if add_bias:
-            logits = logits + add_bias * (~flat).float()  # the model's prior for turning cells on
-        scores = logits / temperature + _gumbel(logits.shape, generator)
-        taken = torch.zeros_like(flat)
-        for _ in range(per_pass):
-            added = (flat & ~flat_original).sum(dim=1)  # (B,)
-            removed = (~flat & flat_original).sum(dim=1)
-            blocked = never | taken | (done >= iterations).unsqueeze(1)
-            blocked = blocked | ((~flat & ~flat_original) & (added >= max_add).unsqueeze(1))  # one add too many
-            blocked = blocked | ((flat & flat_original) & (removed >= max_remove).unsqueeze(1))  # one removal too many
-            choice = scores.masked_fill(blocked, -math.inf).argmax(dim=1)  # (B,)
-            allowed = ~blocked[rows, choice]  # a sample with every flip blocked stays as it is
-            flat[rows[allowed], choice[allowed]] ^= True
-            taken[rows, choice] = True
-            done += allowed.long()
-            if sustain:  # an added cell becomes a note: held on to the input's next onset, sustain steps at most
-                going = allowed & flat[rows, choice] & ~flat_original[rows, choice]
-                step, pitch = choice // n_pitches_, choice % n_pitches_
-                for k in range(1, sustain):
-                    t = step + k
-                    cell = (t.clamp(max=padded_steps - 1)) * n_pitches_ + pitch
-                    going = going & (t < padded_steps) & ~onset_steps[rows, t.clamp(max=padded_steps - 1)]
-                    going = going & ~flat[rows, cell] & ~never[rows, cell] & ~taken[rows, cell]
-                    going = going & ((flat & ~flat_original).sum(dim=1) < max_add) & (done < iterations)
-                    flat[rows[going], cell[going]] = True
-                    taken[rows, cell] = taken[rows, cell] | going
-                    done += going.long()
-        current = flat.reshape(current.shape)
-    return current[:, :steps]
+    hold = int(model.config.sustain_steps)
+    roll_np = orig_np.copy()
+    added = np.zeros(batch, dtype=np.int64)  # cells on now that were off in the input
+    removed = np.zeros(batch, dtype=np.int64)  # input notes removed
+    done = np.zeros(batch, dtype=np.int64)  # edits so far
+    dead = np.zeros(orig_flat.shape, dtype=bool)  # cells where no note fits (never picked again)
+    active = np.full(batch, iterations > 0)
+    while active.any():
+        flat = torch.from_numpy(roll_np.reshape(batch, -1))  # (B, N)
+        raw = model(torch.from_numpy(roll_np)).reshape(batch, -1).masked_fill(~editable, -math.inf)
+        # log odds of each flip against the model's "nothing to change" outcome (logit 0); older checkpoints:
+        # against a uniform pick
+        uniform = torch.logsumexp(raw, dim=1, keepdim=True) - torch.log(n_editable)[:, None]
+        odds = raw if stop else raw - uniform
+        logits = raw + add_bias * (~flat).float() if add_bias else raw  # the sampling prior for turning cells on
+        blocked = ~editable | (odds < threshold) | torch.from_numpy(~active[:, None] | dead)
+        blocked |= ~flat & torch.from_numpy(added >= max_add)[:, None]
+        blocked |= flat & orig_flat & torch.from_numpy(removed >= max_remove)[:, None]
+        scores = (logits / temperature + _gumbel(logits.shape, generator)).masked_fill(blocked, -math.inf)
+        top = scores.topk(min(per_pass, scores.shape[1]), dim=1)
+        for b in np.flatnonzero(active).tolist():
+            picks = [c for c, v in zip(top.indices[b].tolist(), top.values[b].tolist(), strict=True) if v > -math.inf]
+            if not picks:
+                active[b] = False  # nothing the model is sure of is left to change
+                continue
+            for cell in picks:
+                step, pitch = divmod(cell, n_pitches)
+                if done[b] >= iterations or bool(flat[b, cell]) != bool(roll_np[b, step, pitch]):
+                    continue  # the edits are used up, or this pass's earlier edit changed this cell
+                if roll_np[b, step, pitch]:  # remove the note holding this cell
+                    lo, hi = _note_span(roll_np[b], starts_np[b], step, pitch)
+                    is_input = bool(orig_np[b, lo:hi, pitch].any())
+                    if is_input and removed[b] >= max_remove[b]:
+                        continue
+                    added[b] -= int((~orig_np[b, lo:hi, pitch]).sum())
+                    roll_np[b, lo:hi, pitch] = False
+                    removed[b] += is_input
+                else:  # add a note around this cell
+                    lo, hi = _new_note_span(roll_np[b], boundaries[b], step, pitch, hold, addable[b])
+                    hi = min(hi, lo + int(max_add - added[b]))
+                    if hi <= lo:
+                        dead[b, cell] = True
+                        continue
+                    added[b] += int((~orig_np[b, lo:hi, pitch]).sum())
+                    roll_np[b, lo:hi, pitch] = True
+                done[b] += 1
+            active[b] &= done[b] < iterations
+    return torch.from_numpy(roll_np[:, :steps])
 
 
 def _notes_from_roll(
@@ -205,6 +259,8 @@ def generate(model: ARCNN, pm: pretty_midi.PrettyMIDI, params: dict, seed: int |
     roll, onsets = rolls.tracks[melody_index], rolls.onsets[melody_index]  # (T, 128) each
     n_edit = min(roll.shape[0], MAX_BARS * rolls.steps_per_bar)
     generator = torch.Generator().manual_seed(int(seed) if seed is not None else secrets.randbits(63))
+    key_classes = torch.zeros(1, 12, dtype=torch.bool)
+    key_classes[0, sorted(key_pitch_classes(key_of(pm)))] = True  # the file's key signature, else all its tracks
     edited = edit_rolls(
         model,
         torch.from_numpy(roll[:n_edit].copy()).unsqueeze(0),
@@ -213,6 +269,8 @@ def generate(model: ARCNN, pm: pretty_midi.PrettyMIDI, params: dict, seed: int |
         max_add=int(params.get("max_add", 500)),
         max_remove_pct=float(params.get("max_remove_pct", 10)),
         generator=generator,
+        onsets=torch.from_numpy(onsets[:n_edit].copy()).unsqueeze(0),
+        key_classes=key_classes,
     )[0].numpy()
     new_roll = roll.copy()
     new_roll[:n_edit] = edited

@@ -67,6 +67,12 @@ class ARCNNConfig:
     #                         and this many cells (each an edit): harmony notes instead of scattered sixteenths
     key_mask: bool = False  # the sampler adds notes only in the input's key (Krumhansl-Schmuckler estimate: major
     #                         scale, or natural minor + leading tone) or at a pitch class the input already uses
+    stop_logit: bool = False  # a "nothing to change" outcome with a fixed logit 0 beside the cells' logits, the
+    #                           target of an uncorrupted roll: the logits then mean something absolute, so the
+    #                           sampler can stop when the music is done (False: older checkpoints)
+    confidence: float = -100.0  # the sampler flips a cell only when its logit exceeds the stop outcome's by this
+    #                             (log odds; models without stop_logit: against a uniform pick), and stops when no
+    #                             cell does; -100 = always flip (DeepComposer). train writes the valid-split choice
     pitch_channel: bool = True  # a second input plane holding each row's pitch (scaled to [-1, 1]): the net knows the
     #                             register absolutely, so far-off random cells are easy to spot
 
@@ -84,8 +90,8 @@ CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
     "flips_per_pass": (1, 8),
     "sustain_steps": (0, 16),
 }
-BOOL_FIELDS = ("pitch_channel", "batch_norm", "key_mask")
-FLOAT_BOUNDS: dict[str, tuple[float, float]] = {"add_logit_bias": (-10.0, 10.0)}
+BOOL_FIELDS = ("pitch_channel", "batch_norm", "key_mask", "stop_logit")
+FLOAT_BOUNDS: dict[str, tuple[float, float]] = {"add_logit_bias": (-10.0, 10.0), "confidence": (-100.0, 100.0)}
 
 
 def config_from_dict(raw: dict) -> ARCNNConfig:
