@@ -11,12 +11,16 @@
    cells, the first model's setting).
 3. `melodies`: a user's melody edited at the given parameters: the first 8 bars of --folk Essen folk tunes of the
    test split (music21's corpus via generation/engine/folk.py; no model trains on folk) and of every test-split
-   chorale soprano. Reported per source: share of input notes kept whole, share of time with >= 2 notes sounding,
-   share of added notes in the melody's key (Krumhansl-Schmuckler key of the input, sampler.estimate_key; major
-   scale, or natural minor + leading tone; with the checkpoint's key mask on, also the share without it), the
-   range of the added notes, and the share of notes shorter than a beat before/after.
+   chorale soprano. Reported per source: share of input notes kept whole, added notes a bar (beside Bach's three
+   lower voices), share of added notes inside Bach's chord at their onset (the four voices' pitch classes; beside a
+   random-in-key baseline: the share of the key's pitch classes inside that chord), share forming a second, seventh
+   or tritone with the melody note sounding at their onset and share a sixteenth or less (both beside Bach's lower
+   voices), share of time with >= 2 notes sounding, share in key (keys.key_of of the MIDI file: its key signature,
+   else estimated from its tracks; also without the checkpoint's key mask), the range of the added notes, and the
+   share of notes shorter than a beat before/after.
    `--temperatures` adds a row per temperature: notes added outside the model's training pitch range.
 
+--confidence overrides the checkpoint's sampler threshold (to choose it on --split valid).
 The sampler's parameters default to the user defaults (models/arcnn/spec.py PARAMS); --iterations, --temperature,
 --max-add and --max-remove-pct override them.
 
