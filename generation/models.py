@@ -158,6 +158,9 @@ class GenerationJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Why it failed, in a sentence a person can act on.")
     seconds = models.FloatField(default=0.0, help_text="The model's run time.")
+    adjustments = models.JSONField(default=list, blank=True,
+                                   help_text="What the engine changed in the input, in sentences (e.g. lyrics after "
+                                             "the last note dropped).")
     saved = models.BooleanField(default=False, help_text="Kept past the clean-up (saved as a composition).")
     composition = models.ForeignKey(
         "submissions.Composition", null=True, blank=True, on_delete=models.SET_NULL, related_name="generation_jobs",

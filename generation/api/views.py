@@ -106,6 +106,8 @@ class JobSerializer(serializers.Serializer):
     parent = serializers.IntegerField(allow_null=True)
     saved = serializers.BooleanField()
     seconds = serializers.FloatField()
+    adjustments = serializers.ListField(child=serializers.CharField(),
+                                        help_text="What the engine changed in the input, in sentences.")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 
@@ -117,7 +119,7 @@ def job_body(job: GenerationJob) -> dict:
         "notes_url": reverse("generation-api:job-notes", kwargs={"job_id": job.pk}),
         "model": job.model_name, "checkpoint": job.checkpoint_id, "params": job.params, "seed": job.seed,
         "variation": job.variation, "batch": str(job.batch), "parent": job.parent_id, "saved": job.saved,
-        "seconds": job.seconds, "created_at": job.created_at.isoformat(),
+        "seconds": job.seconds, "adjustments": job.adjustments, "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
 

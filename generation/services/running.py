@@ -121,7 +121,8 @@ class _JobFaultError(Exception):
     pass
 
 
-def _store_result(*, job_id: int, midi: bytes, audio: bytes | None, seconds: float) -> bool:
+def _store_result(*, job_id: int, midi: bytes, audio: bytes | None, seconds: float,
+                  adjustments: list[str] = ()) -> bool:
     """Store the result on a job still running (not reaped, not deleted meanwhile); files go if it is not."""
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
@@ -134,8 +135,9 @@ def _store_result(*, job_id: int, midi: bytes, audio: bytes | None, seconds: flo
                 job.audio.save(f"audio.{audio_extension()}", ContentFile(audio), save=False)
                 saved_files.append(job.audio)
             job.status, job.progress, job.seconds, job.finished_at = Status.DONE, 100, seconds, timezone.now()
-            job.save(update_fields=["output_midi", "audio", "status", "progress", "seconds", "finished_at",
-                                    "updated_at"])
+            job.adjustments = list(adjustments)
+            job.save(update_fields=["output_midi", "audio", "status", "progress", "seconds", "adjustments",
+                                    "finished_at", "updated_at"])
         except BaseException:
             for field_file in saved_files:
                 field_file.storage.delete(field_file.name)
@@ -157,7 +159,7 @@ def job_run(*, job_id: int) -> None:
         midi = midi_to_bytes(result.midi)
         audio = _render_audio(result.midi)
         job_set_progress(job_id=job_id, progress=PROGRESS["rendered"])
-        _store_result(job_id=job_id, midi=midi, audio=audio, seconds=result.seconds)
+        _store_result(job_id=job_id, midi=midi, audio=audio, seconds=result.seconds, adjustments=result.adjustments)
     except _JobFaultError as exc:
         job_mark_failed(job_id=job_id, error=str(exc))
     except SoftTimeLimitExceeded:

@@ -151,3 +151,21 @@ def test_check_checkpoint_refuses_any_config_in_one_line(tiny_checkpoint, tmp_pa
     assert completed.returncode != 0
     assert "Traceback" not in completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+
+
+def test_generate_says_what_it_dropped_from_the_input(tmp_path):
+    """Issue 22: lyrics after the last note are dropped (the continuation starts at the last sounding note), and the
+    command says so in its JSON and its line."""
+    import pretty_midi
+
+    pm = make_pm([MELODY], tempo=84.0, time_signature=(3, 4))
+    pm.lyrics.append(pretty_midi.Lyric("amen", pm.get_end_time() + 6.0))
+    path = write_midi(pm, tmp_path / "with-lyrics.mid")
+    result = run("generate", "transformer", str(path), "-o", str(tmp_path / "o.mid"),
+                 "--param", "extension_seconds=2", "--seed", "1")
+    assert len(result["adjustments"]) == 1
+    assert "lyric" in result["adjustments"][0]
+    out = StringIO()
+    call_command("generate", "transformer", str(path), "-o", str(tmp_path / "o2.mid"),
+                 "--param", "extension_seconds=2", "--seed", "1", stdout=out)
+    assert result["adjustments"][0] in out.getvalue()

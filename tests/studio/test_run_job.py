@@ -37,6 +37,7 @@ def test_the_shipped_arcnn_runs_a_job_to_done_with_midi_and_audio(users, media_r
     assert soundfile.info(str(audio_path)).duration > 7  # 16 quarter notes at 120 bpm = 8 s
     detail = api("entrant").get(f"/api/jobs/{job.pk}/").json()
     assert detail["status"] == "done"
+    assert detail["adjustments"] == []  # nothing in this input had to change (lyrics after the end would)
     assert detail["output_midi_url"]
     assert detail["audio_url"]
     assert job.audio.name.endswith(".mp3")  # the default: a compressed format (about 1/19 of WAV's bytes)

@@ -66,6 +66,8 @@ class Command(BaseCommand):
             "seed": result.seed, "input_notes": info.n_notes, "output_notes": out_info.n_notes,
             "seconds": round(out_info.seconds, 3), "tempo_bpm": out_info.tempo_bpm,
             "time_signature": list(out_info.time_signature), "elapsed_s": round(elapsed, 3),
+            "adjustments": result.adjustments,
         }
         emit(self, as_json, summary,
-             f"wrote {out}: {out_info.n_notes} notes ({info.n_notes} in), seed {result.seed}, {elapsed:.2f} s")
+             f"wrote {out}: {out_info.n_notes} notes ({info.n_notes} in), seed {result.seed}, {elapsed:.2f} s"
+             + "".join(f"\n{sentence}" for sentence in result.adjustments))

@@ -752,6 +752,10 @@
     b.notes = notes.output;
     b.jobData = job;
     const res = b.card.querySelector(".result");
+    for (const sentence of job.adjustments || []) {
+      const p = document.createElement("p"); p.className = "muted adjustment"; p.textContent = sentence;
+      res.appendChild(p);
+    }
     const cv = document.createElement("canvas");
     cv.className = "mini-roll";
     cv.setAttribute("role", "img");
