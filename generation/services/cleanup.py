@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from generation.models import GenerationJob, TrainingJob
 from generation.services.running import job_mark_failed
-from generation.services.training import training_delete_data, training_finish
+from generation.services.training import training_delete_data, training_finish, training_sweep_temp
 
 logger = logging.getLogger(__name__)
 Status = GenerationJob.Status
@@ -107,7 +107,5 @@ def training_fail_stuck(now: datetime | None = None) -> int:
             failed += 1
     if failed:
         logger.warning("Reaper failed %d stuck training run(s)", failed)
-        from generation.services.training_run import training_sweep_temp
-
         training_sweep_temp()  # the dead run's files, where the reaper runs on the same machine as its worker
     return failed

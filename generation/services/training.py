@@ -12,9 +12,12 @@ A refusal raises ``StudioError`` and leaves nothing stored.
 from __future__ import annotations
 
 import io
+import shutil
 import struct
+import tempfile
+import time
 import zipfile
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -307,3 +310,37 @@ def training_cancel(*, owner, job_id: int) -> TrainingJob:
     if job.status == Status.CANCELLED:
         training_delete_data(job)
     return job
+
+
+TEMP_PREFIX = "chartbusters-training-"  # + the job id + "-": a killed run's folder is known by its job
+
+
+def training_sweep_temp() -> int:
+    """Remove this machine's temporary folders of training runs no longer running and silent (nothing in them
+    written for TRAINING_STUCK_AFTER_SECONDS): their worker was killed, so the ``with`` that would have removed them
+    never ended and the user's MIDI files stayed. Returns how many."""
+    root = Path(tempfile.gettempdir())
+    folders = {}
+    for folder in root.glob(f"{TEMP_PREFIX}*-*"):
+        job_id = folder.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if folder.is_dir() and job_id.isdigit():
+            folders[folder] = int(job_id)
+    running = set(TrainingJob.objects.filter(pk__in=set(folders.values()), status=Status.RUNNING)
+                  .values_list("pk", flat=True))
+    removed = 0
+    for folder, job_id in folders.items():
+        if job_id not in running and _silent_for(folder, seconds=settings.TRAINING_STUCK_AFTER_SECONDS):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _silent_for(folder: Path, *, seconds: float) -> bool:
+    """Whether nothing in ``folder`` was written in the last ``seconds`` (a live run writes its curves and weights)."""
+    newest = folder.stat().st_mtime
+    for path in folder.rglob("*"):
+        try:
+            newest = max(newest, path.stat().st_mtime)
+        except OSError:
+            continue
+    return time.time() - newest > seconds

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from generation.engine.errors import EngineError
 from generation.models import TrainingJob, UserCheckpoint
-from generation.services.training import training_delete_data, training_finish
+from generation.services.training import TEMP_PREFIX, training_delete_data, training_finish, training_sweep_temp
 
 logger = logging.getLogger(__name__)
 Status = TrainingJob.Status
@@ -165,30 +165,6 @@ def _store_model(*, job_id: int, out: Path, metrics: dict, seconds: float, repor
                 field_file.storage.delete(field_file.name)
             raise
     return True
-
-
-TEMP_PREFIX = "chartbusters-training-"  # + the job id + "-": a killed run's folder is known by its job
-
-
-def training_sweep_temp() -> int:
-    """Remove this machine's temporary folders of training runs no longer running (their worker was killed, so the
-    ``with`` that would have removed them never ended: the user's MIDI files stayed); returns how many."""
-    import shutil
-
-    root = Path(tempfile.gettempdir())
-    folders = {}
-    for folder in root.glob(f"{TEMP_PREFIX}*-*"):
-        job_id = folder.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
-        if folder.is_dir() and job_id.isdigit():
-            folders[folder] = int(job_id)
-    running = set(TrainingJob.objects.filter(pk__in=set(folders.values()), status=Status.RUNNING)
-                  .values_list("pk", flat=True))
-    removed = 0
-    for folder, job_id in folders.items():
-        if job_id not in running:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
 
 
 def training_run(*, job_id: int) -> None:

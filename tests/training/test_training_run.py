@@ -235,10 +235,12 @@ def test_a_killed_runs_slot_and_temporary_files_are_freed(users, media_root, sen
     """Issue 24: a killed run held the user's slot for 10 minutes and left their MIDI files in the worker's
     temporary folder. Now the slot is free after TRAINING_STUCK_AFTER_SECONDS (3 min) of silence, and the dead
     run's folder goes at the reaper or the next run on that machine."""
+    import os
     import tempfile
+    import time
     from pathlib import Path
 
-    from generation.services.training_run import TEMP_PREFIX, training_sweep_temp
+    from generation.services.training import TEMP_PREFIX, training_sweep_temp
 
     assert settings.TRAINING_STUCK_AFTER_SECONDS <= 180
     job = start(users)
@@ -247,6 +249,9 @@ def test_a_killed_runs_slot_and_temporary_files_are_freed(users, media_root, sen
     (dead / "your-midi").mkdir()
     (dead / "your-midi" / "tune.mid").write_bytes(b"MThd")
     assert training_sweep_temp() == 0  # still running: kept
+    long_ago = time.time() - settings.TRAINING_STUCK_AFTER_SECONDS - 60  # the killed run wrote nothing since
+    for path in (dead, dead / "your-midi", dead / "your-midi" / "tune.mid"):
+        os.utime(path, (long_ago, long_ago))
     assert dead.exists()
     later = timezone.now() + timedelta(seconds=settings.TRAINING_STUCK_AFTER_SECONDS + 5)
     assert training_fail_stuck(now=later) == 1
