@@ -150,6 +150,25 @@ def load_chorales(cache_dir: Path | None = None) -> list[Piece]:
     return pieces
 
 
+def palestrina_cache_path(cache_dir: Path | None = None) -> Path:
+    return Path(cache_dir or default_cache_dir()) / f"palestrina-v{DATA_VERSION}.npz"
+
+
+def load_palestrina(cache_dir: Path | None = None) -> list[Piece]:
+    """Palestrina pieces reduced to four voices (palestrina.py: a subset of music21's corpus), split by the file's
+    index in corpus order (index % 10, as the chorales' r); cached as load_chorales (do not mutate)."""
+    path = palestrina_cache_path(cache_dir)
+    if path in _MEMORY_CACHE:
+        return _MEMORY_CACHE[path]
+    if not path.exists():
+        from generation.engine.palestrina import extract_palestrina  # music21: slow import, only when building
+
+        _save_npz(path, extract_palestrina())
+    pieces = _pieces_from_npz(path)
+    _MEMORY_CACHE[path] = pieces
+    return pieces
+
+
 def _save_npz(path: Path, table: dict[str, np.ndarray]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")

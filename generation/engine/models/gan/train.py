@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from generation.engine import training
 from generation.engine.checkpoint import save_checkpoint
-from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split
+from generation.engine.dataset import Piece, load_chorales, load_midi_folder, load_palestrina, pieces_split
 from generation.engine.models.gan import spec
 from generation.engine.models.gan.encoding import (
     REST,
@@ -64,7 +64,15 @@ from generation.engine.models.gan.model import (
     generator_input,
     with_context,
 )
-from generation.engine.models.gan.spec import ARCHITECTURE, N_VOICES, VOICE_NAMES, GANConfig, n_parameters
+from generation.engine.models.gan.spec import (
+    ARCHITECTURE,
+    DEFAULT_STYLE,
+    N_VOICES,
+    VOICE_NAMES,
+    GANConfig,
+    check_style,
+    n_parameters,
+)
 
 
 @dataclass(frozen=True)
@@ -112,9 +120,15 @@ def piece_lines(piece: Piece, center: int) -> Lines:
                  meter_flags(piece.rolls.shape[1], piece.steps_per_bar), piece.steps_per_bar)
 
 
-def load_pieces(data: str | Path | None) -> tuple[list[Piece], list[Piece], str]:
-    """(train pieces, valid pieces, description). A folder without valid pieces validates on its train pieces."""
-    if data is None:
+def load_pieces(data: str | Path | None, style: str = DEFAULT_STYLE) -> tuple[list[Piece], list[Piece], str]:
+    """(train pieces, valid pieces, description) of a style's corpus, or of a folder (which overrides the style). A
+    folder without valid pieces validates on its train pieces."""
+    check_style(style)
+    if data is None and style == "renaissance":
+        pieces = load_palestrina()
+        trained_on = ("music21 Palestrina (a subset: see palestrina.py), reduced to the four voices nearest SATB, "
+                      "train split (file index % 10 not in {0, 1}): highest voice -> alto, tenor, bass")
+    elif data is None:
         pieces = load_chorales()
         trained_on = "music21 Bach chorales, train split (r % 10 not in {0, 1}): soprano -> alto, tenor, bass"
     else:
@@ -416,7 +430,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
           device: str = "cpu", progress: bool = True, on_progress: training.ProgressCallback | None = None,
           model_config: GANConfig | None = None, train_config: TrainConfig | None = None,
           options: dict | None = None, on_metrics: training.MetricsCallback | None = None,
-          max_seconds: float | None = None) -> dict:
+          max_seconds: float | None = None, style: str = DEFAULT_STYLE) -> dict:
     """Train the GAN and write model.safetensors, config.json, loss.png, measures.png and MODEL_CARD.md to ``out``
     (`manage.py train gan` passes the shipped checkpoint's folder: loading.default_checkpoint_dir). ``steps`` =
     generator steps. ``options``: a user's TRAIN_PARAMS (recipe_for_options); ``on_metrics`` gets the losses every
@@ -433,7 +447,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
 
-    train_pieces, valid_pieces, trained_on = load_pieces(data)
+    train_pieces, valid_pieces, trained_on = load_pieces(data, style)
     windows = WindowSampler([piece_lines(p, mc.melody_center) for p in train_pieces], mc, cfg, rng)
     valid_windows = WindowSampler([piece_lines(p, mc.melody_center) for p in valid_pieces], mc, cfg, rng)
     train_real, valid_real = real_measures(train_pieces), real_measures(valid_pieces)
