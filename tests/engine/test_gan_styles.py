@@ -128,3 +128,17 @@ def test_generate_command_without_input_writes_a_chorale(tmp_path):
     result = load_midi(out_path)
     assert [i.name for i in result.instruments] == ["Soprano", "Alto", "Tenor", "Bass"]
     assert all(len(i.notes) >= 2 for i in result.instruments)
+
+
+def test_the_studio_form_offers_the_styles_with_a_sentence_each():
+    from generation.selectors import model_catalog
+
+    gan = next(m for m in model_catalog() if m["name"] == "gan")
+    params = {p["name"]: p for p in gan["params"]}
+    assert params["style"]["kind"] == "choice"
+    assert params["style"]["choices"] == ["chorale", "renaissance"]
+    for sentence in spec.STYLES.values():
+        assert sentence in params["style"]["help"]
+    assert params["melody"]["choices"] == ["input", "generate"]
+    assert (params["bars"]["min"], params["bars"]["max"]) == (1, 32)
+    assert "D minor" in params["key"]["choices"]
