@@ -142,3 +142,15 @@ def test_the_studio_form_offers_the_styles_with_a_sentence_each():
     assert params["melody"]["choices"] == ["input", "generate"]
     assert (params["bars"]["min"], params["bars"]["max"]) == (1, 32)
     assert "D minor" in params["key"]["choices"]
+
+
+@pytest.mark.parametrize("key", spec.KEYS)
+def test_a_generated_soprano_stays_in_a_sopranos_range_and_ends_on_its_tonic(key):
+    from generation.engine.models.gan.sampler import key_number
+    from generation.engine.models.gan.soprano import SUNG
+
+    root = key_number(key) % 12
+    for style, chain in load_chains().items():
+        pitch, _onset = sample_soprano(chain, (root, key.split()[1]), 8, np.random.default_rng(7))
+        assert SUNG[0] <= pitch.min() <= pitch.max() <= SUNG[1], (style, key)
+        assert pitch[-1] % 12 == root

@@ -10,8 +10,8 @@ note length in sixteenths (1..``MAX_STEPS``) given where the note starts in a 4/
 Sampling (`sample_soprano`), deterministic for a seed: lengths drawn for each position until ``bars`` bars of 4/4
 less a final half note are filled (a length never crosses the end), each pitch from the previous one; the note before
 the final one is drawn from P(x | previous) x P(tonic | x), so the line leads into the tonic; the final note is the
-tonic nearest the previous pitch, a half note. Then the line is moved from C major / A minor into the key asked for
-(by -6..+5 semitones).
+tonic nearest the previous pitch, a half note. The line is drawn in C major / A minor and moved into the key asked for
+(by -6..+5 semitones); only pitches that land inside a soprano's range (``SUNG``) are drawn.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ MAX_STEPS = 16  # longest note drawn: a whole note
 BAR_STEPS = 16  # 4/4 on the sixteenth grid
 FINAL_STEPS = 8  # the final tonic: a half note
 TONIC = {"major": 60, "minor": 57 + 12}  # C4 / A4 (pitch classes 0 / 9 inside LOWEST..HIGHEST)
+SUNG = (60, 81)  # C4..A5: a soprano's range; after the move into the key asked for no note leaves it
 SMOOTHING = 0.1  # add-k on every table: a pitch or length never seen stays possible, rarely
 
 
@@ -92,10 +93,16 @@ def sample_soprano(chain: dict, key: tuple[int, str], bars: int, rng: np.random.
     """A soprano of ``bars`` bars of 4/4 in ``key`` (root pitch class, "major" | "minor"): pitch (T,), onset (T,)
     on the sixteenth grid, T = 16 x bars (see the module docstring)."""
     root, mode = key
+    to_key = (root - (0 if mode == "major" else 9)) % 12
+    to_key = to_key - 12 if to_key > 5 else to_key  # -6..+5: stay near the register the chain learned
+    sung = np.arange(LOWEST, HIGHEST + 1) + to_key
+    allowed = ((sung >= SUNG[0]) & (sung <= SUNG[1])).astype(np.float64)  # (states,)
     t = {k: np.asarray(v, dtype=np.float64) for k, v in chain[mode].items()}
+    t["start"], t["next"] = t["start"] * allowed, t["next"] * allowed
     total = BAR_STEPS * bars
     body = total - FINAL_STEPS
     tonic = TONIC[mode] - LOWEST
+    tonics = [i for i in (tonic - 12, tonic, tonic + 12) if 0 <= i < len(allowed) and allowed[i]]  # sung tonics
     pitch = np.full(total, REST, dtype=np.int64)
     onset = np.zeros(total, dtype=bool)
     pos, previous = 0, None
@@ -105,18 +112,16 @@ def sample_soprano(chain: dict, key: tuple[int, str], bars: int, rng: np.random.
         if previous is None:
             weights = t["start"]
         elif pos + length >= body:  # the note before the final tonic leads into it
-            weights = t["next"][previous] * t["next"][:, tonic]
+            weights = t["next"][previous] * t["next"][:, tonics].sum(axis=1)
         else:
             weights = t["next"][previous]
         previous = _draw(rng, weights)
         pitch[pos:pos + length], onset[pos] = LOWEST + previous, True
         pos += length
-    last = LOWEST + tonic
-    if previous is not None:  # the tonic nearest the note before it
-        last = min((LOWEST + tonic + 12 * k for k in (-1, 0, 1)), key=lambda p: abs(p - LOWEST - previous))
+    last = LOWEST + tonics[0]
+    if previous is not None:  # the sung tonic nearest the note before it
+        last = LOWEST + min(tonics, key=lambda i: abs(i - previous))
     pitch[body:], onset[body] = last, True
-    to_key = (root - (0 if mode == "major" else 9)) % 12
-    to_key = to_key - 12 if to_key > 5 else to_key  # -6..+5: stay near the register the chain learned
     return pitch + to_key * (pitch >= 0), onset
 
 
