@@ -87,8 +87,8 @@ PARAM_NOTES: dict[str, dict[str, str]] = {
                  "sounds like a hymn: a chord on each beat and clear cadences. renaissance sounds like a Palestrina "
                  "mass: longer notes, smoother lines that move more on their own, fewer chord changes.",
         "melody": "generate writes a soprano too (from a small Markov chain over pitches and note lengths fitted to "
-                  "the chorale sopranos: not the GAN), then the GAN accompanies it; your tracks are kept. An input "
-                  "with no notes does the same.",
+                  "the style's training sopranos: not the GAN), then the GAN accompanies it; your tracks are kept. "
+                  "An input with no notes does the same.",
         "bars": "Only when the soprano is written (melody=generate): how many bars of 4/4. It ends on the key's "
                 "tonic, a half note.",
         "key": "Only when the soprano is written: its key, and the file's key signature. A melody of yours keeps "

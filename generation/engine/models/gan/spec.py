@@ -18,7 +18,7 @@ ARCHITECTURE = "gan"
 DESCRIPTION = ("GAN accompaniment: adds alto, tenor and bass tracks under a melody, in its key and meter, in the "
                "style asked for (Bach chorale or Palestrina); with melody=generate (or an input with no notes) it "
                "writes all four voices of `bars` bars in `key`: the soprano is drawn from a small Markov chain over "
-               "scale degrees and note lengths fitted to the chorale sopranos, then the GAN accompanies it")
+               "pitches and note lengths fitted to the style's training sopranos, then the GAN accompanies it")
 IS_GENERATOR = True
 EDITS = "none"  # the input's tracks are kept as they are; the model adds three tracks after them
 N_VOICES = 3  # alto, tenor, bass
@@ -29,8 +29,8 @@ VOICE_NAMES = ("Alto", "Tenor", "Bass")
 STYLES = {
     "chorale": "Bach chorales: a plain four-part hymn harmonization, a chord on every beat, the bass moving by step "
                "and leap towards clear cadences.",
-    "renaissance": "Palestrina's polyphony: long, smooth, independent lines in half and whole notes, mostly "
-                   "consonant, without the chorale's beat-by-beat chord changes.",
+    "renaissance": "Palestrina's polyphony: longer, smoother lines in half and quarter notes that move on their own, "
+                   "voices that rest and come back in, fewer chord changes than a chorale.",
 }
 DEFAULT_STYLE = "chorale"
 UNKNOWN_STYLE_MESSAGE = "Unknown GAN style {style!r}; choose one of: {choices}."
@@ -52,8 +52,8 @@ PARAMS = (
     ChoiceParam("style", tuple(STYLES), DEFAULT_STYLE, "the style, i.e. the checkpoint: " + " ".join(
         f"{name}: {sentence}" for name, sentence in STYLES.items())),
     ChoiceParam("melody", ("input", "generate"), "input", "input: accompany the input's highest track; generate: "
-                "write a soprano too (a Markov chain fitted to the chorale sopranos), then accompany it (also when "
-                "the input has no notes)"),
+                "write a soprano too (a Markov chain fitted to the style's training sopranos), then accompany it "
+                "(also when the input has no notes)"),
     NumberParam("bars", 1, 32, 8, True, "bars of 4/4 to write when the soprano is generated"),
     ChoiceParam("key", KEYS, "C major", "the key of a generated soprano (an input melody keeps its own key)"),
     ProgramsParam("programs", N_VOICES, (0, 0, 0), "General MIDI programs of the alto, tenor and bass tracks"),
