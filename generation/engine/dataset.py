@@ -49,7 +49,7 @@ class Piece:
     time_signature: tuple[int, int]
     steps_per_bar: int
     onsets: np.ndarray | None = None  # bool (4, T, 128): note starts (keeps re-struck notes apart)
-    number: int | None = None  # Riemenschneider number r (chorales only)
+    number: int | None = None  # Riemenschneider number r (chorales), file index in corpus order (Palestrina)
 
     def to_rolls(self, programs: Sequence[int] = (0, 0, 0, 0), names: Sequence[str] = VOICES) -> Rolls:
         return Rolls(
