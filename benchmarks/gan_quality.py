@@ -2,8 +2,9 @@
 
 Two input sets, each melody alone as a one-track MIDI file through the one generation path (`pipeline.generate`,
 what a user gets), seeds --seed and --seed + 1:
-- the chorale test split's sopranos (r % 10 == 0): the model's parts beside Bach's own, a rule baseline and a
-  random-in-key baseline;
+- the style's test split sopranos (chorale: r % 10 == 0; renaissance: the Palestrina subset's file index % 10 == 0,
+  first 32 bars): the model's parts beside the real ones (Bach's, or Palestrina's own reduced to four voices: the
+  "Bach-chord" row then means Palestrina's chord), a rule baseline and a random-in-key baseline;
 - 40 held-out Essen folk melodies (the folk test split, every k-th by name so that several collections and meters
   come in): no real parts exist, so the Bach-chord row is not measured.
 The key is the file's key signature, else estimated from the melody (Krumhansl-Schmuckler); the cached corpora carry
@@ -25,7 +26,7 @@ key inside the voice's range. The measures are `generation.engine.models.gan.mus
     seeds differ         part notes of seed s not in seed s + 1 (voice, start, pitch)                >= 25 %
     worst input          the lowest consonant-beat share and highest 2nd/7th share of one input    >= 65 % / <= 30 %
 
-    .venv/bin/python benchmarks/gan_quality.py [--style chorale] [--checkpoint DIR] [--seed 0] [--threads 1]
+    .venv/bin/python benchmarks/gan_quality.py [--style chorale|renaissance] [--checkpoint DIR] [--seed 0] [--threads 1]
         [--json] [--card MODEL_CARD.md]
 """
 
@@ -36,6 +37,7 @@ import json
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +46,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generation.engine.dataset import Piece, load_chorales, pieces_split
+from generation.engine.dataset import Piece, load_chorales, load_palestrina, pieces_split
 from generation.engine.folk import load_folk
 from generation.engine.loading import default_checkpoint_dir, load_checkpoint
+from generation.engine.models.gan import spec
 from generation.engine.models.gan.encoding import REST, key_of_histogram, key_of_signature, top_line
 from generation.engine.models.gan.musician import (
     key_pitch_classes,
@@ -55,7 +58,8 @@ from generation.engine.models.gan.musician import (
     pooled,
     ratio,
 )
-from generation.engine.pipeline import generate
+from generation.engine.models.gan.sampler import MAX_BARS
+from generation.engine.pipeline import checkpoint_variant, generate
 from generation.engine.representation import STEPS_PER_BEAT, midi_to_rolls
 
 N_FOLK = 40
@@ -93,9 +97,17 @@ class Input:
                     else key_of_histogram(np.bincount(sounding % 12, minlength=12).astype(np.float64)))
 
 
-def chorale_inputs() -> list[Input]:
+CORPORA = {"chorale": (load_chorales, "chorales", "Bach"), "renaissance": (load_palestrina, "Palestrina", "Palestrina")}
+
+
+def chorale_inputs(style: str = "chorale") -> list[Input]:
+    """The style's corpus, test split: each soprano alone, with the real four lines; a piece longer than the
+    sampler's MAX_BARS is cut there (the accompaniment covers that much)."""
     out = []
-    for piece in pieces_split(load_chorales(), "test"):
+    for piece in pieces_split(CORPORA[style][0](), "test"):
+        t = MAX_BARS * piece.steps_per_bar
+        if piece.rolls.shape[1] > t:
+            piece = replace(piece, rolls=piece.rolls[:, :t], onsets=piece.onsets[:, :t])
         pm = piece.to_midi()
         pm.instruments = pm.instruments[:1]
         lines = [top_line(piece.rolls[v], piece.onsets[v]) for v in range(4)]
@@ -119,9 +131,9 @@ def voice_ranges(train: list[Piece]) -> list[tuple[int, int]]:
 
 
 # ------------------------------------------------------------------------------------------------------ writers
-def model_writer(model):
+def model_writer(model, style: str = "chorale"):
     def write(item: Input, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        out = generate("gan", item.pm, {"programs": "0,0,0", "seed": seed}, model=model).midi
+        out = generate("gan", item.pm, {"programs": "0,0,0", "seed": seed, "style": style}, model=model).midi
         rolls = midi_to_rolls(out, min_steps=len(item.melody[0]))
         t = len(item.melody[0])
         lines = [top_line(rolls.tracks[v][:t], rolls.onsets[v][:t]) for v in range(4)]
@@ -248,7 +260,7 @@ def write_card(card: Path, lines: list[str], header: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--style", default="chorale", choices=["chorale"])
+    parser.add_argument("--style", default=spec.DEFAULT_STYLE, choices=list(spec.STYLES))
     parser.add_argument("--checkpoint", help="checkpoint folder (default: the style's shipped one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
@@ -256,18 +268,20 @@ def main() -> None:
     parser.add_argument("--card", help="write the table into this model card (between markers)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model, _meta = load_checkpoint(args.checkpoint or default_checkpoint_dir("gan"), architecture="gan")
-    ranges = voice_ranges(pieces_split(load_chorales(), "train"))
+    folder = default_checkpoint_dir("gan", checkpoint_variant(spec, {"style": args.style}))
+    model, _meta = load_checkpoint(args.checkpoint or folder, architecture="gan")
+    load, set_name, real_name = CORPORA[args.style]
+    ranges = voice_ranges(pieces_split(load(), "train"))
     started = time.perf_counter()
-    chorales, folk = chorale_inputs(), folk_inputs()
+    chorales, folk = chorale_inputs(args.style), folk_inputs()
     results = {
-        "chorales": {"Bach": measure(bach_writer, chorales, ranges, args.seed),
-                     "rule I-IV-V": measure(rule_writer, chorales, ranges, args.seed),
-                     "random in key": measure(random_writer(ranges), chorales, ranges, args.seed),
-                     "model": measure(model_writer(model), chorales, ranges, args.seed)},
+        set_name: {real_name: measure(bach_writer, chorales, ranges, args.seed),
+                   "rule I-IV-V": measure(rule_writer, chorales, ranges, args.seed),
+                   "random in key": measure(random_writer(ranges), chorales, ranges, args.seed),
+                   "model": measure(model_writer(model, args.style), chorales, ranges, args.seed)},
         "folk": {"rule I-IV-V": measure(rule_writer, folk, ranges, args.seed),
                  "random in key": measure(random_writer(ranges), folk, ranges, args.seed),
-                 "model": measure(model_writer(model), folk, ranges, args.seed)},
+                 "model": measure(model_writer(model, args.style), folk, ranges, args.seed)},
     }
     elapsed = time.perf_counter() - started
     if args.json:
@@ -275,7 +289,8 @@ def main() -> None:
         return
     meters = sorted({f"{i.pm.time_signature_changes[0].numerator}/{i.pm.time_signature_changes[0].denominator}"
                      for i in folk if i.pm.time_signature_changes})
-    header = (f"Style {args.style}: {len(chorales)} test-split chorale sopranos and {len(folk)} held-out Essen folk "
+    header = (f"Style {args.style}: {len(chorales)} test-split {set_name} sopranos (first {MAX_BARS} bars; the "
+              f"{real_name} column: the real parts) and {len(folk)} held-out Essen folk "
               f"tunes (meters {', '.join(meters)}), seeds {args.seed} and {args.seed + 1} (seeds differ: each input "
               f"with both); {platform.machine()} CPU, torch threads {args.threads}, {elapsed:.0f} s in all. "
               "Voice ranges (alto, tenor, bass): " + ", ".join(f"{lo}-{hi}" for lo, hi in ranges) + ".")

@@ -3,7 +3,9 @@ a test-split chorale soprano, a held-out Essen folk tune, a minor tune in 3/4 an
 written here note by note), each with seeds 1 and 2. Prints, per melody and seed, what a musician checks
 (generation.engine.models.gan.musician) and how much the two seeds differ.
 
-    .venv/bin/python scripts/make_gan_examples.py [--out docs/gan-examples.png]
+    .venv/bin/python scripts/make_gan_examples.py [--style chorale|renaissance] [--out docs/gan-examples.png]
+
+A fifth row shows the no-melody mode: melody=generate, 8 bars in D minor (the soprano from the style's Markov chain).
 """
 
 from __future__ import annotations
@@ -65,7 +67,12 @@ def melodies() -> list[tuple[str, pretty_midi.PrettyMIDI]]:
     return [(f"chorale soprano ({chorale.name}, test split)", pm),
             (f"Essen folk tune ({folk.name}, held out), 4/4", folk.to_midi()),
             ("a D minor lament in 3/4, ♩ = 96 (written here)", tune(MINOR_34, tempo=96, meter=(3, 4), key=14)),
-            ("a G major jig in 6/8, ♩. = 100 (written here)", tune(MAJOR_68, tempo=150, meter=(6, 8)))]
+            ("a G major jig in 6/8, ♩. = 100 (written here)", tune(MAJOR_68, tempo=150, meter=(6, 8))),
+            (NO_MELODY_TITLE, pretty_midi.PrettyMIDI(initial_tempo=90.0))]
+
+
+NO_MELODY_TITLE = "no melody: melody=generate, 8 bars, D minor (soprano from the Markov chain)"
+NO_MELODY = {"melody": "generate", "bars": 8, "key": "D minor"}
 
 
 def lines_of(pm: pretty_midi.PrettyMIDI, n_steps: int):
@@ -79,8 +86,11 @@ def lines_of(pm: pretty_midi.PrettyMIDI, n_steps: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "docs" / "gan-examples.png"))
+    parser.add_argument("--out", help="default: docs/gan-examples.png (chorale), docs/gan-examples-<style>.png")
+    parser.add_argument("--style", default="chorale")
     args = parser.parse_args()
+    args.out = args.out or str(ROOT / "docs" / ("gan-examples.png" if args.style == "chorale"
+                                                 else f"gan-examples-{args.style}.png"))
     import torch
 
     from generation.engine.models.gan.encoding import key_of_histogram
@@ -92,8 +102,10 @@ def main() -> None:
     items = melodies()
     fig, axes = plt.subplots(len(items), 1, figsize=(11, 3.0 * len(items)), dpi=80)
     for ax, (title, pm) in zip(axes, items, strict=True):
-        n_steps = midi_to_rolls(pm).tracks.shape[1]
-        outs = [lines_of(generate("gan", pm, {"seed": seed}).midi, n_steps) for seed in (1, 2)]
+        extra = NO_MELODY if title == NO_MELODY_TITLE else {}
+        n_steps = 16 * NO_MELODY["bars"] if extra else midi_to_rolls(pm).tracks.shape[1]
+        outs = [lines_of(generate("gan", pm, {"seed": seed, "style": args.style, **extra}).midi, n_steps)
+                for seed in (1, 2)]
         melody = outs[0][0][0]
         key = key_of_histogram(np.bincount(melody[melody >= 0] % 12, minlength=12).astype(float))
         counts = piece_counts(*outs[0], key=key, ranges=RANGES)
@@ -109,13 +121,13 @@ def main() -> None:
             pitches, starts, lengths = notes_of(lines[v], onsets[v])
             for p, s, n in zip(pitches, starts, lengths, strict=True):
                 ax.add_patch(plt.Rectangle((s / 4, p - 0.4), n / 4, 0.8, color=COLOURS[v], lw=0))
-        steps_per_bar = midi_to_rolls(pm).steps_per_bar
+        steps_per_bar = 16 if extra else midi_to_rolls(pm).steps_per_bar
         for bar in range(0, n_steps + 1, steps_per_bar):
             ax.axvline(bar / 4, color="#ccc", lw=0.6, zorder=0)
         sounding = lines[lines >= 0]
         ax.set_xlim(0, n_steps / 4)
         ax.set_ylim(sounding.min() - 2, sounding.max() + 2)
-        ax.set_title(f"{title}, seed 1\n{summary}", fontsize=9, loc="left")
+        ax.set_title(f"{args.style} style: {title}, seed 1\n{summary}", fontsize=9, loc="left")
         ax.set_ylabel("MIDI pitch")
     axes[-1].set_xlabel("beat (quarter notes); grey lines: bars.  Melody black, alto blue, tenor orange, bass green")
     fig.tight_layout()

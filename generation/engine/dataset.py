@@ -49,7 +49,7 @@ class Piece:
     time_signature: tuple[int, int]
     steps_per_bar: int
     onsets: np.ndarray | None = None  # bool (4, T, 128): note starts (keeps re-struck notes apart)
-    number: int | None = None  # Riemenschneider number r (chorales only)
+    number: int | None = None  # Riemenschneider number r (chorales), file index in corpus order (Palestrina)
 
     def to_rolls(self, programs: Sequence[int] = (0, 0, 0, 0), names: Sequence[str] = VOICES) -> Rolls:
         return Rolls(
@@ -148,6 +148,39 @@ def load_chorales(cache_dir: Path | None = None) -> list[Piece]:
         pieces = _pieces_from_npz(path)
     _MEMORY_CACHE[path] = pieces
     return pieces
+
+
+def palestrina_cache_path(cache_dir: Path | None = None) -> Path:
+    return Path(cache_dir or default_cache_dir()) / f"palestrina-v{DATA_VERSION}.npz"
+
+
+def load_palestrina(cache_dir: Path | None = None) -> list[Piece]:
+    """Palestrina pieces reduced to four voices (palestrina.py: a subset of music21's corpus), note values halved
+    (``halve_note_values``), split by the file's index in corpus order (index % 10, as the chorales' r); cached as
+    load_chorales (the cache holds the notes as written; do not mutate)."""
+    path = palestrina_cache_path(cache_dir)
+    if path in _MEMORY_CACHE:
+        return _MEMORY_CACHE[path]
+    if not path.exists():
+        from generation.engine.palestrina import extract_palestrina  # music21: slow import, only when building
+
+        _save_npz(path, extract_palestrina())
+    pieces = [halve_note_values(p) for p in _pieces_from_npz(path)]
+    _MEMORY_CACHE[path] = pieces
+    return pieces
+
+
+def halve_note_values(piece: Piece) -> Piece:
+    """Palestrina is written with the half note as the beat (4/2, breves and semibreves); modern editions halve the
+    note values, and so does this: 4/2 -> 4/4, a half note -> a quarter, so that its beat is the chorales' beat and
+    the models' meter flags mean the same thing. Steps are paired; a note starting on either step of a pair starts
+    on the new step."""
+    rolls = piece.rolls[:, ::2]
+    onsets = None if piece.onsets is None else (piece.onsets[:, ::2] | piece.onsets[:, 1::2]) & rolls
+    num, den = piece.time_signature
+    ts = (num, den * 2)
+    return replace(piece, rolls=rolls, onsets=onsets, time_signature=ts,
+                   steps_per_bar=steps_per_bar_of(ts, STEPS_PER_BEAT))
 
 
 def _save_npz(path: Path, table: dict[str, np.ndarray]) -> None:

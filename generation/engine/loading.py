@@ -30,9 +30,11 @@ CHECKPOINTS_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 NO_CHECKPOINT_MESSAGE = "No default {name} checkpoint at {path}; train one with `manage.py train {name}`."
 
 
-def default_checkpoint_dir(name: str) -> Path:
-    """Where the shipped checkpoint of ``name`` lives (and where `manage.py train NAME` writes by default)."""
-    return CHECKPOINTS_DIR / name
+def default_checkpoint_dir(name: str, variant: str | None = None) -> Path:
+    """Where the shipped checkpoint of ``name`` lives (and where `manage.py train NAME` writes by default). A
+    ``variant`` (a GAN style other than the default one) lives in a subfolder: ``generation/checkpoints/<name>/
+    <variant>/``; None is the model's default checkpoint."""
+    return CHECKPOINTS_DIR / name if variant is None else CHECKPOINTS_DIR / name / variant
 
 
 def check_upload(weights_path: str | Path, meta: dict, *, max_bytes: int = MAX_CHECKPOINT_BYTES) -> CheckpointInfo:
@@ -65,7 +67,7 @@ def load_checkpoint(path: str | Path, *, architecture: str | None = None, device
     return model.to(device).eval(), meta
 
 
-_DEFAULT_MODELS: dict[tuple[str, str], tuple[Any, dict]] = {}
+_DEFAULT_MODELS: dict[tuple[str, str, str | None], tuple[Any, dict]] = {}
 _LOCK = threading.Lock()
 
 
@@ -75,13 +77,14 @@ def forget_default_models(name: str | None = None) -> None:
         del _DEFAULT_MODELS[key]
 
 
-def load_default_model(name: str, device: str = "cpu") -> tuple[Any, dict]:
-    """(model, meta) of the shipped checkpoint of ``name``, loaded once per process (workers keep it in memory)."""
-    key = (name, device)
+def load_default_model(name: str, device: str = "cpu", variant: str | None = None) -> tuple[Any, dict]:
+    """(model, meta) of the shipped checkpoint of ``name`` (its ``variant``, e.g. a GAN style, when given), loaded
+    once per process (workers keep it in memory)."""
+    key = (name, device, variant)
     with _LOCK:
         if key not in _DEFAULT_MODELS:
             registry.get_spec(name)  # unknown / planned names fail with their own message first
-            folder = default_checkpoint_dir(name)
+            folder = default_checkpoint_dir(name, variant)
             if not (folder / "model.safetensors").exists():
                 raise ArchitectureUnavailableError(
                     "no_checkpoint", NO_CHECKPOINT_MESSAGE.format(name=name, path=folder)

@@ -54,6 +54,16 @@ def describe_model(model_name: str) -> dict[str, Any]:
     return {"name": model_name, "description": spec.DESCRIPTION, "params": describe_params(spec.PARAMS)}
 
 
+def checkpoint_variant(spec: Any, params: dict[str, Any]) -> str | None:
+    """Which shipped checkpoint of a model the parameters ask for: a spec's ``VARIANT_PARAM`` (the GAN's ``style``)
+    names it; its default value (and a model without one) is the model's default checkpoint (None)."""
+    name = getattr(spec, "VARIANT_PARAM", None)
+    if name is None:
+        return None
+    default = next(p.default for p in spec.PARAMS if p.name == name)
+    return None if params.get(name, default) == default else params[name]
+
+
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Interrupt the block with GenerationTimeoutError after ``seconds`` (SIGALRM, in the main thread, as a Celery
@@ -126,9 +136,10 @@ def generate(
     if model is None and checkpoint is not None:
         model, _meta = load_checkpoint(checkpoint, architecture=model_name, device=device)
     elif model is None:
-        model, _meta = load_default_model(model_name, device=device)
+        model, _meta = load_default_model(model_name, device=device, variant=checkpoint_variant(spec, params))
     sampler = registry.get_part(model_name, "sampler")
-    melody_track(pm)  # an input with nothing to work on is refused before the model runs
+    if not getattr(spec, "WRITES_WITHOUT_INPUT", False):
+        melody_track(pm)  # an input with nothing to work on is refused before the model runs
     adjustments: list[str] = []
     if getattr(spec, "CONTINUES", False):
         pm, adjustments = cut_at_last_note(pm)

@@ -10,8 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from generation.engine import loading, registry
+from generation.engine.errors import ParamError
 from generation.engine.params import START_SHIPPED, validate_train_params
 from generation.engine.training import MetricsCallback, ProgressCallback
+
+NO_STYLES_MESSAGE = "--style is for the GAN only; {name} has no styles."
+
+
+def default_out_dir(name: str, style: str | None = None) -> Path:
+    """The shipped checkpoint folder `manage.py train NAME [--style S]` writes to (ParamError for a style that is
+    unknown, or given to a model without styles)."""
+    if style is None:
+        return loading.default_checkpoint_dir(name)
+    spec = registry.get_spec(name)
+    if getattr(spec, "VARIANT_PARAM", None) != "style":
+        raise ParamError("bad_param_value", NO_STYLES_MESSAGE.format(name=name))
+    spec.check_style(style)
+    return loading.default_checkpoint_dir(name, None if style == spec.DEFAULT_STYLE else style)
 
 
 def train_options(name: str, params: dict | None) -> dict:
@@ -24,12 +39,14 @@ def train_options(name: str, params: dict | None) -> dict:
 def train_model(name: str, *, data: str | Path | None = None, steps: int | None = None, out: str | Path | None = None,
                 device: str = "cpu", progress: bool = True, on_progress: ProgressCallback | None = None,
                 params: dict | None = None, on_metrics: MetricsCallback | None = None,
-                max_seconds: float | None = None) -> dict:
+                max_seconds: float | None = None, style: str | None = None) -> dict:
     """Train ``name`` on the chorales (or the MIDI folder ``data``) into ``out`` (default: the shipped checkpoint's
     folder) and return the metrics its train function reports. ``params``: training parameters (TRAIN_PARAMS;
     ``steps`` overrides theirs); ``on_metrics`` gets the curves as they come in and may raise to stop the run;
-    ``max_seconds``: the run stops there and keeps its best weights."""
-    registry.get_spec(name)  # an unknown name is refused here, before any work
+    ``max_seconds``: the run stops there and keeps its best weights. ``style`` (GAN only): the corpus to train on,
+    written by default into that style's checkpoint folder."""
+    spec = registry.get_spec(name)
+    default_out_dir(name, style)  # a bad style is refused before any data is read
     extra: dict = {}
     if params is not None:
         options = train_options(name, params)
@@ -42,6 +59,8 @@ def train_model(name: str, *, data: str | Path | None = None, steps: int | None 
         extra["on_metrics"] = on_metrics
     if max_seconds is not None:
         extra["max_seconds"] = max_seconds
+    if style is not None:
+        extra["style"] = style
     train = registry.get_part(name, "train").train
-    return train(data=data, steps=steps, out=Path(out) if out is not None else loading.default_checkpoint_dir(name),
+    return train(data=data, steps=steps, out=Path(out) if out is not None else default_out_dir(name, style),
                  device=device, progress=progress, on_progress=on_progress, **extra)

@@ -52,8 +52,8 @@ def test_config_from_dict_checks_fields():
 def test_spec_declares_the_user_parameters():
     assert spec.ARCHITECTURE == "gan"
     assert spec.IS_GENERATOR
-    assert [p.name for p in spec.PARAMS] == ["programs", "seed"]
-    assert spec.PARAMS[0].cast("48,52,19") == [48, 52, 19]
+    assert [p.name for p in spec.PARAMS] == ["style", "melody", "bars", "key", "programs", "seed"]
+    assert spec.PARAMS[4].cast("48,52,19") == [48, 52, 19]
 
 
 def test_shapes():

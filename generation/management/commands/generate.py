@@ -1,5 +1,6 @@
 """``manage.py generate {gan|arcnn|transformer} IN.mid -o OUT.mid [--checkpoint PATH] [--param NAME=VALUE ...]
-[--seed N] [--json]`` (DESIGN section 7)."""
+[--seed N] [--json]`` (DESIGN section 7). The GAN also runs with no input file: it writes its own soprano
+(``--param melody=generate``, ``bars``, ``key``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand
 from generation.management.commands._output import emit, fail
 
 FILE_NOT_FOUND_MESSAGE = "No such file: {path}"
+NO_INPUT_MESSAGE = "{model} needs an input MIDI file."
 
 
 class Command(BaseCommand):
@@ -18,7 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("model", help="gan | arcnn | transformer")
-        parser.add_argument("input", type=Path, help="input MIDI file")
+        parser.add_argument("input", type=Path, nargs="?",
+                            help="input MIDI file (optional for a model that writes without one: the GAN writes "
+                                 "its own soprano then)")
         parser.add_argument("-o", "--output", type=Path, required=True, help="output MIDI file")
         parser.add_argument("--checkpoint", type=Path, help="checkpoint folder or .safetensors (config.json beside)")
         parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -40,11 +44,14 @@ class Command(BaseCommand):
         as_json = options["json"]
         path: Path = options["input"]
         try:
-            get_generator_spec(options["model"])  # an unknown or unavailable model is the first thing to say
+            spec = get_generator_spec(options["model"])  # an unknown or unavailable model is the first thing to say
         except EngineError as exc:
             raise fail(self, as_json, exc.code, exc.message) from exc
-        if not path.is_file():
+        if path is None and not getattr(spec, "WRITES_WITHOUT_INPUT", False):
+            raise fail(self, as_json, "no_input", NO_INPUT_MESSAGE.format(model=options["model"]))
+        if path is not None and not path.is_file():
             raise fail(self, as_json, "not_found", FILE_NOT_FOUND_MESSAGE.format(path=path))
+        import pretty_midi
         import torch
 
         torch.set_num_threads(max(1, options["threads"]))
@@ -53,7 +60,8 @@ class Command(BaseCommand):
             raw = parse_param_args(options["param"])
             if options["seed"] is not None:
                 raw["seed"] = options["seed"]
-            pm, info = load_midi_with_info(path)
+            pm, n_in = (pretty_midi.PrettyMIDI(), 0) if path is None else load_midi_with_info(path)
+            n_in = n_in if path is None else n_in.n_notes
             result = generate(options["model"], pm, raw, checkpoint=options["checkpoint"],
                                    device=options["device"])
             out = write_midi(result.midi, options["output"])
@@ -62,12 +70,13 @@ class Command(BaseCommand):
             raise fail(self, as_json, exc.code, exc.message) from exc
         elapsed = time.perf_counter() - started
         summary = {
-            "model": options["model"], "input": str(path), "output": str(out), "params": result.params,
-            "seed": result.seed, "input_notes": info.n_notes, "output_notes": out_info.n_notes,
+            "model": options["model"], "input": str(path) if path else None, "output": str(out),
+            "params": result.params,
+            "seed": result.seed, "input_notes": n_in, "output_notes": out_info.n_notes,
             "seconds": round(out_info.seconds, 3), "tempo_bpm": out_info.tempo_bpm,
             "time_signature": list(out_info.time_signature), "elapsed_s": round(elapsed, 3),
             "adjustments": result.adjustments,
         }
         emit(self, as_json, summary,
-             f"wrote {out}: {out_info.n_notes} notes ({info.n_notes} in), seed {result.seed}, {elapsed:.2f} s"
+             f"wrote {out}: {out_info.n_notes} notes ({n_in} in), seed {result.seed}, {elapsed:.2f} s"
              + "".join(f"\n{sentence}" for sentence in result.adjustments))

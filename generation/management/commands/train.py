@@ -26,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--param", action="append", metavar="NAME=VALUE",
                             help="a training parameter, as on the Train page (steps, learning_rate, batch_size, "
                                  "start, model_size, seed); repeat for several")
+        parser.add_argument("--style", help="GAN only: the corpus and shipped checkpoint to train (chorale | "
+                                            "renaissance; default chorale)")
         parser.add_argument("--out", type=Path, help="checkpoint folder (default: the shipped checkpoint's folder; "
                                                      "with --data: ./<model>-<folder>-checkpoint)")
         parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -35,7 +37,7 @@ class Command(BaseCommand):
         from generation.engine.errors import EngineError
         from generation.engine.params import parse_param_args
         from generation.engine.registry import get_spec
-        from generation.engine.runs import train_model, train_options
+        from generation.engine.runs import default_out_dir, train_model, train_options
 
         as_json, name = options["json"], options["model"]
         data: Path | None = options["data"]
@@ -48,6 +50,7 @@ class Command(BaseCommand):
             params = parse_param_args(options["param"]) if options["param"] else None
             if params is not None:
                 train_options(name, params)  # refuse bad parameters before loading any data
+            default_out_dir(name, options["style"])  # and a bad --style
         except EngineError as exc:
             raise fail(self, as_json, exc.code, exc.message) from exc
         out = options["out"]
@@ -61,14 +64,12 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             metrics = train_model(name, data=data, steps=options["steps"], out=out, device=options["device"],
-                                  params=params)
+                                  params=params, style=options["style"])
         except EngineError as exc:
             raise fail(self, as_json, exc.code, exc.message) from exc
         elapsed = time.perf_counter() - started
         if out is None:
-            from generation.engine.loading import default_checkpoint_dir
-
-            out = default_checkpoint_dir(name)
+            out = default_out_dir(name, options["style"])
         result = {"model": name, "out": str(out), "data": str(data) if data else "chorales",
                   "metrics": metrics or {}, "elapsed_s": round(elapsed, 1)}
         emit(self, as_json, result, f"trained {name} in {elapsed:.1f} s; checkpoint in {out}")

@@ -13,6 +13,11 @@
 4. the parts are transposed back (by whole octaves more when that is needed to stay within MIDI's 0..127) and
    written as three tracks with the `programs` asked for, the input's tempo and time signature.
 
+No melody (``melody=generate``, or an input without a pitched note): a soprano of ``bars`` bars of 4/4 in ``key`` is
+drawn first from the style's Markov chain (soprano.py: pitches and note lengths fitted to that style's training
+sopranos) and added as a track after the input's (named Soprano), then accompanied as above; the file's meter
+becomes 4/4 and its key signature ``key``.
+
 What the sampler changes to fit a melody to the model is never silent: each adjustment is a sentence in the
 returned MIDI's text events (and markers), prefixed `ADJUSTMENT_PREFIX`. They are: which track was accompanied when
 the input has several, a melody longer than 32 bars (the
@@ -33,7 +38,8 @@ import torch
 from generation.engine.errors import MidiValidationError
 from generation.engine.models.gan.encoding import REST, key_of_signature, line_to_roll, melody_for_model, top_line
 from generation.engine.models.gan.model import Generator, accompany
-from generation.engine.models.gan.spec import N_VOICES, VOICE_NAMES
+from generation.engine.models.gan.soprano import load_chains, sample_soprano
+from generation.engine.models.gan.spec import DEFAULT_STYLE, N_VOICES, VOICE_NAMES
 from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, steps_to_seconds
 
 MAX_BARS = 32  # DESIGN section 4: melodies of 1-32 bars
@@ -58,16 +64,57 @@ def long_rests(pitch: np.ndarray, min_steps: int) -> list[tuple[int, int]]:
     return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2], strict=True) if e - s >= min_steps]
 
 
+def key_number(name: str) -> int:
+    """"D minor" -> pretty_midi's key number (0-11 major, 12-23 minor)."""
+    return pretty_midi.key_name_to_key_number(name.replace("major", "Major"))
+
+
+def with_generated_soprano(pm: pretty_midi.PrettyMIDI, *, style: str, bars: int, key: str, seed: int
+                           ) -> tuple[pretty_midi.PrettyMIDI, int]:
+    """A copy of ``pm`` with a soprano of ``bars`` bars of 4/4 in ``key`` added after its tracks (soprano.py: the
+    style's Markov chain, drawn from ``seed``), the file's meter set to 4/4 and its key signature to ``key``; and the
+    new track's index."""
+    number = key_number(key)
+    root, mode = key_of_signature(number)
+    pitch, onset = sample_soprano(load_chains()[style], (root, mode), bars, np.random.default_rng(seed))
+    out = copy.copy(pm)
+    out.instruments = list(pm.instruments)
+    out.time_signature_changes = [pretty_midi.TimeSignature(4, 4, 0.0)]
+    out.key_signature_changes = [pretty_midi.KeySignature(number, 0.0)]
+    roll, onsets = line_to_roll(pitch, onset)
+    pitches, starts, ends = roll_to_notes(roll, onsets)
+    seconds = steps_to_seconds(out, np.stack([starts, ends]).astype(np.float64))
+    soprano = pretty_midi.Instrument(program=0, name="Soprano")
+    soprano.notes = [pretty_midi.Note(DEFAULT_VELOCITY, int(p), float(s), float(e))
+                     for p, s, e in zip(pitches.tolist(), seconds[0].tolist(), seconds[1].tolist(), strict=True)]
+    out.instruments.append(soprano)
+    return out, len(out.instruments) - 1
+
+
+def writes_soprano(pm: pretty_midi.PrettyMIDI, params: dict) -> bool:
+    """melody=generate, or an input with no pitched note to accompany."""
+    return params.get("melody") == "generate" or not any(i.notes and not i.is_drum for i in pm.instruments)
+
+
 def generate(model: Generator, pm: pretty_midi.PrettyMIDI, params: dict, seed: int | None = None
              ) -> pretty_midi.PrettyMIDI:
-    """Accompany the melody of ``pm`` (see the module docstring). params: ``programs`` (three GM programs)."""
+    """Accompany the melody of ``pm`` (see the module docstring), or with ``writes_soprano``, a soprano of
+    ``bars`` bars in ``key`` written first. params: ``programs`` (three GM programs), ``style``, ``melody``,
+    ``bars``, ``key``."""
     cfg = model.config
     programs = [int(p) for p in params.get("programs") or (0, 0, 0)]
-    melody_index = choose_melody_track(pm)
+    seed = int(seed) if seed is not None else secrets.randbits(63)
+    generated = writes_soprano(pm, params)
+    if generated:
+        pm, melody_index = with_generated_soprano(pm, style=params.get("style") or DEFAULT_STYLE,
+                                                  bars=int(params.get("bars") or 8),
+                                                  key=params.get("key") or "C major", seed=seed)
+    else:
+        melody_index = choose_melody_track(pm)
     rolls = midi_to_rolls(pm)
     steps_per_bar = rolls.steps_per_bar
     adjustments: list[str] = []
-    if len(pm.instruments) > 1:
+    if len(pm.instruments) > 1 and not generated:
         adjustments.append(f"the parts accompany track {melody_index + 1}, the highest of the "
                            f"{len(pm.instruments)} tracks; every input track is kept as it was")
     pitch, onset = top_line(rolls.tracks[melody_index], rolls.onsets[melody_index])  # (T,) each
@@ -88,7 +135,7 @@ def generate(model: Generator, pm: pretty_midi.PrettyMIDI, params: dict, seed: i
         adjustments.append(f"{n_folded} melody note(s) beyond the model's range were read an octave or more nearer "
                            "its middle (the melody itself is unchanged)")
 
-    generator = torch.Generator().manual_seed(int(seed) if seed is not None else secrets.randbits(63))
+    generator = torch.Generator().manual_seed(seed)
     voices, voice_onsets = accompany(model, folded[None], onset[None], steps_per_bar, generator)
     voices, voice_onsets = voices[0], voice_onsets[0]  # (V, T) each
 

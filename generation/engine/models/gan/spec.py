@@ -11,17 +11,51 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from generation.engine.config_bounds import bounded_config_values, parameter_count
-from generation.engine.errors import CheckpointError
-from generation.engine.params import SEED, ProgramsParam, training_params
+from generation.engine.errors import CheckpointError, ParamError
+from generation.engine.params import SEED, ChoiceParam, NumberParam, ProgramsParam, training_params
 
 ARCHITECTURE = "gan"
-DESCRIPTION = "GAN accompaniment: adds alto, tenor and bass tracks under a melody, in its key and meter"
+DESCRIPTION = ("GAN accompaniment: adds alto, tenor and bass tracks under a melody, in its key and meter, in the "
+               "style asked for (Bach chorale or Palestrina); with melody=generate (or an input with no notes) it "
+               "writes all four voices of `bars` bars in `key`: the soprano is drawn from a small Markov chain over "
+               "pitches and note lengths fitted to the style's training sopranos, then the GAN accompanies it")
 IS_GENERATOR = True
 EDITS = "none"  # the input's tracks are kept as they are; the model adds three tracks after them
 N_VOICES = 3  # alto, tenor, bass
 VOICE_NAMES = ("Alto", "Tenor", "Bass")
 
+# Styles: each is a checkpoint trained on its own corpus (loading.style_checkpoint_dir knows where each lives), with a
+# sentence on what it sounds like (the studio and the learning page show it).
+STYLES = {
+    "chorale": "Bach chorales: a plain four-part hymn harmonization, a chord on every beat, the bass moving by step "
+               "and leap towards clear cadences.",
+    "renaissance": "Palestrina's polyphony: longer, smoother lines in half and quarter notes that move on their own, "
+                   "voices that rest and come back in, fewer chord changes than a chorale.",
+}
+DEFAULT_STYLE = "chorale"
+UNKNOWN_STYLE_MESSAGE = "Unknown GAN style {style!r}; choose one of: {choices}."
+
+
+def check_style(style: str) -> str:
+    """The style itself, or ParamError naming the choices."""
+    if style not in STYLES:
+        raise ParamError("bad_param_value", UNKNOWN_STYLE_MESSAGE.format(style=style, choices=", ".join(STYLES)))
+    return style
+
+
+KEYS = tuple(f"{tonic} {mode}" for mode in ("major", "minor")
+             for tonic in ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"))
+WRITES_WITHOUT_INPUT = True  # melody=generate, or an input with no notes: the sampler writes the soprano too
+VARIANT_PARAM = "style"  # the parameter that picks the shipped checkpoint (pipeline.checkpoint_variant)
+
 PARAMS = (
+    ChoiceParam("style", tuple(STYLES), DEFAULT_STYLE, "the style, i.e. the checkpoint: " + " ".join(
+        f"{name}: {sentence}" for name, sentence in STYLES.items())),
+    ChoiceParam("melody", ("input", "generate"), "input", "input: accompany the input's highest track; generate: "
+                "write a soprano too (a Markov chain fitted to the style's training sopranos), then accompany it "
+                "(also when the input has no notes)"),
+    NumberParam("bars", 1, 32, 8, True, "bars of 4/4 to write when the soprano is generated"),
+    ChoiceParam("key", KEYS, "C major", "the key of a generated soprano (an input melody keeps its own key)"),
     ProgramsParam("programs", N_VOICES, (0, 0, 0), "General MIDI programs of the alto, tenor and bass tracks"),
     SEED,
 )

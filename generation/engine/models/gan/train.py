@@ -1,4 +1,6 @@
-"""Train the GAN accompaniment model (`manage.py train gan [--data DIR]` calls `train` through the registry).
+"""Train the GAN accompaniment model (`manage.py train gan [--style S] [--data DIR]` calls `train` through the
+registry). `style` picks the corpus (spec.STYLES): chorale, the Bach chorales; renaissance, a subset of Palestrina
+reduced to four voices (palestrina.py); the recipe is the same.
 
 Data: each chorale's soprano is the melody and alto, tenor and bass the accompaniment (with `--data DIR`: each file's
 highest track by mean pitch is the melody and the next three by pitch the accompaniment), each voice read as one line
@@ -39,7 +41,7 @@ from tqdm import tqdm
 
 from generation.engine import training
 from generation.engine.checkpoint import save_checkpoint
-from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split
+from generation.engine.dataset import Piece, load_chorales, load_midi_folder, load_palestrina, pieces_split
 from generation.engine.models.gan import spec
 from generation.engine.models.gan.encoding import (
     REST,
@@ -64,7 +66,15 @@ from generation.engine.models.gan.model import (
     generator_input,
     with_context,
 )
-from generation.engine.models.gan.spec import ARCHITECTURE, N_VOICES, VOICE_NAMES, GANConfig, n_parameters
+from generation.engine.models.gan.spec import (
+    ARCHITECTURE,
+    DEFAULT_STYLE,
+    N_VOICES,
+    VOICE_NAMES,
+    GANConfig,
+    check_style,
+    n_parameters,
+)
 
 
 @dataclass(frozen=True)
@@ -112,9 +122,15 @@ def piece_lines(piece: Piece, center: int) -> Lines:
                  meter_flags(piece.rolls.shape[1], piece.steps_per_bar), piece.steps_per_bar)
 
 
-def load_pieces(data: str | Path | None) -> tuple[list[Piece], list[Piece], str]:
-    """(train pieces, valid pieces, description). A folder without valid pieces validates on its train pieces."""
-    if data is None:
+def load_pieces(data: str | Path | None, style: str = DEFAULT_STYLE) -> tuple[list[Piece], list[Piece], str]:
+    """(train pieces, valid pieces, description) of a style's corpus, or of a folder (which overrides the style). A
+    folder without valid pieces validates on its train pieces."""
+    check_style(style)
+    if data is None and style == "renaissance":
+        pieces = load_palestrina()
+        trained_on = ("music21 Palestrina (a subset: see palestrina.py), reduced to the four voices nearest SATB, "
+                      "train split (file index % 10 not in {0, 1}): highest voice -> alto, tenor, bass")
+    elif data is None:
         pieces = load_chorales()
         trained_on = "music21 Bach chorales, train split (r % 10 not in {0, 1}): soprano -> alto, tenor, bass"
     else:
@@ -286,7 +302,8 @@ def measures_table(generated: dict, real: dict, real_label: str) -> list[str]:
 
 
 def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metrics: dict, trained_on: str, *,
-                     data: str | Path | None, steps: int | None, options: dict | None = None) -> None:
+                     data: str | Path | None, steps: int | None, options: dict | None = None,
+                     style: str = DEFAULT_STYLE) -> None:
     """MODEL_CARD.md from the metrics (also rewritable later from config.json: everything comes from ``metrics``)."""
     interrupted = metrics["steps"] < metrics["planned_steps"]
     facts = [
@@ -295,7 +312,8 @@ def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metri
         + (f" and transposed by -{cfg.transpose_range}..+{cfg.transpose_range} semitones when drawn"
            if cfg.transpose_range else "") + ", "
         f"{100 * cfg.context_fraction:g} % with their first bar of real parts given as context; validation: the "
-        f"valid split (r % 10 == 1 for the chorales), {metrics['n_valid_pieces']} pieces, accompanied whole as the "
+        f"valid split (r % 10 == 1 for the chorales, file index % 10 == 1 for Palestrina), "
+        f"{metrics['n_valid_pieces']} pieces, accompanied whole as the "
         "sampler does",
         f"steps: {metrics['steps']}" + (f" (interrupted; {metrics['planned_steps']} planned)" if interrupted else "")
         + f" steps (one discriminator and one generator update each) at batch {cfg.batch_size}, Adam lr {cfg.lr:g} "
@@ -316,12 +334,16 @@ def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metri
     table = ["## Validation measures of the kept weights (valid split, generated vs real parts)", "",
              *measures_table(metrics["valid_generated"], metrics["valid_real"], "real (valid)")]
     default = data is None and steps is None and cfg.steps == TrainConfig().steps and model_config == GANConfig()
+    title = training.card_title("GAN accompaniment", data=data, default=default)
+    command = training.reproduce_command(ARCHITECTURE, data=data, steps=steps, options=options)
+    if style != DEFAULT_STYLE and data is None:
+        title, command = f"GAN accompaniment, {style} style", f"{command} --style {style}"
     training.write_model_card(
-        out, title=training.card_title("GAN accompaniment", data=data, default=default),
+        out, title=title,
         summary="A conditional GAN in the pix2pix manner: a melody in, alto, tenor and bass lines out (one event a "
                 "sixteenth step each: a note starts, is held, or a rest), 4-bar windows walked every 3 bars with "
                 "the previous window's last bar as context (DeepComposer's GAN task).",
-        command=training.reproduce_command(ARCHITECTURE, data=data, steps=steps, options=options), facts=facts,
+        command=command, facts=facts,
         extra="\n".join(table))
 
 
@@ -416,7 +438,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
           device: str = "cpu", progress: bool = True, on_progress: training.ProgressCallback | None = None,
           model_config: GANConfig | None = None, train_config: TrainConfig | None = None,
           options: dict | None = None, on_metrics: training.MetricsCallback | None = None,
-          max_seconds: float | None = None) -> dict:
+          max_seconds: float | None = None, style: str = DEFAULT_STYLE) -> dict:
     """Train the GAN and write model.safetensors, config.json, loss.png, measures.png and MODEL_CARD.md to ``out``
     (`manage.py train gan` passes the shipped checkpoint's folder: loading.default_checkpoint_dir). ``steps`` =
     generator steps. ``options``: a user's TRAIN_PARAMS (recipe_for_options); ``on_metrics`` gets the losses every
@@ -433,7 +455,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
 
-    train_pieces, valid_pieces, trained_on = load_pieces(data)
+    train_pieces, valid_pieces, trained_on = load_pieces(data, style)
     windows = WindowSampler([piece_lines(p, mc.melody_center) for p in train_pieces], mc, cfg, rng)
     valid_windows = WindowSampler([piece_lines(p, mc.melody_center) for p in valid_pieces], mc, cfg, rng)
     train_real, valid_real = real_measures(train_pieces), real_measures(valid_pieces)
@@ -478,7 +500,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
                 if step + 1 < cfg.steps:  # an interrupted run leaves the best weights so far
                     _write_outputs(out_dir, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
                                    time.perf_counter() - started, len(windows), len(valid_pieces), train_real,
-                                   valid_real, options=options)
+                                   valid_real, options=options, style=style)
             gen.train()
             if progress:
                 tqdm.write(f"step {step + 1}: validation cross-entropy {valid_ce:.3f} " + json.dumps(
@@ -491,13 +513,13 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
             break
     return _write_outputs(out_dir, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
                           time.perf_counter() - started, len(windows), len(valid_pieces), train_real, valid_real,
-                          options=options)
+                          options=options, style=style)
 
 
 def _write_outputs(out_dir: Path, data, steps_given: int | None, gen: Generator, critic: Critic, mc: GANConfig,
                    cfg: TrainConfig, history: dict, best: tuple, trained_on: str, device: str, train_seconds: float,
                    n_windows: int, n_valid: int, train_real: dict, valid_real: dict,
-                   options: dict | None = None) -> dict:
+                   options: dict | None = None, style: str = DEFAULT_STYLE) -> dict:
     """Write the best weights so far, the plots and the card (after each improvement, so an interrupted run leaves
     a usable checkpoint, and at the end). Returns the metrics."""
     best_gen = Generator(mc)
@@ -524,5 +546,5 @@ def _write_outputs(out_dir: Path, data, steps_given: int | None, gen: Generator,
                     metrics=metrics)
     save_loss_plot(history, out_dir / "loss.png")
     save_measures_plot(history, train_real, out_dir / "measures.png")
-    write_model_card(out_dir, mc, cfg, metrics, trained_on, data=data, steps=steps_given, options=options)
+    write_model_card(out_dir, mc, cfg, metrics, trained_on, data=data, steps=steps_given, options=options, style=style)
     return metrics
