@@ -45,7 +45,7 @@ def train_model(name: str, *, data: str | Path | None = None, steps: int | None 
     ``steps`` overrides theirs); ``on_metrics`` gets the curves as they come in and may raise to stop the run;
     ``max_seconds``: the run stops there and keeps its best weights. ``style`` (GAN only): the corpus to train on,
     written by default into that style's checkpoint folder."""
-    spec = registry.get_spec(name)
+    registry.get_spec(name)  # an unknown name is refused here, before any work
     default_out_dir(name, style)  # a bad style is refused before any data is read
     extra: dict = {}
     if params is not None:
