@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from generation.engine.keys import MAJOR, MINOR, key_from_weights
 from generation.engine.representation import STEPS_PER_BEAT, notes_to_roll, roll_to_notes
 
 REST = -1
@@ -70,7 +71,7 @@ def model_shift(pitch: np.ndarray, center: int, key: tuple[int, str] | None = No
 
 def key_of_signature(key_number: int) -> tuple[int, str]:
     """A MIDI file's key signature (pretty_midi's key_number: 0-11 major, 12-23 minor) as (root, mode)."""
-    return key_number % 12, "major" if key_number < 12 else "minor"
+    return key_number % 12, MAJOR if key_number < 12 else MINOR
 
 
 def melody_for_model(pitch: np.ndarray, config, key: tuple[int, str] | None = None) -> tuple[np.ndarray, int]:
@@ -127,10 +128,8 @@ def events_to_lines(events: np.ndarray, lowest_pitch: int, n_pitches: int) -> tu
 
 
 # ------------------------------------------------------------------------------------------------------ measures
-# Krumhansl-Kessler key profiles (tonic first); the key is the rotation best correlated with the duration-weighted
-# pitch-class histogram (Krumhansl-Schmuckler), as the platform's scoring estimates it.
-_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+# The key is the engine's one rule (generation.engine.keys, over the duration-weighted pitch classes); the measures'
+# scale is natural minor, as muspy's pitch_in_scale_rate counts it.
 _MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)  # natural minor, as muspy's pitch_in_scale_rate
 
@@ -141,22 +140,9 @@ def estimate_key(roll: np.ndarray) -> tuple[int, str]:
     return key_of_histogram(np.bincount(np.arange(128) % 12, weights=histogram[:128], minlength=12))
 
 
-def _standardized(x: np.ndarray) -> np.ndarray:
-    return (x - x.mean(axis=-1, keepdims=True)) / x.std(axis=-1, keepdims=True)
-
-
-# the 24 key profiles (12 major rotations, then 12 minor), standardized: Pearson r = mean of products
-_KEY_PROFILES = _standardized(np.stack([np.roll(_MAJOR_PROFILE, r) for r in range(12)]
-                                       + [np.roll(_MINOR_PROFILE, r) for r in range(12)]))
-
-
 def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
-    """(root, mode) best correlated with a 12-bin pitch-class histogram (C major when it is flat)."""
-    histogram = np.asarray(histogram, dtype=np.float64)
-    if histogram.std() == 0:
-        return 0, "major"
-    best = int(np.argmax(_KEY_PROFILES @ _standardized(histogram) / 12))  # first of equals: major before minor
-    return best % 12, "major" if best < 12 else "minor"
+    """(root, mode) of a 12-bin pitch-class histogram: the engine's one key rule (generation.engine.keys)."""
+    return key_from_weights(histogram)
 
 
 def scale_pitch_classes(root: int, mode: str) -> np.ndarray:
