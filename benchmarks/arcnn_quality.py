@@ -1,4 +1,4 @@
-"""AR-CNN quality (DESIGN section 8): what a user gets from the editor, in three tables.
+"""AR-CNN quality (docs/design.md section 8): what a user gets from the editor, in three tables.
 
 1. `notes` (the target table): every test-split 8-bar (128-step) window of the four voices OR-ed into one roll, with
    50 % of its NOTES removed (whole notes, chosen at random) and short random notes (1-4 steps, a sixteenth to a

@@ -1,4 +1,4 @@
-"""AR-CNN speed (DESIGN section 8): 100 sampling iterations on 8 bars, median of >= 5 runs, on this CPU.
+"""AR-CNN speed (docs/design.md section 8): 100 sampling iterations on 8 bars, median of >= 5 runs, on this CPU.
 
 Times the shipped model (the sampler's core, and `generate` end to end on an 8-bar chorale melody, with the
 checkpoint's flips per network pass and with one flip a pass) and a
@@ -27,7 +27,7 @@ from generation.engine.models.arcnn.sampler import edit_rolls, generate
 from generation.engine.models.arcnn.spec import n_parameters
 from generation.engine.representation import replace_tracks, rolls_to_midi
 
-TARGET_SECONDS = 0.5  # issue 10: 100 iterations on 8 bars on one thread (DESIGN section 8 allows 1 s on 2 cores)
+TARGET_SECONDS = 0.5  # issue 10: 100 iterations on 8 bars on one thread (docs/design.md §8 allows 1 s on 2 cores)
 REFERENCE_CONFIG = ARCNNConfig(base_channels=32, levels=5, max_channels=1024, pitch_channel=False, batch_norm=True)
 
 

@@ -1,4 +1,4 @@
-"""Audio rendering speed (DESIGN section 8): a 30-s four-track piece rendered from its notes by the synthesizer
+"""Audio rendering speed (docs/design.md section 8): a 30-s four-track piece rendered from its notes by the synthesizer
 evaluation.audio picks (FluidSynth when installed, else tinysoundfont), normalized and encoded by soundfile,
 as a multiple of real time (music seconds / wall seconds), median of --runs runs; target >= 20x.
 

@@ -1,4 +1,4 @@
-"""GAN accompaniment quality as a musician checks it (issue 20, DESIGN section 8), per style.
+"""GAN accompaniment quality as a musician checks it (issue 20, docs/design.md section 8), per style.
 
 Two input sets, each melody alone as a one-track MIDI file through the one generation path (`pipeline.generate`,
 what a user gets), seeds --seed and --seed + 1:

@@ -1,4 +1,4 @@
-"""GAN accompaniment speed (DESIGN section 8): 8 and 32 bars, median of >= 5 runs, on this CPU (one thread default).
+"""GAN accompaniment speed (docs/design.md §8): 8 and 32 bars, median of >= 5 runs, on this CPU (one thread default).
 
 Times `pipeline.generate` end to end (parameters, the sampler: melody choice, rolls, the window walk, MIDI out, and
 the pipeline's restoring of the input's tempo, meter and tracks) on the first

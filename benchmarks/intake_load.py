@@ -1,4 +1,4 @@
-"""Submission intake under load (DESIGN section 8): 200 concurrent uploads, none lost, p95 <= 300 ms to 202.
+"""Submission intake under load (docs/design.md section 8): 200 concurrent uploads, none lost, p95 <= 300 ms to 202.
 
     .venv/bin/python benchmarks/intake_load.py [--database-url URL] [--runs 5] [--uploads 200] [--workers 3]
         [--threads 1] [--broker-url URL]

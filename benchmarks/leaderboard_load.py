@@ -1,4 +1,4 @@
-"""Leaderboard under load (DESIGN section 8): 100,000 submissions from 5,000 entrants on PostgreSQL.
+"""Leaderboard under load (docs/design.md section 8): 100,000 submissions from 5,000 entrants on PostgreSQL.
 
     .venv/bin/python benchmarks/leaderboard_load.py [--database-url URL] [--refill] [--runs 5] [--requests 200]
         [--wrk-seconds 10] [--skip-wrk]

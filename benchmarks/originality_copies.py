@@ -1,4 +1,4 @@
-"""Originality (DESIGN section 5): precision and recall of the copy flag on a labelled set, per kind of entry.
+"""Originality (docs/design.md section 5): precision and recall of the copy flag on a labelled set, per kind of entry.
 
 Copies are made from the held-out (test split, r % 10 == 0) chorales, which are in the originality index like every
 chorale: verbatim, transposed (-5..+6 semitones), with every note value doubled (at the same tempo marking, and at a

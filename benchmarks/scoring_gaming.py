@@ -1,4 +1,4 @@
-"""Can the automatic judge be gamed? (issue "An automatic judge that cannot be gamed"; DESIGN sections 5 and 8.)
+"""Can the automatic judge be gamed? (issue "An automatic judge that cannot be gamed"; docs/design.md sections 5 and 8.)
 
 Builds at least 12 trivial or degenerate families from scratch (generation/engine/trivial_music.py: held chords,
 long notes, scales, arpeggios, chord and cadence loops, repeated notes, two pitches, sparse notes, random notes; rhythm

@@ -1,4 +1,4 @@
-"""How the judge scores the platform's own models (issue 23, item 5; DESIGN sections 5 and 8).
+"""How the judge scores the platform's own models (issue 23, item 5; docs/design.md sections 5 and 8).
 
 Every registered generator with a shipped checkpoint (GAN, AR-CNN, Transformer) is run the way a user runs it,
 through the one generation path (``generation.engine.negatives.generator_family``: the melody alone for a model that
@@ -8,7 +8,7 @@ model trained on them), ``--pieces`` of them cut to 30 s, ``--seeds`` seeds each
 chorale the output was made from is in the originality index, and the AR-CNN keeps most of its notes). Beside them:
 the real pieces themselves and random in-key notes in four voices (the baseline).
 
-The realness model never saw any model's output as a negative (DESIGN section 5), so these rows measure the models'
+The realness model never saw any model's output as a negative (docs/design.md §5), so these rows measure the models'
 music, not their fingerprints. Rerun after retraining any model: the table reads the checkpoints in the tree.
 
     .venv/bin/python benchmarks/scoring_models.py [--pieces 12] [--seeds 2]

@@ -1,6 +1,6 @@
-"""Scoring speed (DESIGN section 8, issue 23 item 7): one 30-s four-track piece, scored as a warm worker does
+"""Scoring speed (docs/design.md section 8, issue 23 item 7): one 30-s four-track piece, scored as a warm worker does
 (discriminator and originality index already loaded, one torch thread), median of --runs runs; target total <= 30 ms
-(DESIGN's budget is 150 ms; issue 23 asks 30 so that entries are scored as they arrive).
+(the design's budget is 150 ms; issue 23 asks 30 so that entries are scored as they arrive).
 
 The piece is the first test chorale of at least 30 s (4 voices, 120 bpm), cut to 30 s. Stages: MIDI load and
 validation, the twelve muspy metrics, the discriminator's realness, the originality check against the whole

@@ -1,4 +1,4 @@
-"""Transformer quality (DESIGN section 8): test NLL per token, 310-token vocabulary, against the reference's 0.968.
+"""Transformer quality (docs/design.md §8): test NLL per token, 310-token vocabulary, against the reference's 0.968.
 
 Test split (r % 10 == 0) of the music21 chorales, tokenized as in training (generation/engine/models/transformer/
 train.py): each chorale's four voices merged into one Performance event stream at 100 bpm, velocity 80, from its

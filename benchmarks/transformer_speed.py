@@ -1,4 +1,4 @@
-"""Transformer speed (DESIGN section 8): a 30-s extension of an 8-bar input, median of >= 5 runs, on one thread.
+"""Transformer speed (docs/design.md section 8): a 30-s extension of an 8-bar input, median of >= 5 runs, on one thread.
 
 The input: the first 8 bars of a test-split chorale, its four voices merged into one piano track (DeepComposer's
 single track), at 100 bpm (19.2 s of 4/4); the whole input is the prompt. Timed: `pipeline.generate` end to end with

@@ -1,4 +1,4 @@
-"""Memory of the platform's processes (DESIGN section 8): resident set size (RSS, now and peak) of
+"""Memory of the platform's processes (docs/design.md section 8): resident set size (RSS, now and peak) of
 
 - a scoring worker (queue scoring) after --entries composition entries and --entries checkpoint entries scored
   (every scoring model loaded: the discriminator, the reference statistics, the originality index);

@@ -1,4 +1,4 @@
-"""The Celery app. Queues: generation, scoring, audio (DESIGN section 2)."""
+"""The Celery app. Queues: generation, scoring, audio (docs/design.md section 2)."""
 
 import os
 

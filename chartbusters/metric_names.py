@@ -1,4 +1,4 @@
-"""The muspy metrics a challenge's style score may use (DESIGN section 5). Plain Python: no Django, no muspy."""
+"""The muspy metrics a challenge's style score may use (docs/design.md section 5). Plain Python: no Django, no muspy."""
 
 METRIC_NAMES: tuple[str, ...] = (
     "pitch_range",

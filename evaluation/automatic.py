@@ -1,4 +1,4 @@
-"""The automatic score of DESIGN section 5: minimum content, metrics and their closeness to the reference set
+"""The automatic score of docs/design.md section 5: minimum content, metrics and their closeness to the reference set
 (style, lowered by repetition), the realness model of the challenge's style, their weighted mean, and the copy
 penalty from the originality check -- returned with every part. Everything is read from the music as it sounds.
 

@@ -1,4 +1,4 @@
-"""Minimum content and repetition: is there enough music to judge, and how much of it repeats itself? (DESIGN 5)
+"""Minimum content and repetition: is there enough music to judge, and how much of it repeats itself? (design.md §5)
 
 Read on the sounded grid (8 steps a second, representation.sounded_rolls), so notation does not matter. A piece
 shorter, sparser or more repetitive than the thresholds below is scored 0 with the reason shown; below that, the

@@ -1,4 +1,4 @@
-"""The score formulas of DESIGN section 5, on plain numbers (no Django, no torch)."""
+"""The score formulas of docs/design.md section 5, on plain numbers (no Django, no torch)."""
 
 from __future__ import annotations
 
@@ -46,13 +46,13 @@ BAD_SHARES = ("The judges' share (alpha {alpha}) and the audience's share (beta 
 
 def final_score(*, automatic: float, judge: float | None, audience: float | None, alpha: float,
                 beta: float = 0.0) -> float:
-    """The one final-score formula (DESIGN section 5, README "Judging"):
+    """The one final-score formula (docs/design.md section 5, README "Judging"):
 
         final = ((1 - alpha - beta) * automatic + alpha * judge + beta * audience) / (the weights of the parts given)
 
     ``judge``: the mean judge score (None until the results are published); ``audience``: the audience rating from
     listening in pairs, 0-100 (None when the entry has no comparisons yet or beta is 0). A missing part drops out
-    and the others are re-weighted, so with beta = 0 this is DESIGN's (1 - alpha) * automatic + alpha * judge, and the
+    and the others are re-weighted, so with beta = 0 this is the design's (1-alpha) * automatic + alpha * judge, and the
     automatic score until judged. Monotone in every part: applied to the ends of the parts' intervals it gives the
     final score's interval."""
     if not (0.0 <= alpha <= 1.0 and 0.0 <= beta <= 1.0 and alpha + beta <= 1.0 + 1e-9):

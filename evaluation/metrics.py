@@ -1,4 +1,4 @@
-"""The muspy metrics of DESIGN section 5 over any validated MIDI, as plain floats.
+"""The muspy metrics of docs/design.md section 5 over any validated MIDI, as plain floats.
 
 Music is read as it sounds: note times in seconds on a fixed grid (``RESOLUTION`` ticks per ``BEAT_SECONDS`` beat,
 ``BEATS_PER_BAR`` beats a bar), whatever the file's resolution, tempo markings, note values or time signature say, so

@@ -1,4 +1,4 @@
-"""Scores with every part, so that a leaderboard row can be explained (DESIGN section 5)."""
+"""Scores with every part, so that a leaderboard row can be explained (docs/design.md section 5)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class Score(models.Model):
 
 
 class LeaderboardEntry(models.Model):
-    """The best ranked submission of one entrant in one challenge: a precomputed table (DESIGN section 6).
+    """The best ranked submission of one entrant in one challenge: a precomputed table (docs/design.md section 6).
 
     Kept up to date by ``evaluation.services.leaderboard.leaderboard_entry_refresh`` whenever a score lands or a
     submission changes (rerun, disqualify, fail); the leaderboard selector reads it with one indexed query.
@@ -188,7 +188,7 @@ REALNESS_NOT_READY_WARNING = ("The challenge's own realness model is {status}; u
 
 
 class RealnessModel(models.Model):
-    """A challenge's own realness model, trained by a worker from its reference set (DESIGN section 5).
+    """A challenge's own realness model, trained by a worker from its reference set (docs/design.md section 5).
 
     One row per challenge: a new or changed reference set (``files_digest``) queues training anew. Until the row is
     ``ready`` for the current files, scoring uses the default (Bach) model and the score says so.
@@ -438,7 +438,7 @@ class ChallengeRescore(models.Model):
         return f"rescore of {self.challenge_id} ({self.status}, {self.progress} %)"
 # ------------------------------------------------------------------------------------ rankings (issue 26)
 class RankingSettings(models.Model):
-    """How a challenge's final rank is made beyond DESIGN's alpha (README "Judging"): the audience's share of the
+    """How a challenge's final rank is made beyond the design's alpha (README "Judging"): the audience's share of the
     final score and, for Melody Harvest, how many entries each entrant may mark as final. Defaults without a row."""
 
     challenge = models.OneToOneField(Challenge, on_delete=models.CASCADE, primary_key=True, related_name="ranking")

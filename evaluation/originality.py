@@ -1,4 +1,4 @@
-"""Originality (DESIGN section 5): the passages an entry shares with known music -- the chorales (training data),
+"""Originality (docs/design.md §5): the passages an entry shares with known music -- the chorales (training data),
 the challenge's reference set and earlier entries of the challenge -- and the share of its notes they cover.
 
 Method. A piece is read as melody lines: per pitched track, the highest note at each onset (unless a higher note is

@@ -1,4 +1,4 @@
-"""Realness: a discriminator's calibrated probability that a piece is real music of the challenge's style (DESIGN 5).
+"""Realness: the discriminator's probability that a piece is real music of the challenge's style (docs/design.md §5).
 
 Worker only: torch is imported inside the functions. Which model: a challenge with its own reference set uses its own
 model (``evaluation.RealnessModel``, trained by a worker when the set changes) once it is ready for the current files;

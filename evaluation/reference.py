@@ -1,5 +1,5 @@
 """Reference statistics: each metric's mean, standard deviation and 10th/90th percentiles over a reference set
-(DESIGN section 5).
+(docs/design.md section 5).
 
 The default reference is the Bach train split; its figures ship in ``evaluation/data/bach_reference.json`` (rebuilt by
 ``build_bach_reference()``; scoring never parses music21). A challenge with its own reference files gets its figures

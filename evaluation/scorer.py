@@ -1,4 +1,4 @@
-"""The scorer version of DESIGN section 5: which metrics, realness model, originality index and reference set a
+"""The scorer version of docs/design.md section 5: which metrics, realness model, originality index and reference set a
 score was computed with, so that a board never mixes versions (Judge III item 8).
 
 ``scorer_parts(challenge)`` names the parts the current scorer would use for the challenge -- read from files and

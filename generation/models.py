@@ -1,4 +1,4 @@
-"""The studio's rows (DESIGN sections 2 and 7): generation jobs and the user's own checkpoints.
+"""The studio's rows (docs/design.md sections 2 and 7): generation jobs and the user's own checkpoints.
 
 A ``GenerationJob`` is one run of a model on one input (one variation, one seed): ``queued -> running -> done |
 failed`` with ``progress`` 0-100 and ``error`` (a sentence a person can act on). Chaining: a job made from another

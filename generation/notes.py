@@ -1,4 +1,4 @@
-"""The studio's piano-roll notes <-> MIDI, on the engine's sixteenth-note grid (DESIGN section 3). No torch.
+"""The studio's piano-roll notes <-> MIDI, on the engine's sixteenth-note grid (docs/design.md section 3). No torch.
 
 The browser edits music as JSON and never parses or writes MIDI itself::
 

@@ -1,4 +1,4 @@
-"""Compositions and challenge entries, with their lifecycle (DESIGN section 6).
+"""Compositions and challenge entries, with their lifecycle (docs/design.md section 6).
 
 Lifecycle: queued -> generating (checkpoint entries only) -> scoring -> scored | failed.
 """

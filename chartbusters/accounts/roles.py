@@ -1,4 +1,4 @@
-"""Roles are groups: Entrant, Judge, Organizer (DESIGN section 1)."""
+"""Roles are groups: Entrant, Judge, Organizer (docs/design.md section 1)."""
 
 from __future__ import annotations
 

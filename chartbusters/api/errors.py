@@ -1,4 +1,4 @@
-"""The API error body of DESIGN section 7: ``{"error": {"code": ..., "message": ...}}`` for every 4xx/5xx.
+"""The API error body of docs/design.md section 7: ``{"error": {"code": ..., "message": ...}}`` for every 4xx/5xx.
 
 Apps raise :class:`ApiError` (or a DRF exception) from their APIs; :func:`api_exception_handler` turns every
 exception into the one body. Validation errors also carry ``"fields"``: ``{field: [messages]}``.

@@ -2,7 +2,7 @@
 
 - Nested serializers (HackSoft's ``SomeApi.InputSerializer``) get component names prefixed with their outer class
   (``SomeApiInput``), so two APIs' ``InputSerializer`` never collide in the schema.
-- Every operation documents the error statuses it can answer with the one error body of DESIGN section 7
+- Every operation documents the error statuses it can answer with the one error body of docs/design.md section 7
   (``ErrorResponse``): 400, 401, 403 and 404 for all; a POST also 413, 415, 422 and 429. A view narrows or widens
   the list with ``error_statuses`` (e.g. ``{"POST": (400, 415, 429)}``).
 """

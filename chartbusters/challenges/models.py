@@ -1,4 +1,4 @@
-"""A challenge, its hidden input melodies and its reference set (DESIGN section 6)."""
+"""A challenge, its hidden input melodies and its reference set (docs/design.md section 6)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from chartbusters.files import random_name
 from chartbusters.metric_names import METRIC_NAMES
 
-# The muspy metrics the style score may use (DESIGN section 5).
+# The muspy metrics the style score may use (docs/design.md section 5).
 ALL_METRICS = list(METRIC_NAMES)
 
 

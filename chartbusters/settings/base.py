@@ -133,7 +133,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Chartbusters <noreply
 # The site's address as users reach it: every e-mail links to its entry with it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Uploads: a MIDI file is at most 2 MiB, a checkpoint at most 200 MiB (DESIGN sections 3 and 4).
+# Uploads: a MIDI file is at most 2 MiB, a checkpoint at most 200 MiB (docs/design.md sections 3 and 4).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

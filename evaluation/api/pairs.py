@@ -1,4 +1,4 @@
-"""Listening in pairs, API (issue 26; DESIGN section 7): the pair to hear, "played to the end" reports, the vote,
+"""Listening in pairs, API (issue 26; docs/design.md §7): the pair to hear, "played to the end" reports, the vote,
 and the excerpts by the pair's own URLs."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Output serializers of the results API (DESIGN section 7 field names; extra fields are additive)."""
+"""Output serializers of the results API (docs/design.md section 7 field names; extra fields are additive)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Results API: submission detail and list, the leaderboard and its CSV export (DESIGN section 7)."""
+"""Results API: submission detail and list, the leaderboard and its CSV export (docs/design.md section 7)."""
 
 from __future__ import annotations
 

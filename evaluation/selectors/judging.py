@@ -113,7 +113,7 @@ class JudgingResults:
 
 def judging_results(*, challenge: Challenge) -> JudgingResults:
     """Every judged entry with its reviews, raw and leniency-adjusted judge scores and the final score they give
-    (DESIGN section 5: final = (1 - alpha) * automatic + alpha * mean judge score, the judge score raw or adjusted
+    (docs/design.md §5: final = (1 - alpha) * automatic + alpha * mean judge score, the judge score raw or adjusted
     as the settings say). An entry's judge score comes from its last round with submitted reviews (a finalist's:
     the final round). Standardization uses every submitted review of the challenge, both rounds."""
     settings = judging_settings_of(challenge=challenge)

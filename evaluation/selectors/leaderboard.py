@@ -1,4 +1,4 @@
-"""Leaderboard reads (DESIGN section 6), from the precomputed LeaderboardEntry table.
+"""Leaderboard reads (docs/design.md section 6), from the precomputed LeaderboardEntry table.
 
 Order: score desc, then the earlier submission, then the lower submission id. Ranks are stored in the table
 (``rank``: ROW_NUMBER() over that order; ``rank_low``-``rank_high``: the shared rank of neighbours whose score

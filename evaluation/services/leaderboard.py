@@ -1,6 +1,6 @@
 """The precomputed leaderboard table: one row per (challenge, entrant) holding that entrant's best ranked entry.
 
-A submission is *ranked* when it is scored, has a Score and is not disqualified (DESIGN section 6). The best one of
+A submission is *ranked* when it is scored, has a Score and is not disqualified (docs/design.md §6). The best one of
 an entrant is the highest final score; equal scores go to the earlier submission (then the lower id).
 Every refresh recomputes the entrant's row from SQL, so it is right whatever happened before (a new score, a rerun,
 a disqualification, a judged score). Refreshes of one challenge are serialised by a lock on its row.

@@ -1,4 +1,4 @@
-"""A challenge's own realness model: queued when its reference set changes, trained by a worker (DESIGN section 5).
+"""A challenge's own realness model: queued when its reference set changes, trained by a worker (docs/design.md §5).
 
 ``realness_model_request`` runs wherever reference files are saved or deleted (admin, bundle, shell: a signal
 calls it) and queues ``evaluation.train_realness_model`` once per change; ``realness_model_train`` (the task, on the

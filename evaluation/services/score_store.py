@@ -1,4 +1,4 @@
-"""Storing a submission's score with every part, and keeping its leaderboard row in step (DESIGN section 5)."""
+"""Storing a submission's score with every part, and keeping its leaderboard row in step (docs/design.md section 5)."""
 
 from __future__ import annotations
 

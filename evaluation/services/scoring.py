@@ -1,4 +1,4 @@
-"""Scoring one submission: the pipeline the "evaluation.score_submission" task runs (DESIGN sections 5 and 6).
+"""Scoring one submission: the pipeline the "evaluation.score_submission" task runs (docs/design.md sections 5 and 6).
 
 scoring -> score_pieces (reads: composition: its MIDI; checkpoint: the mean over its outputs) -> Score with every
 part -> the entry's originality fingerprint, so later entries are checked against it -> scored, then audio is

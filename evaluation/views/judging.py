@@ -24,7 +24,7 @@ from evaluation.services.judging import (
     judging_publish,
 )
 
-# What each level of each criterion means (DESIGN section 5: 1 noise ... 5 outstanding).
+# What each level of each criterion means (docs/design.md section 5: 1 noise ... 5 outstanding).
 RUBRIC_LEVELS = {
     "originality": ("Originality", [
         "Noise: no musical idea", "Derivative: stock figures or a known piece", "Some ideas of its own",

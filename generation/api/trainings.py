@@ -1,4 +1,4 @@
-"""The API of training in the browser and of a user's models (DESIGN section 7; thin views over generation.services
+"""The API of training in the browser and of a user's models (docs/design.md §7; thin views over generation.services
 and generation.selectors):
 
 - ``POST /api/trainings/`` (multipart: ``model``, ``files`` (MIDI files, or one zip) or ``dataset=chorales``,

@@ -1,4 +1,4 @@
-"""The studio's API (DESIGN section 7): thin views over generation.services and generation.selectors.
+"""The studio's API (docs/design.md section 7): thin views over generation.services and generation.selectors.
 
 - ``POST /api/generate/`` (multipart: ``model``, ``input`` (MIDI) or ``notes`` (JSON text) or ``parent`` (a job id),
   ``params`` (JSON text), optional ``checkpoint`` (one of your models, ``GET /api/models/``), ``variations`` 1-4)

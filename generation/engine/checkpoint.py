@@ -1,4 +1,4 @@
-"""Checkpoint files: safetensors weights + a JSON config (DESIGN section 4). Loading never unpickles.
+"""Checkpoint files: safetensors weights + a JSON config (docs/design.md section 4). Loading never unpickles.
 
 The checks (``read_safetensors_header``, ``check_checkpoint``) use only the file's own header JSON and numpy, so the
 web process runs them at upload time without torch. They take the model's spec module they are given (this module

@@ -2,7 +2,7 @@
 
 No torch, no Django. Chorales are parsed once (about 20 s) and cached as an ``.npz`` of note arrays under the
 dataset cache folder; the file name carries ``DATA_VERSION``, so changing the extraction code (and bumping the
-version) rebuilds it. Each piece is a ``(4, T, 128)`` boolean roll on the sixteenth-note grid (DESIGN section 3).
+version) rebuilds it. Each piece is a ``(4, T, 128)`` boolean roll on the sixteenth-note grid (docs/design.md §3).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Piece:
 
 
 def split_of_number(r: int) -> Split:
-    """DESIGN section 3: test if r % 10 == 0, valid if r % 10 == 1, train otherwise."""
+    """docs/design.md section 3: test if r % 10 == 0, valid if r % 10 == 1, train otherwise."""
     if r % 10 == 0:
         return "test"
     if r % 10 == 1:

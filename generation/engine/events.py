@@ -1,4 +1,4 @@
-"""The Performance event encoding (DESIGN section 3): 310 tokens. No torch, no Django.
+"""The Performance event encoding (docs/design.md section 3): 310 tokens. No torch, no Django.
 
 Token layout: 0 ``<S>``, 1 ``<PAD>``, 2..101 TIME_SHIFT of 10 ms .. 1 s, 102..189 NOTE_ON and 190..277 NOTE_OFF for
 pitches 21..108, 278..309 VELOCITY in 32 bins. Time is quantized to 10 ms; a VELOCITY token is written only when the

@@ -1,4 +1,4 @@
-"""MIDI input/output and the platform's input limits (DESIGN section 3). No torch, no Django.
+"""MIDI input/output and the platform's input limits (docs/design.md section 3). No torch, no Django.
 
 Every refusal is a ``MidiValidationError`` whose message names the limit and the value found.
 
@@ -284,7 +284,7 @@ def _validated(data: bytes) -> tuple[pretty_midi.PrettyMIDI, MidiInfo]:
 
 
 def validate_midi_bytes(data: bytes) -> MidiInfo:
-    """Check ``data`` against DESIGN section 3's limits; raise MidiValidationError naming the broken limit."""
+    """Check ``data`` against docs/design.md section 3's limits; raise MidiValidationError naming the broken limit."""
     return _validated(data)[1]
 
 

@@ -1,6 +1,6 @@
 """Generators' outputs on real excerpts, to see how realness judges them (torch; workers and the command line only).
 
-They are never the discriminator's negatives (DESIGN section 5: negatives are defined by what is musically wrong,
+They are never the discriminator's negatives (docs/design.md §5: negatives are defined by what is musically wrong,
 never by who made a piece; a model whose music is good must be able to score well). Every registered generator is
 run the way a user runs it, through the one generation path (``pipeline.generate``), on a real excerpt (the melody
 alone for a model that adds parts; the voices in one track for one that edits or continues a track): its shipped
@@ -34,7 +34,7 @@ def _fit_length(tracks: np.ndarray, n_steps: int) -> np.ndarray:
     return out
 
 
-MAX_CONTINUATION_SECONDS = 30.0  # DESIGN section 4: a continuation adds at most 30 s
+MAX_CONTINUATION_SECONDS = 30.0  # docs/design.md section 4: a continuation adds at most 30 s
 
 
 def generator_family(name: str, model) -> Corruptor:

@@ -1,4 +1,4 @@
-"""User-facing generation parameters (DESIGN section 4): the parameter kinds, the shared seed, validation. No torch,
+"""User-facing generation parameters (docs/design.md §4): the parameter kinds, the shared seed, validation. No torch,
 no Django. Each generator lists its own parameters as ``PARAMS`` in its spec module (models/<name>/spec.py).
 
 The same specs serve the CLI (``--param NAME=VALUE``: strings) and the API (``params`` JSON: numbers or strings).

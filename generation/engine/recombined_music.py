@@ -1,5 +1,5 @@
 """Real music taken apart and put back together wrongly: what an entrant could build from chorales to game realness
-(NumPy only, no torch). DESIGN section 5 calls these recombinations; the realness model learns them as negatives
+(NumPy only, no torch). docs/design.md section 5 calls these recombinations; the realness model learns them as negatives
 (built from the train split) and ``benchmarks/scoring_gaming.py`` scores them built from held-out pieces with other
 seeds.
 

@@ -23,7 +23,7 @@ SPEC_MODULES: dict[str, str] = {
     "gan": "generation.engine.models.gan.spec",
     "transformer": "generation.engine.models.transformer.spec",
 }
-PLANNED_ARCHITECTURES: tuple[str, ...] = ()  # DESIGN section 4's three models are all built
+PLANNED_ARCHITECTURES: tuple[str, ...] = ()  # docs/design.md section 4's three models are all built
 PARTS = ("model", "sampler", "train")  # a model package's modules beside its spec
 
 UNKNOWN_ARCHITECTURE_MESSAGE = "Unknown architecture {name!r}; known architectures: {known}."

@@ -1,4 +1,4 @@
-"""Piano rolls on the sixteenth-note grid (DESIGN section 3). No torch, no Django; vectorized numpy.
+"""Piano rolls on the sixteenth-note grid (docs/design.md section 3). No torch, no Django; vectorized numpy.
 
 A track is a ``(T, 128)`` boolean roll (``True`` = the pitch sounds during that step) plus an onset mask of the same
 shape (``True`` = a note starts there), so that a pitch struck again right after itself survives the round trip.

@@ -1,4 +1,4 @@
-"""Creating studio generation jobs (DESIGN section 7, ``POST /api/generate/``): web side, no torch.
+"""Creating studio generation jobs (docs/design.md section 7, ``POST /api/generate/``): web side, no torch.
 
 Everything is checked before anything is stored: the model (a registered generator), the user's checkpoint (their
 own, of that architecture), the parameters (against the model's spec), the input (a MIDI upload, the piano roll's

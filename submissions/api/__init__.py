@@ -1,1 +1,1 @@
-"""REST API of the submissions app: POST /api/challenges/{slug}/submissions/ (DESIGN section 7)."""
+"""REST API of the submissions app: POST /api/challenges/{slug}/submissions/ (docs/design.md section 7)."""

@@ -1,4 +1,4 @@
-"""POST /api/challenges/{slug}/submissions/ -> 202 {"id", "status"} (DESIGN section 7).
+"""POST /api/challenges/{slug}/submissions/ -> 202 {"id", "status"} (docs/design.md section 7).
 
 Multipart fields: ``title``, ``description``, ``accept_licence`` (true: the entrant accepts the challenge's
 entry licence), and either ``composition`` (a MIDI file) or ``composition_id`` (one of the entrant's saved

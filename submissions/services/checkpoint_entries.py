@@ -1,4 +1,4 @@
-"""Running a Melody Harvest entry on a worker (DESIGN section 6): load the checkpoint safely, generate from every
+"""Running a Melody Harvest entry on a worker (docs/design.md §6): load the checkpoint safely, generate from every
 hidden input melody of the challenge with its parameters under its per-input time limit, store each output, then
 hand the entry to scoring ("evaluation.score_submission" scores the mean over the outputs).
 

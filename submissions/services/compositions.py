@@ -18,7 +18,7 @@ COMPOSITION_TITLE_REQUIRED_MESSAGE = "Give the composition a title."
 def composition_create(*, owner, title: str, midi: UploadedFile | bytes, filename: str = "composition.mid",
                        source: str = Composition.Source.UPLOAD) -> Composition:
     """Save ``midi`` (an upload, or bytes from the studio) as ``owner``'s composition; refuses (413/422, nothing
-    stored) MIDI the platform would not take as an entry (DESIGN section 3)."""
+    stored) MIDI the platform would not take as an entry (docs/design.md section 3)."""
     if not title.strip():
         raise EntryRefusedError("title_required", COMPOSITION_TITLE_REQUIRED_MESSAGE, status=422)
     if isinstance(midi, UploadedFile):

@@ -1,6 +1,6 @@
 """Listeners for submission changes, so that other apps react without submissions importing them.
 
-submissions never imports evaluation (DESIGN section 2). An app that keeps data derived from a submission (the
+submissions never imports evaluation (docs/design.md section 2). An app that keeps data derived from a submission (the
 score, a precomputed leaderboard row) registers a listener from its ``AppConfig.ready()``::
 
     from submissions.services.hooks import register_submission_listener

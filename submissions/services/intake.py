@@ -1,4 +1,4 @@
-"""Intake of entries (DESIGN sections 3, 4, 6): validate first, then store the file(s) and the row in one
+"""Intake of entries (docs/design.md sections 3, 4, 6): validate first, then store the file(s) and the row in one
 transaction under the quota lock, then queue the work once it commits.
 
 A refusal raises ``EntryRefusedError`` (401/403/404/413/422/429) and leaves no row and no file behind: files are
@@ -211,7 +211,7 @@ def submission_create_checkpoint(
     checkpoint_file: UploadedFile | None, config: UploadedFile | bytes | str | dict | None, model_card: str,
     now: datetime | None = None,
 ) -> Submission:
-    """A Melody Harvest entry: safetensors weights + JSON config + model card, checked as DESIGN section 4 says;
+    """A Melody Harvest entry: safetensors weights + JSON config + model card, checked as docs/design.md section 4 says;
     queued for generation ("submissions.run_checkpoint_entry" on the generation queue)."""
     now = now or timezone.now()
     _common_checks(challenge=challenge, entrant=entrant, kind=Kind.CHECKPOINT, title=title,

@@ -1,4 +1,4 @@
-"""The lifecycle of an entry: queued -> generating (checkpoints only) -> scoring -> scored | failed (DESIGN 6).
+"""The lifecycle of an entry: queued -> generating (checkpoints only) -> scoring -> scored | failed (docs/design.md §6).
 
 Workers call these services by id. Each locks the row, checks the move against ``ALLOWED_MOVES`` and raises
 ``IllegalTransitionError`` for any other. Re-entering ``generating`` or ``scoring`` is allowed (a task redelivered after

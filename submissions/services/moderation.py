@@ -1,4 +1,4 @@
-"""Organizer actions on entries: rerun and disqualify, recorded with who and when (DESIGN section 6)."""
+"""Organizer actions on entries: rerun and disqualify, recorded with who and when (docs/design.md section 6)."""
 
 from __future__ import annotations
 

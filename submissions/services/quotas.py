@@ -1,4 +1,4 @@
-"""Race-free quota checks: the entrant's user row is locked inside the intake transaction (DESIGN section 6).
+"""Race-free quota checks: the entrant's user row is locked inside the intake transaction (docs/design.md section 6).
 
 Parallel requests of one entrant queue on ``SELECT ... FOR UPDATE`` of their user row, so each sees the entries
 the previous ones committed and exactly the quota is admitted. (SQLite ignores FOR UPDATE but serializes

@@ -1,4 +1,4 @@
-"""Who may enter a challenge, when, and with what kind of entry (DESIGN section 6)."""
+"""Who may enter a challenge, when, and with what kind of entry (docs/design.md section 6)."""
 
 from __future__ import annotations
 

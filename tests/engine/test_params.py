@@ -1,4 +1,4 @@
-"""User parameters: each generator's PARAMS in its spec, validated through the pipeline (DESIGN section 4)."""
+"""User parameters: each generator's PARAMS in its spec, validated through the pipeline (docs/design.md section 4)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The score formulas of DESIGN section 5 on hand numbers."""
+"""The score formulas of docs/design.md section 5 on hand numbers."""
 
 from __future__ import annotations
 

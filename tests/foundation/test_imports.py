@@ -1,4 +1,4 @@
-"""The import contracts (DESIGN section 2; pyproject.toml [tool.importlinter]) hold, and the rules they cannot see
+"""The import contracts (docs/design.md §2; pyproject.toml [tool.importlinter]) hold, and the rules they cannot see
 (imports by name through the registry) are checked here: the pipeline is the only caller of samplers."""
 
 from __future__ import annotations

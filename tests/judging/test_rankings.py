@@ -112,7 +112,7 @@ def test_intervals_cover_the_truth_about_95_percent():
 def test_audience_points_and_the_final_formula():
     assert audience_points(0.0) == 50.0
     assert audience_points(math.log(3)) == pytest.approx(75.0)
-    # beta = 0: DESIGN's formula; missing parts drop out and the rest is re-weighted.
+    # beta = 0: the design's formula; missing parts drop out and the rest is re-weighted.
     assert final_score(automatic=60, judge=80, audience=None, alpha=0.5) == pytest.approx(70)
     assert final_score(automatic=60, judge=None, audience=90, alpha=0.5, beta=0.0) == 60
     assert final_score(automatic=60, judge=80, audience=90, alpha=0.4, beta=0.2) == pytest.approx(

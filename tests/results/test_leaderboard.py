@@ -1,4 +1,4 @@
-"""Leaderboard rules (DESIGN section 6): best per entrant, order, ties, never-ranked and hidden entries, provisional."""
+"""Leaderboard rules (design.md §6): best per entrant, order, ties, never-ranked and hidden entries, provisional."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/generate/ and GET /api/jobs/{id}/ (DESIGN section 7): 202, the error statuses, limits, ownership."""
+"""POST /api/generate/ and GET /api/jobs/{id}/ (docs/design.md §7): 202, the error statuses, limits, ownership."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Melody Harvest intake: weights + config + model card, checked as DESIGN section 4 says; every refusal leaves
+"""Melody Harvest intake: weights + config + model card, checked as docs/design.md section 4 says; every refusal leaves
 no row and no file behind."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The demo data of ``manage.py seed_demo`` (DESIGN section 7): two open challenges and one user per role.
+"""The demo data of ``manage.py seed_demo`` (docs/design.md section 7): two open challenges and one user per role.
 
 Idempotent: running it again resets the demo users' passwords and the challenges' dates and texts.
 """
@@ -75,7 +75,7 @@ three hidden soprano melodies and scores what it writes.
 """
 
 
-# Other apps add to the demo without chartbusters importing them (DESIGN section 2): ``register_demo_extra("judging",
+# Other apps add to the demo without chartbusters importing them (docs/design.md §2): ``register_demo_extra("judging",
 # fn)`` from their AppConfig.ready(); ``seed_demo`` calls ``fn(password=...)`` after the challenges and users, and
 # prints what it returns (a sentence).
 _DEMO_EXTRAS: dict[str, Callable[..., str]] = {}

@@ -12,7 +12,7 @@ FILE_NOT_FOUND = "No such file: {path}"
 
 
 class Command(BaseCommand):
-    help = "Score a MIDI file the way the platform does (DESIGN section 5)."
+    help = "Score a MIDI file the way the platform does (docs/design.md section 5)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("input", type=Path, help="MIDI file to score")

@@ -1,5 +1,5 @@
 """``manage.py generate {gan|arcnn|transformer} IN.mid -o OUT.mid [--checkpoint PATH] [--param NAME=VALUE ...]
-[--seed N] [--json]`` (DESIGN section 7). The GAN also runs with no input file: it writes its own soprano
+[--seed N] [--json]`` (docs/design.md section 7). The GAN also runs with no input file: it writes its own soprano
 (``--param melody=generate``, ``bars``, ``key``)."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", type=Path, required=True, help="output MIDI file")
         parser.add_argument("--checkpoint", type=Path, help="checkpoint folder or .safetensors (config.json beside)")
         parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                            help="model parameter (DESIGN section 4), repeatable")
+                            help="model parameter (docs/design.md section 4), repeatable")
         parser.add_argument("--seed", help="random seed (same seed + input = same output)")
         parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
         parser.add_argument("--threads", type=int, default=1,

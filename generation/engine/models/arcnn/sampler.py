@@ -1,4 +1,4 @@
-"""AR-CNN sampler: DeepComposer's iterative editing with its four parameters (DESIGN section 4).
+"""AR-CNN sampler: DeepComposer's iterative editing with its four parameters (docs/design.md section 4).
 
 Each network pass scores every cell of the roll (fully convolutional over time, so up to 32 bars is one pass). The
 sampler edits only where the model is confident (a flip's softmax probability times the number of editable cells

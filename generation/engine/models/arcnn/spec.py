@@ -18,9 +18,9 @@ DESCRIPTION = "AR-CNN editing: adds and removes notes so a track sounds more lik
 IS_GENERATOR = True
 EDITS = "melody"  # the pipeline keeps every other track of the input as it was
 
-# The user's parameters (DESIGN section 4 names and ranges), in the order forms show them.
+# The user's parameters (docs/design.md section 4 names and ranges), in the order forms show them.
 PARAMS = (
-    # default 10 (DESIGN: 100): the tune stays; at most a tenth of its note cells may go, at any temperature
+    # default 10 (docs/design.md: 100): the tune stays; at most a tenth of its note cells may go, at any temperature
     NumberParam("max_remove_pct", 0, 100, 10, True,
                 "most of the input's note cells (%) the model may remove: low keeps your tune, 100 lets it rewrite"),
     NumberParam("max_add", 50, 1000, 500, True,

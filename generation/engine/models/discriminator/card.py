@@ -69,7 +69,7 @@ def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, m
     text = f"""# Realness discriminator
 
 A small CNN ({n_parameters(config):,} parameters) that gives the probability that a piece is real music of the
-reference style, used by the automatic score (DESIGN section 5: realness). Trained on: {trained_on}.
+reference style, used by the automatic score (docs/design.md section 5: realness). Trained on: {trained_on}.
 
 ## Input and output
 Any MIDI, read as it sounds: all pitched tracks are pooled into one roll on a grid of 8 steps a second (a sixteenth

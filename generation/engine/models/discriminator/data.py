@@ -14,7 +14,7 @@ from generation.engine.dataset import transpose
 from generation.engine.representation import notes_to_roll, roll_to_notes
 from generation.engine.trivial_music import tracks_from_notes
 
-# Corruption families with DESIGN section 8's AUC target; the trivial families are in trivial_music.
+# Corruption families with docs/design.md section 8's AUC target; the trivial families are in trivial_music.
 FAMILIES = ("random_notes", "shuffled_pitches", "shuffled_bars", "untrained_generator")
 VOICE_RANGES = ((60, 81), (53, 74), (48, 69), (36, 62))  # S, A, T, B: the chorales' usual ranges (MIDI pitches)
 

@@ -42,7 +42,7 @@ from generation.engine.models.gan.soprano import load_chains, sample_soprano
 from generation.engine.models.gan.spec import DEFAULT_STYLE, N_VOICES, VOICE_NAMES
 from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, steps_to_seconds
 
-MAX_BARS = 32  # DESIGN section 4: melodies of 1-32 bars
+MAX_BARS = 32  # docs/design.md section 4: melodies of 1-32 bars
 LONG_REST_BARS = 2  # a melody rest at least this long silences the accompaniment there
 ADJUSTMENT_PREFIX = "gan adjustment: "
 NO_MELODY_MESSAGE = "The MIDI file has no non-drum track with notes to accompany."

@@ -3,7 +3,7 @@
 `GANConfig` is the generator's config dataclass (model.py builds the network from it); `config_from_dict` validates an
 untrusted dict against `CONFIG_BOUNDS`; `tensor_specs(config)` lists every tensor of the generator's state_dict (the
 checkpoint; the discriminator is only needed for training), with its shape and dtype, so a checkpoint can be checked
-before any weight is loaded. `PARAMS` are the user parameters of DESIGN section 4.
+before any weight is loaded. `PARAMS` are the user parameters of docs/design.md section 4.
 """
 
 from __future__ import annotations

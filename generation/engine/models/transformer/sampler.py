@@ -1,4 +1,4 @@
-"""Transformer sampler: continues the input in its own tempo, meter, key and voices (DESIGN section 4), token by
+"""Transformer sampler: continues the input in its own tempo, meter, key and voices (docs/design.md section 4), token by
 token with a key/value cache.
 
 The input (as ``Performance``, below): every pitched track's notes, its end (the last sounding note), its tempo (the

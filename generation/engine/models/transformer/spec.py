@@ -22,10 +22,10 @@ EDITS = "all"  # every pitched track is continued in its own voice (the sampler 
 
 TRAINING_TEMPO_BPM = 100.0  # the chorales are tokenized at this fixed tempo (train.py); the sampler plays every
 #                              prompt at it (its beat made this one) and scales the continuation back
-MAX_PROMPT_SECONDS = 30.0  # DESIGN section 4: the prompt is the whole input, at most 30 s
+MAX_PROMPT_SECONDS = 30.0  # docs/design.md section 4: the prompt is the whole input, at most 30 s
 MAX_EXTENSION_SECONDS = 30.0
 
-# The user's parameters (DESIGN section 4 names and ranges), in the order forms show them.
+# The user's parameters (docs/design.md section 4 names and ranges), in the order forms show them.
 PARAMS = (
     ChoiceParam("sampling", ("topk", "nucleus"), "nucleus", "top-k or nucleus (top-p) sampling"),
     NumberParam("k", 1, 309, 40, True, "top-k: sample among the k most likely tokens"),
@@ -49,7 +49,7 @@ MIN_TRAINING_TRACKS = 1  # it learns the performance of whatever the files play,
 
 @dataclass(frozen=True)
 class TransformerConfig:
-    vocab_size: int = 310  # the Performance events of events.py (DESIGN section 3): fixed, the reference's vocabulary
+    vocab_size: int = 310  # the Performance events of events.py (docs/design.md §3): fixed, the reference's vocabulary
     context: int = 256  # tokens attended to: ~18 s of four-voice chorale at 100 bpm (a chorale is ~550 tokens)
     d_model: int = 128  # width, sized to the CPU budget: on one shared core d 128 trains at ~2.7x the tokens/s of
     #                     d 256 (~4.0 k vs ~1.5 k per CPU-second); a 45-minute run buys a few million tokens, and at

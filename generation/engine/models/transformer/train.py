@@ -37,7 +37,7 @@ from generation.engine.models.transformer.spec import ARCHITECTURE, TransformerC
 from generation.engine.representation import DEFAULT_VELOCITY, STEPS_PER_BEAT, roll_to_notes
 
 CHORALE_TEMPO_BPM = spec.TRAINING_TEMPO_BPM  # the chorales' fixed tempo when tokenized (prompts are played at it)
-REFERENCE_TEST_NLL = 0.968  # DeepComposer's Transformer-XL on the JSB chorales, test split (DESIGN section 4)
+REFERENCE_TEST_NLL = 0.968  # DeepComposer's Transformer-XL on the JSB chorales, test split (docs/design.md section 4)
 
 
 @dataclass(frozen=True)
