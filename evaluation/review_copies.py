@@ -28,6 +28,7 @@ META_TEXT_TYPES = frozenset({
 OTHER_STRIPPED = frozenset({"unknown_meta", "sequencer_specific"})
 LEAD_IN_MS = (20, 60)  # random lead-in: later than any public copy by at least 20 ms (one MP3 frame is ~26 ms)
 TAIL_MS = (40, 250)  # random silence after the last event
+ORDINAL_STEP_MS = 45  # each further judge of an entry starts this much later (more than the lead-in's random span)
 
 
 def _ticks(ms: float, *, ticks_per_beat: int, tempo: int = 500_000) -> int:
@@ -43,12 +44,16 @@ def _first_tempo(mid: mido.MidiFile) -> int:
     return 500_000
 
 
-def anonymize_midi(data: bytes, *, rng: random.Random, avoid_sizes: frozenset[int] = frozenset()) -> bytes:
+def anonymize_midi(data: bytes, *, rng: random.Random, avoid_sizes: frozenset[int] = frozenset(),
+                   ordinal: int = 0) -> bytes:
     """The MIDI file ``data`` without meta text, with a random lead-in and tail pad; its size is none of
-    ``avoid_sizes`` (the sizes of the public files it must not be matched with)."""
+    ``avoid_sizes`` (the sizes of the public files it must not be matched with). ``ordinal`` (the review's place
+    among the entry's reviews) moves the lead-in by whole steps of ORDINAL_STEP_MS, so no two judges of one entry
+    ever get the same copy, whatever the random draw."""
     src = mido.MidiFile(file=io.BytesIO(data))
     tempo = _first_tempo(src)
-    lead = _ticks(rng.uniform(*LEAD_IN_MS), ticks_per_beat=src.ticks_per_beat, tempo=tempo)
+    step = max(1, _ticks(ORDINAL_STEP_MS, ticks_per_beat=src.ticks_per_beat, tempo=tempo))
+    lead = _ticks(rng.uniform(*LEAD_IN_MS), ticks_per_beat=src.ticks_per_beat, tempo=tempo) + ordinal * step
     tail = _ticks(rng.uniform(*TAIL_MS), ticks_per_beat=src.ticks_per_beat, tempo=tempo)
     for _ in range(64):
         out = mido.MidiFile(type=src.type, ticks_per_beat=src.ticks_per_beat)

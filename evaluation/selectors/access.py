@@ -31,12 +31,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge, InputMelody
 from evaluation.models import JudgingSettings
-from evaluation.selectors.leaderboard import leaderboard_is_provisional
+from evaluation.selectors.leaderboard import leaderboard_is_provisional, rescoring_exists
 from submissions.models import Composition, Submission
 from submissions.selectors import user_organizes  # superusers and the challenge's own organizers
 
@@ -58,11 +59,18 @@ class Access(StrEnum):
 
 def challenge_get_visible(*, slug: str, user, with_leaderboard_token: bool = False) -> Challenge | None:
     """The challenge with this slug if the user may see it, else None. ``with_leaderboard_token`` also reads the
-    leaderboard's cache token in the same query (as ``challenge.leaderboard_token``), and whether the viewer judges
-    it or organizes it (``challenge.viewer_is_judge``, ``challenge.viewer_organizes``)."""
+    leaderboard's cache token in the same query (as ``challenge.leaderboard_token``), what its public board shows
+    (``challenge.public_board``), whether it is being rescored (``challenge.rescoring_now``) and whether the viewer
+    judges it or organizes it (``challenge.viewer_is_judge``, ``challenge.viewer_organizes``): the leaderboard's
+    whole state in one query."""
     challenges = Challenge.objects.filter(slug=slug)
     if with_leaderboard_token:
-        challenges = challenges.annotate(leaderboard_token=F("leaderboard_version__token"))
+        board = JudgingSettings.objects.filter(challenge_id=OuterRef("pk")).values("public_board")[:1]
+        challenges = challenges.annotate(
+            leaderboard_token=F("leaderboard_version__token"),
+            public_board=Coalesce(Subquery(board), Value(JudgingSettings.PublicBoard.MUSIC.value)),
+            rescoring_now=rescoring_exists(),
+        )
         if getattr(user, "is_authenticated", False):  # entrant_names_hidden() then needs no query of its own
             judges = Challenge.judges.through.objects.filter(challenge_id=OuterRef("pk"), user_id=user.pk)
             organizers = Challenge.organizers.through.objects.filter(challenge_id=OuterRef("pk"), user_id=user.pk)

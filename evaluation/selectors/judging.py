@@ -274,6 +274,7 @@ class ReviewSource:
     name: str  # midi, audio-<n> or pianoroll-<n>
     kind: str  # midi, audio or pianoroll
     midi_name: str  # the stored MIDI it is made from
+    ordinal: int = 0  # this review's place among the entry's reviews: each judge's copy starts at its own time
 
 
 def judge_review_file(*, judge, assignment_id: int, name: str) -> ReviewSource | None:
@@ -297,8 +298,9 @@ def judge_review_file(*, judge, assignment_id: int, name: str) -> ReviewSource |
         stored = midi.name
     if not stored:
         return None
+    ordinal = JudgeAssignment.objects.filter(submission_id=a.submission_id, pk__lt=a.pk).count()
     return ReviewSource(assignment_id=a.pk, challenge_id=a.challenge_id, entry_number=a.entry_number, name=name,
-                        kind=kind, midi_name=stored)
+                        kind=kind, midi_name=stored, ordinal=ordinal)
 
 
 def judging_public_file_sizes(*, challenge_id: int) -> frozenset[int]:

@@ -23,7 +23,7 @@ from typing import TypedDict
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -254,11 +254,24 @@ def leaderboard_is_provisional(*, challenge: Challenge, now: datetime | None = N
     return _entries(challenge_id=challenge.pk).filter(judged=False).exists()
 
 
-def leaderboard_is_rescoring(*, challenge: Challenge) -> bool:
-    """Its entries are being rescored (a ChallengeRescore queued or running) or its realness model trained (the
-    entries are rescored when it is ready): the board says "rescoring" until then. Two indexed EXISTS queries."""
+def rescoring_exists(challenge_id=None):
+    """The condition "being rescored", as an expression on a challenge (``OuterRef("pk")`` by default): a
+    ChallengeRescore queued or running, or its realness model queued or training (the entries are rescored when it
+    is ready). Two indexed EXISTS."""
     from evaluation.models import ChallengeRescore, RealnessModel
 
-    return (ChallengeRescore.objects.filter(challenge_id=challenge.pk, status__in=ChallengeRescore.ACTIVE).exists()
-            or RealnessModel.objects.filter(challenge_id=challenge.pk, status__in=[
-                RealnessModel.Status.QUEUED, RealnessModel.Status.TRAINING]).exists())
+    challenge_id = OuterRef("pk") if challenge_id is None else challenge_id
+    rescores = ChallengeRescore.objects.filter(challenge_id=challenge_id, status__in=ChallengeRescore.ACTIVE)
+    training = RealnessModel.objects.filter(challenge_id=challenge_id, status__in=[
+        RealnessModel.Status.QUEUED, RealnessModel.Status.TRAINING])
+    return Exists(rescores) | Exists(training)
+
+
+def leaderboard_is_rescoring(*, challenge: Challenge) -> bool:
+    """The board says "rescoring" while its entries are rescored (``rescoring_exists``); read with the challenge
+    when ``challenge_get_visible`` annotated it, else one query."""
+    annotated = getattr(challenge, "rescoring_now", None)
+    if annotated is not None:
+        return bool(annotated)
+    return Challenge.objects.filter(pk=challenge.pk).annotate(now=rescoring_exists()).values_list(
+        "now", flat=True).first() or False

@@ -34,7 +34,7 @@ def _key(source: ReviewSource) -> str:
 def _make(source: ReviewSource, *, rng: random.Random) -> bytes:
     avoid = judging_public_file_sizes(challenge_id=source.challenge_id)
     with default_storage.open(source.midi_name, "rb") as f:
-        midi = anonymize_midi(f.read(), rng=rng, avoid_sizes=avoid)
+        midi = anonymize_midi(f.read(), rng=rng, avoid_sizes=avoid, ordinal=source.ordinal)
     if source.kind == "midi":
         return midi
     with tempfile.TemporaryDirectory(prefix="chartbusters-review-") as tmp:
