@@ -228,7 +228,9 @@ def score_pieces(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
     }
     if n > 1:
         parts["outputs"] = [{"style": o["style"], "realness": o["realness"], "content": o["content"],
-                             "automatic": o["automatic_unpenalized"], "realness_passages": o["passages"]}
+                             "automatic": o["automatic_unpenalized"], "realness_passages": o["passages"],
+                             "metrics": {name: {"value": o["values"][name], "closeness": o["closeness"][name]}
+                                         for name in METRIC_NAMES}}
                             for o in outputs]  # fmt: skip
     return AutomaticScore(automatic=automatic, style=style, realness=realness, parts=parts,
                           flagged_copy=bool(originality["flagged"]), copy_penalty=penalty,

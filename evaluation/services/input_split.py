@@ -71,11 +71,29 @@ def input_scores_apply(*, submission: Submission, result):
     style = sum(o["style"] for o in public) / len(public)
     realness = sum(o["realness"] for o in public) / len(public)
     parts = {**result.parts, "outputs": public, "n_outputs": len(public), "style": style, "realness": realness,
+             "metrics": _public_metrics(result.parts.get("metrics") or {}, public),
              "automatic_unpenalized": unpenalized, "automatic": automatic,
              "split": {"part": "public", "n_public": len(public),
                        "n_private": sum(r.role == Role.PRIVATE for r in rows)}}
     return replace(result, automatic=automatic, automatic_unpenalized=unpenalized, style=style, realness=realness,
                    parts=parts)
+
+
+def _public_metrics(metrics: dict, public: list[dict]) -> dict:
+    """The metrics part recomputed over the public outputs alone (values, closeness and where each lies against
+    the reference), so that nothing shown while open is averaged over a private input."""
+    if not public or any("metrics" not in o for o in public):  # scored before outputs carried their metrics
+        return {name: {**m, "value": None, "closeness": None, "direction": None} for name, m in metrics.items()}
+    shown = {}
+    for name, metric in metrics.items():
+        value = sum(o["metrics"][name]["value"] for o in public) / len(public)
+        closeness = sum(o["metrics"][name]["closeness"] for o in public) / len(public)
+        low, high = metric.get("p10"), metric.get("p90")
+        direction = metric.get("direction")
+        if low is not None and high is not None:
+            direction = "below" if value < low else ("above" if value > high else "within")
+        shown[name] = {**metric, "value": value, "closeness": closeness, "direction": direction}
+    return shown
 
 
 def private_scores(*, submission_ids: list[int]) -> dict[int, float]:

@@ -535,3 +535,29 @@ def test_changing_beta_moves_final_scores_and_is_bounded_by_alpha(listening):
     leaderboard_audience_refresh(challenge_id=challenge.pk, everything=True)
     row = LeaderboardEntry.objects.get(submission_id=issue.first_id)
     assert row.score == pytest.approx(listening.automatic[issue.first_id])
+
+
+def test_while_open_the_metrics_shown_are_the_public_inputs_alone(harvest):
+    """No figure shown while open is averaged over a private input (the per-metric values included)."""
+    from evaluation.automatic import AutomaticScore
+    from evaluation.models import Score
+    from evaluation.services.scoring import submission_score_land
+    from submissions.services.lifecycle import submission_mark_generating, submission_mark_scoring
+    from tests.factories import entry_create, output_create
+
+    entry = entry_create(challenge=harvest, entrant=harvest.entrants[0], kind="checkpoint")
+    submission_mark_generating(submission_id=entry.pk)
+    ranges = {"p1": 10.0, "p2": 20.0, "q1": 90.0, "q2": 100.0, "ex": 50.0}
+    for name in sorted(ranges):
+        output_create(entry, input_name=name)
+    submission_mark_scoring(submission_id=entry.pk)
+    outputs = [{"style": 0.5, "realness": 0.5, "content": {"ok": True}, "automatic": 50.0,
+                "metrics": {"pitch_range": {"value": v, "closeness": v / 100}}} for _, v in sorted(ranges.items())]
+    metrics = {"pitch_range": {"value": 54.0, "closeness": 0.54, "p10": 12.0, "p90": 30.0, "direction": "above"}}
+    result = AutomaticScore(automatic=50.0, style=0.5, realness=0.5, automatic_unpenalized=50.0,
+                            parts={"outputs": outputs, "n_outputs": 5, "metrics": metrics})
+    submission_score_land(submission_id=entry.pk, result=result)
+    shown = Score.objects.get(submission=entry).parts["metrics"]["pitch_range"]
+    assert shown["value"] == pytest.approx(15.0)  # p1 and p2 only: the private 90 and 100 are not in it
+    assert shown["closeness"] == pytest.approx(0.15)
+    assert shown["direction"] == "within"
