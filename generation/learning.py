@@ -85,13 +85,11 @@ PARAM_NOTES: dict[str, dict[str, str]] = {
         "style": "Which shipped GAN writes the parts; each was trained on its own corpus. chorale (the default) "
                  "sounds like a hymn: a chord on each beat and clear cadences. renaissance sounds like a Palestrina "
                  "mass: longer notes, smoother lines that move more on their own, fewer chord changes.",
-        "melody": "generate writes a soprano too (from a small Markov chain over pitches and note lengths fitted to "
-                  "the style's training sopranos: not the GAN), then the GAN accompanies it; your tracks are kept. "
-                  "An input with no notes does the same.",
-        "bars": "Only when the soprano is written (melody=generate): how many bars of 4/4. It ends on the key's "
-                "tonic, a half note.",
-        "key": "Only when the soprano is written: its key, and the file's key signature. A melody of yours keeps "
-               "its own key.",
+        "melody": "The made-up tune is not the GAN's own work: it steps through pitches and note lengths as the "
+                  "chorale or Palestrina tunes it learned from do, and ends on the tonic. Any tracks of yours stay "
+                  "in the file.",
+        "bars": "Used with melody=generate only. The last of them closes on the tonic, held for a half note.",
+        "key": "Used with melody=generate only; it is also written into the file as its key signature.",
         "programs": "The studio lists the 128 General MIDI instruments by name (the API takes their numbers): "
                     "0 Acoustic Grand Piano (the default), 48 String Ensemble 1, 52 Choir Aahs, 19 Church Organ. "
                     "It changes the sound, not the notes: the same seed writes the same parts.",

@@ -91,8 +91,10 @@ def test_a_studio_with_11_versions_loads_little_and_fetches_each_audio_once(brow
                                arg=i, timeout=10_000)
         # play its audio to the end of loading: the first time it is downloaded, then never again
         items.nth(i).locator("audio").evaluate("(a) => { a.muted = true; return a.play(); }")
-        page.wait_for_function("(i) => document.querySelectorAll('#history li audio')[i].readyState >= 3",
-                               arg=i, timeout=10_000)
+        # this version's own player (not the i-th player of the list: not every version has one)
+        page.wait_for_function(
+            "(i) => document.querySelectorAll('#history li')[i].querySelector('audio').readyState >= 3",
+            arg=i, timeout=10_000)
         page.wait_for_load_state("networkidle")
         items.nth(i).locator("audio").evaluate("(a) => a.pause()")
         made_current = traffic.total - sum(traffic.audio().values())
