@@ -12,12 +12,10 @@ from django.utils import timezone
 from chartbusters.errors import ApplicationError
 from evaluation.automatic import ScoringError, load_pieces, score_pieces
 from evaluation.models import ChallengeRescore, LeaderboardEntry, Score
-from evaluation.originality import originality_register
 from evaluation.scorer import current_scorer_version
 from evaluation.services.leaderboard import leaderboard_version_bump
 from evaluation.services.rescoring import MANUAL_REASON, RUNNING_ELSEWHERE
-from evaluation.services.score_store import score_store
-from evaluation.services.scoring import NothingToScoreError, local_copies, midi_files_of
+from evaluation.services.scoring import NothingToScoreError, local_copies, midi_files_of, submission_score_store
 from submissions.models import Submission
 
 logger = logging.getLogger(__name__)
@@ -111,18 +109,7 @@ def _rescore(*, challenge, row_id: int, on_progress) -> dict:
             _set(row_id, done=i + 1, progress=int(100 * (i + 1) / max(len(entries), 1)))
             if on_progress is not None:
                 on_progress(i + 1, len(entries))
-        score_store(
-            submission_id=submission.pk,
-            automatic=result.automatic,
-            style=result.style,
-            realness=result.realness,
-            parts=result.parts,
-            flagged_copy=result.flagged_copy,
-            copy_penalty=result.copy_penalty,
-            automatic_unpenalized=result.automatic_unpenalized,
-            scorer_version=result.scorer_version,
-        )
-        originality_register(submission_id=submission.pk, pms=pms)
+        submission_score_store(submission=submission, result=result, pms=pms)
     return _report(
         challenge=challenge,
         before=before,

@@ -111,14 +111,24 @@ def submission_score(*, submission_id: int) -> str:
 def submission_score_land(*, submission_id: int, result: AutomaticScore, pms: list | None = None) -> None:
     """Store an AutomaticScore, register the entry's originality fingerprint (``pms``: its parsed pieces), mark the
     entry scored (its leaderboard row follows) and queue its audio, at once."""
-    from evaluation.originality import originality_register
 
     # Take the lifecycle's locks first (submission, challenge, entrant in one statement), so that this transaction
     # locks in the same order as every lifecycle change: no deadlock with another landing score or the reaper.
     submission = Submission.objects.select_for_update().select_related("challenge", "entrant").get(pk=submission_id)
-    result = input_scores_apply(submission=submission, result=result)  # public / private inputs (issue 26)
+    submission_score_store(submission=submission, result=result, pms=pms)
+    submission_mark_scored(submission_id=submission_id)
+    send_task(RENDER_TASK, args=(submission_id,), queue="audio")
+
+
+def submission_score_store(*, submission: Submission, result: AutomaticScore, pms: list | None = None) -> None:
+    """Store a scored entry's result as everyone sees it: per-input scores of a split Melody Harvest challenge
+    (public / private, issue 26), the Score row, and the entry's originality fingerprint (``pms``). The one way a
+    score is stored, by a landing score and by a rescore alike."""
+    from evaluation.originality import originality_register
+
+    result = input_scores_apply(submission=submission, result=result)
     score_store(
-        submission_id=submission_id,
+        submission_id=submission.pk,
         automatic=result.automatic,
         style=result.style,
         realness=result.realness,
@@ -129,9 +139,7 @@ def submission_score_land(*, submission_id: int, result: AutomaticScore, pms: li
         scorer_version=result.scorer_version,
     )
     if pms:
-        originality_register(submission_id=submission_id, pms=pms)
-    submission_mark_scored(submission_id=submission_id)
-    send_task(RENDER_TASK, args=(submission_id,), queue="audio")
+        originality_register(submission_id=submission.pk, pms=pms)
 
 
 def _fail(*, submission_id: int, error: str, platform_fault: bool) -> str:
