@@ -253,7 +253,7 @@ def test_an_added_note_is_held_within_the_inputs_note():
         assert all(s // 8 == (e - 1) // 8 for s, e in spans)  # no onset of the input crossed
 
 
-# ---------------------------------------------------------------- each parameter does what README says (shipped model)
+# --------------------------------------------------------- each parameter does what docs/models.md says (shipped model)
 # A C-major tune of my own (8 bars of 4/4, quarter and half notes, ending on C), and the same tune with six wrong
 # notes laid over it: sixteenth and eighth notes a semitone off the key, between its notes.
 TUNE = [(64, 0, 1), (67, 1, 2), (72, 2, 4), (71, 4, 5), (69, 5, 6), (67, 6, 8), (65, 8, 9), (64, 9, 10), (62, 10, 12),

@@ -18,7 +18,7 @@ from generation.engine.pipeline import generate
 from tests.engine.tunes import TUNES, hymn_midi, tune_midi
 
 INPUTS = [*TUNES, "hymn"]
-# README's sampling settings: the defaults, top-k, cold and hot nucleus, top-k over everything at a high temperature
+# docs/models.md's sampling settings: the defaults, top-k, cold and hot nucleus, top-k over all at a high temperature
 SAMPLING = [
     {},
     {"sampling": "topk", "k": 40},
@@ -66,7 +66,7 @@ def _check_no_cluster(source, out):
 
 @pytest.mark.parametrize(("name", "raw"), list(itertools.product(INPUTS, SAMPLING)))
 def test_an_untrained_model_never_clusters_seeds_1_to_8(untrained, name, raw):
-    """The mask alone holds it: a random model (whose top choices are anything) at every README setting."""
+    """The mask alone holds it: a random model (whose top choices are anything) at every documented setting."""
     for seed in range(1, 9):
         source = _midi(name)
         out = generate("transformer", source, {**raw, "seed": seed, "extension_seconds": 8}, model=untrained).midi

@@ -179,7 +179,7 @@ def test_organizer_clears_a_copy_flag_in_the_admin(client, make_user):
 
 
 def test_organizer_sees_worker_pings_as_readme_says(client, make_user):
-    # README ("Running on PostgreSQL + Redis"): send a ping, then look at it in the admin.
+    # docs/operations.md ("Running on PostgreSQL + Redis"): send a ping, then look at it in the admin.
     from chartbusters.challenges.models import WorkerPing
 
     ping = WorkerPing.objects.create()

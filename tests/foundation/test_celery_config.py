@@ -68,7 +68,7 @@ def test_reap_stuck_jobs_runs_every_reaper_and_logs_the_total(clean_registry, ca
 
 def test_recovery_limits_are_derived_from_the_task_limits_in_one_place():
     """Settings read with other task limits and a Redis broker: the visibility timeout, the reaper's limits and its
-    schedule follow (chartbusters/settings/base.py, README "Recovery and limits")."""
+    schedule follow (chartbusters/settings/base.py, docs/operations.md "Recovery and limits")."""
     import json
     import os
     import subprocess

@@ -36,7 +36,8 @@ def table_variables(markdown: str) -> set[str]:
     rows = [line for line in section.splitlines() if line.startswith("|")]
     assert len(rows) > 2, "the settings section has no table"
     header, rule, *body = rows
-    assert header.split("|")[1].strip() == "variable" and set(rule) <= set("|-: "), header
+    assert header.split("|")[1].strip() == "variable", header
+    assert set(rule) <= set("|-: "), rule
     names: set[str] = set()
     for row in body:
         first_cell = row.split("|")[1]
@@ -94,5 +95,6 @@ def test_a_table_missing_a_variable_or_listing_a_stale_one_is_told_apart():
     documented = table_variables(markdown)
     without_debug = markdown.replace("| `DEBUG` |", "| `NOT_A_SETTING` |", 1)
     changed = table_variables(without_debug)
-    assert "DEBUG" in documented and "DEBUG" not in changed
+    assert "DEBUG" in documented
+    assert "DEBUG" not in changed
     assert changed - documented == {"NOT_A_SETTING"}

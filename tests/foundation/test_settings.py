@@ -51,7 +51,7 @@ def test_production_settings_need_a_secret_key(tmp_path):
 
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "chartbusters.settings.production", "ALLOWED_HOSTS": "chartbusters.example.org",
               "SECRET_KEY": "Zq7" + "v3-Kp9_wLm2xR8tYb4nC6hJd1sFg5aE0uQiOzWyXcVbNm-8Tr4",
-              "SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_PRELOAD": "1"}  # README "Running on PostgreSQL + Redis"
+              "SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_PRELOAD": "1"}  # as in docs/operations.md
 
 
 def test_check_deploy_is_clean_with_the_readmes_production_settings(tmp_path):

@@ -53,8 +53,8 @@ def challenge(db, people):
 
 
 def automatic_only(challenge: Challenge) -> Challenge:
-    """No human judging (alpha 0): names and music are public while entries are open (README "Judging": a judged
-    challenge is blind until its results are published)."""
+    """No human judging (alpha 0): names and music are public while entries are open (docs/competing.md "Results
+    visibility": a judged challenge is blind until its results are published)."""
     challenge.alpha = 0
     challenge.save(update_fields=["alpha"])
     return challenge

@@ -1,4 +1,4 @@
-"""Results API bodies and who may see what (README "Results visibility")."""
+"""Results API bodies and who may see what (docs/competing.md "Results visibility")."""
 
 from __future__ import annotations
 

@@ -126,7 +126,7 @@ MATRIX = [
     ("studio input MIDI", "GET", "/files/job-input/{job_uuid}/", {"open": OWNER}),
     ("studio output MIDI", "GET", "/files/job-output/{job_uuid}/", {"open": OWNER}),
     ("studio audio", "GET", "/files/job-audio/{job_uuid}/", {"open": OWNER}),
-    # Training in the browser and My models (README "Train your own model"); the learning pages are public.
+    # Training in the browser and My models (docs/studio.md "Train your own model"); the learning pages are public.
     ("train page", "GET", "/train/", {"open": LOGGED_IN}),
     ("training run page", "GET", "/train/{training}/", {"open": "302 200 404 404 404 404 200"}),
     ("my models page", "GET", "/models/", {"open": LOGGED_IN}),
