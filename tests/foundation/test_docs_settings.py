@@ -1,5 +1,6 @@
-"""docs/operations.md's settings table names exactly the environment variables that chartbusters/settings/*.py read,
-whether a module reads them by hand (os.environ, env_bool) or through django-environ (env, env.bool, env.int, ...)."""
+"""The docs say what the code does: docs/operations.md's settings table names exactly the environment variables that
+chartbusters/settings/*.py read, whether by hand (os.environ, env_bool) or through django-environ (env, env.bool,
+env.int, ...); README and docs/operations.md name the workers scripts/demo.sh starts and the queues of the settings."""
 
 from __future__ import annotations
 
@@ -29,19 +30,30 @@ def settings_variables() -> set[str]:
     return set().union(*(variables_read(path.read_text()) for path in SETTINGS_DIR.glob("*.py")))
 
 
+def first_table(markdown: str, heading: str) -> tuple[list[str], list[list[str]]]:
+    """The header and the body rows (as cells) of the first table under ``heading``, before the next heading."""
+    assert heading in markdown, f"no section {heading!r}"
+    section = markdown.split(heading, 1)[1].split("\n#", 1)[0].splitlines()
+    start = next((i for i, line in enumerate(section) if line.startswith("|")), None)
+    assert start is not None, f"no table under {heading!r}"
+    table = []
+    for line in section[start:]:
+        if not line.startswith("|"):
+            break
+        table.append(line.split("|")[1:-1])
+    header, rule, *body = table
+    assert set("".join(rule)) <= set("-: "), rule
+    return header, body
+
+
 def table_variables(markdown: str) -> set[str]:
-    """The backquoted names in the first column of the first table under TABLE_HEADING."""
-    assert TABLE_HEADING in markdown, f"docs/operations.md has no section {TABLE_HEADING!r}"
-    section = markdown.split(TABLE_HEADING, 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("|")]
-    assert len(rows) > 2, "the settings section has no table"
-    header, rule, *body = rows
-    assert header.split("|")[1].strip() == "variable", header
-    assert set(rule) <= set("|-: "), rule
+    """The backquoted names in the first column of the settings table."""
+    header, body = first_table(markdown, TABLE_HEADING)
+    assert header[0].strip() == "variable", header
+    assert body, "the settings table is empty"
     names: set[str] = set()
     for row in body:
-        first_cell = row.split("|")[1]
-        found = VARIABLE.findall(first_cell)
+        found = VARIABLE.findall(row[0])
         assert found, f"a row of the settings table names no variable: {row}"
         names.update(found)
     return names
@@ -98,3 +110,40 @@ def test_a_table_missing_a_variable_or_listing_a_stale_one_is_told_apart():
     assert "DEBUG" in documented
     assert "DEBUG" not in changed
     assert changed - documented == {"NOT_A_SETTING"}
+
+
+# --------------------------------------------------------------------------- the workers and queues the docs name
+WORKER = re.compile(r"celery -A chartbusters worker(?P<args>[^&]*?)&", re.DOTALL)
+NAME_IN_CELL = re.compile(r"`([\w-]+)(?:@%h)?`")
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+
+
+def demo_workers() -> dict[str, set[str]]:
+    """scripts/demo.sh's workers: hostname -> queues."""
+    workers = {}
+    for match in WORKER.finditer((REPO / "scripts" / "demo.sh").read_text()):
+        args = match.group("args")
+        name = re.search(r'--hostname "([\w-]+)@%h"', args).group(1)
+        workers[name] = set(re.search(r"-Q ([\w,-]+)", args).group(1).split(","))
+    return workers
+
+
+def worker_table(markdown: str, heading: str) -> dict[str, set[str]]:
+    """A table of workers: the name in the first cell -> the queues named in the second."""
+    _header, body = first_table(markdown, heading)
+    return {NAME_IN_CELL.findall(row[0])[0]: set(NAME_IN_CELL.findall(row[1])) for row in body}
+
+
+def test_readme_and_operations_name_every_worker_the_demo_starts_with_its_queues():
+    workers = demo_workers()
+    readme = (REPO / "README.md").read_text()
+    assert f"**{NUMBER_WORDS[len(workers)]} workers**" in readme  # README's first lines count them
+    assert worker_table(readme, "## Two commands") == workers
+    operations = worker_table(OPERATIONS.read_text(), "## The embedded default")
+    assert {name: queues & workers[name] for name, queues in operations.items()} == workers
+
+
+def test_operations_lists_every_queue_of_the_settings(settings):
+    _header, body = first_table(OPERATIONS.read_text(), "### The queues")
+    documented = {NAME_IN_CELL.findall(row[0])[0] for row in body}
+    assert documented == set(settings.CELERY_TASK_QUEUES_NAMES)
