@@ -9,6 +9,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chartbusters.settings.local")
     from django.core.management import execute_from_command_line
 
+    from chartbusters.folders import local_folders_create
+
+    local_folders_create()  # the SQLite file's and the broker's folders, before `migrate` or any command needs them
     execute_from_command_line(sys.argv)
 
 

@@ -2,7 +2,10 @@
 evaluation.audio picks (FluidSynth when installed, else tinysoundfont), normalized and encoded by soundfile,
 as a multiple of real time (music seconds / wall seconds), median of --runs runs; target >= 20x.
 
-    .venv/bin/python benchmarks/audio_speed.py [--runs 5]
+    .venv/bin/python benchmarks/audio_speed.py [--runs 5] [--k80]
+
+--k80 also renders music21's export of Mozart K80 (4 min 45 s, 4 string parts; the file that once made FluidSynth's
+command line write 3.0 GB) once, as MP3: the render tests/evaluation/test_audio.py checks for length and size.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ SECONDS = 30.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--k80", action="store_true", help="also render Mozart K80 (music21's export) once, as MP3")
     args = parser.parse_args()
     test = pieces_split(load_chorales(), "test")
     # the first test chorale of at least 30 s (240 steps at 120 bpm): flute, oboe, clarinet, bassoon
@@ -58,6 +62,22 @@ def main() -> None:
             seconds = statistics.median(times)
             verdict = "" if name.startswith("pianoroll") else ("  met" if music / seconds >= TARGET_X else "  NOT met")
             print(f"{name:<12}{seconds:>10.3f}{music / seconds:>13.1f}x{verdict}")
+        if args.k80:
+            render_k80(Path(tmp))
+
+
+def render_k80(folder: Path) -> None:
+    import music21
+    import pretty_midi
+
+    midi = folder / "k80.mid"
+    music21.corpus.parse("mozart/k80/movement1").write("midi", str(midi))
+    music = pretty_midi.PrettyMIDI(str(midi)).get_end_time()
+    start = time.perf_counter()
+    out = render_audio(midi, folder / "k80.mp3")
+    seconds = time.perf_counter() - start
+    print(f"{'K80 mp3':<12}{seconds:>10.3f}{music / seconds:>13.1f}x  (once; {music:.0f} s of music, "
+          f"{out.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,17 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["chartbusters"])
 
 
+@signals.celeryd_init.connect
+@signals.beat_init.connect
+@signals.before_task_publish.connect
+def _create_local_folders(**_kwargs) -> None:
+    """The embedded default's broker (and SQLite) folders, made when a worker or beat starts and before a task is
+    sent, not when settings load (chartbusters/folders.py)."""
+    from chartbusters.folders import local_folders_create
+
+    local_folders_create()
+
+
 @signals.worker_init.connect
 def _one_torch_thread_per_process(**_kwargs) -> None:
     """Run one worker process per core, each model on one thread: on a shared 2-core machine the AR-CNN takes

@@ -1,20 +1,22 @@
-"""Settings shared by every environment, read from the environment.
+"""Settings shared by every environment, read from the environment with django-environ (``settings/environment.py``).
 
 With nothing set, Chartbusters runs on the embedded default: SQLite, a filesystem Celery transport that
-needs no server, and media under ``var/``. Set DATABASE_URL and CELERY_BROKER_URL to scale out.
+needs no server, and media under ``var/``. Set DATABASE_URL and CELERY_BROKER_URL to scale out. Importing the
+settings has no side effects: the folders the embedded default writes to are created where they are first needed
+(``chartbusters/folders.py``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from chartbusters.settings.environment import env
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(os.environ.get("CHARTBUSTERS_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env.str("CHARTBUSTERS_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEFAULT_SECRET_KEY = "insecure-chartbusters-dev-key-do-not-use-in-production"
 SECRET_KEY_REFUSED = (
@@ -23,22 +25,15 @@ SECRET_KEY_REFUSED = (
 )
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
 def check_secret_key(secret_key: str, debug: bool) -> None:
     """Refuse to start with the development key when DEBUG is off."""
     if not debug and secret_key == DEFAULT_SECRET_KEY:
         raise ImproperlyConfigured(SECRET_KEY_REFUSED)
 
 
-DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
+ALLOWED_HOSTS = [host.strip() for host in env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -87,12 +82,9 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'chartbusters.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-    )
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'chartbusters.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# The SQLite file's folder is created where it is first needed (chartbusters/folders.py), not here.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Web and worker share one file: wait for the lock rather than fail.
@@ -117,21 +109,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Nothing under MEDIA_ROOT is served directly: /files/<kind>/<uuid>/ checks access, then Django streams the file
 # ("django") or hands it to the web server ("x-accel-redirect": nginx, from an `internal` location at the prefix;
 # "x-sendfile": Apache mod_xsendfile or lighttpd). README "Files".
-CHARTBUSTERS_FILE_SERVING = os.environ.get("CHARTBUSTERS_FILE_SERVING", "django")
-CHARTBUSTERS_FILE_INTERNAL_PREFIX = os.environ.get("CHARTBUSTERS_FILE_INTERNAL_PREFIX", "/protected-media/")
+CHARTBUSTERS_FILE_SERVING = env.str("CHARTBUSTERS_FILE_SERVING", default="django")
+CHARTBUSTERS_FILE_INTERNAL_PREFIX = env.str("CHARTBUSTERS_FILE_INTERNAL_PREFIX", default="/protected-media/")
 if CHARTBUSTERS_FILE_SERVING not in ("django", "x-accel-redirect", "x-sendfile"):
     raise ImproperlyConfigured(
         f"CHARTBUSTERS_FILE_SERVING is {CHARTBUSTERS_FILE_SERVING!r}; use django, x-accel-redirect or x-sendfile."
     )
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Chartbusters <noreply@chartbusters.local>")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Chartbusters <noreply@chartbusters.local>")
 # The site's address as users reach it: every e-mail links to its entry with it.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Uploads: a MIDI file is at most 2 MiB, a checkpoint at most 200 MiB (docs/design.md sections 3 and 4).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -161,7 +153,9 @@ SPECTACULAR_SETTINGS = {
 # Caches. "default" is per process (the leaderboard's versioned pages). "ratelimit" holds the rate-limit counters,
 # shared by every web process and machine: Redis when REDIS_URL is set or the broker is Redis, otherwise the
 # database (table chartbusters_cache, created by the accounts migration 0001 / `manage.py createcachetable`).
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.str("REDIS_URL", default="")
+# Celery's broker (the Celery section below). Without CELERY_BROKER_URL the embedded filesystem transport is used.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 
 
 def shared_cache(redis_url: str, broker_url: str) -> dict:
@@ -176,27 +170,25 @@ def shared_cache(redis_url: str, broker_url: str) -> dict:
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "ratelimit": shared_cache(REDIS_URL, os.environ.get("CELERY_BROKER_URL", "")),
+    "ratelimit": shared_cache(REDIS_URL, CELERY_BROKER_URL),
 }
 
 # Rate limits (chartbusters.ratelimit): COUNT/PERIOD (s, m, h, d) per user and per client address; "off" disables.
 RATE_LIMIT_CACHE = "ratelimit"
-RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "10/15m")  # failed log-ins: pages, admin and token API
-RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "10/1h")  # sign-up attempts (per address)
-RATE_LIMIT_UPLOAD = os.environ.get("RATE_LIMIT_UPLOAD", "60/1h")  # entry and composition uploads
-RATE_LIMIT_GENERATE = os.environ.get("RATE_LIMIT_GENERATE", "60/1h")  # generation requests (studio / API)
-RATE_LIMIT_LIKE = os.environ.get("RATE_LIMIT_LIKE", "30/1h")  # audience likes (pages and API)
-RATE_LIMIT_PASSWORD_RESET = os.environ.get("RATE_LIMIT_PASSWORD_RESET", "3/1h")  # per e-mail address and per address
-RATE_LIMIT_VOTE = os.environ.get("RATE_LIMIT_VOTE", "60/1h")  # listening in pairs: a vote takes >= 60 s of music
+RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="10/15m")  # failed log-ins: pages, admin and token API
+RATE_LIMIT_SIGNUP = env.str("RATE_LIMIT_SIGNUP", default="10/1h")  # sign-up attempts (per address)
+RATE_LIMIT_UPLOAD = env.str("RATE_LIMIT_UPLOAD", default="60/1h")  # entry and composition uploads
+RATE_LIMIT_GENERATE = env.str("RATE_LIMIT_GENERATE", default="60/1h")  # generation requests (studio / API)
+RATE_LIMIT_LIKE = env.str("RATE_LIMIT_LIKE", default="30/1h")  # audience likes (pages and API)
+RATE_LIMIT_PASSWORD_RESET = env.str("RATE_LIMIT_PASSWORD_RESET", default="3/1h")  # per e-mail address and per address
+RATE_LIMIT_VOTE = env.str("RATE_LIMIT_VOTE", default="60/1h")  # listening in pairs: a vote takes >= 60 s of music
 # Reverse proxies in front of the web processes that append the client to X-Forwarded-For (nginx: 1); 0 = none.
-RATE_LIMIT_PROXY_COUNT = int(os.environ.get("RATE_LIMIT_PROXY_COUNT", "0"))
+RATE_LIMIT_PROXY_COUNT = env.int("RATE_LIMIT_PROXY_COUNT", default=0)
 
-# Celery. Without CELERY_BROKER_URL the embedded filesystem transport is used: no server needed.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# Celery. Without CELERY_BROKER_URL the embedded filesystem transport is used: no server needed. Its folders are
+# created where they are first needed (chartbusters/folders.py: a worker's start, a task's sending), not here.
 BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "out"),
         "data_folder_out": str(BROKER_DIR / "out"),
@@ -233,10 +225,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Task limits and every limit derived from them, in this one place (README "Recovery and limits").
-CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "360"))
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # A worker running an entry writes a heartbeat on its row this often (submissions.services.recovery)...
-JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
 # ...and is taken for dead (SIGKILL, out of memory, machine gone) once its heartbeat is this old: the reaper then
 # runs the entry again, once (JOB_MAX_ATTEMPTS), on any broker.
 JOB_WORKER_LOST_AFTER_SECONDS = 6 * JOB_HEARTBEAT_SECONDS
@@ -247,7 +239,7 @@ JOB_REAPER_INTERVAL_SECONDS = min(60.0, JOB_WORKER_LOST_AFTER_SECONDS / 2)
 # hard limit), is failed by the reaper with an explanation.
 JOB_STUCK_AFTER_SECONDS = CELERY_TASK_TIME_LIMIT + 120
 # A queued job waits for a free worker: a long queue is not a stuck one, so it gets longer (6 hours by default).
-JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("JOB_QUEUED_STUCK_AFTER_SECONDS", str(6 * 3600)))
+JOB_QUEUED_STUCK_AFTER_SECONDS = env.int("JOB_QUEUED_STUCK_AFTER_SECONDS", default=6 * 3600)
 # Redis hands an unacknowledged message to another worker after this: longer than any task may run (twice the hard
 # limit, plus the time to notice a lost worker), so a running task is never run twice at once, and the reaper has
 # already run a dead worker's entry again; the claim (submissions.services.recovery) drops that late copy.
@@ -255,34 +247,34 @@ CELERY_VISIBILITY_TIMEOUT_SECONDS = 2 * CELERY_TASK_TIME_LIMIT + JOB_WORKER_LOST
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
 # The studio (generation app, README "Studio"): per-user limits, time limits, and how long unsaved jobs are kept.
-STUDIO_JOBS_PER_HOUR = int(os.environ.get("STUDIO_JOBS_PER_HOUR", "60"))  # each variation is a job
-STUDIO_MAX_RUNNING_JOBS = int(os.environ.get("STUDIO_MAX_RUNNING_JOBS", "4"))  # queued or running at once
+STUDIO_JOBS_PER_HOUR = env.int("STUDIO_JOBS_PER_HOUR", default=60)  # each variation is a job
+STUDIO_MAX_RUNNING_JOBS = env.int("STUDIO_MAX_RUNNING_JOBS", default=4)  # queued or running at once
 # worker time per user and hour (issue 24): 60 jobs of 60 s would be an hour of a worker's time per hour
-STUDIO_MODEL_SECONDS_PER_HOUR = float(os.environ.get("STUDIO_MODEL_SECONDS_PER_HOUR", "600"))
-STUDIO_GENERATION_TIME_LIMIT_SECONDS = float(os.environ.get("STUDIO_GENERATION_TIME_LIMIT_SECONDS", "60"))
+STUDIO_MODEL_SECONDS_PER_HOUR = env.float("STUDIO_MODEL_SECONDS_PER_HOUR", default=600.0)
+STUDIO_GENERATION_TIME_LIMIT_SECONDS = env.float("STUDIO_GENERATION_TIME_LIMIT_SECONDS", default=60.0)
 STUDIO_TASK_SOFT_TIME_LIMIT = int(STUDIO_GENERATION_TIME_LIMIT_SECONDS) + 30  # model + audio + storing
 STUDIO_TASK_TIME_LIMIT = STUDIO_TASK_SOFT_TIME_LIMIT + 30
 STUDIO_JOB_STUCK_AFTER_SECONDS = STUDIO_TASK_TIME_LIMIT + 60  # the reaper fails a running job silent this long
-STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS", "900"))
-STUDIO_JOB_KEEP_HOURS = float(os.environ.get("STUDIO_JOB_KEEP_HOURS", "24"))  # unsaved jobs, then deleted
+STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS = env.int("STUDIO_JOB_QUEUED_STUCK_AFTER_SECONDS", default=900)
+STUDIO_JOB_KEEP_HOURS = env.float("STUDIO_JOB_KEEP_HOURS", default=24.0)  # unsaved jobs, then deleted
 # mp3 | ogg | wav. MP3 (the default): 0.18 MB for 17 s of music where WAV is 3.3 MB, and every browser plays it; its
 # encoder takes ~0.4 s for 8 bars on an idle core (WAV 0.1 s, OGG 0.2 s): benchmarks/README.md "Studio II"
-STUDIO_AUDIO_FORMAT = os.environ.get("STUDIO_AUDIO_FORMAT", "mp3")
+STUDIO_AUDIO_FORMAT = env.str("STUDIO_AUDIO_FORMAT", default="mp3")
 # Training in the browser (the Train page, README "Train your own model"): per-job and per-user limits.
-TRAINING_MAX_FILES = int(os.environ.get("TRAINING_MAX_FILES", "200"))  # MIDI files in one upload (zip members too)
+TRAINING_MAX_FILES = env.int("TRAINING_MAX_FILES", default=200)  # MIDI files in one upload (zip members too)
 # Django refuses a request with more files than this before any view runs: above the training limit, so that 101-200
 # files are accepted and a few more get the training limit's own message (issue 24).
 DATA_UPLOAD_MAX_NUMBER_FILES = 2 * TRAINING_MAX_FILES
-TRAINING_MAX_UPLOAD_BYTES = int(os.environ.get("TRAINING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))  # all files
-TRAINING_MIN_FILES = int(os.environ.get("TRAINING_MIN_FILES", "3"))  # usable files needed, else the job is refused
-TRAINING_MAX_STEPS = int(os.environ.get("TRAINING_MAX_STEPS", "3000"))  # also bounded by each model's TRAIN_PARAMS
-TRAINING_MAX_SECONDS = float(os.environ.get("TRAINING_MAX_SECONDS", "900"))  # wall time: the run stops, keeps its best
-TRAINING_MAX_RUNNING_PER_USER = int(os.environ.get("TRAINING_MAX_RUNNING_PER_USER", "1"))  # queued or running
+TRAINING_MAX_UPLOAD_BYTES = env.int("TRAINING_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)  # all files
+TRAINING_MIN_FILES = env.int("TRAINING_MIN_FILES", default=3)  # usable files needed, else the job is refused
+TRAINING_MAX_STEPS = env.int("TRAINING_MAX_STEPS", default=3000)  # also bounded by each model's TRAIN_PARAMS
+TRAINING_MAX_SECONDS = env.float("TRAINING_MAX_SECONDS", default=900.0)  # wall time: the run stops, keeps its best
+TRAINING_MAX_RUNNING_PER_USER = env.int("TRAINING_MAX_RUNNING_PER_USER", default=1)  # queued or running
 TRAINING_TASK_SOFT_TIME_LIMIT = int(TRAINING_MAX_SECONDS) + 300  # loading data, the last validation, storing
 TRAINING_TASK_TIME_LIMIT = TRAINING_TASK_SOFT_TIME_LIMIT + 60
-TRAINING_STUCK_AFTER_SECONDS = int(os.environ.get("TRAINING_STUCK_AFTER_SECONDS", "180"))  # no progress report
-TRAINING_QUEUED_STUCK_AFTER_SECONDS = int(os.environ.get("TRAINING_QUEUED_STUCK_AFTER_SECONDS", str(6 * 3600)))
-TRAINING_REPORT_SECONDS = float(os.environ.get("TRAINING_REPORT_SECONDS", "2"))  # curves written at most this often
+TRAINING_STUCK_AFTER_SECONDS = env.int("TRAINING_STUCK_AFTER_SECONDS", default=180)  # no progress report
+TRAINING_QUEUED_STUCK_AFTER_SECONDS = env.int("TRAINING_QUEUED_STUCK_AFTER_SECONDS", default=6 * 3600)
+TRAINING_REPORT_SECONDS = env.float("TRAINING_REPORT_SECONDS", default=2.0)  # curves written at most this often
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-jobs": {
         "task": "chartbusters.reap_stuck_jobs",
@@ -307,7 +299,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
 check_secret_key(SECRET_KEY, DEBUG)

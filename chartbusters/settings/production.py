@@ -5,13 +5,13 @@ HTTPS (README "Running on PostgreSQL + Redis"): ``SECURE_SSL_REDIRECT`` (default
 X-Forwarded-Proto header, only behind a proxy that sets it (otherwise any client could claim HTTPS).
 """
 
-import os
-
 from django.core.exceptions import ImproperlyConfigured
+
+from chartbusters.settings.environment import env
 
 MIN_SECRET_KEY_LENGTH = 50  # Django's own check (security.W009) asks for 50 characters, 5 of them different
 
-_key = os.environ.get("SECRET_KEY", "")
+_key = env.str("SECRET_KEY", default="")  # checked before base.py would fall back to the development key
 if not _key:
     raise ImproperlyConfigured("SECRET_KEY must be set in production (chartbusters.settings.production).")
 if len(_key) < MIN_SECRET_KEY_LENGTH or len(set(_key)) < 5:
@@ -22,11 +22,11 @@ if len(_key) < MIN_SECRET_KEY_LENGTH or len(set(_key)) < 5:
 
 from chartbusters.settings.base import *  # noqa: E402, F403
 
-if env_bool("SECURE_PROXY_SSL_HEADER", False):  # noqa: F405
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)  # noqa: F405
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)  # noqa: F405
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)  # noqa: F405
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)  # noqa: F405
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)  # noqa: F405
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)

@@ -8,9 +8,11 @@ os.environ.setdefault("DEBUG", "0")
 # torch reads it when first imported, which is after settings load.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
-os.environ.setdefault("CHARTBUSTERS_VAR_DIR", tempfile.mkdtemp(prefix="chartbusters-test-"))
+if "CHARTBUSTERS_VAR_DIR" not in os.environ:  # the test session's own folder; its worker processes are given it
+    os.environ["CHARTBUSTERS_VAR_DIR"] = tempfile.mkdtemp(prefix="chartbusters-test-")
 
 from chartbusters.settings.base import *  # noqa: F403
+from chartbusters.settings.environment import env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -21,16 +23,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # The real Celery worker that tests start (tests/conftest.py: celery_worker_process) must use the test
 # database pytest-django created, not the default one: the fixture passes its name here.
-if os.environ.get("CHARTBUSTERS_TEST_DB_NAME"):
-    DATABASES["default"]["NAME"] = os.environ["CHARTBUSTERS_TEST_DB_NAME"]  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": os.environ["CHARTBUSTERS_TEST_DB_NAME"]}  # noqa: F405
+_TEST_DB_NAME = env.str("CHARTBUSTERS_TEST_DB_NAME", default="")
+if _TEST_DB_NAME:
+    DATABASES["default"]["NAME"] = _TEST_DB_NAME  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": _TEST_DB_NAME}  # noqa: F405
 
-# Under pytest-xdist each test process has its own worker: keep their messages apart.
-_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+# Under pytest-xdist each test process has its own worker: keep their messages apart (the folders are created when
+# first needed, chartbusters/folders.py).
+_XDIST_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
 if _XDIST_WORKER and CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     _folder = BROKER_DIR.parent / f"broker-{_XDIST_WORKER}"  # noqa: F405
-    for _sub in ("out", "processed", "control"):
-        (_folder / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
         "data_folder_in": str(_folder / "out"),

@@ -1,5 +1,4 @@
 import shutil
-import time
 
 import numpy as np
 import pytest
@@ -64,9 +63,7 @@ def test_cache_is_reused_and_a_version_bump_rebuilds(all_chorales, tmp_path, mon
     real_extract = chorales.extract_chorales
     monkeypatch.setattr(chorales, "extract_chorales", lambda: calls.append(1) or real_extract())
     shutil.copy(dataset.chorales_cache_path(), tmp_path / f"chorales-v{DATA_VERSION}.npz")
-    started = time.perf_counter()
-    cached = load_chorales(tmp_path)
-    assert time.perf_counter() - started < 5
+    cached = load_chorales(tmp_path)  # its time: benchmarks/engine_io.py
     assert calls == []
     assert [p.name for p in cached] == [p.name for p in all_chorales]
     assert load_chorales(tmp_path) is cached  # in-process cache

@@ -1,7 +1,6 @@
 import contextlib
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pretty_midi
@@ -76,30 +75,25 @@ def test_a_2_mib_file_of_running_status_notes_is_refused_early():
     body = b"\x00\x90\x3c\x40" + b"\x00\x3c\x40" * ((MAX_MIDI_BYTES - 100) // 3)
     data = smf(body)
     assert len(data) <= MAX_MIDI_BYTES
-    started = time.perf_counter()
-    error = _refusal(data)
-    assert time.perf_counter() - started < 2.0
+    error = _refusal(data)  # its time and memory: benchmarks/midi_validation.py
     assert error.code == "too_many_notes"
     assert f"more than {MAX_NOTES:,} notes" in error.message
 
 
 def test_a_2_mib_file_of_other_events_is_refused_early():
     body = b"\x00\xb0\x07\x40" + b"\x00\x07\x40" * ((MAX_MIDI_BYTES - 100) // 3)  # control changes
-    started = time.perf_counter()
     error = _refusal(smf(body))
-    assert time.perf_counter() - started < 2.0
     assert error.code == "too_many_events"
     assert f"more than {MAX_EVENTS:,} MIDI events" in error.message
 
 
-def test_a_file_at_every_limit_is_read_quickly():
-    # 20,000 notes (on + off) and control changes up to the event limit: the most a file may hold
+def test_a_file_at_every_limit_is_read():
+    # 20,000 notes (on + off) and control changes up to the event limit: the most a file may hold (its time:
+    # benchmarks/midi_validation.py)
     notes = b"".join(b"\x0a\x90" + bytes([40 + i % 40, 64]) + b"\x0a\x80" + bytes([40 + i % 40, 0])
                      for i in range(MAX_NOTES))
     others = b"\x00\xb0\x07\x40" + b"\x00\x07\x40" * (MAX_EVENTS - 2 * MAX_NOTES - 2)
-    started = time.perf_counter()
     info = validate_midi_bytes(smf(notes + others + b"\x00\xff\x2f\x00"))
-    assert time.perf_counter() - started < 2.0
     assert info.n_notes == MAX_NOTES
 
 
@@ -124,9 +118,7 @@ def test_high_resolution_exports_of_music21_are_read_exactly(name, n_notes, seco
     keeps its time to a millisecond (compared with pretty_midi's own reading at full resolution)."""
     data = (MUSIC21_EXPORTS / name).read_bytes()
     assert int.from_bytes(data[12:14], "big") == 10080
-    started = time.perf_counter()
-    pm, info = load_midi_with_info(data)
-    assert time.perf_counter() - started < 2.0
+    pm, info = load_midi_with_info(data)  # its time: benchmarks/midi_validation.py
     assert (info.n_notes, round(info.seconds, 1), info.n_tracks) == (n_notes, seconds, 4)
     assert pm.resolution * info.seconds / 60 * info.tempo_bpm <= MAX_TICKS + pm.resolution
 

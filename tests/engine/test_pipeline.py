@@ -84,14 +84,16 @@ def test_bad_requests_fail_before_the_model_runs(tiny, tiny_checkpoint):
 def test_the_time_limit_stops_a_slow_sampler(tiny, tiny_checkpoint, monkeypatch):
     from tests.engine.tiny_model import sampler
 
+    finished = []
+
     def slow(model, pm, params, seed):
         time.sleep(3)
+        finished.append(True)
         return pm
 
     monkeypatch.setattr(sampler, "generate", slow)
-    started = time.perf_counter()
     with pytest.raises(GenerationTimeoutError) as info:
         pipeline.generate("tiny", _song(), {}, checkpoint=tiny_checkpoint, time_limit_seconds=0.5)
-    assert time.perf_counter() - started < 2.0
+    assert finished == []  # interrupted at the limit, not failed after the 3-s sampler (how soon: benchmarks/limits.py)
     assert info.value.code == "time_limit"
     assert "limit of 0.5 s" in info.value.message

@@ -6,8 +6,6 @@ test runs where libfluidsynth and FluidR3_GM are installed.
 
 from __future__ import annotations
 
-import time
-
 import mido
 import numpy as np
 import pretty_midi
@@ -92,7 +90,7 @@ def test_nothing_renders_past_the_last_note(tmp_path):
 
 
 @pytest.mark.slow
-def test_mozart_k80_export_renders_in_bounded_time_and_size(tmp_path):
+def test_mozart_k80_export_renders_in_bounded_length_and_size(tmp_path):
     """music21's export of Mozart K80 made FluidSynth's command line write a 3.0 GB WAV until its timeout: now the
     audio is the music (4 min 45 s) plus the tail, rendered from the notes, as MP3 of a few megabytes."""
     import music21
@@ -101,14 +99,9 @@ def test_mozart_k80_export_renders_in_bounded_time_and_size(tmp_path):
     music21.corpus.parse("mozart/k80/movement1").write("midi", str(midi))
     music_end = audio.music_end_seconds(pretty_midi.PrettyMIDI(str(midi)))
     assert music_end > 200
-    started = time.perf_counter()
-    out = render_audio(midi, tmp_path / "k80.mp3")
-    elapsed = time.perf_counter() - started
+    out = render_audio(midi, tmp_path / "k80.mp3")  # its time: benchmarks/audio_speed.py --k80
     assert music_end <= _duration(out) <= music_end + RELEASE_TAIL_SECONDS + 0.1
     assert out.stat().st_size < 10 * 1024 * 1024
-    # ~20 s on 2 quiet cores (benchmarks/audio_speed.py measures speed); the bound only catches a render that never
-    # ends, as FluidSynth's command line did, and holds on a machine shared with training jobs
-    assert elapsed < 600
 
 
 def test_unsupported_format_is_refused(tmp_path):

@@ -95,7 +95,37 @@ def test_embedded_default_with_nothing_set(tmp_path):
                  "broker": "filesystem://", "media": str(var / "media"), "debug": True,
                  "hosts": ["localhost", "127.0.0.1"],
                  "queues": ["generation", "scoring", "audio", "training", "entries", "user-training"]}
-    assert (var / "broker" / "out").is_dir()
+    assert not var.exists()  # loading the settings writes nothing: the folders come where first needed
+
+
+def test_manage_py_makes_the_embedded_defaults_folders_before_any_command(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_KEYS}
+    result = subprocess.run([sys.executable, "manage.py", "--version"], cwd=REPO, capture_output=True, text=True,
+                            env={**env, "CHARTBUSTERS_VAR_DIR": str(tmp_path / "var")}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    var = tmp_path / "var"
+    assert var.is_dir()  # migrate can create the SQLite file in it
+    assert sorted(p.name for p in (var / "broker").iterdir()) == ["control", "out", "processed"]
+
+
+def test_sending_a_task_makes_the_filesystem_brokers_folders(tmp_path):
+    code = ("import django; django.setup()\n"
+            "from chartbusters.celery import app\n"
+            "app.send_task('chartbusters.reap_stuck_jobs', queue='scoring')\n")
+    result = run_python(code, tmp_path, DJANGO_SETTINGS_MODULE="chartbusters.settings.local")
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "var" / "broker" / "out").iterdir())) == 1  # the message, waiting for a worker
+
+
+def test_settings_are_read_with_their_casts(tmp_path):
+    code = ("import django, json; django.setup(); from django.conf import settings as s\n"
+            "print(json.dumps([s.DEBUG, s.ALLOWED_HOSTS, s.RATE_LIMIT_PROXY_COUNT, s.JOB_HEARTBEAT_SECONDS, "
+            "s.DATABASES['default']['CONN_MAX_AGE'], s.TRAINING_MAX_UPLOAD_BYTES]))")
+    result = run_python(code, tmp_path, DJANGO_SETTINGS_MODULE="chartbusters.settings.base", DEBUG="yes",
+                        ALLOWED_HOSTS="a.example, b.example", RATE_LIMIT_PROXY_COUNT="1", JOB_HEARTBEAT_SECONDS="2.5",
+                        DATABASE_URL="postgres://u:p@db.example:5432/cb", DB_CONN_MAX_AGE="30")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [True, ["a.example", "b.example"], 1, 2.5, 30, 20 * 1024 * 1024]
 
 
 def test_settings_from_the_environment(tmp_path):

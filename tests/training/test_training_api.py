@@ -264,7 +264,6 @@ def test_a_zip_of_many_hidden_members_is_refused_before_it_is_parsed(api, media_
     """Issue 24: 200,000 dot-named members cost 4.5 s and 127 MB per request, counted only after they were
     dropped. Every member counts now, read from the zip's end record before zipfile parses any member."""
     import io
-    import time
 
     from generation.services.training import zip_member_count
 
@@ -274,13 +273,11 @@ def test_a_zip_of_many_hidden_members_is_refused_before_it_is_parsed(api, media_
             archive.writestr(f".{i}", b"")
     data = buffer.getvalue()
     assert zip_member_count(data) == 20_000
-    started = time.perf_counter()
     response = post(api, model="arcnn", files=[SimpleUploadedFile("tunes.zip", data, content_type="application/zip")],
                     params=params_json(TINY_PARAMS))
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_many_files"
-    assert "20,000 members" in response.json()["error"]["message"]
-    assert time.perf_counter() - started < 5  # the refusal does not parse the members
+    assert "20,000 members" in response.json()["error"]["message"]  # its time: benchmarks/limits.py
 
 
 def test_zip64_member_counts_are_read_too():
