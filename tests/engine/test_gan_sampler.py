@@ -10,7 +10,7 @@ import torch
 
 from generation.engine.models.gan.model import accompany, build_model
 from generation.engine.models.gan.sampler import MAX_BARS, adjustments_of, generate
-from generation.engine.models.gan.spec import GANConfig
+from generation.engine.models.gan.spec import VOICE_RANGES, GANConfig
 from generation.engine.representation import midi_to_rolls
 
 from .midi_factory import make_pm
@@ -56,12 +56,23 @@ def test_melody_kept_note_for_note_and_three_programmed_tracks(model):
 
 
 @pytest.mark.parametrize("semitones", [7, 12, -5])
-def test_parts_follow_the_melody_into_another_key(model, semitones):
-    """The model reads the melody moved to its range, so a transposed melody gives the same parts, transposed back."""
+def test_parts_follow_the_melody_into_another_key(model, semitones, monkeypatch):
+    """The model reads the melody moved to its key and register, so a transposed melody gives the same parts,
+    transposed back -- with the voices' sung ranges opened up: those do not move with the tune (see the next test)."""
+    monkeypatch.setitem(VOICE_RANGES, "chorale", ((0, 127),) * 3)
     pm = make_pm([_tune()])
     moved = make_pm([[(p + semitones, s, e) for p, s, e in _tune()]])
     parts, moved_parts = _parts(generate(model, pm, {}, seed=3)), _parts(generate(model, moved, {}, seed=3))
     assert [[(p + semitones, s, e) for p, s, e in part] for part in parts] == moved_parts
+
+
+def test_parts_stay_in_their_sung_ranges_whatever_the_tune_s_register(model):
+    """The same tune a fifth lower: the parts are not dragged down with it -- each voice keeps its sung range."""
+    low = make_pm([[(p - 7, s, e) for p, s, e in _tune()]])
+    parts = generate(model, low, {}, seed=3).instruments[1:]
+    inside = [sum(lo <= n.pitch <= hi for n in part.notes) / max(1, len(part.notes))
+              for (lo, hi), part in zip(VOICE_RANGES["chorale"], parts, strict=True)]
+    assert min(inside) >= 0.9, inside
 
 
 def test_same_seed_same_output(model):

@@ -79,6 +79,21 @@ def test_each_shipped_style_loads_and_accompanies(style):
     assert ("Palestrina" in meta["trained_on"]) == (style == "renaissance")
 
 
+@pytest.mark.parametrize("style", list(spec.STYLES))
+def test_a_low_tune_keeps_each_part_in_its_voice_range(style):
+    """A folk tune a fourth below a chorale soprano (median D4..G4): the parts used to follow it down (the bass under
+    D2, the alto under A3); the sampler keeps each voice inside the style's sung range (spec.VOICE_RANGES)."""
+    low = [[(p - 5, s, e) for p, s, e in FOLK] * 1]
+    inside = total = 0
+    for seed in range(3):
+        result = pipeline.generate("gan", make_pm(low, tempo=100.0), {"style": style, "seed": seed})
+        for (lowest, highest), part in zip(spec.VOICE_RANGES[style], result.midi.instruments[1:], strict=True):
+            inside += sum(lowest <= n.pitch <= highest for n in part.notes)
+            total += len(part.notes)
+    assert total > 0
+    assert inside / total >= 0.95
+
+
 def test_soprano_chain_fills_the_bars_and_ends_on_the_tonic():
     chains = load_chains()
     for style in spec.STYLES:

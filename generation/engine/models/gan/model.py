@@ -162,6 +162,8 @@ SONORITY_PENALTY = 3.0  # nats off a note that, on a beat, leaves the melody and
 #                         every triad and seventh chord (musician.CHORD_MASKS); passing notes between beats are free
 DISSONANCE_PENALTY = 1.0  # nats off a note that, on a beat, is dissonant with the melody (not in
 #                           musician.CONSONANT: a second, seventh or tritone)
+RANGE_PENALTY = 4.0  # nats off a note outside its voice's sung range (spec.VOICE_RANGES, moved into the model's key):
+#                      a low tune pulls the parts down with it, and a bass below D2 or an alto under A3 is not sung
 
 
 def _chord_fit_table() -> np.ndarray:
@@ -176,14 +178,15 @@ _CONSONANT = np.isin(np.arange(12), sorted(CONSONANT))  # bool (12,) by interval
 
 @torch.inference_mode()
 def accompany(model: Generator, melody_pitch: np.ndarray, melody_onset: np.ndarray, steps_per_bar: np.ndarray | int,
-              generator: torch.Generator, temperature: float = SAMPLING_TEMPERATURE
-              ) -> tuple[np.ndarray, np.ndarray]:
+              generator: torch.Generator, temperature: float = SAMPLING_TEMPERATURE,
+              ranges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Accompany a batch of melody lines, window by window.
 
     melody_pitch (B, T) int in the model's range or REST, melody_onset (B, T) bool, steps_per_bar (B,) or an int
     -> voices' pitch (B, V, T) (REST where silent) and onset (B, V, T) bool. Each window's first ``context_steps``
     hold the end of the previous window's decided parts; the rest is decided step by step (``decide_steps``);
-    temperature 0 takes the likeliest event.
+    temperature 0 takes the likeliest event. ranges (B, V, 2) int, optional: each voice's (lowest, highest) sung
+    pitch in the model's key and register; notes outside lose RANGE_PENALTY.
     """
     model.eval()
     cfg = model.config
@@ -201,6 +204,9 @@ def accompany(model: Generator, melody_pitch: np.ndarray, melody_onset: np.ndarr
     voices = np.full((batch, N_VOICES, total), REST, dtype=np.int64)  # decided parts, as lines
     voice_onsets = np.zeros((batch, N_VOICES, total), dtype=bool)
     mask = torch.zeros((batch, w), device=device)
+    candidates = cfg.lowest_pitch + np.arange(cfg.n_pitches)  # (P,)
+    outside = (np.zeros((batch, N_VOICES, cfg.n_pitches), dtype=bool) if ranges is None else  # (B, V, P)
+               (candidates < ranges[..., :1]) | (candidates > ranges[..., 1:]))
     for i in range(n_windows):
         start = i * (w - c)
         window = slice(start, start + w)
@@ -214,12 +220,13 @@ def accompany(model: Generator, melody_pitch: np.ndarray, melody_onset: np.ndarr
         uniform = torch.rand(logp.shape, generator=generator).clamp(1e-9, 1 - 1e-9)
         gumbel = -torch.log(-torch.log(uniform)).numpy() if temperature > 0 else None
         decide_steps(logp.numpy(), gumbel, pitch, voices, voice_onsets, start + given, start + w, start, cfg,
-                     temperature)
+                     temperature, outside)
     return voices[:, :, :n_steps], voice_onsets[:, :, :n_steps] & (voices[:, :, :n_steps] >= 0)
 
 
 def decide_steps(logp: np.ndarray, gumbel: np.ndarray | None, melody: np.ndarray, voices: np.ndarray,
-                 onsets: np.ndarray, first: int, stop: int, offset: int, cfg: GANConfig, temperature: float) -> None:
+                 onsets: np.ndarray, first: int, stop: int, offset: int, cfg: GANConfig, temperature: float,
+                 outside: np.ndarray | None = None) -> None:
     """Decide steps first..stop-1 of every voice in place, one step at a time, alto then tenor then bass.
 
     logp (B, V, W, K): the model's log-probabilities for the window starting at ``offset``; gumbel: noise of the
@@ -227,8 +234,9 @@ def decide_steps(logp: np.ndarray, gumbel: np.ndarray | None, melody: np.ndarray
     singer keeps, as penalties on the log-probabilities: a HOLD needs a sounding note; an onset that makes parallel
     fifths or octaves with the melody or a voice already decided at this step loses PARALLEL_PENALTY; a note above
     the voice over it loses CROSSING_PENALTY; on a beat, a note outside every chord with what already sounds loses
-    SONORITY_PENALTY and one dissonant with the melody DISSONANCE_PENALTY. Then events below MIN_P of the best are
-    dropped and one is drawn at ``temperature``."""
+    SONORITY_PENALTY and one dissonant with the melody DISSONANCE_PENALTY; an onset outside the voice's range
+    (``outside`` (B, V, P) bool, optional) loses RANGE_PENALTY. Then events below MIN_P of the best are dropped and
+    one is drawn at ``temperature``."""
     p = cfg.n_pitches
     candidates = cfg.lowest_pitch + np.arange(p)  # (P,)
     rows = np.arange(len(melody))
@@ -251,6 +259,8 @@ def decide_steps(logp: np.ndarray, gumbel: np.ndarray | None, melody: np.ndarray
                     continue
             s = logp[:, v, t - offset].copy()  # (B, K)
             s[prev < 0, p] = -np.inf  # nothing to hold
+            if outside is not None:
+                s[:, :p] -= RANGE_PENALTY * outside[:, v]
             for before, now in lines:  # the melody and the voices above, decided at t
                 interval = (before - prev) % 12
                 perfect = (before >= 0) & (now >= 0) & (prev >= 0) & (now != before) & ((interval == 0)

@@ -39,7 +39,7 @@ from generation.engine.errors import MidiValidationError
 from generation.engine.models.gan.encoding import REST, key_of_signature, line_to_roll, melody_for_model, top_line
 from generation.engine.models.gan.model import Generator, accompany
 from generation.engine.models.gan.soprano import load_chains, sample_soprano
-from generation.engine.models.gan.spec import DEFAULT_STYLE, N_VOICES, VOICE_NAMES
+from generation.engine.models.gan.spec import DEFAULT_STYLE, N_VOICES, VOICE_NAMES, VOICE_RANGES
 from generation.engine.representation import DEFAULT_VELOCITY, midi_to_rolls, roll_to_notes, steps_to_seconds
 
 MAX_BARS = 32  # docs/design.md section 4: melodies of 1-32 bars
@@ -136,7 +136,12 @@ def generate(model: Generator, pm: pretty_midi.PrettyMIDI, params: dict, seed: i
                            "its middle (the melody itself is unchanged)")
 
     generator = torch.Generator().manual_seed(seed)
-    voices, voice_onsets = accompany(model, folded[None], onset[None], steps_per_bar, generator)
+    # the voices' sung ranges in the model's key: they hold the parts where a tune a few semitones low would drag
+    # them; a tune whole octaves away (a tenor tune, a piccolo tune) moves its parts by those octaves, as stated above
+    style = params.get("style") or DEFAULT_STYLE
+    held = int(np.clip(shift, -12, 12))  # a tune more than an octave off a soprano's moves its parts by the octaves
+    ranges = np.asarray(VOICE_RANGES.get(style, VOICE_RANGES[DEFAULT_STYLE]))[None] + held  # (1, V, 2)
+    voices, voice_onsets = accompany(model, folded[None], onset[None], steps_per_bar, generator, ranges=ranges)
     voices, voice_onsets = voices[0], voice_onsets[0]  # (V, T) each
 
     for start, end in long_rests(pitch, LONG_REST_BARS * steps_per_bar):

@@ -33,6 +33,13 @@ STYLES = {
                    "voices that rest and come back in, fewer chord changes than a chorale.",
 }
 DEFAULT_STYLE = "chorale"
+# Each style's sung range of alto, tenor and bass, (lowest, highest) MIDI pitch: the 1st-99th percentile of that voice
+# over the style's train split (benchmarks/gan_quality.py's voice_ranges prints them). The sampler keeps each part
+# inside its range (model.RANGE_PENALTY), so a low tune does not drag the bass below what a bass sings.
+VOICE_RANGES = {
+    "chorale": ((57, 72), (52, 66), (38, 60)),
+    "renaissance": ((55, 74), (50, 70), (43, 67)),
+}
 UNKNOWN_STYLE_MESSAGE = "Unknown GAN style {style!r}; choose one of: {choices}."
 
 
