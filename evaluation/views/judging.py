@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from chartbusters.challenges.models import Challenge
-from chartbusters.errors import ApplicationError
-from chartbusters.ratelimit import RateLimitedError, client_address
+from chartbusters.errors import ApplicationError, refusal_page
+from chartbusters.ratelimit import client_address
 from evaluation.models import JudgeAssignment
 from evaluation.selectors.access import challenge_get_visible, user_organizes
 from evaluation.selectors.judging import judge_assignment_view, judge_queue, judging_results
@@ -158,6 +158,5 @@ def like_view(request: HttpRequest, submission_id: int) -> HttpResponse:
         if exc.status == 404:
             raise Http404(exc.message) from None
         messages.error(request, exc.message)
-    except RateLimitedError as exc:
-        messages.error(request, exc.message)
+        return refusal_page(redirect(f"/submissions/{submission_id}/"), exc)
     return redirect(f"/submissions/{submission_id}/")
