@@ -5,8 +5,9 @@ from settings (``RATE_LIMIT_LOGIN = "10/15m"``: 10 per 15 minutes; ``"off"`` dis
 window, one for the user (for log-in: the username tried from this address; for password resets: the e-mail
 address) and one for the client's address. Signed-in actions (uploads, generation, likes) count per user only,
 anonymous ones per address. A request is refused when either counter has reached the rate; ``RateLimitedError``
-carries the seconds to wait. The API's exception handler turns it into 429 ``{"error": {"code": "rate_limited",
-...}}`` with ``Retry-After``; pages show its message as a form error with the same status and header.
+(an ApplicationError) carries the seconds to wait. The API's exception handler turns it into 429 ``{"error": {"code":
+"rate_limited", ...}}`` with ``Retry-After``; pages show its message as a form error with the same status and header
+(``chartbusters.errors.refusal_page``).
 
 Counters live in the ``RATE_LIMIT_CACHE`` cache alias (settings: the database cache, or Redis when the broker is
 Redis), so every web process and machine shares them. Windows are fixed (they start at multiples of their length
@@ -26,6 +27,8 @@ from django.contrib.auth import authenticate
 from django.core.cache import caches
 from django.http import HttpRequest
 
+from chartbusters.errors import ApplicationError, refusal_page
+
 SCOPES: dict[str, tuple[str, str]] = {  # scope -> (setting, what is counted, in a sentence)
     "login": ("RATE_LIMIT_LOGIN", "failed log-ins for this account from your address, or from your address"),
     "signup": ("RATE_LIMIT_SIGNUP", "sign-up attempts from your address"),
@@ -40,14 +43,15 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class RateLimitedError(Exception):
-    """Refused by a rate limit: ``retry_after`` seconds until the window that refused it ends."""
+class RateLimitedError(ApplicationError):
+    """Refused by a rate limit (429 ``rate_limited``): ``retry_after`` seconds until the window that refused it
+    ends."""
 
     def __init__(self, *, scope: str, retry_after: int) -> None:
+        wait = max(1, int(retry_after))
+        super().__init__("rate_limited", RATE_LIMITED_MESSAGE.format(what=SCOPES[scope][1], wait=wait_text(wait)),
+                         status=429, retry_after=wait)
         self.scope = scope
-        self.retry_after = max(1, int(retry_after))
-        self.message = RATE_LIMITED_MESSAGE.format(what=SCOPES[scope][1], wait=wait_text(self.retry_after))
-        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -163,10 +167,6 @@ def with_rate_limit_status(view):
     def wrapped(request: HttpRequest, *args, **kwargs):
         response = view(request, *args, **kwargs)
         form = (getattr(response, "context_data", None) or {}).get("form")
-        refusal = getattr(form, "rate_limited", None)
-        if refusal is not None:
-            response.status_code = 429
-            response["Retry-After"] = str(refusal.retry_after)
-        return response
+        return refusal_page(response, getattr(form, "rate_limited", None))
 
     return wrapped

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pretty_midi
 
+from chartbusters.metric_names import scoring_choice_errors
 from evaluation.content import content_check
 from evaluation.formula import automatic_score, closeness, copy_penalized, effective_std, style_score
 from evaluation.metrics import METRIC_NAMES, MetricsError, compute_metrics
@@ -28,10 +29,8 @@ from generation.engine.midi_io import load_midi
 from generation.engine.representation import sounded_rolls
 
 NO_MUSIC = "There is no MIDI file to score."
-UNKNOWN_METRICS = "The challenge's style metrics include unknown name(s) {names}; choose from {choices}."
-NO_METRICS = "The challenge chooses no style metric; choose at least one of {choices}."
 OUTPUT_PREFIX = "Output {n}: {message}"
-BAD_WEIGHTS_CODE = "bad_weights"
+BAD_CHOICE_CODES = {"metrics": "bad_metrics", "weight_style": "bad_weights", "weight_realness": "bad_weights"}
 AUDIBLE_VELOCITY = 10  # notes struck softer than this are not heard: the scorer reads them as silence
 LOW_WINDOW = 0.5  # a passage whose realness is below this is named on the entry page (the style's own: ~0.9)
 LOW_WINDOWS_NAMED = 2
@@ -59,14 +58,18 @@ class AutomaticScore:
     scorer_version: str = ""  # evaluation.scorer: what computed it (the parts are in parts["scorer"])
 
 
-def _chosen_metrics(challenge) -> list[str]:
-    names = list(challenge.metrics) if challenge is not None and challenge.metrics is not None else list(METRIC_NAMES)
-    unknown = [n for n in names if n not in METRIC_NAMES]
-    if unknown:
-        raise ScoringError("bad_metrics", UNKNOWN_METRICS.format(names=unknown, choices=", ".join(METRIC_NAMES)))
-    if not names:
-        raise ScoringError("bad_metrics", NO_METRICS.format(choices=", ".join(METRIC_NAMES)))
-    return names
+def _scoring_choice(challenge) -> tuple[list[str], tuple[float, float]]:
+    """The challenge's style metrics (all when it names none) and (style, realness) weights, after the one rule
+    challenge validation uses too (chartbusters.metric_names.scoring_choice_errors): a realness-only challenge (no
+    metric, style weight 0) scores."""
+    if challenge is None:
+        return list(METRIC_NAMES), (1.0, 1.0)
+    names = list(METRIC_NAMES) if challenge.metrics is None else challenge.metrics
+    errors = scoring_choice_errors(metrics=names, weight_style=challenge.weight_style,
+                                   weight_realness=challenge.weight_realness)
+    if errors:
+        raise ScoringError(BAD_CHOICE_CODES[next(iter(errors))], " ".join(m for ms in errors.values() for m in ms))
+    return list(names), (float(challenge.weight_style), float(challenge.weight_realness))
 
 
 def _each_output(items: list, fn, errors: tuple[type[Exception], ...]) -> list:
@@ -170,12 +173,7 @@ def score_pieces(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
     if not pms:
         raise ScoringError("no_music", NO_MUSIC)
     pms = [heard(pm) for pm in pms]
-    metric_names = _chosen_metrics(challenge)
-    weights = (float(challenge.weight_style), float(challenge.weight_realness)) if challenge is not None else (1.0, 1.0)
-    try:
-        automatic_score(0.0, 0.0, *weights)
-    except ValueError as exc:
-        raise ScoringError(BAD_WEIGHTS_CODE, str(exc)) from exc
+    metric_names, weights = _scoring_choice(challenge)
     rows = _measure(pms)
     try:
         reference = reference_stats_for(challenge)

@@ -1,8 +1,13 @@
-"""The score formulas of docs/design.md section 5, on plain numbers (no Django, no torch)."""
+"""The score formulas of docs/design.md section 5, on plain numbers (no Django, no torch): each rule has its one
+home here -- closeness, the style score, the automatic score, the copy penalty, the rubric and the judge score of a
+review, the final score, the audience points. Which metrics and weights a challenge may choose is
+chartbusters.metric_names.scoring_choice_errors (challenge validation and scoring both ask it)."""
 
 from __future__ import annotations
 
 import math
+
+from chartbusters.metric_names import scoring_choice_errors
 
 # A reference set whose pieces all agree on a metric (std 0, e.g. one file) would make closeness a step function;
 # the std used is at least this share of |mean| (and at least MIN_STD_ABSOLUTE).
@@ -23,15 +28,25 @@ def closeness(value: float, mean: float, std: float) -> float:
 
 
 def style_score(closenesses: dict[str, float], metrics: list[str]) -> float:
-    """Mean closeness over the challenge's chosen metrics."""
-    return sum(closenesses[m] for m in metrics) / len(metrics)
+    """Mean closeness over the challenge's chosen metrics; 0 when it chooses none (a realness-only challenge, whose
+    style weight is 0)."""
+    return sum(closenesses[m] for m in metrics) / len(metrics) if metrics else 0.0
 
 
 def automatic_score(style: float, realness: float, weight_style: float, weight_realness: float) -> float:
     """100 * (w_style * style + w_real * realness) / (w_style + w_real), in [0, 100]."""
-    if weight_style < 0 or weight_realness < 0 or weight_style + weight_realness <= 0:
+    if scoring_choice_errors(weight_style=weight_style, weight_realness=weight_realness):
         raise ValueError(BAD_WEIGHTS.format(style=weight_style, real=weight_realness))
     return 100.0 * (weight_style * style + weight_realness * realness) / (weight_style + weight_realness)
+
+
+RUBRIC = ("originality", "balance", "emotion")  # each marked 1-5 by a judge
+RUBRIC_MIN, RUBRIC_MAX = 1, 5
+
+
+def mark_score(marks: dict) -> float:
+    """The judge score of one review: 20 x the mean of its rubric marks (1-5), so 20-100."""
+    return 20.0 * sum(marks[name] for name in RUBRIC) / len(RUBRIC)
 
 
 def copy_penalized(unpenalized: float, copy_penalty: float) -> float:

@@ -5,8 +5,8 @@
   among equals: milliseconds for thousands of entries); when its answer breaks a rule, or when some pairs are to be
   avoided (the final round), a min-cost flow (networkx's network simplex) with random costs, so that the draw is
   random but the rules always hold, and it says so when they cannot (too few judges free of conflicts).
-- ``standardize``: leniency adjustment. Each judge's scores (20 x mean mark, 0-100) are turned into z-scores with the
-  judge's own mean and spread, then put back on the scale of all the challenge's scores:
+- ``standardize``: leniency adjustment. Each judge's scores (evaluation.formula.mark_score, 0-100) are turned into
+  z-scores with the judge's own mean and spread, then put back on the scale of all the challenge's scores:
   ``adjusted = clip(M + S * (x - m_j) / s_j, 0, 100)``; a judge with fewer than MIN_FOR_ADJUSTMENT scores keeps raw
   scores, one whose scores all agree (s_j = 0) gets the mean M.
 - ``agreement``: spread per entry, Krippendorff's alpha (interval) for the challenge, judges whose scores lie
@@ -23,7 +23,6 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
-RUBRIC = ("originality", "balance", "emotion")
 MIN_FOR_ADJUSTMENT = 2
 OUTLIER_POINTS = 15.0  # 0.75 of a rubric mark on the 0-100 scale, on average against the entries' medians
 _AVOID_COST = 1_000_000  # final round: a judge who already reviewed the entry, only when no one else can
@@ -40,11 +39,6 @@ NO_BALANCED = (
 
 class AssignmentImpossibleError(ValueError):
     """The rules cannot all hold: the message says what to change."""
-
-
-def mark_score(marks: dict) -> float:
-    """The judge score of one review: 20 x the mean of the three marks (1-5), so 20-100."""
-    return 20.0 * sum(marks[name] for name in RUBRIC) / len(RUBRIC)
 
 
 def assign(

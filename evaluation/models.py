@@ -10,6 +10,7 @@ from django.db import models
 
 from chartbusters.challenges.models import Challenge
 from chartbusters.files import random_name
+from evaluation.formula import RUBRIC, RUBRIC_MAX, RUBRIC_MIN, mark_score
 from submissions.models import Submission, SubmissionOutput
 
 
@@ -220,7 +221,6 @@ class RealnessModel(models.Model):
 
 
 # ------------------------------------------------------------------------------------------------ human judging
-RUBRIC_MIN, RUBRIC_MAX = 1, 5
 _RUBRIC_VALIDATORS = [MinValueValidator(RUBRIC_MIN), MaxValueValidator(RUBRIC_MAX)]
 
 
@@ -342,11 +342,10 @@ class JudgeAssignment(models.Model):
                     | models.Q(**{f"{name}__gte": RUBRIC_MIN, f"{name}__lte": RUBRIC_MAX}),
                     name=f"assignment_{name}_1_to_5",
                 )
-                for name in ("originality", "balance", "emotion")
+                for name in RUBRIC
             ],
             models.CheckConstraint(
-                condition=~models.Q(status="submitted")
-                | models.Q(originality__isnull=False, balance__isnull=False, emotion__isnull=False),
+                condition=~models.Q(status="submitted") | models.Q(**{f"{name}__isnull": False for name in RUBRIC}),
                 name="assignment_submitted_has_every_mark",
                 violation_error_message="A submitted review needs all three marks.",
             ),
@@ -361,15 +360,13 @@ class JudgeAssignment(models.Model):
 
     @property
     def marks(self) -> dict[str, int | None]:
-        return {"originality": self.originality, "balance": self.balance, "emotion": self.emotion}
+        return {name: getattr(self, name) for name in RUBRIC}
 
     @property
     def raw_score(self) -> float | None:
-        """20 x the mean mark (0-100), None until every mark is given."""
-        values = list(self.marks.values())
-        if any(v is None for v in values):
-            return None
-        return 20.0 * sum(values) / len(values)
+        """The review's judge score (evaluation.formula.mark_score), None until every mark is given."""
+        marks = self.marks
+        return None if any(v is None for v in marks.values()) else mark_score(marks)
 
 
 class Listen(models.Model):

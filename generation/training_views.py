@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from chartbusters.challenges.models import Challenge
-from chartbusters.ratelimit import RateLimitedError, rate_limit_request
+from chartbusters.errors import ApplicationError, refusal_page
+from chartbusters.ratelimit import rate_limit_request
 from generation.selectors import (
     checkpoint_list_own,
     checkpoint_urls,
@@ -25,7 +26,6 @@ from generation.selectors import (
     training_get_for_user,
     training_list_own,
 )
-from generation.services.errors import StudioError
 from generation.services.studio import user_checkpoint_delete, user_checkpoint_submit
 from generation.services.training import training_create
 from submissions.selectors import challenge_list_open_for_entries
@@ -42,7 +42,7 @@ def _form_params(request: HttpRequest, model: str) -> dict:
 @login_required
 def train_view(request: HttpRequest) -> HttpResponse:
     catalog = trainable_catalog()
-    error, status = None, 200
+    refusal = None
     chosen = request.GET.get("model") or (catalog[0]["name"] if catalog else "")
     if request.method == "POST":
         chosen = request.POST.get("model", "")
@@ -53,19 +53,18 @@ def train_view(request: HttpRequest) -> HttpResponse:
                 files=request.FILES.getlist("files"),
                 dataset="chorales" if request.POST.get("source") == "chorales" else None,
                 name=request.POST.get("name", ""))
-        except StudioError as exc:
-            error, status = exc.message, exc.status
-        except RateLimitedError as exc:
-            error, status = exc.message, 429
+        except ApplicationError as exc:
+            refusal = exc
         else:
             refused = job.files.get("refused", []) if job.files else []
             if refused:
                 messages.warning(request, f"{len(refused)} file(s) could not be used: " + "; ".join(
                     f"{r['name']}: {r['error']}" for r in refused))
             return redirect("generation:training", job_id=job.pk)
-    return render(request, "generation/train.html", {
-        "catalog": catalog, "chosen": chosen, "error": error, "runs": training_list_own(owner=request.user, limit=20),
-        "param_prefix": PARAM_PREFIX, "limits": _limits()}, status=status)
+    page = render(request, "generation/train.html", {
+        "catalog": catalog, "chosen": chosen, "error": refusal.message if refusal else None,
+        "runs": training_list_own(owner=request.user, limit=20), "param_prefix": PARAM_PREFIX, "limits": _limits()})
+    return refusal_page(page, refusal)
 
 
 def _limits() -> dict:
@@ -113,13 +112,13 @@ def model_submit_view(request: HttpRequest, checkpoint_id: int) -> HttpResponse:
         submission = user_checkpoint_submit(
             owner=request.user, checkpoint_id=checkpoint_id, challenge_slug=request.POST.get("challenge", ""),
             title=request.POST.get("title", ""), licence_accepted=request.POST.get("licence_accepted") == "on")
-    except (StudioError, RateLimitedError) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
-    else:  # the page then links the entry (?entry=): its outputs, listening and score appear there
-        messages.success(request, f"Entered in {submission.challenge.title}: the platform now runs your model on the "
-                                  "challenge's hidden melodies and scores the results.")
-        return redirect(f"{reverse('generation:models')}?entry={submission.pk}#entered")
-    return redirect("generation:models")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return refusal_page(redirect("generation:models"), exc)
+    # the page then links the entry (?entry=): its outputs, listening and score appear there
+    messages.success(request, f"Entered in {submission.challenge.title}: the platform now runs your model on the "
+                              "challenge's hidden melodies and scores the results.")
+    return redirect(f"{reverse('generation:models')}?entry={submission.pk}#entered")
 
 
 @login_required
@@ -127,7 +126,7 @@ def model_submit_view(request: HttpRequest, checkpoint_id: int) -> HttpResponse:
 def model_delete_view(request: HttpRequest, checkpoint_id: int) -> HttpResponse:
     try:
         user_checkpoint_delete(owner=request.user, checkpoint_id=checkpoint_id)
-    except StudioError as exc:
+    except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Model deleted.")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chartbusters.challenges.models import Challenge
+from chartbusters.errors import ApplicationError, refusal_page
 from chartbusters.ratelimit import RateLimitedError, rate_limit_request
 from submissions.forms import CheckpointEntryForm, CompositionEntryForm, CompositionUploadForm
 from submissions.models import Composition, Submission
@@ -54,20 +55,14 @@ def _create(request: HttpRequest, challenge, form) -> Submission:
     )
 
 
-def _rate_limited(request: HttpRequest, form) -> int | None:
-    """Count this upload (RATE_LIMIT_UPLOAD); when refused, a form error with the wait and the seconds to wait."""
+def _rate_limited(request: HttpRequest, form) -> RateLimitedError | None:
+    """Count this upload (RATE_LIMIT_UPLOAD); when refused, the refusal, shown as a form error with the wait."""
     try:
         rate_limit_request(request, scope="upload")
     except RateLimitedError as exc:
         form.add_error(None, exc.message)
-        return exc.retry_after
+        return exc
     return None
-
-
-def _with_retry_after(response: HttpResponse, retry_after: int | None) -> HttpResponse:
-    if retry_after is not None:
-        response["Retry-After"] = str(retry_after)
-    return response
 
 
 @login_required
@@ -86,44 +81,40 @@ def submission_create_view(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form_class, extra = CheckpointEntryForm, {}
     form = form_class(request.POST or None, request.FILES or None, licence=challenge.entry_licence, **extra)
-    status, retry_after = 200, None
-    if request.method == "POST" and (retry_after := _rate_limited(request, form)):
-        status = 429
-    elif request.method == "POST" and form.is_valid():
-        try:
-            submission = _create(request, challenge, form)
-        except EntryRefusedError as exc:
-            form.add_error(None, exc.message)
-            status = exc.status
-        else:
-            messages.success(request, ACCEPTED_MESSAGE.format(title=submission.title))
-            return redirect(_after_submit_url(submission))
-    elif request.method == "POST":
-        status = 400
+    status, refusal = 200, None
+    if request.method == "POST":  # a page answering a POST is a refusal: 400, or the refusal's own status
+        status, refusal = 400, _rate_limited(request, form)
+        if refusal is None and form.is_valid():
+            try:
+                submission = _create(request, challenge, form)
+            except EntryRefusedError as exc:
+                form.add_error(None, exc.message)
+                refusal = exc
+            else:
+                messages.success(request, ACCEPTED_MESSAGE.format(title=submission.title))
+                return redirect(_after_submit_url(submission))
     context.update(form=form, kind=kind)
-    return _with_retry_after(render(request, "submissions/submission_form.html", context, status=status), retry_after)
+    return refusal_page(render(request, "submissions/submission_form.html", context, status=status), refusal)
 
 
 @login_required
 def composition_list_view(request: HttpRequest) -> HttpResponse:
     """/compositions/: the user's saved compositions and a form to upload one."""
     form = CompositionUploadForm(request.POST or None, request.FILES or None)
-    status, retry_after = 200, None
-    if request.method == "POST" and (retry_after := _rate_limited(request, form)):
-        status = 429
-    elif request.method == "POST" and form.is_valid():
-        try:
-            composition = composition_create(owner=request.user, title=form.cleaned_data["title"],
-                                             midi=form.cleaned_data["midi_file"])
-        except EntryRefusedError as exc:
-            form.add_error("midi_file", exc.message)
-            status = exc.status
-        else:
-            messages.success(request, COMPOSITION_SAVED_MESSAGE.format(title=composition.title))
-            return redirect("submissions:compositions")
-    elif request.method == "POST":
-        status = 400
-    return _with_retry_after(_composition_page(request, form, status=status), retry_after)
+    status, refusal = 200, None
+    if request.method == "POST":  # a page answering a POST is a refusal: 400, or the refusal's own status
+        status, refusal = 400, _rate_limited(request, form)
+        if refusal is None and form.is_valid():
+            try:
+                composition = composition_create(owner=request.user, title=form.cleaned_data["title"],
+                                                 midi=form.cleaned_data["midi_file"])
+            except EntryRefusedError as exc:
+                form.add_error("midi_file", exc.message)
+                refusal = exc
+            else:
+                messages.success(request, COMPOSITION_SAVED_MESSAGE.format(title=composition.title))
+                return redirect("submissions:compositions")
+    return refusal_page(_composition_page(request, form, status=status), refusal)
 
 
 def _composition_page(request: HttpRequest, form=None, *, status: int = 200, error: str = "") -> HttpResponse:
@@ -169,9 +160,7 @@ def composition_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
             challenge=challenge, entrant=request.user, title=composition.title,
             licence_accepted=request.POST.get("accept_licence") in ("on", "true", "1"), composition_id=composition.pk,
         )
-    except RateLimitedError as exc:
-        return _with_retry_after(_composition_page(request, status=429, error=exc.message), exc.retry_after)
-    except EntryRefusedError as exc:
-        return _composition_page(request, status=exc.status, error=exc.message)
+    except ApplicationError as exc:
+        return refusal_page(_composition_page(request, error=exc.message), exc)
     messages.success(request, ACCEPTED_MESSAGE.format(title=submission.title))
     return redirect(_after_submit_url(submission))

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 
 from chartbusters.accounts.forms import SignUpForm
 from chartbusters.accounts.services import user_sign_up
+from chartbusters.errors import refusal_page
 from chartbusters.ratelimit import RateLimitedError, client_address, rate_limit_take
 
 WELCOME_MESSAGE = "Welcome, {username}! You can now enter challenges."
@@ -24,9 +25,7 @@ def sign_up_view(request: HttpRequest) -> HttpResponse:
             rate_limit_take(scope="signup", user_key=None, address=client_address(request))
         except RateLimitedError as exc:
             form.add_error(None, exc.message)
-            response = render(request, "accounts/signup.html", {"form": form}, status=429)
-            response["Retry-After"] = str(exc.retry_after)
-            return response
+            return refusal_page(render(request, "accounts/signup.html", {"form": form}), exc)
         if form.is_valid():
             user = user_sign_up(
                 username=form.cleaned_data["username"], email=form.cleaned_data["email"],
@@ -48,8 +47,5 @@ class RateLimitedPasswordResetView(auth_views.PasswordResetView):
                             address=client_address(self.request))
         except RateLimitedError as exc:
             form.add_error(None, exc.message)
-            response = self.form_invalid(form)
-            response.status_code = 429
-            response["Retry-After"] = str(exc.retry_after)
-            return response
+            return refusal_page(self.form_invalid(form), exc)
         return super().form_valid(form)

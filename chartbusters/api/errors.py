@@ -1,7 +1,9 @@
 """The API error body of docs/design.md section 7: ``{"error": {"code": ..., "message": ...}}`` for every 4xx/5xx.
 
-Apps raise :class:`ApiError` (or a DRF exception) from their APIs; :func:`api_exception_handler` turns every
-exception into the one body. Validation errors also carry ``"fields"``: ``{field: [messages]}``.
+Services raise :class:`chartbusters.errors.ApplicationError` (the rate limits' ``RateLimitedError`` is one), APIs
+raise it, :class:`ApiError` or a DRF exception; :func:`api_exception_handler` turns every exception into the one
+body, once: an ApplicationError's status, its code and message, ``retry_at`` when it has one, and ``Retry-After``
+for a wait. Validation errors also carry ``"fields"``: ``{field: [messages]}``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from chartbusters.errors import ApplicationError
-from chartbusters.ratelimit import RateLimitedError
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +35,23 @@ class ApiError(exceptions.APIException):
     """
 
     def __init__(self, code: str, message: str, *, status: int = status.HTTP_400_BAD_REQUEST,
-                 fields: dict[str, list[str]] | None = None) -> None:
+                 fields: dict[str, list[str]] | None = None, extra: dict[str, Any] | None = None) -> None:
         super().__init__(detail=message, code=code)
         self.status_code = status
         self.code = code
         self.message = message
         self.fields = fields
+        self.extra = extra or {}
+
+    @classmethod
+    def of(cls, refusal: ApplicationError) -> ApiError:
+        """The API's answer to an application error: its status, code and message, ``retry_at`` in the body and
+        ``Retry-After`` (DRF's handler sends ``wait``) when it has them."""
+        error = cls(refusal.code, refusal.message, status=refusal.status,
+                    extra={"retry_at": refusal.retry_at.isoformat()} if refusal.retry_at is not None else None)
+        if refusal.retry_after is not None:
+            error.wait = refusal.retry_after
+        return error
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict:
@@ -75,12 +87,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = ApiError("too_large", TOO_LARGE_MESSAGE, status=413)
-    elif isinstance(exc, RateLimitedError):
-        retry_after = exc.retry_after
-        exc = ApiError("rate_limited", exc.message, status=429)
-        exc.wait = retry_after  # DRF's handler sends it as Retry-After
     elif isinstance(exc, ApplicationError):
-        exc = ApiError(exc.code, exc.message, status=exc.status)
+        exc = ApiError.of(exc)
     elif isinstance(exc, SuspiciousOperation):
         exc = ApiError("bad_request", str(exc) or "Bad request.", status=400)
     response = drf_exception_handler(exc, context)
@@ -89,6 +97,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         return Response(error_body("server_error", SERVER_ERROR_MESSAGE), status=500)
     if isinstance(exc, ApiError):
         response.data = error_body(exc.code, exc.message, exc.fields)
+        response.data["error"].update(exc.extra)
     elif isinstance(exc, exceptions.ValidationError):
         response.data = _validation_body(exc)
     else:

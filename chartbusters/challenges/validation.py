@@ -1,33 +1,23 @@
-"""Cross-field rules of a challenge, with one message per field (the admin form and the YAML bundle use them)."""
+"""Cross-field rules of a challenge, with one message per field (the admin form and the YAML bundle use them); the
+metrics-and-weights rule is chartbusters.metric_names.scoring_choice_errors, the one scoring asks too."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from chartbusters.challenges.models import ALL_METRICS
+from chartbusters.metric_names import NOT_GIVEN, number_or_none, scoring_choice_errors
 
 CLOSES_BEFORE_OPENS = "The challenge must close after it opens."
 JUDGING_BEFORE_CLOSE = "Judging must end after the challenge closes."
 QUOTA_BELOW_ONE = "The quota must be at least 1."
-WEIGHT_NEGATIVE = "A weight cannot be negative."
-WEIGHTS_ALL_ZERO = "At least one of the style and realness weights must be above zero."
 ALPHA_OUT_OF_RANGE = "Alpha (the judges' share of the final score) must be between 0 and 1."
-METRICS_NOT_A_LIST = "Metrics must be a list of metric names."
-METRICS_EMPTY = "Choose at least one metric when the style weight is above zero."
-UNKNOWN_METRIC = "Unknown metric {name!r}; choose from: {choices}."
 TIME_LIMIT_BELOW_ONE = "The generation time limit must be at least 1 second."
 GENERATION_PARAMS_NOT_A_MAPPING = (
     'Generation parameters are keyed by architecture, e.g. {"arcnn": {"iterations": 60}, "gan": {"seed": 1}}.'
 )
 UNKNOWN_ARCHITECTURE = "Unknown architecture {name!r} in the generation parameters; architectures: {choices}."
 ARCHITECTURE_PARAMS_NOT_A_MAPPING = "The generation parameters of {name} must be a mapping of its parameters to values."
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 def challenge_field_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -46,21 +36,18 @@ def challenge_field_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
     if closes is not None and judging is not None and judging <= closes:
         add("judging_ends_at", JUDGING_BEFORE_CLOSE)
     for field in ("daily_quota", "total_quota"):
-        quota = _number(values.get(field))
+        quota = number_or_none(values.get(field))
         if quota is not None and quota < 1:
             add(field, QUOTA_BELOW_ONE)
-    weights = {f: _number(values.get(f)) for f in ("weight_style", "weight_realness")}
-    for field, weight in weights.items():
-        if weight is not None and weight < 0:
-            add(field, WEIGHT_NEGATIVE)
-    if all(w is not None for w in weights.values()) and all(w == 0 for w in weights.values()):
-        add("weight_style", WEIGHTS_ALL_ZERO)
-    alpha = _number(values.get("alpha"))
+    for field, messages in scoring_choice_errors(
+            metrics=values.get("metrics", NOT_GIVEN), weight_style=values.get("weight_style"),
+            weight_realness=values.get("weight_realness")).items():
+        for message in messages:
+            add(field, message)
+    alpha = number_or_none(values.get("alpha"))
     if alpha is not None and not 0.0 <= alpha <= 1.0:
         add("alpha", ALPHA_OUT_OF_RANGE)
-    if "metrics" in values:
-        _check_metrics(values["metrics"], weights["weight_style"], add)
-    limit = _number(values.get("generation_time_limit_seconds"))
+    limit = number_or_none(values.get("generation_time_limit_seconds"))
     if limit is not None and limit < 1:
         add("generation_time_limit_seconds", TIME_LIMIT_BELOW_ONE)
     if values.get("generation_params") is not None:
@@ -91,13 +78,3 @@ def generation_params_errors(params: Any) -> list[str]:
                 messages.append(exc.message)
     return messages
 
-
-def _check_metrics(metrics: Any, weight_style: float | None, add) -> None:
-    if not isinstance(metrics, list | tuple) or not all(isinstance(m, str) for m in metrics):
-        add("metrics", METRICS_NOT_A_LIST)
-        return
-    for name in metrics:
-        if name not in ALL_METRICS:
-            add("metrics", UNKNOWN_METRIC.format(name=name, choices=", ".join(ALL_METRICS)))
-    if not metrics and (weight_style is None or weight_style > 0):
-        add("metrics", METRICS_EMPTY)

@@ -19,6 +19,7 @@ from chartbusters.api.errors import ApiError
 from chartbusters.api.utils import StrictPageNumberPagination, get_paginated_response
 from chartbusters.files import file_response
 from chartbusters.ratelimit import client_address
+from evaluation.formula import RUBRIC_MAX, RUBRIC_MIN
 from evaluation.models import JudgeAssignment
 from evaluation.selectors.judging import judge_assignment_view, judge_review_file
 from evaluation.services.audience import like_add
@@ -111,10 +112,10 @@ class AssignmentScoreApi(APIView):
     error_statuses = {"POST": (400, 401, 403, 404, 409, 415, 422)}
 
     class InputSerializer(serializers.Serializer):
-        originality = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True,
-                                               help_text="1 noise ... 5 outstanding")
-        balance = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
-        emotion = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+        originality = serializers.IntegerField(min_value=RUBRIC_MIN, max_value=RUBRIC_MAX, required=False,
+                                               allow_null=True, help_text="1 noise ... 5 outstanding")
+        balance = serializers.IntegerField(min_value=RUBRIC_MIN, max_value=RUBRIC_MAX, required=False, allow_null=True)
+        emotion = serializers.IntegerField(min_value=RUBRIC_MIN, max_value=RUBRIC_MAX, required=False, allow_null=True)
         comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
         final = serializers.BooleanField(required=False, default=False,
                                          help_text="true: submit (final); false: save as a draft.")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from chartbusters.accounts.roles import Role
 from chartbusters.accounts.services import user_add_role
 from chartbusters.challenges.models import Challenge
+from evaluation.formula import RUBRIC
 from evaluation.models import JudgeAssignment, JudgingSettings
 from evaluation.services.judging import judge_assignment_save, judging_assign
 from submissions.models import Submission
@@ -55,7 +56,7 @@ def _user(username: str, role: Role, password: str):
 def _marks(automatic: float, bias: int, salt: int) -> dict[str, int]:
     base = 1 + round(4 * automatic / 100)
     return {name: max(1, min(5, base + bias + (salt + i) % 2 - (i == 2))) for i, name in
-            enumerate(("originality", "balance", "emotion"))}
+            enumerate(RUBRIC)}
 
 
 def demo_judging_seed(*, password: str, now: datetime | None = None) -> Challenge:

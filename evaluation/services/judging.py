@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from chartbusters.challenges.models import Challenge
 from chartbusters.errors import ApplicationError
+from evaluation.formula import RUBRIC, RUBRIC_MAX, RUBRIC_MIN
 from evaluation.judging import AssignmentImpossibleError, assign
 from evaluation.models import JudgeAssignment, JudgeConflict, JudgingSettings, LeaderboardEntry
 from evaluation.selectors.judging import (
@@ -34,7 +35,6 @@ from submissions.selectors import user_organizes
 
 logger = logging.getLogger(__name__)
 Status = JudgeAssignment.Status
-RUBRIC = ("originality", "balance", "emotion")
 
 NOT_ORGANIZER = "Only the organizers of \u201c{challenge}\u201d can do this."
 NOT_CLOSED = "\u201c{challenge}\u201d is still open for entries; judges are assigned once it closes."
@@ -136,6 +136,13 @@ def judging_assign_due(*, now: datetime | None = None) -> dict[str, int | str]:
     return done
 
 
+def _marks_clear(assignment: JudgeAssignment) -> None:
+    """A review handed to another judge starts again: no marks, no comment (the caller saves it)."""
+    for name in RUBRIC:
+        setattr(assignment, name, None)
+    assignment.comment = ""
+
+
 def _mark(name: str, value) -> int | None:
     """A mark from a form or JSON: None (not given yet), else a whole number 1-5 (as int or digits)."""
     if value is None or value == "":
@@ -146,7 +153,7 @@ def _mark(name: str, value) -> int | None:
         number = int(value.strip())
     else:
         number = None
-    if number is None or not 1 <= number <= 5:
+    if number is None or not RUBRIC_MIN <= number <= RUBRIC_MAX:
         raise ApplicationError("invalid_mark", MARK_INVALID.format(name=name.title(), value=value), status=422)
     return number
 
@@ -167,8 +174,7 @@ def judge_assignment_save(*, assignment_id: int, judge, originality=None, balanc
     if assignment.status == Status.SUBMITTED:
         raise ApplicationError("already_submitted", ALREADY_SUBMITTED.format(number=assignment.entry_number),
                                status=409)
-    marks = {name: _mark(name, value) for name, value in
-             (("originality", originality), ("balance", balance), ("emotion", emotion))}
+    marks = {name: _mark(name, value) for name, value in zip(RUBRIC, (originality, balance, emotion), strict=True)}
     comment = (comment or "").strip()
     if len(comment) > 5000:
         raise ApplicationError("comment_too_long", COMMENT_TOO_LONG.format(n=len(comment)), status=422)
@@ -218,8 +224,7 @@ def judge_assignment_reassign(*, assignment_id: int, judge_id: int, by) -> Judge
     _check_judge_for(assignment=assignment, judge=judge)
     assignment.judge = judge
     assignment.status = Status.PENDING
-    assignment.originality = assignment.balance = assignment.emotion = None
-    assignment.comment = ""
+    _marks_clear(assignment)
     assignment.save()
     return assignment
 
@@ -260,8 +265,7 @@ def judging_judge_replace(*, challenge_id: int, judge_id: int) -> dict[str, int]
         loads[best] += 1
         review.judge_id = best
         review.status = Status.PENDING
-        review.originality = review.balance = review.emotion = None
-        review.comment = ""
+        _marks_clear(review)
         review.save()
         replaced += 1
     return {"replaced": replaced, "dropped": dropped}

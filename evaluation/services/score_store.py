@@ -7,31 +7,30 @@ import math
 from django.db import transaction
 from django.utils import timezone
 
-from evaluation.formula import copy_penalized
+from evaluation.formula import RUBRIC, RUBRIC_MAX, RUBRIC_MIN, copy_penalized, mark_score
 from evaluation.formula import final_score as final_formula
 from evaluation.models import AudienceRating, Score
 from evaluation.ranking import bootstrap_interval
 from evaluation.services.leaderboard import audience_weight_of, leaderboard_entry_refresh
 from submissions.models import Submission
 
-RUBRIC = ("originality", "balance", "emotion")
 SCORE_NOT_FINITE = "The automatic score must be a finite number between 0 and 100; got {value!r}."
-RUBRIC_OUT_OF_RANGE = "Each rubric mark ({names}) must be a whole number from 1 to 5; got {value!r} for {name}."
+RUBRIC_OUT_OF_RANGE = ("Each rubric mark ({names}) must be a whole number from {low} to {high}; got {value!r} for "
+                       "{name}.")
 NO_SCORE_TO_JUDGE = "Submission {submission_id} has no automatic score yet, so it cannot be judged."
 NOT_FLAGGED = "Submission {submission_id} is not flagged as a copy, so there is no flag to clear."
 
 
 def _per_judge(judges: list[dict]) -> list[float]:
     return [
-        float(j["score"]) if j.get("score") is not None else 20.0 * sum(j[name] for name in RUBRIC) / len(RUBRIC)
-        for j in judges
+        float(j["score"]) if j.get("score") is not None else mark_score(j) for j in judges
     ]
 
 
 def judge_score(judges: list[dict]) -> float | None:
     """Mean judge score: each judge's score averaged over judges; None when nobody judged. A judge's score is
     ``"score"`` when given (raw or leniency-adjusted, as the organizers chose: evaluation.selectors.judging), else
-    20 * their mean rubric mark (the raw score)."""
+    their rubric's judge score (evaluation.formula.mark_score: the raw score)."""
     if not judges:
         return None
     per_judge = _per_judge(judges)
@@ -143,8 +142,9 @@ def score_record_judging(*, submission_id: int, judges: list[dict], mode: str = 
     for judge in judges:
         for name in RUBRIC:
             value = judge.get(name)
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
-                raise ValueError(RUBRIC_OUT_OF_RANGE.format(names=", ".join(RUBRIC), value=value, name=name))
+            if not isinstance(value, int) or isinstance(value, bool) or not RUBRIC_MIN <= value <= RUBRIC_MAX:
+                raise ValueError(RUBRIC_OUT_OF_RANGE.format(names=", ".join(RUBRIC), low=RUBRIC_MIN, high=RUBRIC_MAX,
+                                                            value=value, name=name))
     score = Score.objects.select_for_update().select_related("submission__challenge").filter(
         submission_id=submission_id
     ).first()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evaluation.formula import RUBRIC
+
 BAR_WIDTH_PX = 300
 DIRECTION_TEXT = {"below": "below the range", "within": "within it", "above": "above the range"}
 
@@ -50,7 +52,7 @@ def score_bars(*, style: float, realness: float, parts: dict) -> list[Bar]:
                          f"{metric['p90']:.3g}, {DIRECTION_TEXT.get(metric['direction'], metric['direction'])})")
             rows.append((name.replace("_", " "), metric["closeness"], shown))
     for i, judge in enumerate(parts.get("judges") or [], start=1):
-        marks = [judge.get(k) for k in ("originality", "balance", "emotion") if isinstance(judge.get(k), int)]
+        marks = [judge.get(k) for k in RUBRIC if isinstance(judge.get(k), int)]
         if marks:
             mean = sum(marks) / len(marks)
             rows.append((f"judge {i}", (mean - 1) / 4, f"{mean:.1f} / 5"))

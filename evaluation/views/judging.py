@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from chartbusters.challenges.models import Challenge
-from chartbusters.errors import ApplicationError
-from chartbusters.ratelimit import RateLimitedError, client_address
+from chartbusters.errors import ApplicationError, refusal_page
+from chartbusters.ratelimit import client_address
+from evaluation.formula import RUBRIC, RUBRIC_MIN
 from evaluation.models import JudgeAssignment
 from evaluation.selectors.access import challenge_get_visible, user_organizes
 from evaluation.selectors.judging import judge_assignment_view, judge_queue, judging_results
@@ -24,7 +25,8 @@ from evaluation.services.judging import (
     judging_publish,
 )
 
-# What each level of each criterion means (docs/design.md section 5: 1 noise ... 5 outstanding).
+# What each level of each criterion of the rubric (evaluation.formula.RUBRIC) means (docs/design.md section 5: 1
+# noise ... 5 outstanding).
 RUBRIC_LEVELS = {
     "originality": ("Originality", [
         "Noise: no musical idea", "Derivative: stock figures or a known piece", "Some ideas of its own",
@@ -48,9 +50,9 @@ def judge_queue_view(request: HttpRequest) -> HttpResponse:
 
 def _rubric(view) -> list[dict]:
     return [
-        {"name": name, "label": label, "value": getattr(view, name),
-         "levels": [{"value": i, "text": text} for i, text in enumerate(levels, start=1)]}
-        for name, (label, levels) in RUBRIC_LEVELS.items()
+        {"name": name, "label": RUBRIC_LEVELS[name][0], "value": getattr(view, name),
+         "levels": [{"value": i, "text": text} for i, text in enumerate(RUBRIC_LEVELS[name][1], start=RUBRIC_MIN)]}
+        for name in RUBRIC
     ]
 
 
@@ -158,6 +160,5 @@ def like_view(request: HttpRequest, submission_id: int) -> HttpResponse:
         if exc.status == 404:
             raise Http404(exc.message) from None
         messages.error(request, exc.message)
-    except RateLimitedError as exc:
-        messages.error(request, exc.message)
+        return refusal_page(redirect(f"/submissions/{submission_id}/"), exc)
     return redirect(f"/submissions/{submission_id}/")

@@ -9,8 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from chartbusters.errors import ApplicationError
-from chartbusters.ratelimit import RateLimitedError, client_address
+from chartbusters.errors import ApplicationError, refusal_page
+from chartbusters.ratelimit import client_address
 from evaluation.selectors.access import challenge_get_visible
 from evaluation.services.pairs import EXCERPT_SECONDS, pair_issue, pair_stats, pair_vote
 
@@ -56,9 +56,5 @@ def listen_vote_view(request: HttpRequest, slug: str, token) -> HttpResponse:
         if exc.status == 404:
             raise Http404(exc.message) from None
         messages.error(request, exc.message)
-    except RateLimitedError as exc:
-        messages.error(request, exc.message)
-        response = redirect(f"/listen/{slug}/")
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        return refusal_page(redirect(f"/listen/{slug}/"), exc)
     return redirect(f"/listen/{slug}/")

@@ -24,9 +24,8 @@ from rest_framework.views import APIView
 
 from chartbusters.api.errors import ApiError
 from chartbusters.ratelimit import rate_limit_request
-from generation.api.views import JsonTextField, params_from_json, studio_error
+from generation.api.views import JsonTextField, params_from_json
 from generation.selectors import trainable_catalog, training_body, training_get_for_user, training_list_own
-from generation.services.errors import StudioError
 from generation.services.studio import user_checkpoint_delete, user_checkpoint_submit
 from generation.services.training import training_cancel, training_create
 
@@ -99,12 +98,9 @@ class TrainingListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        try:
-            job = training_create(owner=request.user, model_name=fields["model"],
-                                  params=params_from_json(fields.get("params")), files=fields.get("files"),
-                                  dataset=fields.get("dataset") or None, name=fields.get("name") or "")
-        except StudioError as exc:
-            raise studio_error(exc) from exc
+        job = training_create(owner=request.user, model_name=fields["model"],
+                              params=params_from_json(fields.get("params")), files=fields.get("files"),
+                              dataset=fields.get("dataset") or None, name=fields.get("name") or "")
         return Response({"id": job.pk, "status": job.status, "files": job.files}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -123,10 +119,7 @@ class TrainingCancelApi(APIView):
     @extend_schema(operation_id="trainings_cancel", request=None, responses={202: TrainingSerializer})
     def post(self, request: Request, job_id: int) -> Response:
         _own_run(request, job_id)
-        try:
-            job = training_cancel(owner=request.user, job_id=job_id)
-        except StudioError as exc:
-            raise studio_error(exc) from exc
+        job = training_cancel(owner=request.user, job_id=job_id)
         return Response(training_body(job), status=status.HTTP_202_ACCEPTED)
 
 
@@ -146,10 +139,7 @@ class CheckpointDetailApi(APIView):
 
     @extend_schema(operation_id="models_destroy", responses={204: None})
     def delete(self, request: Request, checkpoint_id: int) -> Response:
-        try:
-            user_checkpoint_delete(owner=request.user, checkpoint_id=checkpoint_id)
-        except StudioError as exc:
-            raise studio_error(exc) from exc
+        user_checkpoint_delete(owner=request.user, checkpoint_id=checkpoint_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -175,11 +165,8 @@ class CheckpointSubmitApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        try:
-            submission = user_checkpoint_submit(owner=request.user, checkpoint_id=checkpoint_id,
-                                                challenge_slug=fields["challenge"], title=fields.get("title", ""),
-                                                licence_accepted=fields["licence_accepted"])
-        except StudioError as exc:
-            raise studio_error(exc) from exc
+        submission = user_checkpoint_submit(owner=request.user, checkpoint_id=checkpoint_id,
+                                            challenge_slug=fields["challenge"], title=fields.get("title", ""),
+                                            licence_accepted=fields["licence_accepted"])
         return Response({"id": submission.pk, "challenge": submission.challenge.slug, "status": submission.status},
                         status=status.HTTP_201_CREATED)

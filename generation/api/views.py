@@ -43,20 +43,12 @@ from generation.selectors import (
     model_catalog,
     sample_bytes,
 )
-from generation.services.errors import StudioError
 from generation.services.jobs import MAX_VARIATIONS, input_bytes, job_create
 from generation.services.studio import studio_save, user_checkpoint_create
 
 JOB_NOT_FOUND_MESSAGE = "There is no such generation of yours."
 SAMPLE_NOT_FOUND_MESSAGE = "There is no such sample melody."
 PARAMS_NOT_JSON_MESSAGE = "`params` must be a JSON object, e.g. {\"temperature\": 1.5}."
-
-
-def studio_error(exc: StudioError) -> ApiError:
-    error = ApiError(exc.code, exc.message, status=exc.status)
-    if exc.retry_after is not None:
-        error.wait = exc.retry_after  # DRF's handler sends it as Retry-After
-    return error
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -159,14 +151,11 @@ class GenerateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        try:
-            jobs = job_create(
-                owner=request.user, model_name=fields["model"], params=params_from_json(fields.get("params")),
-                input_midi=fields.get("input"), notes=fields.get("notes"), parent_id=fields.get("parent"),
-                checkpoint_id=fields.get("checkpoint"), variations=fields["variations"],
-            )
-        except StudioError as exc:
-            raise studio_error(exc) from exc
+        jobs = job_create(
+            owner=request.user, model_name=fields["model"], params=params_from_json(fields.get("params")),
+            input_midi=fields.get("input"), notes=fields.get("notes"), parent_id=fields.get("parent"),
+            checkpoint_id=fields.get("checkpoint"), variations=fields["variations"],
+        )
         first = jobs[0]
         body = {"id": first.pk, "status": first.status, "batch": str(first.batch),
                 "jobs": [{"id": j.pk, "status": j.status, "variation": j.variation, "seed": j.seed} for j in jobs]}
@@ -249,10 +238,7 @@ class NotesFromMidiApi(APIView):
             if raw is None:
                 raise ApiError("sample_not_found", SAMPLE_NOT_FOUND_MESSAGE, status=status.HTTP_400_BAD_REQUEST)
         else:
-            try:
-                raw = input_bytes(owner=request.user, input_midi=fields.get("input"))
-            except StudioError as exc:
-                raise studio_error(exc) from exc
+            raw = input_bytes(owner=request.user, input_midi=fields.get("input"))
         return Response(midi_to_notes(load_midi(raw)))
 
 
@@ -316,11 +302,8 @@ class SaveApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        try:
-            composition = studio_save(owner=request.user, title=fields["title"], job_id=fields.get("job"),
-                                      notes=fields.get("notes"))
-        except StudioError as exc:
-            raise studio_error(exc) from exc
+        composition = studio_save(owner=request.user, title=fields["title"], job_id=fields.get("job"),
+                                  notes=fields.get("notes"))
         return Response({"id": composition.pk, "title": composition.title}, status=status.HTTP_201_CREATED)
 
 
@@ -369,9 +352,6 @@ class CheckpointListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        try:
-            checkpoint = user_checkpoint_create(owner=request.user, name=fields["name"],
-                                                weights=fields["checkpoint"], config=fields["config"])
-        except StudioError as exc:
-            raise studio_error(exc) from exc
+        checkpoint = user_checkpoint_create(owner=request.user, name=fields["name"],
+                                            weights=fields["checkpoint"], config=fields["config"])
         return Response(CheckpointSerializer(checkpoint).data, status=status.HTTP_201_CREATED)

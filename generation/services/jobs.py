@@ -5,7 +5,7 @@ own, of that architecture), the parameters (against the model's spec), the input
 notes, or a version made before: ``parent``), and the per-user limits (jobs per hour, jobs queued or running at
 once), counted under a lock on the user's row so that two requests cannot both pass. Then one job per variation
 (1-4, each with its own seed) is stored with its input and sent to the ``generation`` queue once the transaction
-commits. A refusal raises ``StudioError`` and leaves no row and no file behind.
+commits. A refusal raises ``ApplicationError`` and leaves no row and no file behind.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from chartbusters.dispatch import send_task
+from chartbusters.errors import ApplicationError
 from chartbusters.ratelimit import wait_text
 from generation.engine.errors import EngineError, MidiValidationError
 from generation.engine.midi_io import MAX_MIDI_BYTES, TOO_LARGE_MESSAGE, validate_midi_bytes
@@ -29,7 +30,6 @@ from generation.engine.params import SEED_MAX, validate_params
 from generation.engine.registry import generator_names, get_generator_spec
 from generation.models import GenerationJob, UserCheckpoint
 from generation.notes import NotesError, notes_to_midi_bytes
-from generation.services.errors import StudioError
 
 Status = GenerationJob.Status
 IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
@@ -64,7 +64,7 @@ RUNNING_RETRY_SECONDS = 15
 def _model_check(model_name: str):
     names = generator_names()
     if model_name not in names:
-        raise StudioError("unknown_model", UNKNOWN_MODEL_MESSAGE.format(models=", ".join(names)), status=400)
+        raise ApplicationError("unknown_model", UNKNOWN_MODEL_MESSAGE.format(models=", ".join(names)), status=400)
     return get_generator_spec(model_name)
 
 
@@ -73,9 +73,10 @@ def _checkpoint_check(*, owner, checkpoint_id: int | None, model_name: str) -> U
         return None
     checkpoint = UserCheckpoint.objects.filter(owner=owner, pk=checkpoint_id).first()
     if checkpoint is None:
-        raise StudioError("checkpoint_not_found", CHECKPOINT_NOT_FOUND_MESSAGE.format(id=checkpoint_id), status=404)
+        raise ApplicationError("checkpoint_not_found", CHECKPOINT_NOT_FOUND_MESSAGE.format(id=checkpoint_id),
+                               status=404)
     if checkpoint.architecture != model_name:
-        raise StudioError("checkpoint_model", CHECKPOINT_MODEL_MESSAGE.format(
+        raise ApplicationError("checkpoint_model", CHECKPOINT_MODEL_MESSAGE.format(
             id=checkpoint_id, architecture=checkpoint.architecture), status=422)
     return checkpoint
 
@@ -83,31 +84,31 @@ def _checkpoint_check(*, owner, checkpoint_id: int | None, model_name: str) -> U
 def job_get_own(*, owner, job_id: int) -> GenerationJob:
     job = GenerationJob.objects.filter(owner=owner, pk=job_id).first()
     if job is None:
-        raise StudioError("not_found", JOB_NOT_FOUND_MESSAGE.format(id=job_id), status=404)
+        raise ApplicationError("not_found", JOB_NOT_FOUND_MESSAGE.format(id=job_id), status=404)
     return job
 
 
 def job_output_bytes(job: GenerationJob) -> bytes:
     if job.status != Status.DONE or not job.output_midi:
-        raise StudioError("not_done", PARENT_NOT_DONE_MESSAGE.format(id=job.pk, status=job.status), status=409)
+        raise ApplicationError("not_done", PARENT_NOT_DONE_MESSAGE.format(id=job.pk, status=job.status), status=409)
     try:
         with job.output_midi.open("rb") as fh:
             return fh.read()
     except FileNotFoundError:
-        raise StudioError("not_done", PARENT_NOT_DONE_MESSAGE.format(id=job.pk, status="no longer stored"),
-                          status=409) from None
+        raise ApplicationError("not_done", PARENT_NOT_DONE_MESSAGE.format(id=job.pk, status="no longer stored"),
+                               status=409) from None
 
 
 def input_bytes(*, owner, input_midi: UploadedFile | None = None, notes=None,
                 parent: GenerationJob | None = None) -> bytes:
     """The music to work on, validated: an upload, the piano roll's notes, else ``parent``'s result."""
     if input_midi is not None and notes is not None:
-        raise StudioError("one_input", ONE_INPUT_MESSAGE, status=400)
+        raise ApplicationError("one_input", ONE_INPUT_MESSAGE, status=400)
     try:
         if input_midi is not None:
             if input_midi.size is not None and input_midi.size > MAX_MIDI_BYTES:  # before reading it
-                raise StudioError("too_large", TOO_LARGE_MESSAGE.format(found=input_midi.size, limit=MAX_MIDI_BYTES),
-                                  status=413)
+                raise ApplicationError(
+                    "too_large", TOO_LARGE_MESSAGE.format(found=input_midi.size, limit=MAX_MIDI_BYTES), status=413)
             input_midi.seek(0)
             data = input_midi.read(MAX_MIDI_BYTES + 1)
             validate_midi_bytes(data)
@@ -115,10 +116,10 @@ def input_bytes(*, owner, input_midi: UploadedFile | None = None, notes=None,
         if notes is not None:
             return notes_to_midi_bytes(notes)
     except (MidiValidationError, NotesError) as exc:
-        raise StudioError(exc.code, exc.message, status=413 if exc.code == "too_large" else 422) from exc
+        raise ApplicationError(exc.code, exc.message, status=413 if exc.code == "too_large" else 422) from exc
     if parent is not None:
         return job_output_bytes(parent)
-    raise StudioError("no_input", NO_INPUT_MESSAGE, status=400)
+    raise ApplicationError("no_input", NO_INPUT_MESSAGE, status=400)
 
 
 def _limits_check(*, owner, variations: int, now: datetime) -> None:
@@ -127,7 +128,7 @@ def _limits_check(*, owner, variations: int, now: datetime) -> None:
     running = GenerationJob.objects.filter(owner=owner, status__in=IN_PROGRESS).count()
     limit = settings.STUDIO_MAX_RUNNING_JOBS
     if running + variations > limit:
-        raise StudioError("too_many_running", TOO_MANY_RUNNING_MESSAGE.format(
+        raise ApplicationError("too_many_running", TOO_MANY_RUNNING_MESSAGE.format(
             running=running, limit=limit, wait=wait_text(RUNNING_RETRY_SECONDS)), status=429,
             retry_after=RUNNING_RETRY_SECONDS)
     per_hour = settings.STUDIO_JOBS_PER_HOUR
@@ -138,7 +139,7 @@ def _limits_check(*, owner, variations: int, now: datetime) -> None:
         # the wait until enough of the hour's jobs have aged out to make room for this request
         index = min(len(recent) - 1, max(0, len(recent) + variations - per_hour - 1))
         retry_after = max(1, int((recent[index] + timedelta(hours=1) - now).total_seconds()) + 1) if recent else 3600
-        raise StudioError("too_many_per_hour", TOO_MANY_PER_HOUR_MESSAGE.format(
+        raise ApplicationError("too_many_per_hour", TOO_MANY_PER_HOUR_MESSAGE.format(
             count=len(recent), limit=per_hour, wait=wait_text(retry_after)), status=429, retry_after=retry_after)
 
 
@@ -155,7 +156,7 @@ def _model_seconds_check(*, owner, now: datetime) -> None:
     if used >= budget:
         # the hour's first job leaves the window first: retry once enough of its time has aged out
         retry_after = max(1, int(used - budget + 1)) if spans else 3600
-        raise StudioError("model_time_budget", MODEL_SECONDS_MESSAGE.format(
+        raise ApplicationError("model_time_budget", MODEL_SECONDS_MESSAGE.format(
             used=used, limit=budget, wait=wait_text(retry_after)), status=429, retry_after=retry_after)
 
 
@@ -172,12 +173,12 @@ def job_create(*, owner, model_name: str, params: dict | None = None, input_midi
     now = now or timezone.now()
     spec = _model_check(model_name)
     if isinstance(variations, bool) or not isinstance(variations, int) or not 1 <= variations <= MAX_VARIATIONS:
-        raise StudioError("invalid_variations", VARIATIONS_MESSAGE.format(limit=MAX_VARIATIONS, value=variations),
-                          status=400)
+        raise ApplicationError("invalid_variations", VARIATIONS_MESSAGE.format(limit=MAX_VARIATIONS, value=variations),
+                               status=400)
     try:
         checked = validate_params(spec.PARAMS, params, model=model_name)
     except EngineError as exc:
-        raise StudioError(exc.code, exc.message, status=400) from exc
+        raise ApplicationError(exc.code, exc.message, status=400) from exc
     checkpoint = _checkpoint_check(owner=owner, checkpoint_id=checkpoint_id, model_name=model_name)
     parent = job_get_own(owner=owner, job_id=parent_id) if parent_id is not None else None
     data = input_bytes(owner=owner, input_midi=input_midi, notes=notes, parent=parent)

@@ -12,13 +12,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from chartbusters.challenges.models import Challenge
+from chartbusters.errors import ApplicationError
 from generation.models import GenerationJob, UserCheckpoint
 from generation.notes import NotesError, notes_to_midi_bytes
-from generation.services.errors import StudioError
 from generation.services.jobs import job_get_own, job_output_bytes
 from submissions.models import Composition, Submission
 from submissions.services.compositions import composition_create
-from submissions.services.errors import EntryRefusedError
 from submissions.services.intake import checkpoint_upload_check, submission_create_checkpoint
 
 NAME_REQUIRED_MESSAGE = "Give your model a name."
@@ -27,10 +26,6 @@ CHALLENGE_NOT_FOUND_MESSAGE = "There is no challenge {slug!r}."
 MODEL_IN_USE_MESSAGE = "Model #{id} is still training or generating; delete it when that has finished."
 SAVE_SOURCE_MESSAGE = "Save either a generation (`job`) or the piano roll's notes (`notes`)."
 CHECKPOINT_FILENAME = "model.safetensors"
-
-
-def _refused(exc: EntryRefusedError) -> StudioError:
-    return StudioError(exc.code, exc.message, status=exc.status)
 
 
 def _keep_history(job: GenerationJob) -> None:
@@ -51,17 +46,14 @@ def studio_save(*, owner, title: str, job_id: int | None = None, notes=None) -> 
         try:
             data = notes_to_midi_bytes(notes)
         except NotesError as exc:
-            raise StudioError(exc.code, exc.message, status=413 if exc.code == "too_large" else 422) from exc
+            raise ApplicationError(exc.code, exc.message, status=413 if exc.code == "too_large" else 422) from exc
     elif job is not None:
         data = job_output_bytes(job)
     else:
-        raise StudioError("no_source", SAVE_SOURCE_MESSAGE, status=400)
+        raise ApplicationError("no_source", SAVE_SOURCE_MESSAGE, status=400)
     with transaction.atomic():
-        try:
-            composition = composition_create(owner=owner, title=title, midi=data, filename="studio.mid",
-                                             source=Composition.Source.STUDIO)
-        except EntryRefusedError as exc:
-            raise _refused(exc) from exc
+        composition = composition_create(owner=owner, title=title, midi=data, filename="studio.mid",
+                                         source=Composition.Source.STUDIO)
         if job is not None:
             _keep_history(job)
             if notes is None:
@@ -72,11 +64,8 @@ def studio_save(*, owner, title: str, job_id: int | None = None, notes=None) -> 
 def user_checkpoint_create(*, owner, name: str, weights: UploadedFile | None, config) -> UserCheckpoint:
     """Store ``owner``'s own checkpoint after the Melody Harvest entry checks (nothing stored when refused)."""
     if not name.strip():
-        raise StudioError("name_required", NAME_REQUIRED_MESSAGE, status=422)
-    try:
-        config_dict = checkpoint_upload_check(checkpoint_file=weights, config=config)
-    except EntryRefusedError as exc:
-        raise _refused(exc) from exc
+        raise ApplicationError("name_required", NAME_REQUIRED_MESSAGE, status=422)
+    config_dict = checkpoint_upload_check(checkpoint_file=weights, config=config)
     checkpoint = UserCheckpoint(owner=owner, name=name.strip()[:200], architecture=config_dict["architecture"],
                                 config=config_dict)
     weights.seek(0)
@@ -93,7 +82,7 @@ def user_checkpoint_create(*, owner, name: str, weights: UploadedFile | None, co
 def user_checkpoint_get_own(*, owner, checkpoint_id: int) -> UserCheckpoint:
     checkpoint = UserCheckpoint.objects.filter(owner=owner, pk=checkpoint_id).first()
     if checkpoint is None:
-        raise StudioError("not_found", MODEL_NOT_FOUND_MESSAGE.format(id=checkpoint_id), status=404)
+        raise ApplicationError("not_found", MODEL_NOT_FOUND_MESSAGE.format(id=checkpoint_id), status=404)
     return checkpoint
 
 
@@ -104,24 +93,22 @@ def user_checkpoint_submit(*, owner, checkpoint_id: int, challenge_slug: str, ti
     checkpoint = user_checkpoint_get_own(owner=owner, checkpoint_id=checkpoint_id)
     challenge = Challenge.objects.filter(slug=challenge_slug).first()
     if challenge is None:
-        raise StudioError("challenge_not_found", CHALLENGE_NOT_FOUND_MESSAGE.format(slug=challenge_slug), status=404)
+        raise ApplicationError("challenge_not_found", CHALLENGE_NOT_FOUND_MESSAGE.format(slug=challenge_slug),
+                               status=404)
     card = checkpoint.card or (f"{checkpoint.name}: a {checkpoint.architecture} checkpoint uploaded to the "
                                "Chartbusters studio by its owner, who has not written a model card for it.")
-    try:
-        with checkpoint.weights.open("rb") as weights:
-            return submission_create_checkpoint(
-                challenge=challenge, entrant=owner, title=title or checkpoint.name, description=description,
-                licence_accepted=licence_accepted, checkpoint_file=File(weights, name=CHECKPOINT_FILENAME),
-                config=dict(checkpoint.config), model_card=card)
-    except EntryRefusedError as exc:
-        raise _refused(exc) from exc
+    with checkpoint.weights.open("rb") as weights:
+        return submission_create_checkpoint(
+            challenge=challenge, entrant=owner, title=title or checkpoint.name, description=description,
+            licence_accepted=licence_accepted, checkpoint_file=File(weights, name=CHECKPOINT_FILENAME),
+            config=dict(checkpoint.config), model_card=card)
 
 
 def user_checkpoint_delete(*, owner, checkpoint_id: int) -> None:
     """Delete ``owner``'s model and its files (not while a studio job is using it)."""
     checkpoint = user_checkpoint_get_own(owner=owner, checkpoint_id=checkpoint_id)
     if checkpoint.jobs.filter(status__in=(GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING)).exists():
-        raise StudioError("in_use", MODEL_IN_USE_MESSAGE.format(id=checkpoint_id), status=409)
+        raise ApplicationError("in_use", MODEL_IN_USE_MESSAGE.format(id=checkpoint_id), status=409)
     names = [(f.storage, f.name) for f in checkpoint.stored_files]
     checkpoint.delete()
     for storage, name in names:

@@ -6,7 +6,7 @@ one zip of them: count and total size before reading, then every file as the ent
 tracks the model needs; unusable files are listed with the reason and the rest used, unless fewer than
 ``TRAINING_MIN_FILES`` remain), and the per-user limit of runs queued or running (under a lock on the user's row).
 The usable files are stored as one zip and the run is sent to the ``training`` queue once the transaction commits.
-A refusal raises ``StudioError`` and leaves nothing stored.
+A refusal raises ``ApplicationError`` and leaves nothing stored.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from chartbusters.dispatch import send_task
+from chartbusters.errors import ApplicationError
 from chartbusters.ratelimit import wait_text
 from generation.engine.errors import EngineError
 from generation.engine.midi_io import MAX_MIDI_BYTES, TOO_LARGE_MESSAGE, validate_midi_bytes
 from generation.engine.params import validate_train_params
 from generation.engine.registry import get_trainable_spec, trainable_names
 from generation.models import TrainingJob
-from generation.services.errors import StudioError
 
 Status = TrainingJob.Status
 IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
@@ -74,8 +74,8 @@ RUNNING_RETRY_SECONDS = 60
 
 def _model_spec(model_name: str):
     if model_name not in trainable_names():
-        raise StudioError("unknown_model", UNKNOWN_MODEL_MESSAGE.format(models=", ".join(trainable_names())),
-                          status=400)
+        raise ApplicationError("unknown_model", UNKNOWN_MODEL_MESSAGE.format(models=", ".join(trainable_names())),
+                               status=400)
     return get_trainable_spec(model_name)
 
 
@@ -84,14 +84,14 @@ def _members(files: list[UploadedFile]) -> list[tuple[str, bytes | None, str | N
     and sizes are checked before anything is read."""
     limit_files, limit_bytes = settings.TRAINING_MAX_FILES, settings.TRAINING_MAX_UPLOAD_BYTES
     if len(files) > limit_files:
-        raise StudioError("too_many_files", TOO_MANY_FILES_MESSAGE.format(count=len(files), limit=limit_files),
-                          status=413)
+        raise ApplicationError("too_many_files", TOO_MANY_FILES_MESSAGE.format(count=len(files), limit=limit_files),
+                               status=413)
     total = sum(f.size or 0 for f in files)
     if total > limit_bytes:
-        raise StudioError("too_large", TOO_LARGE_UPLOAD_MESSAGE.format(found=total, limit=limit_bytes), status=413)
+        raise ApplicationError("too_large", TOO_LARGE_UPLOAD_MESSAGE.format(found=total, limit=limit_bytes), status=413)
     zips = [f for f in files if PurePosixPath(f.name or "").suffix.lower() == ".zip"]
     if zips and len(files) > 1:
-        raise StudioError("one_zip", ZIP_AND_FILES_MESSAGE, status=400)
+        raise ApplicationError("one_zip", ZIP_AND_FILES_MESSAGE, status=400)
     if not zips:
         out = []
         for upload in files:
@@ -110,20 +110,20 @@ def _members(files: list[UploadedFile]) -> list[tuple[str, bytes | None, str | N
         data = upload.read(limit_bytes + 1)
         declared = zip_member_count(data)  # every member, hidden ones too, read from the end record: cheap
         if declared is not None and declared > ZIP_MEMBERS_PER_FILE * limit_files:
-            raise StudioError("too_many_files", TOO_MANY_MEMBERS_MESSAGE.format(
+            raise ApplicationError("too_many_files", TOO_MANY_MEMBERS_MESSAGE.format(
                 count=declared, limit=ZIP_MEMBERS_PER_FILE * limit_files), status=413)
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = [i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)]
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise StudioError("bad_zip", BAD_ZIP_MESSAGE.format(name=PurePosixPath(upload.name or "").name),
-                          status=422) from None
+        raise ApplicationError("bad_zip", BAD_ZIP_MESSAGE.format(name=PurePosixPath(upload.name or "").name),
+                               status=422) from None
     if len(entries) > limit_files:
-        raise StudioError("too_many_files", TOO_MANY_FILES_MESSAGE.format(count=len(entries), limit=limit_files),
-                          status=413)
+        raise ApplicationError("too_many_files", TOO_MANY_FILES_MESSAGE.format(count=len(entries), limit=limit_files),
+                               status=413)
     unpacked = sum(i.file_size for i in entries)  # declared sizes: a zip bomb is refused before it is inflated
     if unpacked > limit_bytes:
-        raise StudioError("too_large", TOO_LARGE_UPLOAD_MESSAGE.format(found=unpacked, limit=limit_bytes),
-                          status=413)
+        raise ApplicationError("too_large", TOO_LARGE_UPLOAD_MESSAGE.format(found=unpacked, limit=limit_bytes),
+                               status=413)
     out = []
     for info in entries:
         name = info.filename
@@ -166,7 +166,7 @@ def _hidden(name: str) -> bool:
 
 def checked_training_files(*, model_name: str, files: list[UploadedFile]) -> tuple[list[tuple[str, bytes]], dict]:
     """The usable files as (unique name, bytes) and the per-file report ``{"used": [...], "refused": [...]}``;
-    StudioError when fewer than TRAINING_MIN_FILES can be used (the message lists the refused files)."""
+    ApplicationError when fewer than TRAINING_MIN_FILES can be used (the message lists the refused files)."""
     spec = _model_spec(model_name)
     needed = getattr(spec, "MIN_TRAINING_TRACKS", 1)
     usable, refused, taken = [], [], set()
@@ -186,7 +186,7 @@ def checked_training_files(*, model_name: str, files: list[UploadedFile]) -> tup
     report = {"used": [name for name, _ in usable], "refused": refused}
     if len(usable) < settings.TRAINING_MIN_FILES:
         listing = "Refused: " + "; ".join(f"{r['name']}: {r['error']}" for r in refused) + "." if refused else ""
-        raise StudioError("too_few_files", TOO_FEW_FILES_MESSAGE.format(
+        raise ApplicationError("too_few_files", TOO_FEW_FILES_MESSAGE.format(
             used=len(usable), count=len(usable) + len(refused), needed=settings.TRAINING_MIN_FILES,
             refused=listing).strip(), status=422)
     return usable, report
@@ -214,7 +214,7 @@ def _limits_check(*, owner) -> None:
     running = TrainingJob.objects.filter(owner=owner, status__in=IN_PROGRESS).count()
     limit = settings.TRAINING_MAX_RUNNING_PER_USER
     if running >= limit:
-        raise StudioError("too_many_running", TOO_MANY_RUNNING_MESSAGE.format(
+        raise ApplicationError("too_many_running", TOO_MANY_RUNNING_MESSAGE.format(
             running=running, limit=limit, wait=wait_text(RUNNING_RETRY_SECONDS)), status=429,
             retry_after=RUNNING_RETRY_SECONDS)
 
@@ -225,9 +225,9 @@ def training_options(*, model_name: str, params: dict | None) -> dict:
     try:
         options = validate_train_params(spec.TRAIN_PARAMS, params, model=model_name)
     except EngineError as exc:
-        raise StudioError(exc.code, exc.message, status=400) from exc
+        raise ApplicationError(exc.code, exc.message, status=400) from exc
     if options["steps"] > settings.TRAINING_MAX_STEPS:
-        raise StudioError("too_many_steps", STEPS_LIMIT_MESSAGE.format(
+        raise ApplicationError("too_many_steps", STEPS_LIMIT_MESSAGE.format(
             limit=settings.TRAINING_MAX_STEPS, steps=options["steps"]), status=422)
     return options
 
@@ -238,11 +238,11 @@ def training_create(*, owner, model_name: str, params: dict | None = None, files
     options = training_options(model_name=model_name, params=params)
     files = list(files or [])
     if files and dataset:
-        raise StudioError("one_source", ONE_SOURCE_MESSAGE, status=400)
+        raise ApplicationError("one_source", ONE_SOURCE_MESSAGE, status=400)
     if not files and not dataset:
-        raise StudioError("no_source", NO_SOURCE_MESSAGE, status=400)
+        raise ApplicationError("no_source", NO_SOURCE_MESSAGE, status=400)
     if dataset and dataset != CHORALES:
-        raise StudioError("unknown_dataset", UNKNOWN_DATASET_MESSAGE.format(value=dataset), status=400)
+        raise ApplicationError("unknown_dataset", UNKNOWN_DATASET_MESSAGE.format(value=dataset), status=400)
     _limits_check(owner=owner)  # before reading any file (checked again under the lock below)
     usable, report = checked_training_files(model_name=model_name, files=files) if files else ([], {})
     label = "the Bach chorales" if dataset else f"{len(usable)} file(s) of yours"
@@ -271,7 +271,7 @@ def training_create(*, owner, model_name: str, params: dict | None = None, files
 def training_get_own(*, owner, job_id: int) -> TrainingJob:
     job = TrainingJob.objects.filter(owner=owner, pk=job_id).first()
     if job is None:
-        raise StudioError("not_found", NOT_FOUND_MESSAGE.format(id=job_id), status=404)
+        raise ApplicationError("not_found", NOT_FOUND_MESSAGE.format(id=job_id), status=404)
     return job
 
 
@@ -300,9 +300,9 @@ def training_cancel(*, owner, job_id: int) -> TrainingJob:
     with transaction.atomic():
         job = TrainingJob.objects.select_for_update().filter(owner=owner, pk=job_id).first()
         if job is None:
-            raise StudioError("not_found", NOT_FOUND_MESSAGE.format(id=job_id), status=404)
+            raise ApplicationError("not_found", NOT_FOUND_MESSAGE.format(id=job_id), status=404)
         if job.finished:
-            raise StudioError("finished", FINISHED_MESSAGE.format(id=job_id, status=job.status), status=409)
+            raise ApplicationError("finished", FINISHED_MESSAGE.format(id=job_id, status=job.status), status=409)
         if job.status == Status.QUEUED:
             job.status, job.finished_at = Status.CANCELLED, timezone.now()
         job.cancel_requested = True

@@ -10,7 +10,6 @@ compositions) for Melody-Go-Round, or ``checkpoint`` (safetensors) + ``config`` 
 from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -20,7 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chartbusters.api.errors import error_body
 from chartbusters.ratelimit import rate_limit_request
 from submissions.selectors import challenge_get_for_entry
 from submissions.services.errors import EntryRefusedError
@@ -31,15 +29,6 @@ NO_ENTRY_FILE_MESSAGE = (
     "`checkpoint` + `config`."
 )
 MIXED_ENTRY_MESSAGE = "Send either a composition or a checkpoint, not both."
-
-
-def refusal_response(exc: EntryRefusedError) -> Response:
-    body = error_body(exc.code, exc.message)
-    headers = {}
-    if exc.retry_at is not None:
-        body["error"]["retry_at"] = exc.retry_at.isoformat()
-        headers["Retry-After"] = str(max(1, int((exc.retry_at - timezone.now()).total_seconds()) + 1))
-    return Response(body, status=exc.status, headers=headers)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -89,20 +78,17 @@ class SubmissionCreateApi(APIView):
             "challenge": challenge, "entrant": request.user, "title": fields["title"],
             "description": fields["description"], "licence_accepted": fields["accept_licence"],
         }
-        try:
-            if is_composition and is_checkpoint:
-                raise EntryRefusedError("mixed_entry", MIXED_ENTRY_MESSAGE, status=422)
-            if is_composition:
-                submission = submission_create_composition(
-                    **common, midi_file=fields.get("composition"), composition_id=fields.get("composition_id")
-                )
-            elif is_checkpoint:
-                submission = submission_create_checkpoint(
-                    **common, checkpoint_file=fields.get("checkpoint"), config=fields.get("config"),
-                    model_card=fields["model_card"],
-                )
-            else:
-                raise EntryRefusedError("no_entry_file", NO_ENTRY_FILE_MESSAGE, status=422)
-        except EntryRefusedError as exc:
-            return refusal_response(exc)
+        if is_composition and is_checkpoint:
+            raise EntryRefusedError("mixed_entry", MIXED_ENTRY_MESSAGE, status=422)
+        if is_composition:
+            submission = submission_create_composition(
+                **common, midi_file=fields.get("composition"), composition_id=fields.get("composition_id")
+            )
+        elif is_checkpoint:
+            submission = submission_create_checkpoint(
+                **common, checkpoint_file=fields.get("checkpoint"), config=fields.get("config"),
+                model_card=fields["model_card"],
+            )
+        else:
+            raise EntryRefusedError("no_entry_file", NO_ENTRY_FILE_MESSAGE, status=422)
         return Response(self.OutputSerializer(submission).data, status=status.HTTP_202_ACCEPTED)

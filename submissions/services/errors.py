@@ -1,8 +1,7 @@
-"""Why an entry is refused or a transition is illegal; the API maps ``EntryRefusedError`` to its JSON error body."""
+"""Why an entry is refused or a transition is illegal; the API's exception handler maps ``EntryRefusedError`` (an
+ApplicationError) to its JSON error body."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from chartbusters.errors import ApplicationError
 
@@ -11,12 +10,8 @@ class EntryRefusedError(ApplicationError):
     """An entry the platform will not take: ``code`` is stable, ``message`` a sentence a person can act on.
 
     ``status`` is the HTTP status an API answers with (401, 403, 404, 413, 422, 429). ``retry_at`` is set for a
-    daily quota refusal: when the entrant may submit again.
+    daily quota refusal: when the entrant may submit again (the API sends it and Retry-After).
     """
-
-    def __init__(self, code: str, message: str, *, status: int, retry_at: datetime | None = None) -> None:
-        super().__init__(code, message, status=status)
-        self.retry_at = retry_at
 
 
 class IllegalTransitionError(Exception):

@@ -16,6 +16,7 @@ import yaml
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from chartbusters import metric_names as rules
 from chartbusters.accounts.roles import Role, user_has_role
 from chartbusters.challenges import validation as v
 from chartbusters.challenges.models import Challenge, InputMelody, ReferenceFile
@@ -116,7 +117,7 @@ def test_plain_output_and_example_bundle(make_user):
     (bundle_data(judging_ends_at="2026-09-15T00:00:00Z"), "judging_ends_at", v.JUDGING_BEFORE_CLOSE),
     (bundle_data(alpha=3), "alpha", v.ALPHA_OUT_OF_RANGE),
     (bundle_data(total_quota=0), "total_quota", v.QUOTA_BELOW_ONE),
-    (bundle_data(weight_style=0, weight_realness=0), "weight_style", v.WEIGHTS_ALL_ZERO),
+    (bundle_data(weight_style=0, weight_realness=0), "weight_style", rules.WEIGHTS_ALL_ZERO),
     (bundle_data(metrics=["loudness"]), "metrics", "'loudness'"),
     (bundle_data(input_melodies="inputs/chorale-r010-soprano.mid"), "input_melodies", b.NOT_A_LIST),
     (bundle_data(input_melodies=["inputs/missing.mid"]), "input_melodies[0]", "no file at"),

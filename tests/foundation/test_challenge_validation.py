@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chartbusters import metric_names as rules
 from chartbusters.challenges import validation as v
 from chartbusters.challenges.forms import ChallengeAdminForm
 from chartbusters.challenges.models import ALL_METRICS
@@ -32,13 +33,13 @@ def test_valid_values_have_no_errors():
     ({"judging_ends_at": T0 + timedelta(days=30)}, "judging_ends_at", v.JUDGING_BEFORE_CLOSE),
     ({"daily_quota": 0}, "daily_quota", v.QUOTA_BELOW_ONE),
     ({"total_quota": 0}, "total_quota", v.QUOTA_BELOW_ONE),
-    ({"weight_style": -0.1}, "weight_style", v.WEIGHT_NEGATIVE),
-    ({"weight_realness": -1}, "weight_realness", v.WEIGHT_NEGATIVE),
-    ({"weight_style": 0, "weight_realness": 0.0}, "weight_style", v.WEIGHTS_ALL_ZERO),
+    ({"weight_style": -0.1}, "weight_style", rules.WEIGHT_NEGATIVE),
+    ({"weight_realness": -1}, "weight_realness", rules.WEIGHT_NEGATIVE),
+    ({"weight_style": 0, "weight_realness": 0.0}, "weight_style", rules.WEIGHTS_ALL_ZERO),
     ({"alpha": -0.01}, "alpha", v.ALPHA_OUT_OF_RANGE),
     ({"alpha": 1.01}, "alpha", v.ALPHA_OUT_OF_RANGE),
-    ({"metrics": []}, "metrics", v.METRICS_EMPTY),
-    ({"metrics": "pitch_range"}, "metrics", v.METRICS_NOT_A_LIST),
+    ({"metrics": []}, "metrics", rules.METRICS_EMPTY),
+    ({"metrics": "pitch_range"}, "metrics", rules.METRICS_NOT_A_LIST),
     ({"generation_time_limit_seconds": 0}, "generation_time_limit_seconds", v.TIME_LIMIT_BELOW_ONE),
     ({"generation_params": [1, 2]}, "generation_params", v.GENERATION_PARAMS_NOT_A_MAPPING),
 ])
@@ -88,7 +89,7 @@ def test_admin_form_puts_each_message_on_its_field():
     assert form.errors["closes_at"] == [v.CLOSES_BEFORE_OPENS]
     assert form.errors["alpha"] == [v.ALPHA_OUT_OF_RANGE]
     assert form.errors["daily_quota"] == [v.QUOTA_BELOW_ONE]
-    assert form.errors["weight_style"] == [v.WEIGHTS_ALL_ZERO]
+    assert form.errors["weight_style"] == [rules.WEIGHTS_ALL_ZERO]
 
 
 def test_generation_params_are_keyed_by_architecture_and_checked_against_each_model():

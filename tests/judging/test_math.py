@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from evaluation.judging import OUTLIER_POINTS, agreement, krippendorff_alpha, mark_score, standardize
+from evaluation.formula import mark_score
+from evaluation.judging import OUTLIER_POINTS, agreement, krippendorff_alpha, standardize
 from evaluation.services.score_store import final_score, judge_score
 
 

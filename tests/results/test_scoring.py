@@ -11,6 +11,8 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from chartbusters.challenges.models import Challenge
+from chartbusters.challenges.validation import challenge_field_errors
 from evaluation.models import LeaderboardEntry, Rendering, Score
 from evaluation.services.scoring import PLATFORM_FAULT_MESSAGE
 from evaluation.tasks import score_submission
@@ -74,6 +76,29 @@ def test_scores_a_real_composition_with_every_part_and_ranks_it(challenge, peopl
     entry.refresh_from_db()
     assert (entry.status, entry.progress, entry.error) == ("scored", 100, "")
     assert LeaderboardEntry.objects.get(challenge=challenge, entrant=people["entrant"]).submission_id == entry.pk
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_a_realness_only_challenge_scores_its_entries(challenge, people, django_capture_on_commit_callbacks):
+    """No style metric and the style weight 0: a challenge the one metrics-and-weights rule accepts, and scoring
+    with it (it refused every entry while scoring kept a rule of its own) gives the realness alone."""
+    choice = {"metrics": [], "weight_style": 0.0, "weight_realness": 1.0}
+    assert challenge_field_errors(choice) == {}
+    Challenge.objects.filter(pk=challenge.pk).update(**choice)
+    automatic_only(challenge)
+    entries = [new_entry(challenge, people["entrant"], title="first"),
+               new_entry(challenge, people["other"], minutes=1, title="second")]
+    with django_capture_on_commit_callbacks(execute=False):  # audio is rendered by another test
+        assert [score_submission(entry.pk) for entry in entries] == ["scored", "scored"]
+    for entry in entries:
+        score = Score.objects.get(submission=entry)
+        assert 0 < score.realness <= 1
+        assert score.automatic_unpenalized == pytest.approx(100 * score.realness)  # the second may be a copy
+        assert score.parts["weights"] == {"style": 0.0, "realness": 1.0}
+        assert not any(metric["in_style"] for metric in score.parts["metrics"].values())
+    ranked = LeaderboardEntry.objects.filter(challenge=challenge).values_list("submission_id", flat=True)
+    assert sorted(ranked) == sorted(entry.pk for entry in entries)
 
 
 @pytest.mark.slow
