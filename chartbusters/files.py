@@ -20,7 +20,6 @@ from __future__ import annotations
 import mimetypes
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -45,7 +44,7 @@ class FileKind(StrEnum):
     INPUT = "input"  # InputMelody.midi (hidden)
     REFERENCE = "reference"  # ReferenceFile.midi
     COMPOSITION = "composition"  # Composition.midi (private)
-    # The studio's (generation.files registers their reader): private to the job's owner.
+    # The studio's (generation.files receives chartbusters.signals.file_read_requested for them): the owner's.
     JOB_INPUT = "job-input"  # GenerationJob.input_midi
     JOB_OUTPUT = "job-output"  # GenerationJob.output_midi
     JOB_AUDIO = "job-audio"  # GenerationJob.audio
@@ -103,20 +102,6 @@ class StoredFile:
 def download_name(stem: str, token, stored_name: str) -> str:
     """E.g. ``entry-1a2b3c4d.mid``: the kind, the first 8 hex digits of the token, the stored extension."""
     return f"{stem}-{uuid.UUID(str(token)).hex[:8]}{PurePosixPath(stored_name).suffix.lower()}"
-
-
-FileReader = Callable[..., "StoredFile | None"]  # (*, user, kind, token) -> the file if user may read it, else None
-_REGISTERED_READERS: dict[str, FileReader] = {}
-
-
-def register_file_reader(kind: str, reader: FileReader) -> None:
-    """Let an app that ``chartbusters`` and ``evaluation`` do not import (the studio) say who may read its files of
-    ``kind`` (a FileKind); registered from its ``AppConfig.ready()``, consulted by the download view's selector."""
-    _REGISTERED_READERS[FileKind(kind)] = reader
-
-
-def registered_file_reader(kind: str) -> FileReader | None:
-    return _REGISTERED_READERS.get(kind)
 
 
 def file_serving_mode() -> str:

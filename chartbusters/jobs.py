@@ -1,13 +1,13 @@
-"""Registry of stuck-job reapers, run by the periodic task ``chartbusters.reap_stuck_jobs``.
+"""Stuck-job reaping, run by the periodic task ``chartbusters.reap_stuck_jobs``: it sends the signal
+``chartbusters.signals.stuck_jobs_reap``.
 
-``chartbusters`` never imports the apps that own job rows (submissions, generation). Each of them registers a
-reaper from its ``AppConfig.ready()``::
+``chartbusters`` never imports the apps that own job rows (submissions, generation). Each of them connects its
+reaping services from its ``AppConfig.ready()``::
 
-    from chartbusters.jobs import register_reaper
-    register_reaper(submission_fail_stuck)   # () -> int: how many jobs it failed
+    stuck_jobs_reap.connect(reaper(submission_fail_stuck), weak=False, dispatch_uid="submissions-fail-stuck")
 
 A reaper fails the jobs stuck past ``settings.JOB_STUCK_AFTER_SECONDS`` with an explanation, or runs again those
-whose worker died (submissions.services.recovery), and returns their number; reapers run in the order registered.
+whose worker died (submissions.services.recovery), and returns their number; reapers run in the order connected.
 One reaper failing does not stop the others.
 """
 
@@ -16,35 +16,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from chartbusters.signals import stuck_jobs_reap
+
 logger = logging.getLogger(__name__)
 
-Reaper = Callable[[], int]
-_REAPERS: dict[str, Reaper] = {}
 
+def reaper(run: Callable[[], int]) -> Callable[..., int]:
+    """The receiver of ``stuck_jobs_reap`` that runs the reaping service ``run() -> int`` (jobs failed or rerun),
+    named as the service (its count's key in ``reap_stuck_jobs``' result). Connect it with ``weak=False``."""
 
-def _reaper_name(fn: Reaper) -> str:
-    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+    def receiver(sender, **kwargs) -> int:
+        return int(run() or 0)
 
-
-def register_reaper(fn: Reaper) -> Reaper:
-    """Register ``fn`` (idempotent: registering the same function twice keeps one). Usable as a decorator."""
-    _REAPERS[_reaper_name(fn)] = fn
-    return fn
-
-
-def registered_reapers() -> list[Reaper]:
-    return list(_REAPERS.values())
+    receiver.__module__, receiver.__name__ = run.__module__, run.__name__
+    receiver.__qualname__ = run.__qualname__
+    return receiver
 
 
 def reap_stuck_jobs() -> dict[str, int]:
-    """Run every registered reaper; returns {reaper name: jobs failed} (-1 where the reaper raised)."""
+    """Send ``stuck_jobs_reap``; returns {reaper name: jobs failed}, in the order run (-1 where the reaper raised:
+    ``send_robust`` logs its exception on the ``django.dispatch`` logger)."""
     results: dict[str, int] = {}
-    for name, fn in list(_REAPERS.items()):
-        try:
-            results[name] = int(fn() or 0)
-        except Exception:
-            logger.exception("Reaper %s raised", name)
-            results[name] = -1
+    for receiver, response in stuck_jobs_reap.send_robust(sender=None):
+        name = f"{receiver.__module__}.{receiver.__qualname__}"
+        results[name] = -1 if isinstance(response, Exception) else int(response or 0)
     total = sum(n for n in results.values() if n > 0)
     logger.info("Reaper: failed %d stuck job(s) (%s)", total, ", ".join(f"{k}={v}" for k, v in results.items()))
     return results

@@ -7,9 +7,10 @@ class EvaluationConfig(AppConfig):
 
     def ready(self) -> None:
         from evaluation.listeners import on_submission_event
-        from submissions.services.hooks import register_submission_listener
+        from submissions.models import Submission
+        from submissions.signals import submission_changed
 
-        register_submission_listener(on_submission_event)
+        submission_changed.connect(on_submission_event, sender=Submission, dispatch_uid="evaluation-submission-changed")
 
         from django.db.models.signals import post_delete, post_save
 

@@ -1,7 +1,7 @@
 """Keeps evaluation's derived data in step with submission and reference-set changes (registered in
 EvaluationConfig.ready()).
 
-submissions never imports evaluation; it calls the listeners registered in submissions.services.hooks, inside
+submissions never imports evaluation; it sends ``submissions.signals.submission_changed``, received here inside
 the transaction that made the change. A rerun drops the old score (a new one lands when scoring ends); every
 event recomputes the entrant's leaderboard row, so a disqualified best entry gives way to the next best.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 from evaluation.models import Score
 from evaluation.services.leaderboard import leaderboard_entry_refresh
 from submissions.models import Submission
-from submissions.services.hooks import SubmissionEvent
+from submissions.signals import SubmissionEvent
 
 
-def on_submission_event(*, submission: Submission, event: str) -> None:
+def on_submission_event(sender, *, submission: Submission, event: str, **kwargs) -> None:
     if event == SubmissionEvent.RERUN:
         Score.objects.filter(submission_id=submission.pk).delete()
     leaderboard_entry_refresh(challenge_id=submission.challenge_id, entrant_id=submission.entrant_id)

@@ -95,15 +95,13 @@ def realness_windows(pm: pretty_midi.PrettyMIDI, model=None,
                      rolls: Rolls | None = None) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """Each window's realness and its (start, end) in seconds; the piece's realness is their mean. ``rolls``: the
     piece's sounded_rolls when the caller has them already."""
-    from generation.engine.models.discriminator.data import window_starts
-    from generation.engine.models.discriminator.model import realness_by_window
+    from generation.engine.realness import window_realness
 
     model = model or load_model()
     tracks, onsets = rolls if rolls is not None else sounded_rolls(pm)
-    probs = realness_by_window(model, tracks, onsets)
+    probs, starts = window_realness(model, tracks, onsets)
     n, steps = tracks.shape[1], model.config.window_steps
-    spans = [(s / SOUNDED_STEPS_PER_SECOND, min(n, s + steps) / SOUNDED_STEPS_PER_SECOND)
-             for s in window_starts(n, steps, model.config.hop_steps)]
+    spans = [(s / SOUNDED_STEPS_PER_SECOND, min(n, s + steps) / SOUNDED_STEPS_PER_SECOND) for s in starts]
     return probs, spans
 
 

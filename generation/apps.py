@@ -6,7 +6,8 @@ class GenerationConfig(AppConfig):
     verbose_name = "Generation (studio and engine)"
 
     def ready(self) -> None:
-        from chartbusters.jobs import register_reaper
+        from chartbusters.jobs import reaper
+        from chartbusters.signals import stuck_jobs_reap
         from generation import files
         from generation.services.cleanup import (
             generation_job_delete_expired,
@@ -14,7 +15,8 @@ class GenerationConfig(AppConfig):
             training_fail_stuck,
         )
 
-        register_reaper(generation_job_fail_stuck)
-        register_reaper(training_fail_stuck)
-        register_reaper(generation_job_delete_expired)
-        files.register()
+        for uid, service in (("generation-job-fail-stuck", generation_job_fail_stuck),
+                             ("generation-training-fail-stuck", training_fail_stuck),
+                             ("generation-job-delete-expired", generation_job_delete_expired)):
+            stuck_jobs_reap.connect(reaper(service), weak=False, dispatch_uid=uid)
+        files.connect()

@@ -6,9 +6,11 @@ class SubmissionsConfig(AppConfig):
     verbose_name = "Submissions"
 
     def ready(self) -> None:
-        from chartbusters.jobs import register_reaper
+        from chartbusters.jobs import reaper
+        from chartbusters.signals import stuck_jobs_reap
         from submissions.services.reaper import submission_fail_stuck
         from submissions.services.recovery import submission_recover_lost
 
-        register_reaper(submission_recover_lost)  # first: a lost worker's entry runs again rather than fails
-        register_reaper(submission_fail_stuck)
+        # first: a lost worker's entry runs again rather than fails
+        stuck_jobs_reap.connect(reaper(submission_recover_lost), weak=False, dispatch_uid="submissions-recover-lost")
+        stuck_jobs_reap.connect(reaper(submission_fail_stuck), weak=False, dispatch_uid="submissions-fail-stuck")

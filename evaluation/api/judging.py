@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chartbusters.api.errors import ApiError
+from chartbusters.api.negotiation import FirstRendererNegotiation
 from chartbusters.api.utils import StrictPageNumberPagination, get_paginated_response
 from chartbusters.files import file_response
 from chartbusters.ratelimit import client_address
@@ -25,7 +26,7 @@ from evaluation.selectors.judging import judge_assignment_view, judge_review_fil
 from evaluation.services.audience import like_add
 from evaluation.services.judging import judge_assignment_save
 from evaluation.services.review_copies import review_copy_get_or_make
-from evaluation.views.files import FILE_NOT_FOUND_MESSAGE, _FirstRenderer
+from evaluation.views.files import FILE_NOT_FOUND_MESSAGE
 
 ASSIGNMENT_NOT_FOUND = "There is no assignment {id} of yours."
 
@@ -158,7 +159,7 @@ class ReviewFileApi(APIView):
     ``pianoroll-<n>``), streamed like /files/...; anyone else: 404. A DRF view so that API clients use their token."""
 
     permission_classes = [AllowAny]
-    content_negotiation_class = _FirstRenderer
+    content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(exclude=True)
     def get(self, request: Request, assignment_id: int, name: str):

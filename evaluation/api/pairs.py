@@ -11,11 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chartbusters.api.errors import ApiError
+from chartbusters.api.negotiation import FirstRendererNegotiation
 from chartbusters.files import StoredFile, file_response
 from chartbusters.ratelimit import client_address
 from evaluation.services.input_split import final_choice_set
 from evaluation.services.pairs import EXCERPT_SECONDS, pair_excerpt, pair_issue, pair_played, pair_vote
-from evaluation.views.files import FILE_NOT_FOUND_MESSAGE, _FirstRenderer
+from evaluation.views.files import FILE_NOT_FOUND_MESSAGE
 from evaluation.views.listening import pair_audio_url
 
 
@@ -99,7 +100,7 @@ class PairExcerptFileApi(APIView):
     """GET /listen/pairs/<token>/<1|2>/: an excerpt of the listener's own pair; anyone else: 404."""
 
     permission_classes = [AllowAny]
-    content_negotiation_class = _FirstRenderer
+    content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(exclude=True)
     def get(self, request: Request, token, which: int):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 
 from chartbusters.challenges.models import InputMelody, ReferenceFile
-from chartbusters.files import FileKind, StoredFile, download_name, registered_file_reader
+from chartbusters.files import FileKind, StoredFile, download_name
+from chartbusters.signals import file_read_requested
 from evaluation.models import Rendering
 from evaluation.selectors.access import (
     Access,
@@ -117,5 +118,9 @@ def file_get_for_viewer(*, user, kind: str, token: uuid.UUID) -> StoredFile | No
         file_kind = FileKind(kind)
     except ValueError:
         return None
-    reader = _READERS.get(file_kind) or registered_file_reader(file_kind)  # the studio's kinds: generation.files
-    return None if reader is None else reader(user=user, kind=file_kind, token=token)
+    reader = _READERS.get(file_kind)
+    if reader is not None:
+        return reader(user=user, kind=file_kind, token=token)
+    # the studio's kinds: the receiver connected for this kind (generation.files) answers
+    responses = file_read_requested.send(sender=file_kind, user=user, token=token)
+    return next((stored for _receiver, stored in responses if stored is not None), None)

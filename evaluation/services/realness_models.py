@@ -2,7 +2,7 @@
 
 ``realness_model_request`` runs wherever reference files are saved or deleted (admin, bundle, shell: a signal
 calls it) and queues ``evaluation.train_realness_model`` once per change; ``realness_model_train`` (the task, on the
-``training`` queue) reads the current files, trains a small discriminator on them (train_discriminator.train with a
+``training`` queue) reads the current files, trains a small discriminator on them (generation.engine.realness, with a
 held-out quarter), stores the weights and card on the row, and measures the set's style figures (ReferenceStats), so
 that scoring only reads. Until the row is ready, scoring falls back to the default model and says so.
 """
@@ -77,7 +77,7 @@ def realness_model_train(*, challenge_id: int) -> str:
     """Train on the current reference files; returns the status the row ends in. A set that changes meanwhile
     queues another run (realness_model_request), so the last one wins."""
     from generation.engine.midi_io import load_midi
-    from generation.engine.models.discriminator.train import sounded_piece, train
+    from generation.engine.realness import reference_piece, train_on_reference_set
 
     challenge = Challenge.objects.get(pk=challenge_id)
     files = list(challenge.reference_files.all())
@@ -91,7 +91,7 @@ def realness_model_train(*, challenge_id: int) -> str:
     for f in files:
         try:
             with f.midi.open("rb") as src:
-                piece = sounded_piece(load_midi(src.read()), f.name)
+                piece = reference_piece(load_midi(src.read()), f.name)
         except Exception as exc:
             logger.warning("Reference file %s refused: %s", f.name, exc)
             piece = None
@@ -104,9 +104,10 @@ def realness_model_train(*, challenge_id: int) -> str:
     try:
         reference_stats_compute(challenge=challenge)
         with tempfile.TemporaryDirectory(prefix="chartbusters-realness-train-") as tmp:
-            train(pieces=pieces, steps=steps_for(len(pieces)), out=tmp, progress=False,
-                  trained_on=f"challenge {challenge.slug}: {len(pieces)} reference pieces",
-                  on_progress=lambda step, total: _set(row.pk, progress=max(1, min(99, 100 * step // total))))
+            train_on_reference_set(
+                pieces=pieces, steps=steps_for(len(pieces)), out=tmp,
+                trained_on=f"challenge {challenge.slug}: {len(pieces)} reference pieces",
+                on_progress=lambda step, total: _set(row.pk, progress=max(1, min(99, 100 * step // total))))
             meta = json.loads((Path(tmp) / "config.json").read_text())
             weights = (Path(tmp) / "model.safetensors").read_bytes()
             card = (Path(tmp) / "MODEL_CARD.md").read_text()

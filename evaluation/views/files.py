@@ -12,12 +12,12 @@ import uuid
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from chartbusters.api.errors import ApiError
+from chartbusters.api.negotiation import FirstRendererNegotiation
 from chartbusters.api.schema import ErrorResponseSerializer
 from chartbusters.files import CONTENT_TYPES, FileKind, file_response
 from evaluation.selectors.files import file_get_for_viewer
@@ -35,17 +35,9 @@ def counts_as_listening(request) -> bool:
     wanted = request.META.get("HTTP_RANGE", "").replace(" ", "").lower()
     return wanted in ("", "bytes=0-")
 
-class _FirstRenderer(BaseContentNegotiation):
-    def select_parser(self, request, parsers):
-        return parsers[0]
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 class FileDownloadApi(APIView):
     permission_classes = [AllowAny]
-    content_negotiation_class = _FirstRenderer
+    content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(
         operation_id="files_download",

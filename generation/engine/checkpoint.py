@@ -303,18 +303,18 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def save_checkpoint(model, *, spec: ModuleType, config: dict, out_dir: str | Path, trained_on: str = "",
+def save_checkpoint(model, *, spec: ModuleType, config: dict, out: str | Path, trained_on: str = "",
                     metrics: dict | None = None) -> Path:
-    """Write ``model.safetensors`` + ``config.json`` into ``out_dir``, then check them as an upload would be."""
+    """Write ``model.safetensors`` + ``config.json`` into ``out``, then check them as an upload would be."""
     from safetensors.torch import save_file
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    weights = out_dir / WEIGHTS_FILENAME
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    weights = out / WEIGHTS_FILENAME
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     save_file(state, str(weights), metadata={"architecture": spec.ARCHITECTURE})
     meta = {"architecture": spec.ARCHITECTURE, "config": config, "trained_on": trained_on, "metrics": metrics or {}}
-    (out_dir / CONFIG_FILENAME).write_text(json.dumps(meta, indent=2, default=_jsonable) + "\n")
+    (out / CONFIG_FILENAME).write_text(json.dumps(meta, indent=2, default=_jsonable) + "\n")
     check_checkpoint(weights, meta, spec=spec)
     return weights
 

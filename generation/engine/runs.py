@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generation.engine import loading, registry
+from generation.engine import loading, registry, training
 from generation.engine.errors import ParamError
 from generation.engine.params import START_SHIPPED, validate_train_params
-from generation.engine.training import MetricsCallback, ProgressCallback
 
 NO_STYLES_MESSAGE = "--style is for the GAN only; {name} has no styles."
 
@@ -37,8 +36,8 @@ def train_options(name: str, params: dict | None) -> dict:
 
 
 def train_model(name: str, *, data: str | Path | None = None, steps: int | None = None, out: str | Path | None = None,
-                device: str = "cpu", progress: bool = True, on_progress: ProgressCallback | None = None,
-                params: dict | None = None, on_metrics: MetricsCallback | None = None,
+                device: str = "cpu", progress: bool = True, on_progress: training.ProgressCallback | None = None,
+                params: dict | None = None, on_metrics: training.MetricsCallback | None = None,
                 max_seconds: float | None = None, style: str | None = None) -> dict:
     """Train ``name`` on the chorales (or the MIDI folder ``data``) into ``out`` (default: the shipped checkpoint's
     folder) and return the metrics its train function reports. ``params``: training parameters (TRAIN_PARAMS;
@@ -47,6 +46,7 @@ def train_model(name: str, *, data: str | Path | None = None, steps: int | None 
     written by default into that style's checkpoint folder."""
     registry.get_spec(name)  # an unknown name is refused here, before any work
     default_out_dir(name, style)  # a bad style is refused before any data is read
+    training.check_device(device)  # and a CUDA device on a machine without one
     extra: dict = {}
     if params is not None:
         options = train_options(name, params)

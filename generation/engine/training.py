@@ -1,6 +1,13 @@
-"""The training toolkit every model's ``train.py`` uses: the base training config, the LR schedule
-(torch.optim.lr_scheduler), the loop (tqdm, progress callback, validation every N steps, best weights kept), the
-loss-curve plot and the model card (title, reproduce command, facts). Torch is imported by the loop only.
+"""The training toolkit every model's ``train.py`` uses: the base training config, the set-up every run shares
+(``start``: a user's options as recipe fields, the step budget, the device, the output folder, the seeds, the data and
+its splits), the LR schedule (torch.optim.lr_scheduler), the loop (tqdm, progress callback, validation every N steps,
+best weights kept), the loss-curve plot and the model card (title, reproduce command, facts). Torch is imported when
+a function needs it.
+
+Every trainer's ``train`` takes the same arguments: ``data`` (a MIDI folder, None: the default corpus), ``steps``
+(the whole run's budget), ``out`` (the folder written), ``device``, ``progress`` (a tqdm bar), ``on_progress``,
+``on_metrics``, ``max_seconds``, ``options`` (a user's TRAIN_PARAMS), ``model_config``, ``train_config`` and, where
+the model can fine-tune, ``init_from`` (docs/design.md section 4).
 """
 
 from __future__ import annotations
@@ -9,11 +16,14 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split
+from generation.engine.errors import EngineError
 
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
 # (step, {series: value}): the curves as they come in (the studio's training jobs draw them live). A callback may
@@ -34,6 +44,83 @@ class TrainConfig:
     lr_floor: float = 0.05
     eval_every: int = 250  # validation every this many steps (and at the end)
     seed: int = 0
+
+
+NO_CUDA_MESSAGE = "--device cuda was asked for but this machine has no CUDA GPU (torch.cuda.is_available() is False)."
+
+
+def options_recipe(options: dict) -> dict:
+    """The training-config fields a user's TRAIN_PARAMS (the Train page's, ``--param``) set in every model: steps,
+    lr (``learning_rate``), batch_size, seed."""
+    return {"steps": int(options["steps"]), "lr": float(options["learning_rate"]),
+            "batch_size": int(options["batch_size"]), "seed": int(options["seed"])}
+
+
+def with_steps(config: Any, steps: int | None) -> Any:
+    """``config`` (a frozen training-config dataclass) with the step budget ``steps`` (at least 1), or as is."""
+    return config if steps is None else replace(config, steps=max(1, int(steps)))
+
+
+def check_device(device: str) -> str:
+    """``device`` if this machine has it (EngineError ``no_cuda`` for a CUDA device without a GPU)."""
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise EngineError("no_cuda", NO_CUDA_MESSAGE)
+    return device
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A run's pieces by split. A folder lacking a split falls back: train on valid (or test) pieces, validate on
+    the train pieces, test on the valid ones."""
+
+    train: list[Piece]
+    valid: list[Piece]
+    test: list[Piece]
+    folder: str | None  # the MIDI folder's name; None: the model's default corpus
+
+
+def load_corpus(data: str | Path | None, *, default: Callable[[], list[Piece]] = load_chorales) -> Corpus:
+    """The pieces of the MIDI folder ``data``, or of the default corpus (the chorales), split by ``pieces_split``."""
+    pieces = default() if data is None else load_midi_folder(data)
+    train = pieces_split(pieces, "train") or pieces_split(pieces, "valid") or pieces_split(pieces, "test")
+    valid = pieces_split(pieces, "valid") or train
+    test = pieces_split(pieces, "test") or valid
+    return Corpus(train, valid, test, None if data is None else Path(data).name)
+
+
+@dataclass(frozen=True)
+class Start:
+    """What every run has before its first step: the output folder (made), a NumPy generator and torch seeded from
+    the recipe's seed, the device (checked), the corpus."""
+
+    out: Path
+    rng: np.random.Generator
+    device: str
+    corpus: Corpus
+
+
+def start(*, config: Any, out: str | Path, data: str | Path | None, device: str = "cpu",
+          default: Callable[[], list[Piece]] = load_chorales) -> Start:
+    """The set-up every trainer shares, in one order: device checked, ``out`` made, torch and NumPy seeded from
+    ``config.seed``, the corpus loaded (``load_corpus``)."""
+    import torch
+
+    check_device(device)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    return Start(out=out, rng=rng, device=device, corpus=load_corpus(data, default=default))
+
+
+def progress_bar(steps: int, *, desc: str, progress: bool) -> Any:
+    """The tqdm bar over a run's steps (none when ``progress`` is False)."""
+    from tqdm import tqdm
+
+    return tqdm(range(steps), desc=desc, unit="step", disable=not progress, mininterval=2)
 
 
 def schedule_for_steps(steps: int) -> dict:
@@ -95,7 +182,6 @@ def fit(
     history shows how many were done. ``on_metrics`` gets the mean training loss every REPORT_EVERY steps and each
     validation loss as it is measured."""
     import torch
-    from tqdm import tqdm
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = lr_scheduler(optimizer, steps=config.steps, warmup_steps=config.warmup_steps,
@@ -103,7 +189,7 @@ def fit(
     history = History()
     best = (math.inf, 0, copy.deepcopy(model.state_dict()))
     started = time.perf_counter()
-    bar = tqdm(range(config.steps), desc=desc, unit="step", disable=not progress, mininterval=2)
+    bar = progress_bar(config.steps, desc=desc, progress=progress)
     model.to(device).train()
     for step in bar:
         out_of_time = max_seconds is not None and time.perf_counter() - started > max_seconds
@@ -192,12 +278,12 @@ def card_title(model_title: str, *, data: str | Path | None, default: bool) -> s
     return f"{model_title} default checkpoint" if default else f"{model_title} trained on the Bach chorales"
 
 
-def write_model_card(out_dir: str | Path, *, title: str, summary: str, command: str, facts: list[str],
+def write_model_card(out: str | Path, *, title: str, summary: str, command: str, facts: list[str],
                      extra: str = "") -> Path:
     """MODEL_CARD.md: title, what the model is, the reproduce command, a list of facts (data, steps, time, ...)."""
     lines = [f"# {title}", "", summary, "", "Reproduce:", "", f"    {command}", ""]
     lines += [f"- {fact}" for fact in facts]
     text = "\n".join(lines) + "\n" + (f"\n{extra.strip()}\n" if extra.strip() else "")
-    path = Path(out_dir) / "MODEL_CARD.md"
+    path = Path(out) / "MODEL_CARD.md"
     path.write_text(text)
     return path

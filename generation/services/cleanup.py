@@ -1,5 +1,5 @@
-"""The studio's reapers (registered with chartbusters.jobs from GenerationConfig.ready, run by the periodic task
-``chartbusters.reap_stuck_jobs`` every ``JOB_REAPER_INTERVAL_SECONDS``):
+"""The studio's reapers (connected to chartbusters.signals.stuck_jobs_reap in GenerationConfig.ready; sent by the
+periodic task ``chartbusters.reap_stuck_jobs`` every ``JOB_REAPER_INTERVAL_SECONDS``):
 
 - ``generation_job_fail_stuck``: a running job with no update for ``STUDIO_JOB_STUCK_AFTER_SECONDS`` (its worker
   died or hung past the task's hard limit) and a job no worker picked up within

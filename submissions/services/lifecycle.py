@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from submissions.models import Submission
 from submissions.services.errors import IllegalTransitionError
-from submissions.services.hooks import SubmissionEvent, submission_event_notify
 from submissions.services.notifications import submission_notify_finished
+from submissions.signals import SubmissionEvent, submission_event_notify
 
 Status = Submission.Status
 Kind = Submission.Kind

@@ -9,8 +9,8 @@ from chartbusters.dispatch import send_task
 from submissions.models import Submission
 from submissions.selectors import user_organizes
 from submissions.services.errors import IllegalTransitionError, NotOrganizerError
-from submissions.services.hooks import SubmissionEvent, submission_event_notify
 from submissions.services.notifications import submission_notify_disqualified
+from submissions.signals import SubmissionEvent, submission_event_notify
 
 Status = Submission.Status
 

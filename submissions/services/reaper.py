@@ -1,8 +1,8 @@
 """The reaper for entries: fails those stuck in generating/scoring past settings.JOB_STUCK_AFTER_SECONDS, and
 those left queued past settings.JOB_QUEUED_STUCK_AFTER_SECONDS (longer: a busy queue is not a stuck worker). Entries
-whose worker died are not failed here: submissions.services.recovery runs them again once (registered beside it).
+whose worker died are not failed here: submissions.services.recovery runs them again once (connected before it).
 
-Registered with chartbusters.jobs.register_reaper (SubmissionsConfig.ready); the periodic task
+Connected to chartbusters.signals.stuck_jobs_reap (SubmissionsConfig.ready); the periodic task
 "chartbusters.reap_stuck_jobs" runs it. Progress updates touch ``updated_at``, so a slow job that still reports
 is never reaped. A reaped entry is the platform's fault: it does not count against the entrant's quota.
 """

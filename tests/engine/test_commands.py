@@ -112,6 +112,10 @@ def test_train_refuses_bad_requests(tiny, tmp_path, monkeypatch):
     assert error["code"] == "bad_steps"
     _, error = run_error("train", "tiny", "--data", str(tmp_path), "--out", str(tmp_path / "x"))
     assert error["code"] == "no_usable_midi"
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    _, error = run_error("train", "tiny", "--device", "cuda", "--out", str(tmp_path / "gpu"))
+    assert error["code"] == "no_cuda"
+    assert not (tmp_path / "gpu").exists()
 
 
 def test_check_checkpoint_command(tiny_checkpoint, tmp_path):

@@ -75,7 +75,7 @@ def test_training_writes_a_loadable_checkpoint(tmp_path):
     from generation.engine.models.discriminator.train import train
 
     metrics = train(steps=3, out=tmp_path, progress=False, max_eval_pieces=3,
-                    config=DiscriminatorConfig(channels=4, pitch_kernel=5))
+                    model_config=DiscriminatorConfig(channels=4, pitch_kernel=5))
     assert {p.name for p in tmp_path.iterdir()} >= {"model.safetensors", "config.json", "MODEL_CARD.md", "loss.png"}
     meta = json.loads((tmp_path / "config.json").read_text())
     assert meta["architecture"] == "discriminator"
@@ -142,7 +142,7 @@ def test_remeasure_updates_the_card_and_keeps_the_weights(tmp_path):
     from generation.engine.negatives import generator_family
 
     train(steps=3, out=tmp_path, progress=False, max_eval_pieces=2,
-          config=DiscriminatorConfig(channels=4, pitch_kernel=5))
+          model_config=DiscriminatorConfig(channels=4, pitch_kernel=5))
     weights = (tmp_path / "model.safetensors").read_bytes()
     assert "arcnn" not in json.loads((tmp_path / "config.json").read_text())["metrics"]["auc"]
     torch.manual_seed(0)

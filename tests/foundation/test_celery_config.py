@@ -1,4 +1,4 @@
-"""The Celery app: queues, task defaults, routes, the reaper in the beat schedule, the reaper registry."""
+"""The Celery app: queues, task defaults, routes, the reaper in the beat schedule, the reaper signal."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from chartbusters import jobs
 from chartbusters.celery import app
+from chartbusters.signals import stuck_jobs_reap
 
 
 def test_queues_and_task_defaults():
@@ -42,11 +43,12 @@ def test_reaper_is_registered_and_scheduled():
 
 
 @pytest.fixture
-def clean_registry(monkeypatch):
-    monkeypatch.setattr(jobs, "_REAPERS", {})
+def only_these_reapers(monkeypatch):
+    """The apps' reapers set aside: the test connects its own (restored after)."""
+    monkeypatch.setattr(stuck_jobs_reap, "receivers", [])
 
 
-def test_reap_stuck_jobs_runs_every_reaper_and_logs_the_total(clean_registry, caplog):
+def test_reap_stuck_jobs_runs_every_reaper_in_order_and_logs_the_total(only_these_reapers, caplog):
     def fails_two() -> int:
         return 2
 
@@ -56,12 +58,12 @@ def test_reap_stuck_jobs_runs_every_reaper_and_logs_the_total(clean_registry, ca
     def fails_one() -> int:
         return 1
 
-    for fn in (fails_two, raises, fails_one, fails_two):
-        jobs.register_reaper(fn)
-    assert len(jobs.registered_reapers()) == 3  # registering twice keeps one
+    for uid, fn in (("two", fails_two), ("raises", raises), ("one", fails_one), ("two", fails_two)):
+        stuck_jobs_reap.connect(jobs.reaper(fn), weak=False, dispatch_uid=uid)
     with caplog.at_level(logging.INFO, logger="chartbusters.jobs"):
         results = jobs.reap_stuck_jobs()
-    assert sorted(results.values()) == [-1, 1, 2]
+    assert [name.rpartition(".")[2] for name in results] == ["fails_two", "raises", "fails_one"]  # once each
+    assert list(results.values()) == [2, -1, 1]
     assert "failed 3 stuck job(s)" in caplog.text
     assert "database went away" in caplog.text
 

@@ -97,7 +97,7 @@ def tiny_arcnn_checkpoint(folder: Path, **overrides) -> tuple[Path, dict]:
 
     torch.manual_seed(0)
     config = {**TINY_ARCNN_CONFIG, **overrides}
-    weights = save_checkpoint(build_model(config), spec=spec, config=config, out_dir=folder,
+    weights = save_checkpoint(build_model(config), spec=spec, config=config, out=folder,
                               trained_on="nothing: an untrained test model")
     return weights, json.loads((folder / "config.json").read_text())
 

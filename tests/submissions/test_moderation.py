@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from chartbusters.accounts.roles import Role
 from submissions.models import Submission, SubmissionOutput
-from submissions.services import hooks
 from submissions.services.errors import IllegalTransitionError, NotOrganizerError
 from submissions.services.moderation import submission_disqualify, submission_requalify, submission_rerun
+from submissions.signals import submission_changed
 from tests.conftest import TEST_PASSWORD
 from tests.factories import ChallengeFactory
 
@@ -32,13 +32,17 @@ def admin_client(user) -> Client:
     return client
 
 
-def test_rerun_resets_to_queued_and_queues_the_right_task(users, mgr, harvest, monkeypatch,
+def test_rerun_resets_to_queued_and_queues_the_right_task(users, mgr, harvest, monkeypatch, request,
                                                           django_capture_on_commit_callbacks, media_root):
     sent = []
     monkeypatch.setattr("chartbusters.celery.app.send_task", lambda name, **kw: sent.append((name, kw["queue"])))
     events = []
-    monkeypatch.setitem(hooks._LISTENERS, "test-listener",
-                        lambda *, submission, event: events.append((submission.pk, event)))
+
+    def record(sender, *, submission, event, **kwargs):
+        events.append((submission.pk, event))
+
+    submission_changed.connect(record, sender=Submission, dispatch_uid="test-listener")
+    request.addfinalizer(lambda: submission_changed.disconnect(dispatch_uid="test-listener", sender=Submission))
     composition = entry(mgr, users["entrant"], status=S.FAILED, error="The worker died.", progress=50,
                         finished_at=timezone.now())
     checkpoint = entry(harvest, users["entrant"], kind=Submission.Kind.CHECKPOINT)

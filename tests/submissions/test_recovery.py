@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chartbusters.jobs import registered_reapers
+from chartbusters.jobs import reap_stuck_jobs
 from submissions.models import Submission
 from submissions.services.lifecycle import submission_mark_scoring
 from submissions.services.moderation import submission_rerun
@@ -120,8 +120,9 @@ def test_the_stuck_reaper_leaves_lost_workers_to_recovery(entry, settings):
     lose(submission)
     Submission.objects.filter(pk=submission.pk).update(updated_at=timezone.now() - timedelta(seconds=3600))
     assert submission_fail_stuck() == 0
-    reapers = registered_reapers()
-    assert reapers.index(submission_recover_lost) < reapers.index(submission_fail_stuck)
+    reapers = list(reap_stuck_jobs())  # run in the order connected
+    assert reapers.index("submissions.services.recovery.submission_recover_lost") < reapers.index(
+        "submissions.services.reaper.submission_fail_stuck")
 
 
 def test_an_organizer_rerun_may_be_run_again_once_more(entry, users, sent, django_capture_on_commit_callbacks):

@@ -1,6 +1,8 @@
 """``manage.py train {gan|arcnn|transformer|discriminator} [--data DIR] [--steps N] [--param NAME=VALUE ...]
 [--out DIR] [--device cpu|cuda] [--json]``: dispatches to the architecture's train function through the registry.
-``--param`` sets a training parameter of the model's TRAIN_PARAMS, the same the studio's Train page offers."""
+``--param`` sets a training parameter of the model's TRAIN_PARAMS, the same the studio's Train page offers. The
+options are the trainers' arguments (generation.engine.training): ``data``, ``steps``, ``out``, ``device``; a
+``--device cuda`` on a machine without a GPU is refused there (``no_cuda``) before any data is read."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from django.core.management.base import BaseCommand
 from generation.management.commands._output import emit, fail
 
 NOT_A_FOLDER_MESSAGE = "--data must be a folder of MIDI files; {path} is not a folder."
-NO_CUDA_MESSAGE = "--device cuda was asked for but this machine has no CUDA GPU (torch.cuda.is_available() is False)."
 BAD_STEPS_MESSAGE = "--steps must be at least 1; got {steps}."
 
 
@@ -56,11 +57,6 @@ class Command(BaseCommand):
         out = options["out"]
         if out is None and data is not None:
             out = Path.cwd() / f"{name}-{data.name}-checkpoint"
-        if options["device"] == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise fail(self, as_json, "no_cuda", NO_CUDA_MESSAGE)
         started = time.perf_counter()
         try:
             metrics = train_model(name, data=data, steps=options["steps"], out=out, device=options["device"],

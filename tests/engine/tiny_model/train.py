@@ -33,6 +33,6 @@ def train(*, data: Path | None = None, steps: int | None = None, out: Path, devi
             on_progress(step + 1, steps or 5)
     model.trained_steps.fill_(len(losses))
     metrics = {"loss": losses[-1], "steps": len(losses), "pieces": len(pieces)}
-    save_checkpoint(model, spec=spec, config=asdict(spec.TinyConfig()), out_dir=out, trained_on=str(data),
+    save_checkpoint(model, spec=spec, config=asdict(spec.TinyConfig()), out=out, trained_on=str(data),
                     metrics=metrics)
     return metrics

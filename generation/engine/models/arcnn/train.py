@@ -27,7 +27,7 @@ import torch
 
 from generation.engine import training
 from generation.engine.checkpoint import load_state_dict, read_checkpoint, save_checkpoint
-from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split, transpose
+from generation.engine.dataset import Piece, transpose
 from generation.engine.models.arcnn import spec
 from generation.engine.models.arcnn.model import ARCNN, arcnn_loss, make_edit_pairs, make_training_pairs
 from generation.engine.models.arcnn.spec import ARCHITECTURE, ARCNNConfig, n_parameters
@@ -191,20 +191,11 @@ def concat_windows(first: WindowSet, second: WindowSet) -> WindowSet:
     return WindowSet(rolls=first.rolls + second.rolls, index=np.concatenate([first.index, second.index + offset]))
 
 
-def load_pieces(data_dir: str | Path | None) -> tuple[list[Piece], list[Piece], str]:
-    """(train pieces, valid pieces, description). A folder without valid pieces validates on its train pieces."""
-    if data_dir is None:
-        pieces = load_chorales()
-        trained_on = "music21 Bach chorales, train split (r % 10 not in {0, 1}), 4 voices"
-    else:
-        pieces = load_midi_folder(data_dir)
-        trained_on = f"MIDI folder {Path(data_dir).name}, train split (stable name hash), up to 4 tracks"
-    train_pieces, valid_pieces = pieces_split(pieces, "train"), pieces_split(pieces, "valid")
-    if not train_pieces:
-        train_pieces = valid_pieces or pieces_split(pieces, "test")
-    if not valid_pieces:
-        valid_pieces = train_pieces
-    return train_pieces, valid_pieces, trained_on
+def describe_data(corpus: training.Corpus) -> str:
+    """What the card says the model was trained on."""
+    if corpus.folder is None:
+        return "music21 Bach chorales, train split (r % 10 not in {0, 1}), 4 voices"
+    return f"MIDI folder {corpus.folder}, train split (stable name hash), up to 4 tracks"
 
 
 @torch.no_grad()
@@ -352,8 +343,7 @@ def recipe_for_options(options: dict, *, fine_tune: bool) -> tuple[ARCNNConfig |
     """A user's TRAIN_PARAMS (spec.TRAIN_PARAMS, validated) as (model config, training recipe). Fine-tuning runs the
     default recipe's second stage (make_edit_pairs) on the shipped weights; from scratch, one stage of the first
     mixed recipe (cell-level corruption on single voices and merged rolls), which learns a usable editor fastest."""
-    common = {**training.schedule_for_steps(int(options["steps"])), "lr": float(options["learning_rate"]),
-              "batch_size": int(options["batch_size"]), "seed": int(options["seed"])}
+    common = {**training.options_recipe(options), **training.schedule_for_steps(int(options["steps"]))}
     if fine_tune:
         return None, replace(DEFAULT_RECIPE, pretrain_steps=0, **common)
     size = options.get("model_size")
@@ -400,11 +390,9 @@ def train(
     cfg = train_config or DEFAULT_RECIPE
     if steps is not None:
         cfg = scaled_to_steps(cfg, int(steps))
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-
-    train_pieces, valid_pieces, trained_on = load_pieces(data)
+    run = training.start(config=cfg, out=out, data=data, device=device)
+    out, train_pieces, valid_pieces = run.out, run.corpus.train, run.corpus.valid
+    trained_on = describe_data(run.corpus)
     n_steps = model_config.window_steps
     merged_valid = cfg.merged_fraction > 0 or cfg.pretrain_steps > 0
     valid_set = build_windows(valid_pieces, n_steps, cfg.valid_hop)
@@ -464,7 +452,7 @@ def train(
         "n_parameters": n_parameters(model_config),
         "train_config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()},
     }
-    save_checkpoint(model, spec=spec, config=asdict(model_config), out_dir=out, trained_on=trained_on,
+    save_checkpoint(model, spec=spec, config=asdict(model_config), out=out, trained_on=trained_on,
                     metrics=metrics)
     training.plot_history(result.history, out / "loss.png", title="AR-CNN training", ylabel="KL loss (nats)")
     default = data is None and steps is None and train_config is None and init_from is None

@@ -53,7 +53,7 @@ def _pitch_text(config: DiscriminatorConfig) -> str:
             "notes fold into the top row), so the input, and realness, is the same in every key by construction.")
 
 
-def write_model_card(out_dir: Path, config: DiscriminatorConfig, train_config, metrics: dict, trained_on: str) -> Path:
+def write_model_card(out: Path, config: DiscriminatorConfig, train_config, metrics: dict, trained_on: str) -> Path:
     rows = []
     for family, auc in metrics["auc"].items():
         verdict = ("meets" if auc >= TARGET_AUC else "below") if family in TARGETED else "no target (a model's output)"
@@ -115,6 +115,6 @@ their AUCs are the lowest; the originality check, not realness, is what catches 
 long enough hill-climb against the whole automatic score can still find pieces it rates as real
 (benchmarks/scoring_gaming.py, Table 1b).
 """
-    path = out_dir / "MODEL_CARD.md"
+    path = out / "MODEL_CARD.md"
     path.write_text(text)
     return path

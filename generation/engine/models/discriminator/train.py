@@ -404,13 +404,15 @@ def train_model(pieces: list[Piece], config: DiscriminatorConfig, train_config: 
 
 
 def train(*, data: str | Path | None = None, pieces: list[Piece] | None = None, steps: int | None = None,
-          out: str | Path, device: str = "cpu", progress: bool = True, config: DiscriminatorConfig | None = None,
-          eval_seed: int = 1234, max_eval_pieces: int | None = None,
+          out: str | Path, device: str = "cpu", progress: bool = True,
+          model_config: DiscriminatorConfig | None = None, eval_seed: int = 1234, max_eval_pieces: int | None = None,
           trained_on: str | None = None, on_progress: training.ProgressCallback | None = None) -> dict:
     """Train on the chorales, or on a reference set (``pieces`` on the sounded grid, or the MIDI files of ``data``),
     fit the temperature on held-out pieces, measure them, and write the checkpoint, loss.png and MODEL_CARD.md into
-    ``out``. Returns the metrics (also in config.json)."""
+    ``out``. Returns the metrics (also in config.json). The arguments are the other trainers' (training module)."""
     started = time.time()
+    training.check_device(device)
+    config = model_config
     if data is not None or pieces is not None:
         reference = pieces if pieces is not None else sounded_folder(data)
         if not reference:
@@ -425,7 +427,7 @@ def train(*, data: str | Path | None = None, pieces: list[Piece] | None = None, 
         trained_on = trained_on or "Bach chorales (music21), train split"
         config = config or DiscriminatorConfig()
     valid, test = valid[:max_eval_pieces], test[:max_eval_pieces]  # None keeps all
-    tc = TrainConfig() if steps is None else TrainConfig(steps=steps)
+    tc = training.with_steps(TrainConfig(), steps)
     model, history, climbs = train_model(train_pieces, config, tc, device=device, progress=progress,
                                          on_progress=on_progress)
     # measured on held-out pieces: the corpus families draw on them, the climbs' finds are scored as they are
@@ -444,10 +446,10 @@ def train(*, data: str | Path | None = None, pieces: list[Piece] | None = None, 
     metrics.update(temperature=temperature, steps=tc.steps, final_loss=float(np.mean(history.train_loss[-100:])),
                    train_seconds=round(time.time() - started, 1), n_train_pieces=len(train_pieces),
                    families=list(logits)[1:], held_out=[p.name for p in test][:50])
-    out_dir = Path(out)
-    save_checkpoint(model.cpu(), spec=spec, config=config_to_dict(model.config), out_dir=out_dir,
+    out = Path(out)
+    save_checkpoint(model.cpu(), spec=spec, config=config_to_dict(model.config), out=out,
                     trained_on=trained_on, metrics=metrics)
-    training.plot_history(history, out_dir / "loss.png", title="Realness discriminator training",
+    training.plot_history(history, out / "loss.png", title="Realness discriminator training",
                           ylabel="binary cross-entropy", log_y=True)
-    write_model_card(out_dir, config, tc, metrics, trained_on)
+    write_model_card(out, config, tc, metrics, trained_on)
     return metrics

@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from generation.engine import training
 from generation.engine.checkpoint import save_checkpoint
-from generation.engine.dataset import Piece, load_chorales, load_midi_folder, load_palestrina, pieces_split
+from generation.engine.dataset import Piece, load_chorales, load_palestrina
 from generation.engine.models.gan import spec
 from generation.engine.models.gan.encoding import (
     REST,
@@ -122,27 +122,21 @@ def piece_lines(piece: Piece, center: int) -> Lines:
                  meter_flags(piece.rolls.shape[1], piece.steps_per_bar), piece.steps_per_bar)
 
 
-def load_pieces(data: str | Path | None, style: str = DEFAULT_STYLE) -> tuple[list[Piece], list[Piece], str]:
-    """(train pieces, valid pieces, description) of a style's corpus, or of a folder (which overrides the style). A
-    folder without valid pieces validates on its train pieces."""
+def style_corpus(style: str = DEFAULT_STYLE):
+    """The loader of a style's corpus (the default data; a ``data`` folder overrides the style)."""
     check_style(style)
-    if data is None and style == "renaissance":
-        pieces = load_palestrina()
-        trained_on = ("music21 Palestrina (a subset: see palestrina.py), reduced to the four voices nearest SATB, "
-                      "train split (file index % 10 not in {0, 1}): highest voice -> alto, tenor, bass")
-    elif data is None:
-        pieces = load_chorales()
-        trained_on = "music21 Bach chorales, train split (r % 10 not in {0, 1}): soprano -> alto, tenor, bass"
-    else:
-        pieces = load_midi_folder(data)
-        trained_on = (f"MIDI folder {Path(data).name}, train split (stable name hash): highest track -> the next "
-                      "three by pitch")
-    train_pieces, valid_pieces = pieces_split(pieces, "train"), pieces_split(pieces, "valid")
-    if not train_pieces:
-        train_pieces = valid_pieces or pieces_split(pieces, "test")
-    if not valid_pieces:
-        valid_pieces = train_pieces
-    return train_pieces, valid_pieces, trained_on
+    return load_palestrina if style == "renaissance" else load_chorales
+
+
+def describe_data(corpus: training.Corpus, style: str = DEFAULT_STYLE) -> str:
+    """What the card says the model was trained on."""
+    if corpus.folder is not None:
+        return (f"MIDI folder {corpus.folder}, train split (stable name hash): highest track -> the next three by "
+                "pitch")
+    if style == "renaissance":
+        return ("music21 Palestrina (a subset: see palestrina.py), reduced to the four voices nearest SATB, train "
+                "split (file index % 10 not in {0, 1}): highest voice -> alto, tenor, bass")
+    return "music21 Bach chorales, train split (r % 10 not in {0, 1}): soprano -> alto, tenor, bass"
 
 
 class WindowSampler:
@@ -350,9 +344,8 @@ def write_model_card(out: Path, model_config: GANConfig, cfg: TrainConfig, metri
 # ------------------------------------------------------------------------------------------------------ training
 def recipe_for_options(options: dict) -> tuple[GANConfig, TrainConfig]:
     """A user's TRAIN_PARAMS (spec.TRAIN_PARAMS, validated) as (model config, training recipe); always from scratch."""
-    steps = int(options["steps"])
-    cfg = replace(TrainConfig(), steps=steps, lr=float(options["learning_rate"]),
-                  batch_size=int(options["batch_size"]), seed=int(options["seed"]), eval_every=max(10, steps // 6))
+    recipe = training.options_recipe(options)
+    cfg = replace(TrainConfig(), **recipe, eval_every=max(10, recipe["steps"] // 6))
     size = options.get("model_size")
     return (GANConfig() if size is None else replace(GANConfig(), hidden=int(size))), cfg
 
@@ -447,15 +440,10 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
     if options is not None:
         model_config, train_config = recipe_for_options(options)
     mc = model_config or GANConfig()
-    cfg = train_config or TrainConfig()
-    if steps is not None:
-        cfg = TrainConfig(**{**asdict(cfg), "steps": max(1, int(steps))})
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-
-    train_pieces, valid_pieces, trained_on = load_pieces(data, style)
+    cfg = training.with_steps(train_config or TrainConfig(), steps)
+    run = training.start(config=cfg, out=out, data=data, device=device, default=style_corpus(style))
+    out, rng, train_pieces, valid_pieces = run.out, run.rng, run.corpus.train, run.corpus.valid
+    trained_on = describe_data(run.corpus, style)
     windows = WindowSampler([piece_lines(p, mc.melody_center) for p in train_pieces], mc, cfg, rng)
     valid_windows = WindowSampler([piece_lines(p, mc.melody_center) for p in valid_pieces], mc, cfg, rng)
     train_real, valid_real = real_measures(train_pieces), real_measures(valid_pieces)
@@ -473,7 +461,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
                                 "eval_gap": []}
     best = (math.inf, 0, copy.deepcopy(gen.state_dict()), None)
     started = time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc="train gan", unit="step", disable=not progress)
+    bar = training.progress_bar(cfg.steps, desc="train gan", progress=progress)
     for step in bar:
         losses = train_step(gen, critic, opt_g, opt_c, windows.batch(device), cfg, recon_weight_at(step, cfg))
         for scheduler in schedulers:
@@ -498,7 +486,7 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
             if valid_ce < best[0]:
                 best = (valid_ce, step + 1, copy.deepcopy(gen.state_dict()), measured)
                 if step + 1 < cfg.steps:  # an interrupted run leaves the best weights so far
-                    _write_outputs(out_dir, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
+                    _write_outputs(out, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
                                    time.perf_counter() - started, len(windows), len(valid_pieces), train_real,
                                    valid_real, options=options, style=style)
             gen.train()
@@ -511,12 +499,12 @@ def train(*, data: str | Path | None = None, steps: int | None = None, out: str 
             on_progress(step + 1, cfg.steps)
         if out_of_time:
             break
-    return _write_outputs(out_dir, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
+    return _write_outputs(out, data, steps, gen, critic, mc, cfg, history, best, trained_on, device,
                           time.perf_counter() - started, len(windows), len(valid_pieces), train_real, valid_real,
                           options=options, style=style)
 
 
-def _write_outputs(out_dir: Path, data, steps_given: int | None, gen: Generator, critic: Critic, mc: GANConfig,
+def _write_outputs(out: Path, data, steps_given: int | None, gen: Generator, critic: Critic, mc: GANConfig,
                    cfg: TrainConfig, history: dict, best: tuple, trained_on: str, device: str, train_seconds: float,
                    n_windows: int, n_valid: int, train_real: dict, valid_real: dict,
                    options: dict | None = None, style: str = DEFAULT_STYLE) -> dict:
@@ -542,9 +530,9 @@ def _write_outputs(out_dir: Path, data, steps_given: int | None, gen: Generator,
         "n_critic_parameters": sum(p.numel() for p in critic.parameters()),
         "train_config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()},
     }
-    save_checkpoint(best_gen, spec=spec, config=asdict(mc), out_dir=out_dir, trained_on=trained_on,
+    save_checkpoint(best_gen, spec=spec, config=asdict(mc), out=out, trained_on=trained_on,
                     metrics=metrics)
-    save_loss_plot(history, out_dir / "loss.png")
-    save_measures_plot(history, train_real, out_dir / "measures.png")
-    write_model_card(out_dir, mc, cfg, metrics, trained_on, data=data, steps=steps_given, options=options, style=style)
+    save_loss_plot(history, out / "loss.png")
+    save_measures_plot(history, train_real, out / "measures.png")
+    write_model_card(out, mc, cfg, metrics, trained_on, data=data, steps=steps_given, options=options, style=style)
     return metrics

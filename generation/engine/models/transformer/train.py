@@ -30,7 +30,7 @@ from torch.nn import functional
 
 from generation.engine import events, training
 from generation.engine.checkpoint import load_state_dict, read_checkpoint, save_checkpoint
-from generation.engine.dataset import Piece, load_chorales, load_midi_folder, pieces_split
+from generation.engine.dataset import Piece
 from generation.engine.models.transformer import spec
 from generation.engine.models.transformer.model import Transformer
 from generation.engine.models.transformer.spec import ARCHITECTURE, TransformerConfig, n_parameters
@@ -164,21 +164,12 @@ def nll_per_token(model: Transformer, windows: tuple[torch.Tensor, torch.Tensor]
     return total / max(count, 1)
 
 
-def load_pieces(data_dir: str | Path | None) -> tuple[list[Piece], list[Piece], list[Piece], str, float | None]:
-    """(train, valid, test pieces, description, fixed tempo or None). Missing splits fall back to the train one."""
-    if data_dir is None:
-        pieces = load_chorales()
-        trained_on = (f"music21 Bach chorales, train split (r % 10 not in {{0, 1}}), 4 voices merged into one event "
-                      f"stream at a fixed {CHORALE_TEMPO_BPM:g} bpm")
-        tempo = CHORALE_TEMPO_BPM
-    else:
-        pieces = load_midi_folder(data_dir)
-        trained_on = f"MIDI folder {Path(data_dir).name}, train split (stable name hash), up to 4 tracks merged"
-        tempo = None
-    train_pieces = pieces_split(pieces, "train") or pieces_split(pieces, "valid") or pieces_split(pieces, "test")
-    valid_pieces = pieces_split(pieces, "valid") or train_pieces
-    test_pieces = pieces_split(pieces, "test") or valid_pieces
-    return train_pieces, valid_pieces, test_pieces, trained_on, tempo
+def describe_data(corpus: training.Corpus) -> tuple[str, float | None]:
+    """(what the card says the model was trained on, the fixed tempo or None): the chorales are read at one tempo."""
+    if corpus.folder is None:
+        return (f"music21 Bach chorales, train split (r % 10 not in {{0, 1}}), 4 voices merged into one event "
+                f"stream at a fixed {CHORALE_TEMPO_BPM:g} bpm"), CHORALE_TEMPO_BPM
+    return f"MIDI folder {corpus.folder}, train split (stable name hash), up to 4 tracks merged", None
 
 
 def _card_facts(model_config: TransformerConfig, cfg: TrainConfig, metrics: dict, trained_on: str) -> list[str]:
@@ -211,9 +202,8 @@ def _card_facts(model_config: TransformerConfig, cfg: TrainConfig, metrics: dict
 
 def recipe_for_options(options: dict) -> tuple[TransformerConfig | None, TrainConfig]:
     """A user's TRAIN_PARAMS (spec.TRAIN_PARAMS, validated) as (model config or None, training recipe)."""
-    cfg = replace(TrainConfig(), **training.schedule_for_steps(int(options["steps"])),
-                  lr=float(options["learning_rate"]), batch_size=int(options["batch_size"]),
-                  seed=int(options["seed"]), max_minutes=None)
+    recipe = {**training.options_recipe(options), **training.schedule_for_steps(int(options["steps"]))}
+    cfg = replace(TrainConfig(), **recipe, max_minutes=None)
     size = options.get("model_size")
     if size is None:
         return None, cfg
@@ -260,15 +250,11 @@ def train(
         info, _meta = read_checkpoint(init_from, spec=spec)
         model_config, initial_state = info.config, load_state_dict(info)
     model_config = model_config or TransformerConfig()
-    cfg = train_config or TrainConfig()
-    if steps is not None:
-        cfg = TrainConfig(**{**asdict(cfg), "steps": int(steps)})
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-
-    train_pieces, valid_pieces, test_pieces, trained_on, tempo = load_pieces(data)
+    cfg = training.with_steps(train_config or TrainConfig(), steps)
+    run = training.start(config=cfg, out=out, data=data, device=device)
+    out, rng = run.out, run.rng
+    train_pieces, valid_pieces, test_pieces = run.corpus.train, run.corpus.valid, run.corpus.test
+    trained_on, tempo = describe_data(run.corpus)
     context = model_config.context
     stream = PackedStream(token_pieces(train_pieces, tempo_bpm=tempo), cfg, context, rng)
 
@@ -328,7 +314,7 @@ def train(
     }
     if not math.isfinite(test_nll):
         raise FloatingPointError(f"the test NLL is {test_nll}")
-    save_checkpoint(model, spec=spec, config=asdict(model_config), out_dir=out, trained_on=trained_on,
+    save_checkpoint(model, spec=spec, config=asdict(model_config), out=out, trained_on=trained_on,
                     metrics=metrics)
     training.plot_history(history, out / "loss.png", title="Transformer training", ylabel="NLL (nats/token)")
     default = (data is None and steps is None and train_config is None and init_from is None
