@@ -72,7 +72,7 @@ class _OwnChallengeInline:
 
 
 class JudgingSettingsInline(_OwnChallengeInline, admin.StackedInline):
-    """How the challenge is judged (README "Judging")."""
+    """How the challenge is judged (docs/judging.md)."""
 
     model = JudgingSettings
     can_delete = False

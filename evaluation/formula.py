@@ -61,7 +61,7 @@ BAD_SHARES = ("The judges' share (alpha {alpha}) and the audience's share (beta 
 
 def final_score(*, automatic: float, judge: float | None, audience: float | None, alpha: float,
                 beta: float = 0.0) -> float:
-    """The one final-score formula (docs/design.md section 5, README "Judging"):
+    """The one final-score formula (docs/design.md section 5, docs/judging.md):
 
         final = ((1 - alpha - beta) * automatic + alpha * judge + beta * audience) / (the weights of the parts given)
 

@@ -1,4 +1,4 @@
-"""The arithmetic of human judging (README "Judging"), on plain numbers: no Django.
+"""The arithmetic of human judging (docs/judging.md), on plain numbers: no Django.
 
 - ``assign``: k judges per entry, judges' loads within one of each other, no judge on an entry of someone they are
   connected to. First a greedy pass (the most constrained entries first, to the least-loaded free judges, random

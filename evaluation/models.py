@@ -225,7 +225,7 @@ _RUBRIC_VALIDATORS = [MinValueValidator(RUBRIC_MIN), MaxValueValidator(RUBRIC_MA
 
 
 class JudgingSettings(models.Model):
-    """How a challenge is judged (README "Judging"): which entries, how many judges, raw or leniency-adjusted
+    """How a challenge is judged (docs/judging.md): which entries, how many judges, raw or leniency-adjusted
     marks, one or two rounds, whether judges see the automatic score. A challenge without a row uses the defaults."""
 
     class Selection(models.TextChoices):
@@ -384,7 +384,7 @@ class Listen(models.Model):
 
 
 class Like(models.Model):
-    """An audience like (README "Judging", audience): one per user and entry, never one's own, no judge's."""
+    """An audience like (docs/judging.md "The audience"): one per user and entry, never one's own, no judge's."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="likes")
@@ -435,7 +435,7 @@ class ChallengeRescore(models.Model):
         return f"rescore of {self.challenge_id} ({self.status}, {self.progress} %)"
 # ------------------------------------------------------------------------------------ rankings (issue 26)
 class RankingSettings(models.Model):
-    """How a challenge's final rank is made beyond the design's alpha (README "Judging"): the audience's share of the
+    """How a challenge's final rank is made beyond the design's alpha (docs/judging.md): the audience's share of the
     final score and, for Melody Harvest, how many entries each entrant may mark as final. Defaults without a row."""
 
     challenge = models.OneToOneField(Challenge, on_delete=models.CASCADE, primary_key=True, related_name="ranking")

@@ -1,4 +1,4 @@
-"""Anonymized copies of an entry's files for one judge (issue 24 item 2; README "Judging"): no Django, no torch.
+"""Anonymized copies of an entry's files for one judge (issue 24 item 2; docs/judging.md): no Django, no torch.
 
 A judge must not be able to tie what they review to a public file (the leaderboard's MIDI, audio or piano roll), and
 so to its entrant or title. Each judge's copy therefore

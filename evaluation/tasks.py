@@ -37,7 +37,7 @@ def train_realness_model(challenge_id: int) -> str:
 
 @shared_task(name="evaluation.assign_judges_due", ignore_result=True)
 def assign_judges_due() -> dict:
-    """Beat: assign the judges of every challenge whose entries have closed (README "Judging")."""
+    """Beat: assign the judges of every challenge whose entries have closed (docs/judging.md)."""
     from evaluation.services.judging import judging_assign_due
 
     return judging_assign_due()

@@ -1,5 +1,5 @@
 """The studio's rows in the admin, for superusers only: jobs, training runs and users' checkpoints are private
-(README "Studio", "Train your own model")."""
+(docs/studio.md)."""
 
 from django.contrib import admin
 

@@ -14,7 +14,7 @@ from chartbusters.challenges.models import Challenge
 from chartbusters.files import random_name
 
 # Stored names are random (chartbusters.files.random_name): no user id, slug or uploaded name on disk or in a URL.
-# Files are downloaded through /files/<kind>/<public_id>/, which checks access (README "Files").
+# Files are downloaded through /files/<kind>/<public_id>/, which checks access (docs/operations.md "Files").
 
 
 def _composition_upload_to(instance, filename: str) -> str:

@@ -16,7 +16,7 @@ class Role(StrEnum):
 ORGANIZER_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     "challenges": {
         "challenge": ["add", "change", "view"],
-        "workerping": ["view"],  # README: check that workers answer (admin, Worker pings)
+        "workerping": ["view"],  # docs/operations.md: check that workers answer (admin, Worker pings)
         "inputmelody": ["add", "change", "delete", "view"],
         "referencefile": ["add", "change", "delete", "view"],
     },

@@ -112,7 +112,7 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Nothing under MEDIA_ROOT is served directly: /files/<kind>/<uuid>/ checks access, then Django streams the file
 # ("django") or hands it to the web server ("x-accel-redirect": nginx, from an `internal` location at the prefix;
-# "x-sendfile": Apache mod_xsendfile or lighttpd). README "Files".
+# "x-sendfile": Apache mod_xsendfile or lighttpd). docs/operations.md "Files".
 CHARTBUSTERS_FILE_SERVING = env.str("CHARTBUSTERS_FILE_SERVING", default="django")
 CHARTBUSTERS_FILE_INTERNAL_PREFIX = env.str("CHARTBUSTERS_FILE_INTERNAL_PREFIX", default="/protected-media/")
 if CHARTBUSTERS_FILE_SERVING not in ("django", "x-accel-redirect", "x-sendfile"):
@@ -224,7 +224,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Task limits and every limit derived from them, in this one place (README "Recovery and limits").
+# Task limits and every limit derived from them, in this one place (docs/operations.md "Recovery and limits").
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # A worker running an entry writes a heartbeat on its row this often (submissions.services.recovery)...
@@ -246,7 +246,7 @@ JOB_QUEUED_STUCK_AFTER_SECONDS = env.int("JOB_QUEUED_STUCK_AFTER_SECONDS", defau
 CELERY_VISIBILITY_TIMEOUT_SECONDS = 2 * CELERY_TASK_TIME_LIMIT + JOB_WORKER_LOST_AFTER_SECONDS
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
-# The studio (generation app, README "Studio"): per-user limits, time limits, and how long unsaved jobs are kept.
+# The studio (generation app, docs/studio.md "Studio"): per-user limits, time limits, and how long unsaved jobs are kept.
 STUDIO_JOBS_PER_HOUR = env.int("STUDIO_JOBS_PER_HOUR", default=60)  # each variation is a job
 STUDIO_MAX_RUNNING_JOBS = env.int("STUDIO_MAX_RUNNING_JOBS", default=4)  # queued or running at once
 # worker time per user and hour (issue 24): 60 jobs of 60 s would be an hour of a worker's time per hour
@@ -260,7 +260,7 @@ STUDIO_JOB_KEEP_HOURS = env.float("STUDIO_JOB_KEEP_HOURS", default=24.0)  # unsa
 # mp3 | ogg | wav. MP3 (the default): 0.18 MB for 17 s of music where WAV is 3.3 MB, and every browser plays it; its
 # encoder takes ~0.4 s for 8 bars on an idle core (WAV 0.1 s, OGG 0.2 s): benchmarks/README.md "Studio II"
 STUDIO_AUDIO_FORMAT = env.str("STUDIO_AUDIO_FORMAT", default="mp3")
-# Training in the browser (the Train page, README "Train your own model"): per-job and per-user limits.
+# Training in the browser (the Train page, docs/studio.md "Train your own model"): per-job and per-user limits.
 TRAINING_MAX_FILES = env.int("TRAINING_MAX_FILES", default=200)  # MIDI files in one upload (zip members too)
 # Django refuses a request with more files than this before any view runs: above the training limit, so that 101-200
 # files are accepted and a few more get the training limit's own message (issue 24).

@@ -1,4 +1,4 @@
-"""Judging API (README "Judging"): a judge's assignments, one assignment, saving a review; liking an entry.
+"""Judging API (docs/judging.md): a judge's assignments, one assignment, saving a review; liking an entry.
 
 A judge sees only their own assignments (anyone else's id answers 404), and each holds an entry number, never
 who made the entry or what its files were called.

@@ -1,4 +1,4 @@
-"""Who may see what: challenges, submissions, names, files and the CSV export (README "Results visibility").
+"""Who may see what: challenges, submissions, names, files and the CSV export (docs/competing.md "Results visibility").
 
 This module is the one place for these rules: the pages, the API and the file view (/files/<kind>/<uuid>/) all ask it.
 

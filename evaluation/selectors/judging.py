@@ -1,4 +1,4 @@
-"""Reads for human judging (README "Judging"): what to judge, the judge's queue and one anonymous entry, the
+"""Reads for human judging (docs/judging.md): what to judge, the judge's queue and one anonymous entry, the
 results as they stand (raw and leniency-adjusted), agreement, and the organizers' overview.
 
 A judge's views hold an entry number, never the entry's id, title, entrant, e-mail or file name, and the files

@@ -92,7 +92,7 @@ def _entry_audio():
 
 
 def _entry_likes():
-    """Audience likes of the row's entry (README "Judging", audience)."""
+    """Audience likes of the row's entry (docs/judging.md "The audience")."""
     return Coalesce(
         Subquery(Like.objects.filter(submission_id=OuterRef("submission_id")).values("submission_id")
                  .annotate(n=Count("pk")).values("n")[:1]),

@@ -1,4 +1,4 @@
-"""The audience (README "Judging", audience): who listened to what, and likes.
+"""The audience (docs/judging.md "The audience"): who listened to what, and likes.
 
 A like needs a signed-in user who listened to the entry (fetched its audio through /files/, which records it), is
 not the entrant, not a judge of the challenge, and has not liked it yet; likes are rate limited (RATE_LIMIT_LIKE).

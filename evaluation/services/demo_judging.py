@@ -1,6 +1,6 @@
 """The demo's judging challenge (``seed_demo``): closed for entries, being judged, with entries scored by the real
 scoring code and reviewed already by two of its three judges, so that a new user can judge at once as ``judge``
-and publish as ``organizer`` (README "Judging").
+and publish as ``organizer`` (docs/judging.md).
 
 Idempotent: a second run moves the dates along and leaves the entries and reviews as they are.
 """

@@ -1,4 +1,4 @@
-"""Human judging (README "Judging"; docs/design.md section 5): assignment, reviews, the final round, publication.
+"""Human judging (docs/judging.md; docs/design.md section 5): assignment, reviews, the final round, publication.
 
 Every refusal raises ``ApplicationError`` (code, message, HTTP status); nothing is half-stored (each service is one
 transaction). Judges' marks stay in ``JudgeAssignment`` rows until the organizers publish: only then do they enter

@@ -1,4 +1,4 @@
-"""Listening in pairs (issue 26; README "Judging", audience): a listener hears two anonymous 30-s excerpts and says
+"""Listening in pairs (issue 26; docs/judging.md "The audience"): a listener hears two anonymous 30-s excerpts and says
 which they prefer, or "about the same"; the challenge's entries are rated by Bradley-Terry with ties (Davidson),
 refitted on every vote (evaluation.ranking.davidson_fit), and the ratings go onto the leaderboard rows.
 

@@ -1,4 +1,4 @@
-"""Judging pages (README "Judging"): the judge's queue, one anonymous entry with the rubric, the organizers'
+"""Judging pages (docs/judging.md): the judge's queue, one anonymous entry with the rubric, the organizers'
 overview (progress, agreement, likes, reassignment, final round, publication), and liking an entry."""
 
 from __future__ import annotations

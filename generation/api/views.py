@@ -130,7 +130,7 @@ class GenerateApi(APIView):
     class InputSerializer(serializers.Serializer):
         model = serializers.CharField(max_length=40, help_text="A registered generator: GET /api/studio/models/.")
         input = serializers.FileField(required=False, help_text="The MIDI to work on.")
-        notes = JsonTextField(required=False, help_text="Or the piano roll's notes (JSON, see the README).")
+        notes = JsonTextField(required=False, help_text="Or the piano roll's notes (JSON, see docs/api.md).")
         parent = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
                                           help_text="Or a job of yours whose result to work on (chaining).")
         params = JsonTextField(required=False, help_text="The model's parameters as a JSON object.")

@@ -38,7 +38,7 @@ TIME_LIMIT_MESSAGE = (
 )
 LOAD_FAILED_MESSAGE = "Your checkpoint could not be loaded: {detail} Fix it and resubmit."
 GENERATE_FAILED_MESSAGE = "Your model failed on hidden {input}: {detail}"
-INPUT_LABEL = "input {n}"  # entrants never learn the hidden inputs' names (README "Results visibility")
+INPUT_LABEL = "input {n}"  # entrants never learn the hidden inputs' names (docs/competing.md "Results visibility")
 NO_INPUTS_MESSAGE = (
     "This challenge has no hidden input melodies yet, so your model could not run; this entry does not count "
     "against your quota. Ask the organizers to add them and rerun it."
