@@ -1,4 +1,5 @@
-"""Stored files: random names, access-checked URLs and how the bytes leave (docs/design.md section 2, docs/operations.md "Files").
+"""Stored files: random names, access-checked URLs and how the bytes leave (docs/design.md section 2,
+docs/operations.md "Files").
 
 Nothing under MEDIA_ROOT is served directly. A file is named by its row's random ``public_id`` and its kind:
 ``/files/<kind>/<uuid>/``; the view there (evaluation.views.files) checks who may read it

@@ -29,7 +29,8 @@ urlpatterns = [
     # The studio (generation): /studio/ and /api/generate/, /api/jobs/..., /api/studio/..., /api/models/.
     path("", include("generation.urls")),
     path("api/", include("generation.api_urls")),
-    # Every stored file, after an access check (docs/operations.md "Files"). Nothing under MEDIA_ROOT is served directly,
+    # Every stored file, after an access check (docs/operations.md "Files"). Nothing under MEDIA_ROOT is served
+    # directly,
     # in DEBUG neither: there is no /media/ route.
     path("files/", include("evaluation.file_urls")),
 ]

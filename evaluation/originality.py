@@ -59,7 +59,8 @@ MIN_NOTES = 12  # a copied passage has at least this many notes: on the labelled
 #                 (296 copies, 425 originals) 8 notes flag 34 originals, 10 flag 2, 12 flag 1; 7 more of the 37 4-bar
 #                 copies are missed at 12 than at 8, every longer copy is found
 DF_COMMON = 4  # an n-gram in this many different pieces is commonplace: at 2, melodies Bach harmonized twice become
-#                commonplace and whole copies are missed (18 copies fewer than at 4); 4 keeps a margin over 3 (docs/scoring.md)
+#                commonplace and whole copies are missed (18 copies fewer than at 4); 4 keeps a margin over 3
+#                (docs/scoring.md)
 ONSET_TOLERANCE_S = 0.05  # onsets closer than this are one attack (a rolled, humanized or jittered chord)
 PATCH_SHARE = 0.25  # short shared passages (each under the threshold) covering this share of the notes ...
 PATCH_MIN_NOTES = 36  # ... and at least this many notes (3 x MIN_NOTES) ...

@@ -1,4 +1,5 @@
-"""Piano rolls of the shipped GAN's accompaniment on four melodies, to look at (and for docs/models.md and the learning page):
+"""Piano rolls of the shipped GAN's accompaniment on four melodies, to look at (and for
+docs/models.md and the learning page):
 a test-split chorale soprano, a held-out Essen folk tune, a minor tune in 3/4 and a major tune in 6/8 (the last two
 written here note by note), each with seeds 1 and 2. Prints, per melody and seed, what a musician checks
 (generation.engine.models.gan.musician) and how much the two seeds differ.

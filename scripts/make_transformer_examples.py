@@ -1,4 +1,5 @@
-"""The Transformer's examples (docs/models.md and its learning page): three inputs continued by the shipped model through the
+"""The Transformer's examples (docs/models.md and its learning page): three inputs continued by the shipped model
+through the
 one generation path (default parameters, ``extension_seconds`` 10, seed 1), as piano rolls one above the other:
 
 - a monophonic tune: Amazing Grace (the studio sample, 3/4, ♩ = 80);

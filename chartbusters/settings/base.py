@@ -246,7 +246,8 @@ JOB_QUEUED_STUCK_AFTER_SECONDS = env.int("JOB_QUEUED_STUCK_AFTER_SECONDS", defau
 CELERY_VISIBILITY_TIMEOUT_SECONDS = 2 * CELERY_TASK_TIME_LIMIT + JOB_WORKER_LOST_AFTER_SECONDS
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
-# The studio (generation app, docs/studio.md "Studio"): per-user limits, time limits, and how long unsaved jobs are kept.
+# The studio (generation app, docs/studio.md "Studio"): per-user limits, time limits, and how long unsaved jobs
+# are kept.
 STUDIO_JOBS_PER_HOUR = env.int("STUDIO_JOBS_PER_HOUR", default=60)  # each variation is a job
 STUDIO_MAX_RUNNING_JOBS = env.int("STUDIO_MAX_RUNNING_JOBS", default=4)  # queued or running at once
 # worker time per user and hour (issue 24): 60 jobs of 60 s would be an hour of a worker's time per hour

@@ -1,6 +1,7 @@
 """Production: secrets have no default. SECRET_KEY must be set (50 characters or more) and DEBUG is off unless set.
 
-HTTPS (docs/operations.md "Running on PostgreSQL + Redis"): ``SECURE_SSL_REDIRECT`` (default on) and ``SECURE_HSTS_SECONDS``
+HTTPS (docs/operations.md "Running on PostgreSQL + Redis"):
+``SECURE_SSL_REDIRECT`` (default on) and ``SECURE_HSTS_SECONDS``
 (default 0: HSTS off until you set it) come from the environment; ``SECURE_PROXY_SSL_HEADER=1`` trusts the
 X-Forwarded-Proto header, only behind a proxy that sets it (otherwise any client could claim HTTPS).
 """
