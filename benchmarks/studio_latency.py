@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import statistics
@@ -81,7 +82,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=100, help="AR-CNN sampling iterations (default: 100)")
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="chartbusters-studio-latency-"))
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.production", "SECRET_KEY": "benchmark",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.production",
+           "SECRET_KEY": secrets.token_urlsafe(50),  # production settings refuse a short one
+           "SECURE_SSL_REDIRECT": "0",  # the test client speaks plain HTTP
            "DEBUG": "0", "ALLOWED_HOSTS": "testserver,localhost", "CHARTBUSTERS_VAR_DIR": str(var),
            "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO), "RATE_LIMIT_GENERATE": "off",
            "STUDIO_JOBS_PER_HOUR": "100000"}

@@ -23,7 +23,7 @@ from typing import Any
 import pretty_midi
 
 from generation.engine.errors import MidiValidationError, ParamError
-from generation.engine.keys import key_from_name, key_name, key_of
+from generation.engine.keys import key_from_name, key_name, key_number, key_of
 from generation.engine.midi_io import first_tempo, first_time_signature, midi_to_bytes, validate_midi_bytes
 
 STEPS_PER_BEAT = 4
@@ -116,8 +116,7 @@ def notes_to_midi(notes: dict) -> pretty_midi.PrettyMIDI:
     numerator, denominator = notes["time_signature"]
     pm.time_signature_changes = [pretty_midi.TimeSignature(numerator, denominator, 0.0)]
     if notes.get("key"):
-        tonic, mode = key_from_name(notes["key"])
-        pm.key_signature_changes = [pretty_midi.KeySignature(tonic + (12 if mode == "minor" else 0), 0.0)]
+        pm.key_signature_changes = [pretty_midi.KeySignature(key_number(key_from_name(notes["key"])), 0.0)]
     step_seconds = 60.0 / notes["tempo"] / STEPS_PER_BEAT
     for track in notes["tracks"]:
         instrument = pretty_midi.Instrument(program=track["program"], is_drum=track["is_drum"], name=track["name"])

@@ -130,6 +130,11 @@ def key_from_name(name: str) -> tuple[int, str]:
     return TONIC_NAMES.index(tonic), mode
 
 
+def key_number(key: tuple[int, str]) -> int:
+    """A key as a MIDI key signature's number (pretty_midi's: 0-11 major, 12-23 minor, tonic first)."""
+    return key[0] % 12 + (12 if key[1] == MINOR else 0)
+
+
 def _mido_key(key: tuple[int, str]) -> str:
     """A key as a MIDI key-signature meta message names it ("D", "Bbm")."""
     return TONIC_NAMES[key[0] % 12] + ("m" if key[1] == MINOR else "")

@@ -16,6 +16,7 @@ from generation.engine.keys import (
     in_key_share,
     key_from_name,
     key_name,
+    key_number,
     key_of,
     with_key_signature,
 )
@@ -42,8 +43,9 @@ def test_with_key_signature_replaces_the_files_key_and_keeps_everything_else():
     data = midi_to_bytes(pm)
     for name in KEY_NAMES:
         out = load_midi(with_key_signature(data, key_from_name(name)))
-        assert [(k.key_number, k.time) for k in out.key_signature_changes] == [
-            (key_from_name(name)[0] + (12 if name.endswith("minor") else 0), 0.0)]
+        assert [(k.key_number, k.time) for k in out.key_signature_changes] == [(key_number(key_from_name(name)), 0.0)]
+        assert pretty_midi.key_number_to_key_name(key_number(key_from_name(name))).split()[1].lower() == \
+            name.split()[1]
         assert key_of(out) == key_from_name(name)
     before, after = load_midi(data), load_midi(with_key_signature(data, D_MAJOR))
     assert [(n.pitch, n.start, n.end) for n in after.instruments[0].notes] == [
