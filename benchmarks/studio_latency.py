@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import statistics
@@ -49,6 +50,13 @@ def eight_bars() -> str:
     return json.dumps(notes)
 
 
+def audio_format() -> str:
+    """The format the worker renders (STUDIO_AUDIO_FORMAT, else the settings' default)."""
+    from django.conf import settings
+
+    return str(settings.STUDIO_AUDIO_FORMAT).lower()
+
+
 def one_run(client, auth: dict, notes: str, iterations: int) -> dict:
     started = time.perf_counter()
     response = client.post("/api/generate/", {"model": "arcnn", "notes": notes,
@@ -74,7 +82,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=100, help="AR-CNN sampling iterations (default: 100)")
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="chartbusters-studio-latency-"))
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.production", "SECRET_KEY": "benchmark",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.production",
+           "SECRET_KEY": secrets.token_urlsafe(50),  # production settings refuse a short one
+           "SECURE_SSL_REDIRECT": "0",  # the test client speaks plain HTTP
            "DEBUG": "0", "ALLOWED_HOSTS": "testserver,localhost", "CHARTBUSTERS_VAR_DIR": str(var),
            "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO), "RATE_LIMIT_GENERATE": "off",
            "STUDIO_JOBS_PER_HOUR": "100000"}
@@ -105,7 +115,7 @@ def main() -> None:
     print(f"first run (model loaded): {first['total']:.2f} s")
     print(f"click to audio: median {median:.2f} s, min {totals[0]:.2f} s, max {totals[-1]:.2f} s "
           f"(model alone: median {statistics.median(r['model'] for r in runs):.2f} s; "
-          f"audio {runs[-1]['audio_bytes'] / 1024:.0f} KiB, {os.environ.get('STUDIO_AUDIO_FORMAT', 'wav')})")
+          f"audio {runs[-1]['audio_bytes'] / 1024:.0f} KiB, {audio_format()})")
     print(f"target <= {TARGET_SECONDS:g} s: {'met' if median <= TARGET_SECONDS else 'NOT met'}")
     shutil.rmtree(var, ignore_errors=True)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -145,7 +146,9 @@ def main() -> None:
         return
 
     var = Path(tempfile.mkdtemp(prefix="chartbusters-memory-"))
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.production", "SECRET_KEY": "benchmark",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.production",
+           "SECRET_KEY": secrets.token_urlsafe(50),  # production settings refuse a short one
+           "SECURE_SSL_REDIRECT": "0",  # the test client speaks plain HTTP
            "DEBUG": "0", "ALLOWED_HOSTS": "testserver,localhost", "CHARTBUSTERS_VAR_DIR": str(var),
            "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO),
            "RATE_LIMIT_UPLOAD": "off"}  # one entrant uploads 2 x --entries entries in minutes

@@ -2,9 +2,12 @@
 
 The browser edits music as JSON and never parses or writes MIDI itself::
 
-    {"tempo": 100, "time_signature": [4, 4],
+    {"tempo": 100, "time_signature": [4, 4], "key": "D major",   # key: optional, null = none stated
      "tracks": [{"name": "melody", "program": 0, "is_drum": false,
                  "notes": [[60, 0, 4, 90], ...]}]}        # [pitch, start step, length in steps, velocity]
+
+``key`` is the file's key signature (one of ``keys.KEY_NAMES``), or null when it states none: the models then
+estimate the key from the notes (``generation.engine.keys.key_of``).
 
 A step is a sixteenth note (4 a beat). ``notes_to_midi_bytes`` checks every field and names the first problem
 (``NotesError``: code + message); the MIDI it writes then passes the platform's MIDI limits
@@ -19,7 +22,8 @@ from typing import Any
 
 import pretty_midi
 
-from generation.engine.errors import MidiValidationError
+from generation.engine.errors import MidiValidationError, ParamError
+from generation.engine.keys import key_from_name, key_name, key_number, key_of
 from generation.engine.midi_io import first_tempo, first_time_signature, midi_to_bytes, validate_midi_bytes
 
 STEPS_PER_BEAT = 4
@@ -73,6 +77,12 @@ def parse_notes(raw: str | bytes | dict) -> dict:
     if not (isinstance(meter, list) and len(meter) == 2 and _int_in(meter[0], 1, 12) and meter[1] in DENOMINATORS
             and not isinstance(meter[1], bool)):
         raise NotesError("invalid_notes", METER_MESSAGE.format(value=meter))
+    key = raw.get("key") or None
+    try:
+        if key is not None:
+            key_from_name(key)
+    except ParamError as exc:
+        raise NotesError("invalid_notes", exc.message) from None
     tracks = raw.get("tracks")
     if not isinstance(tracks, list) or not 1 <= len(tracks) <= MAX_TRACKS:
         raise NotesError("invalid_notes", TRACKS_MESSAGE.format(limit=MAX_TRACKS))
@@ -97,7 +107,7 @@ def parse_notes(raw: str | bytes | dict) -> dict:
                              "is_drum": track.get("is_drum", False), "notes": notes})
     if not any(t["notes"] for t in clean_tracks if not t["is_drum"]):
         raise NotesError("no_notes", NO_NOTES_MESSAGE)
-    return {"tempo": float(tempo), "time_signature": list(meter), "tracks": clean_tracks}
+    return {"tempo": float(tempo), "time_signature": list(meter), "key": key, "tracks": clean_tracks}
 
 
 def notes_to_midi(notes: dict) -> pretty_midi.PrettyMIDI:
@@ -105,6 +115,8 @@ def notes_to_midi(notes: dict) -> pretty_midi.PrettyMIDI:
     pm = pretty_midi.PrettyMIDI(initial_tempo=notes["tempo"])
     numerator, denominator = notes["time_signature"]
     pm.time_signature_changes = [pretty_midi.TimeSignature(numerator, denominator, 0.0)]
+    if notes.get("key"):
+        pm.key_signature_changes = [pretty_midi.KeySignature(key_number(key_from_name(notes["key"])), 0.0)]
     step_seconds = 60.0 / notes["tempo"] / STEPS_PER_BEAT
     for track in notes["tracks"]:
         instrument = pretty_midi.Instrument(program=track["program"], is_drum=track["is_drum"], name=track["name"])
@@ -139,4 +151,5 @@ def midi_to_notes(pm: pretty_midi.PrettyMIDI) -> dict:
         notes.sort(key=lambda n: (n[1], n[0]))
         tracks.append({"name": instrument.name or "", "program": int(instrument.program),
                        "is_drum": bool(instrument.is_drum), "notes": notes})
-    return {"tempo": first_tempo(pm), "time_signature": list(first_time_signature(pm)), "tracks": tracks}
+    key = key_name(key_of(pm)) if pm.key_signature_changes else None  # the key the file states, not an estimate
+    return {"tempo": first_tempo(pm), "time_signature": list(first_time_signature(pm)), "key": key, "tracks": tracks}

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from generation.engine.keys import KEY_NAMES
 from generation.notes import MAX_STEPS
 from generation.selectors import checkpoint_list_own, model_catalog, sample_list
 from generation.services.jobs import MAX_VARIATIONS
@@ -22,5 +23,6 @@ def studio_view(request: HttpRequest) -> HttpResponse:
     config = {
         "models": model_catalog(), "samples": sample_list(), "checkpoints": checkpoints,
         "maxVariations": MAX_VARIATIONS, "maxBars": KEYBOARD_MAX_BARS, "maxSteps": MAX_STEPS,
+        "keyNames": list(KEY_NAMES),
     }
     return render(request, "generation/studio.html", {"studio_config": config, "models": config["models"]})

@@ -1,7 +1,8 @@
 """The studio's API (docs/design.md section 7): thin views over generation.services and generation.selectors.
 
 - ``POST /api/generate/`` (multipart: ``model``, ``input`` (MIDI) or ``notes`` (JSON text) or ``parent`` (a job id),
-  ``params`` (JSON text), optional ``checkpoint`` (one of your models, ``GET /api/models/``), ``variations`` 1-4)
+  ``params`` (JSON text), optional ``checkpoint`` (one of your models, ``GET /api/models/``), ``variations`` 1-4,
+  ``key`` (one of the 24 keys, e.g. "D major"; empty: from the music))
   -> 202 ``{"id", "status", "batch", "jobs": [{"id", "status", "variation", "seed"}]}``
 - ``GET /api/jobs/{id}/`` -> ``{"id", "status", "progress", "error", "output_midi_url", "audio_url", ...}``
 - ``GET /api/jobs/{id}/notes/`` -> the input's and the result's notes for the piano roll
@@ -137,6 +138,9 @@ class GenerateApi(APIView):
         checkpoint = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
                                               help_text="One of your own models (GET /api/models/).")
         variations = serializers.IntegerField(required=False, min_value=1, max_value=MAX_VARIATIONS, default=1)
+        key = serializers.CharField(required=False, allow_blank=True, max_length=20, help_text=(
+            "Run in this key, e.g. \"D major\", \"Bb minor\" (the input gets it as its key signature, which every "
+            "model reads); empty or absent: the input's own key signature, else the key estimated from its notes."))
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -152,6 +156,7 @@ class GenerateApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         jobs = job_create(
+            key=fields.get("key") or None,
             owner=request.user, model_name=fields["model"], params=params_from_json(fields.get("params")),
             input_midi=fields.get("input"), notes=fields.get("notes"), parent_id=fields.get("parent"),
             checkpoint_id=fields.get("checkpoint"), variations=fields["variations"],
@@ -187,6 +192,7 @@ class JobListApi(APIView):
 class NotesSerializer(serializers.Serializer):
     tempo = serializers.FloatField()
     time_signature = serializers.ListField(child=serializers.IntegerField())
+    key = serializers.CharField(allow_null=True, help_text="The key signature, e.g. \"D major\"; null: none stated.")
     tracks = serializers.ListField(child=serializers.DictField())
 
 

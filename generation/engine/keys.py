@@ -7,6 +7,10 @@ mask, the Transformer's key penalty, the measures of "in key"):
     estimate_key(roll) -> the estimate for a (T, 128) roll, or rolls (..., T, 128) together (a window, no file)
     scale_pitch_classes(tonic, mode) / key_pitch_classes((tonic, mode)) -> the pitch classes counted "in the key"
     in_key_share(pitches, key) -> the share of pitches in the key
+    KEY_NAMES, key_name(key), key_from_name(name) -> the 24 keys by name ("D major", "Bb minor"), as the studio's
+        key control and the API's ``key`` offer them
+    with_key_signature(midi bytes, key) -> the file with ``key`` as its only key signature (a job run in a chosen
+        key: every model then reads that key through key_of)
 
 The estimate weights each pitch class by how long it sounds, over every non-drum track (a melody alone misleads: a
 C-major tune that starts and dwells on E correlates best with E minor), counts the last sounding notes once more
@@ -18,8 +22,13 @@ its third reads as minor, not as the major key its tonic and fifth suggest. A mo
 
 from __future__ import annotations
 
+import io
+
+import mido
 import numpy as np
 import pretty_midi
+
+from generation.engine.errors import ParamError
 
 MAJOR, MINOR = "major", "minor"
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
@@ -29,6 +38,10 @@ KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66,
 KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 FINAL_WEIGHT = 0.25  # the last sounding notes count this share of the whole duration again (the tonic at the end)
 FIT_STEP = 0.03  # scale fits within this share of the weight count as equal; the profile correlation decides
+TONIC_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")  # pitch class 0..11
+KEY_NAMES = tuple(f"{tonic} {mode}" for mode in (MAJOR, MINOR) for tonic in TONIC_NAMES)
+UNKNOWN_KEY_MESSAGE = ("`key` must be one of the 24 keys ({first}, ..., {last}) or empty (from the music); "
+                       "got {value!r}.")
 
 
 def key_from_weights(weights: np.ndarray) -> tuple[int, str]:
@@ -102,3 +115,47 @@ def in_key_share(pitches, key: tuple[int, str]) -> float:
         return float("nan")
     scale = scale_pitch_classes(*key)
     return sum(int(p) % 12 in scale for p in pitches) / len(pitches)
+
+
+def key_name(key: tuple[int, str]) -> str:
+    """(2, "major") -> "D major"."""
+    return f"{TONIC_NAMES[key[0] % 12]} {key[1]}"
+
+
+def key_from_name(name: str) -> tuple[int, str]:
+    """"D major" -> (2, "major"); ParamError (bad_key) names the choices for anything else."""
+    if name not in KEY_NAMES:
+        raise ParamError("bad_key", UNKNOWN_KEY_MESSAGE.format(first=KEY_NAMES[0], last=KEY_NAMES[-1], value=name))
+    tonic, mode = name.split(" ")
+    return TONIC_NAMES.index(tonic), mode
+
+
+def key_number(key: tuple[int, str]) -> int:
+    """A key as a MIDI key signature's number (pretty_midi's: 0-11 major, 12-23 minor, tonic first)."""
+    return key[0] % 12 + (12 if key[1] == MINOR else 0)
+
+
+def _mido_key(key: tuple[int, str]) -> str:
+    """A key as a MIDI key-signature meta message names it ("D", "Bbm")."""
+    return TONIC_NAMES[key[0] % 12] + ("m" if key[1] == MINOR else "")
+
+
+def with_key_signature(data: bytes, key: tuple[int, str]) -> bytes:
+    """The Standard MIDI File ``data`` with ``key`` as its only key signature (at time 0, first track); every other
+    event is kept at its tick (a removed key signature's delta time passes to the event after it)."""
+    midi = mido.MidiFile(file=io.BytesIO(data))
+    for track in midi.tracks:
+        carried, kept = 0, []
+        for message in track:
+            if message.is_meta and message.type == "key_signature":
+                carried += message.time
+                continue
+            kept.append(message.copy(time=message.time + carried) if carried else message)
+            carried = 0
+        track[:] = kept
+    if not midi.tracks:
+        midi.tracks.append(mido.MidiTrack())
+    midi.tracks[0].insert(0, mido.MetaMessage("key_signature", key=_mido_key(key), time=0))
+    out = io.BytesIO()
+    midi.save(file=out)
+    return out.getvalue()

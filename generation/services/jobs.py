@@ -6,6 +6,10 @@ notes, or a version made before: ``parent``), and the per-user limits (jobs per 
 once), counted under a lock on the user's row so that two requests cannot both pass. Then one job per variation
 (1-4, each with its own seed) is stored with its input and sent to the ``generation`` queue once the transaction
 commits. A refusal raises ``ApplicationError`` and leaves no row and no file behind.
+
+``key`` (the studio's key control; empty: from the music) runs the job in one of the 24 keys: the stored input gets
+that key as its only key signature, which every model reads (``generation.engine.keys.key_of``), and a model with
+a ``key`` parameter of its own (the GAN's key of a generated soprano) gets it too unless the parameters set one.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from chartbusters.dispatch import send_task
 from chartbusters.errors import ApplicationError
 from chartbusters.ratelimit import wait_text
 from generation.engine.errors import EngineError, MidiValidationError
+from generation.engine.keys import key_from_name, with_key_signature
 from generation.engine.midi_io import MAX_MIDI_BYTES, TOO_LARGE_MESSAGE, validate_midi_bytes
 from generation.engine.params import SEED_MAX, validate_params
 from generation.engine.registry import generator_names, get_generator_spec
@@ -160,6 +165,15 @@ def _model_seconds_check(*, owner, now: datetime) -> None:
             used=used, limit=budget, wait=wait_text(retry_after)), status=429, retry_after=retry_after)
 
 
+def _with_key_param(spec, params: dict | None, key: str | None) -> dict | None:
+    """``params`` with the job's key as the model's own ``key`` parameter when it has one and they set none."""
+    if not key or not isinstance(params, dict | None) or "key" in (params or {}):
+        return params
+    if not any(p.name == "key" for p in spec.PARAMS):
+        return params
+    return {**(params or {}), "key": key}
+
+
 def _seeds(seed: int | None, variations: int) -> list[int]:
     if seed is None:
         return [secrets.randbelow(SEED_MAX + 1) for _ in range(variations)]
@@ -168,20 +182,24 @@ def _seeds(seed: int | None, variations: int) -> list[int]:
 
 def job_create(*, owner, model_name: str, params: dict | None = None, input_midi: UploadedFile | None = None,
                notes=None, parent_id: int | None = None, checkpoint_id: int | None = None, variations: int = 1,
-               now: datetime | None = None) -> list[GenerationJob]:
-    """Check, store and queue ``variations`` jobs of ``model_name`` on one input; returns them (variation order)."""
+               key: str | None = None, now: datetime | None = None) -> list[GenerationJob]:
+    """Check, store and queue ``variations`` jobs of ``model_name`` on one input, in ``key`` when one is named
+    ("D major"; see the module's docstring); returns them (variation order)."""
     now = now or timezone.now()
     spec = _model_check(model_name)
     if isinstance(variations, bool) or not isinstance(variations, int) or not 1 <= variations <= MAX_VARIATIONS:
         raise ApplicationError("invalid_variations", VARIATIONS_MESSAGE.format(limit=MAX_VARIATIONS, value=variations),
                                status=400)
     try:
-        checked = validate_params(spec.PARAMS, params, model=model_name)
+        chosen_key = key_from_name(key) if key else None
+        checked = validate_params(spec.PARAMS, _with_key_param(spec, params, key), model=model_name)
     except EngineError as exc:
         raise ApplicationError(exc.code, exc.message, status=400) from exc
     checkpoint = _checkpoint_check(owner=owner, checkpoint_id=checkpoint_id, model_name=model_name)
     parent = job_get_own(owner=owner, job_id=parent_id) if parent_id is not None else None
     data = input_bytes(owner=owner, input_midi=input_midi, notes=notes, parent=parent)
+    if chosen_key is not None:
+        data = with_key_signature(data, chosen_key)
     seed = checked.pop("seed", None)
 
     stored: list[FieldFile] = []

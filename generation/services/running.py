@@ -3,7 +3,7 @@
 The job is claimed (queued -> running, one conditional UPDATE: a duplicate delivery, or a job the reaper failed or
 the clean-up deleted meanwhile, does nothing), the model runs through the engine's one generation path
 (``generation.engine.pipeline.generate``: parameters, time limit, tempo/meter/untouched tracks restored), the
-result is rendered to audio (``STUDIO_AUDIO_FORMAT``, WAV by default; ``generation.engine.audio``, the same
+result is rendered to audio (``STUDIO_AUDIO_FORMAT``, MP3 by default; ``generation.engine.audio``, the same
 renderer as entries) and stored, and the job is
 done; or failed with a sentence a person can act on. Worker only: the engine's torch-importing parts are imported
 inside the functions, never when the web imports this module.

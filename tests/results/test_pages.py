@@ -45,6 +45,22 @@ def test_leaderboard_page_ranks_highlights_and_explains(challenge, people):
     assert 'class="mine"' not in organizer_html
 
 
+def test_leaderboard_page_your_best_entry_line_has_a_listen_player(challenge, people):
+    """Issue 25: when your row is not on the page shown, the "Your best entry" line plays your entry too."""
+    automatic_only(challenge)
+    scored_entry(challenge, people["other"], 91.0, minutes=1, title="Fugue")
+    mine = scored_entry(challenge, people["entrant"], 55.0, minutes=2, title="Chorale")
+    rendering = Rendering.objects.create(submission=mine, audio="renderings/y/entry.mp3",
+                                         pianoroll="renderings/y/entry.png")
+
+    html = client_for(people["entrant"]).get(f"/challenges/{challenge.slug}/leaderboard/?offset=2").content.decode()
+    line = html.split("Your best entry ranks")[1].split("</p>")[0]
+    assert f'href="/submissions/{mine.pk}/"' in line
+    assert f'<audio controls preload="none" src="/files/audio/{rendering.public_id}/" id="my-best-audio"' in line
+    on_page = client_for(people["entrant"]).get(f"/challenges/{challenge.slug}/leaderboard/").content.decode()
+    assert "Your best entry ranks" not in on_page  # its row (with its player) is on the page instead
+
+
 def test_leaderboard_page_final_when_results_published(challenge, people):
     challenge.results_published = True
     challenge.save()

@@ -241,3 +241,62 @@ def test_each_account_has_a_budget_of_model_seconds_per_hour(api, media_root, se
     assert _post(api("other"), notes=notes_json()).status_code == 202  # per account
     GenerationJob.objects.update(started_at=now - timedelta(hours=2), finished_at=now - timedelta(minutes=61))
     assert _post(api("entrant"), notes=notes_json()).status_code == 202
+
+
+# ---------------------------------------------------------------- the key control (issue 25): the job runs in that key
+def _input_of(job_id: int):
+    from generation.engine.midi_io import load_midi
+
+    with GenerationJob.objects.get(pk=job_id).input_midi.open("rb") as fh:
+        return load_midi(fh.read())
+
+
+def test_the_key_reaches_the_job_as_its_inputs_key_signature(api, users, media_root, sent):
+    from generation.engine.keys import key_of
+
+    body = _post(api("entrant"), notes=notes_json(), key="D major").json()
+    assert key_of(_input_of(body["id"])) == (2, "major")
+    notes = api("entrant").get(f"/api/jobs/{body['id']}/notes/").json()
+    assert notes["input"]["key"] == "D major"
+    # an uploaded file's own key signature gives way to the chosen key; a parent's result is put in it too
+    upload = _post(api("entrant"), input=midi_upload(), key="Bb minor").json()
+    assert [k.key_number for k in _input_of(upload["id"]).key_signature_changes] == [22]
+    parent = GenerationJob.objects.get(pk=upload["id"])
+    parent.output_midi.save("out.mid", ContentFile(midi_bytes(8, pitch=64)), save=False)
+    parent.status = GenerationJob.Status.DONE
+    parent.save()
+    child = _post(api("entrant"), parent=parent.pk, key="E major").json()
+    assert key_of(_input_of(child["id"])) == (4, "major")
+
+
+def test_without_a_key_the_input_keeps_its_own(api, media_root, sent):
+    plain = _post(api("entrant"), notes=notes_json(), key="").json()
+    assert _input_of(plain["id"]).key_signature_changes == []
+    stated = json.loads(notes_json())
+    stated["key"] = "A minor"  # the piano roll's notes may state a key (a version made in one)
+    body = _post(api("entrant"), notes=json.dumps(stated)).json()
+    assert [k.key_number for k in _input_of(body["id"]).key_signature_changes] == [21]
+
+
+def test_the_gans_generated_soprano_takes_the_jobs_key_unless_its_params_name_one(api, media_root, sent):
+    body = _post(api("entrant"), model="gan", notes=notes_json(), key="F# minor").json()
+    assert GenerationJob.objects.get(pk=body["id"]).params["key"] == "F# minor"
+    own = _post(api("entrant"), model="gan", notes=notes_json(), key="F# minor",
+                params=json.dumps({"key": "C major"})).json()
+    assert GenerationJob.objects.get(pk=own["id"]).params["key"] == "C major"
+
+
+@pytest.mark.parametrize("key", ["H major", "D", "d major"])
+def test_an_unknown_key_is_400_naming_the_choices(api, media_root, sent, key):
+    response = _post(api("entrant"), notes=notes_json(), key=key)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_key"
+    assert "one of the 24 keys" in error["message"]
+    assert repr(key) in error["message"]
+    assert not GenerationJob.objects.exists()
+    bad_notes = json.loads(notes_json())
+    bad_notes["key"] = key
+    response = _post(api("entrant"), notes=json.dumps(bad_notes))
+    assert response.status_code == 422
+    assert "one of the 24 keys" in response.json()["error"]["message"]

@@ -49,3 +49,12 @@ def test_bad_notes_are_refused_with_the_problem_named(raw, code, words):
         parse_notes(raw)
     assert info.value.code == code
     assert words in info.value.message
+
+
+def test_a_stated_key_round_trips_as_the_files_key_signature():
+    raw = json.loads(notes_json(8))
+    assert midi_to_notes(load_midi(notes_to_midi_bytes(raw)))["key"] is None  # none stated: the models estimate
+    raw["key"] = "Eb minor"
+    pm = load_midi(notes_to_midi_bytes(raw))
+    assert [k.key_number for k in pm.key_signature_changes] == [15]
+    assert midi_to_notes(pm)["key"] == "Eb minor"

@@ -31,7 +31,7 @@
   let stepWidth = 14;
 
   function emptySong() {
-    return {tempo: Number($("tempo").value) || 100, time_signature: meter(),
+    return {tempo: Number($("tempo").value) || 100, time_signature: meter(), key: $("key").value || null,
             tracks: [{name: "melody", program: 0, is_drum: false, notes: []}]};
   }
   function meter() { return $("meter").value.split("/").map(Number); }
@@ -80,6 +80,7 @@
     const st = from.pop();
     stopSong();
     song = JSON.parse(st.song); current = st.current; edited = st.edited; selected = null;
+    showTempoAndKey();
     drawRoll(); updateVersionLabel(); renderHistory(); updateUndoButtons();
   }
   function undo() { restore(undoStack, redoStack); }
@@ -530,10 +531,14 @@
     selected = null;
     current = fromVersion || null;
     edited = !fromVersion;
-    $("tempo").value = Math.round(song.tempo);
+    showTempoAndKey();
     drawRoll();
     scrollToNotes();
     updateVersionLabel();
+  }
+  function showTempoAndKey() {  // the controls show the music's own tempo and stated key (none: "from the melody")
+    $("tempo").value = Math.round(song.tempo);
+    $("key").value = config.keyNames.includes(song.key) ? song.key : "";
   }
   function updateVersionLabel() {
     const v = versions.find((x) => x.key === current);
@@ -593,6 +598,11 @@
     const t = Number($("tempo").value);
     if (t >= 40 && t <= 240) { song.tempo = t; edited = true; updateVersionLabel(); }
   });
+  $("key").addEventListener("change", () => {  // the key the models write in: the music's key signature
+    snapshot();
+    song.key = $("key").value || null;
+    edited = true; updateVersionLabel();
+  });
 
   // ---- models ---------------------------------------------------------------------------------------------------
   function modelInfo() { return config.models.find((m) => m.name === $("model").value) || config.models[0]; }
@@ -603,7 +613,7 @@
     const box = $("params");
     box.textContent = "";
     for (const p of m.params) {
-      if (p.name === "seed") continue;
+      if (p.name === "seed" || p.name === "key") continue;  // the studio's Seed and Key controls set these
       const id = "param-" + p.name;
       const wrap = document.createElement("div");
       wrap.className = "param";
@@ -682,6 +692,7 @@
     form.append("params", JSON.stringify(collectParams()));
     form.append("variations", $("variations").value || "1");
     if ($("checkpoint").value) form.append("checkpoint", $("checkpoint").value);
+    form.append("key", $("key").value);  // "": from the melody
     const v = versions.find((x) => x.key === current);
     const bars = chosenBars();
     if (bars && bars.from >= Math.max(songEnd(song), 1)) {

@@ -6,7 +6,8 @@ at least config.confidence, a threshold chosen on the valid split) and stops whe
 of, or after `iterations` edits (a maximum, not a quota). An edit is a whole note, added or removed; among the
 confident flips, `temperature` sets how the next ones are sampled. Budgets: at most `max_add` note cells (sixteenths
 of one pitch) added, at most `max_remove_pct` % of the input's notes removed; neither turns into the other.
-Added notes are in the key (keys.key_of: the file's key signature, else estimated from all its tracks).
+Added notes are in the key: the key the file states (its key signature: the studio's key control writes one), or,
+with none, the key estimated from all its tracks (keys.key_of) or a pitch class the input uses.
 
 `generate(model, pm, params, seed)` edits the melody track of a PrettyMIDI (the first non-drum track with notes) and
 keeps every other track, the tempo and the time signature unchanged.
@@ -49,10 +50,11 @@ def _gumbel(shape: torch.Size, generator: torch.Generator) -> torch.Tensor:
     return -torch.log(-torch.log(u))
 
 
-def addable_pitches(model: ARCNN, rolls: torch.Tensor, key_classes: torch.Tensor | None = None) -> torch.Tensor:
+def addable_pitches(model: ARCNN, rolls: torch.Tensor, key_classes: torch.Tensor | None = None,
+                    strict_key: bool = False) -> torch.Tensor:
     """(B, P) bool: where the sampler may turn cells on for each input roll (B, T, P): the model's training range
     (config pitch_low..pitch_high) and, with config key_mask, the key (key_classes (B, 12) bool, else each roll's
-    estimated key, keys.estimate_key) or a pitch class the input uses."""
+    estimated key, keys.estimate_key) or a pitch class the input uses (not with ``strict_key``: a stated key)."""
     n_pitches = rolls.shape[-1]
     pitch = torch.arange(n_pitches)
     allowed = ((pitch >= model.config.pitch_low) & (pitch <= model.config.pitch_high)).expand(rolls.shape[0], -1)
@@ -64,8 +66,9 @@ def addable_pitches(model: ARCNN, rolls: torch.Tensor, key_classes: torch.Tensor
             classes[b] = key_classes[b]
         else:
             classes[b, sorted(key_pitch_classes(estimate_key(roll)))] = True
-        classes[b] |= torch.from_numpy(np.bincount(np.arange(n_pitches) % 12, weights=roll.any(axis=0),
-                                                   minlength=12) > 0)
+        if not strict_key:
+            classes[b] |= torch.from_numpy(np.bincount(np.arange(n_pitches) % 12, weights=roll.any(axis=0),
+                                                       minlength=12) > 0)
     return allowed & classes[:, pitch % 12]
 
 
@@ -138,6 +141,7 @@ def edit_rolls(
     generator: torch.Generator,
     onsets: torch.Tensor | None = None,
     key_classes: torch.Tensor | None = None,
+    strict_key: bool = False,
 ) -> torch.Tensor:
     """Edit a batch of one-track rolls independently. rolls (B, T, P) bool -> edited (B, T, P) bool.
 
@@ -154,7 +158,8 @@ def edit_rolls(
       floor(max_remove_pct / 100 * the input's notes); an added note may always go again.
     The add budget never turns into removals. Cells are added only at pitches inside the model's training range
     (config pitch_low..pitch_high) and, with config key_mask, in the key (key_classes (B, 12) bool, e.g. from
-    keys.key_of; else estimated per roll) or a pitch class the input uses, whatever the temperature.
+    keys.key_of; else estimated per roll) or a pitch class the input uses (not with ``strict_key``, for a key the file
+    states), whatever the temperature.
     onsets (B, T, P) bool: the input's note starts (a re-struck note stays apart); None = each run is one note.
     """
     model.eval()
@@ -166,7 +171,7 @@ def edit_rolls(
     starts_np, boundaries = _input_notes(
         orig_np, None if onsets is None else _pad_time(onsets.bool() & original, multiple).numpy())
     addable = np.zeros_like(orig_np)
-    addable[:, :steps] = addable_pitches(model, original, key_classes).numpy()[:, None, :]
+    addable[:, :steps] = addable_pitches(model, original, key_classes, strict_key).numpy()[:, None, :]
     editable = torch.from_numpy(addable | orig_np).reshape(batch, -1)  # (B, N): padding is never edited
     n_editable = editable.sum(dim=1).clamp(min=1).float()  # (B,)
     orig_flat = torch.from_numpy(orig_np.reshape(batch, -1))
@@ -271,6 +276,7 @@ def generate(model: ARCNN, pm: pretty_midi.PrettyMIDI, params: dict, seed: int |
         generator=generator,
         onsets=torch.from_numpy(onsets[:n_edit].copy()).unsqueeze(0),
         key_classes=key_classes,
+        strict_key=bool(pm.key_signature_changes),  # a stated key (e.g. the studio's key control): its notes only
     )[0].numpy()
     new_roll = roll.copy()
     new_roll[:n_edit] = edited
