@@ -4,6 +4,7 @@ real tiny arcnn checkpoint: outputs per hidden input, progress, hand-over to sco
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -71,21 +72,34 @@ def test_same_seed_gives_the_same_outputs_on_a_rerun(entry, sent):
     assert [o.midi.read() for o in outputs] == first
 
 
-@pytest.fixture
-def slow_arcnn(monkeypatch):
-    """The AR-CNN's sampler made to take 3 s (the pipeline finds the sampler when it runs)."""
+def _slow_sampler(monkeypatch, *, seconds: float, longer_than: float = 0.0) -> None:
+    """The AR-CNN's sampler made to sleep ``seconds`` first on inputs longer than ``longer_than`` seconds (the
+    pipeline finds the sampler when it runs)."""
     from generation.engine.models.arcnn import sampler
 
     original = sampler.generate
 
     def slow_generate(model, pm, params, seed):
-        time.sleep(3)
+        if pm.get_end_time() > longer_than:
+            time.sleep(seconds)
         return original(model, pm, params, seed)
 
     monkeypatch.setattr(sampler, "generate", slow_generate)
 
 
-def test_time_limit_fails_the_entry_naming_input_and_limit(entry, sent, slow_arcnn):
+def _long_inputs(challenge, *, n_notes: int) -> None:
+    """Replace the challenge's inputs by two of ``n_notes`` quarter notes at 120 bpm (n_notes / 4 bars)."""
+    from tests.submissions.conftest import midi_bytes
+
+    InputMelody.objects.filter(challenge=challenge).delete()
+    for i in (1, 2):
+        InputMelody.objects.create(challenge=challenge, name=f"input-{i}.mid",
+                                   midi=ContentFile(midi_bytes(n_notes=n_notes), name=f"input-{i}.mid"))
+
+
+def test_time_limit_fails_the_entry_naming_input_and_limit(entry, sent, monkeypatch):
+    _long_inputs(entry.challenge, n_notes=12)  # 3 bars (6 s) each: 0.33 s a bar allowed
+    _slow_sampler(monkeypatch, seconds=3, longer_than=4.5)  # the inputs are slow, the 2-bar (4-s) test melody not
     entry.challenge.generation_time_limit_seconds = 1
     entry.challenge.save()
     started = time.perf_counter()
@@ -98,6 +112,49 @@ def test_time_limit_fails_the_entry_naming_input_and_limit(entry, sent, slow_arc
     assert "input-1.mid" not in failed.error  # the entrant sees the error: hidden inputs are never named
     assert failed.counts_against_quota is True  # the entry's own model was too slow
     assert sent == []
+
+
+def test_a_model_slower_a_bar_than_the_challenge_allows_is_refused_before_any_input(entry, sent, monkeypatch):
+    """Issue 24: the speed check times the model on a 2-bar test melody and stops it at twice the challenge's
+    allowance (the per-input limit over the longest input's bars: 4 s / 16 bars = 0.25 s a bar, so 1 s for 2 bars)."""
+    _long_inputs(entry.challenge, n_notes=64)
+    _slow_sampler(monkeypatch, seconds=3)
+    entry.challenge.generation_time_limit_seconds = 4
+    entry.challenge.save()
+    started = time.perf_counter()
+    submission_run_checkpoint_entry(submission_id=entry.pk)
+    assert time.perf_counter() - started < 2.5  # stopped at 1 s, not after 3 s, nor run on the inputs
+    failed = Submission.objects.get(pk=entry.pk)
+    assert failed.status == S.FAILED
+    assert failed.error.startswith("Your model took more than 0.5 s a bar on a 2-bar test melody (stopped after 1")
+    assert "this challenge allows 0.25 s a bar (4 s for its longest input)" in failed.error
+    assert not failed.outputs.exists()
+    assert failed.counts_against_quota is True
+    assert sent == []
+
+
+def test_the_speed_check_names_the_measured_seconds_a_bar(entry, sent, monkeypatch):
+    _long_inputs(entry.challenge, n_notes=64)  # 16 bars: 16 s / 16 = 1 s a bar allowed
+    _slow_sampler(monkeypatch, seconds=3)  # 1.5 s a bar on the 2-bar melody (under the 2x stop)
+    entry.challenge.generation_time_limit_seconds = 16
+    entry.challenge.save()
+    submission_run_checkpoint_entry(submission_id=entry.pk)
+    failed = Submission.objects.get(pk=entry.pk)
+    assert failed.status == S.FAILED, failed.error
+    assert re.match(r"Your model took 1\.[5-9]\d* s a bar on a 2-bar test melody; this challenge allows 1 s a bar "
+                    r"\(16 s for its longest input\)", failed.error), failed.error
+    assert not failed.outputs.exists()
+
+
+def test_a_model_within_the_allowance_runs_on_every_input(entry, sent, monkeypatch):
+    _long_inputs(entry.challenge, n_notes=64)
+    _slow_sampler(monkeypatch, seconds=1.2, longer_than=4.5)  # 0.6 s on a 16-bar input: 0.04 s a bar
+    entry.challenge.generation_time_limit_seconds = 16
+    entry.challenge.save()
+    submission_run_checkpoint_entry(submission_id=entry.pk)
+    done = Submission.objects.get(pk=entry.pk)
+    assert (done.status, done.error) == (S.SCORING, "")
+    assert done.outputs.count() == 2
 
 
 def test_challenge_without_inputs_is_a_platform_fault(entry, sent):
