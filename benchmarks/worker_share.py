@@ -18,6 +18,8 @@ Harvest entry by more than 10 s.
    keeps the generation worker busy (each sent --gap seconds after the previous one is scored, so that they span
    more than one of the flood's jobs).
 Prints a table (entry latency alone and with the flood, the flood's state) and whether the median delay is <= 10 s.
+--shared runs the same with one worker for studio jobs and entries (queues generation, audio and entries), as before
+issue 24: the comparison.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ SLOW_ARCNN = {"base_channels": 64, "levels": 3, "max_channels": 256, "convs_per_
 MODEL_CARD = "The shipped AR-CNN checkpoint, entered by the worker-share benchmark (trained on Bach chorales)."
 # scripts/demo.sh's workers (the periodic reaper, -B, is left out: nothing here is stuck)
 WORKERS = {"scoring": "scoring", "generation": "generation,audio", "entries": "entries"}
+# --shared: the set-up before issue 24, one model worker for studio jobs and entries alike (what the fix is measured
+# against)
+SHARED_WORKERS = {"scoring": "scoring", "generation": "generation,audio,entries"}
 
 
 def start_worker(env: dict, queues: str, name: str, log: Path) -> subprocess.Popen:
@@ -168,6 +173,8 @@ def main() -> None:
                         help="seconds between flooded entries, so that they span the flood's jobs")
     parser.add_argument("--variations", type=int, default=4, help="studio variations in the flood (1-4)")
     parser.add_argument("--iterations", type=int, default=20, help="the challenge's AR-CNN edits per input")
+    parser.add_argument("--shared", action="store_true",
+                        help="one worker for studio jobs and entries, as before issue 24 (the comparison)")
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="chartbusters-worker-share-"))
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chartbusters.settings.base", "DEBUG": "0",
@@ -185,7 +192,8 @@ def main() -> None:
 
     entrant, flooder = setup(args.iterations)
     shipped = Path(default_checkpoint_dir("arcnn"))
-    workers = [start_worker(env, queues, name, var / f"{name}.log") for name, queues in WORKERS.items()]
+    layout = SHARED_WORKERS if args.shared else WORKERS
+    workers = [start_worker(env, queues, name, var / f"{name}.log") for name, queues in layout.items()]
     client = Client()
     try:
         one_entry(client, entrant, shipped, 0)  # loads the model and the scorer in the workers
@@ -211,7 +219,8 @@ def main() -> None:
     delay = statistics.median(flooded) - statistics.median(alone)
     print(f"\nMelody Harvest entry (shipped AR-CNN, {args.iterations} edits on each of 3 inputs, then scored) by one "
           f"account; flood: {args.variations} studio variations of another account's slow checkpoint "
-          f"(100 edits on 8 bars). {os.cpu_count()} CPUs, load average {load_before:.1f} before the flood, "
+          f"(100 edits on 8 bars). Workers: {'; '.join(layout.values())}. {os.cpu_count()} CPUs, "
+          f"load average {load_before:.1f} before the flood, "
           f"{load_after:.1f} at the end.")
     print(f"{'entry':<22} {'runs':>4} {'median s':>9} {'min s':>7} {'max s':>7}")
     print(f"{'alone':<22} {len(alone):>4} {statistics.median(alone):>9.1f} {min(alone):>7.1f} {max(alone):>7.1f}")

@@ -59,6 +59,7 @@ PLATFORM_ERROR_MESSAGE = (
     "does not count against your quota. Resubmit or ask the organizers to rerun it."
 )
 SPEED_CHECK_BARS = 2  # the speed check's test melody: 2 bars of 4/4 quarter notes at 120 bpm, known to everyone
+SPEED_CHECK_BAR_SECONDS = 2.0  # one bar of it
 TOO_SLOW_MESSAGE = (
     "Your model took {measured:.3g} s a bar on a {bars}-bar test melody; this challenge allows {allowed:.3g} s a bar "
     "({limit} s for its longest input). Make it faster (a smaller config or fewer iterations) and resubmit."
@@ -69,7 +70,8 @@ TOO_SLOW_STOPPED_MESSAGE = (
     "or fewer iterations) and resubmit."
 )
 # the check's run stops at twice the allowance: a model up to 2x too slow is named with its measured figure, and a
-# slower one costs the worker at most 4 bars' allowance
+# slower one costs the worker at most 4 bars' allowance (a model whose output length does not follow its input: the
+# per-input limit)
 SPEED_CHECK_STOP_FACTOR = 2
 SPEED_CHECK_FAILED_MESSAGE = "Your model failed on the 2-bar test melody: {detail}"
 DEFAULT_SEED = 0  # every entry is run with the same seed unless the challenge sets one: scores are reproducible
@@ -122,8 +124,9 @@ def speed_check_melody():
     pm = pretty_midi.PrettyMIDI(initial_tempo=120.0)
     pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
     line = pretty_midi.Instrument(program=0)
+    beat = SPEED_CHECK_BAR_SECONDS / 4
     for i, pitch in enumerate([60, 62, 64, 65, 67, 65, 64, 62][: 4 * SPEED_CHECK_BARS]):
-        line.notes.append(pretty_midi.Note(velocity=90, pitch=pitch, start=i * 0.5, end=i * 0.5 + 0.45))
+        line.notes.append(pretty_midi.Note(velocity=90, pitch=pitch, start=i * beat, end=(i + 0.9) * beat))
     pm.instruments.append(line)
     return pm
 
@@ -131,24 +134,32 @@ def speed_check_melody():
 def _speed_check(*, submission: Submission, model, architecture: str, params: dict, seed: int,
                  longest_bars: int) -> float:
     """Issue 24: time the model on the 2-bar test melody with the challenge's parameters; refuse the entry
-    (EntryFaultError naming the measured seconds a bar) when a bar takes longer than the challenge allows: its
-    per-input time limit over the bars of its longest input. The run stops at SPEED_CHECK_STOP_FACTOR times the
-    allowance. Returns the measured seconds a bar."""
+    (EntryFaultError naming the measured seconds a bar of the music it made) when a bar takes longer than the
+    challenge allows: its per-input time limit over the bars of its longest input. The run stops at
+    SPEED_CHECK_STOP_FACTOR times the allowance for the test melody's bars; a model whose output is not as long as
+    its input (a continuation, a GAN writing its own melody) at the per-input limit. Returns the seconds a bar."""
+    from generation.engine.midi_io import last_note_end
     from generation.engine.pipeline import generate
+    from generation.engine.registry import get_generator_spec
 
     limit = submission.challenge.generation_time_limit_seconds
     allowed = limit / max(1, longest_bars)
+    spec = get_generator_spec(architecture)
+    free_length = getattr(spec, "CONTINUES", False) or getattr(spec, "WRITES_WITHOUT_INPUT", False)
+    stop_at = limit if free_length else SPEED_CHECK_STOP_FACTOR * allowed * SPEED_CHECK_BARS
     started = time.perf_counter()
     try:
         result = generate(architecture, speed_check_melody(), {**params, "seed": seed}, model=model,
-                          time_limit_seconds=SPEED_CHECK_STOP_FACTOR * allowed * SPEED_CHECK_BARS)
+                          time_limit_seconds=stop_at)
     except EngineError as exc:
         if exc.code == "time_limit":
             raise EntryFaultError(TOO_SLOW_STOPPED_MESSAGE.format(
-                stop=SPEED_CHECK_STOP_FACTOR * allowed, elapsed=time.perf_counter() - started, bars=SPEED_CHECK_BARS,
+                stop=stop_at / SPEED_CHECK_BARS, elapsed=time.perf_counter() - started, bars=SPEED_CHECK_BARS,
                 allowed=allowed, limit=limit)) from exc
         raise EntryFaultError(SPEED_CHECK_FAILED_MESSAGE.format(detail=exc.message)) from exc
-    measured = result.seconds / SPEED_CHECK_BARS
+    # a bar of the music it made: a continuation makes more bars than it was given
+    made_bars = max(SPEED_CHECK_BARS, round(last_note_end(result.midi) / SPEED_CHECK_BAR_SECONDS))
+    measured = result.seconds / made_bars
     if measured > allowed:
         raise EntryFaultError(TOO_SLOW_MESSAGE.format(measured=measured, bars=SPEED_CHECK_BARS, allowed=allowed,
                                                       limit=limit))

@@ -146,6 +146,34 @@ def test_the_speed_check_names_the_measured_seconds_a_bar(entry, sent, monkeypat
     assert not failed.outputs.exists()
 
 
+def test_a_continuation_is_timed_by_the_bars_it_makes(entry, sent, monkeypatch):
+    """A model that continues its input (as the Transformer does) makes more bars than the test melody's 2: it is
+    timed a bar of what it made (16 bars in 2.5 s) and stopped only at the per-input limit, not at 2 bars' allowance
+    (0.5 s a bar here: it would have been stopped after 2 s)."""
+    import pretty_midi
+
+    from generation.engine.models.arcnn import sampler, spec
+
+    _long_inputs(entry.challenge, n_notes=64)  # 16 bars: 8 s / 16 = 0.5 s a bar allowed
+    entry.challenge.generation_time_limit_seconds = 8
+    entry.challenge.save()
+    monkeypatch.setattr(spec, "CONTINUES", True, raising=False)
+    original = sampler.generate
+
+    def continuing(model, pm, params, seed):
+        out = original(model, pm, params, seed)
+        time.sleep(2.5)
+        end = out.get_end_time()
+        out.instruments[0].notes += [pretty_midi.Note(velocity=80, pitch=60, start=end + i, end=end + i + 0.9)
+                                     for i in range(28)]  # 14 bars more
+        return out
+
+    monkeypatch.setattr(sampler, "generate", continuing)
+    submission_run_checkpoint_entry(submission_id=entry.pk)
+    done = Submission.objects.get(pk=entry.pk)
+    assert (done.status, done.error) == (S.SCORING, "")
+
+
 def test_a_model_within_the_allowance_runs_on_every_input(entry, sent, monkeypatch):
     _long_inputs(entry.challenge, n_notes=64)
     _slow_sampler(monkeypatch, seconds=1.2, longer_than=4.5)  # 0.6 s on a 16-bar input: 0.04 s a bar
