@@ -77,7 +77,8 @@ def test_a_checkpoint_too_slow_a_bar_is_refused_by_the_worker_with_the_figure(ce
 
     submission = celery_worker_process.wait_for(finished, timeout=120, message="the checkpoint entry to finish")
     assert submission.status == "failed", celery_worker_process.log_tail()
-    assert submission.error.startswith("Your model took more than 0.004 s a bar on a 2-bar test melody (stopped after "), submission.error
+    assert submission.error.startswith(
+        "Your model took more than 0.004 s a bar on a 2-bar test melody (stopped after "), submission.error
     assert "this challenge allows 0.002 s a bar (1 s for its longest input)" in submission.error
     assert not submission.outputs.exists()
     body = api("entrant").get(f"/api/submissions/{submission_id}/").json()
