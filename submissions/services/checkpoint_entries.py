@@ -1,6 +1,8 @@
-"""Running a Melody Harvest entry on a worker (docs/design.md §6): load the checkpoint safely, generate from every
-hidden input melody of the challenge with its parameters under its per-input time limit, store each output, then
-hand the entry to scoring ("evaluation.score_submission" scores the mean over the outputs).
+"""Running a Melody Harvest entry on a worker (docs/design.md §6): load the checkpoint safely, time it on a 2-bar test
+melody (the speed check: an entry slower a bar than the challenge allows is refused with the measured figure before
+it runs on any input), generate from every input melody of the challenge with its parameters under its per-input
+time limit, store each output, then hand the entry to scoring ("evaluation.score_submission" scores the mean over
+the outputs).
 
 Generation goes through the engine's one path, `generation.engine.pipeline.generate` (parameters checked against
 the model's spec, time limit, the input's tempo, meter and untouched tracks restored). Worker only: the engine is
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import time
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -55,6 +58,22 @@ PLATFORM_ERROR_MESSAGE = (
     "The platform failed while running your checkpoint (the error was logged for the organizers); this entry "
     "does not count against your quota. Resubmit or ask the organizers to rerun it."
 )
+SPEED_CHECK_BARS = 2  # the speed check's test melody: 2 bars of 4/4 quarter notes at 120 bpm, known to everyone
+SPEED_CHECK_BAR_SECONDS = 2.0  # one bar of it
+TOO_SLOW_MESSAGE = (
+    "Your model took {measured:.3g} s a bar on a {bars}-bar test melody; this challenge allows {allowed:.3g} s a bar "
+    "({limit} s for its longest input). Make it faster (a smaller config or fewer iterations) and resubmit."
+)
+TOO_SLOW_STOPPED_MESSAGE = (
+    "Your model took more than {stop:.3g} s a bar on a {bars}-bar test melody (stopped after {elapsed:.3g} s); "
+    "this challenge allows {allowed:.3g} s a bar ({limit} s for its longest input). Make it faster (a smaller config "
+    "or fewer iterations) and resubmit."
+)
+# the check's run stops at twice the allowance: a model up to 2x too slow is named with its measured figure, and a
+# slower one costs the worker at most 4 bars' allowance (a model whose output length does not follow its input: the
+# per-input limit)
+SPEED_CHECK_STOP_FACTOR = 2
+SPEED_CHECK_FAILED_MESSAGE = "Your model failed on the 2-bar test melody: {detail}"
 DEFAULT_SEED = 0  # every entry is run with the same seed unless the challenge sets one: scores are reproducible
 
 
@@ -98,15 +117,76 @@ def _params(submission: Submission, architecture: str) -> tuple[dict, int]:
     return params, DEFAULT_SEED if seed is None else int(seed)
 
 
-def _generate_one(*, submission: Submission, model, architecture: str, melody, params: dict, seed: int,
+def speed_check_melody():
+    """The speed check's input: SPEED_CHECK_BARS bars of a C major line in quarter notes, 4/4 at 120 bpm."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120.0)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    line = pretty_midi.Instrument(program=0)
+    beat = SPEED_CHECK_BAR_SECONDS / 4
+    for i, pitch in enumerate([60, 62, 64, 65, 67, 65, 64, 62][: 4 * SPEED_CHECK_BARS]):
+        line.notes.append(pretty_midi.Note(velocity=90, pitch=pitch, start=i * beat, end=(i + 0.9) * beat))
+    pm.instruments.append(line)
+    return pm
+
+
+def _speed_check(*, submission: Submission, model, architecture: str, params: dict, seed: int,
+                 longest_bars: int) -> float:
+    """Issue 24: time the model on the 2-bar test melody with the challenge's parameters; refuse the entry
+    (EntryFaultError naming the measured seconds a bar of the music it made) when a bar takes longer than the
+    challenge allows: its per-input time limit over the bars of its longest input. The run stops at
+    SPEED_CHECK_STOP_FACTOR times the allowance for the test melody's bars; a model whose output is not as long as
+    its input (a continuation, a GAN writing its own melody) at the per-input limit. Returns the seconds a bar."""
+    from generation.engine.midi_io import last_note_end
+    from generation.engine.pipeline import generate
+    from generation.engine.registry import get_generator_spec
+
+    limit = submission.challenge.generation_time_limit_seconds
+    allowed = limit / max(1, longest_bars)
+    spec = get_generator_spec(architecture)
+    free_length = getattr(spec, "CONTINUES", False) or getattr(spec, "WRITES_WITHOUT_INPUT", False)
+    stop_at = limit if free_length else SPEED_CHECK_STOP_FACTOR * allowed * SPEED_CHECK_BARS
+    started = time.perf_counter()
+    try:
+        result = generate(architecture, speed_check_melody(), {**params, "seed": seed}, model=model,
+                          time_limit_seconds=stop_at)
+    except EngineError as exc:
+        if exc.code == "time_limit":
+            raise EntryFaultError(TOO_SLOW_STOPPED_MESSAGE.format(
+                stop=stop_at / SPEED_CHECK_BARS, elapsed=time.perf_counter() - started, bars=SPEED_CHECK_BARS,
+                allowed=allowed, limit=limit)) from exc
+        raise EntryFaultError(SPEED_CHECK_FAILED_MESSAGE.format(detail=exc.message)) from exc
+    # a bar of the music it made: a continuation makes more bars than it was given
+    made_bars = max(SPEED_CHECK_BARS, round(last_note_end(result.midi) / SPEED_CHECK_BAR_SECONDS))
+    measured = result.seconds / made_bars
+    if measured > allowed:
+        raise EntryFaultError(TOO_SLOW_MESSAGE.format(measured=measured, bars=SPEED_CHECK_BARS, allowed=allowed,
+                                                      limit=limit))
+    logger.info("Checkpoint entry %s: %.3f s a bar on the speed check (allowed %.3f s)", submission.pk, measured,
+                allowed)
+    return measured
+
+
+def _load_inputs(melodies) -> list:
+    """(melody, parsed MIDI, bars) for each input of the challenge."""
+    from generation.engine.midi_io import load_midi_with_info
+
+    loaded = []
+    for melody in melodies:
+        with melody.midi.open("rb") as fh:
+            pm, info = load_midi_with_info(fh.read())
+        loaded.append((melody, pm, info.n_bars))
+    return loaded
+
+
+def _generate_one(*, submission: Submission, model, architecture: str, melody, pm, params: dict, seed: int,
                   position: int = 1) -> None:
     """One hidden input through the engine's one generation path, under the challenge's per-input time limit."""
-    from generation.engine.midi_io import load_midi, midi_to_bytes
+    from generation.engine.midi_io import midi_to_bytes
     from generation.engine.pipeline import generate
 
     label = INPUT_LABEL.format(n=position)
-    with melody.midi.open("rb") as fh:
-        pm = load_midi(fh.read())
     limit = submission.challenge.generation_time_limit_seconds
     try:
         result = generate(architecture, pm, {**params, "seed": seed}, model=model, time_limit_seconds=limit)
@@ -124,13 +204,16 @@ def _generate_all(submission: Submission) -> None:
     melodies = list(submission.challenge.input_melodies.order_by("name"))
     if not melodies:
         raise PlatformFaultError(NO_INPUTS_MESSAGE)
+    inputs = _load_inputs(melodies)
     model, architecture = _load_model(submission)
     params, seed = _params(submission, architecture)
+    _speed_check(submission=submission, model=model, architecture=architecture, params=params, seed=seed,
+                 longest_bars=max(bars for _melody, _pm, bars in inputs))
     for old in submission.outputs.all():  # a redelivered task starts the outputs again
         old.midi.delete(save=False)
         old.delete()
-    for index, melody in enumerate(melodies, start=1):
-        _generate_one(submission=submission, model=model, architecture=architecture, melody=melody,
+    for index, (melody, pm, _bars) in enumerate(inputs, start=1):
+        _generate_one(submission=submission, model=model, architecture=architecture, melody=melody, pm=pm,
                       params=params, seed=seed, position=index)
         submission_set_progress(submission_id=submission.pk, progress=GENERATION_SHARE * index // len(melodies))
 

@@ -4,6 +4,7 @@ real tiny arcnn checkpoint: outputs per hidden input, progress, hand-over to sco
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -71,30 +72,44 @@ def test_same_seed_gives_the_same_outputs_on_a_rerun(entry, sent):
     assert [o.midi.read() for o in outputs] == first
 
 
-@pytest.fixture
-def slow_arcnn(monkeypatch):
-    """The AR-CNN's sampler made to take 3 s (the pipeline finds the sampler when it runs); the list it returns
-    grows each time a generation finishes."""
+def _slow_sampler(monkeypatch, *, seconds: float, longer_than: float = 0.0) -> list:
+    """The AR-CNN's sampler made to sleep ``seconds`` first on inputs longer than ``longer_than`` seconds (the
+    pipeline finds the sampler when it runs); the list it returns grows each time a slowed generation finishes."""
     from generation.engine.models.arcnn import sampler
 
     original = sampler.generate
     finished = []
 
     def slow_generate(model, pm, params, seed):
-        time.sleep(3)
+        slowed = pm.get_end_time() > longer_than
+        if slowed:
+            time.sleep(seconds)
         out = original(model, pm, params, seed)
-        finished.append(True)
+        if slowed:
+            finished.append(True)
         return out
 
     monkeypatch.setattr(sampler, "generate", slow_generate)
     return finished
 
 
-def test_time_limit_fails_the_entry_naming_input_and_limit(entry, sent, slow_arcnn):
+def _long_inputs(challenge, *, n_notes: int) -> None:
+    """Replace the challenge's inputs by two of ``n_notes`` quarter notes at 120 bpm (n_notes / 4 bars)."""
+    from tests.submissions.conftest import midi_bytes
+
+    InputMelody.objects.filter(challenge=challenge).delete()
+    for i in (1, 2):
+        InputMelody.objects.create(challenge=challenge, name=f"input-{i}.mid",
+                                   midi=ContentFile(midi_bytes(n_notes=n_notes), name=f"input-{i}.mid"))
+
+
+def test_time_limit_fails_the_entry_naming_input_and_limit(entry, sent, monkeypatch):
+    _long_inputs(entry.challenge, n_notes=12)  # 3 bars (6 s) each: 0.33 s a bar allowed
+    slowed = _slow_sampler(monkeypatch, seconds=3, longer_than=4.5)  # the inputs are slow, the 2-bar test melody not
     entry.challenge.generation_time_limit_seconds = 1
     entry.challenge.save()
     submission_run_checkpoint_entry(submission_id=entry.pk)
-    assert slow_arcnn == []  # stopped at the limit, not after the 3-s generation (how soon: benchmarks/limits.py)
+    assert slowed == []  # stopped at the limit, not after the 3-s generation (how soon: benchmarks/limits.py)
     failed = Submission.objects.get(pk=entry.pk)
     assert failed.status == S.FAILED
     assert "limit of 1 s" in failed.error
@@ -102,6 +117,77 @@ def test_time_limit_fails_the_entry_naming_input_and_limit(entry, sent, slow_arc
     assert "input-1.mid" not in failed.error  # the entrant sees the error: hidden inputs are never named
     assert failed.counts_against_quota is True  # the entry's own model was too slow
     assert sent == []
+
+
+def test_a_model_slower_a_bar_than_the_challenge_allows_is_refused_before_any_input(entry, sent, monkeypatch):
+    """Issue 24: the speed check times the model on a 2-bar test melody and stops it at twice the challenge's
+    allowance (the per-input limit over the longest input's bars: 4 s / 16 bars = 0.25 s a bar, so 1 s for 2 bars)."""
+    _long_inputs(entry.challenge, n_notes=64)
+    _slow_sampler(monkeypatch, seconds=3)
+    entry.challenge.generation_time_limit_seconds = 4
+    entry.challenge.save()
+    started = time.perf_counter()
+    submission_run_checkpoint_entry(submission_id=entry.pk)
+    assert time.perf_counter() - started < 2.5  # stopped at 1 s, not after 3 s, nor run on the inputs
+    failed = Submission.objects.get(pk=entry.pk)
+    assert failed.status == S.FAILED
+    assert failed.error.startswith("Your model took more than 0.5 s a bar on a 2-bar test melody (stopped after 1")
+    assert "this challenge allows 0.25 s a bar (4 s for its longest input)" in failed.error
+    assert not failed.outputs.exists()
+    assert failed.counts_against_quota is True
+    assert sent == []
+
+
+def test_the_speed_check_names_the_measured_seconds_a_bar(entry, sent, monkeypatch):
+    _long_inputs(entry.challenge, n_notes=64)  # 16 bars: 16 s / 16 = 1 s a bar allowed
+    _slow_sampler(monkeypatch, seconds=3)  # 1.5 s a bar on the 2-bar melody (under the 2x stop)
+    entry.challenge.generation_time_limit_seconds = 16
+    entry.challenge.save()
+    submission_run_checkpoint_entry(submission_id=entry.pk)
+    failed = Submission.objects.get(pk=entry.pk)
+    assert failed.status == S.FAILED, failed.error
+    assert re.match(r"Your model took 1\.[5-9]\d* s a bar on a 2-bar test melody; this challenge allows 1 s a bar "
+                    r"\(16 s for its longest input\)", failed.error), failed.error
+    assert not failed.outputs.exists()
+
+
+def test_a_continuation_is_timed_by_the_bars_it_makes(entry, sent, monkeypatch):
+    """A model that continues its input (as the Transformer does) makes more bars than the test melody's 2: it is
+    timed a bar of what it made (16 bars in 2.5 s) and stopped only at the per-input limit, not at 2 bars' allowance
+    (0.5 s a bar here: it would have been stopped after 2 s)."""
+    import pretty_midi
+
+    from generation.engine.models.arcnn import sampler, spec
+
+    _long_inputs(entry.challenge, n_notes=64)  # 16 bars: 8 s / 16 = 0.5 s a bar allowed
+    entry.challenge.generation_time_limit_seconds = 8
+    entry.challenge.save()
+    monkeypatch.setattr(spec, "CONTINUES", True, raising=False)
+    original = sampler.generate
+
+    def continuing(model, pm, params, seed):
+        out = original(model, pm, params, seed)
+        time.sleep(2.5)
+        end = out.get_end_time()
+        out.instruments[0].notes += [pretty_midi.Note(velocity=80, pitch=60, start=end + i, end=end + i + 0.9)
+                                     for i in range(28)]  # 14 bars more
+        return out
+
+    monkeypatch.setattr(sampler, "generate", continuing)
+    submission_run_checkpoint_entry(submission_id=entry.pk)
+    done = Submission.objects.get(pk=entry.pk)
+    assert (done.status, done.error) == (S.SCORING, "")
+
+
+def test_a_model_within_the_allowance_runs_on_every_input(entry, sent, monkeypatch):
+    _long_inputs(entry.challenge, n_notes=64)
+    _slow_sampler(monkeypatch, seconds=1.2, longer_than=4.5)  # 0.6 s on a 16-bar input: 0.04 s a bar
+    entry.challenge.generation_time_limit_seconds = 16
+    entry.challenge.save()
+    submission_run_checkpoint_entry(submission_id=entry.pk)
+    done = Submission.objects.get(pk=entry.pk)
+    assert (done.status, done.error) == (S.SCORING, "")
+    assert done.outputs.count() == 2
 
 
 def test_challenge_without_inputs_is_a_platform_fault(entry, sent):
