@@ -275,22 +275,27 @@ def training_get_own(*, owner, job_id: int) -> TrainingJob:
     return job
 
 
-def training_delete_data(job: TrainingJob) -> None:
-    """Delete the run's uploaded files (when it ends, whatever the outcome)."""
+def training_delete_data(job: TrainingJob, *, save: bool = True) -> None:
+    """Delete the run's uploaded files (when it ends, whatever the outcome); ``save=False``: the caller saves the
+    emptied ``data`` field with the rest of the run."""
     if job.data:
         job.data.storage.delete(job.data.name)
-        TrainingJob.objects.filter(pk=job.pk).update(data="")
+        job.data = ""
+        if save:
+            TrainingJob.objects.filter(pk=job.pk).update(data="")
 
 
 @transaction.atomic
 def training_finish(*, job_id: int, status: str, error: str = "") -> bool:
-    """End a queued or running run as ``status`` (failed with ``error``, or cancelled); False if it had ended."""
+    """End a queued or running run as ``status`` (failed with ``error``, or cancelled), its uploaded files deleted in
+    the same step (whoever sees it ended sees them gone); False if it had ended."""
     job = TrainingJob.objects.select_for_update().filter(pk=job_id).first()
     if job is None or job.finished:
         return False
     job.status, job.error, job.finished_at = status, error, timezone.now()
     job.full_clean(exclude=["data"])
-    job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    training_delete_data(job, save=False)
+    job.save(update_fields=["status", "error", "finished_at", "data", "updated_at"])
     return True
 
 

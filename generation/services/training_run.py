@@ -158,8 +158,9 @@ def _store_model(*, job_id: int, out: Path, metrics: dict, seconds: float, repor
             checkpoint.save()
             job.checkpoint, job.status, job.progress, job.finished_at = checkpoint, Status.DONE, 100, timezone.now()
             job.steps_done, job.metrics = reporter.steps_done, reporter.series
+            training_delete_data(job, save=False)  # ended and its uploads gone in one step
             job.save(update_fields=["checkpoint", "status", "progress", "finished_at", "steps_done", "metrics",
-                                    "updated_at"])
+                                    "data", "updated_at"])
         except BaseException:
             for field_file in checkpoint.stored_files:
                 field_file.storage.delete(field_file.name)
