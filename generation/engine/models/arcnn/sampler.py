@@ -6,7 +6,11 @@ at least config.confidence, a threshold chosen on the valid split) and stops whe
 of, or after `iterations` edits (a maximum, not a quota). An edit is a whole note, added or removed; among the
 confident flips, `temperature` sets how the next ones are sampled. Budgets: at most `max_add` note cells (sixteenths
 of one pitch) added, at most `max_remove_pct` % of the input's notes removed; neither turns into the other.
-Added notes are in the key (keys.key_of: the file's key signature, else estimated from all its tracks).
+Added notes are in the key (keys.key_of: the file's key signature, else estimated from all its tracks) and, with the
+chord rule (config chord_rule, issue 21), tones of the chord a musician hears at their beat (chords.beat_chords: the
+key's triad or seventh best fitting the sounding notes, the model's wish and the chords Bach puts under that melody
+degree), under a sounding note, at least config min_add_steps long, where fewer than config max_voices notes sound,
+the chord's missing tones first; a bare melody is harmonized with config add_confidence_offset less confidence.
 
 `generate(model, pm, params, seed)` edits the melody track of a PrettyMIDI (the first non-drum track with notes) and
 keeps every other track, the tempo and the time signature unchanged.
@@ -24,6 +28,13 @@ import torch
 
 from generation.engine.keys import estimate_key, key_of, key_pitch_classes
 from generation.engine.midi_io import melody_track
+from generation.engine.models.arcnn.chords import (
+    beat_chords,
+    chord_cells,
+    chord_prior,
+    key_of_classes,
+    pitch_class_sums,
+)
 from generation.engine.models.arcnn.model import ARCNN
 from generation.engine.representation import (
     DEFAULT_VELOCITY,
@@ -126,6 +137,36 @@ def _input_notes(original: np.ndarray, onsets: np.ndarray | None) -> tuple[np.nd
     return starts, (starts | ends).any(axis=2)
 
 
+def _addition_rule(model: ARCNN, roll: np.ndarray, addable: np.ndarray, raw: torch.Tensor, classes: np.ndarray,
+                   prior: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The musician's rules for additions, for one network pass over rolls (B, T', P) bool: (where a note may be
+    added now (B, T', P) bool, a sampling bonus for empty cells (B, T', P) float32 or None).
+
+    Empty addable cells; with config max_voices, only at steps where fewer notes sound; with config chord_rule, only
+    the tones of the beat's chord (chords.beat_chords from the sounding notes, the model's softmax over these cells
+    (raw (B, T'*P) logits) and the melody-degree prior (B, beats, C)), under a note that sounds, the chord's tones
+    not sounding yet at a step getting config complete_bias."""
+    config = model.config
+    batch, _steps, n_pitches = roll.shape
+    fillable = addable & ~roll
+    count = roll.sum(axis=2)  # (B, T'): notes sounding at each step
+    if config.max_voices:
+        fillable &= (count < config.max_voices)[:, :, None]
+    if not config.chord_rule:
+        return fillable, None
+    wanted = torch.softmax(torch.cat([raw, raw.new_zeros(batch, 1)], dim=1), dim=1)[:, :-1].reshape(roll.shape)
+    chords = beat_chords(roll, np.where(fillable, wanted.numpy(), 0.0), classes,
+                         model_weight=float(config.chord_model_weight), tone_cost=float(config.chord_tone_cost),
+                         prior=prior, prior_weight=float(config.chord_prior_weight))
+    in_chord = chord_cells(chords, roll.shape[1], n_pitches)  # (B, T', P)
+    fillable &= in_chord & (count > 0)[:, :, None]  # a chord tone, under a note that sounds
+    if not config.complete_bias:
+        return fillable, None
+    sounding = (pitch_class_sums(roll) > 0)[:, :, np.arange(n_pitches) % 12]  # (B, T', P)
+    bonus = (float(config.complete_bias) * (in_chord & ~sounding & ~roll)).astype(np.float32)
+    return fillable, bonus
+
+
 @torch.inference_mode()
 def edit_rolls(
     model: ARCNN,
@@ -154,7 +195,8 @@ def edit_rolls(
       floor(max_remove_pct / 100 * the input's notes); an added note may always go again.
     The add budget never turns into removals. Cells are added only at pitches inside the model's training range
     (config pitch_low..pitch_high) and, with config key_mask, in the key (key_classes (B, 12) bool, e.g. from
-    keys.key_of; else estimated per roll) or a pitch class the input uses, whatever the temperature.
+    keys.key_of; else estimated per roll) or a pitch class the input uses, whatever the temperature, and with
+    config chord_rule only where `_addition_rule` allows (each beat's chord, recomputed every pass).
     onsets (B, T, P) bool: the input's note starts (a re-struck note stays apart); None = each run is one note.
     """
     model.eval()
@@ -172,9 +214,20 @@ def edit_rolls(
     orig_flat = torch.from_numpy(orig_np.reshape(batch, -1))
     max_remove = np.floor(starts_np.sum(axis=(1, 2)) * (max_remove_pct / 100.0) + 1e-9).astype(np.int64)
     threshold, stop = float(model.config.confidence), bool(model.config.stop_logit)
-    add_bias = float(model.config.add_logit_bias)
+    add_bias, add_offset = float(model.config.add_logit_bias), float(model.config.add_confidence_offset)
     per_pass = max(1, int(model.config.flips_per_pass))
     hold = int(model.config.sustain_steps)
+    min_steps = max(1, int(model.config.min_add_steps))
+    # a bare melody (at most one note at a time on >= 90 % of its sounding steps) is harmonized readily: additions
+    # there need confidence + add_confidence_offset; in a texture (a harmonized piece with gaps), confidence
+    heard = orig_np.sum(axis=2)  # (B, T')
+    melodic = (heard >= 2).sum(axis=1) <= 0.1 * np.maximum((heard >= 1).sum(axis=1), 1)  # (B,)
+    add_threshold = torch.from_numpy(np.where(melodic, add_offset, 0.0).astype(np.float32))[:, None]  # (B, 1)
+    classes = pitch_class_sums(addable[:, :1]).reshape(batch, 12) > 0  # (B, 12): the pitch classes one may add
+    prior = None
+    if model.config.chord_rule and model.config.chord_prior_weight:
+        keys = [key_of_classes(key_classes[b].numpy()) if key_classes is not None else None for b in range(batch)]
+        prior = np.stack([chord_prior(orig_np[b], keys[b] or estimate_key(orig_np[b])) for b in range(batch)])
     roll_np = orig_np.copy()
     added = np.zeros(batch, dtype=np.int64)  # cells on now that were off in the input
     removed = np.zeros(batch, dtype=np.int64)  # input notes removed
@@ -189,7 +242,12 @@ def edit_rolls(
         uniform = torch.logsumexp(raw, dim=1, keepdim=True) - torch.log(n_editable)[:, None]
         odds = raw if stop else raw - uniform
         logits = raw + add_bias * (~flat).float() if add_bias else raw  # the sampling prior for turning cells on
-        blocked = ~editable | (odds < threshold) | torch.from_numpy(~active[:, None] | dead)
+        fillable, bonus = _addition_rule(model, roll_np, addable, raw, classes, prior)
+        if bonus is not None:
+            logits = logits + torch.from_numpy(bonus.reshape(batch, -1))
+        blocked = ~editable | (odds < threshold + add_threshold * (~flat).float())
+        blocked |= torch.from_numpy(~active[:, None] | dead)
+        blocked |= ~flat & ~torch.from_numpy(fillable.reshape(batch, -1))
         blocked |= ~flat & torch.from_numpy(added >= max_add)[:, None]
         blocked |= flat & orig_flat & torch.from_numpy(removed >= max_remove)[:, None]
         scores = (logits / temperature + _gumbel(logits.shape, generator)).masked_fill(blocked, -math.inf)
@@ -212,9 +270,9 @@ def edit_rolls(
                     roll_np[b, lo:hi, pitch] = False
                     removed[b] += is_input
                 else:  # add a note around this cell
-                    lo, hi = _new_note_span(roll_np[b], boundaries[b], step, pitch, hold, addable[b])
+                    lo, hi = _new_note_span(roll_np[b], boundaries[b], step, pitch, hold, fillable[b])
                     hi = min(hi, lo + int(max_add - added[b]))
-                    if hi <= lo:
+                    if hi - lo < min_steps:
                         dead[b, cell] = True
                         continue
                     added[b] += int((~orig_np[b, lo:hi, pitch]).sum())
