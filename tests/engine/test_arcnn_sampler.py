@@ -388,3 +388,24 @@ def test_every_added_note_belongs_to_the_chord_of_its_beat():
         else:
             outside = fits.count(False)
     assert outside > 3  # without the rule, notes outside the chord are added
+
+
+def test_tied_additions_hold_a_tone_across_the_melodys_notes_up_to_the_sustain():
+    from dataclasses import replace
+
+    from generation.engine.representation import roll_to_notes
+
+    original = torch.zeros(2, 32, 128, dtype=torch.bool)
+    for i in range(16):  # eighth notes: the input's segments are 2 steps long
+        original[:, 2 * i : 2 * i + 2, 72 + (i % 2) * 2] = True
+    torch.manual_seed(0)
+    lengths = {}
+    for tie in (False, True):
+        model = ARCNN(replace(TINY, sustain_steps=4, pitch_low=50, pitch_high=60, tie_added=tie)).eval()
+        edited = edit_rolls(model, original, iterations=100, temperature=1.0, max_add=500, max_remove_pct=0,
+                            generator=torch.Generator().manual_seed(0))
+        assert torch.equal(edited & original, original)
+        lengths[tie] = [int(e - s) for b in range(2) for _p, s, e in zip(*roll_to_notes((edited & ~original)[b]
+                                                                                         .numpy()), strict=True)]
+    assert max(lengths[False]) == 2  # re-struck every melody note
+    assert max(lengths[True]) == 4  # held across two melody notes, the sustain at most

@@ -44,6 +44,7 @@ from generation.engine.representation import (
     steps_to_seconds,
 )
 
+REMOVAL_FIRST = 1e4  # config removals_first: added to the sampling score of every cell that is on
 MAX_BARS = 32  # DeepComposer's input limit: edits apply to the first 32 bars; later notes are kept as they are
 
 
@@ -93,11 +94,13 @@ def _note_span(roll: np.ndarray, starts: np.ndarray, step: int, pitch: int) -> t
 
 
 def _new_note_span(roll: np.ndarray, boundaries: np.ndarray, step: int, pitch: int, hold: int,
-                   addable: np.ndarray) -> tuple[int, int]:
+                   addable: np.ndarray, apart: np.ndarray | None = None) -> tuple[int, int]:
     """[start, end) of the note to add at cell (step, pitch) of a (T, P) roll: the input's segment around `step`
     (between two of its note starts or ends, `boundaries` (T,) bool) cut into blocks of `hold` steps, the block
     holding `step`; in it, the run of empty addable cells around `step`, kept one step apart from any sounding note
-    of that pitch (a new note never merges into another). hold <= 1: the one cell."""
+    of that pitch (a new note never merges into another; `apart` (T, P) bool: only from those notes, e.g. the
+    input's, so that a new note may continue an added one while the whole stays within `hold` steps). hold <= 1:
+    the one cell."""
     n = roll.shape[0]
     if hold <= 1:
         lo, hi = step, step + 1
@@ -117,9 +120,18 @@ def _new_note_span(roll: np.ndarray, boundaries: np.ndarray, step: int, pitch: i
     b = step + 1
     while b < hi and free[b]:
         b += 1
-    if a > 0 and roll[a - 1, pitch]:
+    before = after = 0  # the added notes it would continue, in steps
+    if apart is not None:
+        while a - before > 0 and roll[a - before - 1, pitch] and not apart[a - before - 1, pitch]:
+            before += 1
+        while b + after < n and roll[b + after, pitch] and not apart[b + after, pitch]:
+            after += 1
+        if before + (b - a) + after > max(hold, 1):  # too long as one note: re-struck, a step apart
+            apart = roll
+    apart = roll if apart is None else apart
+    if a > 0 and apart[a - 1, pitch]:
         a += 1
-    if b < n and roll[b, pitch]:
+    if b < n and apart[b, pitch]:
         b -= 1
     return a, max(a, b)
 
@@ -217,7 +229,8 @@ def edit_rolls(
     add_bias, add_offset = float(model.config.add_logit_bias), float(model.config.add_confidence_offset)
     per_pass = max(1, int(model.config.flips_per_pass))
     hold = int(model.config.sustain_steps)
-    min_steps = max(1, int(model.config.min_add_steps))
+    min_steps, tie = max(1, int(model.config.min_add_steps)), bool(model.config.tie_added)
+    first_removals = bool(model.config.removals_first)
     # a bare melody (at most one note at a time on >= 90 % of its sounding steps) is harmonized readily: additions
     # there need confidence + add_confidence_offset; in a texture (a harmonized piece with gaps), confidence
     heard = orig_np.sum(axis=2)  # (B, T')
@@ -250,7 +263,10 @@ def edit_rolls(
         blocked |= ~flat & ~torch.from_numpy(fillable.reshape(batch, -1))
         blocked |= ~flat & torch.from_numpy(added >= max_add)[:, None]
         blocked |= flat & orig_flat & torch.from_numpy(removed >= max_remove)[:, None]
-        scores = (logits / temperature + _gumbel(logits.shape, generator)).masked_fill(blocked, -math.inf)
+        scores = logits / temperature + _gumbel(logits.shape, generator)
+        if first_removals:  # a musician takes out the wrong notes before writing harmony
+            scores = scores + REMOVAL_FIRST * flat.float()
+        scores = scores.masked_fill(blocked, -math.inf)
         top = scores.topk(min(per_pass, scores.shape[1]), dim=1)
         for b in np.flatnonzero(active).tolist():
             picks = [c for c, v in zip(top.indices[b].tolist(), top.values[b].tolist(), strict=True) if v > -math.inf]
@@ -270,7 +286,8 @@ def edit_rolls(
                     roll_np[b, lo:hi, pitch] = False
                     removed[b] += is_input
                 else:  # add a note around this cell
-                    lo, hi = _new_note_span(roll_np[b], boundaries[b], step, pitch, hold, fillable[b])
+                    lo, hi = _new_note_span(roll_np[b], boundaries[b], step, pitch, hold, fillable[b],
+                                            orig_np[b] if tie else None)
                     hi = min(hi, lo + int(max_add - added[b]))
                     if hi - lo < min_steps:
                         dead[b, cell] = True

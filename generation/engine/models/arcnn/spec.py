@@ -89,6 +89,11 @@ class ARCNNConfig:
     #                             is a tone of its beat's chord not sounding at its step: the chord is completed
     #                             before a sounding tone is doubled
     min_add_steps: int = 1  # an added note is at least this many steps long (where less fits, nothing is added)
+    tie_added: bool = False  # a note added next to an added note of the same pitch continues it (a chord tone held
+    #                          across the melody's notes, not re-struck) while the whole is at most sustain_steps
+    #                          long; it still keeps a step apart from input notes
+    removals_first: bool = False  # the confident removals are sampled before any addition (the edits budget goes to
+    #                               fixing wrong notes first, then to harmony)
     max_voices: int = 0  # > 0: no note is added at a step where this many notes already sound
     pitch_channel: bool = True  # a second input plane holding each row's pitch (scaled to [-1, 1]): the net knows the
     #                             register absolutely, so far-off random cells are easy to spot
@@ -109,7 +114,8 @@ CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
     "max_voices": (0, 16),
     "min_add_steps": (1, 16),
 }
-BOOL_FIELDS = ("pitch_channel", "batch_norm", "key_mask", "stop_logit", "chord_rule")
+BOOL_FIELDS = ("pitch_channel", "batch_norm", "key_mask", "stop_logit", "chord_rule", "tie_added",
+               "removals_first")
 FLOAT_BOUNDS: dict[str, tuple[float, float]] = {"add_logit_bias": (-10.0, 10.0), "confidence": (-100.0, 100.0),
                                                 "chord_model_weight": (0.0, 100.0), "chord_tone_cost": (0.0, 10.0),
                                                 "chord_prior_weight": (0.0, 100.0), "complete_bias": (-10.0, 10.0),

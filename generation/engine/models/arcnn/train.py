@@ -85,7 +85,7 @@ CONFIDENCE = -3.0  # the sampler flips only cells whose logit beats the stop out
 # under a sounding note, at least an eighth long, where fewer than 4 notes sound, the chord's missing tones first;
 # a bare melody's additions need 3 log-odds less than a removal.
 CHORD_SAMPLER = {"chord_rule": True, "chord_prior_weight": 0.3, "complete_bias": 3.0, "min_add_steps": 2,
-                 "max_voices": 4, "add_confidence_offset": -3.0}
+                 "max_voices": 4, "add_confidence_offset": -3.0, "tie_added": True, "removals_first": True}
 
 
 @dataclass
