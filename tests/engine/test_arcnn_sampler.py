@@ -409,3 +409,28 @@ def test_tied_additions_hold_a_tone_across_the_melodys_notes_up_to_the_sustain()
                                                                                          .numpy()), strict=True)]
     assert max(lengths[False]) == 2  # re-struck every melody note
     assert max(lengths[True]) == 4  # held across two melody notes, the sustain at most
+
+
+def test_max_voices_and_min_add_steps_bound_what_is_added():
+    from dataclasses import replace
+
+    from generation.engine.representation import roll_to_notes
+
+    original = torch.zeros(2, 32, 128, dtype=torch.bool)
+    for i in range(8):  # quarter notes
+        original[:, 4 * i : 4 * i + 4, 60 + 2 * (i % 3)] = True
+    torch.manual_seed(0)
+    for voices, min_steps in ((0, 1), (2, 3)):
+        model = ARCNN(replace(TINY, sustain_steps=4, pitch_low=40, pitch_high=70, max_voices=voices,
+                              min_add_steps=min_steps)).eval()
+        edited = edit_rolls(model, original, iterations=100, temperature=6.0, max_add=500, max_remove_pct=0,
+                            generator=torch.Generator().manual_seed(0))
+        lengths = [int(e - s) for b in range(2)
+                   for _p, s, e in zip(*roll_to_notes((edited & ~original)[b].numpy()), strict=True)]
+        most = int(edited.sum(dim=2).max())
+        if voices:
+            assert most <= voices
+            assert min(lengths) >= min_steps
+        else:
+            assert most > 2  # unbounded: chords of several added notes ...
+            assert min(lengths) < 3  # ... and shorter ones
