@@ -20,7 +20,8 @@
    share of notes shorter than a beat before/after.
    `--temperatures` adds a row per temperature: notes added outside the model's training pitch range.
 
---confidence overrides the checkpoint's sampler threshold (to choose it on --split valid).
+--confidence overrides the checkpoint's sampler threshold (to choose it on --split valid); --config FIELD=VALUE any
+sampler field (the chord rule's, models/arcnn/spec.py).
 The sampler's parameters default to the user defaults (models/arcnn/spec.py PARAMS); --iterations, --temperature,
 --max-add and --max-remove-pct override them.
 
@@ -462,6 +463,10 @@ def main() -> None:
     parser.add_argument("--flips-per-pass", type=int, default=None, help="override the model's flips per pass")
     parser.add_argument("--confidence", type=float, default=None, help="override the sampler's confidence")
     parser.add_argument("--key-mask", default=None, choices=["on", "off"], help="override the model's key mask")
+    parser.add_argument("--config", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override any sampler config field, e.g. chord_rule=false (the previous sampler: "
+                             "chord_rule=false add_confidence_offset=0 tie_added=false removals_first=false "
+                             "min_add_steps=1 max_voices=0)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", action="store_true")
@@ -476,6 +481,10 @@ def main() -> None:
                                    ("confidence", args.confidence),
                                    ("key_mask", None if args.key_mask is None else args.key_mask == "on"))
                  if v is not None}
+    for item in args.config:
+        name, _, value = item.partition("=")
+        current = getattr(model.config, name)  # an unknown field is an AttributeError naming it
+        overrides[name] = value.lower() in ("1", "true", "on") if isinstance(current, bool) else type(current)(value)
     if overrides:
         model.config = replace(model.config, **overrides)
     params = default_params()

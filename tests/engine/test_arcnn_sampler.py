@@ -336,3 +336,101 @@ def test_iterations_is_a_maximum_and_the_sampler_stops_when_done(shipped):
     harmonized = edit_rolls(shipped, alone, iterations=100, temperature=1.0, max_add=500, max_remove_pct=10,
                             generator=torch.Generator().manual_seed(0))
     assert int((edited ^ merged).sum()) < int((harmonized ^ alone).sum()) / 3
+
+
+# ------------------------------------------------------------------------------------------------- the chord rule
+def test_a_beats_chord_holds_what_sounds_and_what_the_model_wants():
+    from generation.engine.models.arcnn.chords import beat_chords
+
+    roll = np.zeros((1, 8, 128), bool)
+    roll[0, :, [71, 62]] = True  # B and D sound through both beats
+    wish = np.zeros((1, 8, 128))
+    wish[0, :4, 55] = 1.0  # beat 1: the model wants a G; beat 2: an F
+    wish[0, 4:, 53] = 1.0
+    c_major = np.zeros((1, 12), bool)
+    c_major[0, [0, 2, 4, 5, 7, 9, 11]] = True
+    chords = beat_chords(roll, wish, c_major, model_weight=1.0, tone_cost=0.1)
+    assert set(np.flatnonzero(chords[0, 0])) == {7, 11, 2}  # G major
+    assert set(np.flatnonzero(chords[0, 1])) == {11, 2, 5}  # B diminished: the triad beats G7 (one tone fewer)
+    no_f = c_major.copy()
+    no_f[0, 5] = False
+    assert set(np.flatnonzero(beat_chords(roll, wish, no_f, model_weight=1.0, tone_cost=0.1)[0, 1])) == {7, 11, 2}
+
+
+def test_every_added_note_belongs_to_the_chord_of_its_beat():
+    """With the melody-degree prior dominating, each beat's chord is known before sampling (chords.chord_prior's
+    best under the melody); an untrained model at temperature 6 adds anywhere in the key without the rule, and only
+    that chord's tones, held only within it, with it."""
+    from dataclasses import replace
+
+    from generation.engine.models.arcnn.chords import CHORDS, chord_prior
+    from generation.engine.representation import roll_to_notes
+
+    original = torch.zeros(1, 32, 128, dtype=torch.bool)
+    for beat, pitch in enumerate([72, 76, 79, 77, 74, 71, 72, 67]):  # C E G F D B C G, one a beat
+        original[0, 4 * beat : 4 * beat + 4, pitch] = True
+    c_major = torch.zeros(1, 12, dtype=torch.bool)
+    c_major[0, [0, 2, 4, 5, 7, 9, 11]] = True
+    expected = CHORDS[chord_prior(original[0].numpy(), (0, "major")).argmax(axis=1)]  # (beats, 12)
+    torch.manual_seed(0)
+    free = replace(TINY, key_mask=True, sustain_steps=4, pitch_low=40, pitch_high=70)
+    outside = 0
+    for rule in (True, False):
+        model = ARCNN(replace(free, chord_rule=rule, chord_prior_weight=100.0)).eval()
+        edited = edit_rolls(model, original, iterations=100, temperature=6.0, max_add=500, max_remove_pct=0,
+                            key_classes=c_major, generator=torch.Generator().manual_seed(0))
+        pitches, starts, ends = roll_to_notes((edited & ~original)[0].numpy())
+        assert len(pitches) > 10
+        fits = [all(expected[step // 4, p % 12] for step in range(s, e))
+                for p, s, e in zip(pitches.tolist(), starts.tolist(), ends.tolist(), strict=True)]
+        if rule:
+            assert all(fits)
+        else:
+            outside = fits.count(False)
+    assert outside > 3  # without the rule, notes outside the chord are added
+
+
+def test_tied_additions_hold_a_tone_across_the_melodys_notes_up_to_the_sustain():
+    from dataclasses import replace
+
+    from generation.engine.representation import roll_to_notes
+
+    original = torch.zeros(2, 32, 128, dtype=torch.bool)
+    for i in range(16):  # eighth notes: the input's segments are 2 steps long
+        original[:, 2 * i : 2 * i + 2, 72 + (i % 2) * 2] = True
+    torch.manual_seed(0)
+    lengths = {}
+    for tie in (False, True):
+        model = ARCNN(replace(TINY, sustain_steps=4, pitch_low=50, pitch_high=60, tie_added=tie)).eval()
+        edited = edit_rolls(model, original, iterations=100, temperature=1.0, max_add=500, max_remove_pct=0,
+                            generator=torch.Generator().manual_seed(0))
+        assert torch.equal(edited & original, original)
+        lengths[tie] = [int(e - s) for b in range(2) for _p, s, e in zip(*roll_to_notes((edited & ~original)[b]
+                                                                                         .numpy()), strict=True)]
+    assert max(lengths[False]) == 2  # re-struck every melody note
+    assert max(lengths[True]) == 4  # held across two melody notes, the sustain at most
+
+
+def test_max_voices_and_min_add_steps_bound_what_is_added():
+    from dataclasses import replace
+
+    from generation.engine.representation import roll_to_notes
+
+    original = torch.zeros(2, 32, 128, dtype=torch.bool)
+    for i in range(8):  # quarter notes
+        original[:, 4 * i : 4 * i + 4, 60 + 2 * (i % 3)] = True
+    torch.manual_seed(0)
+    for voices, min_steps in ((0, 1), (2, 3)):
+        model = ARCNN(replace(TINY, sustain_steps=4, pitch_low=40, pitch_high=70, max_voices=voices,
+                              min_add_steps=min_steps)).eval()
+        edited = edit_rolls(model, original, iterations=100, temperature=6.0, max_add=500, max_remove_pct=0,
+                            generator=torch.Generator().manual_seed(0))
+        lengths = [int(e - s) for b in range(2)
+                   for _p, s, e in zip(*roll_to_notes((edited & ~original)[b].numpy()), strict=True)]
+        most = int(edited.sum(dim=2).max())
+        if voices:
+            assert most <= voices
+            assert min(lengths) >= min_steps
+        else:
+            assert most > 2  # unbounded: chords of several added notes ...
+            assert min(lengths) < 3  # ... and shorter ones

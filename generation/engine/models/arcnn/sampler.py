@@ -7,7 +7,11 @@ of, or after `iterations` edits (a maximum, not a quota). An edit is a whole not
 confident flips, `temperature` sets how the next ones are sampled. Budgets: at most `max_add` note cells (sixteenths
 of one pitch) added, at most `max_remove_pct` % of the input's notes removed; neither turns into the other.
 Added notes are in the key: the key the file states (its key signature: the studio's key control writes one), or,
-with none, the key estimated from all its tracks (keys.key_of) or a pitch class the input uses.
+with none, the key estimated from all its tracks (keys.key_of) or a pitch class the input uses; and, with the
+chord rule (config chord_rule, issue 21), tones of the chord a musician hears at their beat (chords.beat_chords: the
+key's triad or seventh best fitting the sounding notes, the model's wish and the chords Bach puts under that melody
+degree), under a sounding note, at least config min_add_steps long, where fewer than config max_voices notes sound,
+the chord's missing tones first; a bare melody is harmonized with config add_confidence_offset less confidence.
 
 `generate(model, pm, params, seed)` edits the melody track of a PrettyMIDI (the first non-drum track with notes) and
 keeps every other track, the tempo and the time signature unchanged.
@@ -25,6 +29,13 @@ import torch
 
 from generation.engine.keys import estimate_key, key_of, key_pitch_classes
 from generation.engine.midi_io import melody_track
+from generation.engine.models.arcnn.chords import (
+    beat_chords,
+    chord_cells,
+    chord_prior,
+    key_of_classes,
+    pitch_class_sums,
+)
 from generation.engine.models.arcnn.model import ARCNN
 from generation.engine.representation import (
     DEFAULT_VELOCITY,
@@ -34,6 +45,7 @@ from generation.engine.representation import (
     steps_to_seconds,
 )
 
+REMOVAL_FIRST = 1e4  # config removals_first: added to the sampling score of every cell that is on
 MAX_BARS = 32  # DeepComposer's input limit: edits apply to the first 32 bars; later notes are kept as they are
 
 
@@ -85,11 +97,13 @@ def _note_span(roll: np.ndarray, starts: np.ndarray, step: int, pitch: int) -> t
 
 
 def _new_note_span(roll: np.ndarray, boundaries: np.ndarray, step: int, pitch: int, hold: int,
-                   addable: np.ndarray) -> tuple[int, int]:
+                   addable: np.ndarray, apart: np.ndarray | None = None) -> tuple[int, int]:
     """[start, end) of the note to add at cell (step, pitch) of a (T, P) roll: the input's segment around `step`
     (between two of its note starts or ends, `boundaries` (T,) bool) cut into blocks of `hold` steps, the block
     holding `step`; in it, the run of empty addable cells around `step`, kept one step apart from any sounding note
-    of that pitch (a new note never merges into another). hold <= 1: the one cell."""
+    of that pitch (a new note never merges into another; `apart` (T, P) bool: only from those notes, e.g. the
+    input's, so that a new note may continue an added one while the whole stays within `hold` steps). hold <= 1:
+    the one cell."""
     n = roll.shape[0]
     if hold <= 1:
         lo, hi = step, step + 1
@@ -109,9 +123,18 @@ def _new_note_span(roll: np.ndarray, boundaries: np.ndarray, step: int, pitch: i
     b = step + 1
     while b < hi and free[b]:
         b += 1
-    if a > 0 and roll[a - 1, pitch]:
+    before = after = 0  # the added notes it would continue, in steps
+    if apart is not None:
+        while a - before > 0 and roll[a - before - 1, pitch] and not apart[a - before - 1, pitch]:
+            before += 1
+        while b + after < n and roll[b + after, pitch] and not apart[b + after, pitch]:
+            after += 1
+        if before + (b - a) + after > max(hold, 1):  # too long as one note: re-struck, a step apart
+            apart = roll
+    apart = roll if apart is None else apart
+    if a > 0 and apart[a - 1, pitch]:
         a += 1
-    if b < n and roll[b, pitch]:
+    if b < n and apart[b, pitch]:
         b -= 1
     return a, max(a, b)
 
@@ -127,6 +150,36 @@ def _input_notes(original: np.ndarray, onsets: np.ndarray | None) -> tuple[np.nd
     ends = np.zeros_like(original)  # a note of the input ended just before this step
     ends[:, 1:] = original[:, :-1] & (~original[:, 1:] | starts[:, 1:])
     return starts, (starts | ends).any(axis=2)
+
+
+def _addition_rule(model: ARCNN, roll: np.ndarray, addable: np.ndarray, raw: torch.Tensor, classes: np.ndarray,
+                   prior: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The musician's rules for additions, for one network pass over rolls (B, T', P) bool: (where a note may be
+    added now (B, T', P) bool, a sampling bonus for empty cells (B, T', P) float32 or None).
+
+    Empty addable cells; with config max_voices, only at steps where fewer notes sound; with config chord_rule, only
+    the tones of the beat's chord (chords.beat_chords from the sounding notes, the model's softmax over these cells
+    (raw (B, T'*P) logits) and the melody-degree prior (B, beats, C)), under a note that sounds, the chord's tones
+    not sounding yet at a step getting config complete_bias."""
+    config = model.config
+    batch, _steps, n_pitches = roll.shape
+    fillable = addable & ~roll
+    count = roll.sum(axis=2)  # (B, T'): notes sounding at each step
+    if config.max_voices:
+        fillable &= (count < config.max_voices)[:, :, None]
+    if not config.chord_rule:
+        return fillable, None
+    wanted = torch.softmax(torch.cat([raw, raw.new_zeros(batch, 1)], dim=1), dim=1)[:, :-1].reshape(roll.shape)
+    chords = beat_chords(roll, np.where(fillable, wanted.numpy(), 0.0), classes,
+                         model_weight=float(config.chord_model_weight), tone_cost=float(config.chord_tone_cost),
+                         prior=prior, prior_weight=float(config.chord_prior_weight))
+    in_chord = chord_cells(chords, roll.shape[1], n_pitches)  # (B, T', P)
+    fillable &= in_chord & (count > 0)[:, :, None]  # a chord tone, under a note that sounds
+    if not config.complete_bias:
+        return fillable, None
+    sounding = (pitch_class_sums(roll) > 0)[:, :, np.arange(n_pitches) % 12]  # (B, T', P)
+    bonus = (float(config.complete_bias) * (in_chord & ~sounding & ~roll)).astype(np.float32)
+    return fillable, bonus
 
 
 @torch.inference_mode()
@@ -159,7 +212,8 @@ def edit_rolls(
     The add budget never turns into removals. Cells are added only at pitches inside the model's training range
     (config pitch_low..pitch_high) and, with config key_mask, in the key (key_classes (B, 12) bool, e.g. from
     keys.key_of; else estimated per roll) or a pitch class the input uses (not with ``strict_key``, for a key the file
-    states), whatever the temperature.
+    states), whatever the temperature, and with config chord_rule only where `_addition_rule` allows (each beat's
+    chord, recomputed every pass).
     onsets (B, T, P) bool: the input's note starts (a re-struck note stays apart); None = each run is one note.
     """
     model.eval()
@@ -177,9 +231,21 @@ def edit_rolls(
     orig_flat = torch.from_numpy(orig_np.reshape(batch, -1))
     max_remove = np.floor(starts_np.sum(axis=(1, 2)) * (max_remove_pct / 100.0) + 1e-9).astype(np.int64)
     threshold, stop = float(model.config.confidence), bool(model.config.stop_logit)
-    add_bias = float(model.config.add_logit_bias)
+    add_bias, add_offset = float(model.config.add_logit_bias), float(model.config.add_confidence_offset)
     per_pass = max(1, int(model.config.flips_per_pass))
     hold = int(model.config.sustain_steps)
+    min_steps, tie = max(1, int(model.config.min_add_steps)), bool(model.config.tie_added)
+    first_removals = bool(model.config.removals_first)
+    # a bare melody (at most one note at a time on >= 90 % of its sounding steps) is harmonized readily: additions
+    # there need confidence + add_confidence_offset; in a texture (a harmonized piece with gaps), confidence
+    heard = orig_np.sum(axis=2)  # (B, T')
+    melodic = (heard >= 2).sum(axis=1) <= 0.1 * np.maximum((heard >= 1).sum(axis=1), 1)  # (B,)
+    add_threshold = torch.from_numpy(np.where(melodic, add_offset, 0.0).astype(np.float32))[:, None]  # (B, 1)
+    classes = pitch_class_sums(addable[:, :1]).reshape(batch, 12) > 0  # (B, 12): the pitch classes one may add
+    prior = None
+    if model.config.chord_rule and model.config.chord_prior_weight:
+        keys = [key_of_classes(key_classes[b].numpy()) if key_classes is not None else None for b in range(batch)]
+        prior = np.stack([chord_prior(orig_np[b], keys[b] or estimate_key(orig_np[b])) for b in range(batch)])
     roll_np = orig_np.copy()
     added = np.zeros(batch, dtype=np.int64)  # cells on now that were off in the input
     removed = np.zeros(batch, dtype=np.int64)  # input notes removed
@@ -194,10 +260,18 @@ def edit_rolls(
         uniform = torch.logsumexp(raw, dim=1, keepdim=True) - torch.log(n_editable)[:, None]
         odds = raw if stop else raw - uniform
         logits = raw + add_bias * (~flat).float() if add_bias else raw  # the sampling prior for turning cells on
-        blocked = ~editable | (odds < threshold) | torch.from_numpy(~active[:, None] | dead)
+        fillable, bonus = _addition_rule(model, roll_np, addable, raw, classes, prior)
+        if bonus is not None:
+            logits = logits + torch.from_numpy(bonus.reshape(batch, -1))
+        blocked = ~editable | (odds < threshold + add_threshold * (~flat).float())
+        blocked |= torch.from_numpy(~active[:, None] | dead)
+        blocked |= ~flat & ~torch.from_numpy(fillable.reshape(batch, -1))
         blocked |= ~flat & torch.from_numpy(added >= max_add)[:, None]
         blocked |= flat & orig_flat & torch.from_numpy(removed >= max_remove)[:, None]
-        scores = (logits / temperature + _gumbel(logits.shape, generator)).masked_fill(blocked, -math.inf)
+        scores = logits / temperature + _gumbel(logits.shape, generator)
+        if first_removals:  # a musician takes out the wrong notes before writing harmony
+            scores = scores + REMOVAL_FIRST * flat.float()
+        scores = scores.masked_fill(blocked, -math.inf)
         top = scores.topk(min(per_pass, scores.shape[1]), dim=1)
         for b in np.flatnonzero(active).tolist():
             picks = [c for c, v in zip(top.indices[b].tolist(), top.values[b].tolist(), strict=True) if v > -math.inf]
@@ -217,9 +291,10 @@ def edit_rolls(
                     roll_np[b, lo:hi, pitch] = False
                     removed[b] += is_input
                 else:  # add a note around this cell
-                    lo, hi = _new_note_span(roll_np[b], boundaries[b], step, pitch, hold, addable[b])
+                    lo, hi = _new_note_span(roll_np[b], boundaries[b], step, pitch, hold, fillable[b],
+                                            orig_np[b] if tie else None)
                     hi = min(hi, lo + int(max_add - added[b]))
-                    if hi <= lo:
+                    if hi - lo < min_steps:
                         dead[b, cell] = True
                         continue
                     added[b] += int((~orig_np[b, lo:hi, pitch]).sum())

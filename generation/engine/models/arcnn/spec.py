@@ -73,6 +73,28 @@ class ARCNNConfig:
     confidence: float = -100.0  # the sampler flips a cell only when its logit exceeds the stop outcome's by this
     #                             (log odds; models without stop_logit: against a uniform pick), and stops when no
     #                             cell does; -100 = always flip (DeepComposer). train writes the valid-split choice
+    add_confidence_offset: float = 0.0  # on a bare melody (at most one note at a time on >= 90 % of its sounding
+    #                                     steps) an addition needs odds of at least confidence + this (removals, and
+    #                                     additions to a texture: confidence): < 0 harmonizes a tune more fully while
+    #                                     its notes go only where the model is as sure as before
+    chord_rule: bool = False  # the sampler adds a note only when its pitch class is in the chord of its beat, chosen
+    #                           among the key's triads and sevenths from the notes sounding there and the model's
+    #                           wish to add (chords.beat_chords), and holds it only while it is
+    chord_model_weight: float = 1.0  # the model's wish (a distribution over pitch classes each beat) against the
+    #                                  sounding notes (each pitch class's share of the beat) in the chord's score
+    chord_tone_cost: float = 0.1  # score a chord loses per tone: a seventh chord needs its seventh heard or wanted
+    chord_prior_weight: float = 0.0  # > 0: the chord's score also counts this times log P(chord | the melody's
+    #                                  scale degree), counted on the chorales' train split (chords.chord_prior)
+    complete_bias: float = 0.0  # sampling prior (chord_rule): added to the logit of an empty cell whose pitch class
+    #                             is a tone of its beat's chord not sounding at its step: the chord is completed
+    #                             before a sounding tone is doubled
+    min_add_steps: int = 1  # an added note is at least this many steps long (where less fits, nothing is added)
+    tie_added: bool = False  # a note added next to an added note of the same pitch continues it (a chord tone held
+    #                          across the melody's notes, not re-struck) while the whole is at most sustain_steps
+    #                          long; it still keeps a step apart from input notes
+    removals_first: bool = False  # the confident removals are sampled before any addition (the edits budget goes to
+    #                               fixing wrong notes first, then to harmony)
+    max_voices: int = 0  # > 0: no note is added at a step where this many notes already sound
     pitch_channel: bool = True  # a second input plane holding each row's pitch (scaled to [-1, 1]): the net knows the
     #                             register absolutely, so far-off random cells are easy to spot
 
@@ -89,9 +111,15 @@ CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
     "pitch_high": (0, 127),
     "flips_per_pass": (1, 8),
     "sustain_steps": (0, 16),
+    "max_voices": (0, 16),
+    "min_add_steps": (1, 16),
 }
-BOOL_FIELDS = ("pitch_channel", "batch_norm", "key_mask", "stop_logit")
-FLOAT_BOUNDS: dict[str, tuple[float, float]] = {"add_logit_bias": (-10.0, 10.0), "confidence": (-100.0, 100.0)}
+BOOL_FIELDS = ("pitch_channel", "batch_norm", "key_mask", "stop_logit", "chord_rule", "tie_added",
+               "removals_first")
+FLOAT_BOUNDS: dict[str, tuple[float, float]] = {"add_logit_bias": (-10.0, 10.0), "confidence": (-100.0, 100.0),
+                                                "chord_model_weight": (0.0, 100.0), "chord_tone_cost": (0.0, 10.0),
+                                                "chord_prior_weight": (0.0, 100.0), "complete_bias": (-10.0, 10.0),
+                                                "add_confidence_offset": (-100.0, 100.0)}
 
 
 def config_from_dict(raw: dict) -> ARCNNConfig:

@@ -80,6 +80,12 @@ KEY_MASK = True  # notes are added only in the input's key (or at pitch classes 
 STOP_LOGIT = True  # the model learns a "nothing to change" outcome (uncorrupted rows, clean_fraction)
 CONFIDENCE = -3.0  # the sampler flips only cells whose logit beats the stop outcome's by this (log odds): chosen on
 #                   the valid split (benchmarks/arcnn_quality.py --split valid --confidence X)
+# The musician's decoding rules (issue 21, chosen on the valid split with the shipped weights; spec.ARCNNConfig says
+# what each does): additions only of the beat's chord tones (chords.beat_chords, with the melody-degree prior),
+# under a sounding note, at least an eighth long, where fewer than 4 notes sound, the chord's missing tones first;
+# a bare melody's additions need 3 log-odds less than a removal.
+CHORD_SAMPLER = {"chord_rule": True, "chord_prior_weight": 0.3, "complete_bias": 3.0, "min_add_steps": 2,
+                 "max_voices": 4, "add_confidence_offset": -3.0, "tie_added": True, "removals_first": True}
 
 
 @dataclass
@@ -430,7 +436,7 @@ def train(
     model.to("cpu").eval()
     low, high = pitch_range(train_pieces, cfg.max_transpose)  # the sampler adds no note outside what it saw
     model_config = replace(model_config, pitch_low=low, pitch_high=high, flips_per_pass=FLIPS_PER_PASS,
-                           sustain_steps=SUSTAIN_STEPS, key_mask=KEY_MASK, confidence=CONFIDENCE)
+                           sustain_steps=SUSTAIN_STEPS, key_mask=KEY_MASK, confidence=CONFIDENCE, **CHORD_SAMPLER)
     model.config = model_config
     metrics = {
         "best_valid_loss": round(result.best_loss, 5),
