@@ -3,7 +3,7 @@ time on this machine, and what it does to a user's melody against the shipped mo
 
 One run = ``POST /api/trainings/`` (30 Essen folk tunes of the train split, examples/folk/reference, as MIDI
 uploads; the AR-CNN with the Train page's defaults unless ``--param NAME=VALUE``: fine-tuning the shipped model),
-then ``GET /api/trainings/{id}/`` every second until it is done, on a REAL training worker (queue ``training``,
+then ``GET /api/trainings/{id}/`` every second until it is done, on a REAL training worker (queue ``user-training``,
 ``--pool solo``, as in `make demo`) on the embedded default (SQLite + filesystem broker). Wall time: from the POST
 to the model listed in ``GET /api/models/``. Then Engine II's melody table (benchmarks/arcnn_quality.py
 ``melody_tables``: the first 8 bars of the 40 held-out folk tunes of the test split, which no model trains on, and of
@@ -88,7 +88,7 @@ def main() -> None:
            "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO), "RATE_LIMIT_UPLOAD": "off"}
     manage(env, "migrate", "--noinput")
     manage(env, "shell", "-c", SETUP.format(password=PASSWORD))
-    worker = start_worker(env, "training", "bench-training", var / "training.log")
+    worker = start_worker(env, "user-training", "bench-user-training", var / "training.log")
     os.environ.update(env)
     try:
         import django
