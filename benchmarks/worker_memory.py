@@ -53,8 +53,11 @@ def manage(env: dict, *args: str) -> str:
                           text=True).stdout
 
 
-def start_worker(env: dict, queues: str, name: str, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "celery", "-A", "chartbusters", "worker", "-Q", queues, "--pool", "solo",
+def start_worker(env: dict, queues: str, name: str, log: Path, *, pool: tuple[str, ...] = ("--pool", "solo")
+                 ) -> subprocess.Popen:
+    """``celery -A chartbusters worker -Q QUEUES`` with ``pool`` (scripts/demo.sh runs ``--concurrency 1``); waits
+    until it is ready."""
+    command = [sys.executable, "-m", "celery", "-A", "chartbusters", "worker", "-Q", queues, *pool,
                "--hostname", f"{name}@%h", "--without-mingle", "--without-gossip", "--loglevel", "INFO"]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
                                start_new_session=True)

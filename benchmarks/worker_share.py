@@ -38,6 +38,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from benchmarks.worker_memory import start_worker as start_celery_worker  # noqa: E402
+
 TARGET_DELAY_SECONDS = 10.0
 SLUG = "share-harvest"
 SLOW_ARCNN = {"base_channels": 64, "levels": 3, "max_channels": 256, "convs_per_level": 4, "window_steps": 128}
@@ -51,16 +54,7 @@ SHARED_WORKERS = {"scoring": "scoring", "generation": "generation,audio,entries"
 
 def start_worker(env: dict, queues: str, name: str, log: Path) -> subprocess.Popen:
     """``celery -A chartbusters worker -Q QUEUES --concurrency 1`` as scripts/demo.sh runs it; waits until ready."""
-    command = [sys.executable, "-m", "celery", "-A", "chartbusters", "worker", "-Q", queues, "--concurrency", "1",
-               "--hostname", f"share-{name}@%h", "--without-mingle", "--without-gossip", "--loglevel", "INFO"]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    deadline = time.monotonic() + 180
-    while " ready." not in log.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"worker {name} did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.5)
-    return process
+    return start_celery_worker(env, queues, f"share-{name}", log, pool=("--concurrency", "1"))
 
 
 def setup(iterations: int) -> tuple[str, str]:

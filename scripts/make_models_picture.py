@@ -43,7 +43,8 @@ def main() -> None:
     torch.set_num_threads(1)
     tune = pretty_midi.PrettyMIDI(str(SAMPLE))
     given = {_key(n) for inst in tune.instruments for n in inst.notes}
-    fig, axes = plt.subplots(len(MODELS), 1, figsize=(11, 3.0 * len(MODELS)), dpi=90)
+    fig, axes = plt.subplots(len(MODELS), 1, figsize=(11, 3.0 * len(MODELS)), dpi=90, layout="tight")
+    said = []
     for name, ax in zip(MODELS, axes, strict=True):
         out = generate(name, tune, {"seed": args.seed}).midi
         made = [(i, n) for i, inst in enumerate(out.instruments) if not inst.is_drum for n in inst.notes]
@@ -71,16 +72,15 @@ def main() -> None:
         ax.set_ylim(min(pitches) - 2, max(pitches) + 2)
         added = len(made) - kept
         line = f"{name}: {kept} of {len(given)} tune notes kept, {added} added, {len(removed)} removed"
-        ax.set_title(f"{line} (defaults, seed {args.seed})", fontsize=10, loc="left")
-        ax.set_ylabel("MIDI pitch")
+        ax.set(title=f"{line} (defaults, seed {args.seed})", ylabel="MIDI pitch")
+        ax.title.set(fontsize=10, horizontalalignment="left", x=0.0)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         ax.grid(axis="x", alpha=0.4)
-        sys.stdout.write(line + "\n")
+        said.append(line)
     axes[-1].set_xlabel("seconds (Amazing Grace, 3/4, as the studio's sample)")
-    fig.tight_layout()
-    fig.savefig(args.out)
+    fig.savefig(args.out, bbox_inches="tight")
     plt.close(fig)
-    sys.stdout.write(f"wrote {args.out}\n")
+    sys.stdout.write("\n".join([*said, f"wrote {args.out}"]) + "\n")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,24 @@ def tiny_arcnn_checkpoint(folder: Path, **overrides) -> tuple[Path, dict]:
     return weights, json.loads((folder / "config.json").read_text())
 
 
+def post_tiny_checkpoint_entry(api, folder: Path, *, title: str = "Tiny model") -> int:
+    """Enter ``tiny_arcnn_checkpoint`` in the demo-like ``harvest`` challenge through the API as ``entrant``: the
+    new submission's id (asserting the 202)."""
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    weights, config = tiny_arcnn_checkpoint(folder)
+    response = api("entrant").post("/api/challenges/harvest/submissions/", {
+        "title": title, "accept_licence": "true",
+        "model_card": "An untrained tiny AR-CNN for the integration tests; trained on nothing for no time.",
+        "checkpoint": SimpleUploadedFile("model.safetensors", weights.read_bytes()),
+        "config": SimpleUploadedFile("config.json", json.dumps(config).encode()),
+    }, format="multipart")
+    assert response.status_code == 202, response.content
+    return response.json()["id"]
+
+
 def input_melodies(challenge, n: int = 2) -> None:
     """Give a Melody Harvest challenge ``n`` hidden input melodies."""
     from django.core.files.base import ContentFile

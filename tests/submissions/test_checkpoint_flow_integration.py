@@ -3,36 +3,28 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from submissions.models import Submission
-from tests.submissions.conftest import input_melodies, tiny_arcnn_checkpoint
+from tests.submissions.conftest import input_melodies, post_tiny_checkpoint_entry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _finished(worker, submission_id: int, *, timeout: float) -> Submission:
+    def done():
+        submission = Submission.objects.get(pk=submission_id)
+        return submission if submission.status in ("scored", "failed") else None
+
+    return worker.wait_for(done, timeout=timeout, message="the checkpoint entry to finish")
 
 
 def test_checkpoint_entry_is_generated_and_scored_by_a_real_worker(celery_worker_process, api, harvest, tmp_path):
     harvest.generation_params = {"arcnn": {"iterations": 3, "seed": 1}}
     harvest.save()
     input_melodies(harvest, 2)
-    weights, config = tiny_arcnn_checkpoint(tmp_path / "ckpt")
-    response = api("entrant").post("/api/challenges/harvest/submissions/", {
-        "title": "Tiny model", "accept_licence": "true",
-        "model_card": "An untrained tiny AR-CNN for the integration test; trained on nothing for no time.",
-        "checkpoint": SimpleUploadedFile("model.safetensors", weights.read_bytes()),
-        "config": SimpleUploadedFile("config.json", json.dumps(config).encode()),
-    }, format="multipart")
-    assert response.status_code == 202, response.content
-    submission_id = response.json()["id"]
-
-    def finished():
-        submission = Submission.objects.get(pk=submission_id)
-        return submission if submission.status in ("scored", "failed") else None
-
-    submission = celery_worker_process.wait_for(finished, timeout=180, message="the checkpoint entry to finish")
+    submission_id = post_tiny_checkpoint_entry(api, tmp_path / "ckpt")
+    submission = _finished(celery_worker_process, submission_id, timeout=180)
     assert submission.status == "scored", f"{submission.error}\n{celery_worker_process.log_tail()}"
     assert submission.progress == 100
     assert sorted(o.input_name for o in submission.outputs.all()) == ["input-1.mid", "input-2.mid"]
@@ -61,21 +53,8 @@ def test_a_checkpoint_too_slow_a_bar_is_refused_by_the_worker_with_the_figure(ce
     buffer = io.BytesIO()
     pm.write(buffer)
     InputMelody.objects.create(challenge=harvest, name="long.mid", midi=ContentFile(buffer.getvalue(), name="l.mid"))
-    weights, config = tiny_arcnn_checkpoint(tmp_path / "ckpt")
-    response = api("entrant").post("/api/challenges/harvest/submissions/", {
-        "title": "Slow model", "accept_licence": "true",
-        "model_card": "An untrained tiny AR-CNN for the integration test; trained on nothing for no time.",
-        "checkpoint": SimpleUploadedFile("model.safetensors", weights.read_bytes()),
-        "config": SimpleUploadedFile("config.json", json.dumps(config).encode()),
-    }, format="multipart")
-    assert response.status_code == 202, response.content
-    submission_id = response.json()["id"]
-
-    def finished():
-        submission = Submission.objects.get(pk=submission_id)
-        return submission if submission.status in ("scored", "failed") else None
-
-    submission = celery_worker_process.wait_for(finished, timeout=120, message="the checkpoint entry to finish")
+    submission_id = post_tiny_checkpoint_entry(api, tmp_path / "ckpt", title="Slow model")
+    submission = _finished(celery_worker_process, submission_id, timeout=120)
     assert submission.status == "failed", celery_worker_process.log_tail()
     assert submission.error.startswith(
         "Your model took more than 0.004 s a bar on a 2-bar test melody (stopped after "), submission.error

@@ -9,18 +9,16 @@ without a heartbeat; the restarted worker beats every 0.5 s.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chartbusters.jobs import reap_stuck_jobs
 from submissions.models import Submission
 from submissions.services.recovery import LOST_TWICE_MESSAGES
 from tests.integration_fixtures import kill_worker, restart_worker
-from tests.submissions.conftest import input_melodies, tiny_arcnn_checkpoint
+from tests.submissions.conftest import input_melodies, post_tiny_checkpoint_entry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 S = Submission.Status
@@ -38,15 +36,7 @@ def submit_checkpoint_entry(api, harvest, tmp_path) -> int:
     harvest.generation_params = {"arcnn": {"iterations": 100, "seed": 1}}
     harvest.save()
     input_melodies(harvest, 8)
-    weights, config = tiny_arcnn_checkpoint(tmp_path / "ckpt")
-    response = api("entrant").post("/api/challenges/harvest/submissions/", {
-        "title": "Tiny model", "accept_licence": "true",
-        "model_card": "An untrained tiny AR-CNN for the recovery test; trained on nothing for no time.",
-        "checkpoint": SimpleUploadedFile("model.safetensors", weights.read_bytes()),
-        "config": SimpleUploadedFile("config.json", json.dumps(config).encode()),
-    }, format="multipart")
-    assert response.status_code == 202, response.content
-    return response.json()["id"]
+    return post_tiny_checkpoint_entry(api, tmp_path / "ckpt")
 
 
 def held_while_generating(worker, submission_id: int, *, attempt: int) -> Submission:
