@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from generation.engine.config_bounds import bounded_config_values, parameter_count
 from generation.engine.errors import CheckpointError, ParamError
+from generation.engine.keys import KEY_NAMES
 from generation.engine.params import SEED, ChoiceParam, NumberParam, ProgramsParam, training_params
 
 ARCHITECTURE = "gan"
@@ -50,8 +51,7 @@ def check_style(style: str) -> str:
     return style
 
 
-KEYS = tuple(f"{tonic} {mode}" for mode in ("major", "minor")
-             for tonic in ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"))
+KEYS = KEY_NAMES  # the engine's 24 key names (the studio's key control offers the same)
 WRITES_WITHOUT_INPUT = True  # melody=generate, or an input with no notes: the sampler writes the soprano too
 VARIANT_PARAM = "style"  # the parameter that picks the shipped checkpoint (pipeline.checkpoint_variant)
 
