@@ -7,7 +7,7 @@ rows, without loading a model (the web process calls it: the admin, publication,
 - ``metrics``: the metric and formula version below (raise ``METRICS_VERSION`` when a metric or the formula changes);
 - ``realness``: the first 16 hex digits of the sha256 of the realness model's weights file (the challenge's own
   model when it is ready for the current reference set, else the shipped default); hashed once per file and process;
-- ``originality``: the index and token format and the commonplace table's sha256;
+- ``originality``: the index, token and check format and the commonplace table's sha256;
 - ``reference``: the content digest of the challenge's reference files ("bach" without them).
 
 ``scorer_version(parts)`` is the first 16 hex digits of the sha256 of those parts: what ``Score.scorer_version``
@@ -23,7 +23,8 @@ from pathlib import Path
 
 from evaluation.metrics import METRIC_NAMES
 
-METRICS_VERSION = 1  # raise when a metric's computation, the closeness formula or the automatic formula changes
+METRICS_VERSION = 2  # raise when a metric's computation, the closeness formula or the automatic formula changes
+#                     (2: notes read at their written value, metrics.written_ends)
 HASH_CHARS = 16
 _CHUNK = 1 << 20
 
@@ -84,10 +85,10 @@ def ready_realness_model(challenge):
 
 
 def originality_version() -> str:
-    from evaluation.originality import COMMON_PATH, INDEX_VERSION, NGRAM, TOKEN_VERSION
+    from evaluation.originality import CHECK_VERSION, COMMON_PATH, INDEX_VERSION, NGRAM, TOKEN_VERSION
 
     common = file_sha256(COMMON_PATH)[:8] if COMMON_PATH.exists() else "none"
-    return f"index {INDEX_VERSION}, tokens {TOKEN_VERSION}, n-gram {NGRAM}, common {common}"
+    return f"index {INDEX_VERSION}, tokens {TOKEN_VERSION}, n-gram {NGRAM}, check {CHECK_VERSION}, common {common}"
 
 
 def scorer_parts(challenge=None) -> dict:

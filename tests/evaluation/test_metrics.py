@@ -86,3 +86,22 @@ def test_values_are_finite_plain_floats():
 
 def test_single_bar_groove_is_consistent():
     assert compute_metrics(piece([[(60, 0, 1), (64, 1, 2)]]))["groove_consistency"] == 1.0
+
+
+def test_staccato_measures_as_written_but_rests_stay_rests():
+    """A note played for a third of its value or more is read at its written value (to the track's next onset), so a
+    staccato chorale texture has the polyphony of the legato one; a silence longer than twice the note is a rest."""
+    legato = [[(60 + 2 * i, i, i + 1) for i in range(8)], [(48 + 2 * i, i, i + 1) for i in range(8)]]
+    staccato = [[(p, s, s + 0.4 * (e - s)) for p, s, e in track] for track in legato]
+    texture = ("polyphony", "polyphony_rate", "empty_beat_rate", "pitch_in_scale_rate")
+    as_written = compute_metrics(piece(legato), list(texture))
+    assert compute_metrics(piece(staccato), list(texture)) == pytest.approx(as_written)
+    short = [[(p, s, s + 0.25 * (e - s)) for p, s, e in track] for track in legato]  # a quarter of the value: rests
+    assert compute_metrics(piece(short), ["polyphony"])["polyphony"] == as_written["polyphony"]  # chords together
+    music = music_from_pretty_midi(piece(short))
+    assert [n.duration for n in music.tracks[0].notes][:3] == [3, 3, 3]  # 0.75-beat silences after 0.25: as played
+    rest = [[(60, 0, 1), (62, 4, 5)]]  # a quarter note, then three beats' rest: not a dotted half
+    music = music_from_pretty_midi(piece(rest))
+    assert [n.duration for n in music.tracks[0].notes] == [12, 12]
+    chord = [[(60, 0, 0.5), (64, 0.02, 0.52), (62, 1, 2)]]  # a rolled chord's notes are one attack: to beat 1
+    assert [n.duration for n in music_from_pretty_midi(piece(chord)).tracks[0].notes] == [12, 12, 12]
