@@ -19,8 +19,10 @@ are chained into a passage -- all at once, in numpy.
 A passage is measured in the entry's own bars (onset of its first note to the end of its last, through the tempo
 map) and in notes. It counts as copied above the challenge's threshold in bars *and* with at least ``MIN_NOTES``
 notes. ``copied_share`` is the share of the entry's notes (every pitched note, chords included) whose onset lies
-inside a copied passage of its track; the automatic score of a flagged entry is multiplied by ``copy_penalty`` =
-1 - copied_share.
+inside a copied passage of its track, or on another track in the passage's span when the source sounds those notes
+there too (``LineIndex.vertical``: the same pitch classes, transposed as the line is, at the same times, for at
+least VERTICAL_SHARE of them -- the other voices of a copied passage; a patchwork takes every voice of each piece it
+borrows); the automatic score of a flagged entry is multiplied by ``copy_penalty`` = 1 - copied_share.
 
 ``originality_check`` only reads. ``originality_register`` stores an entry's lines (``OriginalityFingerprint``) and
 its n-gram hashes (``OriginalityGram``, indexed by challenge and hash, so one query finds the few earlier entries that
@@ -67,6 +69,9 @@ PATCH_MIN_NOTES = 36  # ... and at least this many notes (3 x MIN_NOTES) ...
 PATCH_MIN_PASSAGES = 4  # ... in at least this many places: a patchwork. On benchmarks/originality_copies.py (chosen
 #                         there, so not held out): 34 of 37 1.5-bar patchworks, 3 of 385 real originals; at 0.3 33
 #                         and 2, at 0.2 34 and 8, with 24 notes 35 and 5
+VERTICAL_SHARE = 0.8  # of the other voices' notes in a passage's span that the source must sound there too ...
+VERTICAL_MIN_NOTES = 4  # ... and at least this many, for them to count as copied with it (LineIndex.vertical)
+CHECK_VERSION = 2  # how copied notes are counted; 2: a passage's other voices, confirmed against the source, too
 TOKEN_VERSION = 3  # 2: inter-onset intervals quantized to the line's grid before their ratio is taken; 3: the
 #                   grid from the mean of the typical intervals
 DEFAULT_THRESHOLD_BARS = 2.0
@@ -313,6 +318,7 @@ class Entry:
     line_transform: list[str]
     onsets: dict[str, np.ndarray]
     track: np.ndarray  # (n_notes,) int: every note's track
+    pitch: np.ndarray  # (n_notes,) int: every note's pitch (as entered)
     tokens: list[np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -325,7 +331,7 @@ class Entry:
         sounded = [Sounded.of_midi(pm, prefix=f"output {i + 1}: " if len(pms) > 1 else "") for i, pm in enumerate(pms)]
         lines, notes, kinds = [], [], []
         onsets: dict[str, list] = {t: [] for t in transforms}
-        track_all = []
+        track_all, pitch_all = [], []
         cache: dict[tuple[str, int], tuple] = {}
         for transform in transforms:
             offset, track_offset = 0, 0
@@ -347,11 +353,13 @@ class Entry:
                 onsets[transform].append(start)
                 if transform == transforms[0]:
                     track_all.append(s.track + track_offset)
+                    pitch_all.append(s.pitch)
                 offset += len(s.pitch)
                 track_offset += len(s.track_names)
         cat = {t: np.concatenate(v) if v else np.zeros(0) for t, v in onsets.items()}
         track = np.concatenate(track_all) if track_all else np.zeros(0, dtype=np.int64)
-        return cls(lines, notes, kinds, cat, track)
+        pitch = np.concatenate(pitch_all) if pitch_all else np.zeros(0, dtype=np.int64)
+        return cls(lines, notes, kinds, cat, track, pitch)
 
     def seed_hashes(self) -> list[int]:
         out: set[int] = set()
@@ -371,6 +379,7 @@ class Entry:
             tracks, counts = np.unique(self.track[notes], return_counts=True)
             tracks = tracks[counts * 4 >= len(notes)]
             copied |= (onsets >= lo) & (onsets <= hi) & np.isin(self.track, tracks)
+            copied[p.also] = True
         return copied
 
     @property
@@ -392,10 +401,13 @@ class Passage:
     first: int = field(default=0, repr=False)
     last: int = field(default=0, repr=False)
     transform: str = ""  # "", retrograde, inversion or retrograde inversion: how the entry relates to the source
+    source_pos: int = field(default=0, repr=False)  # the index position of the source's first matched note
+    # the entry's notes on other tracks in the passage's span that sound as the source does there (LineIndex.vertical)
+    also: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False, compare=False)
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        for key in ("line", "first", "last"):
+        for key in ("line", "first", "last", "source_pos", "also"):
             del data[key]
         return {**data, "bars": round(self.bars, 2)}
 
@@ -486,8 +498,54 @@ class LineIndex:
                 found.append(Passage(float(bars[j]), int(last[j] - first[j] + 1), self.sources[s], self.tracks[s],
                                      int(self.bar[src[j]]) + 1, line.track, int(line.bar[first[j]]) + 1, kind, li,
                                      int(first[j]), int(last[j]),
-                                     entry.line_transform[li]))
+                                     entry.line_transform[li], int(src[j])))
         return found
+
+    def _source_notes(self, source: str) -> tuple[np.ndarray, np.ndarray]:
+        """(time, pitch class) of every note of every line of ``source`` (cached)."""
+        if not hasattr(self, "_by_source"):
+            self._by_source: dict[str, list[int]] = {}
+            for i, name in enumerate(self.sources):
+                self._by_source.setdefault(name, []).append(i)
+            self._source_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if source not in self._source_cache:
+            spans = [np.arange(self.line_start[i], self.line_start[i] + self.lengths[i])
+                     for i in self._by_source.get(source, [])]
+            idx = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+            self._source_cache[source] = (self.time[idx].astype(np.float64), self.pitch[idx].astype(np.int64) % 12)
+        return self._source_cache[source]
+
+    def vertical(self, entry: Entry, passage: Passage) -> np.ndarray:
+        """The entry's notes on the passage's other tracks, in its span, that the source also sounds there (the
+        same pitch class, transposed as the line is, at the same time within a quarter of the passage's typical
+        inter-onset interval) -- when at least VERTICAL_SHARE of those notes (and VERTICAL_MIN_NOTES) do: the
+        other voices of a copied passage are copied too (a patchwork copies every voice of each piece it takes)."""
+        none = np.zeros(0, dtype=np.int64)
+        if passage.transform or passage.last - passage.first < 2:
+            return none
+        notes = entry.line_notes[passage.line][passage.first : passage.last + 1]
+        onsets = entry.onsets[""]
+        e_time = onsets[notes]
+        n = len(notes)
+        s_time = self.time[passage.source_pos : passage.source_pos + n].astype(np.float64)
+        if len(s_time) != n or e_time[-1] <= e_time[0]:
+            return none
+        scale = (s_time[-1] - s_time[0]) / (e_time[-1] - e_time[0])
+        shift = int(self.pitch[passage.source_pos]) - int(entry.pitch[notes[0]])
+        lo, hi = e_time.min(), e_time.max()
+        own = np.unique(entry.track[notes])
+        others = np.nonzero((onsets >= lo) & (onsets <= hi) & ~np.isin(entry.track, own))[0]
+        if len(others) < VERTICAL_MIN_NOTES:
+            return none
+        times, classes = self._source_notes(passage.source)
+        tolerance = 0.25 * float(np.median(np.diff(s_time))) if n > 1 else 0.0
+        mapped = s_time[0] + (onsets[others] - e_time[0]) * scale
+        wanted = (entry.pitch[others] + shift) % 12
+        near = np.abs(mapped[:, None] - times[None, :]) <= tolerance + 1e-9
+        sounds = (near & (wanted[:, None] == classes[None, :])).any(axis=1)
+        if sounds.sum() < max(VERTICAL_MIN_NOTES, VERTICAL_SHARE * len(others)):
+            return none
+        return others[sounds]
 
     def given_masks(self, entry: Entry) -> list[np.ndarray]:
         """Per entry line, the tokens inside any n-gram that also occurs here (material every entrant received, such
@@ -623,7 +681,11 @@ def originality_check(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
         indexes.append(("entry", earlier_entries_index(challenge, entry, exclude_submission_id)))
         checked.append("earlier entries of the challenge")
     threshold = float(challenge.originality_threshold_bars) if challenge is not None else DEFAULT_THRESHOLD_BARS
-    passages = [p for kind, index in indexes for p in index.passages(entry, masks, kind)]
+    passages = []
+    for kind, index in indexes:
+        for p in index.passages(entry, masks, kind):
+            p.also = index.vertical(entry, p)
+            passages.append(p)
     long = [p for p in passages if p.bars > threshold and p.notes >= MIN_NOTES]
     copied = long or patchwork(entry, passages)
     longest = max(copied or passages, key=lambda p: (p.bars, p.notes), default=None)

@@ -117,6 +117,25 @@ def test_a_patchwork_counts_its_share_over_all_its_sources():
     assert result["longest"]["bars"] <= result["threshold_bars"]
     assert len(result["sources"]) >= 2
     assert result["copy_penalty"] == pytest.approx(1 - result["copied_share"], abs=1e-3)
+    # every voice of each borrowed piece counts, confirmed against its source: not only the lines that matched
+    assert result["copied_share"] > 0.5
+
+
+def test_other_voices_count_only_where_the_source_sounds_them(chorale):
+    """A matched soprano's span takes the other tracks' notes with it only when the source has them there: real
+    alto, tenor and bass do; random-walk voices under the same soprano do not."""
+    pm = chorale.to_midi()
+    entry = Entry.of([pm])
+    index = training_index()
+    soprano = [p for p in index.passages(entry)
+               if p.source == chorale.name and p.entry_track == "Soprano" and p.notes >= MIN_NOTES]
+    assert soprano
+    assert all(len(index.vertical(entry, p)) > 0 for p in soprano)
+    mixed = with_tracks(variant(pm, order=[0]), *_walk_tracks(3, 3, pm.get_end_time()))
+    entry = Entry.of([mixed])
+    found = [p for p in index.passages(entry) if p.source == chorale.name]
+    assert found
+    assert all(len(index.vertical(entry, p)) == 0 for p in found)
 
 
 def test_four_voices_on_one_keyboard_track(chorale):
