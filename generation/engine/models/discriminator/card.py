@@ -65,6 +65,9 @@ def write_model_card(out: Path, config: DiscriminatorConfig, train_config, metri
     arcnn_note = _generated_note(metrics)
     weights = ", ".join(f"{name} x{w}" for name, w in train_config.family_weights.items())
     weights = f", these more often: {weights}" if weights else ""
+    n_climbed = metrics.get("scorer_climb_pieces", 0)
+    scorer_climbs = (f" So were {n_climbed} pieces that earlier rounds' hill-climbs against the whole automatic "
+                     "score found (scorer_climb: `manage.py climb_scorer`, scorer_climbs.npz)." if n_climbed else "")
     config_rows = "\n".join(f"| `{k}` | {v} |" for k, v in asdict(config).items())
     text = f"""# Realness discriminator
 
@@ -96,8 +99,8 @@ after another{weights}; every window transposed {low}..+{high} semitones and per
 {train_config.performed_share:.0%} of them with notes sounding {art_low:.0%}-{art_high:.0%} of their
 value and onsets moved up to +- {train_config.jitter_steps * 125:.0f} ms). {train_config.climbers} hill-climbs ran
 against the model as it trained ({train_config.climb_tries} single-note changes a step, each climb restarted from a new
-parallel-harmony scale after {train_config.climb_length}); their pieces were a negative family. No generator's
-output is a negative. AdamW lr {train_config.lr} with cosine decay,
+parallel-harmony scale after {train_config.climb_length}); their pieces were a negative family.{scorer_climbs} No
+generator's output is a negative. AdamW lr {train_config.lr} with cosine decay,
 binary cross-entropy; final loss {metrics['final_loss']:.4f}; {metrics['train_seconds']:.0f} s on a shared 2-core CPU
 (one torch thread). Loss curve: loss.png. Reproduce:
 `python manage.py train discriminator --steps {train_config.steps}`.
@@ -112,8 +115,8 @@ challenge with its own reference set gets its own model. It sees 8-s windows onl
 repetition) does not count here; the style score's repetition factor covers loops. Real chords or bars put in another
 order (Markov chains over chords, patchworks, shuffled bars) are mostly real music inside one window, which is why
 their AUCs are the lowest; the originality check, not realness, is what catches pieces stitched from known music. A
-long enough hill-climb against the whole automatic score can still find pieces it rates as real
-(benchmarks/scoring_gaming.py, Table 1b).
+new hill-climb against the whole automatic score may still find pieces it rates as real (benchmarks/scoring_gaming.py,
+Table 1b): climb it again (`manage.py climb_scorer`) and retrain, round after round (docs/scoring.md).
 """
     path = out / "MODEL_CARD.md"
     path.write_text(text)

@@ -43,7 +43,7 @@ from generation.engine import training
 from generation.engine.checkpoint import save_checkpoint
 from generation.engine.dataset import MIDI_SUFFIXES, Piece, load_chorales, pieces_split, transpose
 from generation.engine.errors import DatasetError, EngineError
-from generation.engine.hill_climb import Climber, start_piece
+from generation.engine.hill_climb import Climber, load_pieces, start_piece
 from generation.engine.midi_io import load_midi
 from generation.engine.models.discriminator import spec
 from generation.engine.models.discriminator.card import write_model_card
@@ -68,7 +68,9 @@ logger = logging.getLogger(__name__)
 # Negatives drawn more often than one share (weighting the families real music is nearest to, shuffled bars and
 # loops, x2-x4 lowered their held-out AUCs in two runs instead of raising them).
 # The hill-climbs are drawn twice as often: they are the one family that moves as the model learns.
-FAMILY_WEIGHTS: dict[str, int] = {"hill_climb": 2}
+# The pieces climbed against the whole scorer (hill_climb.SCORER_CLIMBS_PATH, the second round) are fixed, so drawn
+# as often as the climbs going on.
+FAMILY_WEIGHTS: dict[str, int] = {"hill_climb": 2, "scorer_climb": 2}
 HOLDOUT_SHARE = 0.25  # of a reference set: held out for the temperature and the model card's figures
 HOLDOUT_MIN = 2
 # A challenge's set trains the default size: at 8 channels, 120 folk tunes gave held-out AUC 0.30 for long notes
@@ -292,9 +294,21 @@ class ClimbPool:
         """An excerpt of the piece's length from a climber's piece (or an earlier find)."""
         k = int(rng.integers(len(self.climbers) + len(self.finds)))
         tracks, onsets = self.climbers[k].piece() if k < len(self.climbers) else self.finds[k - len(self.climbers)]
-        n = piece.rolls.shape[1]
-        start = int(rng.integers(max(1, tracks.shape[1] - n + 1)))
-        return tracks[:, start : start + n], onsets[:, start : start + n]
+        return _excerpt(tracks, onsets, piece.rolls.shape[1], rng)
+
+
+def _excerpt(tracks: np.ndarray, onsets: np.ndarray, n: int, rng: np.random.Generator):
+    start = int(rng.integers(max(1, tracks.shape[1] - n + 1)))
+    return tracks[:, start : start + n], onsets[:, start : start + n]
+
+
+def stored_family(found: list[tuple[np.ndarray, np.ndarray]]) -> Corruptor:
+    """A negative family of stored pieces (the climbs against the whole scorer): an excerpt of the piece's length."""
+
+    def draw(piece: Piece, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return _excerpt(*found[int(rng.integers(len(found)))], piece.rolls.shape[1], rng)
+
+    return draw
 
 
 # --------------------------------------------------------------------------------------------------- evaluation
@@ -389,6 +403,9 @@ def train_model(pieces: list[Piece], config: DiscriminatorConfig, train_config: 
         climbs = ClimbPool(model, train_config.climbers, train_config.climb_tries, train_config.climb_length,
                            train_config.seed + 1)
         extra["hill_climb"] = climbs
+    found = load_pieces()  # the previous round's climbs against the whole automatic score (none: no such family)
+    if found:
+        extra["scorer_climb"] = stored_family(found)
     families = family_corruptors(extra, corpus=corpus_sources(pieces))
 
     def batch_loss(step: int) -> torch.Tensor:
@@ -443,6 +460,7 @@ def train(*, data: str | Path | None = None, pieces: list[Piece] | None = None, 
                                                                          n_pitches=cfg.n_pitches))).numpy()
                                     for t, o in climbs.finds[-len(logits["real"]):]]  # fmt: skip
     metrics = evaluate(logits, temperature)
+    metrics.update(scorer_climb_pieces=len(load_pieces()))
     metrics.update(temperature=temperature, steps=tc.steps, final_loss=float(np.mean(history.train_loss[-100:])),
                    train_seconds=round(time.time() - started, 1), n_train_pieces=len(train_pieces),
                    families=list(logits)[1:], held_out=[p.name for p in test][:50])
