@@ -41,7 +41,7 @@ import logging
 import os
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -370,16 +370,21 @@ class Entry:
 
     def copied_mask(self, passages: list[Passage]) -> np.ndarray:
         """(n_notes,) bool: the notes whose onset lies inside a passage, on the tracks that gave at least a quarter
-        of the passage's notes (one track for a track's line; those the voice moved through for a pooled line)."""
+        of the passage's notes (one track for a track's line; those the voice moved through for a pooled line), and
+        the other tracks' notes there that the source sounds too (``LineIndex.vertical``, asked only where some
+        note of the span is not yet counted)."""
         copied = np.zeros(len(self.track), dtype=bool)
+        spans = []
         for p in passages:
             notes = self.line_notes[p.line][p.first : p.last + 1]
             onsets = self.onsets[self.line_transform[p.line]]
-            lo, hi = onsets[notes].min(), onsets[notes].max()
+            span = (onsets >= onsets[notes].min()) & (onsets <= onsets[notes].max())
             tracks, counts = np.unique(self.track[notes], return_counts=True)
-            tracks = tracks[counts * 4 >= len(notes)]
-            copied |= (onsets >= lo) & (onsets <= hi) & np.isin(self.track, tracks)
-            copied[p.also] = True
+            copied |= span & np.isin(self.track, tracks[counts * 4 >= len(notes)])
+            spans.append(span)
+        for p, span in zip(passages, spans, strict=True):
+            if p.index is not None and not copied[span].all():
+                copied[p.index.vertical(self, p)] = True
         return copied
 
     @property
@@ -402,13 +407,12 @@ class Passage:
     last: int = field(default=0, repr=False)
     transform: str = ""  # "", retrograde, inversion or retrograde inversion: how the entry relates to the source
     source_pos: int = field(default=0, repr=False)  # the index position of the source's first matched note
-    # the entry's notes on other tracks in the passage's span that sound as the source does there (LineIndex.vertical)
-    also: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False, compare=False)
+    # the index it was found in: the copied share asks it which notes of the other tracks sound as the source does
+    index: LineIndex | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        for key in ("line", "first", "last", "source_pos", "also"):
-            del data[key]
+        hidden = ("line", "first", "last", "source_pos", "index")  # (asdict would deep-copy the index)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
         return {**data, "bars": round(self.bars, 2)}
 
 
@@ -498,11 +502,11 @@ class LineIndex:
                 found.append(Passage(float(bars[j]), int(last[j] - first[j] + 1), self.sources[s], self.tracks[s],
                                      int(self.bar[src[j]]) + 1, line.track, int(line.bar[first[j]]) + 1, kind, li,
                                      int(first[j]), int(last[j]),
-                                     entry.line_transform[li], int(src[j])))
+                                     entry.line_transform[li], int(src[j]), self))
         return found
 
     def _source_notes(self, source: str) -> tuple[np.ndarray, np.ndarray]:
-        """(time, pitch class) of every note of every line of ``source`` (cached)."""
+        """(time, pitch class) of every note of every line of ``source``, sorted by time (cached)."""
         if not hasattr(self, "_by_source"):
             self._by_source: dict[str, list[int]] = {}
             for i, name in enumerate(self.sources):
@@ -512,6 +516,7 @@ class LineIndex:
             spans = [np.arange(self.line_start[i], self.line_start[i] + self.lengths[i])
                      for i in self._by_source.get(source, [])]
             idx = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+            idx = idx[np.argsort(self.time[idx], kind="stable")]
             self._source_cache[source] = (self.time[idx].astype(np.float64), self.pitch[idx].astype(np.int64) % 12)
         return self._source_cache[source]
 
@@ -540,6 +545,8 @@ class LineIndex:
         times, classes = self._source_notes(passage.source)
         tolerance = 0.25 * float(np.median(np.diff(s_time))) if n > 1 else 0.0
         mapped = s_time[0] + (onsets[others] - e_time[0]) * scale
+        lo_i, hi_i = np.searchsorted(times, [mapped.min() - tolerance - 1e-9, mapped.max() + tolerance + 1e-9])
+        times, classes = times[lo_i:hi_i], classes[lo_i:hi_i]  # the source's notes in the passage's span
         wanted = (entry.pitch[others] + shift) % 12
         near = np.abs(mapped[:, None] - times[None, :]) <= tolerance + 1e-9
         sounds = (near & (wanted[:, None] == classes[None, :])).any(axis=1)
@@ -681,11 +688,7 @@ def originality_check(pms: list[pretty_midi.PrettyMIDI], *, challenge=None,
         indexes.append(("entry", earlier_entries_index(challenge, entry, exclude_submission_id)))
         checked.append("earlier entries of the challenge")
     threshold = float(challenge.originality_threshold_bars) if challenge is not None else DEFAULT_THRESHOLD_BARS
-    passages = []
-    for kind, index in indexes:
-        for p in index.passages(entry, masks, kind):
-            p.also = index.vertical(entry, p)
-            passages.append(p)
+    passages = [p for kind, index in indexes for p in index.passages(entry, masks, kind)]
     long = [p for p in passages if p.bars > threshold and p.notes >= MIN_NOTES]
     copied = long or patchwork(entry, passages)
     longest = max(copied or passages, key=lambda p: (p.bars, p.notes), default=None)
