@@ -13,7 +13,8 @@ them as entries, next to real held-out music, in two challenges on a scratch dat
 Table 1: each family's mean and max automatic score as the entry gets it (after the copy penalty: held-out chorales
 are in the originality index, so recombinations of them are copies) and, in brackets, before the penalty (what
 the same recombination of music the index does not know would get), against the 10th percentile of real held-out
-music of the style. Target: every family's mean <= 40 and its max below that percentile. The recombined families (generation/engine/recombined_music.py: retrogrades,
+music of the style. Target: every family's mean <= 40 and its max below that percentile.
+The recombined families (generation/engine/recombined_music.py: retrogrades,
 inversions, shifted voices, Markov chains over chords, patchworks, interleaved pieces) are built from held-out
 pieces only, with seeds the training never used. Table 1b: the adversarial entrant: a hill-climb of
 ``--climb-steps`` single-note changes from a parallel-harmony scale, each kept when the whole automatic score
