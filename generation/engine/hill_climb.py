@@ -117,3 +117,49 @@ def load_pieces(path: Path = SCORER_CLIMBS_PATH) -> list[tuple[np.ndarray, np.nd
         tracks = np.unpackbits(z["tracks"])[:size].reshape(shape).astype(bool)
         onsets = np.unpackbits(z["onsets"])[:size].reshape(shape).astype(bool)
     return [(tracks[i], onsets[i]) for i in range(shape[0])]
+
+
+HELD_OUT_SEEDS = 7000  # benchmarks/scoring_gaming.py climbs with seeds from here; no round may use them
+CLIMB_SECONDS = 30  # each climbed piece lasts 30 s (the sounded grid's 8 steps a second)
+
+
+def climb_round(objective: Objective, *, first_seed: int, climbs: int, steps: int, keep_every: int,
+                out: Path = SCORER_CLIMBS_PATH, replace: bool = False,
+                on_step: Callable[[], None] | None = None) -> dict:
+    """One adversarial round: ``climbs`` hill-climbs (seeds ``first_seed``...) of ``steps`` mutations against
+    ``objective``, the piece after every ``keep_every`` steps added to ``out`` (``replace``: instead of the earlier
+    rounds' pieces). Refuses (ValueError, naming the fix) counts below 1, the benchmark's held-out seeds and seeds an
+    earlier round in ``out`` used. Returns the round's number, the pieces added and in all, and each climb's final
+    score."""
+    if climbs < 1 or steps < 1 or keep_every < 1:
+        raise ValueError("The number of climbs, their steps and --keep-every must be at least 1.")
+    seeds = list(range(first_seed, first_seed + climbs))
+    if seeds[-1] >= HELD_OUT_SEEDS:
+        raise ValueError(f"Seeds from {HELD_OUT_SEEDS} are the benchmark's held-out climbs; use lower ones.")
+    earlier: list = []
+    info: dict[str, list] = {"seeds": [], "final_scores": [], "rounds": []}
+    if out.exists() and not replace:
+        earlier = load_pieces(out)
+        with np.load(out, allow_pickle=False) as z:
+            info = {key: z[key].tolist() for key in info if key in z.files}
+        if len(info.get("seeds", [])) != len(info.get("final_scores", [])):
+            raise ValueError(f"{out} was written by an older version; start again with --replace.")
+        used = sorted(set(info["seeds"]) & set(seeds))
+        if used:
+            raise ValueError(f"Seeds {used} were climbed in an earlier round; start at --seed "
+                             f"{max(info['seeds']) + 1}.")
+    round_number = max(info["rounds"] or [0]) + 1
+    found, finals = [], []
+    for seed in seeds:
+        def keep(climber: Climber) -> None:
+            if on_step is not None:
+                on_step()
+            if climber.steps % keep_every == 0:
+                found.append(climber.piece())
+
+        climber = climb(objective, CLIMB_SECONDS * 8, steps, np.random.default_rng(seed), on_step=keep)
+        finals.append(round(climber.score, 1))
+    save_pieces(earlier + found, out, seeds=info["seeds"] + seeds, final_scores=info["final_scores"] + finals,
+                rounds=info["rounds"] + [round_number] * climbs)
+    return {"out": str(out), "round": round_number, "pieces": len(found), "pieces_in_all": len(earlier) + len(found),
+            "final_scores": finals}

@@ -1,11 +1,11 @@
-"""``manage.py climb_scorer [--climbs 24] [--steps 1500] [--seed 100] [--out PATH]``: the adversarial round of
-docs/scoring.md (issue 23 item 3). Hill-climbs (generation.engine.hill_climb) from parallel-harmony scales against the
-whole automatic score of the default Bach challenge (style and realness, before the copy penalty, in-process), and
+"""``manage.py climb_scorer [--climbs 24] [--steps 1500] [--keep-every 500] [--seed 100] [--out PATH] [--replace]``:
+the adversarial round of docs/scoring.md (issue 23 item 3). Hill-climbs from parallel-harmony scales against the
+whole automatic score of the default Bach challenge (style and realness, before the copy penalty, in-process) and
 adds what they found -- each climb's piece after every ``--keep-every`` steps -- to
 ``generation/engine/models/discriminator/scorer_climbs.npz`` (``--replace``: instead of the rounds before): the
 ``scorer_climb`` negatives of the realness model's next training (``manage.py train discriminator``). Then climb the
-new scorer again, with new seeds (a seed already in the file is refused; benchmarks/scoring_gaming.py climbs with
-held-out seeds, 7000 and up, refused here too)."""
+new scorer again, with new seeds (a seed already in the file is refused, and so are benchmarks/scoring_gaming.py's
+held-out seeds, 7000 and up)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-
-HELD_OUT_SEEDS = 7000  # benchmarks/scoring_gaming.py's climbs start here
 
 
 class Command(BaseCommand):
@@ -30,56 +28,29 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args, **options) -> None:
-        import numpy as np
         import torch
         from tqdm import tqdm
 
         from evaluation.automatic import ScoringError, score_pieces
-        from generation.engine.hill_climb import SCORER_CLIMBS_PATH, climb, load_pieces, save_pieces
-        from generation.engine.trivial_music import as_midi
+        from generation.engine.realness import scorer_climb_round
 
-        first, n, steps = options["seed"], options["climbs"], options["steps"]
-        if n < 1 or steps < 1 or options["keep_every"] < 1:
-            raise CommandError("--climbs, --steps and --keep-every must be at least 1.")
-        if first + n > HELD_OUT_SEEDS:
-            raise CommandError(f"Seeds from {HELD_OUT_SEEDS} are the benchmark's held-out climbs; use lower ones.")
-        out = options["out"] or SCORER_CLIMBS_PATH
-        earlier, info = [], {"seeds": [], "final_scores": [], "rounds": []}
-        if out.exists() and not options["replace"]:
-            earlier = load_pieces(out)
-            with np.load(out, allow_pickle=False) as z:
-                info = {key: z[key].tolist() for key in info if key in z.files}
-            if len(info.get("seeds", [])) != len(info.get("final_scores", [])):
-                raise CommandError(f"{out} was written by an older version; start again with --replace.")
-            used = sorted(set(info["seeds"]) & set(range(first, first + n)))
-            if used:
-                raise CommandError(f"Seeds {used} were climbed in an earlier round; start at --seed "
-                                   f"{max(info['seeds']) + 1}.")
-        round_number = max(info.get("rounds") or [0]) + 1
-        torch.set_num_threads(1)
-
-        def objective(tracks, onsets) -> float:
+        def score(pm) -> float:
             try:
-                return score_pieces([as_midi(tracks, onsets)]).automatic_unpenalized
+                return score_pieces([pm]).automatic_unpenalized
             except ScoringError:
                 return 0.0
 
-        found, finals = [], []
-        bar = tqdm(total=n * steps, desc="climbing the scorer", unit="step", disable=options["json"],
-                   file=self.stderr)
-        for k in range(n):
-            def keep(climber):
-                bar.update(1)
-                if climber.steps % options["keep_every"] == 0:
-                    found.append(climber.piece())
-
-            climber = climb(objective, 30 * 8, steps, np.random.default_rng(first + k), on_step=keep)
-            finals.append(round(climber.score, 1))
-        bar.close()
-        save_pieces(earlier + found, out, seeds=info["seeds"] + list(range(first, first + n)),
-                    final_scores=info["final_scores"] + finals, rounds=info["rounds"] + [round_number] * n)
-        result = {"out": str(out), "round": round_number, "pieces": len(found), "pieces_in_all": len(earlier + found),
-                  "final_scores": finals}
+        torch.set_num_threads(1)
+        bar = tqdm(total=max(0, options["climbs"] * options["steps"]), desc="climbing the scorer", unit="step",
+                   disable=options["json"], file=self.stderr)
+        try:
+            result = scorer_climb_round(score, first_seed=options["seed"], climbs=options["climbs"],
+                                        steps=options["steps"], keep_every=options["keep_every"], out=options["out"],
+                                        replace=options["replace"], on_step=lambda: bar.update(1))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            bar.close()
         self.stdout.write(json.dumps(result) if options["json"] else
-                          f"round {round_number}: {len(found)} pieces added to {out} ({len(earlier + found)} in all); "
-                          f"the climbs' final scores {finals}")
+                          f"round {result['round']}: {result['pieces']} pieces added to {result['out']} "
+                          f"({result['pieces_in_all']} in all); the climbs' final scores {result['final_scores']}")
