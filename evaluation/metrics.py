@@ -18,6 +18,7 @@ import numpy as np
 import pretty_midi
 
 from chartbusters.metric_names import METRIC_NAMES as ALL_METRIC_NAMES
+from generation.engine.representation import ONSET_TOLERANCE_S
 
 RESOLUTION = 12  # ticks per beat: sixteenths (3 ticks) and eighth-note triplets (4 ticks) both land on the grid
 BEAT_SECONDS = 0.5  # the sounded beat: a quarter note at 120 bpm, the chorales' tempo (empty-beat rate, groove)
@@ -48,7 +49,6 @@ class MetricsError(ValueError):
 # is unchanged. At 1.5, 40 % staccato (a silence exactly 1.5 x the note) fell either side by rounding.
 ARTICULATION_GAP = 2.0
 MAX_FILLED_S = 1.0  # nor longer than two sounded beats: a longer silence is a rest however long the note before it
-ONSET_TOLERANCE_S = 0.05  # onsets closer than this are one attack (a rolled or humanized chord)
 
 
 def written_ends(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

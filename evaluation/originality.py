@@ -50,7 +50,7 @@ from django.db import transaction
 
 from generation.engine.dataset import Piece, default_cache_dir
 from generation.engine.folk import Tune, load_folk
-from generation.engine.representation import roll_to_notes
+from generation.engine.representation import ONSET_TOLERANCE_S, roll_to_notes
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,6 @@ MIN_NOTES = 12  # a copied passage has at least this many notes: on the labelled
 DF_COMMON = 4  # an n-gram in this many different pieces is commonplace: at 2, melodies Bach harmonized twice become
 #                commonplace and whole copies are missed (18 copies fewer than at 4); 4 keeps a margin over 3
 #                (docs/scoring.md)
-ONSET_TOLERANCE_S = 0.05  # onsets closer than this are one attack (a rolled, humanized or jittered chord)
 PATCH_SHARE = 0.25  # short shared passages (each under the threshold) covering this share of the notes ...
 PATCH_MIN_NOTES = 36  # ... and at least this many notes (3 x MIN_NOTES) ...
 PATCH_MIN_PASSAGES = 4  # ... in at least this many places: a patchwork. On benchmarks/originality_copies.py (chosen

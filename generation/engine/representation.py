@@ -13,6 +13,9 @@ import pretty_midi
 
 from generation.engine.midi_io import first_tempo, first_time_signature, steps_per_bar_of
 
+ONSET_TOLERANCE_S = 0.05  # onsets closer than this are one attack (a rolled, humanized or jittered chord): the
+#                           scorer's metrics and originality check both read sounded notes with it
+
 STEPS_PER_BEAT = 4  # a beat is a quarter note; one step is a sixteenth note
 N_PITCHES = 128
 DEFAULT_VELOCITY = 80
