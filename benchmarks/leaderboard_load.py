@@ -32,14 +32,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from chartbusters.metric_names import METRIC_NAMES  # noqa: E402  (plain Python: no Django set-up needed)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/chartbusters_bench"
 SLUG = "bench-leaderboard"
 N_ENTRANTS = 5_000
 N_SUBMISSIONS = 100_000
 PORT = 8765
-METRICS = ["pitch_range", "n_pitches_used", "n_pitch_classes_used", "polyphony", "polyphony_rate",
-           "pitch_in_scale_rate", "scale_consistency", "pitch_entropy", "pitch_class_entropy", "empty_beat_rate",
-           "groove_consistency", "empty_measure_rate"]
 
 
 def setup_django(database_url: str) -> None:
@@ -66,7 +65,7 @@ def ensure_database(database_url: str) -> None:
 
 def _parts(rng: random.Random) -> dict:
     metrics = {}
-    for name in METRICS:
+    for name in METRIC_NAMES:
         value, mean, std = rng.uniform(0, 20), 10.0, 4.0
         metrics[name] = {"value": value, "mean": mean, "std": std, "closeness": rng.random()}
     return {"metrics": metrics, "weights": {"style": 1.0, "realness": 1.0}, "realness": rng.random(),

@@ -3,7 +3,7 @@
 (the design's budget is 150 ms; issue 23 asks 30 so that entries are scored as they arrive).
 
 The piece is the first test chorale of at least 30 s (4 voices, 120 bpm), cut to 30 s. Stages: MIDI load and
-validation, the twelve muspy metrics, the discriminator's realness, the originality check against the whole
+validation, the thirteen metrics, the discriminator's realness, the originality check against the whole
 training set (every chorale); "score_midi_paths" is the whole public call (the stages + reference figures + score).
 With --entries N the call is also made as the scoring task makes it, on a scratch SQLite database: for a challenge
 with N earlier entries (other entrants' random-walk pieces, fingerprints registered), the originality check then
@@ -117,7 +117,7 @@ def main() -> None:
         n_notes = sum(len(i.notes) for i in pm.instruments)
         rows = [
             ("load + validate MIDI", median_ms(lambda: load_midi(path), args.runs)),
-            ("12 muspy metrics", median_ms(lambda: compute_metrics(pm), args.runs)),
+            ("13 metrics", median_ms(lambda: compute_metrics(pm), args.runs)),
             ("realness (discriminator)", median_ms(lambda: realness_of(pm), args.runs)),
             ("originality (all chorales)", median_ms(lambda: originality_check([pm]), args.runs)),
             ("score_midi_paths (total)", median_ms(lambda: score_midi_paths([path]), args.runs)),

@@ -14,6 +14,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "empty_beat_rate",
     "groove_consistency",
     "empty_measure_rate",
+    "outer_voice_step_rate",  # not muspy's: evaluation.metrics.outer_voice_step_rate (Judge III)
 )
 
 WEIGHT_NEGATIVE = "A weight cannot be negative."

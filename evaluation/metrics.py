@@ -1,4 +1,5 @@
-"""The muspy metrics of docs/design.md section 5 over any validated MIDI, as plain floats.
+"""The metrics of docs/design.md section 5 over any validated MIDI, as plain floats: twelve of muspy's and the outer
+voices' step rate (``outer_voice_step_rate``).
 
 Music is read as it sounds: note times in seconds on a fixed grid (``RESOLUTION`` ticks per ``BEAT_SECONDS`` beat,
 ``BEATS_PER_BAR`` beats a bar), whatever the file's resolution, tempo markings, note values or time signature say, so
@@ -98,6 +99,7 @@ def _metric_functions(measure_ticks: int) -> dict[str, Callable[[muspy.Music], f
         "empty_beat_rate": muspy.empty_beat_rate,
         "groove_consistency": lambda m: groove_consistency(m, measure_ticks),
         "empty_measure_rate": lambda m: muspy.empty_measure_rate(m, measure_ticks),
+        "outer_voice_step_rate": outer_voice_step_rate,
     }
 
 
@@ -138,8 +140,44 @@ def groove_consistency(music: muspy.Music, measure_ticks: int) -> float:
     return muspy.groove_consistency(music, measure_ticks)
 
 
+_GROUPS_AT_ONCE = 512  # onsets compared with every note at once: 512 x 10,000 notes = 5 MB of booleans
+
+
+def outer_voice_step_rate(music: muspy.Music) -> float:
+    """How the outer voices move (Judge III): the share of the moves of the top and bottom lines that are steps (1 or
+    2 semitones; a repeated note or a leap is not). All tracks are pooled, so the track layout does not matter; the
+    top line is, at each onset (notes within ONSET_TOLERANCE_S of each other strike together), the highest sounding
+    note when it starts there (a higher note still held from before hides the onset), the bottom line likewise. The
+    chorales' outer voices step 57-75 % of the time (training split, 10th-90th percentile); the hill-climb that beat
+    them against the other twelve statistics and realness stepped 30 % of the time. Monophonic music: its one line
+    (counted twice, which leaves the share as it is)."""
+    rows = [(n.time, n.time + n.duration, n.pitch) for t in music.tracks for n in t.notes]
+    if len(rows) < 2:
+        return 0.0
+    start, end, pitch = (np.array(col) for col in zip(*rows, strict=True))
+    onsets = np.unique(start)
+    tolerance = ONSET_TOLERANCE_S * music.resolution / BEAT_SECONDS
+    first = onsets[np.concatenate([[True], np.diff(onsets) > tolerance])]  # each group's first onset ...
+    last = onsets[np.concatenate([np.diff(onsets) > tolerance, [True]])]  # ... and its last
+    moves = steps = 0
+    for sign in (1, -1):  # top line, then bottom line (pitches negated: the lowest is the highest)
+        line = []
+        for a in range(0, len(first), _GROUPS_AT_ONCE):
+            g0, g1 = first[a : a + _GROUPS_AT_ONCE, None], last[a : a + _GROUPS_AT_ONCE, None]
+            sounding = (start[None, :] <= g1) & (end[None, :] > g1)  # (groups, notes) at the group's last onset
+            new = sounding & (start[None, :] >= g0)
+            key = np.where(sounding, sign * pitch[None, :], -(10**6))
+            top = key.max(axis=1)  # the outer pitch sounding (signed)
+            starts_there = (np.where(new, sign * pitch[None, :], -(10**6)).max(axis=1) == top) & sounding.any(axis=1)
+            line += (sign * top[starts_there]).tolist()
+        d = np.abs(np.diff(np.array(line)))
+        moves += len(d)
+        steps += int(((d >= 1) & (d <= 2)).sum())
+    return steps / moves if moves else 0.0
+
+
 def compute_metrics(pm: pretty_midi.PrettyMIDI, names: list[str] | None = None) -> dict[str, float]:
-    """``{metric: value}`` as plain floats for ``names`` (default: all twelve). Raises MetricsError."""
+    """``{metric: value}`` as plain floats for ``names`` (default: all thirteen). Raises MetricsError."""
     music = music_from_pretty_midi(pm)
     functions = _metric_functions(RESOLUTION * BEATS_PER_BAR)
     values: dict[str, float] = {}

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from evaluation.metrics import METRIC_NAMES
 
-METRICS_VERSION = 2  # raise when a metric's computation, the closeness formula or the automatic formula changes
-#                     (2: notes read at their written value, metrics.written_ends)
+METRICS_VERSION = 3  # raise when a metric's computation, the closeness formula or the automatic formula changes
+#                     (2: notes read at their written value, metrics.written_ends; 3: outer_voice_step_rate added)
 HASH_CHARS = 16
 _CHUNK = 1 << 20
 

@@ -34,7 +34,7 @@ def test_default_score_has_every_part(tmp_path):
         assert 0.0 <= m["closeness"] <= 1.0
     factor = parts["content"]["repetition_factor"]
     assert factor == 1.0  # a random walk does not loop
-    assert result.style == pytest.approx(sum(m["closeness"] for m in parts["metrics"].values()) / 12)
+    assert result.style == pytest.approx(sum(m["closeness"] for m in parts["metrics"].values()) / len(METRIC_NAMES))
     assert 0.0 <= result.realness <= 1.0
     assert parts["content"]["ok"] is True
     assert result.automatic == pytest.approx(automatic_score(result.style, result.realness, 1.0, 1.0))

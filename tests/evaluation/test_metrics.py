@@ -32,6 +32,33 @@ def test_scale_known_values():
     # pitch classes: C twice, six others once -> -(1/4 log2 1/4 + 6 * 1/8 log2 1/8) = 0.5 + 2.25
     assert m["pitch_class_entropy"] == pytest.approx(2.75)
     assert m["empty_measure_rate"] == 0.0
+    assert m["outer_voice_step_rate"] == 1.0  # a scale moves by step only
+
+
+def _voices(tops: list[int], basses: list[int]) -> list[list[tuple[int, float, float]]]:
+    return [[(p, i, i + 1) for i, p in enumerate(tops)], [(p, i, i + 1) for i, p in enumerate(basses)]]
+
+
+def test_outer_voices_step_rate_counts_steps_of_both_outer_lines_whatever_the_track_layout():
+    tops = [72, 74, 76, 77, 79, 77, 76, 74, 72]  # all steps
+    basses = [48, 55, 48, 55, 43, 48, 43, 55, 48]  # all leaps
+    two_tracks = piece(_voices(tops, basses))
+    assert compute_metrics(two_tracks)["outer_voice_step_rate"] == pytest.approx(0.5)
+    one_track = piece([_voices(tops, basses)[0] + _voices(tops, basses)[1]])
+    assert compute_metrics(one_track)["outer_voice_step_rate"] == pytest.approx(0.5)
+    swapped = piece(_voices(basses, tops))  # the tracks' order is no voice's rank
+    assert compute_metrics(swapped)["outer_voice_step_rate"] == pytest.approx(0.5)
+    repeated = piece(_voices([72] * 9, [48] * 9))  # a repeated note is no step
+    assert compute_metrics(repeated)["outer_voice_step_rate"] == 0.0
+
+
+def test_a_held_top_note_hides_the_inner_voices_onsets_from_the_top_line():
+    """A soprano holding a whole note over a moving alto: the top line is the soprano's notes, not the alto's."""
+    soprano = [(74, 0, 4), (76, 4, 8)]  # one step
+    alto = [(60, 0, 1), (67, 1, 2), (60, 2, 3), (67, 3, 4), (60, 4, 5), (67, 5, 6), (60, 6, 7), (67, 7, 8)]
+    m = compute_metrics(piece([soprano, alto]))
+    # top line 74, 76: 1 step of 1 move; bottom line the alto's fifths: 0 of 7
+    assert m["outer_voice_step_rate"] == pytest.approx(1 / 8)
 
 
 def test_chord_polyphony_and_range():

@@ -5,7 +5,8 @@ adds what they found -- each climb's piece after every ``--keep-every`` steps --
 ``generation/engine/models/discriminator/scorer_climbs.npz`` (``--replace``: instead of the rounds before): the
 ``scorer_climb`` negatives of the realness model's next training (``manage.py train discriminator``). Then climb the
 new scorer again, with new seeds (a seed already in the file is refused, and so are benchmarks/scoring_gaming.py's
-held-out seeds, 7000 and up)."""
+held-out seeds, 7000 and up). Keep a round only if the benchmark's held-out climbs do better with the retrained model
+(docs/scoring.md): a retrained model can open holes the last one did not have."""
 
 from __future__ import annotations
 
