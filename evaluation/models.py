@@ -147,6 +147,8 @@ class ReferenceStats(models.Model):
     stats = models.JSONField(default=dict, help_text='{metric: {"mean": x, "std": y}}')
     n_files = models.PositiveIntegerField(default=0)
     n_refused = models.PositiveIntegerField(default=0, help_text="Reference files that could not be measured.")
+    metrics_version = models.PositiveIntegerField(
+        default=0, help_text="scorer.METRICS_VERSION the figures were measured with; another one recomputes.")
     computed_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

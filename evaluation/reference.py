@@ -20,6 +20,7 @@ import pretty_midi
 from django.db import transaction
 
 from evaluation.metrics import METRIC_NAMES, MetricsError, compute_metrics
+from evaluation.scorer import METRICS_VERSION
 from generation.engine.errors import EngineError
 from generation.engine.midi_io import load_midi
 
@@ -124,9 +125,29 @@ def reference_stats_compute(*, challenge) -> dict:
     ReferenceStats.objects.update_or_create(
         challenge=challenge,
         defaults={"files_digest": reference_files_digest(files), "stats": result["metrics"],
-                  "n_files": result["n_pieces"], "n_refused": len(files) - result["n_pieces"]},
+                  "n_files": result["n_pieces"], "n_refused": len(files) - result["n_pieces"],
+                  "metrics_version": METRICS_VERSION},
     )
     return {"metrics": result["metrics"], "n_pieces": result["n_pieces"], "source": f"challenge {challenge.slug}"}
+
+
+def reference_stats_fresh(stored, files) -> bool:
+    """Stored figures still hold: the same reference files, measured by the metrics as they are now (a new metric or
+    a changed one -- ``METRICS_VERSION`` -- makes every stored set stale)."""
+    return (stored is not None and stored.metrics_version == METRICS_VERSION
+            and stored.files_digest == reference_files_digest(files))
+
+
+def reference_stats_refresh(*, challenge) -> bool:
+    """Store the challenge's figures again when they are stale (a rescoring run calls it once before its entries,
+    so that they do not each measure the set). Returns whether it measured."""
+    from evaluation.models import ReferenceStats
+
+    files = list(challenge.reference_files.all())
+    if not files or reference_stats_fresh(ReferenceStats.objects.filter(challenge=challenge).first(), files):
+        return False
+    reference_stats_compute(challenge=challenge)
+    return True
 
 
 def reference_stats_for(challenge=None) -> dict:
@@ -139,7 +160,7 @@ def reference_stats_for(challenge=None) -> dict:
     if not files:
         return load_bach_reference()
     stored = ReferenceStats.objects.filter(challenge=challenge).first()
-    if stored is not None and stored.files_digest == reference_files_digest(files):
+    if reference_stats_fresh(stored, files):
         return {"metrics": stored.stats, "n_pieces": stored.n_files, "source": f"challenge {challenge.slug}"}
     # Not stored yet (the realness-model task stores it): measured here and not written, so scoring only reads.
     result = compute_reference_stats(_read_reference(files))

@@ -12,6 +12,7 @@ from django.utils import timezone
 from chartbusters.errors import ApplicationError
 from evaluation.automatic import ScoringError, load_pieces, score_pieces
 from evaluation.models import ChallengeRescore, LeaderboardEntry, Score
+from evaluation.reference import reference_stats_refresh
 from evaluation.scorer import current_scorer_version
 from evaluation.services.leaderboard import leaderboard_version_bump
 from evaluation.services.rescoring import MANUAL_REASON, RUNNING_ELSEWHERE
@@ -93,6 +94,7 @@ def _rescore(*, challenge, row_id: int, on_progress) -> dict:
             "submission_id", "automatic", "final", "scorer_version", "parts__scorer"
         )
     }
+    reference_stats_refresh(challenge=challenge)  # figures of older metrics are measured again, once
     _set(row_id, total=len(entries))
     kept: list[dict] = []
     for i, submission in enumerate(entries):

@@ -83,6 +83,32 @@ def test_challenge_reference_set_is_read_not_written_by_scoring(tmp_path):
 
 
 @pytest.mark.django_db
+def test_figures_of_older_metrics_are_measured_again(tmp_path):
+    """A set stored before a metric was added (METRICS_VERSION 2: no outer_voice_step_rate) scores with fresh
+    figures, never a missing metric; a rescoring run's refresh stores them once."""
+    from evaluation.reference import reference_stats_compute, reference_stats_refresh
+    from evaluation.scorer import METRICS_VERSION
+
+    challenge = ChallengeFactory()
+    ReferenceFile.objects.create(challenge=challenge, name="scale",
+                                 midi=ContentFile(midi_to_bytes(scale_piece()), name="scale.mid"))
+    reference_stats_compute(challenge=challenge)
+    stored = ReferenceStats.objects.get(challenge=challenge)
+    assert stored.metrics_version == METRICS_VERSION
+    assert reference_stats_refresh(challenge=challenge) is False  # fresh: nothing to do
+    old = {k: v for k, v in stored.stats.items() if k != "outer_voice_step_rate"}
+    ReferenceStats.objects.filter(pk=stored.pk).update(stats=old, metrics_version=2)
+    result = score_midi_paths([write(scale_piece(), tmp_path / "s.mid")], challenge=challenge)
+    assert set(result.parts["metrics"]) == set(METRIC_NAMES)
+    assert result.style == pytest.approx(1.0)
+    assert ReferenceStats.objects.get(pk=stored.pk).metrics_version == 2  # scoring only reads
+    assert reference_stats_refresh(challenge=challenge) is True
+    stored.refresh_from_db()
+    assert stored.metrics_version == METRICS_VERSION
+    assert set(stored.stats) == set(METRIC_NAMES)
+
+
+@pytest.mark.django_db
 def test_unusable_reference_set_is_a_clear_error(tmp_path):
     challenge = ChallengeFactory()
     ReferenceFile.objects.create(challenge=challenge, name="junk", midi=ContentFile(b"not midi", name="junk.mid"))
